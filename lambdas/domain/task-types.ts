@@ -1,0 +1,31 @@
+/**
+ * Task types and the JSON Schema of each one's `input`. The construct passes the schemas it is
+ * given to the submit function (`TASK_TYPES`), so a platform team declares its own types in CDK.
+ */
+export type JsonSchema = Record<string, unknown>;
+export type TaskTypeSchemas = Record<string, JsonSchema>;
+
+/** The demo worker's types: useful out of the box and exercising every path. */
+export const DEMO_TASK_TYPES: TaskTypeSchemas = {
+  primes: {
+    type: 'object',
+    description: 'Counts the primes up to `upTo`, in chunks, reporting progress after each chunk.',
+    properties: { upTo: { type: 'integer', minimum: 2, maximum: 10_000_000 } },
+    required: ['upTo'],
+    additionalProperties: false,
+  },
+  sleep: {
+    type: 'object',
+    description: 'Waits `seconds` in a Wait state; costs nothing while waiting.',
+    properties: { seconds: { type: 'integer', minimum: 0, maximum: 3600 } },
+    required: ['seconds'],
+    additionalProperties: false,
+  },
+  fail: {
+    type: 'object',
+    description: 'Fails with `message`, to exercise the failure path.',
+    properties: { message: { type: 'string', minLength: 1, maxLength: 1000 } },
+    required: ['message'],
+    additionalProperties: false,
+  },
+};

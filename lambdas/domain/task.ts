@@ -1,0 +1,50 @@
+/** The task model: statuses, the stored record and what counts as terminal. Pure, no AWS imports. */
+
+export const TASK_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+export function isTerminal(status: TaskStatus): boolean {
+  return TERMINAL_STATUSES.includes(status);
+}
+
+export function isTaskStatus(value: unknown): value is TaskStatus {
+  return typeof value === 'string' && (TASK_STATUSES as readonly string[]).includes(value);
+}
+
+export interface Progress {
+  percent: number;
+  step?: string;
+}
+
+/** A task as stored in DynamoDB (one item per task, partition key `id`). */
+export interface TaskRecord {
+  id: string;
+  owner: string;
+  type: string;
+  status: TaskStatus;
+  /** The submitted input, as JSON text (keeps numbers exact and the item schema flat). */
+  input: string;
+  progress: Progress;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  completedAt?: string;
+  /** The worker's result as JSON text, once succeeded. */
+  result?: string;
+  /** Why the task failed or was cancelled, as JSON text: `{ Error, Cause }` or a problem object. */
+  error?: string;
+  callbackUrl?: string;
+  /** Fingerprint of the submitted body, kept to answer an idempotent replay. */
+  requestHash?: string;
+  /** DynamoDB TTL (epoch seconds): the latest moment the row may be physically deleted. */
+  ttl: number;
+}
+
+/** What the workflow receives as execution input. */
+export interface ExecutionInput {
+  taskId: string;
+  type: string;
+  input: unknown;
+}
