@@ -1,0 +1,113 @@
+/** The task as clients see it, and the polling hint that goes with it. Pure functions of the record. */
+import { isTerminal, type Progress, type TaskRecord, type TaskStatus } from '#domain/task';
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+export interface TaskRepresentation {
+  id: string;
+  type: string;
+  status: TaskStatus;
+  progress: Progress;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  completedAt?: string;
+  expiresAt: string;
+  links: { self: string; result: string; cancel: string };
+  error?: Problem;
+}
+
+/** When a terminal task stops being readable: retention counts from completion. */
+export function expiresAt(task: TaskRecord, retentionSeconds: number): Date {
+  if (task.completedAt) return new Date(Date.parse(task.completedAt) + retentionSeconds * 1000);
+  return new Date(task.ttl * 1000);
+}
+
+export function isExpired(task: TaskRecord, retentionSeconds: number, now: number = Date.now()): boolean {
+  return expiresAt(task, retentionSeconds).getTime() <= now;
+}
+
+/**
+ * Turns the stored `error` (Step Functions' `{ Error, Cause }` or a problem we wrote) into a
+ * problem object; only task-level messages reach the client, never internal names.
+ */
+export function taskProblem(task: TaskRecord, selfPath: string): Problem | undefined {
+  if (task.status !== 'failed' && task.status !== 'cancelled') return undefined;
+  let stored: Record<string, unknown> = {};
+  try {
+    stored = task.error ? (JSON.parse(task.error) as Record<string, unknown>) : {};
+  } catch {
+    stored = {};
+  }
+  if (typeof stored.type === 'string' && typeof stored.title === 'string') {
+    return { ...(stored as unknown as Problem), instance: selfPath };
+  }
+  if (task.status === 'cancelled') {
+    return { type: 'https://longrun.dev/problems/task-cancelled', title: 'Task cancelled', status: 409, detail: 'The task was cancelled.', instance: selfPath };
+  }
+  // A worker's own failure message (a Fail state's Cause, or a thrown error's message) is meant
+  // for the caller; anything else is summarised, so no stack trace or AWS text leaks.
+  const error = typeof stored.Error === 'string' ? stored.Error : 'TaskFailed';
+  const detail = error === 'TaskFailed' && typeof stored.Cause === 'string' ? stored.Cause : failureSummary(error, stored.Cause);
+  return { type: 'https://longrun.dev/problems/task-failed', title: 'Task failed', status: 500, detail, instance: selfPath, error };
+}
+
+function failureSummary(error: string, cause: unknown): string {
+  if (error === 'States.Timeout') return 'The task exceeded its time limit.';
+  if (typeof cause === 'string') {
+    try {
+      const lambdaError = JSON.parse(cause) as { errorType?: string; errorMessage?: string };
+      if (lambdaError.errorType === 'TaskFailed' && lambdaError.errorMessage) return lambdaError.errorMessage;
+    } catch {
+      // not a Lambda error payload
+    }
+  }
+  return 'The task failed.';
+}
+
+export function toRepresentation(task: TaskRecord, basePath: string, retentionSeconds: number): TaskRepresentation {
+  const self = `${basePath}/tasks/${task.id}`;
+  const representation: TaskRepresentation = {
+    id: task.id,
+    type: task.type,
+    status: task.status,
+    progress: task.status === 'succeeded' ? { ...task.progress, percent: 100 } : task.progress,
+    createdAt: task.createdAt,
+    updatedAt: task.updatedAt,
+    ...(task.startedAt && { startedAt: task.startedAt }),
+    ...(task.completedAt && { completedAt: task.completedAt }),
+    expiresAt: expiresAt(task, retentionSeconds).toISOString(),
+    links: { self, result: `${self}/result`, cancel: self },
+  };
+  const problem = taskProblem(task, self);
+  if (problem) representation.error = problem;
+  return representation;
+}
+
+export const RETRY_AFTER_MIN = 1;
+export const RETRY_AFTER_MAX = 30;
+
+/**
+ * Seconds a client should wait before polling again, or undefined once terminal. The rule:
+ * a fifth of the task's age (young tasks are polled often, old ones rarely, so polls per task grow
+ * only logarithmically with its duration), capped by the remaining time estimated from progress,
+ * within [1, 30].
+ */
+export function retryAfterSeconds(task: TaskRecord, now: number = Date.now()): number | undefined {
+  if (isTerminal(task.status)) return undefined;
+  const ageSeconds = Math.max(0, (now - Date.parse(task.createdAt)) / 1000);
+  let wait = ageSeconds / 5;
+  const percent = task.progress.percent;
+  if (task.status === 'running' && task.startedAt && percent > 0 && percent < 100) {
+    const elapsed = Math.max(0, (now - Date.parse(task.startedAt)) / 1000);
+    wait = Math.min(wait, (elapsed * (100 - percent)) / percent);
+  }
+  return Math.min(RETRY_AFTER_MAX, Math.max(RETRY_AFTER_MIN, Math.ceil(wait)));
+}

@@ -1,0 +1,60 @@
+/** What a route handler needs from an API Gateway proxy event, parsed once. */
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { problems } from '#domain/errors';
+import { MAX_BODY_BYTES } from '#domain/submission';
+
+export interface ApiRequest {
+  /** The caller: the API key id, or the JWT's subject. Never a client-supplied header. */
+  owner: string;
+  /** Lower-cased header names. */
+  headers: Record<string, string>;
+  pathParameters: Record<string, string>;
+  query: Record<string, string>;
+  /** The stage prefix every URL we hand out starts with, e.g. `/v1`. */
+  basePath: string;
+  /** Request path as the client sent it, for problem `instance`. */
+  path: string;
+  body: string | null;
+}
+
+function callerOf(event: APIGatewayProxyEvent): string | undefined {
+  const authorizer = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
+  const claims = authorizer?.claims as Record<string, unknown> | undefined;
+  const jwtClaims = (authorizer?.jwt as { claims?: Record<string, unknown> } | undefined)?.claims;
+  const sub = claims?.sub ?? jwtClaims?.sub ?? authorizer?.principalId;
+  if (typeof sub === 'string' && sub) return `sub:${sub}`;
+  const apiKeyId = event.requestContext?.identity?.apiKeyId;
+  return apiKeyId ? `key:${apiKeyId}` : undefined;
+}
+
+export function parseRequest(event: APIGatewayProxyEvent): ApiRequest {
+  const owner = callerOf(event);
+  if (!owner) throw problems.unauthenticated();
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
+  const body = event.body == null ? null : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  return {
+    owner,
+    headers,
+    pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
+    query: (event.queryStringParameters ?? {}) as Record<string, string>,
+    basePath: event.requestContext?.stage ? `/${event.requestContext.stage}` : '',
+    path: event.requestContext?.path ?? event.path,
+    body,
+  };
+}
+
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;
+
+/** The JSON body of a request: 413 over the limit, 415 unless JSON, 400 if it does not parse. */
+export function readJsonBody(request: ApiRequest, maxBytes: number = MAX_BODY_BYTES): unknown {
+  const body = request.body ?? '';
+  if (Buffer.byteLength(body, 'utf8') > maxBytes) throw problems.payloadTooLarge(maxBytes);
+  if (!JSON_MEDIA_TYPE.test(request.headers['content-type'] ?? '')) throw problems.unsupportedMediaType();
+  if (body.trim() === '') throw problems.malformedJson('The request body is empty; send a JSON object.');
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    throw problems.malformedJson(`The request body is not valid JSON: ${(error as Error).message}`);
+  }
+}

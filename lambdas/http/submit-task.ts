@@ -1,0 +1,32 @@
+// POST /tasks --> submitTask --> task store + StartExecution
+import { config } from '#config';
+import { problems } from '#domain/errors';
+import { retryAfterSeconds, toRepresentation } from '#domain/representation';
+import { SubmissionValidator } from '#domain/submission';
+import { apiHandler } from '#http/api-handler';
+import { readJsonBody, type ApiRequest } from '#http/request';
+import { submitTask } from '#service/submit-task';
+
+if (Object.keys(config.taskTypes).length === 0) throw new Error('environment variable TASK_TYPES must declare at least one task type');
+const validator = new SubmissionValidator(config.taskTypes);
+
+/** Idempotency-Key (IETF httpapi draft): a string of 1 to 255 visible ASCII characters, quoted or not. */
+function idempotencyKey(request: ApiRequest): string | undefined {
+  const raw = request.headers['idempotency-key'];
+  if (raw === undefined) return undefined;
+  const key = raw.trim().replace(/^"(.*)"$/, '$1');
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) throw problems.invalidParameter('Idempotency-Key', 'must be 1 to 255 visible ASCII characters');
+  return key;
+}
+
+export const handler = apiHandler(async (request) => {
+  const submission = validator.validate(readJsonBody(request));
+  const { task } = await submitTask(request.owner, submission, idempotencyKey(request));
+  const representation = toRepresentation(task, request.basePath, config.retentionSeconds);
+  const retryAfter = retryAfterSeconds(task);
+  return {
+    status: 202,
+    body: representation,
+    headers: { Location: representation.links.self, 'Retry-After': retryAfter?.toString() },
+  };
+});

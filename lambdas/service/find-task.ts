@@ -1,0 +1,31 @@
+/** Looks up a caller's task: someone else's task, a missing one and a malformed id all read as absent. */
+import { config } from '#config';
+import { problems } from '#domain/errors';
+import { createdAtOfId, isTaskId } from '#domain/ids';
+import { isExpired } from '#domain/representation';
+import type { TaskRecord } from '#domain/task';
+import { getTask } from '#store/task-store';
+
+/**
+ * The problem for a task the caller cannot see. An id minted longer ago than the retention period
+ * may name a task whose row TTL has since deleted, so it answers 410; a younger one 404. Both
+ * depend only on the id, never on whether another caller's task exists.
+ */
+export function absentTask(id: string, now: number = Date.now()): Error {
+  if (isTaskId(id) && createdAtOfId(id) <= now - config.retentionSeconds * 1000) return problems.gone();
+  return problems.notFound();
+}
+
+/** Throws 404/410 unless `task` is the caller's and still within retention. */
+export function assertVisible(task: TaskRecord | undefined, id: string, owner: string): asserts task is TaskRecord {
+  if (!task || task.owner !== owner) throw absentTask(id);
+  if (isExpired(task, config.retentionSeconds)) throw problems.gone();
+}
+
+export async function findOwnTask(owner: string, id: string): Promise<TaskRecord> {
+  // Malformed ids never reach DynamoDB.
+  if (!isTaskId(id)) throw problems.notFound();
+  const task = await getTask(id);
+  assertVisible(task, id, owner);
+  return task;
+}

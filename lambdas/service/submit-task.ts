@@ -1,0 +1,100 @@
+/** submit use case: record the task (claiming the idempotency key, if any) and start its execution. */
+import { createHash } from 'node:crypto';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { sfn, STATE_MACHINE_ARN } from '#clients/sfn';
+import { config } from '#config';
+import { problems } from '#domain/errors';
+import { newTaskId } from '#domain/ids';
+import type { Submission } from '#domain/submission';
+import type { ExecutionInput, TaskRecord } from '#domain/task';
+import { getTask, putTask, putTaskClaimingKey, releaseKey, transition } from '#store/task-store';
+import { logger } from '#service/logger';
+
+export interface SubmitResult {
+  task: TaskRecord;
+  /** True when an earlier request with the same Idempotency-Key created the task. */
+  replayed: boolean;
+}
+
+/** JSON with sorted keys, so the same body always has the same fingerprint. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+const START_FAILED = {
+  type: 'https://longrun.dev/problems/start-failed',
+  title: 'Task could not be started',
+  status: 503,
+  detail: 'The task could not be started; submit it again.',
+};
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function executionInput(task: TaskRecord): string {
+  const input: ExecutionInput = { taskId: task.id, type: task.type, input: JSON.parse(task.input) };
+  return JSON.stringify(input);
+}
+
+/** StartExecution is idempotent for the same name and input, so this is safe to repeat. */
+async function startExecution(task: TaskRecord): Promise<void> {
+  await sfn.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: task.id, input: executionInput(task) }));
+}
+
+export async function submitTask(owner: string, submission: Submission, idempotencyKey?: string): Promise<SubmitResult> {
+  const now = Date.now();
+  const nowIso = new Date(now).toISOString();
+  const requestHash = sha256(canonicalJson(submission));
+  const task: TaskRecord = {
+    id: newTaskId(now),
+    owner,
+    type: submission.type,
+    status: 'pending',
+    input: JSON.stringify(submission.input),
+    progress: { percent: 0 },
+    createdAt: nowIso,
+    updatedAt: nowIso,
+    ...(submission.callbackUrl && { callbackUrl: submission.callbackUrl }),
+    requestHash,
+    // The row may go once the longest possible run plus retention has passed.
+    ttl: Math.ceil(now / 1000) + config.executionTimeoutSeconds + config.retentionSeconds,
+  };
+
+  let claimId: string | undefined;
+  if (idempotencyKey === undefined) {
+    await putTask(task);
+  } else {
+    claimId = `idempotency#${sha256(`${owner}\n${idempotencyKey}`)}`;
+    const claim = { id: claimId, taskId: task.id, requestHash, ttl: Math.ceil(now / 1000) + config.idempotencyTtlSeconds };
+    const outcome = await putTaskClaimingKey(task, claim, Math.floor(now / 1000));
+    if (!outcome.created) return replay(owner, outcome.existing, requestHash);
+  }
+
+  try {
+    await startExecution(task);
+  } catch (error) {
+    // Nothing will run this task: close it as failed and free the key, so a retry starts afresh.
+    logger.error('StartExecution failed', { taskId: task.id, error: error as Error });
+    await transition(task.id, 'failed', new Date().toISOString(), { error: JSON.stringify(START_FAILED) });
+    if (claimId) await releaseKey(claimId);
+    throw problems.unavailable(1);
+  }
+  return { task, replayed: false };
+}
+
+async function replay(owner: string, claim: { taskId: string; requestHash: string }, requestHash: string): Promise<SubmitResult> {
+  if (claim.requestHash !== requestHash) throw problems.idempotencyKeyReused();
+  const task = await getTask(claim.taskId);
+  // The claim and the task are written in one transaction, so this only happens once the task expired.
+  if (!task || task.owner !== owner) throw problems.unavailable(1);
+  // If the first request died between its write and StartExecution, this finishes its work;
+  // otherwise StartExecution answers with the running execution and starts nothing new.
+  if (task.status === 'pending') await startExecution(task).catch((error: unknown) => {
+    logger.warn('StartExecution on replay failed', { taskId: task.id, error: error as Error });
+  });
+  return { task, replayed: true };
+}

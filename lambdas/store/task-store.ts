@@ -1,0 +1,169 @@
+/**
+ * The DynamoDB task store. Every status change is one conditional write built from
+ * `#domain/transitions`; a failed condition comes back with the item as it was, so callers learn
+ * why without a second read.
+ */
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamodb } from '#clients/dynamodb';
+import { config } from '#config';
+import type { Progress, TaskRecord, TaskStatus } from '#domain/task';
+import { progressExpression, transitionExpression, type TransitionExpression } from '#domain/transitions';
+
+const TableName = config.tableName;
+export const OWNER_INDEX = 'byOwner';
+
+/** An idempotency record: a second item kind in the table, keyed apart from tasks. */
+export interface IdempotencyRecord {
+  id: string;
+  taskId: string;
+  requestHash: string;
+  ttl: number;
+}
+
+export type WriteOutcome = { ok: true; task: TaskRecord } | { ok: false; current?: TaskRecord };
+
+export async function getTask(id: string): Promise<TaskRecord | undefined> {
+  const { Item } = await dynamodb.send(new GetCommand({ TableName, Key: { id } }));
+  return Item?.owner ? (Item as TaskRecord) : undefined;
+}
+
+export async function putTask(task: TaskRecord): Promise<void> {
+  await dynamodb.send(
+    new PutCommand({ TableName, Item: task, ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: { '#id': 'id' } }),
+  );
+}
+
+/**
+ * Creates the task and claims the idempotency key in one transaction. If the key is already
+ * claimed (and not expired), nothing is written and the existing claim is returned.
+ */
+export async function putTaskClaimingKey(
+  task: TaskRecord,
+  claim: IdempotencyRecord,
+  nowSeconds: number,
+): Promise<{ created: true } | { created: false; existing: IdempotencyRecord }> {
+  try {
+    await dynamodb.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          { Put: { TableName, Item: task, ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: { '#id': 'id' } } },
+          {
+            Put: {
+              TableName,
+              Item: claim,
+              ConditionExpression: 'attribute_not_exists(#id) OR #ttl < :now',
+              ExpressionAttributeNames: { '#id': 'id', '#ttl': 'ttl' },
+              ExpressionAttributeValues: { ':now': nowSeconds },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            },
+          },
+        ],
+      }),
+    );
+    return { created: true };
+  } catch (error) {
+    const reason = error instanceof TransactionCanceledException ? error.CancellationReasons?.[1] : undefined;
+    if (reason?.Code === 'ConditionalCheckFailed' && reason.Item) {
+      return { created: false, existing: unmarshall(reason.Item) as IdempotencyRecord };
+    }
+    throw error;
+  }
+}
+
+export async function releaseKey(claimId: string): Promise<void> {
+  await dynamodb.send(new DeleteCommand({ TableName, Key: { id: claimId } }));
+}
+
+async function conditionalUpdate(
+  id: string,
+  expression: TransitionExpression,
+  values: Record<string, unknown>,
+  extraCondition?: { condition: string; names: Record<string, string>; values: Record<string, unknown> },
+): Promise<WriteOutcome> {
+  try {
+    const { Attributes } = await dynamodb.send(
+      new UpdateCommand({
+        TableName,
+        Key: { id },
+        UpdateExpression: `SET ${expression.set.join(', ')}`,
+        ConditionExpression: extraCondition ? `${expression.condition} AND ${extraCondition.condition}` : expression.condition,
+        ExpressionAttributeNames: { ...expression.names, ...extraCondition?.names },
+        ExpressionAttributeValues: { ...expression.values, ...values, ...extraCondition?.values },
+        ReturnValues: 'ALL_NEW',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
+    );
+    return { ok: true, task: Attributes as TaskRecord };
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) {
+      const current = error.Item ? (unmarshall(error.Item) as TaskRecord) : undefined;
+      return { ok: false, ...(current?.owner && { current }) };
+    }
+    throw error;
+  }
+}
+
+/**
+ * Moves a task to `to` if the transition table allows it from its current status. `fields` are
+ * set alongside (e.g. `error`); `owner`, when given, must match too.
+ */
+export function transition(
+  id: string,
+  to: Exclude<TaskStatus, 'pending'>,
+  now: string,
+  fields: Record<string, unknown> = {},
+  owner?: string,
+): Promise<WriteOutcome> {
+  const values = Object.fromEntries(Object.entries(fields).map(([name, value]) => [`:${name}`, value]));
+  return conditionalUpdate(
+    id,
+    transitionExpression(to, Object.keys(fields)),
+    { ...values, ':now': now },
+    owner === undefined ? undefined : { condition: '#owner = :owner', names: { '#owner': 'owner' }, values: { ':owner': owner } },
+  );
+}
+
+export function recordProgress(id: string, progress: Progress, now: string): Promise<WriteOutcome> {
+  return conditionalUpdate(id, progressExpression(), { ':progress': progress, ':now': now });
+}
+
+export interface Page {
+  items: TaskRecord[];
+  /** The id to continue after, if there may be more. */
+  lastId?: string;
+}
+
+/** The caller's tasks, newest first. With a status filter, reads at most `maxPages` index pages. */
+export async function queryByOwner(
+  owner: string,
+  options: { limit: number; afterId?: string; status?: TaskStatus; maxPages?: number },
+): Promise<Page> {
+  const items: TaskRecord[] = [];
+  let startKey: Record<string, unknown> | undefined = options.afterId ? { owner, id: options.afterId } : undefined;
+  for (let page = 0; page < (options.maxPages ?? 5); page++) {
+    const result = await dynamodb.send(
+      new QueryCommand({
+        TableName,
+        IndexName: OWNER_INDEX,
+        KeyConditionExpression: '#owner = :owner',
+        ExpressionAttributeNames: { '#owner': 'owner', ...(options.status && { '#status': 'status' }) },
+        ExpressionAttributeValues: { ':owner': owner, ...(options.status && { ':status': options.status }) },
+        ...(options.status && { FilterExpression: '#status = :status' }),
+        ScanIndexForward: false,
+        Limit: options.limit,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    items.push(...((result.Items ?? []) as TaskRecord[]));
+    startKey = result.LastEvaluatedKey;
+    if (items.length >= options.limit) {
+      const kept = items.slice(0, options.limit);
+      const more = items.length > options.limit || startKey !== undefined;
+      return { items: kept, ...(more && { lastId: kept[kept.length - 1]!.id }) };
+    }
+    if (!startKey) return { items };
+  }
+  return { items, lastId: (startKey as { id: string }).id };
+}
