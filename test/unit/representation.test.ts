@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { expiresAt, isExpired, retryAfterSeconds, toRepresentation } from '#domain/representation';
+import type { TaskRecord } from '#domain/task';
+
+const created = Date.UTC(2026, 0, 1, 0, 0, 0);
+const iso = (offsetSeconds: number) => new Date(created + offsetSeconds * 1000).toISOString();
+
+function task(overrides: Partial<TaskRecord> = {}): TaskRecord {
+  return {
+    id: '019b7b28-6c00-7000-8000-000000000001',
+    owner: 'key:a',
+    type: 'primes',
+    status: 'pending',
+    input: '{"upTo":10}',
+    progress: { percent: 0 },
+    createdAt: iso(0),
+    updatedAt: iso(0),
+    ttl: created / 1000 + 3600 + 86400,
+    ...overrides,
+  };
+}
+
+describe('representation', () => {
+  it('links to itself, its result and its cancel', () => {
+    const representation = toRepresentation(task(), '/v1', 86400);
+    expect(representation.links).toEqual({
+      self: '/v1/tasks/019b7b28-6c00-7000-8000-000000000001',
+      result: '/v1/tasks/019b7b28-6c00-7000-8000-000000000001/result',
+      cancel: '/v1/tasks/019b7b28-6c00-7000-8000-000000000001',
+    });
+    expect(representation).not.toHaveProperty('owner');
+    expect(representation).not.toHaveProperty('input');
+  });
+
+  it('shows 100 percent once succeeded', () => {
+    expect(toRepresentation(task({ status: 'succeeded', progress: { percent: 80 }, completedAt: iso(5) }), '', 60).progress.percent).toBe(100);
+  });
+
+  it('counts retention from completion', () => {
+    const done = task({ status: 'succeeded', completedAt: iso(100) });
+    expect(expiresAt(done, 60).toISOString()).toBe(iso(160));
+    expect(isExpired(done, 60, created + 159_000)).toBe(false);
+    expect(isExpired(done, 60, created + 160_000)).toBe(true);
+  });
+
+  it('passes a worker failure message to the caller', () => {
+    const failed = task({ status: 'failed', completedAt: iso(1), error: JSON.stringify({ Error: 'TaskFailed', Cause: 'boom' }) });
+    expect(toRepresentation(failed, '/v1', 60).error).toMatchObject({ title: 'Task failed', detail: 'boom' });
+  });
+
+  it('never passes on internal error text', () => {
+    const cause = JSON.stringify({ errorType: 'TypeError', errorMessage: 'x is undefined', trace: ['at /var/task/index.mjs:1'] });
+    const failed = task({ status: 'failed', completedAt: iso(1), error: JSON.stringify({ Error: 'TypeError', Cause: cause }) });
+    const problem = toRepresentation(failed, '/v1', 60).error!;
+    expect(problem.detail).toBe('The task failed.');
+    expect(JSON.stringify(problem)).not.toContain('/var/task');
+  });
+});
+
+describe('Retry-After', () => {
+  it('is absent once terminal', () => {
+    expect(retryAfterSeconds(task({ status: 'succeeded' }), created + 1000)).toBeUndefined();
+  });
+
+  it('starts at one second and grows with age, capped at 30', () => {
+    expect(retryAfterSeconds(task(), created)).toBe(1);
+    expect(retryAfterSeconds(task(), created + 50_000)).toBe(10);
+    expect(retryAfterSeconds(task(), created + 3600_000)).toBe(30);
+  });
+
+  it('shrinks to the remaining time estimated from progress', () => {
+    const running = task({ status: 'running', startedAt: iso(0), progress: { percent: 90 } });
+    // 100 s old, 90 % done after 100 s: about 11 s left, less than age / 5 = 20 s.
+    expect(retryAfterSeconds(running, created + 100_000)).toBe(12);
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { TASK_STATUSES, TERMINAL_STATUSES, isTerminal, type TaskStatus } from '#domain/task';
+import { ALLOWED_FROM, canTransition, progressExpression, transitionExpression } from '#domain/transitions';
+
+const legal: [TaskStatus, TaskStatus][] = [
+  ['pending', 'running'],
+  ['pending', 'succeeded'],
+  ['pending', 'failed'],
+  ['pending', 'cancelled'],
+  ['running', 'succeeded'],
+  ['running', 'failed'],
+  ['running', 'cancelled'],
+];
+const all = TASK_STATUSES.flatMap((from) => TASK_STATUSES.map((to) => [from, to] as [TaskStatus, TaskStatus]));
+const illegal = all.filter(([from, to]) => !legal.some(([f, t]) => f === from && t === to));
+
+describe('status transitions', () => {
+  it.each(legal)('%s -> %s is allowed', (from, to) => {
+    expect(canTransition(from, to)).toBe(true);
+  });
+
+  it.each(illegal)('%s -> %s is refused', (from, to) => {
+    expect(canTransition(from, to)).toBe(false);
+  });
+
+  it.each(TERMINAL_STATUSES)('terminal status %s never changes again', (terminal) => {
+    expect(isTerminal(terminal)).toBe(true);
+    for (const to of TASK_STATUSES) expect(ALLOWED_FROM[to]).not.toContain(terminal);
+  });
+
+  it('nothing moves a task back to pending', () => {
+    expect(() => transitionExpression('pending')).toThrow(/no transition leads to pending/);
+  });
+
+  it('conditions the write on the statuses it may come from', () => {
+    const expression = transitionExpression('succeeded', ['result']);
+    expect(expression.condition).toBe('attribute_exists(#id) AND #status IN (:from0, :from1)');
+    expect(expression.values).toEqual({ ':to': 'succeeded', ':from0': 'pending', ':from1': 'running' });
+    expect(expression.set).toContain('#result = :result');
+    expect(expression.set).toContain('#completedAt = :now');
+    expect(expression.names['#result']).toBe('result');
+  });
+
+  it('records when a task started running, once', () => {
+    const expression = transitionExpression('running');
+    expect(expression.values).toEqual({ ':to': 'running', ':from0': 'pending' });
+    expect(expression.set).toContain('#startedAt = if_not_exists(#startedAt, :now)');
+    expect(expression.set.join()).not.toContain('completedAt');
+  });
+
+  it('records progress only while pending or running', () => {
+    const expression = progressExpression();
+    expect(expression.condition).toContain('#status IN (:from0, :from1)');
+    expect([expression.values[':from0'], expression.values[':from1']]).toEqual(['pending', 'running']);
+  });
+});
