@@ -1,0 +1,665 @@
+/**
+ * AsyncTaskApi: any Step Functions worker behind an asynchronous HTTP API.
+ * client --> API Gateway (/v1) --> route Lambdas --> DynamoDB + Step Functions (worker + RecordSuccess/RecordFailure)
+ *                                 EventBridge execution status change --> reconcile Lambda (backstop)
+ */
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { ROUTES, STAGE_NAME, type Route } from '../lambdas/api/routes.ts';
+import type { TaskTypeSchemas } from '../lambdas/domain/task-types.ts';
+import { transitionExpression, type TransitionExpression } from '../lambdas/domain/transitions.ts';
+import { taskFunction } from './task-function.ts';
+
+/** A caller of the API: one API key and one usage plan. */
+export interface ApiConsumer {
+  /** A unique name (letters, digits, `-`, `_`), used in construct ids and descriptions. */
+  readonly name: string;
+  /** Steady-state requests per second. @default - the stage's `throttle.rateLimit` */
+  readonly rateLimit?: number;
+  /** Burst capacity. @default - the stage's `throttle.burstLimit` */
+  readonly burstLimit?: number;
+  /** Requests per day. @default - no quota */
+  readonly quotaPerDay?: number;
+}
+
+export interface AsyncTaskApiProps {
+  /**
+   * The job, as a Step Functions chain. Execution input is `{ taskId, type, input }`; the output
+   * of its last state is the task result. Every Task, Parallel and Map state at its top level gets
+   * a Catch (`States.ALL`) that records the failure.
+   */
+  readonly worker: sfn.IChainable;
+  /** The accepted task types and the JSON Schema of each one's `input`. Must not be empty. */
+  readonly taskTypes: TaskTypeSchemas;
+  /** Longest a task may run before its execution times out (at most 1 year). @default Duration.hours(1) */
+  readonly executionTimeout?: Duration;
+  /** How long a finished task is kept (then `410 Gone`, later deleted by TTL). @default Duration.days(7) */
+  readonly retention?: Duration;
+  /** How long an `Idempotency-Key` is remembered. @default Duration.hours(24) */
+  readonly idempotencyKeyTtl?: Duration;
+  /** Removal policy of the task table. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+  /** Origins allowed by CORS (`*` allowed). @default - no CORS */
+  readonly corsAllowOrigins?: string[];
+  /** Stage-wide throttling. @default { rateLimit: 50, burstLimit: 100 } */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /** API consumers, one API key and usage plan each. @default [{ name: 'default' }] */
+  readonly consumers?: ApiConsumer[];
+  /** Retention of every log group the construct creates. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Protect the stage with a regional WAF web ACL (AWS managed common and known-bad-inputs rules,
+   * plus 2000 requests per 5 minutes per IP). @default true
+   */
+  readonly waf?: boolean;
+}
+
+/** The body of every `application/problem+json` answer API Gateway produces itself. */
+const PROBLEM_BASE = 'https://longrun.dev/problems';
+const PROBLEM_CONTENT_TYPE = "'application/problem+json'";
+/** Lambda environment variables are limited to 4 KiB in total. */
+const MAX_TASK_TYPES_BYTES = 3072;
+const CORS_ALLOW_HEADERS = ['Content-Type', 'Idempotency-Key', 'If-None-Match', 'Prefer', 'X-Api-Key', 'Authorization'];
+const CORS_EXPOSE_HEADERS = ['Location', 'Retry-After', 'ETag'];
+
+/** Names of the states the construct adds after and around the worker. */
+export const SHELL_STATES = {
+  recordSuccess: 'RecordSuccess',
+  recordFailure: 'RecordFailure',
+  alreadyFinished: 'AlreadyFinished',
+  failed: 'Failed',
+} as const;
+
+/** The function of the reconcile backstop, in `functions`. */
+export const RECONCILE_FUNCTION = 'reconcile-execution';
+
+interface GatewayProblem {
+  type: apigateway.ResponseType;
+  status: number;
+  kind: string;
+  title: string;
+  /** A fixed detail instead of `$context.error.message` (never echo internal text for these). */
+  detail?: string;
+  headers?: Record<string, string>;
+}
+
+const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
+  { type: apigateway.ResponseType.DEFAULT_4XX, status: 400, kind: 'bad-request', title: 'Bad Request' },
+  {
+    type: apigateway.ResponseType.DEFAULT_5XX,
+    status: 500,
+    kind: 'internal-error',
+    title: 'Internal Server Error',
+    detail: 'The server could not complete the request.',
+  },
+  { type: apigateway.ResponseType.BAD_REQUEST_BODY, status: 400, kind: 'bad-request', title: 'Bad Request' },
+  { type: apigateway.ResponseType.BAD_REQUEST_PARAMETERS, status: 400, kind: 'bad-request', title: 'Bad Request' },
+  {
+    type: apigateway.ResponseType.INVALID_API_KEY,
+    status: 401,
+    kind: 'unauthorized',
+    title: 'Unauthorized',
+    detail: 'A valid API key is required in the x-api-key header.',
+  },
+  { type: apigateway.ResponseType.UNAUTHORIZED, status: 401, kind: 'unauthorized', title: 'Unauthorized' },
+  { type: apigateway.ResponseType.ACCESS_DENIED, status: 403, kind: 'forbidden', title: 'Forbidden' },
+  { type: apigateway.ResponseType.WAF_FILTERED, status: 403, kind: 'forbidden', title: 'Forbidden' },
+  {
+    // API Gateway answers an unknown path with this (403 by default): it is a 404.
+    type: apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN,
+    status: 404,
+    kind: 'not-found',
+    title: 'Not Found',
+    detail: 'No resource exists at this path.',
+  },
+  { type: apigateway.ResponseType.RESOURCE_NOT_FOUND, status: 404, kind: 'not-found', title: 'Not Found' },
+  { type: apigateway.ResponseType.REQUEST_TOO_LARGE, status: 413, kind: 'payload-too-large', title: 'Payload Too Large' },
+  {
+    type: apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE,
+    status: 415,
+    kind: 'unsupported-media-type',
+    title: 'Unsupported Media Type',
+  },
+  {
+    type: apigateway.ResponseType.THROTTLED,
+    status: 429,
+    kind: 'too-many-requests',
+    title: 'Too Many Requests',
+    headers: { 'Retry-After': "'1'" },
+  },
+  { type: apigateway.ResponseType.QUOTA_EXCEEDED, status: 429, kind: 'quota-exceeded', title: 'Quota Exceeded' },
+  {
+    type: apigateway.ResponseType.INTEGRATION_FAILURE,
+    status: 502,
+    kind: 'bad-gateway',
+    title: 'Bad Gateway',
+    detail: 'The server could not complete the request.',
+  },
+  {
+    type: apigateway.ResponseType.INTEGRATION_TIMEOUT,
+    status: 504,
+    kind: 'gateway-timeout',
+    title: 'Gateway Timeout',
+    detail: 'The server did not answer in time.',
+  },
+];
+
+/** A VTL template producing an RFC 9457 problem; `detailExpr` is already a JSON value. */
+function problemTemplate(kind: string, title: string, status: number, detailExpr: string): string {
+  return `{"type":"${PROBLEM_BASE}/${kind}","title":"${title}","status":${status},"detail":${detailExpr},"instance":"$context.path"}`;
+}
+
+function pascalCase(kebab: string): string {
+  return kebab.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
+}
+
+/**
+ * An asynchronous task API: submit, poll, fetch the result, list and cancel tasks run by `worker`.
+ * Tasks live in `table`; each runs as one execution of `stateMachine` (named after the task id).
+ */
+export class AsyncTaskApi extends Construct {
+  /** The task table: partition key `id`, GSI `byOwner` (`owner`, `id`), TTL attribute `ttl`. */
+  public readonly table: dynamodb.Table;
+  /** The workflow: `worker`, then `RecordSuccess`; failures go to `RecordFailure` and `Failed`. */
+  public readonly stateMachine: sfn.StateMachine;
+  /** The REST API; its stage is `v1`. */
+  public readonly api: apigateway.RestApi;
+  /** Every function the construct creates, keyed by handler name (`submit-task`, …, `reconcile-execution`). */
+  public readonly functions: Record<string, NodejsFunction>;
+  /** One API key per consumer, keyed by consumer name. */
+  public readonly apiKeys: Record<string, apigateway.IApiKey>;
+  /** One usage plan per consumer, keyed by consumer name. */
+  public readonly usagePlans: Record<string, apigateway.UsagePlan>;
+  /** The EventBridge rule routing execution status changes to the reconcile function. */
+  public readonly reconcileRule: events.Rule;
+  /** Dead-letter queue of events the reconcile function could not take. */
+  public readonly reconcileDeadLetterQueue: sqs.Queue;
+  /** The web ACL protecting the stage, unless `waf: false`. */
+  public readonly webAcl?: wafv2.CfnWebACL;
+
+  private readonly logRetention: logs.RetentionDays;
+
+  constructor(scope: Construct, id: string, props: AsyncTaskApiProps) {
+    super(scope, id);
+    validateProps(props);
+    const executionTimeout = props.executionTimeout ?? Duration.hours(1);
+    const retention = props.retention ?? Duration.days(7);
+    const idempotencyKeyTtl = props.idempotencyKeyTtl ?? Duration.hours(24);
+    const throttle = props.throttle ?? { rateLimit: 50, burstLimit: 100 };
+    const consumers = props.consumers ?? [{ name: 'default' }];
+    this.logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'ttl',
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    this.table.addGlobalSecondaryIndex({
+      indexName: 'byOwner',
+      partitionKey: { name: 'owner', type: dynamodb.AttributeType.STRING },
+      // Ids are UUIDv7: sorting by id sorts by creation time.
+      sortKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+
+    this.stateMachine = this.buildStateMachine(props.worker, executionTimeout);
+
+    const common: Record<string, string> = {
+      TABLE_NAME: this.table.tableName,
+      TASK_RETENTION_SECONDS: String(retention.toSeconds()),
+    };
+    if (props.corsAllowOrigins) common.CORS_ALLOW_ORIGINS = props.corsAllowOrigins.join(',');
+    const extraEnv: Record<string, Record<string, string>> = {
+      'submit-task': {
+        STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+        EXECUTION_TIMEOUT_SECONDS: String(executionTimeout.toSeconds()),
+        IDEMPOTENCY_TTL_SECONDS: String(idempotencyKeyTtl.toSeconds()),
+        TASK_TYPES: JSON.stringify(props.taskTypes),
+      },
+      'cancel-task': { STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
+    };
+
+    this.functions = {};
+    for (const route of ROUTES) {
+      this.functions[route.handler] = taskFunction(this, `${pascalCase(route.handler)}Function`, {
+        entry: `lambdas/http/${route.handler}.ts`,
+        environment: { ...common, ...extraEnv[route.handler] },
+        description: `${route.method} ${route.path}`,
+        logRetention: this.logRetention,
+      });
+    }
+    this.grantRoutes();
+
+    this.api = this.buildApi(props, throttle);
+    this.usagePlans = {};
+    this.apiKeys = {};
+    for (const consumer of consumers) {
+      const key = new apigateway.ApiKey(this, `ApiKey${pascalCase(consumer.name)}`, {
+        description: `Longrun API key of consumer ${consumer.name}`,
+      });
+      const plan = new apigateway.UsagePlan(this, `UsagePlan${pascalCase(consumer.name)}`, {
+        description: `Longrun usage plan of consumer ${consumer.name}`,
+        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+        throttle: {
+          rateLimit: consumer.rateLimit ?? throttle.rateLimit,
+          burstLimit: consumer.burstLimit ?? throttle.burstLimit,
+        },
+        quota: consumer.quotaPerDay === undefined ? undefined : { limit: consumer.quotaPerDay, period: apigateway.Period.DAY },
+      });
+      plan.addApiKey(key);
+      this.apiKeys[consumer.name] = key;
+      this.usagePlans[consumer.name] = plan;
+    }
+
+    if (props.waf ?? true) {
+      this.webAcl = this.buildWebAcl();
+    } else {
+      Validations.of(this.api.deploymentStage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason: 'WAF switched off with the `waf: false` prop; the deployer protects the stage otherwise.',
+      });
+    }
+
+    const reconcile = taskFunction(this, 'ReconcileExecutionFunction', {
+      entry: `lambdas/workflow/${RECONCILE_FUNCTION}.ts`,
+      environment: { ...common },
+      description: 'Backstop: records timed-out, aborted and failed executions',
+      logRetention: this.logRetention,
+    });
+    this.allow(reconcile, ['dynamodb:UpdateItem', 'dynamodb:GetItem'], [this.table.tableArn]);
+    this.functions[RECONCILE_FUNCTION] = reconcile;
+    this.reconcileDeadLetterQueue = new sqs.Queue(this, 'ReconcileDeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.reconcileRule = new events.Rule(this, 'ExecutionStatusChangeRule', {
+      description: 'Step Functions execution status changes of the task workflow',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [this.stateMachine.stateMachineArn] },
+      },
+      targets: [
+        new targets.LambdaFunction(reconcile, {
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(6),
+          deadLetterQueue: this.reconcileDeadLetterQueue,
+        }),
+      ],
+    });
+
+    this.addNagSuppressions();
+  }
+
+  /**
+   * Lets a worker Lambda record progress (and see a cancellation): `dynamodb:UpdateItem` and
+   * `dynamodb:GetItem` on the task table; a `lambda.Function` also gets `TABLE_NAME`.
+   */
+  public grantProgress(grantee: iam.IGrantable): void {
+    this.allow(grantee, ['dynamodb:UpdateItem', 'dynamodb:GetItem'], [this.table.tableArn]);
+    if (grantee instanceof lambda.Function) grantee.addEnvironment('TABLE_NAME', this.table.tableName);
+  }
+
+  private allow(grantee: iam.IGrantable, actions: string[], resources: string[]): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+  }
+
+  private grantRoutes(): void {
+    const tableArn = this.table.tableArn;
+    const fns = this.functions;
+    const fn = (handler: string): NodejsFunction => {
+      const found = fns[handler];
+      if (!found) throw new Error(`AsyncTaskApi: no route uses handler '${handler}'`);
+      return found;
+    };
+    this.allow(
+      fn('submit-task'),
+      ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      [tableArn],
+    );
+    this.stateMachine.grantStartExecution(fn('submit-task'));
+    this.allow(fn('get-task'), ['dynamodb:GetItem'], [tableArn]);
+    this.allow(fn('get-task-result'), ['dynamodb:GetItem'], [tableArn]);
+    this.allow(fn('list-tasks'), ['dynamodb:Query'], [`${tableArn}/index/byOwner`]);
+    this.allow(fn('cancel-task'), ['dynamodb:UpdateItem', 'dynamodb:GetItem'], [tableArn]);
+    // The executions of this state machine only; equivalent to grantExecution, with a readable ARN.
+    this.allow(
+      fn('cancel-task'),
+      ['states:StopExecution'],
+      [
+        Stack.of(this).formatArn({
+          service: 'states',
+          resource: 'execution',
+          resourceName: `${this.stateMachine.stateMachineName}:*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    );
+  }
+
+  private buildStateMachine(worker: sfn.IChainable, timeout: Duration): sfn.StateMachine {
+    const recordSuccess = this.updateTask(SHELL_STATES.recordSuccess, transitionExpression('succeeded', ['result', 'progress']), {
+      ':result': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$'))),
+      ':progress': tasks.DynamoAttributeValue.fromMap({ percent: tasks.DynamoAttributeValue.fromNumber(100) }),
+    });
+    const recordFailure = this.updateTask(SHELL_STATES.recordFailure, transitionExpression('failed', ['error']), {
+      ':error': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.error'))),
+    });
+    const failed = new sfn.Fail(this, SHELL_STATES.failed, { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    const alreadyFinished = new sfn.Succeed(this, SHELL_STATES.alreadyFinished, {
+      comment: 'The task reached a terminal status (e.g. cancelled) before the workflow did.',
+    });
+
+    // A terminal task (cancelled meanwhile) keeps its status: the condition fails and that is fine.
+    recordSuccess.addCatch(alreadyFinished, {
+      errors: ['DynamoDB.ConditionalCheckFailedException'],
+      resultPath: '$.recordError',
+    });
+    recordFailure.addCatch(failed, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: '$.recordError' });
+    recordFailure.next(failed);
+
+    const workerChain = sfn.Chain.start(worker);
+    for (const state of sfn.State.findReachableStates(workerChain.startState)) {
+      if (
+        state instanceof sfn.TaskStateBase ||
+        state instanceof sfn.Parallel ||
+        state instanceof sfn.Map ||
+        state instanceof sfn.DistributedMap
+      ) {
+        state.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+      }
+    }
+    const definition = workerChain.next(recordSuccess);
+
+    const logGroup = new logs.LogGroup(this, 'StateMachineLogGroup', { retention: this.logRetention });
+    return new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout,
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+  }
+
+  /** A DynamoDB updateItem step built from one transition of `lambdas/domain/transitions.ts`. */
+  private updateTask(
+    name: string,
+    transition: TransitionExpression,
+    fieldValues: Record<string, tasks.DynamoAttributeValue>,
+  ): tasks.DynamoUpdateItem {
+    const values: Record<string, tasks.DynamoAttributeValue> = {};
+    for (const [placeholder, literal] of Object.entries(transition.values)) {
+      values[placeholder] = tasks.DynamoAttributeValue.fromString(literal);
+    }
+    values[':now'] = tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.State.EnteredTime'));
+    Object.assign(values, fieldValues);
+    return new tasks.DynamoUpdateItem(this, name, {
+      table: this.table,
+      key: { id: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Input.taskId')) },
+      updateExpression: `SET ${transition.set.join(', ')}`,
+      conditionExpression: transition.condition,
+      expressionAttributeNames: transition.names,
+      expressionAttributeValues: values,
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+  }
+
+  private buildApi(props: AsyncTaskApiProps, throttle: { rateLimit: number; burstLimit: number }): apigateway.RestApi {
+    const accessLogs = new logs.LogGroup(this, 'AccessLogGroup', { retention: this.logRetention });
+    const api = new apigateway.RestApi(this, 'RestApi', {
+      description: 'Longrun: asynchronous task API',
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      cloudWatchRole: false,
+      apiKeySourceType: apigateway.ApiKeySourceType.HEADER,
+      deployOptions: {
+        stageName: STAGE_NAME,
+        throttlingRateLimit: throttle.rateLimit,
+        throttlingBurstLimit: throttle.burstLimit,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        dataTraceEnabled: false,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        // Standard fields only: never request or response bodies.
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
+          caller: false,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: false,
+        }),
+      },
+      defaultCorsPreflightOptions: props.corsAllowOrigins
+        ? {
+            allowOrigins: props.corsAllowOrigins,
+            allowHeaders: CORS_ALLOW_HEADERS,
+            exposeHeaders: CORS_EXPOSE_HEADERS,
+            allowMethods: [...new Set(ROUTES.map((r) => r.method)), 'OPTIONS'],
+          }
+        : undefined,
+    });
+
+    const byPath = new Map<string, Route[]>();
+    for (const route of ROUTES) byPath.set(route.path, [...(byPath.get(route.path) ?? []), route]);
+    for (const [routePath, routes] of byPath) {
+      const resource = api.root.resourceForPath(routePath);
+      for (const route of routes) {
+        const fn = this.functions[route.handler];
+        if (!fn) throw new Error(`AsyncTaskApi: no function for handler '${route.handler}'`);
+        resource.addMethod(route.method, new apigateway.LambdaIntegration(fn), {
+          apiKeyRequired: route.authenticated,
+          operationName: pascalCase(route.handler),
+        });
+      }
+      const allow = [...routes.map((r) => r.method), ...(props.corsAllowOrigins ? ['OPTIONS'] : [])].join(', ');
+      this.addMethodNotAllowed(resource, allow);
+    }
+
+    const singleOrigin = props.corsAllowOrigins?.length === 1 ? props.corsAllowOrigins[0] : undefined;
+    for (const problem of GATEWAY_PROBLEMS) {
+      const detail = problem.detail ? JSON.stringify(problem.detail) : '$context.error.messageString';
+      api.addGatewayResponse(`Problem${pascalCase(problem.type.responseType.toLowerCase().replace(/_/g, '-'))}`, {
+        type: problem.type,
+        statusCode: String(problem.status),
+        responseHeaders: {
+          'Content-Type': PROBLEM_CONTENT_TYPE,
+          ...(singleOrigin ? { 'Access-Control-Allow-Origin': `'${singleOrigin}'` } : {}),
+          ...problem.headers,
+        },
+        templates: { 'application/json': problemTemplate(problem.kind, problem.title, problem.status, detail) },
+      });
+    }
+    return api;
+  }
+
+  /** `ANY` answering 405; API Gateway prefers the explicit methods over `ANY`. */
+  private addMethodNotAllowed(resource: apigateway.IResource, allow: string): void {
+    const body = problemTemplate(
+      'method-not-allowed',
+      'Method Not Allowed',
+      405,
+      `"The method $context.httpMethod is not allowed on this resource. Allowed: ${allow}."`,
+    );
+    resource.addMethod(
+      'ANY',
+      new apigateway.MockIntegration({
+        passthroughBehavior: apigateway.PassthroughBehavior.WHEN_NO_MATCH,
+        requestTemplates: { 'application/json': '{"statusCode": 405}' },
+        integrationResponses: [
+          {
+            statusCode: '405',
+            responseParameters: {
+              'method.response.header.Allow': `'${allow}'`,
+              'method.response.header.Content-Type': PROBLEM_CONTENT_TYPE,
+            },
+            responseTemplates: { 'application/json': body },
+          },
+        ],
+      }),
+      {
+        apiKeyRequired: false,
+        methodResponses: [
+          {
+            statusCode: '405',
+            responseParameters: { 'method.response.header.Allow': true, 'method.response.header.Content-Type': true },
+          },
+        ],
+      },
+    );
+  }
+
+  private buildWebAcl(): wafv2.CfnWebACL {
+    const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
+      cloudWatchMetricsEnabled: true,
+      sampledRequestsEnabled: true,
+      metricName,
+    });
+    const managed = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+      visibilityConfig: visibility(name),
+    });
+    const webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility('LongrunWebAcl'),
+      rules: [
+        managed('AWSManagedRulesCommonRuleSet', 0),
+        managed('AWSManagedRulesKnownBadInputsRuleSet', 1),
+        {
+          name: 'RateLimitPerIp',
+          priority: 2,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit: 2000, evaluationWindowSec: 300, aggregateKeyType: 'IP' } },
+          visibilityConfig: visibility('RateLimitPerIp'),
+        },
+      ],
+    });
+    const association = new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: this.api.deploymentStage.stageArn,
+      webAclArn: webAcl.attrArn,
+    });
+    association.node.addDependency(this.api.deploymentStage);
+    return webAcl;
+  }
+
+  /** cdk-nag acknowledgments, each for a finding this construct causes on purpose. */
+  private addNagSuppressions(): void {
+    const ack = (scope: Construct, id: string, reason: string): void => Validations.of(scope).acknowledge({ id, reason });
+    ack(
+      this.api,
+      'AwsSolutions-APIG2',
+      'Request bodies are validated by the submit function against the task type JSON schema, so that a 400 problem names the offending field.',
+    );
+    ack(
+      this.api,
+      'AwsSolutions-APIG4',
+      'Callers authenticate with API keys, whose usage plans carry their rate limits and quotas; the 405 ANY mocks answer without a key on purpose.',
+    );
+    ack(
+      this.api,
+      'AwsSolutions-COG4',
+      'Authentication is by API key, not by a Cognito user pool authorizer.',
+    );
+    ack(
+      this.api.deploymentStage,
+      'AwsSolutions-APIG6',
+      'Execution logging needs the account-wide API Gateway CloudWatch role, which this construct does not own (cloudWatchRole off); access logging is on.',
+    );
+    ack(
+      this.stateMachine.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and the CloudWatch Logs delivery actions Step Functions logging needs support no resource-level permissions.',
+    );
+    const cancel = this.functions['cancel-task'];
+    if (cancel?.role) {
+      const name = (this.stateMachine.node.defaultChild as CfnElement).logicalId;
+      ack(
+        cancel.role,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${Stack.of(this).resolve(name)}.Name>:*]`,
+        'StopExecution is limited to executions of this one state machine; executions are named after task ids, so no narrower ARN exists at deploy time.',
+      );
+    }
+    ack(
+      this.reconcileDeadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is itself the dead-letter queue of the EventBridge target of the reconcile function.',
+    );
+  }
+}
+
+function validateProps(props: AsyncTaskApiProps): void {
+  const where = 'AsyncTaskApi';
+  const types = Object.keys(props.taskTypes ?? {});
+  if (types.length === 0) {
+    throw new Error(`${where}: taskTypes must declare at least one task type (got an empty object).`);
+  }
+  const taskTypesBytes = Buffer.byteLength(JSON.stringify(props.taskTypes));
+  if (taskTypesBytes > MAX_TASK_TYPES_BYTES) {
+    throw new Error(
+      `${where}: taskTypes is ${taskTypesBytes} bytes as JSON; it is passed in the TASK_TYPES environment variable and must stay under ${MAX_TASK_TYPES_BYTES} bytes (Lambda allows 4 KiB of environment in total).`,
+    );
+  }
+  const positive = (name: string, d: Duration | undefined, max?: Duration): void => {
+    if (d === undefined || d.isUnresolved()) return;
+    if (d.toSeconds() <= 0) throw new Error(`${where}: ${name} must be positive (got ${d.toHumanString()}).`);
+    if (max && d.toSeconds() > max.toSeconds()) {
+      throw new Error(`${where}: ${name} must be at most ${max.toHumanString()} (got ${d.toHumanString()}).`);
+    }
+  };
+  positive('executionTimeout', props.executionTimeout, Duration.days(365));
+  positive('retention', props.retention);
+  positive('idempotencyKeyTtl', props.idempotencyKeyTtl);
+  if (props.throttle) {
+    const { rateLimit, burstLimit } = props.throttle;
+    if (!(rateLimit > 0)) throw new Error(`${where}: throttle.rateLimit must be > 0 (got ${rateLimit}).`);
+    if (!Number.isInteger(burstLimit) || burstLimit < 1) {
+      throw new Error(`${where}: throttle.burstLimit must be a positive integer (got ${burstLimit}).`);
+    }
+  }
+  if (props.corsAllowOrigins) {
+    if (props.corsAllowOrigins.length === 0) {
+      throw new Error(`${where}: corsAllowOrigins must list at least one origin; omit it to disable CORS.`);
+    }
+    const bad = props.corsAllowOrigins.find((o) => o !== '*' && !/^https?:\/\/[^/\s,]+$/.test(o));
+    if (bad !== undefined) {
+      throw new Error(`${where}: corsAllowOrigins entry '${bad}' is not '*' or an origin like 'https://example.com' (no path, no trailing slash).`);
+    }
+  }
+  if (props.consumers) {
+    if (props.consumers.length === 0) throw new Error(`${where}: consumers must list at least one consumer; omit it for a single 'default' consumer.`);
+    const seen = new Set<string>();
+    for (const c of props.consumers) {
+      if (!/^[A-Za-z0-9_-]+$/.test(c.name)) {
+        throw new Error(`${where}: consumer name '${c.name}' must use only letters, digits, '-' and '_'.`);
+      }
+      const key = c.name.toLowerCase();
+      if (seen.has(key)) throw new Error(`${where}: consumer name '${c.name}' is used twice.`);
+      seen.add(key);
+      if (c.quotaPerDay !== undefined && (!Number.isInteger(c.quotaPerDay) || c.quotaPerDay < 1)) {
+        throw new Error(`${where}: consumer '${c.name}' quotaPerDay must be a positive integer (got ${c.quotaPerDay}).`);
+      }
+    }
+  }
+}

@@ -1,0 +1,38 @@
+/** The deployable stack: the AsyncTaskApi construct running the demo worker. */
+import { CfnOutput, Stack, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { DEMO_TASK_TYPES } from '../lambdas/domain/task-types.ts';
+import { AsyncTaskApi, type AsyncTaskApiProps } from './async-task-api.ts';
+import { demoWorker } from './demo-worker.ts';
+
+export interface LongrunStackProps extends StackProps {
+  /** Overrides of the construct's props (everything but the worker and task types). @default - the construct's defaults */
+  readonly api?: Omit<AsyncTaskApiProps, 'worker' | 'taskTypes'>;
+}
+
+export class LongrunStack extends Stack {
+  /** The task API, with the demo worker plugged in. */
+  public readonly api: AsyncTaskApi;
+
+  constructor(scope: Construct, id: string, props: LongrunStackProps = {}) {
+    super(scope, id, props);
+    const worker = demoWorker(this, 'DemoWorker', { logRetention: props.api?.logRetention });
+    this.api = new AsyncTaskApi(this, 'TaskApi', { ...props.api, worker: worker.chain, taskTypes: DEMO_TASK_TYPES });
+    this.api.grantProgress(worker.countPrimesFunction);
+    const countPrimesId = this.getLogicalId(worker.countPrimesFunction.node.defaultChild as CfnElement);
+    Validations.of(this.api.stateMachine.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${countPrimesId}.Arn>:*]`,
+      reason: 'The LambdaInvoke task grants the CountPrimes function and its versions/aliases (<arn>:*), as Step Functions may invoke a qualified ARN.',
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the API (stage v1)' });
+    new CfnOutput(this, 'TableName', { value: this.api.table.tableName });
+    new CfnOutput(this, 'StateMachineArn', { value: this.api.stateMachine.stateMachineArn });
+    for (const [name, key] of Object.entries(this.api.apiKeys)) {
+      new CfnOutput(this, `ApiKeyId${name.replace(/[^A-Za-z0-9]/g, '')}`, {
+        value: key.keyId,
+        description: `API key id of consumer ${name}: aws apigateway get-api-key --include-value --api-key <id>`,
+      });
+    }
+  }
+}
