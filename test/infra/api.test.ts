@@ -1,0 +1,152 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { ROUTES, STAGE_NAME } from '../../lambdas/api/routes.ts';
+import { buildStack, cfnText, functionIdByEntry } from './fixture.ts';
+
+const { template } = buildStack();
+const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+
+/** The full path of an AWS::ApiGateway::Resource, rebuilt from PathPart and ParentId. */
+function pathOf(resourceId: string): string {
+  const r = resources[resourceId];
+  if (!r || r.Type !== 'AWS::ApiGateway::Resource') return '';
+  const parent = r.Properties.ParentId as { Ref?: string };
+  return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties.PathPart}`;
+}
+
+function methodsAt(path: string): Array<Record<string, any>> {
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::ApiGateway::Method')
+    .filter((r) => pathOf((r.Properties.ResourceId as { Ref: string }).Ref) === path)
+    .map((r) => r.Properties);
+}
+
+describe('REST API', () => {
+  it('has the v1 stage with throttling, tracing, metrics and JSON access logs without bodies', () => {
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: STAGE_NAME,
+      TracingEnabled: true,
+      MethodSettings: [
+        Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, MetricsEnabled: true, DataTraceEnabled: false }),
+      ],
+      AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"status"') },
+    });
+    const format = Object.values(template.findResources('AWS::ApiGateway::Stage'))[0]!.Properties.AccessLogSetting.Format;
+    expect(format).not.toMatch(/requestBody|responseBody|\$input/);
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'HEADER' });
+    template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
+
+  it.each(ROUTES.map((r) => [r.method, r.path, r]))('%s %s has a Lambda proxy method', (method, path, route) => {
+    const fnId = functionIdByEntry(template, `lambdas/http/${route.handler}.ts`);
+    const method_ = methodsAt(path).find((m) => m.HttpMethod === method);
+    expect(method_).toBeDefined();
+    expect(method_!.ApiKeyRequired).toBe(route.authenticated);
+    expect(method_!.Integration.Type).toBe('AWS_PROXY');
+    expect(cfnText(method_!.Integration.Uri)).toContain(`<${fnId}.Arn>`);
+  });
+
+  it.each([...new Set(ROUTES.map((r) => r.path))])('%s answers other methods with a 405 problem listing Allow', (path) => {
+    const allowed = ROUTES.filter((r) => r.path === path).map((r) => r.method);
+    const any = methodsAt(path).find((m) => m.HttpMethod === 'ANY');
+    expect(any).toBeDefined();
+    expect(any!.ApiKeyRequired).toBe(false);
+    expect(any!.Integration.Type).toBe('MOCK');
+    const response = any!.Integration.IntegrationResponses[0];
+    expect(response.StatusCode).toBe('405');
+    expect(response.ResponseParameters['method.response.header.Allow']).toBe(`'${allowed.join(', ')}'`);
+    expect(response.ResponseParameters['method.response.header.Content-Type']).toBe("'application/problem+json'");
+    const body = response.ResponseTemplates['application/json'] as string;
+    expect(body).toContain('"type":"https://longrun.dev/problems/method-not-allowed"');
+    expect(body).toContain('"status":405');
+    expect(body).toContain('"instance":"$context.path"');
+    expect(any!.MethodResponses).toEqual([
+      expect.objectContaining({ StatusCode: '405' }),
+    ]);
+  });
+
+  it('has no unexpected methods (no OPTIONS without CORS)', () => {
+    const count = Object.values(resources).filter((r) => r.Type === 'AWS::ApiGateway::Method').length;
+    expect(count).toBe(ROUTES.length + new Set(ROUTES.map((r) => r.path)).size);
+  });
+
+  it.each([
+    ['DEFAULT_4XX', '400', 'bad-request'],
+    ['DEFAULT_5XX', '500', 'internal-error'],
+    ['INVALID_API_KEY', '401', 'unauthorized'],
+    ['ACCESS_DENIED', '403', 'forbidden'],
+    ['MISSING_AUTHENTICATION_TOKEN', '404', 'not-found'],
+    ['REQUEST_TOO_LARGE', '413', 'payload-too-large'],
+    ['THROTTLED', '429', 'too-many-requests'],
+    ['QUOTA_EXCEEDED', '429', 'quota-exceeded'],
+  ])('gateway response %s is a %s application/problem+json', (type, status, kind) => {
+    const found = Object.values(template.findResources('AWS::ApiGateway::GatewayResponse', { Properties: { ResponseType: type } }));
+    expect(found).toHaveLength(1);
+    const props = found[0]!.Properties;
+    expect(props.StatusCode).toBe(status);
+    expect(props.ResponseParameters['gatewayresponse.header.Content-Type']).toBe("'application/problem+json'");
+    const body = props.ResponseTemplates['application/json'] as string;
+    expect(body).toContain(`"type":"https://longrun.dev/problems/${kind}"`);
+    expect(body).toContain(`"status":${status}`);
+    expect(body).toContain('"instance":"$context.path"');
+    expect(body).toMatch(/"detail":/);
+  });
+
+  it('never echoes AWS error text in a 5xx', () => {
+    const found = Object.values(template.findResources('AWS::ApiGateway::GatewayResponse', { Properties: { ResponseType: 'DEFAULT_5XX' } }));
+    expect(found[0]!.Properties.ResponseTemplates['application/json']).not.toContain('$context.error');
+  });
+
+  it('issues one API key and usage plan per consumer, bound to the stage', () => {
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
+    template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      ApiStages: [Match.objectLike({ Stage: Match.anyValue() })],
+      Throttle: { RateLimit: 50, BurstLimit: 100 },
+    });
+    template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
+
+    const custom = buildStack({
+      api: { consumers: [{ name: 'alpha', rateLimit: 5, burstLimit: 10, quotaPerDay: 1000 }, { name: 'beta' }] },
+    }).template;
+    custom.resourceCountIs('AWS::ApiGateway::ApiKey', 2);
+    custom.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
+      Throttle: { RateLimit: 5, BurstLimit: 10 },
+      Quota: { Limit: 1000, Period: 'DAY' },
+    });
+  });
+
+  it('protects the stage with a regional WAF web ACL by default', () => {
+    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Scope: 'REGIONAL',
+      Rules: Match.arrayWith([
+        Match.objectLike({ Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesCommonRuleSet' } } }),
+        Match.objectLike({ Statement: { ManagedRuleGroupStatement: { VendorName: 'AWS', Name: 'AWSManagedRulesKnownBadInputsRuleSet' } } }),
+        Match.objectLike({ Statement: { RateBasedStatement: { Limit: 2000, EvaluationWindowSec: 300, AggregateKeyType: 'IP' } } }),
+      ]),
+    });
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    const noWaf = buildStack({ api: { waf: false } }).template;
+    noWaf.resourceCountIs('AWS::WAFv2::WebACL', 0);
+    noWaf.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+  });
+
+  it('adds CORS preflight and CORS_ALLOW_ORIGINS only when origins are given', () => {
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.Environment.Variables).not.toHaveProperty('CORS_ALLOW_ORIGINS');
+    }
+    const cors = buildStack({ api: { corsAllowOrigins: ['https://a.example', 'https://b.example'] } }).template;
+    const options = Object.values(cors.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: 'OPTIONS' } }));
+    expect(options.length).toBeGreaterThan(0);
+    const preflight = JSON.stringify(options[0]!.Properties.Integration.IntegrationResponses);
+    expect(preflight).toContain('Content-Type,Idempotency-Key,If-None-Match,Prefer,X-Api-Key,Authorization');
+    expect(preflight).toContain('Location,Retry-After,ETag');
+    const http = Object.values(cors.findResources('AWS::Lambda::Function')).filter((f) =>
+      String(f.Metadata?.['Longrun:Entry']).startsWith('lambdas/http/'),
+    );
+    expect(http).toHaveLength(ROUTES.length);
+    for (const fn of http) {
+      expect(fn.Properties.Environment.Variables.CORS_ALLOW_ORIGINS).toBe('https://a.example,https://b.example');
+    }
+  });
+});

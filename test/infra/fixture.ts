@@ -1,0 +1,78 @@
+/** Shared helpers for the CDK assertion tests: build the stack without bundling, read the template. */
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { LongrunStack, type LongrunStackProps } from '../../lib/longrun-stack.ts';
+
+/** Builds `LongrunStack` in an app that skips esbuild (as the local stack does). */
+export function buildStack(props: LongrunStackProps = {}): { app: App; stack: LongrunStack; template: Template } {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new LongrunStack(app, 'Longrun', props);
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+type Json = Record<string, unknown>;
+
+/** Renders a CloudFormation value as text: `Ref` -> `<Id>`, `Fn::GetAtt` -> `<Id.Attr>`, `Fn::Join` joined. */
+export function cfnText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Json;
+  if (v.Ref !== undefined) return `<${String(v.Ref)}>`;
+  if (v['Fn::GetAtt'] !== undefined) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
+  if (v['Fn::Join'] !== undefined) {
+    const [sep, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(cfnText).join(sep);
+  }
+  if (v['Fn::Select'] !== undefined) return `<Select ${JSON.stringify(v['Fn::Select'])}>`;
+  return JSON.stringify(value);
+}
+
+/** The logical id of the function whose `Longrun:Entry` metadata is `entry`. */
+export function functionIdByEntry(template: Template, entry: string): string {
+  const found = Object.entries(template.findResources('AWS::Lambda::Function')).filter(
+    ([, r]) => (r as Json).Metadata && ((r as Json).Metadata as Json)['Longrun:Entry'] === entry,
+  );
+  if (found.length !== 1) throw new Error(`expected one function with entry ${entry}, found ${found.length}`);
+  return found[0]![0];
+}
+
+export function tableId(template: Template): string {
+  const ids = Object.keys(template.findResources('AWS::DynamoDB::Table'));
+  if (ids.length !== 1) throw new Error(`expected one table, found ${ids.length}`);
+  return ids[0]!;
+}
+
+export function stateMachineId(template: Template): string {
+  const ids = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'));
+  if (ids.length !== 1) throw new Error(`expected one state machine, found ${ids.length}`);
+  return ids[0]!;
+}
+
+/** Every (action, resource) pair granted to the role of the function `functionId`, from AWS::IAM::Policy resources. */
+export function grantsOf(template: Template, functionId: string): Array<{ action: string; resource: string }> {
+  const fn = template.toJSON().Resources[functionId] as Json;
+  const roleArn = (fn.Properties as Json).Role as Json;
+  const roleId = (roleArn['Fn::GetAtt'] as string[])[0];
+  return grantsOfRole(template, roleId!);
+}
+
+export function grantsOfRole(template: Template, roleId: string): Array<{ action: string; resource: string }> {
+  const out: Array<{ action: string; resource: string }> = [];
+  for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+    const props = (policy as Json).Properties as Json;
+    const roles = (props.Roles as Json[]).map((r) => r.Ref);
+    if (!roles.includes(roleId)) continue;
+    for (const statement of (props.PolicyDocument as Json).Statement as Json[]) {
+      if (statement.Effect !== 'Allow') continue;
+      const actions = ([] as string[]).concat(statement.Action as string | string[]);
+      const resources = ([] as unknown[]).concat(statement.Resource);
+      for (const action of actions) for (const resource of resources) out.push({ action, resource: cfnText(resource) });
+    }
+  }
+  return out;
+}
+
+/** The state machine definition as an object, tokens replaced by `<Id>` / `<Id.Attr>` text. */
+export function definitionOf(template: Template): { StartAt: string; States: Record<string, Json>; TimeoutSeconds?: number } {
+  const sm = template.toJSON().Resources[stateMachineId(template)] as Json;
+  return JSON.parse(cfnText((sm.Properties as Json).DefinitionString));
+}

@@ -1,0 +1,132 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { transitionExpression } from '../../lambdas/domain/transitions.ts';
+import { buildStack, definitionOf, functionIdByEntry, tableId } from './fixture.ts';
+
+const { template } = buildStack();
+const definition = definitionOf(template);
+const states = definition.States;
+const table = tableId(template);
+
+/** The ExpressionAttributeValues the construct must derive from a transition. */
+function literalValues(to: 'succeeded' | 'failed', fields: string[]): Record<string, unknown> {
+  const t = transitionExpression(to, fields);
+  return Object.fromEntries(Object.entries(t.values).map(([k, v]) => [k, { S: v }]));
+}
+
+describe('state machine', () => {
+  it('is STANDARD, times out after 1 hour, traces, and logs ALL without execution data', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: {
+        Level: 'ALL',
+        IncludeExecutionData: false,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }],
+      },
+    });
+    expect(definition.TimeoutSeconds).toBe(3600);
+  });
+
+  it('starts with the demo worker and names its states as the local stack expects', () => {
+    expect(definition.StartAt).toBe('ChooseTaskType');
+    expect(Object.keys(states).sort()).toEqual(
+      [
+        'AlreadyFinished',
+        'ChooseTaskType',
+        'CountPrimes',
+        'FailWithMessage',
+        'Failed',
+        'MorePrimesToCount',
+        'RecordFailure',
+        'RecordSuccess',
+        'Sleep',
+        'UnknownTaskType',
+      ].sort(),
+    );
+    expect(states.ChooseTaskType).toMatchObject({
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.type', StringEquals: 'primes', Next: 'CountPrimes' },
+        { Variable: '$.type', StringEquals: 'sleep', Next: 'Sleep' },
+        { Variable: '$.type', StringEquals: 'fail', Next: 'FailWithMessage' },
+      ],
+      Default: 'UnknownTaskType',
+    });
+    expect(states.UnknownTaskType).toMatchObject({ Type: 'Fail' });
+    expect(states.MorePrimesToCount).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.resumeFrom', IsPresent: true, Next: 'CountPrimes' }],
+      Default: 'RecordSuccess',
+    });
+    expect(states.Sleep).toEqual({ Type: 'Wait', SecondsPath: '$.input.seconds', OutputPath: '$.input', Next: 'RecordSuccess' });
+    expect(states.FailWithMessage).toEqual({ Type: 'Fail', Error: 'TaskFailed', CausePath: '$.input.message' });
+  });
+
+  it('invokes the count-primes function with the whole state input and returns only its payload', () => {
+    const fnId = functionIdByEntry(template, 'lambdas/workflow/count-primes.ts');
+    expect(states.CountPrimes).toMatchObject({ Type: 'Task', Resource: `<${fnId}.Arn>`, Next: 'MorePrimesToCount' });
+    expect(states.CountPrimes).not.toHaveProperty('Parameters');
+    const fn = template.toJSON().Resources[fnId].Properties;
+    expect(fn).toMatchObject({ Timeout: 300, MemorySize: 512 });
+  });
+
+  it('catches every error of the worker task into RecordFailure, keeping it under $.error', () => {
+    expect(states.CountPrimes!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }]);
+  });
+
+  it('records success with the succeeded transition of transitions.ts', () => {
+    const t = transitionExpression('succeeded', ['result', 'progress']);
+    expect(states.RecordSuccess).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:<AWS::Partition>:states:::dynamodb:updateItem',
+      ResultPath: null,
+      End: true,
+      Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], Next: 'AlreadyFinished' }],
+    });
+    expect(states.RecordSuccess!.Parameters).toEqual({
+      TableName: `<${table}>`,
+      Key: { id: { 'S.$': '$$.Execution.Input.taskId' } },
+      UpdateExpression: `SET ${t.set.join(', ')}`,
+      ConditionExpression: t.condition,
+      ExpressionAttributeNames: t.names,
+      ExpressionAttributeValues: {
+        ...literalValues('succeeded', ['result', 'progress']),
+        ':now': { 'S.$': '$$.State.EnteredTime' },
+        ':result': { 'S.$': 'States.JsonToString($)' },
+        ':progress': { M: { percent: { N: '100' } } },
+      },
+    });
+    expect(states.AlreadyFinished).toMatchObject({ Type: 'Succeed' });
+  });
+
+  it('records failure with the failed transition, then fails with the worker error', () => {
+    const t = transitionExpression('failed', ['error']);
+    expect(states.RecordFailure).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:<AWS::Partition>:states:::dynamodb:updateItem',
+      ResultPath: null,
+      Next: 'Failed',
+      Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], Next: 'Failed' }],
+    });
+    expect(states.RecordFailure!.Parameters).toEqual({
+      TableName: `<${table}>`,
+      Key: { id: { 'S.$': '$$.Execution.Input.taskId' } },
+      UpdateExpression: `SET ${t.set.join(', ')}`,
+      ConditionExpression: t.condition,
+      ExpressionAttributeNames: t.names,
+      ExpressionAttributeValues: {
+        ...literalValues('failed', ['error']),
+        ':now': { 'S.$': '$$.State.EnteredTime' },
+        ':error': { 'S.$': 'States.JsonToString($.error)' },
+      },
+    });
+    expect(states.Failed).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+  });
+
+  it('honours executionTimeout', async () => {
+    const { Duration } = await import('aws-cdk-lib');
+    const custom = definitionOf(buildStack({ api: { executionTimeout: Duration.minutes(5) } }).template);
+    expect(custom.TimeoutSeconds).toBe(300);
+  });
+});

@@ -1,0 +1,50 @@
+/** Rows written straight into DynamoDB Local, for states a test cannot wait for (old, finished). */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { inject } from 'vitest';
+import { newTaskId } from '#domain/ids';
+import type { TaskRecord } from '#domain/task';
+
+function client() {
+  const stack = inject('localStack');
+  return DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint: stack.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+  );
+}
+
+/** A fresh caller: its API key id, and the owner our handlers derive from it. */
+export function newCaller() {
+  const apiKeyId = `test-${randomUUID()}`;
+  return { apiKeyId, owner: `key:${apiKeyId}` };
+}
+
+export async function putRow(row: Partial<TaskRecord> & { owner: string }, createdAt: number = Date.now()): Promise<TaskRecord> {
+  const iso = new Date(createdAt).toISOString();
+  const task: TaskRecord = {
+    id: newTaskId(createdAt),
+    type: 'primes',
+    status: 'pending',
+    input: '{"upTo":10}',
+    progress: { percent: 0 },
+    createdAt: iso,
+    updatedAt: iso,
+    ttl: Math.ceil(createdAt / 1000) + 10 * 86400,
+    ...row,
+  };
+  await client().send(new PutCommand({ TableName: inject('localStack').tableName, Item: task }));
+  return task;
+}
+
+export async function getRow(id: string): Promise<TaskRecord | undefined> {
+  const { Item } = await client().send(new GetCommand({ TableName: inject('localStack').tableName, Key: { id } }));
+  return Item as TaskRecord | undefined;
+}
+
+/** Every row that belongs to `owner` (tests use a fresh owner, so this is what they wrote). */
+export async function rowsOf(owner: string): Promise<TaskRecord[]> {
+  const { Items } = await client().send(
+    new ScanCommand({ TableName: inject('localStack').tableName, FilterExpression: '#o = :o', ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':o': owner } }),
+  );
+  return (Items ?? []) as TaskRecord[];
+}
