@@ -19,6 +19,7 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/tasks/{id}', handler: 'get-task', authenticated: true },
   { method: 'DELETE', path: '/tasks/{id}', handler: 'cancel-task', authenticated: true },
   { method: 'GET', path: '/tasks/{id}/result', handler: 'get-task-result', authenticated: true },
+  { method: 'GET', path: '/openapi.json', handler: 'get-openapi', authenticated: false },
 ];
 
 /** The API Gateway stage; every URL the API hands out starts with it. */

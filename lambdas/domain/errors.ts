@@ -4,6 +4,32 @@
  */
 export const PROBLEM_BASE = 'https://longrun.dev/problems/';
 
+/** Problem kinds, with the status each is sent with: listed in the README and in this document. */
+export const PROBLEM_KINDS = {
+  'malformed-json': { status: 400, title: 'Malformed JSON', when: 'The body is empty or not valid JSON.' },
+  'validation-error': { status: 400, title: 'Invalid request', when: 'The body breaks the schema of its task type, or names an unknown type; `errors` lists each field by JSON pointer.' },
+  'invalid-parameter': { status: 400, title: 'Invalid parameter', when: 'A query parameter or header (limit, status, Idempotency-Key) is malformed.' },
+  'invalid-cursor': { status: 400, title: 'Invalid cursor', when: 'The cursor was not issued by this API for this listing.' },
+  unauthenticated: { status: 401, title: 'Unauthenticated', when: 'The request carries no caller identity.' },
+  forbidden: { status: 403, title: 'Forbidden', when: 'The API key or token is missing or not accepted.' },
+  'not-found': { status: 404, title: 'Not Found', when: 'No such route, or no such task for this caller (another caller\'s task answers the same).' },
+  'method-not-allowed': { status: 405, title: 'Method Not Allowed', when: 'The route exists but not with this method; `Allow` lists the methods.' },
+  'task-not-succeeded': { status: 409, title: 'Result not available', when: 'The result of a task that has not succeeded; `taskStatus` states its status.' },
+  'task-already-finished': { status: 409, title: 'Task already finished', when: 'Cancelling a task that already succeeded or failed.' },
+  gone: { status: 410, title: 'Gone', when: 'The task has passed its retention period.' },
+  'payload-too-large': { status: 413, title: 'Payload Too Large', when: 'The body exceeds 256 KiB.' },
+  'unsupported-media-type': { status: 415, title: 'Unsupported Media Type', when: 'The body is not application/json.' },
+  'idempotency-key-reused': { status: 422, title: 'Idempotency key reused', when: 'The Idempotency-Key was used before with a different body.' },
+  'too-many-requests': { status: 429, title: 'Too Many Requests', when: 'The caller exceeded its rate limit or quota.' },
+  'internal-error': { status: 500, title: 'Internal Server Error', when: 'A bug; never expected.' },
+  'task-failed': { status: 500, title: 'Task failed', when: 'In a task\'s `error`: its worker failed; `detail` carries the worker\'s message.' },
+  'task-cancelled': { status: 409, title: 'Task cancelled', when: 'In a task\'s `error`: it was cancelled.' },
+  'start-failed': { status: 503, title: 'Task could not be started', when: 'In a task\'s `error`: its execution could not be started; submit again.' },
+  'service-unavailable': { status: 503, title: 'Service Unavailable', when: 'A dependency is briefly unavailable; retry after `Retry-After`.' },
+} as const satisfies Record<string, { status: number; title: string; when: string }>;
+
+export type ProblemKind = keyof typeof PROBLEM_KINDS;
+
 export interface FieldError {
   /** JSON pointer into the request body, e.g. `/input/upTo`. */
   pointer: string;
@@ -12,10 +38,10 @@ export interface FieldError {
 
 export class ProblemError extends Error {
   readonly type: string;
+  readonly status: number;
+  readonly title: string;
   constructor(
-    readonly status: number,
-    kind: string,
-    readonly title: string,
+    kind: ProblemKind,
     readonly detail: string,
     /** Extra members of the problem object (RFC 9457 extensions). */
     readonly extensions: Record<string, unknown> = {},
@@ -25,56 +51,51 @@ export class ProblemError extends Error {
     super(detail);
     this.name = 'ProblemError';
     this.type = PROBLEM_BASE + kind;
+    this.status = PROBLEM_KINDS[kind].status;
+    this.title = PROBLEM_KINDS[kind].title;
   }
 }
 
 export const problems = {
-  malformedJson: (detail: string) => new ProblemError(400, 'malformed-json', 'Malformed JSON', detail),
+  malformedJson: (detail: string) => new ProblemError('malformed-json', detail),
   validation: (errors: FieldError[]) =>
-    new ProblemError(
-      400,
-      'validation-error',
-      'Invalid request',
-      errors.map((e) => `${e.pointer || '/'}: ${e.detail}`).join('; '),
+    new ProblemError('validation-error', errors.map((e) => `${e.pointer || '/'}: ${e.detail}`).join('; '),
       { errors },
     ),
   invalidParameter: (name: string, detail: string) =>
-    new ProblemError(400, 'invalid-parameter', 'Invalid parameter', `${name}: ${detail}`, {
+    new ProblemError('invalid-parameter', `${name}: ${detail}`, {
       errors: [{ pointer: name, detail }],
     }),
-  invalidCursor: () => new ProblemError(400, 'invalid-cursor', 'Invalid cursor', 'cursor is not one this API issued; start again without it'),
-  unauthenticated: () => new ProblemError(401, 'unauthenticated', 'Unauthenticated', 'This request carries no caller identity.'),
-  notFound: (what = 'task') => new ProblemError(404, 'not-found', 'Not Found', `No such ${what}.`),
-  gone: () => new ProblemError(410, 'gone', 'Gone', 'This task has passed its retention period and is no longer available.'),
+  invalidCursor: () => new ProblemError('invalid-cursor', 'cursor is not one this API issued; start again without it'),
+  unauthenticated: () => new ProblemError('unauthenticated', 'This request carries no caller identity.'),
+  notFound: (what = 'task') => new ProblemError('not-found', `No such ${what}.`),
+  gone: () => new ProblemError('gone', 'This task has passed its retention period and is no longer available.'),
   taskNotSucceeded: (status: string, retryAfter?: number) =>
-    new ProblemError(
-      409,
-      'task-not-succeeded',
-      'Result not available',
-      `The task is ${status}; a result exists only once it has succeeded.`,
+    new ProblemError('task-not-succeeded', `The task is ${status}; a result exists only once it has succeeded.`,
       { taskStatus: status },
       retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) },
     ),
   taskAlreadyFinished: (status: string) =>
-    new ProblemError(409, 'task-already-finished', 'Task already finished', `The task has already ${status}; it can no longer be cancelled.`, {
+    new ProblemError('task-already-finished', `The task has already ${status}; it can no longer be cancelled.`, {
       taskStatus: status,
     }),
   idempotencyKeyReused: () =>
-    new ProblemError(
-      422,
-      'idempotency-key-reused',
-      'Idempotency key reused',
-      'This Idempotency-Key was already used with a different request body.',
+    new ProblemError('idempotency-key-reused', 'This Idempotency-Key was already used with a different request body.',
     ),
   payloadTooLarge: (limit: number) =>
-    new ProblemError(413, 'payload-too-large', 'Payload Too Large', `The request body exceeds ${limit} bytes.`),
+    new ProblemError('payload-too-large', `The request body exceeds ${limit} bytes.`),
   unsupportedMediaType: () =>
-    new ProblemError(415, 'unsupported-media-type', 'Unsupported Media Type', 'Send the request body as application/json.', {}, {
+    new ProblemError('unsupported-media-type', 'Send the request body as application/json.', {}, {
       'Accept-Post': 'application/json',
     }),
   unavailable: (retryAfter = 1) =>
-    new ProblemError(503, 'service-unavailable', 'Service Unavailable', 'The service is briefly unable to handle this request; retry later.', {}, {
+    new ProblemError('service-unavailable', 'The service is briefly unable to handle this request; retry later.', {}, {
       'Retry-After': String(retryAfter),
     }),
-  internal: () => new ProblemError(500, 'internal-error', 'Internal Server Error', 'An unexpected error occurred.'),
+  internal: () => new ProblemError('internal-error', 'An unexpected error occurred.'),
 };
+
+/** A problem object to store with a task (its `error`), without an `instance` yet. */
+export function problemObject(kind: ProblemKind, detail: string) {
+  return { type: PROBLEM_BASE + kind, title: PROBLEM_KINDS[kind].title, status: PROBLEM_KINDS[kind].status, detail };
+}

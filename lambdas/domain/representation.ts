@@ -1,4 +1,5 @@
 /** The task as clients see it, and the polling hint that goes with it. Pure functions of the record. */
+import { problemObject } from '#domain/errors';
 import { isTerminal, type Progress, type TaskRecord, type TaskStatus } from '#domain/task';
 
 export interface Problem {
@@ -50,13 +51,13 @@ export function taskProblem(task: TaskRecord, selfPath: string): Problem | undef
     return { ...(stored as unknown as Problem), instance: selfPath };
   }
   if (task.status === 'cancelled') {
-    return { type: 'https://longrun.dev/problems/task-cancelled', title: 'Task cancelled', status: 409, detail: 'The task was cancelled.', instance: selfPath };
+    return { ...problemObject('task-cancelled', 'The task was cancelled.'), instance: selfPath };
   }
   // A worker's own failure message (a Fail state's Cause, or a thrown error's message) is meant
   // for the caller; anything else is summarised, so no stack trace or AWS text leaks.
   const error = typeof stored.Error === 'string' ? stored.Error : 'TaskFailed';
   const detail = error === 'TaskFailed' && typeof stored.Cause === 'string' ? stored.Cause : failureSummary(error, stored.Cause);
-  return { type: 'https://longrun.dev/problems/task-failed', title: 'Task failed', status: 500, detail, instance: selfPath, error };
+  return { ...problemObject('task-failed', detail), instance: selfPath };
 }
 
 function failureSummary(error: string, cause: unknown): string {

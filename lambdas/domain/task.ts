@@ -48,3 +48,7 @@ export interface ExecutionInput {
   type: string;
   input: unknown;
 }
+
+/** Page sizes of the task list. */
+export const LIST_DEFAULT_LIMIT = 20;
+export const LIST_MAX_LIMIT = 100;

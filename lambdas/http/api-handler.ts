@@ -8,8 +8,9 @@ import { problemDetails } from '#http/problem-details';
 import { parseRequest, type ApiRequest } from '#http/request';
 import { toResult, type ApiResponse } from '#http/response';
 
-export function apiHandler(route: (request: ApiRequest) => Promise<ApiResponse>) {
+export function apiHandler(route: (request: ApiRequest) => Promise<ApiResponse>, options: { authenticated?: boolean } = {}) {
+  const authenticated = options.authenticated ?? true;
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
     .use(problemDetails())
-    .handler(async (event) => toResult(await route(parseRequest(event)), event.headers?.origin ?? event.headers?.Origin));
+    .handler(async (event) => toResult(await route(parseRequest(event, authenticated)), event.headers?.origin ?? event.headers?.Origin));
 }

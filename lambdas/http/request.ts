@@ -4,7 +4,7 @@ import { problems } from '#domain/errors';
 import { MAX_BODY_BYTES } from '#domain/submission';
 
 export interface ApiRequest {
-  /** The caller: the API key id, or the JWT's subject. Never a client-supplied header. */
+  /** The caller: the API key id, or the JWT's subject; never a client-supplied header. Empty on public routes. */
   owner: string;
   /** Lower-cased header names. */
   headers: Record<string, string>;
@@ -27,9 +27,9 @@ function callerOf(event: APIGatewayProxyEvent): string | undefined {
   return apiKeyId ? `key:${apiKeyId}` : undefined;
 }
 
-export function parseRequest(event: APIGatewayProxyEvent): ApiRequest {
-  const owner = callerOf(event);
-  if (!owner) throw problems.unauthenticated();
+export function parseRequest(event: APIGatewayProxyEvent, authenticated = true): ApiRequest {
+  const owner = callerOf(event) ?? '';
+  if (authenticated && !owner) throw problems.unauthenticated();
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
   const body = event.body == null ? null : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;

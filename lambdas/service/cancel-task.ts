@@ -1,19 +1,14 @@
 /** cancel use case: mark the caller's task cancelled (one conditional write), then stop its execution. */
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { executionArn, sfn } from '#clients/sfn';
-import { problems } from '#domain/errors';
+import { problemObject, problems } from '#domain/errors';
 import { isTaskId } from '#domain/ids';
 import type { TaskRecord } from '#domain/task';
 import { transition } from '#store/task-store';
 import { absentTask, assertVisible } from '#service/find-task';
 import { logger } from '#service/logger';
 
-const CANCELLED = {
-  type: 'https://longrun.dev/problems/task-cancelled',
-  title: 'Task cancelled',
-  status: 409,
-  detail: 'The task was cancelled by its owner.',
-};
+const CANCELLED = problemObject('task-cancelled', 'The task was cancelled by its owner.');
 
 export async function cancelTask(owner: string, id: string): Promise<TaskRecord> {
   if (!isTaskId(id)) throw problems.notFound();

@@ -3,11 +3,8 @@ import { config } from '#config';
 import { problems } from '#domain/errors';
 import { isTaskId } from '#domain/ids';
 import { isExpired } from '#domain/representation';
-import { isTaskStatus, type TaskRecord, type TaskStatus } from '#domain/task';
+import { isTaskStatus, LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, type TaskRecord, type TaskStatus } from '#domain/task';
 import { queryByOwner } from '#store/task-store';
-
-export const LIST_DEFAULT_LIMIT = 20;
-export const LIST_MAX_LIMIT = 100;
 
 export interface ListQuery {
   status?: string;

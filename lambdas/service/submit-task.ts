@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { sfn, STATE_MACHINE_ARN } from '#clients/sfn';
 import { config } from '#config';
-import { problems } from '#domain/errors';
+import { problemObject, problems } from '#domain/errors';
 import { newTaskId } from '#domain/ids';
 import type { Submission } from '#domain/submission';
 import type { ExecutionInput, TaskRecord } from '#domain/task';
@@ -26,12 +26,7 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-const START_FAILED = {
-  type: 'https://longrun.dev/problems/start-failed',
-  title: 'Task could not be started',
-  status: 503,
-  detail: 'The task could not be started; submit it again.',
-};
+const START_FAILED = problemObject('start-failed', 'The task could not be started; submit it again.');
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 

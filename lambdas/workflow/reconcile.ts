@@ -3,6 +3,7 @@
  * timed out, a Fail state, a crash) still moves its task to the right terminal status. Every
  * write is a conditional transition, so a late or duplicate event changes nothing.
  */
+import { problemObject } from '#domain/errors';
 import { isTaskId } from '#domain/ids';
 import type { TaskStatus } from '#domain/task';
 import { transition } from '#store/task-store';
@@ -17,7 +18,7 @@ export interface ExecutionStatusChange {
   stopDate?: number | null;
 }
 
-const STOPPED = { type: 'https://longrun.dev/problems/task-cancelled', title: 'Task cancelled', status: 409, detail: 'The task was stopped.' };
+const STOPPED = problemObject('task-cancelled', 'The task was stopped.');
 
 export async function reconcileExecution(detail: ExecutionStatusChange): Promise<TaskStatus | undefined> {
   const taskId = detail.name;

@@ -1,0 +1,210 @@
+/**
+ * The OpenAPI 3.1 document: the contract of every route, header, schema and error. Request
+ * schemas are the same objects the submit function validates with, so the two cannot drift; the
+ * end-to-end suite checks every response it receives against this document.
+ */
+import { submissionSchema } from '#domain/submission';
+import type { TaskTypeSchemas } from '#domain/task-types';
+import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, TASK_STATUSES } from '#domain/task';
+import { PROBLEM_BASE, PROBLEM_KINDS } from '#domain/errors';
+import { RETRY_AFTER_MAX, RETRY_AFTER_MIN } from '#domain/representation';
+import { STAGE_NAME } from '#api/routes';
+
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const problem = (description: string, headers: Record<string, unknown> = {}) => ({
+  description,
+  headers,
+  content: { 'application/problem+json': { schema: ref('Problem') } },
+});
+const retryAfterHeader = { $ref: '#/components/headers/Retry-After' };
+
+export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unknown> {
+  const types = Object.keys(taskTypes);
+  const common = {
+    '401': problem('No caller identity.'),
+    '403': problem('Missing or unknown API key.'),
+    '429': problem('Rate limit or quota exceeded.'),
+    '503': problem('Briefly unavailable.', { 'Retry-After': retryAfterHeader }),
+  };
+  const taskResponses = { '404': problem('No such task for this caller.'), '410': problem('Past its retention period.') };
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Longrun',
+      version: '1.0.0',
+      summary: 'Long-running work behind an asynchronous HTTP API.',
+      description: [
+        'Submit a task and get `202 Accepted` with a `Location` at once; poll it (honouring `Retry-After` and `ETag`), fetch its result, or cancel it.',
+        `Retry-After rule: while a task is not terminal, a fifth of its age, capped by the remaining time estimated from progress, within [${RETRY_AFTER_MIN}, ${RETRY_AFTER_MAX}] seconds; absent once terminal.`,
+        'Retention: terminal tasks stay readable for the configured retention (default 7 days), then answer 410, as does any id minted longer ago than the retention whose task is gone.',
+        'Idempotency-Key (IETF httpapi draft): the same key and body from the same caller return the same task, with no second execution; a different body answers 422. Keys are kept 24 hours.',
+        `Every error is RFC 9457 problem details with a stable \`type\` under ${PROBLEM_BASE}.`,
+      ].join('\n\n'),
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
+    servers: [{ url: `/${STAGE_NAME}`, description: 'This deployment' }],
+    security: [{ ApiKey: [] }],
+    tags: [{ name: 'tasks', description: 'Asynchronous tasks' }, { name: 'meta', description: 'This document' }],
+    paths: {
+      '/tasks': {
+        post: {
+          operationId: 'submitTask',
+          tags: ['tasks'],
+          summary: 'Submit a task',
+          parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
+          requestBody: { required: true, content: { 'application/json': { schema: ref('Submission') } } },
+          responses: {
+            '202': {
+              description: 'Accepted; poll `Location`.',
+              headers: { Location: { $ref: '#/components/headers/Location' }, 'Retry-After': retryAfterHeader },
+              content: { 'application/json': { schema: ref('Task') } },
+            },
+            '400': problem('Malformed JSON, schema violation or unknown task type; names the offending field.'),
+            '413': problem('Body over 256 KiB.'),
+            '415': problem('Body is not application/json.'),
+            '422': problem('Idempotency-Key reused with a different body.'),
+            ...common,
+          },
+        },
+        get: {
+          operationId: 'listTasks',
+          tags: ['tasks'],
+          summary: "List the caller's tasks, newest first",
+          parameters: [
+            { name: 'status', in: 'query', required: false, schema: ref('TaskStatus') },
+            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: LIST_MAX_LIMIT, default: LIST_DEFAULT_LIMIT } },
+            { name: 'cursor', in: 'query', required: false, description: 'Opaque; `nextCursor` of the previous page, with the same `status`.', schema: { type: 'string' } },
+          ],
+          responses: { '200': { description: 'A page of tasks.', content: { 'application/json': { schema: ref('TaskList') } } }, '400': problem('Bad status, limit or cursor.'), ...common },
+        },
+      },
+      '/tasks/{id}': {
+        parameters: [{ $ref: '#/components/parameters/TaskId' }],
+        get: {
+          operationId: 'getTask',
+          tags: ['tasks'],
+          summary: 'Status and progress of a task',
+          parameters: [{ name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
+          responses: {
+            '200': {
+              description: 'The task.',
+              headers: { ETag: { $ref: '#/components/headers/ETag' }, 'Retry-After': retryAfterHeader },
+              content: { 'application/json': { schema: ref('Task') } },
+            },
+            '304': { description: 'Unchanged since the ETag given in If-None-Match.', headers: { ETag: { $ref: '#/components/headers/ETag' }, 'Retry-After': retryAfterHeader } },
+            ...taskResponses,
+            ...common,
+          },
+        },
+        delete: {
+          operationId: 'cancelTask',
+          tags: ['tasks'],
+          summary: 'Cancel a task',
+          description: 'Cancelling a pending or running task records it as cancelled and stops its execution; cancelling a cancelled task answers the same again.',
+          responses: {
+            '200': { description: 'Cancelled.', content: { 'application/json': { schema: ref('Task') } } },
+            '409': problem('Already succeeded or failed.'),
+            ...taskResponses,
+            ...common,
+          },
+        },
+      },
+      '/tasks/{id}/result': {
+        parameters: [{ $ref: '#/components/parameters/TaskId' }],
+        get: {
+          operationId: 'getTaskResult',
+          tags: ['tasks'],
+          summary: 'Result of a succeeded task',
+          responses: {
+            '200': { description: "The worker's result.", content: { 'application/json': { schema: {} } } },
+            '409': problem('Not succeeded; states the status (with Retry-After while not terminal).', { 'Retry-After': retryAfterHeader }),
+            ...taskResponses,
+            ...common,
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          operationId: 'getOpenApi',
+          tags: ['meta'],
+          summary: 'This document',
+          security: [],
+          responses: { '200': { description: 'OpenAPI 3.1 document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+        },
+      },
+    },
+    components: {
+      securitySchemes: { ApiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'Issued through API Gateway usage plans.' } },
+      parameters: {
+        TaskId: { name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 64 } },
+        IdempotencyKey: {
+          name: 'Idempotency-Key',
+          in: 'header',
+          required: false,
+          description: 'Makes the submit safe to retry: same key and body, same task.',
+          schema: { type: 'string', minLength: 1, maxLength: 257 },
+        },
+      },
+      headers: {
+        Location: { description: 'The task, relative to the host.', schema: { type: 'string' } },
+        'Retry-After': { description: 'Seconds to wait before polling again.', schema: { type: 'string', pattern: '^[0-9]+$' } },
+        ETag: { description: 'Validator for If-None-Match.', schema: { type: 'string' } },
+      },
+      schemas: {
+        TaskStatus: { type: 'string', enum: [...TASK_STATUSES] },
+        Submission: { oneOf: types.map((type) => ({ $ref: `#/components/schemas/Submit_${type}` })) },
+        ...Object.fromEntries(types.map((type) => [`Submit_${type}`, submissionSchema(taskTypes[type]!, type)])),
+        Progress: {
+          type: 'object',
+          required: ['percent'],
+          additionalProperties: false,
+          properties: { percent: { type: 'number', minimum: 0, maximum: 100 }, step: { type: 'string' } },
+        },
+        Task: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['id', 'type', 'status', 'progress', 'createdAt', 'updatedAt', 'expiresAt', 'links'],
+          properties: {
+            id: { type: 'string', format: 'uuid' },
+            type: { type: 'string', enum: types },
+            status: ref('TaskStatus'),
+            progress: ref('Progress'),
+            createdAt: { type: 'string', format: 'date-time' },
+            updatedAt: { type: 'string', format: 'date-time' },
+            startedAt: { type: 'string', format: 'date-time' },
+            completedAt: { type: 'string', format: 'date-time' },
+            expiresAt: { type: 'string', format: 'date-time' },
+            links: {
+              type: 'object',
+              required: ['self', 'result', 'cancel'],
+              additionalProperties: false,
+              properties: { self: { type: 'string' }, result: { type: 'string' }, cancel: { type: 'string' } },
+            },
+            error: ref('Problem'),
+          },
+        },
+        TaskList: {
+          type: 'object',
+          required: ['items', 'nextCursor'],
+          additionalProperties: false,
+          properties: { items: { type: 'array', items: ref('Task') }, nextCursor: { type: ['string', 'null'] } },
+        },
+        Problem: {
+          type: 'object',
+          description: 'RFC 9457 problem details.',
+          required: ['type', 'title', 'status', 'detail'],
+          properties: {
+            type: { type: 'string', format: 'uri', enum: Object.keys(PROBLEM_KINDS).map((kind) => PROBLEM_BASE + kind) },
+            title: { type: 'string' },
+            status: { type: 'integer', minimum: 100, maximum: 599 },
+            detail: { type: 'string' },
+            instance: { type: 'string' },
+            errors: { type: 'array', items: { type: 'object', required: ['pointer', 'detail'], properties: { pointer: { type: 'string' }, detail: { type: 'string' } } } },
+            taskStatus: ref('TaskStatus'),
+          },
+        },
+      },
+    },
+  };
+}
