@@ -1,0 +1,96 @@
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { describe, expect, it } from 'vitest';
+import { newTaskId } from '#domain/ids';
+import { http, localStack, pollUntil, sleep } from '../support/http.ts';
+
+const terminal = (task: { status: string }) => ['succeeded', 'failed', 'cancelled'].includes(task.status);
+
+function stepFunctions() {
+  return new SFNClient({ endpoint: localStack().stepFunctionsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+}
+
+describe('a task over real HTTP, through the state machine CDK synthesizes', () => {
+  it('submit -> 202 -> running with rising progress -> succeeded -> result', async () => {
+    const submitted = await http('POST', '/tasks', { body: { type: 'primes', input: { upTo: 10_000_000 } } });
+    expect(submitted.status).toBe(202);
+    const location = submitted.headers.get('location')!;
+    expect(location).toMatch(/^\/v1\/tasks\/[0-9a-f-]{36}$/);
+    expect(Number(submitted.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+
+    const { task, seen } = await pollUntil(location, terminal, { maxWaitMs: 50, timeoutMs: 120_000 });
+    expect(task.status).toBe('succeeded');
+    expect(task.progress.percent).toBe(100);
+    const running = seen.filter((t) => t.status === 'running').map((t) => t.progress.percent as number);
+    expect(running.length).toBeGreaterThan(0);
+    expect(new Set(running).size).toBeGreaterThan(1);
+    expect(running).toEqual([...running].sort((a, b) => a - b));
+    expect(task.startedAt).toBeDefined();
+    expect(task.completedAt).toBeDefined();
+
+    const result = await http('GET', `${location}/result`);
+    expect(result.status).toBe(200);
+    expect(result.body).toEqual({ count: 664_579 });
+  });
+
+  it('cancels a long sleep: 200 cancelled, idempotent second DELETE, result 409, execution aborted', async () => {
+    const submitted = await http('POST', '/tasks', { body: { type: 'sleep', input: { seconds: 3600 } } });
+    const location = submitted.headers.get('location')!;
+    await pollUntil(location, (t) => t.status === 'running');
+
+    const cancelled = await http('DELETE', location);
+    expect(cancelled.status).toBe(200);
+    expect(cancelled.body.status).toBe('cancelled');
+    const again = await http('DELETE', location);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(cancelled.body);
+
+    const result = await http('GET', `${location}/result`);
+    expect(result.status).toBe(409);
+    expect(result.body.taskStatus).toBe('cancelled');
+    expect(result.headers.get('retry-after')).toBeNull();
+
+    const execution = await stepFunctions().send(
+      new DescribeExecutionCommand({ executionArn: `${localStack().stateMachineArn.replace(':stateMachine:', ':execution:')}:${submitted.body.id}` }),
+    );
+    expect(execution.status).toBe('ABORTED');
+    // The aborted execution's backstop event arrives after the cancel; the task stays cancelled.
+    await sleep(300);
+    expect((await http('GET', location)).body.status).toBe('cancelled');
+  });
+
+  it('a fail task ends failed, with its message in error', async () => {
+    const submitted = await http('POST', '/tasks', { body: { type: 'fail', input: { message: 'the flux capacitor overheated' } } });
+    const { task } = await pollUntil(submitted.headers.get('location')!, terminal);
+    expect(task.status).toBe('failed');
+    expect(task.error).toMatchObject({ type: 'https://longrun.dev/problems/task-failed', detail: 'the flux capacitor overheated' });
+    const result = await http('GET', `${submitted.headers.get('location')}/result`);
+    expect(result.status).toBe(409);
+    expect(result.body.taskStatus).toBe('failed');
+  });
+
+  it('answers 404 for unknown ids and 400 for bad JSON', async () => {
+    for (const path of [`/tasks/${newTaskId()}`, `/tasks/${newTaskId()}/result`, '/tasks/nope']) {
+      const response = await http('GET', path);
+      expect(response.status).toBe(404);
+      expect(response.headers.get('content-type')).toBe('application/problem+json');
+    }
+    expect((await http('DELETE', `/tasks/${newTaskId()}`)).status).toBe(404);
+    const bad = await http('POST', '/tasks', { raw: '{"type": "primes", "input": {', headers: { 'content-type': 'application/json' } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.type).toBe('https://longrun.dev/problems/malformed-json');
+  });
+
+  it('50 concurrent submits all reach succeeded, none lost', async () => {
+    const bodies = Array.from({ length: 50 }, (_, i) =>
+      i % 2 === 0 ? { type: 'primes', input: { upTo: 1000 + i } } : { type: 'sleep', input: { seconds: 1 } },
+    );
+    const submitted = await Promise.all(bodies.map((body) => http('POST', '/tasks', { body })));
+    expect(submitted.map((r) => r.status)).toEqual(Array(50).fill(202));
+    expect(new Set(submitted.map((r) => r.body.id)).size).toBe(50);
+    const finished = await Promise.all(submitted.map((r) => pollUntil(r.headers.get('location')!, terminal, { maxWaitMs: 1000, timeoutMs: 120_000 })));
+    expect(finished.map((f) => f.task.status)).toEqual(Array(50).fill('succeeded'));
+    const listed = await http('GET', '/tasks?limit=100&status=succeeded');
+    const listedIds = new Set(listed.body.items.map((t: { id: string }) => t.id));
+    for (const r of submitted) expect(listedIds.has(r.body.id)).toBe(true);
+  });
+});

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { ROUTES } from '../../lambdas/api/routes.ts';
+import { DEMO_TASK_TYPES } from '../../lambdas/domain/task-types.ts';
+import { buildStack, functionIdByEntry, stateMachineId, tableId } from './fixture.ts';
+
+const { stack, template } = buildStack();
+const functions = template.findResources('AWS::Lambda::Function');
+const entries = [
+  ...ROUTES.map((r) => `lambdas/http/${r.handler}.ts`),
+  'lambdas/workflow/reconcile-execution.ts',
+  'lambdas/workflow/count-primes.ts',
+];
+
+function envOf(entry: string): Record<string, unknown> {
+  return template.toJSON().Resources[functionIdByEntry(template, entry)].Properties.Environment.Variables;
+}
+
+describe('functions', () => {
+  it('are exactly one per route, the reconcile backstop and count-primes, each tagged with its entry', () => {
+    const tagged = Object.values(functions).map((f) => f.Metadata?.['Longrun:Entry']);
+    expect(tagged.sort()).toEqual([...entries].sort());
+    expect(Object.keys(stack.api.functions).sort()).toEqual(
+      [...ROUTES.map((r) => r.handler), 'reconcile-execution'].sort(),
+    );
+  });
+
+  it.each(Object.entries(functions))('%s runs nodejs22.x on arm64, traced, with its own 1-month log group', (_id, fn) => {
+    expect(fn.Properties.Runtime).toBe('nodejs22.x');
+    expect(fn.Properties.Architectures).toEqual(['arm64']);
+    expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(fn.Properties.Handler).toBe('index.handler');
+    expect(fn.Properties.Environment.Variables).toMatchObject({
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: 'longrun',
+    });
+    const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+    expect(template.toJSON().Resources[logGroupId]).toMatchObject({
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { RetentionInDays: 30 },
+    });
+  });
+
+  it('route functions default to 256 MB and 10 s', () => {
+    const fn = template.toJSON().Resources[functionIdByEntry(template, 'lambdas/http/get-task.ts')].Properties;
+    expect(fn).toMatchObject({ MemorySize: 256, Timeout: 10 });
+  });
+
+  it('pass the table, retention and, to submit and cancel, the state machine', () => {
+    const table = { Ref: tableId(template) };
+    const sm = { Ref: stateMachineId(template) };
+    for (const entry of entries) expect(envOf(entry)).toMatchObject({ TABLE_NAME: table });
+    for (const entry of entries.filter((e) => !e.includes('count-primes'))) {
+      expect(envOf(entry)).toMatchObject({ TASK_RETENTION_SECONDS: String(7 * 24 * 3600) });
+    }
+    expect(envOf('lambdas/http/submit-task.ts')).toMatchObject({
+      STATE_MACHINE_ARN: sm,
+      EXECUTION_TIMEOUT_SECONDS: '3600',
+      IDEMPOTENCY_TTL_SECONDS: String(24 * 3600),
+      TASK_TYPES: JSON.stringify(DEMO_TASK_TYPES),
+    });
+    expect(envOf('lambdas/http/cancel-task.ts')).toMatchObject({ STATE_MACHINE_ARN: sm });
+    expect(envOf('lambdas/http/cancel-task.ts')).not.toHaveProperty('TASK_TYPES');
+    expect(envOf('lambdas/http/get-task.ts')).not.toHaveProperty('STATE_MACHINE_ARN');
+  });
+});

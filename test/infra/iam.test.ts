@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { buildStack, functionIdByEntry, grantsOf, grantsOfRole, stateMachineId, tableId } from './fixture.ts';
+
+const { template } = buildStack();
+const table = tableId(template);
+const stateMachine = stateMachineId(template);
+const TABLE = `<${table}.Arn>`;
+const INDEX = `<${table}.Arn>/index/byOwner`;
+const EXECUTIONS = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${stateMachine}.Name>:*`;
+/** What every function may do besides its own grants: write its log group, send traces. */
+const BASELINE = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+
+function grants(entry: string) {
+  return grantsOf(template, functionIdByEntry(template, entry));
+}
+
+/** The grants that are not the baseline, as sorted `action resource` lines. */
+function ownGrants(entry: string): string[] {
+  return grants(entry)
+    .filter((g) => !BASELINE.includes(g.action))
+    .map((g) => `${g.action} ${g.resource}`)
+    .sort();
+}
+
+describe('least privilege', () => {
+  it.each([
+    [
+      'lambdas/http/submit-task.ts',
+      [
+        `dynamodb:DeleteItem ${TABLE}`,
+        `dynamodb:GetItem ${TABLE}`,
+        `dynamodb:PutItem ${TABLE}`,
+        `dynamodb:UpdateItem ${TABLE}`,
+        `states:StartExecution <${stateMachine}>`,
+      ],
+    ],
+    ['lambdas/http/get-task.ts', [`dynamodb:GetItem ${TABLE}`]],
+    ['lambdas/http/get-task-result.ts', [`dynamodb:GetItem ${TABLE}`]],
+    ['lambdas/http/list-tasks.ts', [`dynamodb:Query ${INDEX}`]],
+    [
+      'lambdas/http/cancel-task.ts',
+      [`dynamodb:GetItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`, `states:StopExecution ${EXECUTIONS}`],
+    ],
+    ['lambdas/workflow/reconcile-execution.ts', [`dynamodb:GetItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`]],
+    ['lambdas/workflow/count-primes.ts', [`dynamodb:GetItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`]],
+  ])('%s is granted exactly its own actions', (entry, expected) => {
+    expect(ownGrants(entry)).toEqual([...expected].sort());
+  });
+
+  it.each(['submit-task', 'get-task', 'get-task-result', 'list-tasks', 'cancel-task'])(
+    '%s has the baseline only on its own log group and X-Ray',
+    (handler) => {
+      const entry = `lambdas/http/${handler}.ts`;
+      const fnId = functionIdByEntry(template, entry);
+      const logGroup = template.toJSON().Resources[fnId].Properties.LoggingConfig.LogGroup.Ref as string;
+      const base = grants(entry).filter((g) => BASELINE.includes(g.action));
+      expect(base.map((g) => g.action).sort()).toEqual(BASELINE);
+      for (const g of base) expect(g.resource).toBe(g.action.startsWith('logs:') ? `<${logGroup}.Arn>` : '*');
+    },
+  );
+
+  it('submit may not stop executions; reads may not write; no action is a wildcard', () => {
+    expect(grants('lambdas/http/submit-task.ts').map((g) => g.action)).not.toContain('states:StopExecution');
+    for (const entry of ['lambdas/http/get-task.ts', 'lambdas/http/get-task-result.ts', 'lambdas/http/list-tasks.ts']) {
+      const actions = grants(entry).map((g) => g.action);
+      expect(actions.filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite|TransactWrite)/.test(a))).toEqual([]);
+      expect(actions.filter((a) => a.startsWith('states:'))).toEqual([]);
+    }
+    for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) {
+        for (const action of [].concat(statement.Action)) expect(action).not.toContain('*');
+      }
+    }
+  });
+
+  it('no function role carries a managed policy (no AWSLambdaBasicExecutionRole)', () => {
+    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('the state machine may update the table and invoke the worker function only', () => {
+    const smRole = template.toJSON().Resources[stateMachine].Properties.RoleArn['Fn::GetAtt'][0] as string;
+    const countPrimes = functionIdByEntry(template, 'lambdas/workflow/count-primes.ts');
+    const own = grantsOfRole(template, smRole)
+      .filter((g) => g.resource !== '*')
+      .map((g) => `${g.action} ${g.resource}`)
+      .sort();
+    expect(own).toEqual(
+      [
+        // DynamoUpdateItem grants the table by a formatted ARN rather than its Arn attribute.
+        `dynamodb:UpdateItem arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/<${table}>`,
+        `lambda:InvokeFunction <${countPrimes}.Arn>`,
+        `lambda:InvokeFunction <${countPrimes}.Arn>:*`,
+      ].sort(),
+    );
+  });
+});

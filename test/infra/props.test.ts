@@ -1,0 +1,77 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { AsyncTaskApi, type AsyncTaskApiProps } from '../../lib/async-task-api.ts';
+import { functionIdByEntry, grantsOf } from './fixture.ts';
+
+function build(props: Partial<AsyncTaskApiProps>): Stack {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Test');
+  new AsyncTaskApi(stack, 'Api', {
+    worker: new sfn.Pass(stack, 'Work'),
+    taskTypes: { echo: { type: 'object' } },
+    ...props,
+  });
+  return stack;
+}
+
+describe('AsyncTaskApi props', () => {
+  it('accepts a minimal worker and types', () => {
+    const template = Template.fromStack(build({}));
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+  });
+
+  it.each<[string, Partial<AsyncTaskApiProps>, RegExp]>([
+    ['empty taskTypes', { taskTypes: {} }, /taskTypes must declare at least one task type/],
+    ['oversized taskTypes', { taskTypes: { big: { description: 'x'.repeat(5000) } } }, /TASK_TYPES environment variable/],
+    ['zero executionTimeout', { executionTimeout: Duration.seconds(0) }, /executionTimeout must be positive/],
+    ['executionTimeout over a year', { executionTimeout: Duration.days(400) }, /executionTimeout must be at most/],
+    ['zero retention', { retention: Duration.seconds(0) }, /retention must be positive/],
+    ['no consumers', { consumers: [] }, /consumers must list at least one consumer/],
+    ['duplicate consumers', { consumers: [{ name: 'a' }, { name: 'A' }] }, /consumer name 'A' is used twice/],
+    ['bad consumer name', { consumers: [{ name: 'a b' }] }, /consumer name 'a b' must use only/],
+    ['bad quota', { consumers: [{ name: 'a', quotaPerDay: 0 }] }, /quotaPerDay must be a positive integer/],
+    ['empty CORS list', { corsAllowOrigins: [] }, /corsAllowOrigins must list at least one origin/],
+    ['CORS origin with a path', { corsAllowOrigins: ['https://a.example/'] }, /corsAllowOrigins entry 'https:\/\/a.example\/'/],
+    ['zero rate limit', { throttle: { rateLimit: 0, burstLimit: 10 } }, /throttle.rateLimit must be > 0/],
+  ])('rejects %s with a precise message', (_name, props, message) => {
+    expect(() => build(props)).toThrow(message);
+  });
+
+  it('adds a Catch to every top-level Task, Parallel and Map of any worker', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Test');
+    const parallel = new sfn.Parallel(stack, 'Fan').branch(new sfn.Pass(stack, 'Inner'));
+    const map = new sfn.Map(stack, 'Each').itemProcessor(new sfn.Pass(stack, 'Item'));
+    const pass = new sfn.Pass(stack, 'Plain');
+    new AsyncTaskApi(stack, 'Api', { worker: parallel.next(map).next(pass), taskTypes: { t: {} } });
+    const sm = Object.values(Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine'))[0]!;
+    const parts = sm.Properties.DefinitionString['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'X')).join('');
+    const states = JSON.parse(parts).States;
+    const toFailure = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }];
+    expect(states.Fan.Catch).toEqual(toFailure);
+    expect(states.Each.Catch).toEqual(toFailure);
+    expect(states.Plain.Catch).toBeUndefined();
+    expect(states.Plain.Next).toBe('RecordSuccess');
+  });
+
+  it('grantProgress gives UpdateItem/GetItem on the table and TABLE_NAME', async () => {
+    const { taskFunction } = await import('../../lib/task-function.ts');
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Test');
+    const api = new AsyncTaskApi(stack, 'Api', { worker: new sfn.Pass(stack, 'Work'), taskTypes: { t: {} } });
+    const fn = taskFunction(stack, 'Worker', { entry: 'lambdas/workflow/count-primes.ts' });
+    api.grantProgress(fn);
+    const template = Template.fromStack(stack);
+    const fnId = functionIdByEntry(template, 'lambdas/workflow/count-primes.ts');
+    const table = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0]!;
+    expect(template.toJSON().Resources[fnId].Properties.Environment.Variables.TABLE_NAME).toEqual({ Ref: table });
+    const own = grantsOf(template, fnId)
+      .filter((g) => g.action.startsWith('dynamodb:'))
+      .map((g) => `${g.action} ${g.resource}`)
+      .sort();
+    expect(own).toEqual([`dynamodb:GetItem <${table}.Arn>`, `dynamodb:UpdateItem <${table}.Arn>`]);
+  });
+});
