@@ -52,7 +52,8 @@ export function demoWorker(scope: Construct, id: string, props: DemoWorkerProps 
 
   const countPrimes = new tasks.LambdaInvoke(self, DEMO_STATES.countPrimes, {
     lambdaFunction: countPrimesFunction,
-    payload: sfn.TaskInput.fromJsonPathAt('$'),
+    // No `payload`: the function receives the whole state input. (`TaskInput.fromJsonPathAt('$')`
+    // would render `"Parameters": "$"`, a string, which ASL rejects: Parameters must be an object.)
     payloadResponseOnly: true,
   });
   const morePrimesToCount = new sfn.Choice(self, DEMO_STATES.morePrimesToCount).when(
