@@ -616,42 +616,55 @@ export class StepFunctionsEndpoint {
       err.name = 'Lambda.ResourceNotFoundException';
       throw err;
     }
-    const handler = await fn.load();
-    const timeoutMs = (fn.timeoutSeconds ?? 3) * 1000;
-    const deadline = Date.now() + timeoutMs;
-    const requestId = randomUUID();
-    const context: LambdaContext = {
-      functionName: fn.functionName,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: fn.arn,
-      memoryLimitInMB: String(fn.memorySize ?? 128),
-      awsRequestId: requestId,
-      logGroupName: `/aws/lambda/${fn.functionName}`,
-      logStreamName: `local/${record.name}`,
-      callbackWaitsForEmptyEventLoop: true,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      done: () => {},
-      fail: () => {},
-      succeed: () => {},
-    };
-    // Payloads cross a JSON boundary on AWS; do the same so nothing is shared by reference.
-    const event = JSON.parse(JSON.stringify(payload ?? null));
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const err = new Error(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`);
-        err.name = 'Sandbox.Timedout';
-        reject(err);
-      }, timeoutMs);
-    });
     try {
-      const result = await Promise.race([Promise.resolve().then(() => handler(event, context)), timeout]);
+      // Payloads cross a JSON boundary on AWS; do the same so nothing is shared by reference.
+      const result = await invokeLocalLambda(fn, JSON.parse(JSON.stringify(payload ?? null)), `local/${record.name}`);
       return result === undefined ? null : JSON.parse(JSON.stringify(result));
     } catch (err) {
       throw lambdaError(err);
-    } finally {
-      clearTimeout(timer);
     }
+  }
+}
+
+/** A fake Lambda context for one invocation of `fn`, with a live remaining-time clock. */
+export function createLambdaContext(fn: LocalLambda, logStreamName = 'local'): LambdaContext {
+  const deadline = Date.now() + (fn.timeoutSeconds ?? 3) * 1000;
+  return {
+    functionName: fn.functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: fn.arn,
+    memoryLimitInMB: String(fn.memorySize ?? 128),
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${fn.functionName}`,
+    logStreamName,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+/**
+ * Calls the function's handler in-process, as the Lambda runtime would; rejects with
+ * `Sandbox.Timedout` after the function's timeout (the handler itself cannot be interrupted).
+ */
+export async function invokeLocalLambda(fn: LocalLambda, event: unknown, logStreamName?: string): Promise<unknown> {
+  const handler = await fn.load();
+  const timeoutMs = (fn.timeoutSeconds ?? 3) * 1000;
+  const context = createLambdaContext(fn, logStreamName);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new Error(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`);
+      err.name = 'Sandbox.Timedout';
+      reject(err);
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([Promise.resolve().then(() => handler(event, context)), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
