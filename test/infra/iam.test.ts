@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ROUTES } from '../../lambdas/api/routes.ts';
 import { buildStack, functionIdByEntry, grantsOf, grantsOfRole, stateMachineId, tableId } from './fixture.ts';
 
 const { template } = buildStack();
@@ -47,7 +48,14 @@ describe('least privilege', () => {
     expect(ownGrants(entry)).toEqual([...expected].sort());
   });
 
-  it.each(['submit-task', 'get-task', 'get-task-result', 'list-tasks', 'cancel-task'])(
+  it('any other route function (e.g. the OpenAPI document) has the baseline only', () => {
+    const known = ['submit-task', 'get-task', 'get-task-result', 'list-tasks', 'cancel-task'];
+    for (const route of ROUTES.filter((r) => !known.includes(r.handler))) {
+      expect(ownGrants(`lambdas/http/${route.handler}.ts`)).toEqual([]);
+    }
+  });
+
+  it.each(ROUTES.map((r) => r.handler))(
     '%s has the baseline only on its own log group and X-Ray',
     (handler) => {
       const entry = `lambdas/http/${handler}.ts`;

@@ -20,6 +20,10 @@ describe('cdk-nag AwsSolutions', () => {
     expect(violations()).toEqual([]);
   });
 
+  it('finds nothing either when the stack has a concrete account and region', () => {
+    expect(violations({ env: { account: '123456789012', region: 'eu-west-1' } })).toEqual([]);
+  });
+
   it('with waf: false, only APIG3 is acknowledged in its place', () => {
     expect(violations({ api: { waf: false } })).toEqual([]);
   });
