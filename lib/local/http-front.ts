@@ -144,7 +144,7 @@ export function renderTemplate(template: string, ctx: TemplateContext): string {
     stage: ctx.stage,
     'identity.sourceIp': ctx.sourceIp,
   };
-  return template.replace(/\$(\{)?context\.([A-Za-z.]+?)(\})?(?![A-Za-z])/g, (match, open, name: string, close) => {
+  return template.replace(/\$(\{)?context\.([A-Za-z]+(?:\.[A-Za-z]+)*)(\})?/g, (match, open, name: string, close) => {
     const v = values[name];
     if (v === undefined || Boolean(open) !== Boolean(close)) return match;
     return v;
