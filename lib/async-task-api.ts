@@ -242,6 +242,8 @@ export class AsyncTaskApi extends Construct {
         TASK_TYPES: JSON.stringify(props.taskTypes),
       },
       'cancel-task': { STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
+      // The served OpenAPI document describes the task types this deployment accepts.
+      'get-openapi': { TASK_TYPES: JSON.stringify(props.taskTypes) },
     };
 
     this.functions = {};
