@@ -1,0 +1,314 @@
+/**
+ * A typed client for the Longrun API. No dependencies beyond `fetch`.
+ *
+ *   const client = new LongrunClient({ baseUrl: 'http://127.0.0.1:3000/v1', apiKey });
+ *   const task = await client.submit('primes', { upTo: 5_000_000 }, { idempotencyKey: 'job-42' });
+ *   const done = await client.waitFor(task, { onProgress: (t) => console.log(t.progress.percent) });
+ *   if (done.status === 'succeeded') console.log(await client.result(done));
+ *
+ * Types come from the OpenAPI document (`schema.d.ts`, generated; see `types.ts`). Error answers
+ * throw `ProblemError` subclasses (`errors.ts`); failures to reach the API throw `NetworkError`.
+ */
+import {
+  AbortError,
+  InvalidResponseError,
+  LongrunError,
+  NetworkError,
+  ProblemError,
+  RateLimitError,
+  ServerError,
+  TimeoutError,
+  parseRetryAfter,
+  problemError,
+} from './errors.ts';
+import { isTerminal, type Task, type TaskInput, type TaskList, type TaskStatus } from './types.ts';
+
+export * from './errors.ts';
+export * from './types.ts';
+
+export interface LongrunClientOptions {
+  /** The API root including the stage, e.g. `https://api.example.com/v1` or `http://127.0.0.1:3000/v1`. */
+  baseUrl: string;
+  /** Sent as `x-api-key`. */
+  apiKey?: string;
+  /** Sent as `Authorization: Bearer <token>` (deployments with a JWT authorizer). */
+  token?: string;
+  /** A `fetch` to use instead of the global one (to add tracing, count requests, …). */
+  fetch?: typeof fetch;
+  /** Extra headers on every request. */
+  headers?: Record<string, string>;
+}
+
+export interface SubmitOptions {
+  /** Makes the submit safe to retry: the same key and body return the same task. */
+  idempotencyKey?: string;
+  /** https URL called on every terminal transition (Standard Webhooks). */
+  callbackUrl?: string;
+  signal?: AbortSignal;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+}
+
+export interface ListOptions extends RequestOptions {
+  status?: TaskStatus;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface WaitOptions {
+  /** Stops waiting (not the task): `waitFor` rejects with `AbortError` promptly. */
+  signal?: AbortSignal;
+  /** Called with the task whenever its status or progress changes (and with the first state seen). */
+  onProgress?: (task: Task) => void;
+  /** Stops waiting after this long: `waitFor` rejects with `TimeoutError`. */
+  timeoutMs?: number;
+}
+
+/** A task id, or a task (its `id` is used). */
+export type TaskRef = string | Pick<Task, 'id'>;
+
+/** Polling delays when the API sends no `Retry-After`: exponential backoff with full jitter. */
+export const BACKOFF_BASE_MS = 500;
+export const BACKOFF_CAP_MS = 30_000;
+/** Transient failures (network, 429, 5xx) tolerated in a row while waiting before giving up. */
+export const WAIT_MAX_TRANSIENT_FAILURES = 5;
+
+/** Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): uniform in [0, min(cap, base·2^attempt)]. */
+export function backoffDelay(attempt: number, random: () => number = Math.random): number {
+  return random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt));
+}
+
+interface Answer {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** What the client remembers of a task object it returned: the answer's validator and polling hint. */
+interface Meta {
+  etag?: string;
+  retryAfter?: number;
+  receivedAt: number;
+}
+
+export class LongrunClient {
+  readonly baseUrl: string;
+  readonly #apiKey?: string;
+  readonly #token?: string;
+  readonly #fetch: typeof fetch;
+  readonly #headers: Record<string, string>;
+  readonly #meta = new WeakMap<object, Meta>();
+
+  constructor(options: LongrunClientOptions) {
+    if (!options?.baseUrl) throw new TypeError('LongrunClient: baseUrl is required');
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.#apiKey = options.apiKey;
+    this.#token = options.token;
+    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#headers = options.headers ?? {};
+  }
+
+  /** `POST /tasks`: accepted at once (202); the task is `pending`. */
+  async submit<T extends string>(type: T, input: TaskInput<T>, options: SubmitOptions = {}): Promise<Task> {
+    const body = { type, input, ...(options.callbackUrl !== undefined && { callbackUrl: options.callbackUrl }) };
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
+    const answer = await this.#request('POST', '/tasks', { headers, body: JSON.stringify(body), signal: options.signal });
+    return this.#task(answer);
+  }
+
+  /** `GET /tasks/{id}`: status and progress. */
+  async get(task: TaskRef, options: RequestOptions = {}): Promise<Task> {
+    return this.#task(await this.#request('GET', taskPath(task), { signal: options.signal }));
+  }
+
+  /** `GET /tasks/{id}/result`: the result of a succeeded task; `ConflictError` (with `taskStatus`) otherwise. */
+  async result<R = unknown>(task: TaskRef, options: RequestOptions = {}): Promise<R> {
+    return (await this.#request('GET', `${taskPath(task)}/result`, { signal: options.signal })).body as R;
+  }
+
+  /** `DELETE /tasks/{id}`: cancels a pending or running task (idempotent); `ConflictError` once it succeeded or failed. */
+  async cancel(task: TaskRef, options: RequestOptions = {}): Promise<Task> {
+    return this.#task(await this.#request('DELETE', taskPath(task), { signal: options.signal }));
+  }
+
+  /** `GET /tasks`: one page of the caller's tasks, newest first. */
+  async list(options: ListOptions = {}): Promise<TaskList> {
+    const query = new URLSearchParams();
+    if (options.status !== undefined) query.set('status', options.status);
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.cursor !== undefined) query.set('cursor', options.cursor);
+    const qs = query.toString();
+    const answer = await this.#request('GET', `/tasks${qs ? `?${qs}` : ''}`, { signal: options.signal });
+    const page = answer.body as TaskList;
+    if (!page || !Array.isArray(page.items)) throw new InvalidResponseError('GET /tasks: expected { items, nextCursor }', answer.status, JSON.stringify(page));
+    return page;
+  }
+
+  /** Every task of the caller, newest first, following `nextCursor` page by page. */
+  async *listAll(options: Omit<ListOptions, 'cursor'> = {}): AsyncGenerator<Task, void, undefined> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.list({ ...options, ...(cursor !== undefined && { cursor }) });
+      yield* page.items;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+  }
+
+  /**
+   * Polls the task until it is terminal and returns it (whatever the terminal status: check
+   * `status`). Honours `Retry-After`; without it, exponential backoff with full jitter (base 500 ms,
+   * cap 30 s; the attempt count restarts when the task changes). Sends `If-None-Match` with the
+   * last ETag (a 304 keeps the previous task). Rides out up to 5 transient failures in a row
+   * (network, 429, 5xx). Rejects with `AbortError` on `signal`, `TimeoutError` after `timeoutMs`.
+   */
+  async waitFor(taskOrId: TaskRef, options: WaitOptions = {}): Promise<Task> {
+    const { signal, onProgress, timeoutMs } = options;
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    const id = typeof taskOrId === 'string' ? taskOrId : taskOrId.id;
+    let task: Task | undefined = typeof taskOrId === 'string' || !isTask(taskOrId) ? undefined : taskOrId;
+    const meta = task ? this.#meta.get(task) : undefined;
+    let etag = meta?.etag;
+    let lastKey: string | undefined;
+    let attempt = 0;
+    let failures = 0;
+    // The first poll waits what the answer that produced `task` asked for, if it is recent.
+    let delay = meta?.retryAfter !== undefined ? Math.max(0, meta.receivedAt + meta.retryAfter * 1000 - Date.now()) : 0;
+
+    const changed = (next: Task): boolean => {
+      const key = JSON.stringify([next.status, next.progress, next.updatedAt]);
+      if (key === lastKey) return false;
+      lastKey = key;
+      return true;
+    };
+    const stop = (): never => {
+      if (signal?.aborted) throw new AbortError(task, signal.reason);
+      throw new TimeoutError(timeoutMs!, task);
+    };
+
+    if (task) {
+      if (changed(task)) onProgress?.(task);
+      if (isTerminal(task.status)) return task;
+    }
+    for (;;) {
+      if (signal?.aborted) stop();
+      if (delay > 0) await sleepUntil(delay, signal, deadline).catch(stop);
+      if (signal?.aborted || (deadline !== undefined && Date.now() >= deadline)) stop();
+
+      let answer: Answer;
+      try {
+        answer = await this.#request('GET', taskPath(id), {
+          headers: etag ? { 'if-none-match': etag } : {},
+          signal: combineSignals(signal, deadline),
+          notModifiedOk: true,
+        });
+        failures = 0;
+      } catch (err) {
+        if (err instanceof AbortError) stop();
+        if (!isTransient(err) || ++failures > WAIT_MAX_TRANSIENT_FAILURES) throw err;
+        const hinted = err instanceof ProblemError ? err.retryAfter : undefined;
+        delay = hinted !== undefined ? hinted * 1000 : backoffDelay(attempt++);
+        continue;
+      }
+
+      if (answer.status !== 304) {
+        task = this.#task(answer);
+        etag = answer.headers.get('etag') ?? undefined;
+        if (changed(task)) {
+          attempt = 0;
+          onProgress?.(task);
+        }
+      } else if (!task) {
+        // A 304 without a task to keep can only follow a stale ETag we did not send; ask again plainly.
+        etag = undefined;
+        continue;
+      }
+      if (isTerminal(task.status)) return task;
+      const retryAfter = parseRetryAfter(answer.headers.get('retry-after'));
+      delay = retryAfter !== undefined ? retryAfter * 1000 : backoffDelay(attempt++);
+    }
+  }
+
+  #task(answer: Answer): Task {
+    const task = answer.body as Task;
+    if (!isTask(task)) throw new InvalidResponseError('expected a task representation', answer.status, JSON.stringify(task));
+    this.#meta.set(task, {
+      etag: answer.headers.get('etag') ?? undefined,
+      retryAfter: parseRetryAfter(answer.headers.get('retry-after')),
+      receivedAt: Date.now(),
+    });
+    return task;
+  }
+
+  async #request(
+    method: string,
+    path: string,
+    options: { headers?: Record<string, string>; body?: string; signal?: AbortSignal; notModifiedOk?: boolean } = {},
+  ): Promise<Answer> {
+    const url = this.baseUrl + path;
+    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...this.#headers, ...options.headers };
+    if (this.#apiKey !== undefined) headers['x-api-key'] = this.#apiKey;
+    if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
+    let response: Response;
+    let text: string;
+    try {
+      response = await this.#fetch(url, { method, headers, body: options.body, signal: options.signal });
+      text = await response.text();
+    } catch (err) {
+      if (options.signal?.aborted) throw new AbortError(undefined, options.signal.reason);
+      throw new NetworkError(method, url, err);
+    }
+    if (response.status === 304 && options.notModifiedOk) return { status: 304, headers: response.headers, body: undefined };
+    if (!response.ok) throw problemError(response.status, response.statusText, response.headers, text);
+    let body: unknown;
+    try {
+      body = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      throw new InvalidResponseError(`${method} ${url}: the ${response.status} answer is not JSON`, response.status, text.slice(0, 500));
+    }
+    return { status: response.status, headers: response.headers, body };
+  }
+}
+
+function taskPath(task: TaskRef): string {
+  const id = typeof task === 'string' ? task : task?.id;
+  if (typeof id !== 'string' || id === '') throw new TypeError('a task id (or a task) is required');
+  return `/tasks/${encodeURIComponent(id)}`;
+}
+
+function isTask(value: unknown): value is Task {
+  const task = value as Task;
+  return !!task && typeof task === 'object' && typeof task.id === 'string' && typeof task.status === 'string' && !!task.progress;
+}
+
+function isTransient(err: unknown): boolean {
+  return err instanceof NetworkError || err instanceof RateLimitError || err instanceof ServerError;
+}
+
+/** The caller's signal, plus one that fires at the deadline. */
+function combineSignals(signal: AbortSignal | undefined, deadline: number | undefined): AbortSignal | undefined {
+  const signals: AbortSignal[] = [];
+  if (signal) signals.push(signal);
+  if (deadline !== undefined) signals.push(AbortSignal.timeout(Math.max(0, deadline - Date.now())));
+  return signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
+}
+
+/** Sleeps `ms`, cut short (rejecting) by the signal or the deadline. */
+function sleepUntil(ms: number, signal: AbortSignal | undefined, deadline: number | undefined): Promise<void> {
+  const wait = deadline === undefined ? ms : Math.min(ms, Math.max(0, deadline - Date.now()));
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new LongrunError('aborted'));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new LongrunError('aborted'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      if (deadline !== undefined && Date.now() >= deadline && wait < ms) reject(new LongrunError('deadline'));
+      else resolve();
+    }, wait);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
