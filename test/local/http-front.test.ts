@@ -144,7 +144,7 @@ describe('local API Gateway front', () => {
   });
 
   it('answers a missing or wrong API key with the INVALID_API_KEY gateway response', async () => {
-    for (const headers of [{}, { 'x-api-key': 'wrong' }]) {
+    for (const headers of [{}, { 'x-api-key': 'wrong' }] as Record<string, string>[]) {
       const res = await fetch(`${front.baseUrl}/items/1`, { headers });
       expect(res.status).toBe(403);
       expect(res.headers.get('content-type')).toBe('application/problem+json');
@@ -156,7 +156,7 @@ describe('local API Gateway front', () => {
     for (const path of ['/v1/nope', '/v1/items/1/2', '/v2/items', '/']) {
       const res = await fetch(`${front.baseUrl.replace('/v1', '')}${path}`, { headers: { 'x-api-key': KEY } });
       expect(res.status, path).toBe(404);
-      expect((await res.json()).instance).toBe(path);
+      expect(((await res.json()) as { instance: string }).instance).toBe(path);
     }
   });
 
