@@ -80,6 +80,18 @@ describe('a task over real HTTP, through the state machine CDK synthesizes', () 
     expect(bad.body.type).toBe('https://longrun.dev/problems/malformed-json');
   });
 
+  it('a task whose execution times out ends failed, recorded by the execution-status backstop', async () => {
+    const timeout = localStack().executionTimeoutSeconds;
+    const submitted = await http('POST', '/tasks', { body: { type: 'sleep', input: { seconds: 3600 } } });
+    const { task } = await pollUntil(submitted.headers.get('location')!, terminal, { maxWaitMs: 1000, timeoutMs: (timeout + 30) * 1000 });
+    expect(task.status).toBe('failed');
+    expect(task.error).toMatchObject({ type: 'https://longrun.dev/problems/task-failed', detail: 'The task exceeded its time limit.' });
+    const execution = await stepFunctions().send(
+      new DescribeExecutionCommand({ executionArn: `${localStack().stateMachineArn.replace(':stateMachine:', ':execution:')}:${task.id}` }),
+    );
+    expect(execution.status).toBe('TIMED_OUT');
+  });
+
   it('50 concurrent submits all reach succeeded, none lost', async () => {
     const bodies = Array.from({ length: 50 }, (_, i) =>
       i % 2 === 0 ? { type: 'primes', input: { upTo: 1000 + i } } : { type: 'sleep', input: { seconds: 1 } },
