@@ -10,8 +10,9 @@ export const PROBLEM_KINDS = {
   'validation-error': { status: 400, title: 'Invalid request', when: 'The body breaks the schema of its task type, or names an unknown type; `errors` lists each field by JSON pointer.' },
   'invalid-parameter': { status: 400, title: 'Invalid parameter', when: 'A query parameter or header (limit, status, Idempotency-Key) is malformed.' },
   'invalid-cursor': { status: 400, title: 'Invalid cursor', when: 'The cursor was not issued by this API for this listing.' },
-  unauthenticated: { status: 401, title: 'Unauthenticated', when: 'The request carries no caller identity.' },
-  forbidden: { status: 403, title: 'Forbidden', when: 'The API key or token is missing or not accepted.' },
+  'bad-request': { status: 400, title: 'Bad Request', when: 'API Gateway refused the request before it reached the API.' },
+  unauthorized: { status: 401, title: 'Unauthorized', when: 'The API key or token is missing or not accepted.' },
+  forbidden: { status: 403, title: 'Forbidden', when: 'The caller may not do this (or the web application firewall refused the request).' },
   'not-found': { status: 404, title: 'Not Found', when: 'No such route, or no such task for this caller (another caller\'s task answers the same).' },
   'method-not-allowed': { status: 405, title: 'Method Not Allowed', when: 'The route exists but not with this method; `Allow` lists the methods.' },
   'task-not-succeeded': { status: 409, title: 'Result not available', when: 'The result of a task that has not succeeded; `taskStatus` states its status.' },
@@ -20,12 +21,15 @@ export const PROBLEM_KINDS = {
   'payload-too-large': { status: 413, title: 'Payload Too Large', when: 'The body exceeds 256 KiB.' },
   'unsupported-media-type': { status: 415, title: 'Unsupported Media Type', when: 'The body is not application/json.' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency key reused', when: 'The Idempotency-Key was used before with a different body.' },
-  'too-many-requests': { status: 429, title: 'Too Many Requests', when: 'The caller exceeded its rate limit or quota.' },
+  'too-many-requests': { status: 429, title: 'Too Many Requests', when: 'The caller exceeded its rate limit; retry after `Retry-After`.' },
+  'quota-exceeded': { status: 429, title: 'Quota Exceeded', when: "The caller used up its usage plan's quota for the period." },
   'internal-error': { status: 500, title: 'Internal Server Error', when: 'A bug; never expected.' },
   'task-failed': { status: 500, title: 'Task failed', when: 'In a task\'s `error`: its worker failed; `detail` carries the worker\'s message.' },
   'task-cancelled': { status: 409, title: 'Task cancelled', when: 'In a task\'s `error`: it was cancelled.' },
   'start-failed': { status: 503, title: 'Task could not be started', when: 'In a task\'s `error`: its execution could not be started; submit again.' },
+  'bad-gateway': { status: 502, title: 'Bad Gateway', when: 'A bug: the function behind the route failed; never expected.' },
   'service-unavailable': { status: 503, title: 'Service Unavailable', when: 'A dependency is briefly unavailable; retry after `Retry-After`.' },
+  'gateway-timeout': { status: 504, title: 'Gateway Timeout', when: 'The function behind the route did not answer in time; never expected.' },
 } as const satisfies Record<string, { status: number; title: string; when: string }>;
 
 export type ProblemKind = keyof typeof PROBLEM_KINDS;
@@ -67,7 +71,7 @@ export const problems = {
       errors: [{ pointer: name, detail }],
     }),
   invalidCursor: () => new ProblemError('invalid-cursor', 'cursor is not one this API issued; start again without it'),
-  unauthenticated: () => new ProblemError('unauthenticated', 'This request carries no caller identity.'),
+  unauthenticated: () => new ProblemError('unauthorized', 'This request carries no caller identity.'),
   notFound: (what = 'task') => new ProblemError('not-found', `No such ${what}.`),
   gone: () => new ProblemError('gone', 'This task has passed its retention period and is no longer available.'),
   taskNotSucceeded: (status: string, retryAfter?: number) =>

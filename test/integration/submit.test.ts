@@ -97,7 +97,7 @@ describe('POST /tasks', () => {
   it('answers 401 to an event with no caller identity', async () => {
     const response = await submit(undefined, JSON.stringify({ type: 'sleep', input: { seconds: 1 } }));
     expect(response.status).toBe(401);
-    expect(response.body!.type).toBe('https://longrun.dev/problems/unauthenticated');
+    expect(response.body!.type).toBe('https://longrun.dev/problems/unauthorized');
   });
 
   it('answers 503, not 500, when StartExecution fails, and leaves the task failed and the key free', async () => {
