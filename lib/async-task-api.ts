@@ -64,7 +64,26 @@ export interface AsyncTaskApiProps {
    * plus 2000 requests per 5 minutes per IP). @default true
    */
   readonly waf?: boolean;
+  /**
+   * How callers authenticate. `apiKey`: an API key per consumer (`x-api-key`), owner = key id.
+   * `jwt`: a bearer token from any OIDC issuer (Cognito included), verified by a Lambda TOKEN
+   * authorizer; owner = the token's `sub`; no API keys or usage plans are created.
+   * @default { type: 'apiKey' }
+   */
+  readonly auth?: ApiAuth;
 }
+
+export type ApiAuth =
+  | { readonly type: 'apiKey' }
+  | {
+      readonly type: 'jwt';
+      /** Expected `iss`, e.g. `https://cognito-idp.eu-west-1.amazonaws.com/<pool id>`. */
+      readonly issuer: string;
+      /** Expected `aud` (for Cognito ID tokens: the app client id). */
+      readonly audience: string;
+      /** @default `${issuer}/.well-known/jwks.json` */
+      readonly jwksUri?: string;
+    };
 
 /** The body of every `application/problem+json` answer API Gateway produces itself. */
 const PROBLEM_BASE = 'https://longrun.dev/problems';
@@ -178,9 +197,9 @@ export class AsyncTaskApi extends Construct {
   public readonly api: apigateway.RestApi;
   /** Every function the construct creates, keyed by handler name (`submit-task`, …, `reconcile-execution`). */
   public readonly functions: Record<string, NodejsFunction>;
-  /** One API key per consumer, keyed by consumer name. */
+  /** One API key per consumer, keyed by consumer name (empty with `auth: jwt`). */
   public readonly apiKeys: Record<string, apigateway.IApiKey>;
-  /** One usage plan per consumer, keyed by consumer name. */
+  /** One usage plan per consumer, keyed by consumer name (empty with `auth: jwt`). */
   public readonly usagePlans: Record<string, apigateway.UsagePlan>;
   /** The EventBridge rule routing execution status changes to the reconcile function. */
   public readonly reconcileRule: events.Rule;
@@ -188,6 +207,8 @@ export class AsyncTaskApi extends Construct {
   public readonly reconcileDeadLetterQueue: sqs.Queue;
   /** The web ACL protecting the stage, unless `waf: false`. */
   public readonly webAcl?: wafv2.CfnWebACL;
+  /** The bearer-token authorizer, with `auth: jwt`. */
+  public readonly authorizer?: apigateway.TokenAuthorizer;
 
   private readonly logRetention: logs.RetentionDays;
 
@@ -257,10 +278,32 @@ export class AsyncTaskApi extends Construct {
     }
     this.grantRoutes();
 
+    const auth = props.auth ?? { type: 'apiKey' };
+    if (auth.type === 'jwt') {
+      const fn = taskFunction(this, 'JwtAuthorizerFunction', {
+        entry: 'lambdas/http/jwt-authorizer.ts',
+        environment: {
+          JWT_ISSUER: auth.issuer,
+          JWT_AUDIENCE: auth.audience,
+          JWT_JWKS_URI: auth.jwksUri ?? `${auth.issuer.replace(/\/$/, '')}/.well-known/jwks.json`,
+        },
+        description: 'Verifies bearer JWTs (issuer, audience, RS256/ES256 signature)',
+        logRetention: this.logRetention,
+      });
+      this.functions['jwt-authorizer'] = fn;
+      this.authorizer = new apigateway.TokenAuthorizer(this, 'JwtAuthorizer', {
+        handler: fn,
+        identitySource: apigateway.IdentitySource.header('Authorization'),
+        // The decision is cached per token; the policy covers the whole stage (see the handler).
+        resultsCacheTtl: Duration.seconds(300),
+      });
+    }
+
     this.api = this.buildApi(props, throttle);
     this.usagePlans = {};
     this.apiKeys = {};
-    for (const consumer of consumers) {
+    // Usage plans are keyed by API key, so they exist only in API key mode.
+    for (const consumer of auth.type === 'apiKey' ? consumers : []) {
       const key = new apigateway.ApiKey(this, `ApiKey${pascalCase(consumer.name)}`, {
         description: `Longrun API key of consumer ${consumer.name}`,
       });
@@ -466,8 +509,10 @@ export class AsyncTaskApi extends Construct {
       for (const route of routes) {
         const fn = this.functions[route.handler];
         if (!fn) throw new Error(`AsyncTaskApi: no function for handler '${route.handler}'`);
+        const authorizer = route.authenticated ? this.authorizer : undefined;
         resource.addMethod(route.method, new apigateway.LambdaIntegration(fn), {
-          apiKeyRequired: route.authenticated,
+          apiKeyRequired: route.authenticated && !authorizer,
+          ...(authorizer && { authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM }),
           operationName: pascalCase(route.handler),
         });
       }
@@ -576,12 +621,16 @@ export class AsyncTaskApi extends Construct {
     ack(
       this.api,
       'AwsSolutions-APIG4',
-      'Callers authenticate with API keys, whose usage plans carry their rate limits and quotas; routes declared authenticated: false in ROUTES (the OpenAPI document) and the 405 ANY mocks are public on purpose.',
+      this.authorizer
+        ? 'Callers authenticate with a bearer JWT checked by the Lambda TOKEN authorizer; routes declared authenticated: false in ROUTES (the OpenAPI document) and the 405 ANY mocks are public on purpose.'
+        : 'Callers authenticate with API keys, whose usage plans carry their rate limits and quotas; routes declared authenticated: false in ROUTES (the OpenAPI document) and the 405 ANY mocks are public on purpose.',
     );
     ack(
       this.api,
       'AwsSolutions-COG4',
-      'Authentication is by API key, not by a Cognito user pool authorizer.',
+      this.authorizer
+        ? 'JWTs come from an OIDC issuer of the platform team\'s choosing (Cognito or another), verified by the Lambda TOKEN authorizer (issuer, audience, signature against its JWKS).'
+        : 'Authentication is by API key, not by a Cognito user pool authorizer.',
     );
     ack(
       this.api.deploymentStage,
@@ -665,6 +714,12 @@ function validateProps(props: AsyncTaskApiProps): void {
     if (bad !== undefined) {
       throw new Error(`${where}: corsAllowOrigins entry '${bad}' is not '*' or an origin like 'https://example.com' (no path, no trailing slash).`);
     }
+  }
+  if (props.auth?.type === 'jwt') {
+    for (const name of ['issuer', 'audience'] as const) {
+      if (!props.auth[name]) throw new Error(`${where}: auth.${name} is required with auth type 'jwt'.`);
+    }
+    if (props.consumers) throw new Error(`${where}: consumers (API keys and usage plans) apply only with auth type 'apiKey'.`);
   }
   if (props.consumers) {
     if (props.consumers.length === 0) throw new Error(`${where}: consumers must list at least one consumer; omit it for a single 'default' consumer.`);

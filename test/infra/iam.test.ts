@@ -1,6 +1,10 @@
+import { App } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambdas/api/routes.ts';
-import { buildStack, functionIdByEntry, grantsOf, grantsOfRole, stateMachineId, tableId } from './fixture.ts';
+import { LongrunStack } from '../../lib/longrun-stack.ts';
+import { buildStack, cfnText, functionIdByEntry, grantsOf, grantsOfRole, stateMachineId, tableId } from './fixture.ts';
 
 const { template } = buildStack();
 const table = tableId(template);
@@ -102,5 +106,69 @@ describe('least privilege', () => {
         `lambda:InvokeFunction <${countPrimes}.Arn>:*`,
       ].sort(),
     );
+  });
+});
+
+/** Actions that support no resource-level permissions, so `*` is their only possible resource. */
+const RESOURCELESS_ACTIONS = new Set([
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+]);
+
+/**
+ * Every granted (action, resource) whose resource holds a `*` and is not scoped to the table, its
+ * index, the state machine, its executions, or a function's versions (`<fn.Arn>:*`, as the
+ * LambdaInvoke task grants it); `*` alone only for actions without resource-level permissions.
+ */
+function wildcardViolations(t: Template): string[] {
+  const tbl = tableId(t);
+  const sm = stateMachineId(t);
+  const allowed = [
+    `<${tbl}.Arn>`,
+    `<${tbl}.Arn>/index/byOwner`,
+    `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${sm}.Name>:*`,
+  ];
+  const functionVersions = new Set(Object.keys(t.findResources('AWS::Lambda::Function')).map((id) => `<${id}.Arn>:*`));
+  const out: string[] = [];
+  for (const policy of Object.values(t.findResources('AWS::IAM::Policy'))) {
+    for (const statement of policy.Properties.PolicyDocument.Statement) {
+      for (const action of ([] as string[]).concat(statement.Action)) {
+        for (const resource of ([] as unknown[]).concat(statement.Resource).map(cfnText)) {
+          if (!resource.includes('*')) continue;
+          if (resource === '*' && RESOURCELESS_ACTIONS.has(action)) continue;
+          if (allowed.includes(resource) || functionVersions.has(resource)) continue;
+          out.push(`${action} ${resource}`);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+describe('resource wildcards', () => {
+  it('every wildcard resource is scoped to the table, its index, the state machine or its executions', () => {
+    expect(wildcardViolations(template)).toEqual([]);
+    const jwt = buildStack({ api: { auth: { type: 'jwt', issuer: 'https://issuer.example.com', audience: 'a' } } });
+    expect(wildcardViolations(jwt.template)).toEqual([]);
+  });
+
+  it('fails on a wildcard resource outside them (the check can fail)', () => {
+    // Not buildStack(): its template is synthesized already, and a stack synthesizes once.
+    const stack = new LongrunStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Longrun');
+    stack.api.functions['get-task']!.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:GetItem'], resources: ['arn:aws:dynamodb:*:*:table/*'] }),
+    );
+    stack.api.functions['list-tasks']!.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: ['*'] }));
+    expect(wildcardViolations(Template.fromStack(stack)).sort()).toEqual(['dynamodb:GetItem arn:aws:dynamodb:*:*:table/*', 'dynamodb:Query *']);
   });
 });

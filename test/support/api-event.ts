@@ -10,6 +10,8 @@ export interface EventOptions {
   body?: string;
   /** The caller's API key id; omit for an unauthenticated event. */
   apiKeyId?: string;
+  /** `requestContext.authorizer`, as a Lambda authorizer (`principalId`) or Cognito (`claims`) sets it. */
+  authorizer?: Record<string, unknown>;
 }
 
 export function apiEvent(options: EventOptions): APIGatewayProxyEvent {
@@ -30,7 +32,7 @@ export function apiEvent(options: EventOptions): APIGatewayProxyEvent {
     requestContext: {
       accountId: '000000000000',
       apiId: 'local',
-      authorizer: null,
+      authorizer: options.authorizer ?? null,
       protocol: 'HTTP/1.1',
       httpMethod: options.method,
       path: `/v1${path}`,

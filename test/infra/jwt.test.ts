@@ -1,0 +1,92 @@
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { ROUTES } from '../../lambdas/api/routes.ts';
+import { buildStack, cfnText, functionIdByEntry, grantsOf } from './fixture.ts';
+
+const ISSUER = 'https://issuer.example.com/tenant';
+const jwtProps = { api: { auth: { type: 'jwt', issuer: ISSUER, audience: 'longrun-api' } } } as const;
+const { app, stack, template } = buildStack(jwtProps);
+const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+
+function pathOf(resourceId: string): string {
+  const r = resources[resourceId];
+  if (!r || r.Type !== 'AWS::ApiGateway::Resource') return '';
+  const parent = r.Properties.ParentId as { Ref?: string };
+  return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties.PathPart}`;
+}
+
+const methods = Object.values(resources)
+  .filter((r) => r.Type === 'AWS::ApiGateway::Method')
+  .map((r) => ({ path: pathOf(r.Properties.ResourceId.Ref), ...r.Properties }) as Record<string, any>);
+
+describe('auth: jwt', () => {
+  const authorizerId = Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))[0]!;
+  const fnId = functionIdByEntry(template, 'lambdas/http/jwt-authorizer.ts');
+
+  it('has one TOKEN authorizer on the Authorization header, cached 300 s, backed by the jwt-authorizer function', () => {
+    template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
+    const props = resources[authorizerId]!.Properties;
+    expect(props.Type).toBe('TOKEN');
+    expect(props.IdentitySource).toBe('method.request.header.Authorization');
+    expect(props.AuthorizerResultTtlInSeconds).toBe(300);
+    expect(cfnText(props.AuthorizerUri)).toContain(`<${fnId}.Arn>`);
+  });
+
+  it('the authorizer function knows the issuer, audience and the default JWKS URI, and has the baseline grants only', () => {
+    const env = resources[fnId]!.Properties.Environment.Variables;
+    expect(env).toMatchObject({
+      JWT_ISSUER: ISSUER,
+      JWT_AUDIENCE: 'longrun-api',
+      JWT_JWKS_URI: `${ISSUER}/.well-known/jwks.json`,
+    });
+    const own = grantsOf(template, fnId).filter((g) => !/^(logs|xray):/.test(g.action));
+    expect(own).toEqual([]);
+  });
+
+  it('a given jwksUri is used as is', () => {
+    const { template: t } = buildStack({ api: { auth: { ...jwtProps.api.auth, jwksUri: 'https://keys.example.com/jwks' } } });
+    const id = functionIdByEntry(t, 'lambdas/http/jwt-authorizer.ts');
+    expect(t.toJSON().Resources[id].Properties.Environment.Variables.JWT_JWKS_URI).toBe('https://keys.example.com/jwks');
+  });
+
+  it.each(ROUTES.filter((r) => r.authenticated).map((r) => [r.method, r.path]))('%s %s uses the authorizer (CUSTOM)', (method, path) => {
+    const m = methods.find((x) => x.path === path && x.HttpMethod === method)!;
+    expect(m.AuthorizationType).toBe('CUSTOM');
+    expect(m.AuthorizerId).toEqual({ Ref: authorizerId });
+    expect(m.ApiKeyRequired).toBe(false);
+  });
+
+  it('no method requires an API key, and there are no keys or usage plans', () => {
+    expect(methods.length).toBeGreaterThan(ROUTES.length);
+    for (const m of methods) expect(m.ApiKeyRequired ?? false).toBe(false);
+    template.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
+    template.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
+    expect(stack.api.apiKeys).toEqual({});
+  });
+
+  it('the public /openapi.json and the 405 mocks have no authorizer', () => {
+    const open = methods.find((m) => m.path === '/openapi.json' && m.HttpMethod === 'GET')!;
+    expect(open.AuthorizerId).toBeUndefined();
+    expect(open.AuthorizationType ?? 'NONE').toBe('NONE');
+    for (const m of methods.filter((x) => x.HttpMethod === 'ANY')) expect(m.AuthorizerId).toBeUndefined();
+  });
+
+  it('cdk-nag finds nothing unacknowledged, and COG4 is acknowledged with the OIDC reason', () => {
+    const report = new AwsSolutionsChecks(app).validateScope(stack);
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+    const reasons = stack.api.api.node.metadata.flatMap((m) => Object.entries(m.data as Record<string, unknown>));
+    const cog4 = reasons.find(([id]) => id.endsWith('AwsSolutions-COG4'));
+    expect(String(cog4?.[1])).toMatch(/OIDC issuer of the platform team's choosing.*verified by the Lambda TOKEN authorizer/);
+  });
+
+  it('API key mode (the default) has no authorizer', () => {
+    const { template: t } = buildStack();
+    t.resourceCountIs('AWS::ApiGateway::Authorizer', 0);
+  });
+
+  it('refuses consumers with jwt, and a jwt auth without issuer or audience', () => {
+    expect(() => buildStack({ api: { ...jwtProps.api, consumers: [{ name: 'a' }] } })).toThrow(/consumers .* only with auth type 'apiKey'/);
+    expect(() => buildStack({ api: { auth: { type: 'jwt', issuer: '', audience: 'x' } } })).toThrow(/auth.issuer is required/);
+    expect(() => buildStack({ api: { auth: { type: 'jwt', issuer: ISSUER, audience: '' } } })).toThrow(/auth.audience is required/);
+  });
+});
