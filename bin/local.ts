@@ -4,6 +4,7 @@
  *   PORT=3000                      HTTP port on 127.0.0.1 (default 3000; `--port` wins; 0 = free port)
  *   LONGRUN_API_KEYS=k1,k2         accepted x-api-key values (default: a printed development key)
  *   LONGRUN_EXECUTION_TIMEOUT_SECONDS=N  override the state machine's TimeoutSeconds (tests)
+ *   LONGRUN_CORS_ALLOW_ORIGINS=o1,o2     allow these browser origins (CORS), as the construct's corsAllowOrigins
  *   --port <n>                     as PORT
  *   --persist <dir>                keep DynamoDB data in <dir> between runs (default: in memory)
  *   --ready-json <file>            when ready, write { baseUrl, dynamodbEndpoint, stepFunctionsEndpoint,
@@ -82,6 +83,7 @@ try {
     apiKeys,
     persistDir: args.persist,
     timeoutSecondsOverride,
+    corsAllowOrigins: (process.env.LONGRUN_CORS_ALLOW_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     log: args.quiet ? (line) => (line.startsWith('[http]') ? undefined : console.error(line)) : (line) => console.error(line),
   });
 } catch (err) {

@@ -44,6 +44,8 @@ export interface LocalStackOptions {
   timeoutSecondsOverride?: number;
   /** Use this template instead of synthesizing lib/longrun-stack.ts. */
   template?: CfnTemplate;
+  /** Origins allowed by CORS, as the construct's `corsAllowOrigins` (default: no CORS). */
+  corsAllowOrigins?: string[];
 }
 
 export interface LocalStack {
@@ -111,7 +113,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   try {
     let t = Date.now();
-    const template = options.template ?? (await synthesizeTemplate());
+    const template = options.template ??
+      (await synthesizeTemplate(options.corsAllowOrigins?.length ? { stackProps: { api: { corsAllowOrigins: options.corsAllowOrigins } } } : {}));
     t = mark('synth', t);
     ddbLocal = await ddbPromise;
     cleanups.push(() => ddbLocal!.stop());

@@ -36,6 +36,8 @@ export interface SynthOptions {
   stackId?: string;
   /** Extra CDK context. */
   context?: Record<string, unknown>;
+  /** Props of `LongrunStack` (e.g. `{ api: { corsAllowOrigins } }`). */
+  stackProps?: Record<string, unknown>;
 }
 
 /**
@@ -53,7 +55,7 @@ export async function synthesizeTemplate(options: SynthOptions = {}): Promise<Cf
       outdir,
       context: { 'aws:cdk:bundling-stacks': [], ...options.context },
     });
-    const stack = new LongrunStack(app, options.stackId ?? 'Longrun');
+    const stack = new LongrunStack(app, options.stackId ?? 'Longrun', options.stackProps);
     const assembly = app.synth();
     return assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;
   } finally {

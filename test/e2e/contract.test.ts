@@ -143,9 +143,10 @@ describe('size, media type and method rules', () => {
   });
 
   it.each([
-    ['PUT', '/tasks', 'GET, POST'],
-    ['PATCH', `/tasks/${newTaskId()}`, 'DELETE, GET'],
-    ['POST', `/tasks/${newTaskId()}/result`, 'GET'],
+    // The test stack allows one CORS origin, so OPTIONS (the preflight) is allowed everywhere.
+    ['PUT', '/tasks', 'GET, OPTIONS, POST'],
+    ['PATCH', `/tasks/${newTaskId()}`, 'DELETE, GET, OPTIONS'],
+    ['POST', `/tasks/${newTaskId()}/result`, 'GET, OPTIONS'],
   ])('answers 405 with Allow to %s %s', async (method, path, allow) => {
     const response = await http(method, path, { raw: '{}', headers: { 'content-type': 'application/json' } });
     expect(response.status).toBe(405);
@@ -164,5 +165,28 @@ describe('size, media type and method rules', () => {
     expect(response.status).toBe(200);
     expect(response.body.openapi).toBe('3.1.0');
     expect(Object.keys(response.body.paths)).toEqual(expect.arrayContaining(['/tasks', '/tasks/{id}', '/tasks/{id}/result']));
+  });
+});
+
+describe('CORS for browser clients', () => {
+  const origin = 'https://app.example.test';
+
+  it('answers the preflight of an allowed origin with the methods and headers a client needs', async () => {
+    const response = await fetch(`${localStack().baseUrl}/tasks`, {
+      method: 'OPTIONS',
+      headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,idempotency-key,x-api-key' },
+    });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(response.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(response.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('idempotency-key');
+  });
+
+  it('exposes Location, Retry-After and ETag to an allowed origin, and nothing to another', async () => {
+    const allowed = await http('POST', '/tasks', { body: sleepTask(0), headers: { Origin: origin } });
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(allowed.headers.get('access-control-expose-headers')).toMatch(/Location.*Retry-After.*ETag/);
+    const other = await http('GET', '/tasks', { headers: { Origin: 'https://evil.example' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 });

@@ -19,6 +19,7 @@ import type { ProvidedLocalStack } from './provided.d.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const READY_TIMEOUT_MS = 90_000;
+export const CORS_TEST_ORIGIN = 'https://app.example.test';
 const KILL_AFTER_MS = 10_000;
 
 function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
@@ -47,6 +48,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
         ...process.env,
         LONGRUN_API_KEYS: keys.join(','),
         LONGRUN_EXECUTION_TIMEOUT_SECONDS: String(executionTimeoutSeconds),
+        // One browser origin, so the CORS tests see the construct's preflight and headers.
+        LONGRUN_CORS_ALLOW_ORIGINS: CORS_TEST_ORIGIN,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
