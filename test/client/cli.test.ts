@@ -55,11 +55,11 @@ describe.concurrent('longrun CLI', () => {
     expect(run.stderr).not.toContain('\r'); // no live bar without a TTY
 
     const status = await longrun(['status', task.id, '--json']);
-    expect(status.code).toBe(0);
+    expect(status.code, status.stderr).toBe(0);
     expect(json(status)).toMatchObject({ id: task.id, status: 'succeeded' });
 
     const result = await longrun(['result', task.id, '--json']);
-    expect(result.code).toBe(0);
+    expect(result.code, result.stderr).toBe(0);
     expect(json(result)).toEqual({ count: 148_933 });
 
     const human = await longrun(['status', task.id]);
