@@ -130,7 +130,11 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
           tags: ['meta'],
           summary: 'This document',
           security: [],
-          responses: { '200': { description: 'OpenAPI 3.1 document.', content: { 'application/json': { schema: { type: 'object' } } } } },
+          responses: {
+            '200': { description: 'OpenAPI 3.1 document.', content: { 'application/json': { schema: { type: 'object' } } } },
+            // Stage throttling applies to public routes too.
+            '429': problem('Rate limit exceeded.'),
+          },
         },
       },
     },

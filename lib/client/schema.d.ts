@@ -202,6 +202,15 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
+            /** @description Rate limit exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listTasks: {
