@@ -96,17 +96,9 @@ describe('startLocalStack (in-process, real template and handlers)', () => {
   });
 });
 
-const provided = (() => {
-  try {
-    return inject('localStack');
-  } catch {
-    return undefined;
-  }
-})();
-
-describe.skipIf(!provided)('the stack provided by the vitest global setup', () => {
+describe('the stack provided by the vitest global setup', () => {
   it('answers over HTTP with the provided keys', async () => {
-    const info = provided!;
+    const info = inject('localStack');
     expect(info.apiKeys).toHaveLength(2);
     const res = await fetch(`${info.baseUrl}/tasks`, { headers: { 'x-api-key': info.apiKeys[0]! } });
     expect(res.status).toBe(200);
