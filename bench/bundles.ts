@@ -1,0 +1,180 @@
+/**
+ * Part 3: every function's bundle, built with esbuild's JS API exactly as `lib/task-function.ts`
+ * has NodejsFunction build it, next to a naive baseline and an SDK-bundled variant; sizes and
+ * module-load times (median over fresh `node` processes that `import()` the bundle).
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import * as esbuild from 'esbuild';
+import { ROUTES } from '../lambdas/api/routes.ts';
+import { DEMO_TASK_TYPES } from '../lambdas/domain/task-types.ts';
+import { median } from './stats.ts';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '..');
+const NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
+/** The banner NodejsFunction is given in lib/task-function.ts. */
+const BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+export type Variant = 'ours' | 'naive' | 'sdkMin';
+export const VARIANTS: Record<Variant, string> = {
+  ours: 'ours (minified, tree-shaken, @aws-sdk/* external = runtime SDK)',
+  naive: 'naive (SDK bundled, unminified, no tree-shaking)',
+  sdkMin: 'SDK bundled, minified, tree-shaken',
+};
+
+export interface BundleMeasure {
+  bytes: number;
+  gzipBytes: number;
+  mapBytes: number;
+  /** Median module-load time (ms), `--enable-source-maps` as deployed (NODE_OPTIONS). */
+  loadMs: number;
+}
+
+export interface FunctionBundles {
+  name: string;
+  entry: string;
+  variants: Record<Variant, BundleMeasure>;
+  /** `ours` without `--enable-source-maps`. */
+  oursNoMapsMs: number;
+  /** Loading only the external `@aws-sdk/*` modules `ours` imports, from node_modules. */
+  sdkOnlyMs: number;
+  externals: string[];
+}
+
+export interface BundlesResult {
+  functions: FunctionBundles[];
+  runs: number;
+  esbuildVersion: string;
+}
+
+export function functionEntries(): Array<{ name: string; entry: string }> {
+  return [
+    ...ROUTES.map((r) => ({ name: r.handler, entry: `lambdas/http/${r.handler}.ts` })),
+    { name: 'count-primes', entry: 'lambdas/workflow/count-primes.ts' },
+    { name: 'reconcile-execution', entry: 'lambdas/workflow/reconcile-execution.ts' },
+  ];
+}
+
+function buildOptions(variant: Variant, entry: string, outfile: string): esbuild.BuildOptions {
+  const common: esbuild.BuildOptions = {
+    entryPoints: [join(REPO_ROOT, entry)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    mainFields: ['module', 'main'],
+    sourcemap: true,
+    banner: { js: BANNER },
+    absWorkingDir: REPO_ROOT,
+    metafile: true,
+    logLevel: 'silent',
+  };
+  switch (variant) {
+    case 'ours':
+      return { ...common, minify: true, external: ['@aws-sdk/*'] };
+    case 'naive':
+      return { ...common, minify: false, treeShaking: false };
+    case 'sdkMin':
+      return { ...common, minify: true };
+  }
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((res, rej) => {
+    execFile(cmd, args, { env, maxBuffer: 1 << 20, timeout: 60_000 }, (err, stdout, stderr) => {
+      if (err) rej(new Error(`${cmd} ${args.join(' ')}: ${err.message}\n${stderr}`));
+      else res(stdout);
+    });
+  });
+}
+
+export async function measureBundles(options: { runs: number; log: (l: string) => void }): Promise<BundlesResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'longrun-bench-bundles-'));
+  try {
+    // Externals resolve from the repository's node_modules, as they would from the runtime's.
+    symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+    const loader = join(dir, 'load.mjs');
+    writeFileSync(
+      loader,
+      [
+        'const specs = process.argv.slice(2);',
+        'const t0 = performance.now();',
+        'await Promise.all(specs.map((s) => import(s)));',
+        'const t1 = performance.now();',
+        'process.stdout.write(JSON.stringify({ ms: t1 - t0 }));',
+      ].join('\n'),
+    );
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      TABLE_NAME: 'longrun-bench',
+      STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:x',
+      TASK_TYPES: JSON.stringify(DEMO_TASK_TYPES),
+      AWS_REGION: 'us-east-1',
+      POWERTOOLS_SERVICE_NAME: 'longrun',
+    };
+
+    interface Job {
+      fn: FunctionBundles;
+      key: Variant | 'oursNoMaps' | 'sdkOnly';
+      args: string[];
+      samples: number[];
+    }
+    const functions: FunctionBundles[] = [];
+    const jobs: Job[] = [];
+    for (const { name, entry } of functionEntries()) {
+      const variants = {} as Record<Variant, BundleMeasure>;
+      const fn: FunctionBundles = { name, entry, variants, oursNoMapsMs: NaN, sdkOnlyMs: NaN, externals: [] };
+      const names = Object.keys(VARIANTS) as Variant[];
+      const built = await Promise.all(
+        names.map(async (variant) => {
+          const outDir = join(dir, name, variant);
+          mkdirSync(outDir, { recursive: true });
+          const outfile = join(outDir, 'index.mjs');
+          return { variant, outfile, result: await esbuild.build(buildOptions(variant, entry, outfile)) };
+        }),
+      );
+      for (const { variant, outfile, result } of built) {
+        const code = readFileSync(outfile);
+        variants[variant] = { bytes: code.length, gzipBytes: gzipSync(code).length, mapBytes: statSync(`${outfile}.map`).size, loadMs: NaN };
+        if (variant === 'ours') {
+          const externals = new Set<string>();
+          for (const out of Object.values(result.metafile!.outputs)) for (const imp of out.imports) if (imp.external && imp.path.startsWith('@aws-sdk/')) externals.add(imp.path);
+          fn.externals = [...externals].sort();
+        }
+        const url = pathToFileURL(outfile).href;
+        jobs.push({ fn, key: variant, args: ['--enable-source-maps', loader, url], samples: [] });
+        if (variant === 'ours') jobs.push({ fn, key: 'oursNoMaps', args: [loader, url], samples: [] });
+      }
+      if (fn.externals.length > 0) {
+        // Bare specifiers resolve from the loader's directory, where node_modules is linked.
+        jobs.push({ fn, key: 'sdkOnly', args: [loader, ...fn.externals], samples: [] });
+      }
+      functions.push(fn);
+      options.log(`bundles: built ${name}`);
+    }
+    // Round-robin, one process at a time, so drift and noise spread over every variant alike.
+    for (let round = 0; round < options.runs; round++) {
+      for (const job of jobs) {
+        const out = await run(NODE, job.args, env);
+        job.samples.push((JSON.parse(out) as { ms: number }).ms);
+      }
+      options.log(`bundles: load round ${round + 1}/${options.runs}`);
+    }
+    for (const job of jobs) {
+      const m = median(job.samples);
+      if (job.key === 'oursNoMaps') job.fn.oursNoMapsMs = m;
+      else if (job.key === 'sdkOnly') job.fn.sdkOnlyMs = m;
+      else job.fn.variants[job.key].loadMs = m;
+    }
+    for (const fn of functions) if (fn.externals.length === 0) fn.sdkOnlyMs = 0;
+    return { functions, runs: options.runs, esbuildVersion: esbuild.version };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
