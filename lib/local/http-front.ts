@@ -385,8 +385,10 @@ export class HttpFront {
     apiKey: string | null,
     path: string,
   ): Record<string, unknown> {
-    const headers: Record<string, string> = {};
-    const multiValueHeaders: Record<string, string[]> = {};
+    // Prototype-less maps: a header or query parameter named `constructor`, `valueOf` or
+    // `__proto__` is data, as in the JSON event Lambda receives (found by the fuzz suite).
+    const headers: Record<string, string> = Object.create(null);
+    const multiValueHeaders: Record<string, string[]> = Object.create(null);
     for (let i = 0; i < req.rawHeaders.length; i += 2) {
       const name = req.rawHeaders[i]!;
       const value = req.rawHeaders[i + 1]!;
@@ -404,8 +406,8 @@ export class HttpFront {
     addHeader('X-Forwarded-Port', String(this.port));
     addHeader('X-Forwarded-Proto', 'http');
 
-    const qs: Record<string, string> = {};
-    const mqs: Record<string, string[]> = {};
+    const qs: Record<string, string> = Object.create(null);
+    const mqs: Record<string, string[]> = Object.create(null);
     for (const [k, v] of url.searchParams) {
       qs[k] = v;
       (mqs[k] ??= []).push(v);
