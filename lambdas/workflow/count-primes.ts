@@ -1,6 +1,6 @@
 // Step Functions task CountPrimes --> counts primes in chunks --> progress helper (task store)
 import type { Context } from 'aws-lambda';
-import { reportProgress } from '#workflow/progress';
+import { progressReporter } from '#workflow/progress';
 
 export interface CountPrimesState {
   taskId: string;
@@ -49,13 +49,14 @@ export async function handler(state: CountPrimesState, context?: Pick<Context, '
   const chunkSize = Math.ceil((upTo + 1) / CHUNKS);
   let from = state.resumeFrom ?? 0;
   let count = state.count ?? 0;
+  const report = progressReporter(state.taskId);
   while (from <= upTo) {
     const to = Math.min(upTo + 1, from + chunkSize);
     count += countPrimesBetween(from, to, divisors);
     from = to;
     if (from > upTo) break;
     const percent = (from / (upTo + 1)) * 100;
-    const { cancelled } = await reportProgress(state.taskId, { percent, step: `counted primes below ${from}` });
+    const { cancelled } = await report({ percent, step: `counted primes below ${from}` });
     if (cancelled) return { cancelled: true, count };
     if (context && context.getRemainingTimeInMillis() < SAFETY_MS) return { ...state, resumeFrom: from, count };
   }

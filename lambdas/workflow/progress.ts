@@ -17,6 +17,23 @@ export async function reportProgress(taskId: string, progress: Progress): Promis
   return { cancelled: !outcome.ok };
 }
 
+/**
+ * A reporter for one task that writes at most once per `minIntervalMs`: every write costs
+ * DynamoDB write units on the table and its owner index, and clients poll far less often than a
+ * tight loop finishes chunks. Skipped reports answer with the last known state; cancellation is
+ * therefore noticed within one interval.
+ */
+export function progressReporter(taskId: string, minIntervalMs = 500, now: () => number = Date.now) {
+  let lastWrite = -Infinity;
+  let last: ProgressAnswer = { cancelled: false };
+  return async (progress: Progress): Promise<ProgressAnswer> => {
+    if (now() - lastWrite < minIntervalMs) return last;
+    lastWrite = now();
+    last = await reportProgress(taskId, progress);
+    return last;
+  };
+}
+
 /** Thrown by a worker to fail its task with a message meant for the caller. */
 export class TaskFailed extends Error {
   constructor(message: string) {
