@@ -1,7 +1,9 @@
 /**
- * Part 3: every function's bundle, built with esbuild's JS API exactly as `lib/task-function.ts`
- * has NodejsFunction build it, next to a naive baseline and an SDK-bundled variant; sizes and
- * module-load times (median over fresh `node` processes that `import()` the bundle).
+ * Part 3: every function's bundle, built with esbuild's JS API from the very options
+ * `lib/task-function.ts` gives NodejsFunction (`BUNDLING`), next to the alternative SDK choice
+ * (the same options with the AWS SDK bundled if ours takes it from the runtime, or external if
+ * ours bundles it) and a naive baseline; sizes and module-load times (median over fresh `node`
+ * processes that `import()` the bundle, external SDK modules loaded from node_modules).
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -10,20 +12,32 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
+import { BUNDLING } from '../lib/task-function.ts';
 import { ROUTES } from '../lambdas/api/routes.ts';
 import { DEMO_TASK_TYPES } from '../lambdas/domain/task-types.ts';
 import { median } from './stats.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..');
 const NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
-/** The banner NodejsFunction is given in lib/task-function.ts. */
-const BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
-export type Variant = 'ours' | 'naive' | 'sdkMin';
+/** The externals pattern that leaves the AWS SDK (v3) to the Lambda runtime. */
+export const RUNTIME_SDK = '@aws-sdk/*';
+const isSdk = (m: string) => m.startsWith('@aws-sdk/');
+/** Whether `lib/task-function.ts` bundles the SDK (no `@aws-sdk/…` external). */
+export const OURS_BUNDLE_SDK = !BUNDLING.externalModules.some(isSdk);
+/** The alternative to ours: the same options with the SDK choice flipped. */
+const ALT_EXTERNALS = OURS_BUNDLE_SDK ? [...BUNDLING.externalModules, RUNTIME_SDK] : BUNDLING.externalModules.filter((m) => !isSdk(m));
+
+/** esbuild metafile inputs of the JSON-schema validator (ajv and the packages it pulls in). */
+const VALIDATOR_INPUT = /node_modules\/(ajv|fast-uri|fast-deep-equal|json-schema-traverse|require-from-string)\//;
+
+export type Variant = 'ours' | 'alternative' | 'naive';
+/** How a variant gets the SDK: bundled into it, or external (runtime-provided). */
+export const sdkOf = (v: Variant): 'bundled' | 'runtime' => (v === 'naive' || (v === 'ours') === OURS_BUNDLE_SDK) ? 'bundled' : 'runtime';
 export const VARIANTS: Record<Variant, string> = {
-  ours: 'ours (minified, tree-shaken, @aws-sdk/* external = runtime SDK)',
+  ours: `ours (\`BUNDLING\` of lib/task-function.ts: ${OURS_BUNDLE_SDK ? 'SDK bundled' : `SDK external = runtime SDK`})`,
+  alternative: `alternative (ours, but ${OURS_BUNDLE_SDK ? `\`${RUNTIME_SDK}\` external = runtime SDK` : 'SDK bundled'})`,
   naive: 'naive (SDK bundled, unminified, no tree-shaking)',
-  sdkMin: 'SDK bundled, minified, tree-shaken',
 };
 
 export interface BundleMeasure {
@@ -40,9 +54,12 @@ export interface FunctionBundles {
   variants: Record<Variant, BundleMeasure>;
   /** `ours` without `--enable-source-maps`. */
   oursNoMapsMs: number;
-  /** Loading only the external `@aws-sdk/*` modules `ours` imports, from node_modules. */
+  /** Loading only the external `@aws-sdk/*` modules the runtime-SDK variant imports, from node_modules (0: none). */
   sdkOnlyMs: number;
+  /** The `@aws-sdk/*` modules the runtime-SDK variant imports (empty: the function uses no SDK). */
   externals: string[];
+  /** Bytes of `ours` that come from the JSON-schema validator (ajv and its dependencies), from the esbuild metafile. */
+  validatorBytes: number;
 }
 
 export interface BundlesResult {
@@ -59,28 +76,44 @@ export function functionEntries(): Array<{ name: string; entry: string }> {
   ];
 }
 
+/**
+ * esbuild options equivalent to NodejsFunction's for `BUNDLING` (it runs esbuild with `--bundle
+ * --platform=node` and an `index.mjs` outfile for ESM). An option this does not know fails the
+ * bench rather than being measured wrongly.
+ */
+function esbuildOptionsOf(bundling: typeof BUNDLING): esbuild.BuildOptions {
+  const o: esbuild.BuildOptions = { bundle: true, platform: 'node' };
+  for (const [key, value] of Object.entries(bundling)) {
+    switch (key) {
+      case 'minify': o.minify = value as boolean; break;
+      case 'sourceMap': o.sourcemap = value as boolean; break;
+      case 'target': o.target = value as string; break;
+      case 'format': o.format = value as esbuild.Format; break;
+      case 'mainFields': o.mainFields = [...(value as string[])]; break;
+      case 'externalModules': o.external = [...(value as string[])]; break;
+      case 'banner': o.banner = { js: value as string }; break;
+      default: throw new Error(`bench/bundles.ts: BUNDLING.${key} has no esbuild mapping here; add it`);
+    }
+  }
+  return o;
+}
+
 function buildOptions(variant: Variant, entry: string, outfile: string): esbuild.BuildOptions {
-  const common: esbuild.BuildOptions = {
+  const ours: esbuild.BuildOptions = {
+    ...esbuildOptionsOf(BUNDLING),
     entryPoints: [join(REPO_ROOT, entry)],
     outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    sourcemap: true,
-    banner: { js: BANNER },
     absWorkingDir: REPO_ROOT,
     metafile: true,
     logLevel: 'silent',
   };
   switch (variant) {
     case 'ours':
-      return { ...common, minify: true, external: ['@aws-sdk/*'] };
+      return ours;
+    case 'alternative':
+      return { ...ours, external: ALT_EXTERNALS };
     case 'naive':
-      return { ...common, minify: false, treeShaking: false };
-    case 'sdkMin':
-      return { ...common, minify: true };
+      return { ...ours, minify: false, treeShaking: false, external: BUNDLING.externalModules.filter((m) => !isSdk(m)) };
   }
 }
 
@@ -129,7 +162,7 @@ export async function measureBundles(options: { runs: number; log: (l: string) =
     const jobs: Job[] = [];
     for (const { name, entry } of functionEntries()) {
       const variants = {} as Record<Variant, BundleMeasure>;
-      const fn: FunctionBundles = { name, entry, variants, oursNoMapsMs: NaN, sdkOnlyMs: NaN, externals: [] };
+      const fn: FunctionBundles = { name, entry, variants, oursNoMapsMs: NaN, sdkOnlyMs: NaN, externals: [], validatorBytes: 0 };
       const names = Object.keys(VARIANTS) as Variant[];
       const built = await Promise.all(
         names.map(async (variant) => {
@@ -143,6 +176,11 @@ export async function measureBundles(options: { runs: number; log: (l: string) =
         const code = readFileSync(outfile);
         variants[variant] = { bytes: code.length, gzipBytes: gzipSync(code).length, mapBytes: statSync(`${outfile}.map`).size, loadMs: NaN };
         if (variant === 'ours') {
+          for (const out of Object.values(result.metafile!.outputs)) {
+            for (const [input, { bytesInOutput }] of Object.entries(out.inputs)) if (VALIDATOR_INPUT.test(input)) fn.validatorBytes += bytesInOutput;
+          }
+        }
+        if (sdkOf(variant) === 'runtime') {
           const externals = new Set<string>();
           for (const out of Object.values(result.metafile!.outputs)) for (const imp of out.imports) if (imp.external && imp.path.startsWith('@aws-sdk/')) externals.add(imp.path);
           fn.externals = [...externals].sort();

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
@@ -16,6 +16,26 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 
 /** CloudFormation metadata key naming a function's source module, repo-relative. */
 export const ENTRY_METADATA_KEY = 'Longrun:Entry';
+
+/**
+ * The esbuild-relevant bundling options of every function, exported so that `bench/bundles.ts`
+ * measures exactly what is deployed.
+ *
+ * `externalModules: []` bundles the AWS SDK (v3) instead of taking it from the Lambda runtime:
+ * bundled, minified and tree-shaken it is one pre-linked file instead of hundreds of
+ * @smithy/@aws-sdk modules to resolve, so module load was ~1.6–1.9× faster for ~121 KiB gzipped
+ * per zip (`npm run bench`, part 3, bench/results.md), and its version is pinned by
+ * package-lock.json. The ESM bundle's `require` (from the banner) serves CommonJS code inside it.
+ */
+export const BUNDLING = {
+  minify: true,
+  sourceMap: true,
+  target: 'node22',
+  format: OutputFormat.ESM,
+  mainFields: ['module', 'main'],
+  externalModules: [] as string[],
+  banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+} as const satisfies BundlingOptions;
 
 export interface TaskFunctionProps {
   /** The handler module, relative to the repository root, e.g. `lambdas/http/get-task.ts`. It exports `handler`. */
@@ -68,15 +88,7 @@ export function taskFunction(scope: Construct, id: string, props: TaskFunctionPr
       POWERTOOLS_SERVICE_NAME: 'longrun',
       ...props.environment,
     },
-    bundling: {
-      minify: true,
-      sourceMap: true,
-      target: 'node22',
-      format: OutputFormat.ESM,
-      mainFields: ['module', 'main'],
-      externalModules: ['@aws-sdk/*'],
-      banner: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
-    },
+    bundling: { ...BUNDLING },
   });
   (fn.node.defaultChild as lambda.CfnFunction).addMetadata(ENTRY_METADATA_KEY, props.entry);
   Validations.of(fn).acknowledge({
