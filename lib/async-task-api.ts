@@ -18,6 +18,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ROUTES, STAGE_NAME, type Route } from '../lambdas/api/routes.ts';
+import { PROBLEM_BASE, PROBLEM_KINDS, type ProblemKind } from '../lambdas/domain/errors.ts';
 import type { TaskTypeSchemas } from '../lambdas/domain/task-types.ts';
 import { transitionExpression, type TransitionExpression } from '../lambdas/domain/transitions.ts';
 import { taskFunction } from './task-function.ts';
@@ -85,8 +86,6 @@ export type ApiAuth =
       readonly jwksUri?: string;
     };
 
-/** The body of every `application/problem+json` answer API Gateway produces itself. */
-const PROBLEM_BASE = 'https://longrun.dev/problems';
 const PROBLEM_CONTENT_TYPE = "'application/problem+json'";
 /** Lambda environment variables are limited to 4 KiB in total. */
 const MAX_TASK_TYPES_BYTES = 3072;
@@ -106,78 +105,38 @@ export const RECONCILE_FUNCTION = 'reconcile-execution';
 
 interface GatewayProblem {
   type: apigateway.ResponseType;
-  status: number;
-  kind: string;
-  title: string;
+  /** The problem kind, from the catalog the API's own errors use (status and title come from it). */
+  kind: ProblemKind;
   /** A fixed detail instead of `$context.error.message` (never echo internal text for these). */
   detail?: string;
   headers?: Record<string, string>;
 }
 
+const SERVER_ERROR = 'The server could not complete the request.';
 const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
-  { type: apigateway.ResponseType.DEFAULT_4XX, status: 400, kind: 'bad-request', title: 'Bad Request' },
-  {
-    type: apigateway.ResponseType.DEFAULT_5XX,
-    status: 500,
-    kind: 'internal-error',
-    title: 'Internal Server Error',
-    detail: 'The server could not complete the request.',
-  },
-  { type: apigateway.ResponseType.BAD_REQUEST_BODY, status: 400, kind: 'bad-request', title: 'Bad Request' },
-  { type: apigateway.ResponseType.BAD_REQUEST_PARAMETERS, status: 400, kind: 'bad-request', title: 'Bad Request' },
-  {
-    type: apigateway.ResponseType.INVALID_API_KEY,
-    status: 401,
-    kind: 'unauthorized',
-    title: 'Unauthorized',
-    detail: 'A valid API key is required in the x-api-key header.',
-  },
-  { type: apigateway.ResponseType.UNAUTHORIZED, status: 401, kind: 'unauthorized', title: 'Unauthorized' },
-  { type: apigateway.ResponseType.ACCESS_DENIED, status: 403, kind: 'forbidden', title: 'Forbidden' },
-  { type: apigateway.ResponseType.WAF_FILTERED, status: 403, kind: 'forbidden', title: 'Forbidden' },
-  {
-    // API Gateway answers an unknown path with this (403 by default): it is a 404.
-    type: apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN,
-    status: 404,
-    kind: 'not-found',
-    title: 'Not Found',
-    detail: 'No resource exists at this path.',
-  },
-  { type: apigateway.ResponseType.RESOURCE_NOT_FOUND, status: 404, kind: 'not-found', title: 'Not Found' },
-  { type: apigateway.ResponseType.REQUEST_TOO_LARGE, status: 413, kind: 'payload-too-large', title: 'Payload Too Large' },
-  {
-    type: apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE,
-    status: 415,
-    kind: 'unsupported-media-type',
-    title: 'Unsupported Media Type',
-  },
-  {
-    type: apigateway.ResponseType.THROTTLED,
-    status: 429,
-    kind: 'too-many-requests',
-    title: 'Too Many Requests',
-    headers: { 'Retry-After': "'1'" },
-  },
-  { type: apigateway.ResponseType.QUOTA_EXCEEDED, status: 429, kind: 'quota-exceeded', title: 'Quota Exceeded' },
-  {
-    type: apigateway.ResponseType.INTEGRATION_FAILURE,
-    status: 502,
-    kind: 'bad-gateway',
-    title: 'Bad Gateway',
-    detail: 'The server could not complete the request.',
-  },
-  {
-    type: apigateway.ResponseType.INTEGRATION_TIMEOUT,
-    status: 504,
-    kind: 'gateway-timeout',
-    title: 'Gateway Timeout',
-    detail: 'The server did not answer in time.',
-  },
+  { type: apigateway.ResponseType.DEFAULT_4XX, kind: 'bad-request' },
+  { type: apigateway.ResponseType.DEFAULT_5XX, kind: 'internal-error', detail: SERVER_ERROR },
+  { type: apigateway.ResponseType.BAD_REQUEST_BODY, kind: 'bad-request' },
+  { type: apigateway.ResponseType.BAD_REQUEST_PARAMETERS, kind: 'bad-request' },
+  { type: apigateway.ResponseType.INVALID_API_KEY, kind: 'unauthorized', detail: 'A valid API key is required in the x-api-key header.' },
+  { type: apigateway.ResponseType.UNAUTHORIZED, kind: 'unauthorized' },
+  { type: apigateway.ResponseType.ACCESS_DENIED, kind: 'forbidden' },
+  { type: apigateway.ResponseType.WAF_FILTERED, kind: 'forbidden' },
+  // API Gateway answers an unknown path with this (403 by default): it is a 404.
+  { type: apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, kind: 'not-found', detail: 'No resource exists at this path.' },
+  { type: apigateway.ResponseType.RESOURCE_NOT_FOUND, kind: 'not-found' },
+  { type: apigateway.ResponseType.REQUEST_TOO_LARGE, kind: 'payload-too-large' },
+  { type: apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE, kind: 'unsupported-media-type' },
+  { type: apigateway.ResponseType.THROTTLED, kind: 'too-many-requests', headers: { 'Retry-After': "'1'" } },
+  { type: apigateway.ResponseType.QUOTA_EXCEEDED, kind: 'quota-exceeded' },
+  { type: apigateway.ResponseType.INTEGRATION_FAILURE, kind: 'bad-gateway', detail: SERVER_ERROR },
+  { type: apigateway.ResponseType.INTEGRATION_TIMEOUT, kind: 'gateway-timeout', detail: 'The server did not answer in time.' },
 ];
 
 /** A VTL template producing an RFC 9457 problem; `detailExpr` is already a JSON value. */
-function problemTemplate(kind: string, title: string, status: number, detailExpr: string): string {
-  return `{"type":"${PROBLEM_BASE}/${kind}","title":"${title}","status":${status},"detail":${detailExpr},"instance":"$context.path"}`;
+function problemTemplate(kind: ProblemKind, detailExpr: string): string {
+  const { title, status } = PROBLEM_KINDS[kind];
+  return `{"type":"${PROBLEM_BASE}${kind}","title":"${title}","status":${status},"detail":${detailExpr},"instance":"$context.path"}`;
 }
 
 function pascalCase(kebab: string): string {
@@ -525,13 +484,13 @@ export class AsyncTaskApi extends Construct {
       const detail = problem.detail ? JSON.stringify(problem.detail) : '$context.error.messageString';
       api.addGatewayResponse(`Problem${pascalCase(problem.type.responseType.toLowerCase().replace(/_/g, '-'))}`, {
         type: problem.type,
-        statusCode: String(problem.status),
+        statusCode: String(PROBLEM_KINDS[problem.kind].status),
         responseHeaders: {
           'Content-Type': PROBLEM_CONTENT_TYPE,
           ...(singleOrigin ? { 'Access-Control-Allow-Origin': `'${singleOrigin}'` } : {}),
           ...problem.headers,
         },
-        templates: { 'application/json': problemTemplate(problem.kind, problem.title, problem.status, detail) },
+        templates: { 'application/json': problemTemplate(problem.kind, detail) },
       });
     }
     return api;
@@ -541,8 +500,6 @@ export class AsyncTaskApi extends Construct {
   private addMethodNotAllowed(resource: apigateway.IResource, allow: string): void {
     const body = problemTemplate(
       'method-not-allowed',
-      'Method Not Allowed',
-      405,
       `"The method $context.httpMethod is not allowed on this resource. Allowed: ${allow}."`,
     );
     resource.addMethod(
