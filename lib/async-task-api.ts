@@ -56,7 +56,11 @@ export interface AsyncTaskApiProps {
   readonly corsAllowOrigins?: string[];
   /** Stage-wide throttling. @default { rateLimit: 50, burstLimit: 100 } */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
-  /** API consumers, one API key and usage plan each. @default [{ name: 'default' }] */
+  /**
+   * API consumers, one API key and usage plan each. An empty list creates none: the platform team
+   * manages keys and usage plans outside the stack (methods still require a key; attach plans to
+   * `api.deploymentStage`). @default [{ name: 'default' }]
+   */
   readonly consumers?: ApiConsumer[];
   /** Retention of every log group the construct creates. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
@@ -679,7 +683,6 @@ function validateProps(props: AsyncTaskApiProps): void {
     if (props.consumers) throw new Error(`${where}: consumers (API keys and usage plans) apply only with auth type 'apiKey'.`);
   }
   if (props.consumers) {
-    if (props.consumers.length === 0) throw new Error(`${where}: consumers must list at least one consumer; omit it for a single 'default' consumer.`);
     const seen = new Set<string>();
     for (const c of props.consumers) {
       if (!/^[A-Za-z0-9_-]+$/.test(c.name)) {

@@ -116,6 +116,13 @@ describe('REST API', () => {
     });
   });
 
+  it('creates no keys or plans for an empty consumer list (keys managed outside), yet still requires a key', () => {
+    const external = buildStack({ api: { consumers: [] } }).template;
+    external.resourceCountIs('AWS::ApiGateway::ApiKey', 0);
+    external.resourceCountIs('AWS::ApiGateway::UsagePlan', 0);
+    external.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'POST', ApiKeyRequired: true });
+  });
+
   it('protects the stage with a regional WAF web ACL by default', () => {
     template.hasResourceProperties('AWS::WAFv2::WebACL', {
       Scope: 'REGIONAL',

@@ -29,7 +29,6 @@ describe('AsyncTaskApi props', () => {
     ['zero executionTimeout', { executionTimeout: Duration.seconds(0) }, /executionTimeout must be positive/],
     ['executionTimeout over a year', { executionTimeout: Duration.days(400) }, /executionTimeout must be at most/],
     ['zero retention', { retention: Duration.seconds(0) }, /retention must be positive/],
-    ['no consumers', { consumers: [] }, /consumers must list at least one consumer/],
     ['duplicate consumers', { consumers: [{ name: 'a' }, { name: 'A' }] }, /consumer name 'A' is used twice/],
     ['bad consumer name', { consumers: [{ name: 'a b' }] }, /consumer name 'a b' must use only/],
     ['bad quota', { consumers: [{ name: 'a', quotaPerDay: 0 }] }, /quotaPerDay must be a positive integer/],
