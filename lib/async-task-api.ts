@@ -18,81 +18,13 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ROUTES, STAGE_NAME, type Route } from '../lambdas/api/routes.ts';
-import { PROBLEM_BASE, PROBLEM_KINDS, type ProblemKind } from '../lambdas/domain/errors.ts';
-import type { TaskTypeSchemas } from '../lambdas/domain/task-types.ts';
 import { transitionExpression, type TransitionExpression } from '../lambdas/domain/transitions.ts';
+import { validateProps, type ApiAuth, type AsyncTaskApiProps } from './async-task-api-props.ts';
+import { addMethodNotAllowed, addProblemResponses } from './problem-responses.ts';
 import { taskFunction } from './task-function.ts';
 
-/** A caller of the API: one API key and one usage plan. */
-export interface ApiConsumer {
-  /** A unique name (letters, digits, `-`, `_`), used in construct ids and descriptions. */
-  readonly name: string;
-  /** Steady-state requests per second. @default - the stage's `throttle.rateLimit` */
-  readonly rateLimit?: number;
-  /** Burst capacity. @default - the stage's `throttle.burstLimit` */
-  readonly burstLimit?: number;
-  /** Requests per day. @default - no quota */
-  readonly quotaPerDay?: number;
-}
+export type { ApiAuth, ApiConsumer, AsyncTaskApiProps } from './async-task-api-props.ts';
 
-export interface AsyncTaskApiProps {
-  /**
-   * The job, as a Step Functions chain. Execution input is `{ taskId, type, input }`; the output
-   * of its last state is the task result. Every Task, Parallel and Map state at its top level gets
-   * a Catch (`States.ALL`) that records the failure.
-   */
-  readonly worker: sfn.IChainable;
-  /** The accepted task types and the JSON Schema of each one's `input`. Must not be empty. */
-  readonly taskTypes: TaskTypeSchemas;
-  /** Longest a task may run before its execution times out (at most 1 year). @default Duration.hours(1) */
-  readonly executionTimeout?: Duration;
-  /** How long a finished task is kept (then `410 Gone`, later deleted by TTL). @default Duration.days(7) */
-  readonly retention?: Duration;
-  /** How long an `Idempotency-Key` is remembered. @default Duration.hours(24) */
-  readonly idempotencyKeyTtl?: Duration;
-  /** Removal policy of the task table. @default RemovalPolicy.RETAIN */
-  readonly removalPolicy?: RemovalPolicy;
-  /** Origins allowed by CORS (`*` allowed). @default - no CORS */
-  readonly corsAllowOrigins?: string[];
-  /** Stage-wide throttling. @default { rateLimit: 50, burstLimit: 100 } */
-  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
-  /**
-   * API consumers, one API key and usage plan each. An empty list creates none: the platform team
-   * manages keys and usage plans outside the stack (methods still require a key; attach plans to
-   * `api.deploymentStage`). @default [{ name: 'default' }]
-   */
-  readonly consumers?: ApiConsumer[];
-  /** Retention of every log group the construct creates. @default logs.RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
-  /**
-   * Protect the stage with a regional WAF web ACL (AWS managed common and known-bad-inputs rules,
-   * plus 2000 requests per 5 minutes per IP). @default true
-   */
-  readonly waf?: boolean;
-  /**
-   * How callers authenticate. `apiKey`: an API key per consumer (`x-api-key`), owner = key id.
-   * `jwt`: a bearer token from any OIDC issuer (Cognito included), verified by a Lambda TOKEN
-   * authorizer; owner = the token's `sub`; no API keys or usage plans are created.
-   * @default { type: 'apiKey' }
-   */
-  readonly auth?: ApiAuth;
-}
-
-export type ApiAuth =
-  | { readonly type: 'apiKey' }
-  | {
-      readonly type: 'jwt';
-      /** Expected `iss`, e.g. `https://cognito-idp.eu-west-1.amazonaws.com/<pool id>`. */
-      readonly issuer: string;
-      /** Expected `aud` (for Cognito ID tokens: the app client id). */
-      readonly audience: string;
-      /** @default `${issuer}/.well-known/jwks.json` */
-      readonly jwksUri?: string;
-    };
-
-const PROBLEM_CONTENT_TYPE = "'application/problem+json'";
-/** Lambda environment variables are limited to 4 KiB in total. */
-const MAX_TASK_TYPES_BYTES = 3072;
 const CORS_ALLOW_HEADERS = ['Content-Type', 'Idempotency-Key', 'If-None-Match', 'Prefer', 'X-Api-Key', 'Authorization'];
 const CORS_EXPOSE_HEADERS = ['Location', 'Retry-After', 'ETag'];
 
@@ -106,42 +38,6 @@ export const SHELL_STATES = {
 
 /** The function of the reconcile backstop, in `functions`. */
 export const RECONCILE_FUNCTION = 'reconcile-execution';
-
-interface GatewayProblem {
-  type: apigateway.ResponseType;
-  /** The problem kind, from the catalog the API's own errors use (status and title come from it). */
-  kind: ProblemKind;
-  /** A fixed detail instead of `$context.error.message` (never echo internal text for these). */
-  detail?: string;
-  headers?: Record<string, string>;
-}
-
-const SERVER_ERROR = 'The server could not complete the request.';
-const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
-  { type: apigateway.ResponseType.DEFAULT_4XX, kind: 'bad-request' },
-  { type: apigateway.ResponseType.DEFAULT_5XX, kind: 'internal-error', detail: SERVER_ERROR },
-  { type: apigateway.ResponseType.BAD_REQUEST_BODY, kind: 'bad-request' },
-  { type: apigateway.ResponseType.BAD_REQUEST_PARAMETERS, kind: 'bad-request' },
-  { type: apigateway.ResponseType.INVALID_API_KEY, kind: 'unauthorized', detail: 'A valid API key is required in the x-api-key header.' },
-  { type: apigateway.ResponseType.UNAUTHORIZED, kind: 'unauthorized' },
-  { type: apigateway.ResponseType.ACCESS_DENIED, kind: 'forbidden' },
-  { type: apigateway.ResponseType.WAF_FILTERED, kind: 'forbidden' },
-  // API Gateway answers an unknown path with this (403 by default): it is a 404.
-  { type: apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, kind: 'not-found', detail: 'No resource exists at this path.' },
-  { type: apigateway.ResponseType.RESOURCE_NOT_FOUND, kind: 'not-found' },
-  { type: apigateway.ResponseType.REQUEST_TOO_LARGE, kind: 'payload-too-large' },
-  { type: apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE, kind: 'unsupported-media-type' },
-  { type: apigateway.ResponseType.THROTTLED, kind: 'too-many-requests', headers: { 'Retry-After': "'1'" } },
-  { type: apigateway.ResponseType.QUOTA_EXCEEDED, kind: 'quota-exceeded' },
-  { type: apigateway.ResponseType.INTEGRATION_FAILURE, kind: 'bad-gateway', detail: SERVER_ERROR },
-  { type: apigateway.ResponseType.INTEGRATION_TIMEOUT, kind: 'gateway-timeout', detail: 'The server did not answer in time.' },
-];
-
-/** A VTL template producing an RFC 9457 problem; `detailExpr` is already a JSON value. */
-function problemTemplate(kind: ProblemKind, detailExpr: string): string {
-  const { title, status } = PROBLEM_KINDS[kind];
-  return `{"type":"${PROBLEM_BASE}${kind}","title":"${title}","status":${status},"detail":${detailExpr},"instance":"$context.path"}`;
-}
 
 function pascalCase(kebab: string): string {
   return kebab.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase());
@@ -480,58 +376,11 @@ export class AsyncTaskApi extends Construct {
         });
       }
       const allow = [...routes.map((r) => r.method), ...(props.corsAllowOrigins ? ['OPTIONS'] : [])].join(', ');
-      this.addMethodNotAllowed(resource, allow);
+      addMethodNotAllowed(resource, allow);
     }
 
-    const singleOrigin = props.corsAllowOrigins?.length === 1 ? props.corsAllowOrigins[0] : undefined;
-    for (const problem of GATEWAY_PROBLEMS) {
-      const detail = problem.detail ? JSON.stringify(problem.detail) : '$context.error.messageString';
-      api.addGatewayResponse(`Problem${pascalCase(problem.type.responseType.toLowerCase().replace(/_/g, '-'))}`, {
-        type: problem.type,
-        statusCode: String(PROBLEM_KINDS[problem.kind].status),
-        responseHeaders: {
-          'Content-Type': PROBLEM_CONTENT_TYPE,
-          ...(singleOrigin ? { 'Access-Control-Allow-Origin': `'${singleOrigin}'` } : {}),
-          ...problem.headers,
-        },
-        templates: { 'application/json': problemTemplate(problem.kind, detail) },
-      });
-    }
+    addProblemResponses(api, props.corsAllowOrigins?.length === 1 ? props.corsAllowOrigins[0] : undefined);
     return api;
-  }
-
-  /** `ANY` answering 405; API Gateway prefers the explicit methods over `ANY`. */
-  private addMethodNotAllowed(resource: apigateway.IResource, allow: string): void {
-    const body = problemTemplate(
-      'method-not-allowed',
-      `"The method $context.httpMethod is not allowed on this resource. Allowed: ${allow}."`,
-    );
-    resource.addMethod(
-      'ANY',
-      new apigateway.MockIntegration({
-        passthroughBehavior: apigateway.PassthroughBehavior.WHEN_NO_MATCH,
-        requestTemplates: { 'application/json': '{"statusCode": 405}' },
-        integrationResponses: [
-          {
-            statusCode: '405',
-            responseParameters: {
-              'method.response.header.Allow': `'${allow}'`,
-              'method.response.header.Content-Type': PROBLEM_CONTENT_TYPE,
-            },
-            responseTemplates: { 'application/json': body },
-          },
-        ],
-      }),
-      {
-        apiKeyRequired: false,
-        methodResponses: [
-          {
-            statusCode: '405',
-            responseParameters: { 'method.response.header.Allow': true, 'method.response.header.Content-Type': true },
-          },
-        ],
-      },
-    );
   }
 
   private buildWebAcl(): wafv2.CfnWebACL {
@@ -636,64 +485,4 @@ function nagResourceText(scope: Construct, value: string): string {
     return JSON.stringify(v);
   };
   return render(Stack.of(scope).resolve(value));
-}
-
-function validateProps(props: AsyncTaskApiProps): void {
-  const where = 'AsyncTaskApi';
-  const types = Object.keys(props.taskTypes ?? {});
-  if (types.length === 0) {
-    throw new Error(`${where}: taskTypes must declare at least one task type (got an empty object).`);
-  }
-  const taskTypesBytes = Buffer.byteLength(JSON.stringify(props.taskTypes));
-  if (taskTypesBytes > MAX_TASK_TYPES_BYTES) {
-    throw new Error(
-      `${where}: taskTypes is ${taskTypesBytes} bytes as JSON; it is passed in the TASK_TYPES environment variable and must stay under ${MAX_TASK_TYPES_BYTES} bytes (Lambda allows 4 KiB of environment in total).`,
-    );
-  }
-  const positive = (name: string, d: Duration | undefined, max?: Duration): void => {
-    if (d === undefined || d.isUnresolved()) return;
-    if (d.toSeconds() <= 0) throw new Error(`${where}: ${name} must be positive (got ${d.toHumanString()}).`);
-    if (max && d.toSeconds() > max.toSeconds()) {
-      throw new Error(`${where}: ${name} must be at most ${max.toHumanString()} (got ${d.toHumanString()}).`);
-    }
-  };
-  positive('executionTimeout', props.executionTimeout, Duration.days(365));
-  positive('retention', props.retention);
-  positive('idempotencyKeyTtl', props.idempotencyKeyTtl);
-  if (props.throttle) {
-    const { rateLimit, burstLimit } = props.throttle;
-    if (!(rateLimit > 0)) throw new Error(`${where}: throttle.rateLimit must be > 0 (got ${rateLimit}).`);
-    if (!Number.isInteger(burstLimit) || burstLimit < 1) {
-      throw new Error(`${where}: throttle.burstLimit must be a positive integer (got ${burstLimit}).`);
-    }
-  }
-  if (props.corsAllowOrigins) {
-    if (props.corsAllowOrigins.length === 0) {
-      throw new Error(`${where}: corsAllowOrigins must list at least one origin; omit it to disable CORS.`);
-    }
-    const bad = props.corsAllowOrigins.find((o) => o !== '*' && !/^https?:\/\/[^/\s,]+$/.test(o));
-    if (bad !== undefined) {
-      throw new Error(`${where}: corsAllowOrigins entry '${bad}' is not '*' or an origin like 'https://example.com' (no path, no trailing slash).`);
-    }
-  }
-  if (props.auth?.type === 'jwt') {
-    for (const name of ['issuer', 'audience'] as const) {
-      if (!props.auth[name]) throw new Error(`${where}: auth.${name} is required with auth type 'jwt'.`);
-    }
-    if (props.consumers) throw new Error(`${where}: consumers (API keys and usage plans) apply only with auth type 'apiKey'.`);
-  }
-  if (props.consumers) {
-    const seen = new Set<string>();
-    for (const c of props.consumers) {
-      if (!/^[A-Za-z0-9_-]+$/.test(c.name)) {
-        throw new Error(`${where}: consumer name '${c.name}' must use only letters, digits, '-' and '_'.`);
-      }
-      const key = c.name.toLowerCase();
-      if (seen.has(key)) throw new Error(`${where}: consumer name '${c.name}' is used twice.`);
-      seen.add(key);
-      if (c.quotaPerDay !== undefined && (!Number.isInteger(c.quotaPerDay) || c.quotaPerDay < 1)) {
-        throw new Error(`${where}: consumer '${c.name}' quotaPerDay must be a positive integer (got ${c.quotaPerDay}).`);
-      }
-    }
-  }
 }
