@@ -10,33 +10,13 @@ import {
   localValues,
   resolveIntrinsics,
 } from '../../lib/local/template.ts';
+import { TABLE_RESOURCE } from './table-fixture.ts';
 
 const fixture: CfnTemplate = {
   Parameters: { BootstrapVersion: { Type: 'AWS::SSM::Parameter::Value<String>', Default: '/cdk-bootstrap/hnb659fds/version' } },
   Conditions: { IsUsEast1: { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-east-1'] } },
   Resources: {
-    Table1: {
-      Type: 'AWS::DynamoDB::Table',
-      Properties: {
-        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-        AttributeDefinitions: [
-          { AttributeName: 'id', AttributeType: 'S' },
-          { AttributeName: 'owner', AttributeType: 'S' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: 'byOwner',
-            KeySchema: [
-              { AttributeName: 'owner', KeyType: 'HASH' },
-              { AttributeName: 'id', KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-        BillingMode: 'PAY_PER_REQUEST',
-        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
-      },
-    },
+    Table1: TABLE_RESOURCE,
     WorkerFn: {
       Type: 'AWS::Lambda::Function',
       Metadata: { 'Longrun:Entry': 'lambdas/workflow/count-primes.ts' },
