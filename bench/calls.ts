@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { LocalStack } from '../lib/local/local-stack.ts';
 import { type CallRecord, SdkCounter } from './sdk-counter.ts';
 import { median, sleep } from './stats.ts';
+import { apiEvent as proxyEvent } from '../lib/local/api-event.ts';
 
 type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; headers?: Record<string, unknown>; body?: string }>;
 
@@ -34,37 +35,17 @@ export interface CallsResult {
 
 const OWNER_KEY_ID = 'bench-calls';
 
-/** An API Gateway REST proxy event like test/support/api-event.ts builds. */
+/** A proxy event from the bench's caller; `body` is sent as JSON. */
 function apiEvent(o: { method: string; resource: string; id?: string; query?: Record<string, string>; headers?: Record<string, string>; body?: unknown }) {
-  const path = o.resource.replace('{id}', o.id ?? '');
-  const headers = { ...(o.body !== undefined && { 'content-type': 'application/json' }), ...o.headers };
-  return {
+  return proxyEvent({
+    method: o.method,
     resource: o.resource,
-    path,
-    httpMethod: o.method,
-    headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
-    queryStringParameters: o.query ?? null,
-    multiValueQueryStringParameters: o.query ? Object.fromEntries(Object.entries(o.query).map(([k, v]) => [k, [v]])) : null,
-    pathParameters: o.id ? { id: o.id } : null,
-    stageVariables: null,
-    body: o.body === undefined ? null : JSON.stringify(o.body),
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'bench',
-      authorizer: null,
-      protocol: 'HTTP/1.1',
-      httpMethod: o.method,
-      path: `/v1${path}`,
-      stage: 'v1',
-      requestId: crypto.randomUUID(),
-      requestTimeEpoch: Date.now(),
-      resourceId: 'r',
-      resourcePath: o.resource,
-      identity: { apiKeyId: OWNER_KEY_ID, apiKey: 'redacted', sourceIp: '127.0.0.1', userAgent: 'longrun-bench' },
-    },
-  };
+    ...(o.id && { pathParameters: { id: o.id } }),
+    ...(o.query && { query: o.query }),
+    headers: { ...(o.body !== undefined && { 'content-type': 'application/json' }), ...o.headers },
+    ...(o.body !== undefined && { body: JSON.stringify(o.body) }),
+    apiKeyId: OWNER_KEY_ID,
+  });
 }
 
 const lambdaContext = {

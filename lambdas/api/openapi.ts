@@ -22,8 +22,8 @@ const retryAfterHeader = { $ref: '#/components/headers/Retry-After' };
 export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unknown> {
   const types = Object.keys(taskTypes);
   const common = {
-    '401': problem('No caller identity.'),
-    '403': problem('Missing or unknown API key.'),
+    '401': problem('Missing or unknown API key (or token, in JWT mode).'),
+    '403': problem('Refused, e.g. by the web application firewall.'),
     '429': problem('Rate limit or quota exceeded.'),
     '503': problem('Briefly unavailable.', { 'Retry-After': retryAfterHeader }),
   };

@@ -245,7 +245,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No caller identity. */
+            /** @description Missing or unknown API key (or token, in JWT mode). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -254,7 +254,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown API key. */
+            /** @description Refused, e.g. by the web application firewall. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -320,7 +320,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No caller identity. */
+            /** @description Missing or unknown API key (or token, in JWT mode). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -329,7 +329,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown API key. */
+            /** @description Refused, e.g. by the web application firewall. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -419,7 +419,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description No caller identity. */
+            /** @description Missing or unknown API key (or token, in JWT mode). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -428,7 +428,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown API key. */
+            /** @description Refused, e.g. by the web application firewall. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -496,7 +496,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description No caller identity. */
+            /** @description Missing or unknown API key (or token, in JWT mode). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -505,7 +505,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown API key. */
+            /** @description Refused, e.g. by the web application firewall. */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -582,7 +582,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description No caller identity. */
+            /** @description Missing or unknown API key (or token, in JWT mode). */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -591,7 +591,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing or unknown API key. */
+            /** @description Refused, e.g. by the web application firewall. */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -406,8 +406,8 @@ export class StepFunctionsEndpoint {
     return { stopDate: epochSeconds(record.stopDate ?? new Date()) };
   }
 
-  private describeExecution(body: Record<string, any>): unknown {
-    const r = this.recordOf(body.executionArn);
+  /** The fields DescribeExecution and ListExecutions share. */
+  private summaryOf(r: { executionArn: string; name: string; status: string; startDate: Date; stopDate?: Date }) {
     return {
       executionArn: r.executionArn,
       stateMachineArn: this.stateMachineArn,
@@ -415,6 +415,13 @@ export class StepFunctionsEndpoint {
       status: r.status,
       startDate: epochSeconds(r.startDate),
       stopDate: epochSeconds(r.stopDate),
+    };
+  }
+
+  private describeExecution(body: Record<string, any>): unknown {
+    const r = this.recordOf(body.executionArn);
+    return {
+      ...this.summaryOf(r),
       input: r.input,
       inputDetails: { included: true },
       output: r.output,
@@ -436,14 +443,7 @@ export class StepFunctionsEndpoint {
     const max = Math.min(Math.max(Number(body.maxResults) || 100, 1), 1000);
     const page = all.slice(offset, offset + max);
     return {
-      executions: page.map((r) => ({
-        executionArn: r.executionArn,
-        stateMachineArn: this.stateMachineArn,
-        name: r.name,
-        status: r.status,
-        startDate: epochSeconds(r.startDate),
-        stopDate: epochSeconds(r.stopDate),
-      })),
+      executions: page.map((r) => this.summaryOf(r)),
       nextToken: offset + max < all.length ? Buffer.from(String(offset + max)).toString('base64url') : undefined,
     };
   }

@@ -1,24 +1,13 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ROUTES, STAGE_NAME } from '../../lambdas/api/routes.ts';
-import { buildStack, cfnText, functionIdByEntry } from './fixture.ts';
+import { apiMethods, buildStack, cfnText, functionIdByEntry } from './fixture.ts';
 
 const { template } = buildStack();
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
 
-/** The full path of an AWS::ApiGateway::Resource, rebuilt from PathPart and ParentId. */
-function pathOf(resourceId: string): string {
-  const r = resources[resourceId];
-  if (!r || r.Type !== 'AWS::ApiGateway::Resource') return '';
-  const parent = r.Properties.ParentId as { Ref?: string };
-  return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties.PathPart}`;
-}
-
 function methodsAt(path: string): Array<Record<string, any>> {
-  return Object.values(resources)
-    .filter((r) => r.Type === 'AWS::ApiGateway::Method')
-    .filter((r) => pathOf((r.Properties.ResourceId as { Ref: string }).Ref) === path)
-    .map((r) => r.Properties);
+  return apiMethods(template).filter((m) => m.path === path);
 }
 
 describe('REST API', () => {

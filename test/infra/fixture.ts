@@ -76,3 +76,17 @@ export function definitionOf(template: Template): { StartAt: string; States: Rec
   const sm = template.toJSON().Resources[stateMachineId(template)] as Json;
   return JSON.parse(cfnText((sm.Properties as Json).DefinitionString));
 }
+
+/** Every API Gateway method of the template, with the full path of its resource (`/tasks/{id}`). */
+export function apiMethods(template: Template): Array<Record<string, any> & { path: string }> {
+  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+  const pathOf = (resourceId: string): string => {
+    const r = resources[resourceId];
+    if (!r || r.Type !== 'AWS::ApiGateway::Resource') return '';
+    const parent = r.Properties.ParentId as { Ref?: string };
+    return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties.PathPart}`;
+  };
+  return Object.values(resources)
+    .filter((r) => r.Type === 'AWS::ApiGateway::Method')
+    .map((r) => ({ path: pathOf((r.Properties.ResourceId as { Ref: string }).Ref), ...r.Properties }));
+}

@@ -1,23 +1,14 @@
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambdas/api/routes.ts';
-import { buildStack, cfnText, functionIdByEntry, grantsOf } from './fixture.ts';
+import { apiMethods, buildStack, cfnText, functionIdByEntry, grantsOf } from './fixture.ts';
 
 const ISSUER = 'https://issuer.example.com/tenant';
 const jwtProps = { api: { auth: { type: 'jwt', issuer: ISSUER, audience: 'longrun-api' } } } as const;
 const { app, stack, template } = buildStack(jwtProps);
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
 
-function pathOf(resourceId: string): string {
-  const r = resources[resourceId];
-  if (!r || r.Type !== 'AWS::ApiGateway::Resource') return '';
-  const parent = r.Properties.ParentId as { Ref?: string };
-  return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties.PathPart}`;
-}
-
-const methods = Object.values(resources)
-  .filter((r) => r.Type === 'AWS::ApiGateway::Method')
-  .map((r) => ({ path: pathOf(r.Properties.ResourceId.Ref), ...r.Properties }) as Record<string, any>);
+const methods = apiMethods(template);
 
 describe('auth: jwt', () => {
   const authorizerId = Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))[0]!;
