@@ -18,17 +18,25 @@ export async function reportProgress(taskId: string, progress: Progress): Promis
 }
 
 /**
- * A reporter for one task that writes at most once per `minIntervalMs`: every write costs
- * DynamoDB write units on the table and its owner index, and clients poll far less often than a
- * tight loop finishes chunks. Skipped reports answer with the last known state; cancellation is
- * therefore noticed within one interval.
+ * A reporter for one task that skips writes a client could not use: it writes when
+ * `minIntervalMs` has passed or progress has moved `minStep` points since the last write. Every
+ * write costs DynamoDB write units on the table and its owner index, and a tight loop finishes
+ * chunks far faster than clients poll; the step rule keeps a fast task's progress visible (and
+ * its number of writes independent of machine speed). Skipped reports answer with the last known
+ * state, so cancellation is noticed within one interval or step.
  */
-export function progressReporter(taskId: string, minIntervalMs = 500, now: () => number = Date.now) {
+export function progressReporter(
+  taskId: string,
+  options: { minIntervalMs?: number; minStep?: number; now?: () => number } = {},
+) {
+  const { minIntervalMs = 500, minStep = 25, now = Date.now } = options;
   let lastWrite = -Infinity;
+  let lastPercent = -Infinity;
   let last: ProgressAnswer = { cancelled: false };
   return async (progress: Progress): Promise<ProgressAnswer> => {
-    if (now() - lastWrite < minIntervalMs) return last;
+    if (now() - lastWrite < minIntervalMs && progress.percent - lastPercent < minStep) return last;
     lastWrite = now();
+    lastPercent = progress.percent;
     last = await reportProgress(taskId, progress);
     return last;
   };

@@ -22,17 +22,20 @@ describe('count-primes worker', () => {
     expect(stored!.progress.percent).toBeLessThan(100);
   });
 
-  it('writes progress at most once per interval, answering skipped reports from the last write', async () => {
+  it('writes progress only when an interval has passed or it moved a step, answering skipped reports from the last write', async () => {
     const row = await putRow({ owner: newCaller().owner });
     let clock = 0;
-    const report = progressReporter(row.id, 500, () => clock);
+    const report = progressReporter(row.id, { minIntervalMs: 500, minStep: 25, now: () => clock });
     await report({ percent: 10, step: 'a' });
     clock = 100;
     await report({ percent: 20, step: 'b' });
     expect((await getRow(row.id))!.progress).toEqual({ percent: 10, step: 'a' });
-    clock = 600;
-    await report({ percent: 30, step: 'c' });
-    expect((await getRow(row.id))!.progress).toEqual({ percent: 30, step: 'c' });
+    clock = 200;
+    await report({ percent: 35, step: 'c' });
+    expect((await getRow(row.id))!.progress).toEqual({ percent: 35, step: 'c' });
+    clock = 800;
+    await report({ percent: 40, step: 'd' });
+    expect((await getRow(row.id))!.progress).toEqual({ percent: 40, step: 'd' });
   });
 
   it('hands over to another invocation when its time runs short, and the total is unchanged', async () => {
