@@ -308,7 +308,8 @@ export class AsyncTaskApi extends Construct {
   ): tasks.DynamoUpdateItem {
     const values: Record<string, tasks.DynamoAttributeValue> = {};
     for (const [placeholder, literal] of Object.entries(transition.values)) {
-      values[placeholder] = tasks.DynamoAttributeValue.fromString(literal);
+      values[placeholder] =
+        typeof literal === 'number' ? tasks.DynamoAttributeValue.fromNumber(literal) : tasks.DynamoAttributeValue.fromString(literal);
     }
     values[':now'] = tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.State.EnteredTime'));
     Object.assign(values, fieldValues);

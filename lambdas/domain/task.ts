@@ -38,6 +38,8 @@ export interface TaskRecord {
   callbackUrl?: string;
   /** Fingerprint of the submitted body, kept to answer an idempotent replay. */
   requestHash?: string;
+  /** Incremented by every write (1 at creation); see `VERSION_BUMP` in `#domain/transitions`. */
+  version: number;
   /** DynamoDB TTL (epoch seconds): the latest moment the row may be physically deleted. */
   ttl: number;
 }

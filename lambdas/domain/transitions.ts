@@ -25,8 +25,18 @@ export interface TransitionExpression {
   condition: string;
   names: Record<string, string>;
   /** Literal values; `:now` and caller values are added by whoever runs the update. */
-  values: Record<string, string>;
+  values: Record<string, string | number>;
 }
+
+/**
+ * Every write bumps the task's `version` (1 at creation), so "changed since" is one number:
+ * long polls, server-sent event ids and stream consumers compare it instead of whole items.
+ */
+export const VERSION_BUMP = {
+  set: '#version = if_not_exists(#version, :zero) + :one',
+  names: { '#version': 'version' },
+  values: { ':zero': 0, ':one': 1 },
+} as const;
 
 /**
  * The conditional update for a transition to `to`. `fields` are extra attributes set from
@@ -35,9 +45,9 @@ export interface TransitionExpression {
 export function transitionExpression(to: TaskStatus, fields: readonly string[] = []): TransitionExpression {
   const from = ALLOWED_FROM[to];
   if (from.length === 0) throw new Error(`no transition leads to ${to}`);
-  const names: Record<string, string> = { '#id': 'id', '#status': 'status', '#updatedAt': 'updatedAt' };
-  const values: Record<string, string> = { ':to': to };
-  const set = ['#status = :to', '#updatedAt = :now'];
+  const names: Record<string, string> = { '#id': 'id', '#status': 'status', '#updatedAt': 'updatedAt', ...VERSION_BUMP.names };
+  const values: Record<string, string | number> = { ':to': to, ...VERSION_BUMP.values };
+  const set = ['#status = :to', '#updatedAt = :now', VERSION_BUMP.set];
   from.forEach((status, i) => (values[`:from${i}`] = status));
   if (to === 'running') {
     names['#startedAt'] = 'startedAt';
@@ -57,9 +67,22 @@ export function transitionExpression(to: TaskStatus, fields: readonly string[] =
 /** Progress may be recorded while a task is pending or running; the first report makes it running. */
 export function progressExpression(): TransitionExpression {
   return {
-    set: ['#status = :to', '#progress = :progress', '#updatedAt = :now', '#startedAt = if_not_exists(#startedAt, :now)'],
+    set: [
+      '#status = :to',
+      '#progress = :progress',
+      '#updatedAt = :now',
+      '#startedAt = if_not_exists(#startedAt, :now)',
+      VERSION_BUMP.set,
+    ],
     condition: 'attribute_exists(#id) AND #status IN (:from0, :from1)',
-    names: { '#id': 'id', '#status': 'status', '#progress': 'progress', '#updatedAt': 'updatedAt', '#startedAt': 'startedAt' },
-    values: { ':to': 'running', ':from0': 'pending', ':from1': 'running' },
+    names: {
+      '#id': 'id',
+      '#status': 'status',
+      '#progress': 'progress',
+      '#updatedAt': 'updatedAt',
+      '#startedAt': 'startedAt',
+      ...VERSION_BUMP.names,
+    },
+    values: { ':to': 'running', ':from0': 'pending', ':from1': 'running', ...VERSION_BUMP.values },
   };
 }

@@ -55,6 +55,7 @@ export async function submitTask(owner: string, submission: Submission, idempote
     updatedAt: nowIso,
     ...(submission.callbackUrl && { callbackUrl: submission.callbackUrl }),
     requestHash,
+    version: 1,
     // The row may go once the longest possible run plus retention has passed.
     ttl: Math.ceil(now / 1000) + config.executionTimeoutSeconds + config.retentionSeconds,
   };

@@ -11,7 +11,7 @@ const table = tableId(template);
 /** The ExpressionAttributeValues the construct must derive from a transition. */
 function literalValues(to: 'succeeded' | 'failed', fields: string[]): Record<string, unknown> {
   const t = transitionExpression(to, fields);
-  return Object.fromEntries(Object.entries(t.values).map(([k, v]) => [k, { S: v }]));
+  return Object.fromEntries(Object.entries(t.values).map(([k, v]) => [k, typeof v === 'number' ? { N: String(v) } : { S: v }]));
 }
 
 describe('state machine', () => {

@@ -30,6 +30,7 @@ export async function putRow(row: Partial<TaskRecord> & { owner: string }, creat
     createdAt: iso,
     updatedAt: iso,
     ttl: Math.ceil(createdAt / 1000) + 10 * 86400,
+    version: 1,
     ...row,
   };
   await client().send(new PutCommand({ TableName: inject('localStack').tableName, Item: task }));

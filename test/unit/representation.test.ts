@@ -16,6 +16,7 @@ function task(overrides: Partial<TaskRecord> = {}): TaskRecord {
     createdAt: iso(0),
     updatedAt: iso(0),
     ttl: created / 1000 + 3600 + 86400,
+    version: 1,
     ...overrides,
   };
 }

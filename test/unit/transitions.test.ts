@@ -35,7 +35,7 @@ describe('status transitions', () => {
   it('conditions the write on the statuses it may come from', () => {
     const expression = transitionExpression('succeeded', ['result']);
     expect(expression.condition).toBe('attribute_exists(#id) AND #status IN (:from0, :from1)');
-    expect(expression.values).toEqual({ ':to': 'succeeded', ':from0': 'pending', ':from1': 'running' });
+    expect(expression.values).toEqual({ ':to': 'succeeded', ':from0': 'pending', ':from1': 'running', ':zero': 0, ':one': 1 });
     expect(expression.set).toContain('#result = :result');
     expect(expression.set).toContain('#completedAt = :now');
     expect(expression.names['#result']).toBe('result');
@@ -43,7 +43,7 @@ describe('status transitions', () => {
 
   it('records when a task started running, once', () => {
     const expression = transitionExpression('running');
-    expect(expression.values).toEqual({ ':to': 'running', ':from0': 'pending' });
+    expect(expression.values).toEqual({ ':to': 'running', ':from0': 'pending', ':zero': 0, ':one': 1 });
     expect(expression.set).toContain('#startedAt = if_not_exists(#startedAt, :now)');
     expect(expression.set.join()).not.toContain('completedAt');
   });
@@ -52,5 +52,14 @@ describe('status transitions', () => {
     const expression = progressExpression();
     expect(expression.condition).toContain('#status IN (:from0, :from1)');
     expect([expression.values[':from0'], expression.values[':from1']]).toEqual(['pending', 'running']);
+  });
+
+  it.each([
+    ['a transition', transitionExpression('failed', ['error'])],
+    ['a progress report', progressExpression()],
+  ])('%s bumps the version', (_, expression) => {
+    expect(expression.set).toContain('#version = if_not_exists(#version, :zero) + :one');
+    expect(expression.names['#version']).toBe('version');
+    expect([expression.values[':zero'], expression.values[':one']]).toEqual([0, 1]);
   });
 });
