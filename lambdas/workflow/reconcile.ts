@@ -8,6 +8,7 @@ import { isTaskId } from '#domain/ids';
 import type { TaskStatus } from '#domain/task';
 import { transition } from '#store/task-store';
 import { logger } from '#service/logger';
+import { countExecutionEvent } from '#service/task-metrics';
 
 export interface ExecutionStatusChange {
   name: string;
@@ -45,5 +46,6 @@ export async function reconcileExecution(detail: ExecutionStatusChange): Promise
       return undefined;
   }
   logger.info('Execution status reconciled', { taskId, executionStatus: detail.status, changed: outcome.ok });
+  countExecutionEvent(detail.status, outcome);
   return outcome.ok ? outcome.task.status : outcome.current?.status;
 }
