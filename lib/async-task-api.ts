@@ -19,9 +19,11 @@ import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { validateProps, type AsyncTaskApiProps } from './async-task-api-props.ts';
 import { ExecutionBackstop, RECONCILE_FUNCTION } from './task-api/backstop.ts';
+import { reserveConcurrency } from './task-api/concurrency.ts';
 import { ApiFirewall } from './task-api/firewall.ts';
 import { allow } from './task-api/grants.ts';
 import { TaskHttpApi } from './task-api/http-api.ts';
+import { TaskMonitoring } from './task-api/monitoring.ts';
 import { TaskTable } from './task-api/table.ts';
 import { TaskWorkflow } from './task-api/workflow.ts';
 
@@ -54,6 +56,8 @@ export class AsyncTaskApi extends Construct {
   public readonly webAcl?: wafv2.CfnWebACL;
   /** The bearer-token authorizer, with `auth: jwt`. */
   public readonly authorizer?: apigateway.TokenAuthorizer;
+  /** Alarms, their topic and the dashboard, unless `monitoring: false`. */
+  public readonly monitoring?: TaskMonitoring;
 
   constructor(scope: Construct, id: string, props: AsyncTaskApiProps) {
     super(scope, id);
@@ -104,6 +108,26 @@ export class AsyncTaskApi extends Construct {
     this.reconcileRule = backstop.rule;
     this.reconcileDeadLetterQueue = backstop.deadLetterQueue;
     this.functions = { ...http.functions, [RECONCILE_FUNCTION]: backstop.reconcileFunction };
+
+    const workerFunctions = props.workerFunctions ?? [];
+    reserveConcurrency(Object.values(http.functions), props.reservedConcurrency, 'api');
+    reserveConcurrency([backstop.reconcileFunction], props.reservedConcurrency, 'backstop');
+    reserveConcurrency(workerFunctions, props.reservedConcurrency, 'worker');
+
+    if (props.monitoring !== false) {
+      this.monitoring = new TaskMonitoring(this, 'Monitoring', {
+        api: this.api,
+        functions: [...Object.values(this.functions), ...workerFunctions],
+        stateMachine: this.stateMachine,
+        table: this.table,
+        webAcl: this.webAcl,
+        deadLetterQueues: [this.reconcileDeadLetterQueue],
+        alarmTopic: props.alarmTopic,
+        runbookUrl: props.monitoring?.runbookUrl,
+        // An open task older than the longest execution plus a sweep or two is stuck.
+        thresholds: { oldestOpenTaskAge: executionTimeout.plus(Duration.minutes(15)), ...props.monitoring?.thresholds },
+      });
+    }
   }
 
   /**

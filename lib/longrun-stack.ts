@@ -17,7 +17,12 @@ export class LongrunStack extends Stack {
   constructor(scope: Construct, id: string, props: LongrunStackProps = {}) {
     super(scope, id, props);
     const worker = demoWorker(this, 'DemoWorker', { logRetention: props.api?.logRetention });
-    this.api = new AsyncTaskApi(this, 'TaskApi', { ...props.api, worker: worker.chain, taskTypes: DEMO_TASK_TYPES });
+    this.api = new AsyncTaskApi(this, 'TaskApi', {
+      workerFunctions: [worker.countPrimesFunction],
+      ...props.api,
+      worker: worker.chain,
+      taskTypes: DEMO_TASK_TYPES,
+    });
     this.api.grantProgress(worker.countPrimesFunction);
     const countPrimesId = this.getLogicalId(worker.countPrimesFunction.node.defaultChild as CfnElement);
     Validations.of(this.api.stateMachine.role).acknowledge({

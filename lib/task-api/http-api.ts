@@ -105,8 +105,9 @@ export class TaskHttpApi extends Construct {
         JWT_ISSUER: auth.issuer,
         JWT_AUDIENCE: auth.audience,
         JWT_JWKS_URI: auth.jwksUri ?? `${auth.issuer.replace(/\/$/, '')}/.well-known/jwks.json`,
+        JWT_CLOCK_TOLERANCE_SECONDS: String((auth.clockTolerance ?? Duration.seconds(5)).toSeconds()),
       },
-      description: 'Verifies bearer JWTs (issuer, audience, RS256/ES256 signature)',
+      description: 'Verifies bearer JWTs (issuer, audience, exp, RS256/ES256 signature)',
       logRetention,
     });
     this.functions['jwt-authorizer'] = fn;
@@ -114,7 +115,8 @@ export class TaskHttpApi extends Construct {
       handler: fn,
       identitySource: apigateway.IdentitySource.header('Authorization'),
       // The decision is cached per token; the policy covers the whole stage (see the handler).
-      resultsCacheTtl: Duration.seconds(300),
+      // Short, so that a token the issuer revoked stops working within a minute by default.
+      resultsCacheTtl: auth.cacheTtl ?? Duration.seconds(60),
     });
   }
 
