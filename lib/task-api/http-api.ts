@@ -15,6 +15,7 @@ import type { TaskTypeSchemas } from '../../lambdas/domain/task-types.ts';
 import type { ApiAuth, ApiConsumer } from '../async-task-api-props.ts';
 import { addMethodNotAllowed, addProblemResponses } from '../problem-responses.ts';
 import { taskFunction } from '../task-function.ts';
+import { ACCESS_LOG_FORMAT } from './access-log.ts';
 import { allow, nagResourceText, pascalCase } from './grants.ts';
 import { OWNER_INDEX_NAME } from './table.ts';
 
@@ -135,18 +136,8 @@ export class TaskHttpApi extends Construct {
         metricsEnabled: true,
         dataTraceEnabled: false,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
-        // Standard fields only: never request or response bodies.
-        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
-          caller: false,
-          httpMethod: true,
-          ip: true,
-          protocol: true,
-          requestTime: true,
-          resourcePath: true,
-          responseLength: true,
-          status: true,
-          user: false,
-        }),
+        // The caller, the request id, latencies and the gateway's error: never bodies, keys or tokens.
+        accessLogFormat: ACCESS_LOG_FORMAT,
       },
       defaultCorsPreflightOptions: props.corsAllowOrigins
         ? {
