@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Duration } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -103,6 +104,19 @@ describe('TaskMonitoring alarms (metric, threshold, action)', () => {
     expect(errors.Threshold).toBe(0);
     expect(errors.AlarmDescription).toMatch(/Runbook: https:\/\/example\.com\/ops#alarm-lambda-errors$/);
     expect(props.find((p) => p.AlarmName.endsWith('OldestOpenTask-Critical'))!.Threshold).toBe(3 * 3600);
+  });
+});
+
+describe('the runbook', () => {
+  /** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
+  const slug = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+  const anchors = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+    .split('\n')
+    .filter((l) => /^#{1,6} /.test(l))
+    .map((l) => slug(l.replace(/^#+ /, '')));
+
+  it.each(Object.entries(RUNBOOK_ANCHORS))('README.md has the section every %s alarm links to (#%s)', (_, anchor) => {
+    expect(anchors).toContain(anchor);
   });
 });
 
