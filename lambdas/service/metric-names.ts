@@ -34,4 +34,5 @@ export const PEER_METRICS = {
   openTasks: 'OpenTasks',
 } as const;
 
-export type TaskMetric = (typeof TASK_METRICS)[keyof typeof TASK_METRICS];
+/** A metric counted per task, with the `service` and `service` + `type` dimension sets (`countTask`). */
+export type TaskMetric = (typeof TASK_METRICS)[keyof typeof TASK_METRICS] | typeof PEER_METRICS.webhookDelivered | typeof PEER_METRICS.webhookDeliveryFailed;

@@ -6,10 +6,10 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DEFAULT_RESERVED_CONCURRENCY, type ReservedConcurrency } from '../async-task-api-props.ts';
 
-export type ConcurrencyGroup = keyof ReservedConcurrency;
+type ConcurrencyGroup = keyof ReservedConcurrency;
 
 /** The reservation of `group` under `setting` (`undefined`: none). */
-export function reservationOf(setting: false | ReservedConcurrency | undefined, group: ConcurrencyGroup): number | undefined {
+function reservationOf(setting: false | ReservedConcurrency | undefined, group: ConcurrencyGroup): number | undefined {
   if (setting === false) return undefined;
   const value = setting?.[group] ?? DEFAULT_RESERVED_CONCURRENCY[group];
   return value === false ? undefined : value;

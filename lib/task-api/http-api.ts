@@ -3,7 +3,7 @@
  * authentication (API keys + usage plans, or a JWT TOKEN authorizer) and problem+json gateway answers.
  * client --> API Gateway --> route Lambda --> DynamoDB (+ Step Functions for submit and cancel)
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -124,6 +124,8 @@ export class TaskHttpApi extends Construct {
   private buildApi(props: TaskHttpApiProps): apigateway.RestApi {
     const accessLogs = new logs.LogGroup(this, 'AccessLogGroup', { retention: props.logRetention });
     const api = new apigateway.RestApi(this, 'RestApi', {
+      // API Gateway's metrics are keyed by API name: one per stack, or two stacks share alarms.
+      restApiName: `${Stack.of(this).stackName}-${this.node.id}`,
       description: 'Longrun: asynchronous task API',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       cloudWatchRole: false,

@@ -116,6 +116,12 @@ describe('nothing is left unwatched', () => {
     for (const alarm of alarmsOf(t)) expect(alarm.AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:oncall']);
   });
 
+  it("the API's name, which keys API Gateway's metrics, is the stack's own", () => {
+    const api = Object.values(template.findResources('AWS::ApiGateway::RestApi'))[0]!;
+    expect((api.Properties as Json).Name).toBe('Longrun-Http');
+    expect(alarmedMetrics(template).filter((m) => m.name === '5XXError')[0]!.dims).toEqual({ ApiName: 'Longrun-Http', Stage: 'v1' });
+  });
+
   it('one dashboard, named after the stack', () => {
     const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboards).toHaveLength(1);
