@@ -5,7 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { TaskTypeSchemas } from '../lambdas/domain/task-types.ts';
-import type { TaskAlarmThresholds } from './task-api/monitoring.ts';
+import type { TaskAlarmThresholds } from './task-api/alarm-settings.ts';
 
 /** Upper bounds of the JWT options: a revoked token must stop working within minutes, not hours. */
 export const JWT_MAX_CACHE_TTL_SECONDS = 300;

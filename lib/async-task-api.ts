@@ -117,7 +117,8 @@ export class AsyncTaskApi extends Construct {
     if (props.monitoring !== false) {
       this.monitoring = new TaskMonitoring(this, 'Monitoring', {
         api: this.api,
-        functions: [...Object.values(this.functions), ...workerFunctions],
+        functions: Object.values(this.functions),
+        workerFunctions,
         stateMachine: this.stateMachine,
         table: this.table,
         webAcl: this.webAcl,

@@ -27,89 +27,16 @@ import {
 import { Construct } from 'constructs';
 import { ROUTES, STAGE_NAME } from '../../lambdas/api/routes.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE, PEER_METRICS, TASK_METRICS } from '../../lambdas/service/metric-names.ts';
+import {
+  DEFAULT_LATENCY_ALARM_ROUTES,
+  DEFAULT_THRESHOLDS,
+  type MonitoredRoute,
+  RUNBOOK_ANCHORS,
+  type TaskAlarmThresholds,
+  type Thresholds,
+} from './alarm-settings.ts';
 
-/** An API route, as the dashboard and the latency alarms address it. */
-export interface MonitoredRoute {
-  readonly method: string;
-  /** The resource path below the stage, e.g. `/tasks/{id}`. */
-  readonly path: string;
-}
-
-/**
- * Alarm thresholds. The defaults are set so that a small deployment (a few requests a minute)
- * does not page by accident: rates need a minimum number of requests, counts tolerate a stray
- * error, and most alarms need 2 of 3 periods. README "Runbook" documents each one.
- */
-export interface TaskAlarmThresholds {
-  /** Share of requests answered 5xx, 0..1, over 5 min, 2 of 3 periods, with at least `minRequests`. @default 0.05 */
-  readonly api5xxRate?: number;
-  /** Requests in 5 min below which the 5xx rate is not evaluated. @default 20 */
-  readonly minRequests?: number;
-  /** p99 latency of the routes in `latencyAlarmRoutes`, 3 of 3 periods of 5 min. @default Duration.seconds(3) */
-  readonly apiLatencyP99?: Duration;
-  /** Lambda errors (crashes, timeouts) per function in 5 min above which it alarms. @default 2 */
-  readonly functionErrors?: number;
-  /** Lambda throttles per function in 5 min above which it alarms. @default 5 */
-  readonly functionThrottles?: number;
-  /** Failed executions in 5 min (2 of 3 periods) above which it alarms; tasks failing is normal, a wave is not. @default 10 */
-  readonly executionsFailed?: number;
-  /** Timed-out executions in 5 min above which it alarms. @default 0 */
-  readonly executionsTimedOut?: number;
-  /** Throttled state transitions in 5 min above which it alarms. @default 10 */
-  readonly executionsThrottled?: number;
-  /** Throttled read or write events on the table in 5 min (2 of 3) above which it alarms. @default 10 */
-  readonly tableThrottledEvents?: number;
-  /** Requests blocked by the WAF in 5 min (2 of 3) above which it alarms. @default 100 */
-  readonly wafBlockedRequests?: number;
-  /** Age of the oldest open task above which it alarms. @default Duration.minutes(75) */
-  readonly oldestOpenTaskAge?: Duration;
-  /** Webhook deliveries given up in one hour above which it alarms. @default 5 */
-  readonly webhookDeliveriesFailed?: number;
-}
-
-type Thresholds = Readonly<Required<TaskAlarmThresholds>>;
-
-/** The defaults of `TaskAlarmThresholds`. */
-export const DEFAULT_THRESHOLDS: Readonly<Required<TaskAlarmThresholds>> = {
-  api5xxRate: 0.05,
-  minRequests: 20,
-  apiLatencyP99: Duration.seconds(3),
-  functionErrors: 2,
-  functionThrottles: 5,
-  executionsFailed: 10,
-  executionsTimedOut: 0,
-  executionsThrottled: 10,
-  tableThrottledEvents: 10,
-  wafBlockedRequests: 100,
-  oldestOpenTaskAge: Duration.minutes(75),
-  webhookDeliveriesFailed: 5,
-};
-
-/**
- * Routes whose p99 latency is alarmed by default: those that never wait on purpose. GET on a task
- * and its result honour `Prefer: wait=N` (up to 25 s), so their p99 measures callers' patience.
- */
-export const DEFAULT_LATENCY_ALARM_ROUTES: readonly MonitoredRoute[] = [
-  { method: 'POST', path: '/tasks' },
-  { method: 'GET', path: '/tasks' },
-  { method: 'DELETE', path: '/tasks/{id}' },
-];
-
-/** Runbook anchors in README.md, one per alarm kind. */
-export const RUNBOOK_ANCHORS = {
-  api5xx: 'alarm-api-5xx-rate',
-  apiLatency: 'alarm-api-p99-latency',
-  functionErrors: 'alarm-lambda-errors',
-  functionThrottles: 'alarm-lambda-throttles',
-  executionsFailed: 'alarm-executions-failed',
-  executionsTimedOut: 'alarm-executions-timed-out',
-  executionsThrottled: 'alarm-executions-throttled',
-  tableThrottled: 'alarm-dynamodb-throttled-requests',
-  wafBlocked: 'alarm-waf-blocked-requests',
-  deadLetterQueue: 'alarm-dead-letter-queue-not-empty',
-  oldestOpenTask: 'alarm-oldest-open-task',
-  webhookFailed: 'alarm-webhook-deliveries-failed',
-} as const;
+export { DEFAULT_LATENCY_ALARM_ROUTES, DEFAULT_THRESHOLDS, type MonitoredRoute, RUNBOOK_ANCHORS, type TaskAlarmThresholds } from './alarm-settings.ts';
 
 export interface TaskMonitoringProps {
   /** The REST API (stage `v1`, detailed metrics on). */
@@ -118,8 +45,10 @@ export interface TaskMonitoringProps {
   readonly routes?: readonly MonitoredRoute[];
   /** Routes whose p99 latency is alarmed. @default DEFAULT_LATENCY_ALARM_ROUTES */
   readonly latencyAlarmRoutes?: readonly MonitoredRoute[];
-  /** Every Lambda function to watch; each gets an errors alarm and a throttles alarm. */
+  /** Every Lambda function of the API and the backstop; each gets an errors alarm and a throttles alarm. */
   readonly functions: readonly lambda.IFunction[];
+  /** The worker's Lambda functions; each gets a throttles alarm and an errors alarm at `workerFunctionErrors`. @default - none */
+  readonly workerFunctions?: readonly lambda.IFunction[];
   /** The task workflow. */
   readonly stateMachine: sfn.IStateMachine;
   /** The task table (on-demand). */
@@ -420,7 +349,11 @@ export class TaskMonitoring extends Construct {
 
   private monitorFunctions(props: TaskMonitoringProps, t: Thresholds): void {
     this.facade.addLargeHeader('Functions');
-    for (const fn of props.functions) {
+    const functions = [
+      ...props.functions.map((fn) => ({ fn, errors: t.functionErrors, datapoints: 1 })),
+      ...(props.workerFunctions ?? []).map((fn) => ({ fn, errors: t.workerFunctionErrors, datapoints: 2 })),
+    ];
+    for (const { fn, errors, datapoints } of functions) {
       const name = fn.node.id;
       this.facade.monitorLambdaFunction({
         lambdaFunction: fn,
@@ -428,9 +361,11 @@ export class TaskMonitoring extends Construct {
         humanReadableName: name,
         addFaultCountAlarm: {
           Critical: {
-            maxErrorCount: t.functionErrors,
+            maxErrorCount: errors,
+            datapointsToAlarm: datapoints,
+            evaluationPeriods: datapoints === 1 ? 1 : 3,
             alarmDescriptionOverride: this.describe(
-              `Function ${name} failed (crash, timeout or unhandled error) more than ${t.functionErrors} times in 5 minutes.`,
+              `Function ${name} failed (crash, timeout or unhandled error) more than ${errors} times in ${datapoints === 1 ? '5 minutes' : '2 of the last three 5-minute periods'}.`,
               RUNBOOK_ANCHORS.functionErrors,
             ),
           },

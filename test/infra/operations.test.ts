@@ -64,6 +64,15 @@ describe('nothing is left unwatched', () => {
     }
   });
 
+  it('worker functions alarm on errors more loosely (a worker may fail a task by throwing): > 10 in 2 of 3 periods', () => {
+    const errorAlarm = (entry: string) => {
+      const id = functionIdByEntry(template, entry);
+      return alarmsOf(template).find((a) => (a.Metrics as Json[]).some((m) => m.MetricStat?.Metric.MetricName === 'Errors' && cfnText(m.MetricStat.Metric.Dimensions[0].Value) === `<${id}>`))!;
+    };
+    expect(errorAlarm('lambdas/workflow/count-primes.ts')).toMatchObject({ Threshold: 10, DatapointsToAlarm: 2, EvaluationPeriods: 3 });
+    expect(errorAlarm('lambdas/http/submit-task.ts')).toMatchObject({ Threshold: 2, DatapointsToAlarm: 1, EvaluationPeriods: 1 });
+  });
+
   it('every dead-letter queue in the template has a "not empty" alarm (threshold 0)', () => {
     const dlqs = deadLetterQueueIds(template);
     expect(dlqs.length).toBeGreaterThanOrEqual(1);
