@@ -33,6 +33,13 @@ export class LongrunStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the API (stage v1)' });
     new CfnOutput(this, 'TableName', { value: this.api.table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.api.stateMachine.stateMachineArn });
+    if (this.api.monitoring) {
+      new CfnOutput(this, 'AlarmTopicArn', {
+        value: this.api.monitoring.alarmTopic.topicArn,
+        description: 'Every alarm notifies this topic: aws sns subscribe --topic-arn <arn> --protocol email --notification-endpoint <address>',
+      });
+      new CfnOutput(this, 'DashboardName', { value: this.api.monitoring.dashboard.dashboardName });
+    }
     for (const [name, key] of Object.entries(this.api.apiKeys)) {
       new CfnOutput(this, `ApiKeyId${name.replace(/[^A-Za-z0-9]/g, '')}`, {
         value: key.keyId,

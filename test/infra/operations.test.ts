@@ -131,6 +131,13 @@ describe('nothing is left unwatched', () => {
     expect(alarmedMetrics(template).filter((m) => m.name === '5XXError')[0]!.dims).toEqual({ ApiName: 'Longrun-Http', Stage: 'v1' });
   });
 
+  it('the stack outputs the alarm topic and the dashboard name', () => {
+    const outputs = template.toJSON().Outputs as Record<string, Json>;
+    const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0]!;
+    expect(outputs.AlarmTopicArn!.Value).toEqual({ Ref: topicId });
+    expect(outputs.DashboardName!.Value).toBeDefined();
+  });
+
   it('one dashboard, named after the stack', () => {
     const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
     expect(dashboards).toHaveLength(1);
