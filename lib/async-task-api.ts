@@ -4,6 +4,7 @@
  * it uses and exposes what it creates.
  * client --> TaskHttpApi (API Gateway /v1, route Lambdas) --> TaskTable + TaskWorkflow (worker + RecordSuccess/RecordFailure)
  *            ExecutionBackstop: execution status change events --> reconcile Lambda;  ApiFirewall: WAF on the stage
+ *            TaskMonitoring: alarms (--> SNS topic) and one dashboard over all of the above
  */
 import { Duration, Validations } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
