@@ -35,4 +35,7 @@ export const PEER_METRICS = {
 } as const;
 
 /** A metric counted per task, with the `service` and `service` + `type` dimension sets (`countTask`). */
-export type TaskMetric = (typeof TASK_METRICS)[keyof typeof TASK_METRICS] | typeof PEER_METRICS.webhookDelivered | typeof PEER_METRICS.webhookDeliveryFailed;
+export type TaskMetric =
+  | (typeof TASK_METRICS)[keyof typeof TASK_METRICS]
+  | typeof PEER_METRICS.webhookDelivered
+  | typeof PEER_METRICS.webhookDeliveryFailed;

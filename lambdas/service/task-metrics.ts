@@ -40,7 +40,10 @@ export function countTask(name: TaskMetric, type: string | undefined): void {
 export function countExecutionEvent(executionStatus: string, outcome: WriteOutcome): void {
   const task = outcome.ok ? outcome.task : outcome.current;
   if (!task) return;
-  if (executionStatus === 'RUNNING') return countTask(TASK_METRICS.started, task.type);
+  if (executionStatus === 'RUNNING') {
+    countTask(TASK_METRICS.started, task.type);
+    return;
+  }
   const metric = OUTCOME_METRIC[task.status];
   if (!metric || !isTerminal(task.status)) return;
   countTask(metric, task.type);

@@ -16,7 +16,11 @@ function reservationOf(setting: false | ReservedConcurrency | undefined, group: 
 }
 
 /** Sets `ReservedConcurrentExecutions` on each function of the group. */
-export function reserveConcurrency(functions: readonly lambda.IFunction[], setting: false | ReservedConcurrency | undefined, group: ConcurrencyGroup): void {
+export function reserveConcurrency(
+  functions: readonly lambda.IFunction[],
+  setting: false | ReservedConcurrency | undefined,
+  group: ConcurrencyGroup,
+): void {
   const reserved = reservationOf(setting, group);
   if (reserved === undefined) return;
   for (const fn of functions) {

@@ -36,7 +36,13 @@ import {
   type Thresholds,
 } from './alarm-settings.ts';
 
-export { DEFAULT_LATENCY_ALARM_ROUTES, DEFAULT_THRESHOLDS, type MonitoredRoute, RUNBOOK_ANCHORS, type TaskAlarmThresholds } from './alarm-settings.ts';
+export {
+  DEFAULT_LATENCY_ALARM_ROUTES,
+  DEFAULT_THRESHOLDS,
+  type MonitoredRoute,
+  RUNBOOK_ANCHORS,
+  type TaskAlarmThresholds,
+} from './alarm-settings.ts';
 
 export interface TaskMonitoringProps {
   /** The REST API (stage `v1`, detailed metrics on). */
@@ -409,7 +415,12 @@ export class TaskMonitoring extends Construct {
 
 /** `/tasks/{id}/result` -> `tasks-id-result`: a route in an alarm name. */
 function routeName(path: string): string {
-  return path.replace(/[{}]/g, '').replace(/^\/+/, '').replace(/[^A-Za-z0-9]+/g, '-') || 'root';
+  return (
+    path
+      .replace(/[{}]/g, '')
+      .replace(/^\/+/, '')
+      .replace(/[^A-Za-z0-9]+/g, '-') || 'root'
+  );
 }
 
 function metricNameOf(acl: wafv2.CfnWebACL): string {

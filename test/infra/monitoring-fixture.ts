@@ -10,9 +10,11 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { TaskMonitoring, type TaskMonitoringProps } from '../../lib/task-api/monitoring.ts';
 
-export function smallMonitoredStack(
-  props: Partial<TaskMonitoringProps> & { topic?: (stack: Stack) => sns.ITopic } = {},
-): { stack: Stack; monitoring: TaskMonitoring; template: Template } {
+export function smallMonitoredStack(props: Partial<TaskMonitoringProps> & { topic?: (stack: Stack) => sns.ITopic } = {}): {
+  stack: Stack;
+  monitoring: TaskMonitoring;
+  template: Template;
+} {
   const app = new App();
   const stack = new Stack(app, 'Small', { env: { account: '123456789012', region: 'eu-west-1' } });
   const fn = new lambda.Function(stack, 'SubmitTaskFunction', {

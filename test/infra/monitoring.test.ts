@@ -11,7 +11,9 @@ type Json = Record<string, any>;
 
 const { stack, template } = smallMonitoredStack();
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Json }>;
-const alarms = Object.values(resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties);
+const alarms = Object.values(resources)
+  .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+  .map((r) => r.Properties);
 const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0]!;
 
 /** The alarm on `metricName` (in any of its metric stats), with dimension `dims` if given. */
@@ -34,18 +36,60 @@ function stat(alarm: Json, metricName: string): Json {
 
 describe('TaskMonitoring alarms (metric, threshold, action)', () => {
   it.each<[string, string, Json, number, string, Partial<Json>]>([
-    ['API 5xx rate', '5XXError', { Namespace: 'AWS/ApiGateway', Stat: 'Average' }, 0.05, RUNBOOK_ANCHORS.api5xx, { DatapointsToAlarm: 2, EvaluationPeriods: 3 }],
-    ['POST /tasks p99 latency', 'Latency', { Namespace: 'AWS/ApiGateway', Stat: 'p99' }, 3000, RUNBOOK_ANCHORS.apiLatency, { EvaluateLowSampleCountPercentile: 'ignore', DatapointsToAlarm: 3 }],
+    [
+      'API 5xx rate',
+      '5XXError',
+      { Namespace: 'AWS/ApiGateway', Stat: 'Average' },
+      0.05,
+      RUNBOOK_ANCHORS.api5xx,
+      { DatapointsToAlarm: 2, EvaluationPeriods: 3 },
+    ],
+    [
+      'POST /tasks p99 latency',
+      'Latency',
+      { Namespace: 'AWS/ApiGateway', Stat: 'p99' },
+      3000,
+      RUNBOOK_ANCHORS.apiLatency,
+      { EvaluateLowSampleCountPercentile: 'ignore', DatapointsToAlarm: 3 },
+    ],
     ['Lambda errors', 'Errors', { Namespace: 'AWS/Lambda', Stat: 'Sum' }, 2, RUNBOOK_ANCHORS.functionErrors, {}],
     ['Lambda throttles', 'Throttles', { Namespace: 'AWS/Lambda', Stat: 'Sum' }, 5, RUNBOOK_ANCHORS.functionThrottles, {}],
-    ['executions failed', 'ExecutionsFailed', { Namespace: 'AWS/States', Stat: 'Sum' }, 10, RUNBOOK_ANCHORS.executionsFailed, { DatapointsToAlarm: 2 }],
+    [
+      'executions failed',
+      'ExecutionsFailed',
+      { Namespace: 'AWS/States', Stat: 'Sum' },
+      10,
+      RUNBOOK_ANCHORS.executionsFailed,
+      { DatapointsToAlarm: 2 },
+    ],
     ['executions timed out', 'ExecutionsTimedOut', { Namespace: 'AWS/States', Stat: 'Sum' }, 0, RUNBOOK_ANCHORS.executionsTimedOut, {}],
     ['executions throttled', 'ExecutionThrottled', { Namespace: 'AWS/States', Stat: 'Sum' }, 10, RUNBOOK_ANCHORS.executionsThrottled, {}],
-    ['DynamoDB read throttles', 'ReadThrottleEvents', { Namespace: 'AWS/DynamoDB', Stat: 'Sum' }, 10, RUNBOOK_ANCHORS.tableThrottled, { DatapointsToAlarm: 2 }],
-    ['DynamoDB write throttles', 'WriteThrottleEvents', { Namespace: 'AWS/DynamoDB', Stat: 'Sum' }, 10, RUNBOOK_ANCHORS.tableThrottled, { DatapointsToAlarm: 2 }],
+    [
+      'DynamoDB read throttles',
+      'ReadThrottleEvents',
+      { Namespace: 'AWS/DynamoDB', Stat: 'Sum' },
+      10,
+      RUNBOOK_ANCHORS.tableThrottled,
+      { DatapointsToAlarm: 2 },
+    ],
+    [
+      'DynamoDB write throttles',
+      'WriteThrottleEvents',
+      { Namespace: 'AWS/DynamoDB', Stat: 'Sum' },
+      10,
+      RUNBOOK_ANCHORS.tableThrottled,
+      { DatapointsToAlarm: 2 },
+    ],
     ['WAF blocked requests', 'BlockedRequests', { Namespace: 'AWS/WAFV2', Stat: 'Sum' }, 100, RUNBOOK_ANCHORS.wafBlocked, { DatapointsToAlarm: 2 }],
     ['DLQ not empty', 'ApproximateNumberOfMessagesVisible', { Namespace: 'AWS/SQS', Stat: 'Maximum' }, 0, RUNBOOK_ANCHORS.deadLetterQueue, {}],
-    ['oldest open task', 'OldestOpenTaskAgeSeconds', { Namespace: 'Longrun', Stat: 'Maximum' }, 4500, RUNBOOK_ANCHORS.oldestOpenTask, { DatapointsToAlarm: 2 }],
+    [
+      'oldest open task',
+      'OldestOpenTaskAgeSeconds',
+      { Namespace: 'Longrun', Stat: 'Maximum' },
+      4500,
+      RUNBOOK_ANCHORS.oldestOpenTask,
+      { DatapointsToAlarm: 2 },
+    ],
     ['webhook deliveries failed', 'WebhookDeliveryFailed', { Namespace: 'Longrun', Stat: 'Sum', Period: 3600 }, 5, RUNBOOK_ANCHORS.webhookFailed, {}],
   ])('%s: %s, threshold %#, notifies the topic, links its runbook section', (_, metricName, metric, threshold, anchor, extra) => {
     const alarm = alarmOn(metricName);
@@ -109,7 +153,12 @@ describe('TaskMonitoring alarms (metric, threshold, action)', () => {
 
 describe('the runbook', () => {
   /** GitHub's heading anchor: lower case, punctuation dropped, spaces to hyphens. */
-  const slug = (heading: string) => heading.trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+  const slug = (heading: string) =>
+    heading
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N} _-]/gu, '')
+      .replace(/ /g, '-');
   const anchors = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
     .split('\n')
     .filter((l) => /^#{1,6} /.test(l))
@@ -140,7 +189,9 @@ describe('TaskMonitoring alarm topic', () => {
   });
 
   it('uses a given topic and creates none', () => {
-    const { template: t, monitoring } = smallMonitoredStack({ topic: (s) => sns.Topic.fromTopicArn(s, 'Given', 'arn:aws:sns:eu-west-1:123456789012:oncall') });
+    const { template: t, monitoring } = smallMonitoredStack({
+      topic: (s) => sns.Topic.fromTopicArn(s, 'Given', 'arn:aws:sns:eu-west-1:123456789012:oncall'),
+    });
     t.resourceCountIs('AWS::SNS::Topic', 0);
     t.resourceCountIs('AWS::KMS::Key', 0);
     expect(monitoring.alarmTopic.topicArn).toBe('arn:aws:sns:eu-west-1:123456789012:oncall');
@@ -181,7 +232,17 @@ describe('TaskMonitoring dashboard', () => {
 
   it('graphs every task lifecycle metric the Lambdas publish', () => {
     const json = cfnText((dashboards[0]!.Properties as Json).DashboardBody);
-    for (const name of ['TaskSubmitted', 'TaskStarted', 'TaskSucceeded', 'TaskFailed', 'TaskCancelled', 'TaskStartFailed', 'TaskReconciledByBackstop', 'WebhookDelivered', 'OpenTasks']) {
+    for (const name of [
+      'TaskSubmitted',
+      'TaskStarted',
+      'TaskSucceeded',
+      'TaskFailed',
+      'TaskCancelled',
+      'TaskStartFailed',
+      'TaskReconciledByBackstop',
+      'WebhookDelivered',
+      'OpenTasks',
+    ]) {
       expect(json).toContain(`"Longrun","${name}","service","longrun"`);
     }
   });

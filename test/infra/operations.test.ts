@@ -19,10 +19,12 @@ function alarmsOf(template: Template): Json[] {
 /** Metric name and dimensions (rendered `<Id>` / `<Id.Attr>`) of every metric stat in the alarms. */
 function alarmedMetrics(template: Template): Array<{ name: string; dims: Record<string, string> }> {
   return alarmsOf(template).flatMap((a) =>
-    (a.Metrics as Json[]).filter((m) => m.MetricStat).map((m) => ({
-      name: m.MetricStat.Metric.MetricName as string,
-      dims: Object.fromEntries((m.MetricStat.Metric.Dimensions as Json[]).map((d) => [d.Name, cfnText(d.Value)])),
-    })),
+    (a.Metrics as Json[])
+      .filter((m) => m.MetricStat)
+      .map((m) => ({
+        name: m.MetricStat.Metric.MetricName as string,
+        dims: Object.fromEntries((m.MetricStat.Metric.Dimensions as Json[]).map((d) => [d.Name, cfnText(d.Value)])),
+      })),
   );
 }
 
@@ -35,16 +37,19 @@ function deadLetterQueueIds(template: Template): string[] {
   const queues = Object.keys(template.findResources('AWS::SQS::Queue'));
   const referenced = (value: unknown) => queues.filter((id) => cfnText(value).includes(`<${id}.Arn>`) || cfnText(value) === `<${id}>`);
   const found = new Set<string>(queues.filter((id) => /dead ?letter|dlq/i.test(id)));
+  const add = (value: unknown) => {
+    for (const id of referenced(value)) found.add(id);
+  };
   for (const r of Object.values(resources)) {
     const p = r.Properties ?? {};
-    if (r.Type === 'AWS::SQS::Queue' && p.RedrivePolicy) referenced(p.RedrivePolicy.deadLetterTargetArn).forEach((id) => found.add(id));
-    if (r.Type === 'AWS::Events::Rule') for (const t of p.Targets ?? []) if (t.DeadLetterConfig) referenced(t.DeadLetterConfig.Arn).forEach((id) => found.add(id));
+    if (r.Type === 'AWS::SQS::Queue' && p.RedrivePolicy) add(p.RedrivePolicy.deadLetterTargetArn);
+    if (r.Type === 'AWS::Events::Rule') for (const t of p.Targets ?? []) if (t.DeadLetterConfig) add(t.DeadLetterConfig.Arn);
     if (r.Type === 'AWS::Lambda::EventInvokeConfig' || r.Type === 'AWS::Lambda::EventSourceMapping') {
       const destination = p.DestinationConfig?.OnFailure?.Destination;
-      if (destination) referenced(destination).forEach((id) => found.add(id));
+      if (destination) add(destination);
     }
     if (r.Type === 'AWS::Pipes::Pipe' && p.SourceParameters?.DynamoDBStreamParameters?.DeadLetterConfig) {
-      referenced(p.SourceParameters.DynamoDBStreamParameters.DeadLetterConfig.Arn).forEach((id) => found.add(id));
+      add(p.SourceParameters.DynamoDBStreamParameters.DeadLetterConfig.Arn);
     }
   }
   return [...found].sort();
@@ -67,7 +72,11 @@ describe('nothing is left unwatched', () => {
   it('worker functions alarm on errors more loosely (a worker may fail a task by throwing): > 10 in 2 of 3 periods', () => {
     const errorAlarm = (entry: string) => {
       const id = functionIdByEntry(template, entry);
-      return alarmsOf(template).find((a) => (a.Metrics as Json[]).some((m) => m.MetricStat?.Metric.MetricName === 'Errors' && cfnText(m.MetricStat.Metric.Dimensions[0].Value) === `<${id}>`))!;
+      return alarmsOf(template).find((a) =>
+        (a.Metrics as Json[]).some(
+          (m) => m.MetricStat?.Metric.MetricName === 'Errors' && cfnText(m.MetricStat.Metric.Dimensions[0].Value) === `<${id}>`,
+        ),
+      )!;
     };
     expect(errorAlarm('lambdas/workflow/count-primes.ts')).toMatchObject({ Threshold: 10, DatapointsToAlarm: 2, EvaluationPeriods: 3 });
     expect(errorAlarm('lambdas/http/submit-task.ts')).toMatchObject({ Threshold: 2, DatapointsToAlarm: 1, EvaluationPeriods: 1 });
@@ -78,7 +87,11 @@ describe('nothing is left unwatched', () => {
     expect(dlqs.length).toBeGreaterThanOrEqual(1);
     for (const id of dlqs) {
       const alarm = alarmsOf(template).find((a) =>
-        (a.Metrics as Json[]).some((m) => m.MetricStat?.Metric.MetricName === 'ApproximateNumberOfMessagesVisible' && cfnText(m.MetricStat.Metric.Dimensions[0].Value) === `<${id}.QueueName>`),
+        (a.Metrics as Json[]).some(
+          (m) =>
+            m.MetricStat?.Metric.MetricName === 'ApproximateNumberOfMessagesVisible' &&
+            cfnText(m.MetricStat.Metric.Dimensions[0].Value) === `<${id}.QueueName>`,
+        ),
       );
       expect(alarm, id).toBeDefined();
       expect(alarm!.Threshold).toBe(0);
@@ -91,7 +104,9 @@ describe('nothing is left unwatched', () => {
     new sqs.Queue(stack, 'Work', { deadLetterQueue: { queue: extra, maxReceiveCount: 3 } });
     const t = Template.fromStack(stack);
     expect(deadLetterQueueIds(t)).toContain(Object.keys(t.findResources('AWS::SQS::Queue')).find((id) => id.startsWith('ForgottenDeadLetterQueue')));
-    const watched = alarmedMetrics(t).filter((m) => m.name === 'ApproximateNumberOfMessagesVisible').map((m) => m.dims.QueueName);
+    const watched = alarmedMetrics(t)
+      .filter((m) => m.name === 'ApproximateNumberOfMessagesVisible')
+      .map((m) => m.dims.QueueName);
     expect(watched.some((q) => q?.startsWith('<ForgottenDeadLetterQueue'))).toBe(false);
   });
 
@@ -154,7 +169,10 @@ describe('reserved concurrency', () => {
     for (const entry of routes) expect(reserved(template, entry), entry).toBe(20);
     expect(reserved(template, 'lambdas/workflow/reconcile-execution.ts')).toBe(5);
     expect(reserved(template, 'lambdas/workflow/count-primes.ts')).toBe(100);
-    const total = Object.values(template.findResources('AWS::Lambda::Function')).reduce((n, r) => n + ((r.Properties as Json).ReservedConcurrentExecutions ?? 0), 0);
+    const total = Object.values(template.findResources('AWS::Lambda::Function')).reduce(
+      (n, r) => n + ((r.Properties as Json).ReservedConcurrentExecutions ?? 0),
+      0,
+    );
     expect(total).toBe(225);
   });
 
@@ -169,7 +187,8 @@ describe('reserved concurrency', () => {
     expect(reserved(a, 'lambdas/workflow/reconcile-execution.ts')).toBeUndefined();
     expect(reserved(a, 'lambdas/workflow/count-primes.ts')).toBe(10);
     const { template: none } = buildStack({ api: { reservedConcurrency: false } });
-    for (const r of Object.values(none.findResources('AWS::Lambda::Function'))) expect((r.Properties as Json).ReservedConcurrentExecutions).toBeUndefined();
+    for (const r of Object.values(none.findResources('AWS::Lambda::Function')))
+      expect((r.Properties as Json).ReservedConcurrentExecutions).toBeUndefined();
   });
 
   it.each([0, -1, 2.5])('refuses %s', (n) => {

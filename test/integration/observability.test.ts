@@ -44,13 +44,25 @@ const emf = () =>
     .filter((l) => l._aws)
     .map((l) => {
       const directive = l._aws.CloudWatchMetrics[0];
-      return { namespace: directive.Namespace, dimensions: directive.Dimensions, name: directive.Metrics[0].Name, unit: directive.Metrics[0].Unit, record: l };
+      return {
+        namespace: directive.Namespace,
+        dimensions: directive.Dimensions,
+        name: directive.Metrics[0].Name,
+        unit: directive.Metrics[0].Unit,
+        record: l,
+      };
     });
 const names = () => emf().map((m) => m.name);
 
 const caller = newCaller();
 const submitEvent = (type: string, input: Json) =>
-  apiEvent({ method: 'POST', resource: '/tasks', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ type, input }), apiKeyId: caller.apiKeyId });
+  apiEvent({
+    method: 'POST',
+    resource: '/tasks',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ type, input }),
+    apiKeyId: caller.apiKeyId,
+  });
 const statusChange = (name: string, status: string, extra: Json = {}) =>
   ({ 'detail-type': 'Step Functions Execution Status Change', source: 'aws.states', detail: { name, status, ...extra } }) as never;
 
@@ -68,7 +80,10 @@ describe('business metrics (EMF)', () => {
   });
 
   it('an idempotent replay counts nothing', async () => {
-    const event = () => ({ ...submitEvent('sleep', { seconds: 1 }), headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `k-${crypto.randomUUID()}` } });
+    const event = () => ({
+      ...submitEvent('sleep', { seconds: 1 }),
+      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `k-${crypto.randomUUID()}` },
+    });
     const first = event();
     await invoke(submit, first);
     out = '';
@@ -128,7 +143,12 @@ describe('log context', () => {
     const logged = lines().filter((l) => l.message);
     expect(logged.length).toBeGreaterThan(0);
     for (const line of logged) {
-      expect(line).toMatchObject({ taskId: row.id, apiRequestId: event.requestContext.requestId, function_request_id: 'test', function_name: 'test' });
+      expect(line).toMatchObject({
+        taskId: row.id,
+        apiRequestId: event.requestContext.requestId,
+        function_request_id: 'test',
+        function_name: 'test',
+      });
     }
   });
 
