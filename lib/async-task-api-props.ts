@@ -8,8 +8,8 @@ import type { TaskTypeSchemas } from '../lambdas/domain/task-types.ts';
 import type { TaskAlarmThresholds } from './task-api/alarm-settings.ts';
 
 /** Upper bounds of the JWT options: a revoked token must stop working within minutes, not hours. */
-export const JWT_MAX_CACHE_TTL_SECONDS = 300;
-export const JWT_MAX_CLOCK_TOLERANCE_SECONDS = 60;
+const JWT_MAX_CACHE_TTL_SECONDS = 300;
+const JWT_MAX_CLOCK_TOLERANCE_SECONDS = 60;
 
 /** Lambda environment variables are limited to 4 KiB in total. */
 const MAX_TASK_TYPES_BYTES = 3072;

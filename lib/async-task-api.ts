@@ -28,7 +28,8 @@ import { TaskMonitoring } from './task-api/monitoring.ts';
 import { TaskTable } from './task-api/table.ts';
 import { TaskWorkflow } from './task-api/workflow.ts';
 
-export type { ApiAuth, ApiConsumer, AsyncTaskApiProps } from './async-task-api-props.ts';
+export type { ApiAuth, ApiConsumer, AsyncTaskApiProps, MonitoringOptions, ReservedConcurrency } from './async-task-api-props.ts';
+export type { TaskAlarmThresholds } from './task-api/alarm-settings.ts';
 export { RECONCILE_FUNCTION } from './task-api/backstop.ts';
 export { SHELL_STATES } from './task-api/workflow.ts';
 

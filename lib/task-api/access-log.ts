@@ -6,7 +6,7 @@
  */
 import { AccessLogField as F, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 
-export const ACCESS_LOG_FIELDS: Record<string, string> = {
+const ACCESS_LOG_FIELDS: Record<string, string> = {
   requestId: F.contextRequestId(),
   extendedRequestId: F.contextExtendedRequestId(),
   xrayTraceId: F.contextXrayTraceId(),

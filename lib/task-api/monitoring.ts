@@ -36,13 +36,6 @@ import {
   type Thresholds,
 } from './alarm-settings.ts';
 
-export {
-  DEFAULT_LATENCY_ALARM_ROUTES,
-  DEFAULT_THRESHOLDS,
-  type MonitoredRoute,
-  RUNBOOK_ANCHORS,
-  type TaskAlarmThresholds,
-} from './alarm-settings.ts';
 
 export interface TaskMonitoringProps {
   /** The REST API (stage `v1`, detailed metrics on). */

@@ -3,7 +3,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_THRESHOLDS, RUNBOOK_ANCHORS } from '../../lib/task-api/monitoring.ts';
+import { DEFAULT_THRESHOLDS, RUNBOOK_ANCHORS } from '../../lib/task-api/alarm-settings.ts';
 import { cfnText } from './fixture.ts';
 import { smallMonitoredStack } from './monitoring-fixture.ts';
 
