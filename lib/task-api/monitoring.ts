@@ -226,6 +226,19 @@ export class TaskMonitoring extends Construct {
         title: 'Task outcomes',
         metrics: lifecycle.filter((m) => m !== TASK_METRICS.submitted && m !== TASK_METRICS.started).map((m) => metric(m)),
       },
+      // Which task type: one line per type, found by a search over the `service` + `type` dimension set.
+      ...[TASK_METRICS.submitted, TASK_METRICS.failed].map((name) => ({
+        title: `${name} by task type`,
+        metrics: [
+          {
+            searchQuery: `MetricName="${name}"`,
+            namespace: METRICS_NAMESPACE,
+            dimensionsMap: { service: METRICS_SERVICE, type: undefined as unknown as string },
+            statistic: MetricStatistic.SUM,
+            label: '${PROP(\'Dim.type\')}',
+          },
+        ],
+      })),
       {
         title: 'Open tasks',
         metrics: [metric(PEER_METRICS.openTasks, MetricStatistic.MAX, 'Open tasks (sweeper)')],

@@ -230,6 +230,14 @@ describe('TaskMonitoring dashboard', () => {
     expect(graphs).toContain('Message Count');
   });
 
+  it('breaks submitted and failed tasks down by task type (a search over the type dimension)', () => {
+    const json = cfnText((dashboards[0]!.Properties as Json).DashboardBody);
+    for (const name of ['TaskSubmitted', 'TaskFailed']) {
+      expect(graphs).toContain(`${name} by task type`);
+      expect(json).toContain(`SEARCH('{\\"Longrun\\",\\"service\\",\\"type\\"} \\"service\\"=\\"longrun\\" MetricName=\\"${name}\\"', 'Sum', 300)`);
+    }
+  });
+
   it('graphs every task lifecycle metric the Lambdas publish', () => {
     const json = cfnText((dashboards[0]!.Properties as Json).DashboardBody);
     for (const name of [
