@@ -233,6 +233,7 @@ export class TaskMonitoring extends Construct {
           {
             searchQuery: `MetricName="${name}"`,
             namespace: METRICS_NAMESPACE,
+            // `type` without a value: in the search schema, matching any type (DimensionsMap types it as a string).
             dimensionsMap: { service: METRICS_SERVICE, type: undefined as unknown as string },
             statistic: MetricStatistic.SUM,
             label: '${PROP(\'Dim.type\')}',
