@@ -6,7 +6,7 @@
  * Generic over functions and dead-letter queues: pass a new one in the lists and it gets its alarms.
  * Every alarm's description says what it means and links its runbook section (README).
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -125,6 +125,9 @@ export class TaskMonitoring extends Construct {
     const key = new kms.Key(this, 'AlarmTopicKey', {
       description: `${prefix}: encrypts the alarm topic`,
       enableKeyRotation: true,
+      // It encrypts notifications in flight only, nothing stored: it goes with the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
     });
     key.addToResourcePolicy(
       new iam.PolicyStatement({

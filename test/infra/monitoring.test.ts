@@ -176,6 +176,9 @@ describe('TaskMonitoring alarm topic', () => {
     const keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0]!;
     expect(topic.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
     expect(resources[keyId]!.Properties.EnableKeyRotation).toBe(true);
+    // Nothing is stored under it: deleting the stack schedules its deletion instead of leaving a billed key.
+    expect(template.toJSON().Resources[keyId].DeletionPolicy).toBe('Delete');
+    expect(resources[keyId]!.Properties.PendingWindowInDays).toBe(7);
     const statements = resources[keyId]!.Properties.KeyPolicy.Statement as Json[];
     expect(statements).toContainEqual(
       expect.objectContaining({
