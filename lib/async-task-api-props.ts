@@ -1,6 +1,7 @@
 /** The props of `AsyncTaskApi`, and their validation (precise messages, at synth time). */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { TaskTypeSchemas } from '../lambdas/domain/task-types.ts';
 
@@ -60,6 +61,8 @@ export interface AsyncTaskApiProps {
    * @default { type: 'apiKey' }
    */
   readonly auth?: ApiAuth;
+  /** Where the results bucket's S3 server access logs go. @default - none (cdk-nag finding acknowledged with the reason) */
+  readonly resultsAccessLogsBucket?: s3.IBucket;
 }
 
 export type ApiAuth =

@@ -26,6 +26,23 @@ export interface TaskRepresentation {
   error?: Problem;
 }
 
+/**
+ * The stored attributes `toRepresentation` (and retention) read: the owner index projects exactly
+ * these, so a listing never reads what it does not show (`input`, `result`, …).
+ */
+export const REPRESENTATION_ATTRIBUTES = [
+  'id',
+  'type',
+  'status',
+  'progress',
+  'createdAt',
+  'updatedAt',
+  'startedAt',
+  'completedAt',
+  'ttl',
+  'error',
+] as const satisfies readonly (keyof TaskRecord)[];
+
 /** When a terminal task stops being readable: retention counts from completion. */
 export function expiresAt(task: TaskRecord, retentionSeconds: number): Date {
   if (task.completedAt) return new Date(Date.parse(task.completedAt) + retentionSeconds * 1000);

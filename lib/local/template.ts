@@ -143,6 +143,13 @@ export function localValues(template: CfnTemplate, overrides: Partial<LocalValue
         attributes[`${id}.TopicArn`] = refs[id];
         break;
       }
+      case 'AWS::S3::Bucket': {
+        // S3 bucket names are lowercase; a generated name is too.
+        const name = physicalName(resource, id, 'BucketName').toLowerCase();
+        refs[id] = name;
+        attributes[`${id}.Arn`] = `arn:aws:s3:::${name}`;
+        break;
+      }
       case 'AWS::Logs::LogGroup': {
         const name = physicalName(resource, id, 'LogGroupName');
         refs[id] = name;
@@ -395,6 +402,11 @@ export function findTable(template: CfnTemplate, values: LocalValues): TableDefi
     tableName: values.refs[logicalId] ?? logicalId,
     properties: resolveIntrinsics(r.Properties ?? {}, values, template),
   };
+}
+
+/** The names of every S3 bucket in the template (the local S3 creates them). */
+export function findBucketNames(template: CfnTemplate, values: LocalValues): string[] {
+  return resourcesOfType(template, 'AWS::S3::Bucket').map(([logicalId]) => values.refs[logicalId] ?? logicalId.toLowerCase());
 }
 
 export interface StateMachineDefinitionInfo {
