@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { transitionExpression } from '../../lambdas/domain/transitions.ts';
+import { resultTooLargeProblem } from '../../lambdas/domain/result-pointer.ts';
 import { buildStack, definitionOf, functionIdByEntry, tableId } from './fixture.ts';
 
 const { template } = buildStack();
@@ -33,13 +34,17 @@ describe('state machine', () => {
     expect(Object.keys(states).sort()).toEqual(
       [
         'AlreadyFinished',
+        'CheckRecordError',
         'ChooseTaskType',
         'CountPrimes',
         'FailWithMessage',
         'Failed',
+        'MakeReport',
         'MorePrimesToCount',
         'RecordFailure',
         'RecordSuccess',
+        'RecordSuccessFailed',
+        'ResultTooLarge',
         'Sleep',
         'UnknownTaskType',
       ].sort(),
@@ -49,6 +54,7 @@ describe('state machine', () => {
       Choices: [
         { Variable: '$.type', StringEquals: 'primes', Next: 'CountPrimes' },
         { Variable: '$.type', StringEquals: 'sleep', Next: 'Sleep' },
+        { Variable: '$.type', StringEquals: 'report', Next: 'MakeReport' },
         { Variable: '$.type', StringEquals: 'fail', Next: 'FailWithMessage' },
       ],
       Default: 'UnknownTaskType',
@@ -71,8 +77,35 @@ describe('state machine', () => {
     expect(fn).toMatchObject({ Timeout: 300, MemorySize: 512 });
   });
 
-  it('catches every error of the worker task into RecordFailure, keeping it under $.error', () => {
-    expect(states.CountPrimes!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }]);
+  it('catches every error of the worker task into RecordFailure, keeping it under $.error; a too-large output, which States.ALL misses, by name', () => {
+    for (const worker of ['CountPrimes', 'MakeReport']) {
+      expect(states[worker]!.Catch).toEqual([
+        { ErrorEquals: ['States.DataLimitExceeded'], ResultPath: null, Next: 'ResultTooLarge' },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' },
+      ]);
+    }
+  });
+
+  it('records a too-large result as a failure with the result-too-large problem, telling the worker what to do', () => {
+    expect(states.ResultTooLarge).toEqual({
+      Type: 'Pass',
+      Comment: expect.any(String),
+      Parameters: { error: resultTooLargeProblem() },
+      Next: 'RecordFailure',
+    });
+    expect(resultTooLargeProblem()).toMatchObject({ type: 'https://longrun.dev/problems/result-too-large', detail: expect.stringContaining('storeLargeResult') });
+    // A result the table cannot hold (item over 400 KB): told apart by DynamoDB's message; anything else fails as before.
+    expect(states.RecordSuccess!.Catch![1]).toEqual({
+      ErrorEquals: ['DynamoDB.AmazonDynamoDBException', 'DynamoDB.ValidationException'],
+      ResultPath: '$',
+      Next: 'CheckRecordError',
+    });
+    expect(states.CheckRecordError).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.Cause', StringMatches: '*Item size has exceeded the maximum allowed size*', Next: 'ResultTooLarge' }],
+      Default: 'RecordSuccessFailed',
+    });
+    expect(states.RecordSuccessFailed).toEqual({ Type: 'Fail', ErrorPath: '$.Error', CausePath: '$.Cause' });
   });
 
   it('records success with the succeeded transition of transitions.ts', () => {
@@ -82,8 +115,8 @@ describe('state machine', () => {
       Resource: 'arn:<AWS::Partition>:states:::dynamodb:updateItem',
       ResultPath: null,
       End: true,
-      Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], Next: 'AlreadyFinished' }],
     });
+    expect(states.RecordSuccess!.Catch![0]).toMatchObject({ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], Next: 'AlreadyFinished' });
     expect(states.RecordSuccess!.Parameters).toEqual({
       TableName: `<${table}>`,
       Key: { id: { 'S.$': '$$.Execution.Input.taskId' } },
