@@ -74,8 +74,8 @@ export function taskProblem(task: TaskRecord, selfPath: string): Problem | undef
   // A worker's own failure message (a Fail state's Cause, or a thrown error's message) is meant
   // for the caller; anything else is summarised, so no stack trace or AWS text leaks.
   const error = typeof stored.Error === 'string' ? stored.Error : 'TaskFailed';
-  // Recorded by the backstop when the workflow's own Catch did not run.
-  if (error === 'States.DataLimitExceeded') return { ...resultTooLargeProblem(), instance: selfPath };
+  // Recorded by the backstop when the workflow's own record of it did not happen.
+  if (error === 'States.DataLimitExceeded' || error === 'ResultTooLarge') return { ...resultTooLargeProblem(), instance: selfPath };
   const detail = error === 'TaskFailed' && typeof stored.Cause === 'string' ? stored.Cause : failureSummary(error, stored.Cause);
   return { ...problemObject('task-failed', detail), instance: selfPath };
 }

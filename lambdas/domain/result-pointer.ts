@@ -23,6 +23,9 @@ export interface ResultPointer {
  */
 export const INLINE_RESULT_MAX_BYTES = 64 * 1024;
 
+/** Lifetime of a presigned result link: long enough to start a download, short enough that a leaked link soon stops working. */
+export const RESULT_LINK_SECONDS = 300;
+
 /** The only key a task's result may have, so a pointer can never name another task's object. */
 export function resultKey(taskId: string): string {
   return `results/${taskId}.json`;

@@ -2,11 +2,8 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { RESULTS_BUCKET, s3 } from '#clients/s3';
-import { isResultPointer, resultKey } from '#domain/result-pointer';
+import { isResultPointer, RESULT_LINK_SECONDS, resultKey } from '#domain/result-pointer';
 import type { TaskRecord } from '#domain/task';
-
-/** Long enough to start a download, short enough that a leaked link soon stops working. */
-export const RESULT_LINK_SECONDS = 300;
 
 export type TaskResult = { stored: false; value: unknown } | { stored: true; url: string };
 

@@ -1,7 +1,7 @@
 /**
  * TaskWorkflow: the Standard state machine around the platform team's worker.
  * worker --> RecordSuccess (DynamoDB step); any worker Task error --> RecordFailure --> Failed;
- * a result too large for the workflow or the table --> ResultTooLarge --> RecordFailure.
+ * a result too large for the workflow or the table --> RecordResultTooLarge --> ResultTooLarge (Fail).
  * Both records are built from the transitions in `lambdas/domain/transitions.ts`.
  */
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -19,6 +19,7 @@ export const SHELL_STATES = {
   recordFailure: 'RecordFailure',
   alreadyFinished: 'AlreadyFinished',
   failed: 'Failed',
+  recordResultTooLarge: 'RecordResultTooLarge',
   resultTooLarge: 'ResultTooLarge',
   checkRecordError: 'CheckRecordError',
   recordSuccessFailed: 'RecordSuccessFailed',
@@ -32,7 +33,8 @@ export const SHELL_STATES = {
  */
 const DATA_LIMIT_EXCEEDED = 'States.DataLimitExceeded';
 const DYNAMODB_VALIDATION_ERRORS = ['DynamoDB.AmazonDynamoDBException', 'DynamoDB.ValidationException'];
-const ITEM_TOO_LARGE_CAUSE = '*Item size has exceeded the maximum allowed size*';
+// PutItem says "Item size has exceeded…", UpdateItem "Item size to update has exceeded…".
+const ITEM_TOO_LARGE_CAUSE = '*Item size*exceeded the maximum allowed size*';
 
 export interface TaskWorkflowProps {
   readonly table: dynamodb.ITable;
@@ -75,18 +77,26 @@ export class TaskWorkflow extends Construct {
     recordFailure.next(failed);
 
     // A result too large to carry or to store fails the task with a problem saying what to do,
-    // recorded by the workflow itself (no status event needed). The pass replaces the state, so
-    // it works whatever the worker's output was.
-    const resultTooLarge = new sfn.Pass(this, SHELL_STATES.resultTooLarge, {
+    // recorded by the workflow itself (no status event needed).
+    const problem = resultTooLargeProblem();
+    const resultTooLarge = new sfn.Fail(this, SHELL_STATES.resultTooLarge, {
       comment: 'The worker returned more than the workflow (256 KB) or the task record (400 KB) can carry.',
-      parameters: { error: resultTooLargeProblem() },
-    }).next(recordFailure);
+      error: 'ResultTooLarge',
+      cause: problem.detail,
+    });
+    // It reads nothing from the state, so it works whatever the worker's output was.
+    const recordResultTooLarge = this.updateTask(SHELL_STATES.recordResultTooLarge, transitionExpression('failed', ['error']), {
+      ':error': tasks.DynamoAttributeValue.fromString(JSON.stringify(problem)),
+    });
+    recordResultTooLarge.addCatch(resultTooLarge, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
+    recordResultTooLarge.next(resultTooLarge);
     const recordSuccessFailed = new sfn.Fail(this, SHELL_STATES.recordSuccessFailed, { errorPath: '$.Error', causePath: '$.Cause' });
     recordSuccess.addCatch(
       new sfn.Choice(this, SHELL_STATES.checkRecordError)
-        .when(sfn.Condition.stringMatches('$.Cause', ITEM_TOO_LARGE_CAUSE), resultTooLarge)
+        .when(sfn.Condition.stringMatches('$.Cause', ITEM_TOO_LARGE_CAUSE), recordResultTooLarge)
         .otherwise(recordSuccessFailed),
-      { errors: DYNAMODB_VALIDATION_ERRORS, resultPath: '$' },
+      // No resultPath: the error output replaces the state, whatever shape the result had.
+      { errors: DYNAMODB_VALIDATION_ERRORS },
     );
 
     const workerChain = sfn.Chain.start(props.worker);
@@ -97,7 +107,7 @@ export class TaskWorkflow extends Construct {
         state instanceof sfn.Map ||
         state instanceof sfn.DistributedMap
       ) {
-        state.addCatch(resultTooLarge, { errors: [DATA_LIMIT_EXCEEDED], resultPath: sfn.JsonPath.DISCARD });
+        state.addCatch(recordResultTooLarge, { errors: [DATA_LIMIT_EXCEEDED], resultPath: sfn.JsonPath.DISCARD });
         state.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
       }
     }

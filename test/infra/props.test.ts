@@ -51,7 +51,7 @@ describe('AsyncTaskApi props', () => {
     const states = JSON.parse(parts).States;
     // States.ALL does not catch States.DataLimitExceeded: it is named first, to the result-too-large failure.
     const toFailure = [
-      { ErrorEquals: ['States.DataLimitExceeded'], ResultPath: null, Next: 'ResultTooLarge' },
+      { ErrorEquals: ['States.DataLimitExceeded'], ResultPath: null, Next: 'RecordResultTooLarge' },
       { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' },
     ];
     expect(states.Fan.Catch).toEqual(toFailure);

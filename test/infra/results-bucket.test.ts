@@ -50,7 +50,7 @@ describe('results bucket', () => {
       LoggingConfiguration: { DestinationBucketName: { Ref: stack.getLogicalId(logs.node.defaultChild as s3.CfnBucket) }, LogFilePrefix: 'results-bucket/' },
     });
     const report = new AwsSolutionsChecks(app).validateScope(stack);
-    const onResults = report.violations.filter((v) => v.violatingResources.some((r) => r.constructPath.includes('Results/')));
+    const onResults = report.violations.filter((v) => v.violatingResources.some((r) => r.constructPath?.includes('Results/')));
     expect(onResults.map((v) => v.ruleName)).toEqual([]);
     expect(results.bucket).toBeDefined();
   });

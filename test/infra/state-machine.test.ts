@@ -42,6 +42,7 @@ describe('state machine', () => {
         'MakeReport',
         'MorePrimesToCount',
         'RecordFailure',
+        'RecordResultTooLarge',
         'RecordSuccess',
         'RecordSuccessFailed',
         'ResultTooLarge',
@@ -80,29 +81,35 @@ describe('state machine', () => {
   it('catches every error of the worker task into RecordFailure, keeping it under $.error; a too-large output, which States.ALL misses, by name', () => {
     for (const worker of ['CountPrimes', 'MakeReport']) {
       expect(states[worker]!.Catch).toEqual([
-        { ErrorEquals: ['States.DataLimitExceeded'], ResultPath: null, Next: 'ResultTooLarge' },
+        { ErrorEquals: ['States.DataLimitExceeded'], ResultPath: null, Next: 'RecordResultTooLarge' },
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' },
       ]);
     }
   });
 
   it('records a too-large result as a failure with the result-too-large problem, telling the worker what to do', () => {
-    expect(states.ResultTooLarge).toEqual({
-      Type: 'Pass',
-      Comment: expect.any(String),
-      Parameters: { error: resultTooLargeProblem() },
-      Next: 'RecordFailure',
+    const t = transitionExpression('failed', ['error']);
+    expect(states.RecordResultTooLarge).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:<AWS::Partition>:states:::dynamodb:updateItem',
+      Next: 'ResultTooLarge',
+      Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: 'ResultTooLarge' }],
     });
+    expect(states.RecordResultTooLarge!.Parameters).toMatchObject({
+      UpdateExpression: `SET ${t.set.join(', ')}`,
+      ConditionExpression: t.condition,
+      ExpressionAttributeValues: expect.objectContaining({ ':error': { S: JSON.stringify(resultTooLargeProblem()) } }),
+    });
+    expect(states.ResultTooLarge).toMatchObject({ Type: 'Fail', Error: 'ResultTooLarge', Cause: resultTooLargeProblem().detail });
     expect(resultTooLargeProblem()).toMatchObject({ type: 'https://longrun.dev/problems/result-too-large', detail: expect.stringContaining('storeLargeResult') });
     // A result the table cannot hold (item over 400 KB): told apart by DynamoDB's message; anything else fails as before.
-    expect(states.RecordSuccess!.Catch![1]).toEqual({
+    expect((states.RecordSuccess!.Catch as unknown[])[1]).toEqual({
       ErrorEquals: ['DynamoDB.AmazonDynamoDBException', 'DynamoDB.ValidationException'],
-      ResultPath: '$',
       Next: 'CheckRecordError',
     });
     expect(states.CheckRecordError).toEqual({
       Type: 'Choice',
-      Choices: [{ Variable: '$.Cause', StringMatches: '*Item size has exceeded the maximum allowed size*', Next: 'ResultTooLarge' }],
+      Choices: [{ Variable: '$.Cause', StringMatches: '*Item size*exceeded the maximum allowed size*', Next: 'RecordResultTooLarge' }],
       Default: 'RecordSuccessFailed',
     });
     expect(states.RecordSuccessFailed).toEqual({ Type: 'Fail', ErrorPath: '$.Error', CausePath: '$.Cause' });
@@ -116,7 +123,7 @@ describe('state machine', () => {
       ResultPath: null,
       End: true,
     });
-    expect(states.RecordSuccess!.Catch![0]).toMatchObject({ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], Next: 'AlreadyFinished' });
+    expect((states.RecordSuccess!.Catch as unknown[])[0]).toMatchObject({ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], Next: 'AlreadyFinished' });
     expect(states.RecordSuccess!.Parameters).toEqual({
       TableName: `<${table}>`,
       Key: { id: { 'S.$': '$$.Execution.Input.taskId' } },

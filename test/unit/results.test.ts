@@ -46,8 +46,8 @@ describe('result pointer', () => {
 });
 
 describe('a too-large result', () => {
-  it('recorded by the backstop (States.DataLimitExceeded) reads as the result-too-large problem', () => {
-    const failed = task({ status: 'failed', completedAt: iso(5), error: JSON.stringify({ Error: 'States.DataLimitExceeded', Cause: 'The state/task returned a result with a size exceeding…' }) });
+  it.each(['States.DataLimitExceeded', 'ResultTooLarge'])('recorded by the backstop (%s) reads as the result-too-large problem', (name) => {
+    const failed = task({ status: 'failed', completedAt: iso(5), error: JSON.stringify({ Error: name, Cause: 'The state/task returned a result with a size exceeding…' }) });
     expect(toRepresentation(failed, '/v1', 86400).error).toMatchObject({
       type: 'https://longrun.dev/problems/result-too-large',
       detail: expect.stringContaining('storeLargeResult'),
