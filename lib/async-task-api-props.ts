@@ -50,8 +50,10 @@ export interface AsyncTaskApiProps {
   /** Retention of every log group the construct creates. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Protect the stage with a regional WAF web ACL (AWS managed common and known-bad-inputs rules,
-   * plus 2000 requests per 5 minutes per IP). @default true
+   * Protect the stage with a regional WAF web ACL: AWS managed common and known-bad-inputs rules
+   * (their 8 KB body rule only where no body is accepted), bodies over 256 KiB + margin refused with
+   * 413, and a rate rule per caller (API key or bearer token; `throttle.rateLimit` × 300 requests
+   * per 5 minutes) answering 429 with Retry-After (see lib/task-api/firewall.ts). @default true
    */
   readonly waf?: boolean;
   /**

@@ -112,7 +112,12 @@ export class AsyncTaskApi extends Construct {
     this.results.grantResultRead(http.functions['get-task-result']!);
 
     if (props.waf ?? true) {
-      this.webAcl = new ApiFirewall(this, 'Firewall', { stage: this.api.deploymentStage }).webAcl;
+      this.webAcl = new ApiFirewall(this, 'Firewall', {
+        stage: this.api.deploymentStage,
+        callerHeader: props.auth?.type === 'jwt' ? 'authorization' : 'x-api-key',
+        // The stage's steady rate over WAF's 5-minute window: a backstop behind the usage plans.
+        requestsPerFiveMinutes: Math.max(100, Math.ceil((props.throttle?.rateLimit ?? 50) * 300)),
+      }).webAcl;
     } else {
       Validations.of(this.api.deploymentStage).acknowledge({
         id: 'AwsSolutions-APIG3',
