@@ -107,6 +107,7 @@ export class AsyncTaskApi extends Construct {
       executionTimeout,
       removalPolicy: props.removalPolicy,
       serverAccessLogsBucket: props.resultsAccessLogsBucket,
+      corsAllowOrigins: props.corsAllowOrigins,
     });
     this.resultsBucket = this.results.bucket;
     this.results.grantResultRead(http.functions['get-task-result']!);

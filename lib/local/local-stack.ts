@@ -22,7 +22,7 @@ import {
 import {
   type CfnTemplate,
   findApi,
-  findBucketNames,
+  findBuckets,
   findEventsRuleTargets,
   findFunctions,
   findStateMachine,
@@ -146,7 +146,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log(`table ${table.tableName} ${created ? 'created' : 'already present'}`);
     t = mark('table', t);
 
-    const s3Local = await startS3Local({ buckets: findBucketNames(template, values), persistDir: options.persistDir });
+    const s3Local = await startS3Local({ buckets: findBuckets(template, values), persistDir: options.persistDir });
     cleanups.push(() => s3Local.stop());
 
     // Functions: loaded lazily by entry module, each once.

@@ -13,10 +13,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import S3rver from 's3rver';
 import { LOCAL_CREDENTIALS } from './dynamodb-local.ts';
+import type { BucketDefinition } from './template.ts';
 
 export interface S3LocalOptions {
-  /** Buckets to create (idempotent: an existing bucket keeps its objects). */
-  buckets: string[];
+  /** Buckets to create, with their CORS rules (idempotent: an existing bucket keeps its objects). */
+  buckets: BucketDefinition[];
   /** Keep objects under `<persistDir>/s3` between runs (default: a temporary directory). */
   persistDir?: string;
   /** Port on 127.0.0.1; 0 / undefined = a free port. */
@@ -45,7 +46,7 @@ export async function startS3Local(options: S3LocalOptions): Promise<S3Local> {
     port: options.port ?? 0,
     silent: true,
     directory,
-    configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
+    configureBuckets: options.buckets.map((bucket) => ({ name: bucket.name, configs: bucket.corsRules ? [corsXml(bucket.corsRules)] : [] })),
   });
   let address: { port: number };
   try {
@@ -63,4 +64,18 @@ export async function startS3Local(options: S3LocalOptions): Promise<S3Local> {
         if (!persistent) rmSync(directory, { recursive: true, force: true });
       })()),
   };
+}
+
+/** A bucket's CORS rules as the S3 API's XML, which s3rver takes. */
+function corsXml(rules: NonNullable<BucketDefinition['corsRules']>): string {
+  const tags = (name: string, values: string[] = []) => values.map((v) => `<${name}>${v}</${name}>`).join('');
+  const body = rules
+    .map(
+      (r) =>
+        `<CORSRule>${tags('AllowedOrigin', r.AllowedOrigins)}${tags('AllowedMethod', r.AllowedMethods)}${tags('AllowedHeader', r.AllowedHeaders)}${
+          r.MaxAge === undefined ? '' : `<MaxAgeSeconds>${r.MaxAge}</MaxAgeSeconds>`
+        }</CORSRule>`,
+    )
+    .join('');
+  return `<CORSConfiguration>${body}</CORSConfiguration>`;
 }

@@ -404,9 +404,18 @@ export function findTable(template: CfnTemplate, values: LocalValues): TableDefi
   };
 }
 
-/** The names of every S3 bucket in the template (the local S3 creates them). */
-export function findBucketNames(template: CfnTemplate, values: LocalValues): string[] {
-  return resourcesOfType(template, 'AWS::S3::Bucket').map(([logicalId]) => values.refs[logicalId] ?? logicalId.toLowerCase());
+export interface BucketDefinition {
+  name: string;
+  /** `CorsConfiguration.CorsRules` as written in the template, if any. */
+  corsRules?: Array<{ AllowedOrigins: string[]; AllowedMethods: string[]; AllowedHeaders?: string[]; MaxAge?: number }>;
+}
+
+/** Every S3 bucket in the template (the local S3 creates them). */
+export function findBuckets(template: CfnTemplate, values: LocalValues): BucketDefinition[] {
+  return resourcesOfType(template, 'AWS::S3::Bucket').map(([logicalId, r]) => ({
+    name: values.refs[logicalId] ?? logicalId.toLowerCase(),
+    ...(r.Properties?.CorsConfiguration?.CorsRules && { corsRules: resolveIntrinsics(r.Properties.CorsConfiguration.CorsRules, values, template) }),
+  }));
 }
 
 export interface StateMachineDefinitionInfo {

@@ -20,6 +20,8 @@ export interface ResultsBucketProps {
   readonly removalPolicy?: RemovalPolicy;
   /** Where S3 server access logs go (prefix `results-bucket/`). @default - no access logs (acknowledged) */
   readonly serverAccessLogsBucket?: s3.IBucket;
+  /** Browser origins of the API (its `corsAllowOrigins`): browsers may then follow the 303 to a result. @default - no CORS */
+  readonly corsAllowOrigins?: string[];
 }
 
 export class ResultsBucket extends Construct {
@@ -40,6 +42,11 @@ export class ResultsBucket extends Construct {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       serverAccessLogsBucket: props.serverAccessLogsBucket,
       serverAccessLogsPrefix: props.serverAccessLogsBucket ? 'results-bucket/' : undefined,
+      // A browser that follows a cross-origin redirect sends `Origin: null`, so the rule cannot name
+      // the API's origins; the presigned URL itself is the credential.
+      cors: props.corsAllowOrigins?.length
+        ? [{ allowedOrigins: ['*'], allowedMethods: [s3.HttpMethods.GET], allowedHeaders: ['*'], maxAge: 3600 }]
+        : undefined,
       lifecycleRules: [
         { id: 'ExpireWithTask', expiration: Duration.days(expirationDays), abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],

@@ -45,9 +45,11 @@ describe('results of any size', () => {
     expect(link.pathname).toBe(`/${localStack().resultsBucketName}/results/${task.id}.json`);
     expect(Number(link.searchParams.get('X-Amz-Expires'))).toBe(300);
 
-    // No x-api-key, no Authorization: the URL is the credential.
-    const download = await fetch(link);
+    // No x-api-key, no Authorization: the URL is the credential. A browser that followed the 303
+    // from the API's origin says `Origin: null`; the test stack allows one browser origin, so CORS is on.
+    const download = await fetch(link, { headers: { origin: 'null' } });
     expect(download.status).toBe(200);
+    expect(download.headers.get('access-control-allow-origin')).toBe('*');
     const bytes = new Uint8Array(await download.arrayBuffer());
     const expected = Buffer.from(JSON.stringify(reportOf(input)));
     expect(bytes.byteLength).toBeGreaterThan(2 * 1024 * 1024);

@@ -40,6 +40,14 @@ describe('results bucket', () => {
     t.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 32 })] } });
   });
 
+  it('lets browsers follow the 303 only when the API allows browser origins', () => {
+    expect(template.toJSON().Resources[Object.keys(template.findResources('AWS::S3::Bucket'))[0]!].Properties.CorsConfiguration).toBeUndefined();
+    const t = buildStack({ api: { corsAllowOrigins: ['https://app.example.com'] } }).template;
+    t.hasResourceProperties('AWS::S3::Bucket', {
+      CorsConfiguration: { CorsRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'], AllowedHeaders: ['*'], MaxAge: 3600 }] },
+    });
+  });
+
   it('sends server access logs where asked, and then needs no acknowledgment for them', () => {
     const app = new App();
     const stack = new Stack(app, 'Logs');
