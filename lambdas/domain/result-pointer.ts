@@ -50,6 +50,6 @@ export function isResultPointer(value: unknown): value is ResultPointer {
 export function resultTooLargeProblem() {
   return problemObject(
     'result-too-large',
-    'The task produced a result larger than can be returned inline (256 KB); its worker must store it with storeLargeResult (lambdas/worker/large-result.ts) and return the pointer.',
+    'The task produced a result larger than a task can return inline (256 KB). Its worker must store such a result with the results helper (storeLargeResult) and return the pointer it gets; the result is then served through a link.',
   );
 }

@@ -7,6 +7,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { allow } from './grants.ts';
 
 /** The prefix every result object lives under (`results/<taskId>.json`, see `#domain/result-pointer`). */
 export const RESULTS_PREFIX = 'results/';
@@ -78,7 +79,7 @@ export class ResultsBucket extends Construct {
   }
 
   private grant(grantee: iam.IGrantable, action: string, reason: string): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [action], resources: [this.resultObjectsArn] }));
+    allow(grantee, [action], [this.resultObjectsArn]);
     if (grantee instanceof lambda.Function) grantee.addEnvironment('RESULTS_BUCKET_NAME', this.bucket.bucketName);
     const role = grantee.grantPrincipal;
     if (role instanceof iam.Role) {

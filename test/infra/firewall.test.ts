@@ -1,6 +1,6 @@
 /** The WAF lets the contract through: 256 KiB bodies to POST /tasks, a rate rule per caller answering 429. */
 import { describe, expect, it } from 'vitest';
-import { BODY_SIZE_LABEL, RATE_LIMIT_RETRY_AFTER_SECONDS } from '../../lib/task-api/firewall.ts';
+import { BODY_SIZE_LABEL, RATE_LIMIT_RETRY_AFTER_SECONDS, SUBMIT_BODY_BLOCK_BYTES } from '../../lib/task-api/firewall.ts';
 import { buildStack } from './fixture.ts';
 
 function webAcl(props: Parameters<typeof buildStack>[0] = {}) {
@@ -55,6 +55,7 @@ describe('web application firewall', () => {
     const regex = submit.Statement.AndStatement.Statements[1].RegexMatchStatement;
     expect(regex.FieldToMatch).toEqual({ SingleHeader: { Name: 'content-length' } });
     const blocks = (length: number | string) => new RegExp(regex.RegexString).test(String(length));
+    expect(SUBMIT_BODY_BLOCK_BYTES).toBe(300_000);
     for (const ok of [0, 8_192, 262_144, 262_145, 299_999]) expect(blocks(ok), `${ok}`).toBe(false);
     for (const refused of [300_000, 999_999, 1_000_000, 10_485_760, '0300000']) expect(blocks(refused), `${refused}`).toBe(true);
   });
