@@ -2,6 +2,7 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { TaskTypeSchemas } from '../lambdas/domain/task-types.ts';
@@ -56,8 +57,10 @@ export interface AsyncTaskApiProps {
   /** Retention of every log group the construct creates. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Protect the stage with a regional WAF web ACL (AWS managed common and known-bad-inputs rules,
-   * plus 2000 requests per 5 minutes per IP). @default true
+   * Protect the stage with a regional WAF web ACL: AWS managed common and known-bad-inputs rules
+   * (their 8 KB body rule only where no body is accepted), bodies over 256 KiB + margin refused with
+   * 413, and a rate rule per caller (API key or bearer token; `throttle.rateLimit` × 300 requests
+   * per 5 minutes) answering 429 with Retry-After (see lib/task-api/firewall.ts). @default true
    */
   readonly waf?: boolean;
   /**
@@ -77,7 +80,7 @@ export interface AsyncTaskApiProps {
    * Reserved concurrency, so that a burst of long workers cannot starve the API and the backstop
    * (and the API cannot starve the workers). `false` reserves nothing anywhere; `false` for one
    * key reserves nothing for that group. The defaults reserve 6 × 20 + 5 + 100 per worker
-   * function = 225 in all with the demo worker (245 with `auth: jwt`): a standard account (1,000)
+   * function = 325 in all with the demo worker's two functions (345 with `auth: jwt`): a standard account (1,000)
    * deploys; Lambda refuses any reservation that leaves fewer than 100 unreserved, so an account
    * whose quota is still low (new accounts may start at 10) needs `false` or a quota increase.
    * @default { api: 20, backstop: 5, worker: 100 }
@@ -90,6 +93,8 @@ export interface AsyncTaskApiProps {
    * @default - on, with the thresholds documented in the README runbook
    */
   readonly monitoring?: false | MonitoringOptions;
+  /** Where the results bucket's S3 server access logs go. @default - none (cdk-nag finding acknowledged with the reason) */
+  readonly resultsAccessLogsBucket?: s3.IBucket;
 }
 
 /** Reserved concurrent executions per function of each group; `false`: no reservation. */
