@@ -10,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from './create-table.ts';
 import { LOCAL_CREDENTIALS, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 import { type HttpFront, startHttpFront } from './http-front.ts';
+import { installAwsLambdaGlobal } from './streaming.ts';
 import {
   type ExecutionStatusChangeEvent,
   invokeLocalLambda,
@@ -214,6 +215,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
     }
     applyEnvironment(functions, log, envOverrides);
+    // Streaming handlers call `awslambda.streamifyResponse` when their module loads.
+    installAwsLambdaGlobal();
 
     const front = await startHttpFront({
       api,
