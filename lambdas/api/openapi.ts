@@ -141,7 +141,7 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
             'Polled by Logic Apps / Power Automate and ARM-style pollers (submit with `?location=result`): they wait `Retry-After` and poll `Location` while it answers 202, and take the first other answer as the outcome.',
           parameters: [{ $ref: '#/components/parameters/Prefer' }],
           responses: {
-            '200': { description: "The worker's result.", content: { 'application/json': { schema: {} } } },
+            '200': { description: "The worker's result.", headers: { 'Preference-Applied': preferenceApplied }, content: { 'application/json': { schema: {} } } },
             '202': {
               description: 'Pending or running: poll `Location` (this URL) again after `Retry-After`; the body is the task.',
               headers: { Location: { $ref: '#/components/headers/Location' }, 'Retry-After': retryAfterHeader, 'Preference-Applied': preferenceApplied },

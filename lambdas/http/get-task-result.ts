@@ -9,7 +9,7 @@ import { readTaskAwaitingChange } from '#http/long-poll';
 export const handler = apiHandler(async (request, context) => {
   const { task, preferenceApplied } = await readTaskAwaitingChange(request, context);
   const representation = toRepresentation(task, request.baseUrl, config.retentionSeconds);
-  if (task.status === 'succeeded') return { status: 200, body: JSON.parse(task.result ?? 'null') };
+  if (task.status === 'succeeded') return { status: 200, body: JSON.parse(task.result ?? 'null'), headers: { 'Preference-Applied': preferenceApplied } };
   if (representation.error) throw problems.taskNotSucceeded(task.status, undefined, representation.error);
   return {
     status: 202,

@@ -11,7 +11,7 @@ import { preferredWait } from '#http/prefer';
 import type { ApiRequest } from '#http/request';
 import { etagOf, ifNoneMatch } from '#http/response';
 import { findOwnTask } from '#service/find-task';
-import { awaitChange, LONG_POLL_INTERVAL_MS } from '#service/watch-task';
+import { awaitChange, WATCH_INTERVAL_MS } from '#service/watch-task';
 
 /** Time kept back from the function's own timeout for the last read and the answer. */
 const MARGIN_MS = 1_500;
@@ -34,5 +34,5 @@ export async function readTaskAwaitingChange(request: ApiRequest, context?: Pick
   if (!clientIsCurrent) return { task, preferenceApplied };
   const remaining = context?.getRemainingTimeInMillis?.();
   const until = Math.min(arrived + wait * 1000, remaining === undefined ? Infinity : arrived + remaining - MARGIN_MS);
-  return { task: await awaitChange(request.owner, task, { until, intervalMs: LONG_POLL_INTERVAL_MS }), preferenceApplied };
+  return { task: await awaitChange(request.owner, task, { until, intervalMs: WATCH_INTERVAL_MS }), preferenceApplied };
 }

@@ -5,7 +5,7 @@
  */
 import { toRepresentation } from '#domain/representation';
 import { isTerminal, type TaskRecord } from '#domain/task';
-import { awaitChange, STREAM_INTERVAL_MS } from '#service/watch-task';
+import { awaitChange, WATCH_INTERVAL_MS } from '#service/watch-task';
 
 export const PING_INTERVAL_MS = 15_000;
 export const MAX_STREAM_MS = 14 * 60_000;
@@ -62,7 +62,7 @@ export async function streamTask(first: TaskRecord, options: StreamOptions): Pro
   if (resumeFrom(first, options.lastEventId) !== first.version) send(first, undefined);
   let nextPing = Date.now() + PING_INTERVAL_MS;
   while (!isTerminal(task.status) && !signal?.aborted && Date.now() < options.until) {
-    const next = await awaitChange(options.owner, task, { until: Math.min(nextPing, options.until), intervalMs: STREAM_INTERVAL_MS, signal });
+    const next = await awaitChange(options.owner, task, { until: Math.min(nextPing, options.until), intervalMs: WATCH_INTERVAL_MS, signal });
     if (next.version !== task.version || isTerminal(next.status)) send(next, task);
     task = next;
     if (Date.now() >= nextPing && !isTerminal(task.status)) {
