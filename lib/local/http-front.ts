@@ -24,6 +24,8 @@ export interface HttpFrontOptions {
   host?: string;
   accountId?: string;
   log?: (line: string) => void;
+  /** Local-only static pages by request path (the browser example), answered to GET before any route. */
+  pages?: Record<string, { contentType: string; body: Buffer }>;
 }
 
 /** A stable opaque id for an API key, standing in for the API Gateway key id. */
@@ -322,6 +324,8 @@ export class HttpFront {
 
   private async handle(req: IncomingMessage, url: URL, ctx: TemplateContext, res: ServerResponse): Promise<Answer | 'streamed'> {
     const stagePrefix = `/${this.options.api.stageName}`;
+    const page = ctx.httpMethod === 'GET' ? this.options.pages?.[url.pathname] : undefined;
+    if (page) return { statusCode: 200, headers: { 'Content-Type': page.contentType, 'Cache-Control': 'no-store' }, body: page.body };
     const body = await this.readBody(req);
     if (body === 'too-large') {
       return this.gatewayResponse('REQUEST_TOO_LARGE', { ...ctx, errorMessage: 'Request Too Long' });
