@@ -15,6 +15,8 @@ export interface Route {
   timeoutSeconds?: number;
   /** Response streaming (`responseTransferMode: STREAM`): the handler is `awslambda.streamifyResponse`. */
   streaming?: boolean;
+  /** The function's memory (MB); the default is 256. */
+  memorySize?: number;
 }
 
 /** A long poll (`Prefer: wait`) waits up to 25 s; API Gateway ends a buffered integration at 29 s. */
@@ -28,7 +30,9 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/tasks/{id}', handler: 'get-task', authenticated: true, timeoutSeconds: LONG_POLL_TIMEOUT_SECONDS },
   { method: 'DELETE', path: '/tasks/{id}', handler: 'cancel-task', authenticated: true },
   { method: 'GET', path: '/tasks/{id}/result', handler: 'get-task-result', authenticated: true, timeoutSeconds: LONG_POLL_TIMEOUT_SECONDS },
-  { method: 'GET', path: '/tasks/{id}/events', handler: 'task-events', authenticated: true, timeoutSeconds: STREAM_TIMEOUT_SECONDS, streaming: true },
+  { method: 'GET', path: '/tasks/{id}/events', handler: 'task-events', authenticated: true, timeoutSeconds: STREAM_TIMEOUT_SECONDS, streaming: true,
+    // Billed for every second a stream is open while it mostly sleeps: 128 MB costs ~43 % less per minute (bench/live.ts).
+    memorySize: 128 },
   { method: 'GET', path: '/openapi.json', handler: 'get-openapi', authenticated: false },
 ];
 

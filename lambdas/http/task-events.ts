@@ -7,7 +7,8 @@ import { parseRequest } from '#http/request';
 import { commonHeaders } from '#http/response';
 import { findOwnTask } from '#service/find-task';
 import { logger } from '#service/logger';
-import { alreadyComplete, MAX_STREAM_MS, parseLastEventId, streamTask } from '#stream/event-stream';
+import { alreadyComplete, parseLastEventId, streamTask } from '#stream/event-stream';
+import { MAX_STREAM_MS } from '#stream/timing';
 
 /** Kept back from the function's timeout, so the stream ends cleanly rather than being cut. */
 const MARGIN_MS = 5_000;

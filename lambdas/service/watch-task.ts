@@ -7,13 +7,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isTerminal, type TaskRecord } from '#domain/task';
 import { findOwnTask } from '#service/find-task';
 
-/**
- * Re-read interval of long polls and event streams. A worker writes progress at most every 500 ms
- * (`progressReporter`), so reading twice as often sees every write; it costs 4 strongly consistent
- * reads a second (bench/live.ts prices it against the Lambda's own duration).
- */
-export const WATCH_INTERVAL_MS = 250;
-
 export interface AwaitChangeOptions {
   /** Epoch ms after which the last read is returned, changed or not. */
   until: number;

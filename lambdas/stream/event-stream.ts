@@ -5,12 +5,8 @@
  */
 import { toRepresentation } from '#domain/representation';
 import { isTerminal, type TaskRecord } from '#domain/task';
-import { awaitChange, WATCH_INTERVAL_MS } from '#service/watch-task';
-
-export const PING_INTERVAL_MS = 15_000;
-export const MAX_STREAM_MS = 14 * 60_000;
-/** The `retry:` hint: how long a client waits before it reconnects. */
-export const RECONNECT_MS = 1_000;
+import { awaitChange } from '#service/watch-task';
+import { MAX_STREAM_MS, PING_INTERVAL_MS, RECONNECT_MS, WATCH_INTERVAL_MS } from '#stream/timing';
 
 export type EventType = 'status' | 'progress' | 'done';
 

@@ -70,6 +70,7 @@ export class TaskHttpApi extends Construct {
         description: `${route.method} ${route.path}`,
         logRetention: props.logRetention,
         ...(route.timeoutSeconds && { timeout: Duration.seconds(route.timeoutSeconds) }),
+        ...(route.memorySize && { memorySize: route.memorySize }),
       });
     }
     this.grantRoutes(props);

@@ -50,6 +50,8 @@ describe('functions', () => {
     expect(timeoutOf('lambdas/http/get-task.ts')).toBe(28);
     expect(timeoutOf('lambdas/http/get-task-result.ts')).toBe(28);
     expect(timeoutOf('lambdas/http/task-events.ts')).toBe(900);
+    // A stream is billed while it sleeps between re-reads: the smallest memory (bench part 6).
+    expect(template.toJSON().Resources[functionIdByEntry(template, 'lambdas/http/task-events.ts')].Properties.MemorySize).toBe(128);
     expect(timeoutOf('lambdas/http/submit-task.ts')).toBe(10);
   });
 
