@@ -139,7 +139,7 @@ async function main(): Promise<number> {
     loadTransitions += s.transitions;
     for (const [k, v] of Object.entries(s.byState)) loadStates[k] = (loadStates[k] ?? 0) + v;
   }
-  const live = await measureLive(stack, apiKey, { writes: quick ? 10 : 40, log });
+  const live = await measureLive(stack, apiKey, { writes: quick ? 6 : 40, log });
   await stopStack();
 
   const svg = latencySvg(
