@@ -43,6 +43,8 @@ export interface StreamOptions {
   lastEventId?: number;
   /** Epoch ms at which the stream ends even if the task has not. */
   until: number;
+  /** @default PING_INTERVAL_MS (15 s) */
+  pingIntervalMs?: number;
   signal?: AbortSignal;
   write(chunk: string): void;
 }
@@ -56,14 +58,15 @@ export async function streamTask(first: TaskRecord, options: StreamOptions): Pro
   let task = first;
   // On a resume at the current version the client has this state already; wait for the next one.
   if (resumeFrom(first, options.lastEventId) !== first.version) send(first, undefined);
-  let nextPing = Date.now() + PING_INTERVAL_MS;
+  const pingEvery = options.pingIntervalMs ?? PING_INTERVAL_MS;
+  let nextPing = Date.now() + pingEvery;
   while (!isTerminal(task.status) && !signal?.aborted && Date.now() < options.until) {
     const next = await awaitChange(options.owner, task, { until: Math.min(nextPing, options.until), intervalMs: WATCH_INTERVAL_MS, signal });
     if (next.version !== task.version || isTerminal(next.status)) send(next, task);
     task = next;
     if (Date.now() >= nextPing && !isTerminal(task.status)) {
       write(': ping\n\n');
-      nextPing = Date.now() + PING_INTERVAL_MS;
+      nextPing = Date.now() + pingEvery;
     }
   }
 }
