@@ -71,7 +71,7 @@ export function installAwsLambdaGlobal(): void {
   });
 }
 
-export function isStreamingHandler(handler: unknown): handler is StreamingHandler {
+function isStreamingHandler(handler: unknown): handler is StreamingHandler {
   return typeof handler === 'function' && (handler as unknown as Record<symbol, unknown>)[STREAMING] === 'response';
 }
 
