@@ -126,7 +126,7 @@ const perRequest = (apiRequests: number, lambdaMs: number, rru: number, memoryMb
   rru * PRICES.dynamoDbPerMillionRru * 1e-6;
 
 /** Requests and cost of following one task of `seconds` until its outcome, and fetching the result. */
-export function followCost(mode: Mode, seconds: number): ModelRow {
+function followCost(mode: Mode, seconds: number): ModelRow {
   const changes = 2 + Math.floor(seconds / MODEL.progressEverySeconds); // running, progress reports, terminal
   const shortMs = MODEL.shortRequestMs;
   const result = perRequest(1, shortMs, RRU_PER_GET);
@@ -159,7 +159,7 @@ export function followCost(mode: Mode, seconds: number): ModelRow {
 }
 
 /** The streaming function's own cost per minute of an open stream (duration and re-reads). */
-export function streamCostPerMinute(memoryMb: number): number {
+function streamCostPerMinute(memoryMb: number): number {
   return gbSeconds(60_000, memoryMb) * PRICES.lambdaPerGbSecondArm + (60_000 / WATCH_INTERVAL_MS) * MODEL.rruPerConsistentGet * PRICES.dynamoDbPerMillionRru * 1e-6;
 }
 

@@ -31,7 +31,7 @@ function segments(path: string): string[] {
   return path.split('/').filter(Boolean);
 }
 
-export function basePathOf(event: Pick<APIGatewayProxyEvent, 'resource' | 'requestContext'>): string {
+function basePathOf(event: Pick<APIGatewayProxyEvent, 'resource' | 'requestContext'>): string {
   const requestPath = event.requestContext?.path;
   const stage = event.requestContext?.stage;
   if (!requestPath || !event.resource) return stage ? `/${stage}` : '';
