@@ -6,7 +6,7 @@
 import { toRepresentation } from '#domain/representation';
 import { isTerminal, type TaskRecord } from '#domain/task';
 import { awaitChange } from '#service/watch-task';
-import { MAX_STREAM_MS, PING_INTERVAL_MS, RECONNECT_MS, WATCH_INTERVAL_MS } from '#stream/timing';
+import { PING_INTERVAL_MS, RECONNECT_MS, WATCH_INTERVAL_MS } from '#stream/timing';
 
 export type EventType = 'status' | 'progress' | 'done';
 
