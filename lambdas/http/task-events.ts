@@ -13,6 +13,12 @@ import { MAX_STREAM_MS } from '#stream/timing';
 /** Kept back from the function's timeout, so the stream ends cleanly rather than being cut. */
 const MARGIN_MS = 5_000;
 
+/** A whole answer: written, then ended (the runtime sends the prelude on the first write, which `end(body)` may skip). */
+function send(stream: NodeJS.WritableStream, body: string): void {
+  stream.write(body);
+  stream.end();
+}
+
 export const handler = awslambda.streamifyResponse(async (event: APIGatewayProxyEvent, responseStream, context) => {
   const started = Date.now();
   const origin = event.headers?.origin ?? event.headers?.Origin;
@@ -24,12 +30,12 @@ export const handler = awslambda.streamifyResponse(async (event: APIGatewayProxy
     task = await findOwnTask(request.owner, request.pathParameters.id ?? '', { consistent: true });
   } catch (error) {
     const problem = problemResponse(toProblem(error), event.requestContext?.path ?? event.path ?? '', origin);
-    answer(problem.statusCode, problem.headers as Record<string, string>).end(problem.body);
+    send(answer(problem.statusCode, problem.headers as Record<string, string>), problem.body);
     return;
   }
   const lastEventId = parseLastEventId(request.headers['last-event-id']);
   if (alreadyComplete(task, lastEventId)) {
-    answer(204, commonHeaders(origin)).end();
+    send(answer(204, commonHeaders(origin)), '');
     return;
   }
 
