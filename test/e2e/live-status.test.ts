@@ -5,8 +5,13 @@
  */
 import { EventSource, type FetchLike } from 'eventsource';
 import { describe, expect, it } from 'vitest';
+import { useLocalStackEnv } from '../support/handler-env.ts';
 import { violations } from '../support/openapi-conformance.ts';
-import { http, localStack, pollUntil } from '../support/http.ts';
+import { http, localStack, pollUntil, sleep } from '../support/http.ts';
+
+useLocalStackEnv();
+// A worker's progress write, made the way the worker helper makes it (the store's conditional update).
+const { recordProgress } = await import('#store/task-store');
 
 const [keyA, keyB] = localStack().apiKeys as [string, string];
 
@@ -82,32 +87,49 @@ async function submit(body: unknown, key = keyA) {
 }
 
 describe('GET /tasks/{id}/events with the eventsource package', () => {
-  it('streams a primes task: the state at once, at least three rising progress states, then done; ids only grow', async () => {
+  it('streams a primes task from its state at once to done; ids and progress only grow', async () => {
     const task = await submit({ type: 'primes', input: { upTo: 10_000_000 } });
     const stream = eventSource(`${task.links.self}/events`, keyA);
     await stream.done;
     const types = stream.events.map((e) => e.type);
-    expect(types[0]).toBe('status');
-    // A primes task of 10^7 runs about 2 s here and its worker writes progress every 500 ms or 25
-    // points, so it has 4 to 6 running versions: at least three reach the client (the first as
-    // `status`, the rest as `progress`), each with higher progress.
-    const running = stream.events.filter((e) => e.type !== 'done');
-    expect(running.length).toBeGreaterThanOrEqual(3);
-    expect(types.filter((t) => t === 'progress').length).toBeGreaterThanOrEqual(2);
+    // Locally the CPU-bound worker shares one process with the stream, so how many of its progress
+    // writes the stream sees depends on load; the next test controls the writes and counts them.
+    expect(['status', 'done']).toContain(types[0]);
     expect(types.at(-1)).toBe('done');
     expect(types.filter((t) => t === 'done')).toHaveLength(1);
     const ids = stream.events.map((e) => Number(e.id));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(new Set(ids).size).toBe(ids.length);
-    const percents = running.map((e) => e.data.progress.percent as number);
-    expect(new Set(percents).size).toBe(percents.length);
+    const percents = stream.events.map((e) => e.data.progress.percent as number);
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
     expect(stream.events.at(-1)!.data).toMatchObject({ id: task.id, status: 'succeeded', progress: { percent: 100 } });
     expect(stream.requests).toHaveLength(1);
   });
 
+  it('sends every progress write as a progress event, then done when the task ends', async () => {
+    const task = await submit({ type: 'sleep', input: { seconds: 600 } });
+    await pollUntil(task.links.self, (t) => t.status === 'running', { maxWaitMs: 100 });
+    const stream = eventSource(`${task.links.self}/events`, keyA);
+    while (stream.events.length === 0) await sleep(20);
+    // Writes further apart than the 250 ms re-read interval, as the worker helper's 500 ms rule makes them.
+    for (const percent of [20, 40, 60, 80]) {
+      await recordProgress(task.id, { percent, step: `step ${percent}` }, new Date().toISOString());
+      await sleep(700);
+    }
+    await http('DELETE', task.links.self);
+    await stream.done;
+    const types = stream.events.map((e) => e.type);
+    expect(types[0]).toBe('status');
+    expect(types.filter((t) => t === 'progress').length).toBeGreaterThanOrEqual(3);
+    expect(types.at(-1)).toBe('done');
+    const progress = stream.events.filter((e) => e.type === 'progress').map((e) => e.data.progress);
+    expect(progress.at(-1)).toEqual({ percent: 80, step: 'step 80' });
+    expect(stream.events.at(-1)!.data.status).toBe('cancelled');
+  });
+
   it('resumes after a forced disconnect with Last-Event-ID and still receives the terminal event', async () => {
-    const task = await submit({ type: 'primes', input: { upTo: 10_000_000 } });
+    const task = await submit({ type: 'sleep', input: { seconds: 600 } });
+    await pollUntil(task.links.self, (t) => t.status === 'running', { maxWaitMs: 100 });
     let cutFirst = () => {};
     const stream = eventSource(`${task.links.self}/events`, keyA, {
       onConnection: (cut, index) => {
@@ -124,13 +146,21 @@ describe('GET /tasks/{id}/events with the eventsource package', () => {
     });
     const lastBeforeCut = stream.events.at(-1)!.id;
     cutFirst();
+    // Changes while the client is away and after it is back: it gets the newest state, then the outcome.
+    await recordProgress(task.id, { percent: 30 }, new Date().toISOString());
+    while (stream.requests.length < 2) await sleep(50);
+    await recordProgress(task.id, { percent: 60 }, new Date().toISOString());
+    await sleep(700);
+    await http('DELETE', task.links.self);
     await stream.done;
     expect(stream.requests.length).toBeGreaterThanOrEqual(2);
     expect(stream.requests[1]!.lastEventId).toBe(lastBeforeCut);
     expect(stream.events.filter((e) => e.type === 'done')).toHaveLength(1);
-    expect(stream.events.at(-1)!.data.status).toBe('succeeded');
+    expect(stream.events.at(-1)!.data.status).toBe('cancelled');
     const ids = stream.events.map((e) => Number(e.id));
     expect(new Set(ids).size, 'no event is sent twice across the reconnect').toBe(ids.length);
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(stream.events.map((e) => e.data.progress.percent)).toContain(60);
   });
 
   it("another caller's task: 404 problem before any stream, and the EventSource gives up", async () => {
