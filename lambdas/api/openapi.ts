@@ -9,6 +9,7 @@ import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, TASK_STATUSES } from '#domain/task'
 import { PROBLEM_BASE, PROBLEM_KINDS } from '#domain/errors';
 import { RETRY_AFTER_MAX, RETRY_AFTER_MIN } from '#domain/representation';
 import { STAGE_NAME } from '#api/routes';
+import { RESULT_LINK_SECONDS } from '#domain/result-pointer';
 import { MAX_WAIT_SECONDS } from '#http/prefer';
 
 
@@ -146,6 +147,10 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
               description: 'Pending or running: poll `Location` (this URL) again after `Retry-After`; the body is the task.',
               headers: { Location: { $ref: '#/components/headers/Location' }, 'Retry-After': retryAfterHeader, 'Preference-Applied': preferenceApplied },
               content: { 'application/json': { schema: ref('Task') } },
+            },
+            '303': {
+              description: `A result too large to return inline (stored by the worker with storeLargeResult): \`Location\` is a presigned GET of the stored JSON, valid ${RESULT_LINK_SECONDS / 60} minutes. Follow it without credentials (it carries its own; send no \`x-api-key\` or \`Authorization\` to it); fetch again here for a fresh link.`,
+              headers: { Location: { description: 'Absolute, short-lived URL of the result (application/json).', schema: { type: 'string', format: 'uri' } }, 'Preference-Applied': preferenceApplied },
             },
             '409': problem('Failed or cancelled: `taskStatus` states the status, `error` is the task\'s own problem.'),
             ...taskResponses,
