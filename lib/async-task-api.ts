@@ -22,6 +22,7 @@ import { ExecutionBackstop, RECONCILE_FUNCTION } from './task-api/backstop.ts';
 import { ApiFirewall } from './task-api/firewall.ts';
 import { allow } from './task-api/grants.ts';
 import { TaskHttpApi } from './task-api/http-api.ts';
+import { SWEEPER_FUNCTION, TaskSweeper } from './task-api/sweeper.ts';
 import { TaskTable } from './task-api/table.ts';
 import { TaskWorkflow } from './task-api/workflow.ts';
 
@@ -50,6 +51,10 @@ export class AsyncTaskApi extends Construct {
   public readonly reconcileRule: events.Rule;
   /** Dead-letter queue of events the reconcile function could not take. */
   public readonly reconcileDeadLetterQueue: sqs.Queue;
+  /** On-failure destination of the reconcile function's asynchronous invocations. */
+  public readonly reconcileFailureQueue: sqs.Queue;
+  /** The schedule of the sweeper (`functions['sweep-tasks']`). */
+  public readonly sweepSchedule: events.Rule;
   /** The web ACL protecting the stage, unless `waf: false`. */
   public readonly webAcl?: wafv2.CfnWebACL;
   /** The bearer-token authorizer, with `auth: jwt`. */
@@ -103,7 +108,18 @@ export class AsyncTaskApi extends Construct {
     const backstop = new ExecutionBackstop(this, 'Backstop', { table: this.table, stateMachine: this.stateMachine, environment, logRetention });
     this.reconcileRule = backstop.rule;
     this.reconcileDeadLetterQueue = backstop.deadLetterQueue;
-    this.functions = { ...http.functions, [RECONCILE_FUNCTION]: backstop.reconcileFunction };
+    this.reconcileFailureQueue = backstop.failureQueue;
+    const sweeper = new TaskSweeper(this, 'Sweeper', {
+      table: this.table,
+      stateMachine: this.stateMachine,
+      executionsArn: workflow.executionsArn,
+      environment,
+      logRetention,
+      interval: props.sweepInterval,
+      age: props.sweepAge,
+    });
+    this.sweepSchedule = sweeper.schedule;
+    this.functions = { ...http.functions, [RECONCILE_FUNCTION]: backstop.reconcileFunction, [SWEEPER_FUNCTION]: sweeper.sweepFunction };
   }
 
   /**

@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { transitionExpression, type TransitionExpression } from '../../lambdas/domain/transitions.ts';
+import { transitionExpression, type TransitionExpression, updateExpression } from '../../lambdas/domain/transitions.ts';
 
 /** Names of the states the construct adds after and around the worker. */
 export const SHELL_STATES = {
@@ -18,6 +18,35 @@ export const SHELL_STATES = {
   alreadyFinished: 'AlreadyFinished',
   failed: 'Failed',
 } as const;
+
+/** DynamoDB errors of RecordSuccess/RecordFailure that a later attempt may not see: throttling and 5xx. */
+export const RECORD_RETRY_ERRORS = [
+  'DynamoDB.ProvisionedThroughputExceededException',
+  'DynamoDB.ThrottlingException',
+  'DynamoDB.RequestLimitExceeded',
+  'DynamoDB.InternalServerError',
+  'DynamoDB.AmazonDynamoDBException',
+];
+
+/** Backoff with full jitter: 1, 2, 4, … s (at most 30 s) over 8 attempts, about two minutes at worst. */
+export const RECORD_RETRY: sfn.RetryProps = {
+  errors: RECORD_RETRY_ERRORS,
+  interval: Duration.seconds(1),
+  maxAttempts: 8,
+  backoffRate: 2,
+  maxDelay: Duration.seconds(30),
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
+/** Lambda throttling of a worker Task state (CDK's LambdaInvoke already retries Lambda's 5xx). */
+export const WORKER_THROTTLE_RETRY: sfn.RetryProps = {
+  errors: ['Lambda.TooManyRequestsException'],
+  interval: Duration.seconds(1),
+  maxAttempts: 6,
+  backoffRate: 2,
+  maxDelay: Duration.seconds(30),
+  jitterStrategy: sfn.JitterType.FULL,
+};
 
 export interface TaskWorkflowProps {
   readonly table: dynamodb.ITable;
@@ -58,6 +87,9 @@ export class TaskWorkflow extends Construct {
     });
     recordFailure.addCatch(failed, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: '$.recordError' });
     recordFailure.next(failed);
+    // One throttle after an hour of work must not lose the result: retry what retrying can fix
+    // (never a failed condition, which means the task is already terminal).
+    for (const record of [recordSuccess, recordFailure]) record.addRetry(RECORD_RETRY);
 
     const workerChain = sfn.Chain.start(props.worker);
     for (const state of sfn.State.findReachableStates(workerChain.startState)) {
@@ -69,6 +101,8 @@ export class TaskWorkflow extends Construct {
       ) {
         state.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
       }
+      // A throttled Lambda invocation is retried, not recorded as the task's failure.
+      if (state instanceof sfn.TaskStateBase) state.addRetry(WORKER_THROTTLE_RETRY);
     }
     const definition = workerChain.next(recordSuccess);
 
@@ -110,7 +144,7 @@ export class TaskWorkflow extends Construct {
     return new tasks.DynamoUpdateItem(this, name, {
       table: this.table,
       key: { id: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Input.taskId')) },
-      updateExpression: `SET ${transition.set.join(', ')}`,
+      updateExpression: updateExpression(transition),
       conditionExpression: transition.condition,
       expressionAttributeNames: transition.names,
       expressionAttributeValues: values,
