@@ -6,7 +6,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -57,7 +57,7 @@ export class ExecutionBackstop extends Construct {
       retentionPeriod: Duration.days(14),
     });
     this.reconcileFunction.configureAsyncInvoke({
-      onFailure: new destinations.SqsDestination(this.failureQueue),
+      onFailure: sendOnlyDestination(this.failureQueue),
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
     });
@@ -85,4 +85,17 @@ export class ExecutionBackstop extends Construct {
       reason: 'This queue is itself a dead-letter destination: the on-failure destination of the reconcile function.',
     });
   }
+}
+
+/**
+ * An SQS on-failure destination granting exactly `sqs:SendMessage` (the stock SqsDestination also
+ * grants GetQueueAttributes and GetQueueUrl, which Lambda does not need to deliver).
+ */
+function sendOnlyDestination(queue: sqs.IQueue): lambda.IDestination {
+  return {
+    bind: (_scope, fn) => {
+      allow(fn, ['sqs:SendMessage'], [queue.queueArn]);
+      return { destination: queue.queueArn };
+    },
+  };
 }

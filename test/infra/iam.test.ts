@@ -15,6 +15,12 @@ const EXECUTIONS = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:e
 /** What every function may do besides its own grants: write its log group, send traces. */
 const BASELINE = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 
+function queueId(part: string): string {
+  const id = Object.keys(template.findResources('AWS::SQS::Queue')).find((q) => q.includes(part));
+  if (!id) throw new Error(`no queue ${part}`);
+  return id;
+}
+
 function grants(entry: string) {
   return grantsOf(template, functionIdByEntry(template, entry));
 }
@@ -46,7 +52,21 @@ describe('least privilege', () => {
       'lambdas/http/cancel-task.ts',
       [`dynamodb:GetItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`, `states:StopExecution ${EXECUTIONS}`],
     ],
-    ['lambdas/workflow/reconcile-execution.ts', [`dynamodb:GetItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`]],
+    [
+      'lambdas/workflow/reconcile-execution.ts',
+      [`dynamodb:GetItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`, `sqs:SendMessage <${queueId('ReconcileFailureQueue')}.Arn>`],
+    ],
+    [
+      'lambdas/sweeper/sweep-tasks.ts',
+      [
+        `dynamodb:GetItem ${TABLE}`,
+        `dynamodb:Query <${table}.Arn>/index/openTasks`,
+        `dynamodb:UpdateItem ${TABLE}`,
+        `states:DescribeExecution ${EXECUTIONS}`,
+        `states:StartExecution <${stateMachine}>`,
+        `states:StopExecution ${EXECUTIONS}`,
+      ],
+    ],
     ['lambdas/workflow/count-primes.ts', [`dynamodb:GetItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`]],
   ])('%s is granted exactly its own actions', (entry, expected) => {
     expect(ownGrants(entry)).toEqual([...expected].sort());

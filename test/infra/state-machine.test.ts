@@ -87,7 +87,7 @@ describe('state machine', () => {
     expect(states.RecordSuccess!.Parameters).toEqual({
       TableName: `<${table}>`,
       Key: { id: { 'S.$': '$$.Execution.Input.taskId' } },
-      UpdateExpression: `SET ${t.set.join(', ')}`,
+      UpdateExpression: `SET ${t.set.join(', ')} REMOVE #openShard, #sweepAt`,
       ConditionExpression: t.condition,
       ExpressionAttributeNames: t.names,
       ExpressionAttributeValues: {
@@ -112,7 +112,7 @@ describe('state machine', () => {
     expect(states.RecordFailure!.Parameters).toEqual({
       TableName: `<${table}>`,
       Key: { id: { 'S.$': '$$.Execution.Input.taskId' } },
-      UpdateExpression: `SET ${t.set.join(', ')}`,
+      UpdateExpression: `SET ${t.set.join(', ')} REMOVE #openShard, #sweepAt`,
       ConditionExpression: t.condition,
       ExpressionAttributeNames: t.names,
       ExpressionAttributeValues: {
