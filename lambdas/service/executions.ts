@@ -27,13 +27,20 @@ export async function startExecution(task: Pick<TaskRecord, 'id' | 'type' | 'inp
   }
 }
 
-/** Errors of StartExecution that a later attempt may not see (throttling, 5xx, timeouts, network). */
+const TRANSIENT_NAMES = ['ThrottlingException', 'ExecutionLimitExceeded', 'KmsThrottlingException', 'ServiceUnavailable', 'TimeoutError', 'RequestTimeout', 'AbortError'];
+const NETWORK_CODES = ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'];
+
+/**
+ * Errors of StartExecution that a later attempt may not see: throttling, 5xx, timeouts, network.
+ * Anything else (validation, a missing or deleting state machine, access denied, a bug) will fail
+ * again however often it is retried.
+ */
 export function isTransientStartError(error: unknown): boolean {
-  const e = error as { name?: string; $fault?: string; $metadata?: { httpStatusCode?: number } };
+  const e = error as { name?: string; code?: string; $fault?: string; $metadata?: { httpStatusCode?: number } };
   if (e.$fault === 'server') return true;
-  if (['ThrottlingException', 'ExecutionLimitExceeded', 'KmsThrottlingException', 'TimeoutError', 'RequestTimeout'].includes(e.name ?? '')) return true;
-  // No HTTP status at all: the request never got an answer (socket, DNS, timeout).
-  return e.$metadata?.httpStatusCode === undefined;
+  if (TRANSIENT_NAMES.includes(e.name ?? '') || NETWORK_CODES.includes(e.code ?? '')) return true;
+  // An SDK error without an HTTP status: the request never got an answer.
+  return e.$metadata !== undefined && e.$metadata.httpStatusCode === undefined;
 }
 
 export interface DescribedExecution {
