@@ -36,6 +36,8 @@ export function findScheduledTargets(template: CfnTemplate): ScheduledTarget[] {
 }
 
 export interface LocalSchedule {
+  /** Scheduled invocations made so far. */
+  readonly runs: number;
   /** Runs every target once now (tests), resolving when they are done. */
   runNow(): Promise<void>;
   stop(): Promise<void>;
@@ -52,6 +54,7 @@ export function startSchedules(options: {
   const timers: NodeJS.Timeout[] = [];
   const running = new Map<string, Promise<void>>();
   let stopped = false;
+  let runs = 0;
 
   const fire = (target: ScheduledTarget): Promise<void> => {
     const key = `${target.ruleLogicalId}/${target.functionLogicalId}`;
@@ -70,6 +73,7 @@ export function startSchedules(options: {
       resources: [`arn:aws:events:${options.region}:${options.account}:rule/${target.ruleLogicalId}`],
       detail: {},
     };
+    runs++;
     const run = invokeLocalLambda(fn, event, 'local/schedule')
       .then(() => undefined)
       .catch((err: unknown) => options.log(`[schedule] ${fn.functionName} failed: ${(err as Error)?.stack ?? err}`))
@@ -85,6 +89,9 @@ export function startSchedules(options: {
     timers.push(timer);
   }
   return {
+    get runs() {
+      return runs;
+    },
     runNow: async () => {
       await Promise.all(options.targets.map(fire));
     },
