@@ -188,3 +188,108 @@ export async function runFaultLoad(stack: LocalStack, apiKey: string, options: F
     sweeper: { runs: stack.schedules.runs - runsBefore, ...calls },
   };
 }
+
+/** The benchmark's fault section: a fresh local stack with faults, the load, and a markdown report. */
+export async function faultSection(options: { tasks: number; concurrency?: number; log: (line: string) => void }): Promise<{ lines: string[]; failed: boolean }> {
+  const { startLocalStack } = await import('../lib/local/local-stack.ts');
+  const { OPEN_SHARDS } = await import('../lambdas/domain/open-index.ts');
+  const { sweeperCostPerMillion, memorySizes, PRICES } = await import('./cost.ts');
+  const { table, usd } = await import('./stats.ts');
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  const apiKey = `faults-${Date.now()}`;
+  const faults = { failStarts: 0.05, dropStatusEvents: 0.1, throttleWorkflowWrites: 0.02 };
+  const sweep = { intervalSeconds: 2, ageSeconds: 4 };
+  const stack = await startLocalStack({ port: 0, apiKeys: [apiKey], sweepIntervalSeconds: sweep.intervalSeconds, sweepAgeSeconds: sweep.ageSeconds, faults, log: () => {} });
+  let r: FaultLoadResult;
+  try {
+    options.log(`faults: ${options.tasks} tasks with injected faults`);
+    r = await runFaultLoad(stack, apiKey, { tasks: options.tasks, concurrency: options.concurrency ?? 32, seed: 9, taskDeadlineSeconds: 120, maxWaitSeconds: 2, log: options.log });
+  } finally {
+    await stack.stop();
+  }
+  const out: string[] = [];
+  const failed = r.stuck.length > 0 || r.wrong.length > 0 || r.otherServerErrors > 0;
+  out.push('## 6. Faults: every task reaches its outcome');
+  out.push('');
+  out.push(
+    `${r.tasks} tasks (the load-test mix) from ${r.concurrency} clients on a fresh local stack whose Step Functions endpoint injects faults (\`lib/local/faults.ts\`): StartExecution fails for ${faults.failStarts * 100} % of tasks (all SDK attempts of the first request; half before, half after the execution started), ${faults.dropStatusEvents * 100} % of status events are dropped, ${faults.throttleWorkflowWrites * 100} % of RecordSuccess/RecordFailure writes are throttled. Clients resubmit a 503 with the same Idempotency-Key. Sweeper every ${sweep.intervalSeconds} s for tasks older than ${sweep.ageSeconds} s (deployed default: 5 min / 5 min). Took ${r.wallSeconds.toFixed(0)} s.`,
+  );
+  out.push('');
+  out.push(
+    table(
+      ['tasks', 'ended as planned', 'stuck', '503 (allowed)', 'other 5xx', 'rows by outcome'],
+      [[r.tasks, r.tasks - r.wrong.length, `**${r.stuck.length}**`, r.allowed503, r.otherServerErrors, Object.entries(r.rows).map(([k, v]) => `${k} ${v}`).join(', ')]],
+    ),
+  );
+  out.push('');
+  const seconds = (v: number) => (Number.isFinite(v) ? `${(v / 1000).toFixed(1)} s` : 'n/a');
+  out.push(
+    table(
+      ['fault', 'injected', 'fault → task terminal, p50', 'p99', 'max'],
+      (Object.keys(r.faults) as FaultKind[]).map((k) => [k, r.faults[k], seconds(r.faultToOutcome[k].p50), seconds(r.faultToOutcome[k].p99), seconds(r.faultToOutcome[k].max)]),
+    ),
+  );
+  out.push('');
+  out.push(
+    '(Fault → outcome: from the moment the fault was injected to the task\'s `completedAt`. A dropped event of a task the workflow records itself costs nothing; a dropped terminal event of a Fail state or timeout waits for the sweeper: up to age + interval. A failed start ends at once as `failed` (`start-failed`), and its client\'s retry makes a new task.)',
+  );
+  out.push('');
+  const mem = memorySizes();
+  const cost = sweeperCostPerMillion({
+    tasksPerSecond: 1,
+    intervalSeconds: 300,
+    describesPerTask: r.sweeper.describes / r.tasks,
+    queriesPerRun: Math.max(OPEN_SHARDS, r.sweeper.runs ? r.sweeper.indexQueries / r.sweeper.runs : OPEN_SHARDS),
+    runMs: 200,
+    memoryMb: mem.api,
+  });
+  out.push(
+    `Sweeper in this run: ${r.sweeper.runs} runs, ${r.sweeper.indexQueries} index queries, ${r.sweeper.describes} DescribeExecution calls (${(r.sweeper.describes / r.tasks).toFixed(2)} per task). Its cost per million tasks, deployed (5-minute schedule, 1 task/s assumed, a run billed 200 ms at ${mem.api} MB; prices ${PRICES.asOf}):`,
+  );
+  out.push('');
+  out.push(
+    table(
+      ['part', 'per million tasks', 'cost'],
+      [
+        ['open-task index writes (enter, running, leave: 3 WRU per task)', '3,000,000 WRU', usd(cost.indexWrites)],
+        ['sweeper invocations', `${cost.runs.toFixed(0)} runs`, usd(cost.invocations)],
+        ['index reads (Queries, one per shard per run)', `${(cost.runs * OPEN_SHARDS).toFixed(0)} Queries`, usd(cost.indexReads)],
+        ['DescribeExecution (not billed; throttled at the account level)', `${cost.describes.toFixed(0)} calls at this run's fault rate`, '$0'],
+        ['**total**', '', `**${usd(cost.total)}**`],
+      ],
+    ),
+  );
+  out.push('');
+  for (const w of r.wrong.slice(0, 10)) out.push(`- **wrong**: ${w.plan.type} ${w.id ?? ''}: ${w.problem}`);
+  if (r.stuck.length) out.push(`- **stuck**: ${r.stuck.slice(0, 10).join(', ')}`);
+  return { lines: out, failed };
+}
+
+// `npm run faults [-- --tasks N]`: the fault section alone, 1,000 tasks by default.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { parseArgs } = await import('node:util');
+  const { values } = parseArgs({ options: { tasks: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '32' } }, strict: true });
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+  const { lines, failed } = await faultSection({ tasks: Number(values.tasks), concurrency: Number(values.concurrency), log: (l) => process.stderr.write(`[faults] ${l}\n`) });
+  process.stdout.write(`${lines.join('\n')}\n`);
+  process.exit(failed ? 1 : 0);
+}
+
+/**
+ * Runs the fault section in a child process (`npm run faults`): its handlers need their SDK
+ * clients pointed at a stack with faults, and the benchmark's process already loaded them for
+ * its own stack. Resolves with the child's markdown and whether it failed.
+ */
+export async function faultSectionInChild(tasks: number, log: (line: string) => void): Promise<{ markdown: string; failed: boolean }> {
+  const { spawn } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(`${root}node_modules/.bin/tsx`, ['bench/faults.ts', '--tasks', String(tasks)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let markdown = '';
+    child.stdout.on('data', (chunk: Buffer) => (markdown += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => log(chunk.toString().trimEnd()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolvePromise({ markdown, failed: code !== 0 }));
+  });
+}

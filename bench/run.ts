@@ -21,6 +21,7 @@ import { BUNDLING } from '../lib/task-function.ts';
 import { type BundlesResult, measureBundles, OURS_BUNDLE_SDK, REPO_ROOT, RUNTIME_SDK } from './bundles.ts';
 import { apiName, type CallsResult, measureCalls } from './calls.ts';
 import { costPerMillion, type CostModel, memorySizes, modelledPolls, PRICES, RRU_PER_GET, rruPerQuery, type Usage, WRU_FAILED_WRITE, WRU_TASK_WRITE } from './cost.ts';
+import { faultSectionInChild } from './faults.ts';
 import { latencySummary, type LoadResult, runLoad } from './load.ts';
 import { SdkCounter, type Tally, sumTally } from './sdk-counter.ts';
 import { kb, mean, ms, ratio, table, usd } from './stats.ts';
@@ -144,13 +145,15 @@ async function main(): Promise<number> {
     loadResult.latencies,
     `Longrun local stack: ${TASKS} tasks, ${CONCURRENCY} clients — request latency CDF`,
   );
-  const doc = report({ bundles, calls, transitions, loadResult, loadCalls, loadTransitions, loadStates, load1, seconds: (Date.now() - started) / 1000 });
+  log(`part 6: faults, ${quick ? 100 : 1000} tasks (bench/faults.ts, own stack)`);
+  const faults = await faultSectionInChild(quick ? 100 : 1000, log);
+  const doc = `${report({ bundles, calls, transitions, loadResult, loadCalls, loadTransitions, loadStates, load1, seconds: (Date.now() - started) / 1000 })}\n${faults.markdown}`;
   if (!args['no-write']) {
     writeFileSync(join(REPO_ROOT, 'bench', 'results.md'), doc);
     writeFileSync(join(REPO_ROOT, 'bench', 'latency.svg'), svg);
   }
   process.stdout.write(doc);
-  const failed = loadResult.lost.length > 0 || loadResult.serverErrors > 0;
+  const failed = loadResult.lost.length > 0 || loadResult.serverErrors > 0 || faults.failed;
   if (failed) log(`FAILED: ${loadResult.lost.length} tasks lost or stuck, ${loadResult.serverErrors} 5xx answers`);
   return failed ? 1 : 0;
 }

@@ -64,3 +64,12 @@ describe('open-task index', () => {
     expect(updateExpression(transitionExpression('running'))).not.toContain('REMOVE');
   });
 });
+
+describe('redrive', () => {
+  it('finds the status-change event in both dead-letter shapes', async () => {
+    const { eventOfMessage } = await import('../../scripts/redrive.ts');
+    const event = { 'detail-type': 'Step Functions Execution Status Change', detail: { name: 'x', status: 'FAILED' } };
+    expect(eventOfMessage(JSON.stringify(event))).toEqual(event);
+    expect(eventOfMessage(JSON.stringify({ version: '1.0', requestContext: {}, requestPayload: event, responsePayload: {} }))).toEqual(event);
+  });
+});
