@@ -73,8 +73,12 @@ export async function submitTask(owner: string, submission: Submission, idempote
   try {
     await startExecution(task);
   } catch (error) {
-    // Nothing will run this task: close it as failed and free the key, so a retry starts afresh.
     logger.error('StartExecution failed', { taskId: task.id, error: error as Error });
+    // A transient failure may have taken effect (the execution may run). With an Idempotency-Key the
+    // task stays pending and the key claimed: the client's retry replays it (StartExecution again,
+    // idempotent), so the work runs once; a client that never retries is started by the sweeper.
+    if (claimId && isTransientStartError(error)) throw startProblem(error);
+    // Otherwise nothing may run this task: close it as failed and free the key, so a retry starts afresh.
     await transition(task.id, 'failed', new Date().toISOString(), { error: JSON.stringify(START_FAILED) });
     if (claimId) await releaseKey(claimId);
     throw startProblem(error);
