@@ -113,6 +113,13 @@ describe('with every status event lost, the sweeper alone', () => {
     const id = await submit('sleep', { seconds: 60 });
     const task = await waitFor(id, (t) => t.status !== 'pending');
     expect(task.status).toBe('running');
+    // Healthy now: the sweeper defers its next check instead of describing it on every run.
+    const deadline = Date.now() + 20_000;
+    while ((await getTask(id))?.sweepAt === task.createdAt) {
+      if (Date.now() > deadline) throw new Error('never deferred');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect((await getTask(id))!.sweepAt! > task.createdAt).toBe(true);
     await api('DELETE', `/tasks/${id}`);
   });
 
@@ -128,6 +135,15 @@ describe('with every status event lost, the sweeper alone', () => {
     const task = await waitFor(id, terminal);
     expect(task).toMatchObject({ status: 'failed', error: { type: 'https://longrun.dev/problems/execution-lost', status: 503 } });
     expect((await getTask(id))?.openShard).toBeUndefined();
+  });
+});
+
+describe('bounded runs', () => {
+  it('a run out of time stops before its first task and leaves everything due', async () => {
+    const { sweepOpenTasks } = await import('#sweeper/sweeper');
+    await orphan('running');
+    const report = await sweepOpenTasks({ now: Date.now(), deadline: Date.now() });
+    expect(report).toMatchObject({ examined: 0, truncated: true });
   });
 });
 
