@@ -52,10 +52,6 @@ export class FaultInjector {
     }
   }
 
-  get active(): boolean {
-    return Boolean(this.options.dropStatusEvents || this.options.failStarts || this.options.throttleWorkflowWrites);
-  }
-
   counts(): Record<FaultKind, number> {
     const counts: Record<FaultKind, number> = { 'dropped-event': 0, 'start-failed-before': 0, 'start-failed-after': 0, 'throttled-write': 0 };
     for (const f of this.injected) counts[f.kind]++;

@@ -38,8 +38,6 @@ export function findScheduledTargets(template: CfnTemplate): ScheduledTarget[] {
 export interface LocalSchedule {
   /** Scheduled invocations made so far. */
   readonly runs: number;
-  /** Runs every target once now (tests), resolving when they are done. */
-  runNow(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -91,9 +89,6 @@ export function startSchedules(options: {
   return {
     get runs() {
       return runs;
-    },
-    runNow: async () => {
-      await Promise.all(options.targets.map(fire));
     },
     stop: async () => {
       stopped = true;
