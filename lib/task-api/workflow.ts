@@ -29,7 +29,7 @@ export const RECORD_RETRY_ERRORS = [
 ];
 
 /** Backoff with full jitter: 1, 2, 4, … s (at most 30 s) over 8 attempts, about two minutes at worst. */
-export const RECORD_RETRY: sfn.RetryProps = {
+const RECORD_RETRY: sfn.RetryProps = {
   errors: RECORD_RETRY_ERRORS,
   interval: Duration.seconds(1),
   maxAttempts: 8,
@@ -39,7 +39,7 @@ export const RECORD_RETRY: sfn.RetryProps = {
 };
 
 /** Lambda throttling of a worker Task state (CDK's LambdaInvoke already retries Lambda's 5xx). */
-export const WORKER_THROTTLE_RETRY: sfn.RetryProps = {
+const WORKER_THROTTLE_RETRY: sfn.RetryProps = {
   errors: ['Lambda.TooManyRequestsException'],
   interval: Duration.seconds(1),
   maxAttempts: 6,
