@@ -231,7 +231,7 @@ export async function faultSection(options: { tasks: number; concurrency?: numbe
   );
   out.push('');
   out.push(
-    '(Fault → outcome: from the moment the fault was injected to the task\'s `completedAt`. A dropped event of a task the workflow records itself costs nothing; a dropped terminal event of a Fail state or timeout waits for the sweeper: up to age + interval. A failed start ends at once as `failed` (`start-failed`), and its client\'s retry makes a new task.)',
+    '(Fault → outcome: from the moment the fault was injected to the task\'s `completedAt`. A dropped event of a task the workflow records itself costs nothing; a dropped terminal event of a Fail state or timeout waits for the sweeper: up to age + interval. A failed start leaves the task `pending` with its key claimed: the client\'s retry with the same Idempotency-Key starts that same task, so each task runs once.)',
   );
   out.push('');
   const mem = memorySizes();
