@@ -30,9 +30,15 @@ export async function getTask(id: string): Promise<TaskRecord | undefined> {
 }
 
 export async function putTask(task: TaskRecord): Promise<void> {
-  await dynamodb.send(
-    new PutCommand({ TableName, Item: task, ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: { '#id': 'id' } }),
-  );
+  try {
+    await dynamodb.send(
+      new PutCommand({ TableName, Item: task, ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: { '#id': 'id' } }),
+    );
+  } catch (error) {
+    // Ids are unguessable, so the item can only exist because an SDK retry after a request timeout
+    // follows our own write that did land: the task is there, which is what was asked.
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
 }
 
 /**
