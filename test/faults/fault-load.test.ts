@@ -1,9 +1,10 @@
 /**
- * Fault-injected load (`FAULT_TASKS` overrides the size; `npm run faults` reports it): 1,000 tasks from 32
+ * Fault-injected load, the `npm test` size (it runs beside the rest of the suite): 300 tasks from 32
  * clients while StartExecution fails for 5 % of submits (half before, half after it took effect),
  * 10 % of status events are dropped and 2 % of the workflow's DynamoDB writes are throttled. Every
  * task reaches the right outcome, every primes result is right, nothing is left open, and the only
- * 5xx are the 503s the contract allows for a start that failed.
+ * 5xx are the 503s the contract allows for a start that failed. `FAULT_TASKS=1000` runs the
+ * issue's full size here; `npm run faults` runs 1,000 and reports the figures (bench part 6).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type FaultLoadResult, runFaultLoad } from '../../bench/faults.ts';
@@ -12,7 +13,7 @@ import { type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'CRITICAL';
 const KEY = 'fault-load-key';
-const TASKS = Number(process.env.FAULT_TASKS ?? 1000);
+const TASKS = Number(process.env.FAULT_TASKS ?? 300);
 let stack: LocalStack;
 let result: FaultLoadResult;
 
