@@ -1,6 +1,7 @@
 /**
  * TaskWorkflow: the Standard state machine around the platform team's worker.
- * worker --> RecordSuccess (DynamoDB step); any worker Task error --> RecordFailure --> Failed.
+ * worker --> RecordSuccess (DynamoDB step); any worker Task error --> RecordFailure --> Failed;
+ * a result too large for the workflow or the table --> RecordResultTooLarge --> ResultTooLarge (Fail).
  * Both records are built from the transitions in `lambdas/domain/transitions.ts`.
  */
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -9,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { resultTooLargeProblem } from '../../lambdas/domain/result-pointer.ts';
 import { transitionExpression, type TransitionExpression, updateExpression } from '../../lambdas/domain/transitions.ts';
 
 /** Names of the states the construct adds after and around the worker. */
@@ -17,15 +19,21 @@ export const SHELL_STATES = {
   recordFailure: 'RecordFailure',
   alreadyFinished: 'AlreadyFinished',
   failed: 'Failed',
+  recordResultTooLarge: 'RecordResultTooLarge',
+  resultTooLarge: 'ResultTooLarge',
+  checkRecordError: 'CheckRecordError',
+  recordSuccessFailed: 'RecordSuccessFailed',
 } as const;
 
-/** DynamoDB errors of RecordSuccess/RecordFailure that a later attempt may not see: throttling and 5xx. */
+/**
+ * DynamoDB errors of the workflow's records that a later attempt may not see: throttling and 5xx.
+ * Not `DynamoDB.AmazonDynamoDBException`: Step Functions names a ValidationException so (an item too large).
+ */
 export const RECORD_RETRY_ERRORS = [
   'DynamoDB.ProvisionedThroughputExceededException',
   'DynamoDB.ThrottlingException',
   'DynamoDB.RequestLimitExceeded',
   'DynamoDB.InternalServerError',
-  'DynamoDB.AmazonDynamoDBException',
 ];
 
 /** Backoff with full jitter: 1, 2, 4, … s (at most 30 s) over 8 attempts, about two minutes at worst. */
@@ -47,6 +55,16 @@ const WORKER_THROTTLE_RETRY: sfn.RetryProps = {
   maxDelay: Duration.seconds(30),
   jitterStrategy: sfn.JitterType.FULL,
 };
+/**
+ * Step Functions refuses a state output over 256 KB with `States.DataLimitExceeded`, which
+ * `States.ALL` does not catch: it must be named. DynamoDB refuses an item over 400 KB with a
+ * ValidationException, named `DynamoDB.AmazonDynamoDBException` by Step Functions (the local
+ * stack's SDK names it `DynamoDB.ValidationException`); only its message tells it apart.
+ */
+const DATA_LIMIT_EXCEEDED = 'States.DataLimitExceeded';
+const DYNAMODB_VALIDATION_ERRORS = ['DynamoDB.AmazonDynamoDBException', 'DynamoDB.ValidationException'];
+// PutItem says "Item size has exceeded…", UpdateItem "Item size to update has exceeded…".
+const ITEM_TOO_LARGE_CAUSE = '*Item size*exceeded the maximum allowed size*';
 
 export interface TaskWorkflowProps {
   readonly table: dynamodb.ITable;
@@ -91,6 +109,30 @@ export class TaskWorkflow extends Construct {
     // (never a failed condition, which means the task is already terminal).
     for (const record of [recordSuccess, recordFailure]) record.addRetry(RECORD_RETRY);
 
+    // A result too large to carry or to store fails the task with a problem saying what to do,
+    // recorded by the workflow itself (no status event needed).
+    const problem = resultTooLargeProblem();
+    const resultTooLarge = new sfn.Fail(this, SHELL_STATES.resultTooLarge, {
+      comment: 'The worker returned more than the workflow (256 KB) or the task record (400 KB) can carry.',
+      error: 'ResultTooLarge',
+      cause: problem.detail,
+    });
+    // It reads nothing from the state, so it works whatever the worker's output was.
+    const recordResultTooLarge = this.updateTask(SHELL_STATES.recordResultTooLarge, transitionExpression('failed', ['error']), {
+      ':error': tasks.DynamoAttributeValue.fromString(JSON.stringify(problem)),
+    });
+    recordResultTooLarge.addCatch(resultTooLarge, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
+    recordResultTooLarge.addRetry(RECORD_RETRY);
+    recordResultTooLarge.next(resultTooLarge);
+    const recordSuccessFailed = new sfn.Fail(this, SHELL_STATES.recordSuccessFailed, { errorPath: '$.Error', causePath: '$.Cause' });
+    recordSuccess.addCatch(
+      new sfn.Choice(this, SHELL_STATES.checkRecordError)
+        .when(sfn.Condition.stringMatches('$.Cause', ITEM_TOO_LARGE_CAUSE), recordResultTooLarge)
+        .otherwise(recordSuccessFailed),
+      // No resultPath: the error output replaces the state, whatever shape the result had.
+      { errors: DYNAMODB_VALIDATION_ERRORS },
+    );
+
     const workerChain = sfn.Chain.start(props.worker);
     for (const state of sfn.State.findReachableStates(workerChain.startState)) {
       if (
@@ -99,6 +141,7 @@ export class TaskWorkflow extends Construct {
         state instanceof sfn.Map ||
         state instanceof sfn.DistributedMap
       ) {
+        state.addCatch(recordResultTooLarge, { errors: [DATA_LIMIT_EXCEEDED], resultPath: sfn.JsonPath.DISCARD });
         state.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
       }
       // A throttled Lambda invocation is retried, not recorded as the task's failure.
