@@ -41,7 +41,7 @@ describe('sweeper', () => {
 });
 
 describe('Retry blocks in the workflow', () => {
-  it.each(['RecordSuccess', 'RecordFailure'])('%s retries throttling and 5xx with full jitter, never a failed condition', (name) => {
+  it.each(['RecordSuccess', 'RecordFailure', 'RecordResultTooLarge'])('%s retries throttling and 5xx with full jitter, never a failed condition', (name) => {
     const retry = states[name]!.Retry as Array<Record<string, unknown>>;
     expect(retry).toEqual([
       { ErrorEquals: RECORD_RETRY_ERRORS, IntervalSeconds: 1, MaxAttempts: 8, BackoffRate: 2, MaxDelaySeconds: 30, JitterStrategy: 'FULL' },
