@@ -6,6 +6,8 @@
  *   LONGRUN_EXECUTION_TIMEOUT_SECONDS=N  override the state machine's TimeoutSeconds (tests)
  *   LONGRUN_CORS_ALLOW_ORIGINS=o1,o2     allow these browser origins (CORS), as the construct's corsAllowOrigins
  *   --port <n>                     as PORT
+ *   --app <module>                 run the stack this module exports instead of LongrunStack
+ *                                  (e.g. examples/lambda-worker/stack.ts; see lib/local/template.ts)
  *   --persist <dir>                keep DynamoDB data in <dir> between runs (default: in memory)
  *   --ready-json <file>            when ready, write { baseUrl, dynamodbEndpoint, stepFunctionsEndpoint,
  *                                  tableName, stateMachineArn, apiKeys, pid } to <file>
@@ -26,6 +28,7 @@ function fail(message: string): never {
 const { values: args } = parseArgs({
   options: {
     port: { type: 'string' },
+    app: { type: 'string' },
     persist: { type: 'string' },
     'ready-json': { type: 'string' },
     quiet: { type: 'boolean', default: false },
@@ -34,7 +37,7 @@ const { values: args } = parseArgs({
   strict: true,
 });
 if (args.help) {
-  console.log('usage: npm start -- [--port <n>] [--persist <dir>] [--ready-json <file>] [--quiet]');
+  console.log('usage: npm start -- [--port <n>] [--app <stack module>] [--persist <dir>] [--ready-json <file>] [--quiet]');
   process.exit(0);
 }
 
@@ -81,6 +84,7 @@ try {
   stack = await startLocalStack({
     port,
     apiKeys,
+    app: args.app,
     persistDir: args.persist,
     timeoutSecondsOverride,
     corsAllowOrigins: (process.env.LONGRUN_CORS_ALLOW_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
