@@ -2,7 +2,8 @@
  * Example: an existing Step Functions state machine as the worker, started with
  * `startExecution.sync:2` (run a job and wait for it). The existing machine knows nothing about
  * Longrun: it receives its own input shape, mapped from the task's `input`, and its output becomes
- * the task result. Cancelling the task stops this execution, and Step Functions then stops the child.
+ * the task result. Cancelling the task stops the parent execution; Step Functions then tries to
+ * stop the child (best effort, as for every `.sync` job).
  * Deploy: `npx cdk deploy --app 'npx tsx examples/state-machine-worker/app.ts'`
  * (with `-c existingStateMachineArn=arn:aws:states:…` to use a machine you already have).
  */
