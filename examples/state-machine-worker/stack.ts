@@ -89,7 +89,8 @@ export class StateMachineWorkerStack extends Stack {
       for (const resource of [statement.Resource].flat()) {
         Validations.of(role).acknowledge({
           id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(resource)}]`,
-          reason: 'startExecution.sync:2 polls and stops the child executions of the job state machine; they are named after task ids, so no narrower ARN exists at deploy time.',
+          reason:
+            'startExecution.sync:2 polls and stops the child executions of the job state machine; they are named after task ids, so no narrower ARN exists at deploy time.',
         });
       }
     }

@@ -63,7 +63,10 @@ describe('examples/lambda-worker on the local stack', () => {
     const submitted = await call('POST', 'tasks', { type: 'report', input: { month: '2099-01' } });
     const task = await outcome(submitted.headers.get('location')!);
     expect(task.status).toBe('failed');
-    expect(task.error).toMatchObject({ type: expect.stringContaining('task-failed'), detail: 'No complete sales data for 2099-01 yet: the month has not ended.' });
+    expect(task.error).toMatchObject({
+      type: expect.stringContaining('task-failed'),
+      detail: 'No complete sales data for 2099-01 yet: the month has not ended.',
+    });
     expect(JSON.stringify(task.error)).not.toMatch(/trace|\.ts:|at handler/);
     expect((await call('GET', task.links.result)).status).toBe(409);
   });

@@ -36,7 +36,11 @@ beforeAll(async () => {
         Record: {
           Type: 'Task',
           Resource: echo.arn,
-          Parameters: { 'error.$': 'States.JsonToString($.error)', 'value.$': 'States.JsonToString($.value)', nested: { 'text.$': 'States.JsonToString($.value)' } },
+          Parameters: {
+            'error.$': 'States.JsonToString($.error)',
+            'value.$': 'States.JsonToString($.value)',
+            nested: { 'text.$': 'States.JsonToString($.value)' },
+          },
           End: true,
         },
       },

@@ -28,7 +28,8 @@ const CHECK_NAMES = [
 
 function smoke(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(resolve(REPO_ROOT, 'node_modules/.bin/tsx'), ['bin/smoke.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, LONGRUN_API_KEY: '' } }, (err, stdout, stderr) =>
+    const env = { ...process.env, LONGRUN_URL: '', LONGRUN_API_KEY: '', LONGRUN_TOKEN: '' };
+    execFile(resolve(REPO_ROOT, 'node_modules/.bin/tsx'), ['bin/smoke.ts', ...args], { cwd: REPO_ROOT, env }, (err, stdout, stderr) =>
       done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
