@@ -2,7 +2,7 @@
  * The two example workers synthesize, are wired as documented, and pass cdk-nag AwsSolutions
  * with every acknowledgment reasoned (examples/lambda-worker, examples/state-machine-worker).
  */
-import { App, type Stack } from 'aws-cdk-lib';
+import { App, type Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -34,6 +34,27 @@ function workflow(template: Template, startAt: string): { States: Record<string,
   }
   throw new Error(`no state machine starts at ${startAt}`);
 }
+
+/** Every cdk-nag acknowledgment in the stack, with its reason. */
+function acknowledgments(stack: Stack): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const c of stack.node.findAll()) {
+    for (const m of c.node.metadata) {
+      if (m.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
+      for (const [id, reason] of Object.entries(m.data as Record<string, unknown>)) out.push([id, String(reason)]);
+    }
+  }
+  return out;
+}
+
+it.each([
+  ['lambda-worker', () => build((a) => new LambdaWorkerStack(a, 'Reports')).stack],
+  ['state-machine-worker', () => build((a) => new StateMachineWorkerStack(a, 'Exports')).stack],
+])('examples/%s: every cdk-nag acknowledgment carries a written reason', (_, make) => {
+  const acks = acknowledgments(make());
+  expect(acks.length).toBeGreaterThan(5);
+  for (const [id, reason] of acks) expect(reason.length, id).toBeGreaterThan(40);
+});
 
 describe('examples/lambda-worker', () => {
   const { app, stack, template } = build((a) => new LambdaWorkerStack(a, 'Reports'));
