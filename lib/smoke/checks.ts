@@ -120,6 +120,19 @@ export const CHECKS: readonly Check[] = [
     },
   },
   {
+    name: 'ETag: If-None-Match answers 304',
+    needs: ['primes'],
+    after: 'poll primes until succeeded',
+    async run(probe, ctx) {
+      const first = await probe.request('GET', ctx.primes!.location);
+      const etag = first.headers.get('etag');
+      assert(first.status === 200 && etag, `GET the task answered ${first.status} ${etag ? '' : 'without an ETag'}`);
+      const again = await probe.request('GET', ctx.primes!.location, { headers: { 'if-none-match': etag } });
+      assert(again.status === 304, `GET with If-None-Match: ${etag} answered ${again.status}`);
+      return `${etag} -> 304`;
+    },
+  },
+  {
     name: 'fail: failed with its message',
     needs: ['fail'],
     async run(probe, ctx) {

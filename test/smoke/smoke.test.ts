@@ -19,6 +19,7 @@ const CHECK_NAMES = [
   'submit primes: 202 + Location',
   'poll primes until succeeded',
   'result of primes',
+  'ETag: If-None-Match answers 304',
   'fail: failed with its message',
   'cancel a running task',
   'cancel again: 200, idempotent',
