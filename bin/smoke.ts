@@ -10,7 +10,7 @@
  *   --json             the report as JSON on stdout instead of the table
  *
  * Exit codes: 0 every check passed (or was skipped), 1 a check failed, 2 usage error.
- * Tasks it creates: three primes, one fail, one sleep (cancelled at once).
+ * Tasks it creates: two primes, one fail, one sleep (cancelled at once).
  */
 import { parseArgs } from 'node:util';
 import { formatReport, runSmoke } from '../lib/smoke/run.ts';
