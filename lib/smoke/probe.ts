@@ -56,12 +56,15 @@ export class Probe {
     }
     if (options.body !== undefined) headers['content-type'] ??= 'application/json';
     const url = this.resolve(path);
-    const response = await (this.options.fetch ?? fetch)(url, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-      signal: this.options.signal,
-    });
+    const send = (to: string, init: RequestInit): Promise<Response> =>
+      (this.options.fetch ?? fetch)(to, { ...init, redirect: 'manual', signal: this.options.signal });
+    let response = await send(url, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+    // A large result answers 303 to a presigned URL: follow it without our credentials.
+    const redirect = response.status >= 301 && response.status <= 308 ? response.headers.get('location') : null;
+    if (redirect) {
+      await response.body?.cancel();
+      response = await send(new URL(redirect, url).href, { method: 'GET' });
+    }
     const text = await response.text();
     let body: unknown;
     try {
