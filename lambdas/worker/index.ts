@@ -16,7 +16,8 @@
  * `storeLargeResult` (lambdas/worker/large-result.ts).
  *
  * **Progress.** `progressReporter(taskId)` returns a function to call after each unit of work with
- * `{ percent, step? }`; it writes at most every 500 ms or 25 points (writes cost DynamoDB units).
+ * `{ percent, step? }`; it writes only when 500 ms have passed or progress moved 25 points since
+ * its last write (each write costs DynamoDB units), and otherwise answers with the last known state.
  * The first report turns a `pending` task `running`; percent is kept within 0..99 (100 is written
  * with the result). `reportProgress(taskId, progress)` writes every time.
  *
