@@ -31,7 +31,7 @@ async function outcome(location: string): Promise<any> {
 
 beforeAll(async () => {
   stack = await spawnLocalStack(['--app', 'examples/lambda-worker/stack.ts']);
-}, 150_000);
+}, 240_000);
 
 afterAll(async () => {
   await stack?.stop();

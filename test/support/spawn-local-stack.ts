@@ -40,7 +40,7 @@ export async function spawnLocalStack(args: string[], options: { readyTimeoutMs?
     rmSync(dir, { recursive: true, force: true });
   };
 
-  const deadline = Date.now() + (options.readyTimeoutMs ?? 120_000);
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 180_000);
   while (!existsSync(readyFile)) {
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
       await stop();
