@@ -60,7 +60,7 @@ export class Probe {
       (this.options.fetch ?? fetch)(to, { ...init, redirect: 'manual', signal: this.options.signal });
     let response = await send(url, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
     // A large result answers 303 to a presigned URL: follow it without our credentials.
-    const redirect = response.status >= 301 && response.status <= 308 ? response.headers.get('location') : null;
+    const redirect = [301, 302, 303, 307, 308].includes(response.status) ? response.headers.get('location') : null;
     if (redirect) {
       await response.body?.cancel();
       response = await send(new URL(redirect, url).href, { method: 'GET' });
