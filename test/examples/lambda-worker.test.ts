@@ -3,8 +3,10 @@
  * examples/lambda-worker/stack.ts` serves the example's own stack (its task type, its worker
  * function, the construct's shell around it), and a `report` task runs to its outcome over HTTP.
  */
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildReport } from '../../examples/lambda-worker/report.ts';
+import type { SmokeReport } from '../../lib/smoke/run.ts';
 import { type SpawnedLocalStack, spawnLocalStack } from '../support/spawn-local-stack.ts';
 
 let stack: SpawnedLocalStack;
@@ -84,4 +86,20 @@ describe('examples/lambda-worker on the local stack', () => {
     const after = await call('GET', location);
     expect(after.body).toEqual(before);
   });
+
+  it('npm run smoke against it skips the demo-type rows and passes the contract rows', async () => {
+    const args = ['bin/smoke.ts', '--url', stack.baseUrl, '--api-key', stack.apiKeys[0]!, '--json'];
+    const { code, stdout } = await new Promise<{ code: number; stdout: string }>((done) =>
+      execFile('node_modules/.bin/tsx', args, (err, out) => {
+        done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout: out });
+      }),
+    );
+    const report = JSON.parse(stdout) as SmokeReport;
+    const by = (status: string) => report.rows.filter((r) => r.status === status).map((r) => r.name);
+    expect(by('FAIL')).toEqual([]);
+    const contract = ['OpenAPI document is public', '401 without credentials', '400 for an invalid submit', '404 for an unknown task'];
+    expect(by('PASS')).toEqual(contract);
+    expect(by('SKIP').length).toBeGreaterThan(5);
+    expect(code).toBe(0);
+  }, 120_000);
 });
