@@ -8,9 +8,9 @@
  *   --port <n>                     as PORT
  *   --app <module>                 run the stack this module exports instead of LongrunStack
  *                                  (e.g. examples/lambda-worker/stack.ts; see lib/local/template.ts)
- *   --persist <dir>                keep DynamoDB data in <dir> between runs (default: in memory)
+ *   --persist <dir>                keep DynamoDB data and stored results in <dir> between runs (default: in memory)
  *   --ready-json <file>            when ready, write { baseUrl, dynamodbEndpoint, stepFunctionsEndpoint,
- *                                  tableName, stateMachineArn, apiKeys, pid } to <file>
+ *                                  s3Endpoint, tableName, stateMachineArn, apiKeys, pid } to <file>
  *   --quiet                        no per-request log lines
  *
  * SIGINT / SIGTERM stop everything (DynamoDB Local's Java process too) and exit 0.
@@ -100,6 +100,8 @@ const info = {
   baseUrl: stack.baseUrl,
   dynamodbEndpoint: stack.dynamodbEndpoint,
   stepFunctionsEndpoint: stack.stepFunctionsEndpoint,
+  s3Endpoint: stack.s3Endpoint,
+  resultsBucketName: stack.resultsBucketName,
   tableName: stack.tableName,
   stateMachineArn: stack.stateMachineArn,
   apiKeys: stack.apiKeys,
@@ -121,6 +123,7 @@ Longrun is running locally (ready in ${((Date.now() - started) / 1000).toFixed(1
   API key:      ${key}${devKey ? '   (development key; set LONGRUN_API_KEYS=k1,k2 to choose)' : ''}
   DynamoDB:     ${stack.dynamodbEndpoint}   table ${stack.tableName}${args.persist ? `   (persisted in ${args.persist})` : '   (in memory)'}
   StepFunctions ${stack.stepFunctionsEndpoint}
+  S3:           ${stack.s3Endpoint}   results bucket${args.persist ? `   (persisted in ${args.persist}/s3)` : ''}
 
 Try it:
 
