@@ -3,7 +3,7 @@
  * deterministic sample data (a real worker would query its own store here).
  */
 
-/** The `report` task type's input, as its JSON Schema in stack.ts allows it. */
+/** The `monthly-report` task type's input, as its JSON Schema in stack.ts allows it. */
 export interface ReportInput {
   /** `YYYY-MM`. */
   month: string;

@@ -1,5 +1,5 @@
 /**
- * Example: a platform team's own Lambda worker behind Longrun. One task type, `report`, with its
+ * Example: a platform team's own Lambda worker behind Longrun. One task type, `monthly-report`, with its
  * own input schema; the worker is one LambdaInvoke state (the construct adds RecordSuccess and the
  * failure Catch around it). Deploy: `npx cdk deploy --app 'npx tsx examples/lambda-worker/app.ts'`;
  * run locally: `npm start -- --app examples/lambda-worker/stack.ts`.
@@ -10,9 +10,9 @@ import type { Construct } from 'constructs';
 import { AsyncTaskApi, type AsyncTaskApiProps } from '../../lib/async-task-api.ts';
 import { taskFunction } from '../../lib/task-function.ts';
 
-/** The `report` task type: its `input` must match this JSON Schema (checked at submit; 400 otherwise). */
+/** The `monthly-report` task type: its `input` must match this JSON Schema (checked at submit; 400 otherwise). */
 export const REPORT_TASK_TYPES = {
-  report: {
+  'monthly-report': {
     type: 'object',
     description: 'Builds the monthly sales report of a region, one day at a time.',
     properties: {

@@ -3,8 +3,8 @@
  *
  * **Wiring.** A worker is a Step Functions chain passed to `AsyncTaskApi` as `worker`; a Lambda
  * worker is a `tasks.LambdaInvoke` state in it (with `payloadResponseOnly: true`), and
- * `api.grantProgress(fn)` lets the function report progress (UpdateItem/GetItem on the task
- * table, plus `TABLE_NAME`). examples/lambda-worker is the complete pattern.
+ * `api.grantProgress(fn)` lets the function report progress (UpdateItem on task rows, limited to
+ * the progress attributes, plus `TABLE_NAME`). examples/lambda-worker is the complete pattern.
  *
  * **Input.** The execution input, and so the event of a LambdaInvoke without `payload`, is a
  * {@link WorkerEvent}: `{ taskId, type, input }`. `input` has already been validated against the
@@ -12,8 +12,12 @@
  *
  * **Output.** What the worker's last state outputs (for a LambdaInvoke with
  * `payloadResponseOnly`, the handler's return value) becomes the task's result, served as JSON by
- * `GET /tasks/{id}/result`. Step Functions caps a state's output at 256 KB; large results: see
- * `storeLargeResult` (lambdas/worker/large-result.ts).
+ * `GET /tasks/{id}/result`. Step Functions caps a state's output at 256 KB. Large results: see
+ * `storeLargeResult` / `resultOf` in `#worker/large-result` (lambdas/worker/large-result.ts): the
+ * result goes to the results bucket and the worker returns a pointer (the result route answers
+ * 303 to a presigned URL); the function needs `api.grantResultWrite(fn)`. They are not
+ * re-exported here on purpose: that module requires `RESULTS_BUCKET_NAME` at load, which only
+ * workers granted result writes have.
  *
  * **Progress.** `progressReporter(taskId)` returns a function to call after each unit of work with
  * `{ percent, step? }`; it writes only when 500 ms have passed or progress moved 25 points since

@@ -1,7 +1,7 @@
 /**
  * The Lambda worker example end to end on the local stack: `npm start -- --app
  * examples/lambda-worker/stack.ts` serves the example's own stack (its task type, its worker
- * function, the construct's shell around it), and a `report` task runs to its outcome over HTTP.
+ * function, the construct's shell around it), and a `monthly-report` task runs to its outcome over HTTP.
  */
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,14 +43,14 @@ describe('examples/lambda-worker on the local stack', () => {
   it('serves the example stack: its own task type, not the demo ones', async () => {
     const demo = await call('POST', 'tasks', { type: 'primes', input: { upTo: 10 } });
     expect(demo.status).toBe(400);
-    const bad = await call('POST', 'tasks', { type: 'report', input: { month: '26-09' } });
+    const bad = await call('POST', 'tasks', { type: 'monthly-report', input: { month: '26-09' } });
     expect(bad.status).toBe(400);
     expect(bad.body.errors).toEqual([expect.objectContaining({ pointer: '/input/month' })]);
   });
 
   it('runs a report task to succeeded, with the worker result as the task result', async () => {
     const input = { month: '2026-02', region: 'apac' as const };
-    const submitted = await call('POST', 'tasks', { type: 'report', input });
+    const submitted = await call('POST', 'tasks', { type: 'monthly-report', input });
     expect(submitted.status).toBe(202);
     const task = await outcome(submitted.headers.get('location')!);
     expect(task).toMatchObject({ status: 'succeeded', progress: { percent: 100 } });
@@ -62,7 +62,7 @@ describe('examples/lambda-worker on the local stack', () => {
   });
 
   it('fails a task with the message the worker threw as TaskFailed, and nothing else', async () => {
-    const submitted = await call('POST', 'tasks', { type: 'report', input: { month: '2099-01' } });
+    const submitted = await call('POST', 'tasks', { type: 'monthly-report', input: { month: '2099-01' } });
     const task = await outcome(submitted.headers.get('location')!);
     expect(task.status).toBe('failed');
     expect(task.error).toMatchObject({
@@ -74,14 +74,14 @@ describe('examples/lambda-worker on the local stack', () => {
   });
 
   it('a worker told its task is over (cancelled, or finished) stops at its first progress report', async () => {
-    const submitted = await call('POST', 'tasks', { type: 'report', input: { month: '2026-03' } });
+    const submitted = await call('POST', 'tasks', { type: 'monthly-report', input: { month: '2026-03' } });
     const location = submitted.headers.get('location')!;
     await call('DELETE', location); // 200 cancelled, or 409 if it already succeeded: over either way
     const before = await outcome(location);
     // The worker module, in this process, pointed at the spawned stack's table, as Lambda would be.
     Object.assign(process.env, { TABLE_NAME: stack.tableName, AWS_ENDPOINT_URL_DYNAMODB: stack.dynamodbEndpoint });
     const { handler } = await import('../../examples/lambda-worker/worker.ts');
-    const answer = await handler({ taskId: before.id, type: 'report', input: { month: '2026-03' } }, {} as never);
+    const answer = await handler({ taskId: before.id, type: 'monthly-report', input: { month: '2026-03' } }, {} as never);
     expect(answer).toEqual({ cancelled: true });
     const after = await call('GET', location);
     expect(after.body).toEqual(before);
