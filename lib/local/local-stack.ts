@@ -4,6 +4,7 @@
  * REST API (local HTTP front). The handlers run unchanged: their SDK clients are pointed at the
  * local endpoints through `AWS_ENDPOINT_URL_*` environment variables set before they are imported.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -11,6 +12,7 @@ import { ensureTable } from './create-table.ts';
 import { LOCAL_CREDENTIALS, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 import { type HttpFront, startHttpFront } from './http-front.ts';
 import { startS3Local } from './s3-local.ts';
+import { installAwsLambdaGlobal } from './streaming.ts';
 import {
   type ExecutionStatusChangeEvent,
   invokeLocalLambda,
@@ -229,6 +231,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
     }
     applyEnvironment(functions, log, envOverrides);
+    // Streaming handlers call `awslambda.streamifyResponse` when their module loads.
+    installAwsLambdaGlobal();
 
     const front = await startHttpFront({
       api,
@@ -237,6 +241,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       resolveFunction: (id) => locals.get(id),
       accountId: LOCAL_ACCOUNT,
       log,
+      // The browser example, next to the API it calls (same origin): local only, never deployed.
+      pages: { [`/${api.stageName}/demo.html`]: { contentType: 'text/html; charset=utf-8', body: readFileSync(resolve(REPO_ROOT, 'examples/progress.html')) } },
     });
     cleanups.push(() => front.close());
     t = mark('servers', t);
