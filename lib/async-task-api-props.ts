@@ -1,9 +1,16 @@
 /** The props of `AsyncTaskApi`, and their validation (precise messages, at synth time). */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { TaskTypeSchemas } from '../lambdas/domain/task-types.ts';
+import type { TaskAlarmThresholds } from './task-api/alarm-settings.ts';
+
+/** Upper bounds of the JWT options: a revoked token must stop working within minutes, not hours. */
+const JWT_MAX_CACHE_TTL_SECONDS = 300;
+const JWT_MAX_CLOCK_TOLERANCE_SECONDS = 60;
 
 /** Lambda environment variables are limited to 4 KiB in total. */
 const MAX_TASK_TYPES_BYTES = 3072;
@@ -63,8 +70,50 @@ export interface AsyncTaskApiProps {
    * @default { type: 'apiKey' }
    */
   readonly auth?: ApiAuth;
+  /**
+   * Lambda functions the worker runs (e.g. the one behind a LambdaInvoke state): each gets the
+   * errors and throttles alarms, and its reserved concurrency is capped at `reservedConcurrency.worker`.
+   * @default - none
+   */
+  readonly workerFunctions?: lambda.Function[];
+  /**
+   * Reserved concurrency, so that a burst of long workers cannot starve the API and the backstop
+   * (and the API cannot starve the workers). `false` reserves nothing anywhere; `false` for one
+   * key reserves nothing for that group. The defaults reserve 7 × 20 + 5 + 100 per worker
+   * function = 345 in all with the demo worker's two functions (365 with `auth: jwt`): a standard account (1,000)
+   * deploys; Lambda refuses any reservation that leaves fewer than 100 unreserved, so an account
+   * whose quota is still low (new accounts may start at 10) needs `false` or a quota increase.
+   * @default { api: 20, backstop: 5, worker: 100 }
+   */
+  readonly reservedConcurrency?: false | ReservedConcurrency;
+  /** Where alarms notify. @default - a topic the construct creates (`monitoring.alarmTopic`), encrypted, TLS only */
+  readonly alarmTopic?: sns.ITopic;
+  /**
+   * Alarms and one dashboard (lib/task-api/monitoring.ts); `false` creates neither.
+   * @default - on, with the thresholds documented in the README runbook
+   */
+  readonly monitoring?: false | MonitoringOptions;
   /** Where the results bucket's S3 server access logs go. @default - none (cdk-nag finding acknowledged with the reason) */
   readonly resultsAccessLogsBucket?: s3.IBucket;
+}
+
+/** Reserved concurrent executions per function of each group; `false`: no reservation. */
+export interface ReservedConcurrency {
+  /** Each route function (and the JWT authorizer): its guaranteed share and its ceiling. @default 20 */
+  readonly api?: number | false;
+  /** Each backstop function (the status-event reconciler). @default 5 */
+  readonly backstop?: number | false;
+  /** Each function of `workerFunctions`: a cap on concurrent worker invocations. @default 100 */
+  readonly worker?: number | false;
+}
+
+export const DEFAULT_RESERVED_CONCURRENCY: Required<{ [K in keyof ReservedConcurrency]: number }> = { api: 20, backstop: 5, worker: 100 };
+
+export interface MonitoringOptions {
+  /** Alarm thresholds. @default - lib/task-api/monitoring.ts DEFAULT_THRESHOLDS; the oldest open task: executionTimeout + 15 min */
+  readonly thresholds?: TaskAlarmThresholds;
+  /** The runbook the alarm descriptions link to (section anchors appended). @default 'README.md' */
+  readonly runbookUrl?: string;
 }
 
 export type ApiAuth =
@@ -77,6 +126,14 @@ export type ApiAuth =
       readonly audience: string;
       /** @default `${issuer}/.well-known/jwks.json` */
       readonly jwksUri?: string;
+      /**
+       * How long API Gateway caches the authorizer's decision per token (0 to 300 s). A token
+       * rejected by the issuer (revoked, its key removed from the JWKS) keeps working at most this
+       * long after it was last verified, and at most this long past its `exp`. @default Duration.seconds(60)
+       */
+      readonly cacheTtl?: Duration;
+      /** Clock skew tolerated on `exp`/`nbf`/`iat` (0 to 60 s). @default Duration.seconds(5) */
+      readonly clockTolerance?: Duration;
     };
 
 
@@ -123,6 +180,22 @@ export function validateProps(props: AsyncTaskApiProps): void {
       if (!props.auth[name]) throw new Error(`${where}: auth.${name} is required with auth type 'jwt'.`);
     }
     if (props.consumers) throw new Error(`${where}: consumers (API keys and usage plans) apply only with auth type 'apiKey'.`);
+    const within = (name: string, d: Duration | undefined, max: number): void => {
+      if (d === undefined || d.isUnresolved()) return;
+      const seconds = d.toSeconds({ integral: false });
+      if (!Number.isInteger(seconds) || seconds < 0 || seconds > max) {
+        throw new Error(`${where}: auth.${name} must be a whole number of seconds from 0 to ${max} (got ${d.toHumanString()}).`);
+      }
+    };
+    within('cacheTtl', props.auth.cacheTtl, JWT_MAX_CACHE_TTL_SECONDS);
+    within('clockTolerance', props.auth.clockTolerance, JWT_MAX_CLOCK_TOLERANCE_SECONDS);
+  }
+  if (props.reservedConcurrency) {
+    for (const [group, n] of Object.entries(props.reservedConcurrency)) {
+      if (n !== false && n !== undefined && (!Number.isInteger(n) || n < 1)) {
+        throw new Error(`${where}: reservedConcurrency.${group} must be a positive integer or false (got ${n}).`);
+      }
+    }
   }
   if (props.consumers) {
     const seen = new Set<string>();

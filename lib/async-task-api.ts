@@ -4,6 +4,7 @@
  * it uses and exposes what it creates.
  * client --> TaskHttpApi (API Gateway /v1, route Lambdas) --> TaskTable + TaskWorkflow (worker + RecordSuccess/RecordFailure)
  *            ExecutionBackstop: execution status change events --> reconcile Lambda;  ApiFirewall: WAF on the stage
+ *            TaskMonitoring: alarms (--> SNS topic) and one dashboard over all of the above
  */
 import { Duration, Validations } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -21,13 +22,16 @@ import { Construct } from 'constructs';
 import { progressExpression } from '../lambdas/domain/transitions.ts';
 import { validateProps, type AsyncTaskApiProps } from './async-task-api-props.ts';
 import { ExecutionBackstop, RECONCILE_FUNCTION } from './task-api/backstop.ts';
+import { reserveConcurrency } from './task-api/concurrency.ts';
 import { ApiFirewall } from './task-api/firewall.ts';
 import { TaskHttpApi } from './task-api/http-api.ts';
+import { TaskMonitoring } from './task-api/monitoring.ts';
 import { ResultsBucket } from './task-api/results-bucket.ts';
 import { TaskTable } from './task-api/table.ts';
 import { TaskWorkflow } from './task-api/workflow.ts';
 
-export type { ApiAuth, ApiConsumer, AsyncTaskApiProps } from './async-task-api-props.ts';
+export type { ApiAuth, ApiConsumer, AsyncTaskApiProps, MonitoringOptions, ReservedConcurrency } from './async-task-api-props.ts';
+export type { TaskAlarmThresholds } from './task-api/alarm-settings.ts';
 export { RECONCILE_FUNCTION } from './task-api/backstop.ts';
 export { SHELL_STATES } from './task-api/workflow.ts';
 
@@ -61,6 +65,8 @@ export class AsyncTaskApi extends Construct {
   public readonly webAcl?: wafv2.CfnWebACL;
   /** The bearer-token authorizer, with `auth: jwt`. */
   public readonly authorizer?: apigateway.TokenAuthorizer;
+  /** Alarms, their topic and the dashboard, unless `monitoring: false`. */
+  public readonly monitoring?: TaskMonitoring;
   /** Results too large to return inline (`results/<taskId>.json`); they expire with their task. */
   public readonly resultsBucket: s3.Bucket;
 
@@ -130,6 +136,27 @@ export class AsyncTaskApi extends Construct {
     this.reconcileRule = backstop.rule;
     this.reconcileDeadLetterQueue = backstop.deadLetterQueue;
     this.functions = { ...http.functions, [RECONCILE_FUNCTION]: backstop.reconcileFunction };
+
+    const workerFunctions = props.workerFunctions ?? [];
+    reserveConcurrency(Object.values(http.functions), props.reservedConcurrency, 'api');
+    reserveConcurrency([backstop.reconcileFunction], props.reservedConcurrency, 'backstop');
+    reserveConcurrency(workerFunctions, props.reservedConcurrency, 'worker');
+
+    if (props.monitoring !== false) {
+      this.monitoring = new TaskMonitoring(this, 'Monitoring', {
+        api: this.api,
+        functions: Object.values(this.functions),
+        workerFunctions,
+        stateMachine: this.stateMachine,
+        table: this.table,
+        webAcl: this.webAcl,
+        deadLetterQueues: [this.reconcileDeadLetterQueue],
+        alarmTopic: props.alarmTopic,
+        runbookUrl: props.monitoring?.runbookUrl,
+        // An open task older than the longest execution plus a sweep or two is stuck.
+        thresholds: { oldestOpenTaskAge: executionTimeout.plus(Duration.minutes(15)), ...props.monitoring?.thresholds },
+      });
+    }
   }
 
   /**

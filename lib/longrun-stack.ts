@@ -17,7 +17,12 @@ export class LongrunStack extends Stack {
   constructor(scope: Construct, id: string, props: LongrunStackProps = {}) {
     super(scope, id, props);
     const worker = demoWorker(this, 'DemoWorker', { logRetention: props.api?.logRetention });
-    this.api = new AsyncTaskApi(this, 'TaskApi', { ...props.api, worker: worker.chain, taskTypes: DEMO_TASK_TYPES });
+    this.api = new AsyncTaskApi(this, 'TaskApi', {
+      workerFunctions: [worker.countPrimesFunction, worker.makeReportFunction],
+      ...props.api,
+      worker: worker.chain,
+      taskTypes: DEMO_TASK_TYPES,
+    });
     this.api.grantProgress(worker.countPrimesFunction);
     this.api.grantResultWrite(worker.makeReportFunction);
     for (const fn of [worker.countPrimesFunction, worker.makeReportFunction]) {
@@ -32,6 +37,13 @@ export class LongrunStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.api.table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.api.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ResultsBucketName', { value: this.api.resultsBucket.bucketName });
+    if (this.api.monitoring) {
+      new CfnOutput(this, 'AlarmTopicArn', {
+        value: this.api.monitoring.alarmTopic.topicArn,
+        description: 'Every alarm notifies this topic: aws sns subscribe --topic-arn <arn> --protocol email --notification-endpoint <address>',
+      });
+      new CfnOutput(this, 'DashboardName', { value: this.api.monitoring.dashboard.dashboardName });
+    }
     for (const [name, key] of Object.entries(this.api.apiKeys)) {
       new CfnOutput(this, `ApiKeyId${name.replace(/[^A-Za-z0-9]/g, '')}`, {
         value: key.keyId,

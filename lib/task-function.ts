@@ -10,6 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { METRICS_SERVICE } from '../lambdas/service/metric-names.ts';
 
 /** The repository root (the directory holding package.json and package-lock.json). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -85,7 +86,7 @@ export function taskFunction(scope: Construct, id: string, props: TaskFunctionPr
     tracing: lambda.Tracing.ACTIVE,
     environment: {
       NODE_OPTIONS: '--enable-source-maps',
-      POWERTOOLS_SERVICE_NAME: 'longrun',
+      POWERTOOLS_SERVICE_NAME: METRICS_SERVICE,
       ...props.environment,
     },
     bundling: { ...BUNDLING },

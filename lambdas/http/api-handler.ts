@@ -1,9 +1,11 @@
 /**
- * The shared middy stack for every route: parse the event, run the route, shape the response;
- * errors leave through `problemDetails`, registered first so its onError runs last.
+ * The shared middy stack for every route: log context, parse the event, run the route, shape the
+ * response; errors leave through `problemDetails`, whose onError runs after the route's and before
+ * the log context is reset (middy runs onError in reverse order of registration).
  */
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { lambdaContext, logContext } from '#http/log-context';
 import { problemDetails } from '#http/problem-details';
 import { parseRequest, type ApiRequest } from '#http/request';
 import { toResult, type ApiResponse } from '#http/response';
@@ -11,6 +13,8 @@ import { toResult, type ApiResponse } from '#http/response';
 export function apiHandler(route: (request: ApiRequest, context: Context) => Promise<ApiResponse>, options: { authenticated?: boolean } = {}) {
   const authenticated = options.authenticated ?? true;
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use(lambdaContext())
     .use(problemDetails())
+    .use(logContext())
     .handler(async (event, context) => toResult(await route(parseRequest(event, authenticated), context), event.headers?.origin ?? event.headers?.Origin));
 }

@@ -1,19 +1,37 @@
 /**
  * API Gateway TOKEN authorizer for the construct's `auth: { type: 'jwt' }` mode: verifies the
- * bearer token against the issuer's JWKS and allows the caller on the whole stage, with the
- * token's `sub` as `principalId` (the task owner, see `#http/request`).
+ * bearer token (signature against the issuer's JWKS, `iss`, `aud`, a required `exp` and `sub`)
+ * and allows the caller on the whole stage, with the token's `sub` as `principalId` (the task
+ * owner, see `#http/request`).
  */
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 
+/** Upper bound of the tolerated clock skew: a larger one would keep expired tokens alive. */
+const MAX_CLOCK_TOLERANCE_SECONDS = 60;
+const JWKS_CACHE_MAX_AGE_MS = 5 * 60_000;
+
 const issuer = requiredEnv('JWT_ISSUER');
 const audience = requiredEnv('JWT_AUDIENCE');
-// Once per container: jose caches the fetched keys and refetches only on an unknown `kid`.
-const jwks = createRemoteJWKSet(new URL(process.env.JWT_JWKS_URI || `${issuer.replace(/\/$/, '')}/.well-known/jwks.json`));
+// Once per container: jose caches the fetched keys, refetching on an unknown `kid` and at the
+// latest after 5 minutes, so a key the issuer withdrew stops verifying within that time.
+const jwks = createRemoteJWKSet(new URL(process.env.JWT_JWKS_URI || `${issuer.replace(/\/$/, '')}/.well-known/jwks.json`), {
+  cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
+});
+const clockTolerance = clockToleranceSeconds(process.env.JWT_CLOCK_TOLERANCE_SECONDS);
 
 function requiredEnv(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`environment variable ${name} is required`);
+  return value;
+}
+
+function clockToleranceSeconds(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return 5;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > MAX_CLOCK_TOLERANCE_SECONDS) {
+    throw new Error(`environment variable JWT_CLOCK_TOLERANCE_SECONDS must be an integer from 0 to ${MAX_CLOCK_TOLERANCE_SECONDS}, got ${raw}`);
+  }
   return value;
 }
 
@@ -25,12 +43,14 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
   if (!match) throw unauthorized();
   let sub: string | undefined;
   try {
-    // The algorithm list is explicit so that `alg: none` and HMAC confusion are refused.
+    // The algorithm list is explicit so that `alg: none` and HMAC confusion are refused; a token
+    // without `exp` would never stop working, so it is refused too.
     const { payload } = await jwtVerify(match[1]!, jwks, {
       issuer,
       audience,
       algorithms: ['RS256', 'ES256'],
-      clockTolerance: 5,
+      requiredClaims: ['exp', 'sub'],
+      clockTolerance,
     });
     sub = payload.sub;
   } catch {

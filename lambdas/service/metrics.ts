@@ -4,10 +4,9 @@
  * Handlers publish with `publishStoredMetrics()` (or the Powertools middy middleware) at the end.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '#service/metric-names';
 
-export const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Longrun',
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'longrun',
-});
+// Fixed, not from the environment: the construct's alarms read exactly these (metric-names.ts).
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
 
 export { MetricUnit };

@@ -9,6 +9,7 @@ import type { Submission } from '#domain/submission';
 import type { ExecutionInput, TaskRecord } from '#domain/task';
 import { getTask, putTask, putTaskClaimingKey, releaseKey, transition } from '#store/task-store';
 import { logger } from '#service/logger';
+import { countTask, TASK_METRICS } from '#service/task-metrics';
 
 export interface SubmitResult {
   task: TaskRecord;
@@ -59,6 +60,7 @@ export async function submitTask(owner: string, submission: Submission, idempote
     // The row may go once the longest possible run plus retention has passed.
     ttl: Math.ceil(now / 1000) + config.executionTimeoutSeconds + config.retentionSeconds,
   };
+  logger.appendKeys({ taskId: task.id });
 
   let claimId: string | undefined;
   if (idempotencyKey === undefined) {
@@ -77,12 +79,15 @@ export async function submitTask(owner: string, submission: Submission, idempote
     logger.error('StartExecution failed', { taskId: task.id, error: error as Error });
     await transition(task.id, 'failed', new Date().toISOString(), { error: JSON.stringify(START_FAILED) });
     if (claimId) await releaseKey(claimId);
+    countTask(TASK_METRICS.startFailed, task.type);
     throw problems.unavailable(1);
   }
+  countTask(TASK_METRICS.submitted, task.type);
   return { task, replayed: false };
 }
 
 async function replay(owner: string, claim: { taskId: string; requestHash: string }, requestHash: string): Promise<SubmitResult> {
+  logger.appendKeys({ taskId: claim.taskId });
   if (claim.requestHash !== requestHash) throw problems.idempotencyKeyReused();
   const task = await getTask(claim.taskId);
   // The claim and the task are written in one transaction, so this only happens once the task expired.

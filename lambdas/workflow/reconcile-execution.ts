@@ -1,7 +1,15 @@
 // EventBridge "Step Functions Execution Status Change" --> reconcileExecution --> task store
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { logger } from '#service/logger';
 import { reconcileExecution, type ExecutionStatusChange } from '#workflow/reconcile';
 
-export async function handler(event: EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange>) {
-  await reconcileExecution(event.detail);
-}
+type StatusChangeEvent = EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange>;
+
+export const handler = middy<StatusChangeEvent>()
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use({ before: ({ event }) => void logger.appendKeys({ taskId: event.detail?.name }) })
+  .handler(async (event) => {
+    await reconcileExecution(event.detail);
+  });

@@ -9,6 +9,7 @@ import type { TaskStatus } from '#domain/task';
 import { transition } from '#store/task-store';
 import { logger } from '#service/logger';
 import { recordResult } from '#service/record-result';
+import { countExecutionEvent } from '#service/task-metrics';
 
 export interface ExecutionStatusChange {
   name: string;
@@ -46,5 +47,6 @@ export async function reconcileExecution(detail: ExecutionStatusChange): Promise
       return undefined;
   }
   logger.info('Execution status reconciled', { taskId, executionStatus: detail.status, changed: outcome.ok });
+  countExecutionEvent(detail.status, outcome);
   return outcome.ok ? outcome.task.status : outcome.current?.status;
 }

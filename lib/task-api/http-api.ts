@@ -3,7 +3,7 @@
  * authentication (API keys + usage plans, or a JWT TOKEN authorizer) and problem+json gateway answers.
  * client --> API Gateway --> route Lambda --> DynamoDB (+ Step Functions for submit and cancel)
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -15,6 +15,7 @@ import type { TaskTypeSchemas } from '../../lambdas/domain/task-types.ts';
 import type { ApiAuth, ApiConsumer } from '../async-task-api-props.ts';
 import { addMethodNotAllowed, addProblemResponses } from '../problem-responses.ts';
 import { taskFunction } from '../task-function.ts';
+import { ACCESS_LOG_FORMAT } from './access-log.ts';
 import { allow, nagResourceText, pascalCase } from './grants.ts';
 import { OWNER_INDEX_NAME } from './table.ts';
 
@@ -108,8 +109,9 @@ export class TaskHttpApi extends Construct {
         JWT_ISSUER: auth.issuer,
         JWT_AUDIENCE: auth.audience,
         JWT_JWKS_URI: auth.jwksUri ?? `${auth.issuer.replace(/\/$/, '')}/.well-known/jwks.json`,
+        JWT_CLOCK_TOLERANCE_SECONDS: String((auth.clockTolerance ?? Duration.seconds(5)).toSeconds()),
       },
-      description: 'Verifies bearer JWTs (issuer, audience, RS256/ES256 signature)',
+      description: 'Verifies bearer JWTs (issuer, audience, exp, RS256/ES256 signature)',
       logRetention,
     });
     this.functions['jwt-authorizer'] = fn;
@@ -117,13 +119,16 @@ export class TaskHttpApi extends Construct {
       handler: fn,
       identitySource: apigateway.IdentitySource.header('Authorization'),
       // The decision is cached per token; the policy covers the whole stage (see the handler).
-      resultsCacheTtl: Duration.seconds(300),
+      // Short, so that a token the issuer revoked stops working within a minute by default.
+      resultsCacheTtl: auth.cacheTtl ?? Duration.seconds(60),
     });
   }
 
   private buildApi(props: TaskHttpApiProps): apigateway.RestApi {
     const accessLogs = new logs.LogGroup(this, 'AccessLogGroup', { retention: props.logRetention });
     const api = new apigateway.RestApi(this, 'RestApi', {
+      // API Gateway's metrics are keyed by API name: one per stack, or two stacks share alarms.
+      restApiName: `${Stack.of(this).stackName}-${this.node.id}`,
       description: 'Longrun: asynchronous task API',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
       cloudWatchRole: false,
@@ -136,18 +141,8 @@ export class TaskHttpApi extends Construct {
         metricsEnabled: true,
         dataTraceEnabled: false,
         accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
-        // Standard fields only: never request or response bodies.
-        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
-          caller: false,
-          httpMethod: true,
-          ip: true,
-          protocol: true,
-          requestTime: true,
-          resourcePath: true,
-          responseLength: true,
-          status: true,
-          user: false,
-        }),
+        // The caller, the request id, latencies and the gateway's error: never bodies, keys or tokens.
+        accessLogFormat: ACCESS_LOG_FORMAT,
       },
       defaultCorsPreflightOptions: props.corsAllowOrigins
         ? {

@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambdas/api/routes.ts';
@@ -14,12 +15,12 @@ describe('auth: jwt', () => {
   const authorizerId = Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))[0]!;
   const fnId = functionIdByEntry(template, 'lambdas/http/jwt-authorizer.ts');
 
-  it('has one TOKEN authorizer on the Authorization header, cached 300 s, backed by the jwt-authorizer function', () => {
+  it('has one TOKEN authorizer on the Authorization header, cached 60 s, backed by the jwt-authorizer function', () => {
     template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
     const props = resources[authorizerId]!.Properties;
     expect(props.Type).toBe('TOKEN');
     expect(props.IdentitySource).toBe('method.request.header.Authorization');
-    expect(props.AuthorizerResultTtlInSeconds).toBe(300);
+    expect(props.AuthorizerResultTtlInSeconds).toBe(60);
     expect(cfnText(props.AuthorizerUri)).toContain(`<${fnId}.Arn>`);
   });
 
@@ -29,9 +30,27 @@ describe('auth: jwt', () => {
       JWT_ISSUER: ISSUER,
       JWT_AUDIENCE: 'longrun-api',
       JWT_JWKS_URI: `${ISSUER}/.well-known/jwks.json`,
+      JWT_CLOCK_TOLERANCE_SECONDS: '5',
     });
     const own = grantsOf(template, fnId).filter((g) => !/^(logs|xray):/.test(g.action));
     expect(own).toEqual([]);
+  });
+
+  it('cacheTtl and clockTolerance are props (a revoked token stops working within cacheTtl)', () => {
+    const { template: t } = buildStack({ api: { auth: { ...jwtProps.api.auth, cacheTtl: Duration.seconds(0), clockTolerance: Duration.seconds(30) } } });
+    const authorizer = Object.values(t.findResources('AWS::ApiGateway::Authorizer'))[0]!;
+    expect(authorizer.Properties.AuthorizerResultTtlInSeconds).toBe(0);
+    const id = functionIdByEntry(t, 'lambdas/http/jwt-authorizer.ts');
+    expect(t.toJSON().Resources[id].Properties.Environment.Variables.JWT_CLOCK_TOLERANCE_SECONDS).toBe('30');
+  });
+
+  it.each([
+    [{ cacheTtl: Duration.seconds(301) }, /auth.cacheTtl must be a whole number of seconds from 0 to 300 \(got 5 minutes 1 second\)/],
+    [{ cacheTtl: Duration.hours(1) }, /auth.cacheTtl must be .* from 0 to 300/],
+    [{ clockTolerance: Duration.seconds(61) }, /auth.clockTolerance must be a whole number of seconds from 0 to 60/],
+    [{ clockTolerance: Duration.millis(1500) }, /auth.clockTolerance must be a whole number of seconds/],
+  ])('refuses %o', (extra, message) => {
+    expect(() => buildStack({ api: { auth: { ...jwtProps.api.auth, ...extra } } })).toThrow(message);
   });
 
   it('a given jwksUri is used as is', () => {

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey as JoseKey } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { apiEvent, invoke } from '../support/api-event.ts';
 import { putRow } from '../support/fixtures.ts';
 import { useLocalStackEnv } from '../support/handler-env.ts';
@@ -50,7 +50,8 @@ interface TokenOptions {
   sub?: string | null;
   iss?: string;
   aud?: string;
-  expiresAt?: number;
+  /** `null`: no `exp` claim at all. */
+  expiresAt?: number | null;
   key?: JoseKey;
   alg?: string;
   kid?: string;
@@ -61,8 +62,8 @@ function token(o: TokenOptions = {}): Promise<string> {
     .setProtectedHeader({ alg: o.alg ?? 'RS256', kid: o.kid ?? 'rsa-1' })
     .setIssuer(o.iss ?? ISSUER)
     .setAudience(o.aud ?? AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime(o.expiresAt ?? Math.floor(Date.now() / 1000) + 300);
+    .setIssuedAt();
+  if (o.expiresAt !== null) jwt.setExpirationTime(o.expiresAt ?? Math.floor(Date.now() / 1000) + 300);
   if (o.sub !== null) jwt.setSubject(o.sub ?? 'user-123');
   return jwt.sign(o.key ?? rsa.privateKey);
 }
@@ -95,6 +96,7 @@ describe('JWT authorizer', () => {
 
   it.each<[string, () => Promise<string>]>([
     ['expired', async () => `Bearer ${await token({ expiresAt: Math.floor(Date.now() / 1000) - 3600 })}`],
+    ['no exp (a token that would never expire)', async () => `Bearer ${await token({ expiresAt: null })}`],
     ['wrong audience', async () => `Bearer ${await token({ aud: 'someone-else' })}`],
     ['wrong issuer', async () => `Bearer ${await token({ iss: 'https://evil.test/tenant' })}`],
     ['bad signature (a key not in the JWKS, same kid)', async () => `Bearer ${await token({ key: stranger.privateKey })}`],
@@ -121,6 +123,37 @@ describe('JWT authorizer', () => {
     const error = await authorize(await make()).then(() => undefined, (e: Error) => e);
     expect(error).toBeInstanceOf(Error);
     expect(error!.message).toBe('Unauthorized');
+  });
+});
+
+describe('JWT authorizer configuration', () => {
+  it.each(['61', '-1', '2.5', 'soon'])('refuses to start with JWT_CLOCK_TOLERANCE_SECONDS=%s (bounded to 0..60)', async (value) => {
+    const saved = process.env.JWT_CLOCK_TOLERANCE_SECONDS;
+    process.env.JWT_CLOCK_TOLERANCE_SECONDS = value;
+    try {
+      vi.resetModules();
+      await expect(import('#http/jwt-authorizer')).rejects.toThrow(/JWT_CLOCK_TOLERANCE_SECONDS must be an integer from 0 to 60/);
+    } finally {
+      if (saved === undefined) delete process.env.JWT_CLOCK_TOLERANCE_SECONDS;
+      else process.env.JWT_CLOCK_TOLERANCE_SECONDS = saved;
+    }
+  });
+
+  it('honours a configured tolerance: 0 s refuses a token expired 2 s ago, 30 s accepts one expired 20 s ago', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const load = async (seconds: string) => {
+      process.env.JWT_CLOCK_TOLERANCE_SECONDS = seconds;
+      vi.resetModules();
+      return (await import('#http/jwt-authorizer')).handler;
+    };
+    try {
+      const strict = await load('0');
+      await expect(strict({ type: 'TOKEN', authorizationToken: `Bearer ${await token({ expiresAt: now - 2 })}`, methodArn: METHOD_ARN })).rejects.toThrow(/^Unauthorized$/);
+      const lenient = await load('30');
+      await expect(lenient({ type: 'TOKEN', authorizationToken: `Bearer ${await token({ expiresAt: now - 20 })}`, methodArn: METHOD_ARN })).resolves.toMatchObject({ principalId: 'user-123' });
+    } finally {
+      delete process.env.JWT_CLOCK_TOLERANCE_SECONDS;
+    }
   });
 });
 

@@ -145,7 +145,7 @@ describe('handlers log no secrets and answer no internals', () => {
 });
 
 describe('API access logs', () => {
-  it('hold no request or response bodies, no API key value, no token', () => {
+  it('hold no request or response bodies, no API key value, no token, no claim', () => {
     for (const props of [{}, { api: { auth: { type: 'jwt', issuer: 'https://issuer.example.com', audience: 'a' } } } as const]) {
       const { template } = buildStack(props);
       const stage = Object.values((template as Template).findResources('AWS::ApiGateway::Stage'))[0]!;
@@ -155,8 +155,24 @@ describe('API access logs', () => {
       for (const value of fields) {
         expect(value).not.toMatch(/\$input|body/i);
         expect(value).not.toMatch(/\$context\.identity\.apiKey(?!Id)/);
-        expect(value).not.toMatch(/\$context\.authorizer|authorization|\$method\.request\.header/i);
+        // The authorizer's principal (the JWT subject, the task owner) only: no claims, no context.
+        expect(value).not.toMatch(/\$context\.authorizer\.(?!principalId\b)/);
+        expect(value).not.toMatch(/authorization|\$method\.request\.header/i);
       }
     }
+  });
+
+  it('carry the caller (API key id or principal), the request id, the integration latency and the error message', () => {
+    const { template } = buildStack();
+    const stage = Object.values((template as Template).findResources('AWS::ApiGateway::Stage'))[0]!;
+    const format = JSON.parse(stage.Properties.AccessLogSetting.Format as string) as Record<string, string>;
+    expect(format).toMatchObject({
+      requestId: '$context.requestId',
+      apiKeyId: '$context.identity.apiKeyId',
+      principalId: '$context.authorizer.principalId',
+      integrationLatency: '$context.integrationLatency',
+      errorMessage: '$context.error.message',
+      status: '$context.status',
+    });
   });
 });

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { lambdaContext } from '../support/api-event.ts';
 import { getRow, newCaller, putRow } from '../support/fixtures.ts';
 import { useLocalStackEnv } from '../support/handler-env.ts';
 
 useLocalStackEnv();
 const countPrimes = (await import('#workflow/count-primes')).handler;
-const reconcile = (await import('#workflow/reconcile-execution')).handler;
+const reconcileHandler = (await import('#workflow/reconcile-execution')).handler;
+const reconcile = (event: Parameters<typeof reconcileHandler>[0]) => reconcileHandler(event, lambdaContext);
 const { progressReporter, reportProgress } = await import('#workflow/progress');
 
 const statusChange = (name: string, status: string, extra: Record<string, unknown> = {}) =>

@@ -5,7 +5,8 @@ export { apiEvent, type EventOptions } from '../../lib/local/api-event.ts';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
-const lambdaContext = { functionName: 'test', awsRequestId: 'test', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+/** A Lambda context for in-process invocations (Powertools' injectLambdaContext reads it). */
+export const lambdaContext = { functionName: 'test', awsRequestId: 'test', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
 
 /** Invokes a handler and parses its answer. */
 export async function invoke(handler: unknown, event: APIGatewayProxyEvent) {
