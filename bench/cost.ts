@@ -112,3 +112,33 @@ export function modelledPolls(seconds: number, withProgress: boolean): number {
   }
   return polls;
 }
+
+/** Inputs of the sweeper's cost: deployment defaults plus what the fault run measured. */
+export interface SweeperUsage {
+  /** Steady submit rate assumed for the deployment (the sweeper's runs are fixed per hour, so their cost per task falls as the rate rises). */
+  tasksPerSecond: number;
+  intervalSeconds: number;
+  /** DescribeExecution calls per task (measured). */
+  describesPerTask: number;
+  /** Index Queries per run: one per shard when nothing is due (measured, at least the shard count). */
+  queriesPerRun: number;
+  /** Billed duration of one run, ms, and its memory. */
+  runMs: number;
+  memoryMb: number;
+}
+
+/**
+ * The sweeper's cost per million tasks. Index writes: each task enters the open-task index at
+ * submit, is updated when it starts running (status is projected) and leaves it at its terminal
+ * write: 3 WRU (projected items are < 1 KB). Runs: Lambda requests and compute, plus their index
+ * Queries (0.5 RRU each when nothing is due). DescribeExecution is not billed (Step Functions
+ * bills state transitions), only throttled: its count is reported, at $0.
+ */
+export function sweeperCostPerMillion(u: SweeperUsage) {
+  const M = 1_000_000;
+  const runs = M / u.tasksPerSecond / u.intervalSeconds;
+  const indexWrites = 3 * M * (PRICES.dynamoDbPerMillionWru / M);
+  const invocations = runs * (PRICES.lambdaPerMillionRequests / M + (Math.ceil(u.runMs) / 1000) * (u.memoryMb / 1024) * PRICES.lambdaPerGbSecondArm);
+  const indexReads = runs * u.queriesPerRun * 0.5 * (PRICES.dynamoDbPerMillionRru / M);
+  return { runs, indexWrites, invocations, indexReads, describes: u.describesPerTask * M, total: indexWrites + invocations + indexReads };
+}

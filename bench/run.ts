@@ -4,7 +4,7 @@
  * plus bench/latency.svg. Exits non-zero if a task is lost or stuck, or the API answered a 5xx.
  *
  *   npm run bench                      default run (about 4–5 minutes on 2 cores)
- *   npm run bench -- --quick           a small run (well under a minute of work after start-up)
+ *   npm run bench -- --quick           a small run (well under a minute of work after start-up; no part 7)
  *   --tasks N  --concurrency C         load-test size (default 2000 / 32; quick 200 / 32)
  *   --runs N                           fresh processes per bundle load-time median (default 15; quick 2)
  *   --no-write                         do not write bench/results.md and bench/latency.svg
@@ -22,6 +22,7 @@ import { type BundlesResult, measureBundles, OURS_BUNDLE_SDK, REPO_ROOT, RUNTIME
 import { apiName, type CallsResult, measureCalls } from './calls.ts';
 import { costPerMillion, type CostModel, memorySizes, modelledPolls, PRICES, RRU_PER_GET, rruPerQuery, type Usage, WRU_FAILED_WRITE, WRU_TASK_WRITE } from './cost.ts';
 import { liveSection, measureLive } from './live.ts';
+import { faultSectionInChild } from './faults.ts';
 import { latencySummary, type LoadResult, runLoad } from './load.ts';
 import { SdkCounter, type Tally, sumTally } from './sdk-counter.ts';
 import { kb, mean, ms, ratio, table, usd } from './stats.ts';
@@ -146,13 +147,17 @@ async function main(): Promise<number> {
     loadResult.latencies,
     `Longrun local stack: ${TASKS} tasks, ${CONCURRENCY} clients — request latency CDF`,
   );
-  const doc = report({ bundles, calls, transitions, loadResult, loadCalls, loadTransitions, loadStates, load1, seconds: (Date.now() - started) / 1000 }) + liveSection(live);
+  // Part 7 needs its own stack with faults, in a child process; `--quick` leaves it to `npm run faults`.
+  const faults = quick
+    ? { markdown: '## 7. Faults\n\nSkipped with `--quick`: `npm run faults` (1,000 tasks) or `test/faults/fault-load.test.ts`.\n', failed: false }
+    : await faultSectionInChild(1000, log);
+  const doc = `${report({ bundles, calls, transitions, loadResult, loadCalls, loadTransitions, loadStates, load1, seconds: (Date.now() - started) / 1000 })}${liveSection(live)}\n${faults.markdown}`;
   if (!args['no-write']) {
     writeFileSync(join(REPO_ROOT, 'bench', 'results.md'), doc);
     writeFileSync(join(REPO_ROOT, 'bench', 'latency.svg'), svg);
   }
   process.stdout.write(doc);
-  const failed = loadResult.lost.length > 0 || loadResult.serverErrors > 0;
+  const failed = loadResult.lost.length > 0 || loadResult.serverErrors > 0 || faults.failed;
   if (failed) log(`FAILED: ${loadResult.lost.length} tasks lost or stuck, ${loadResult.serverErrors} 5xx answers`);
   return failed ? 1 : 0;
 }

@@ -5,6 +5,11 @@
  *   LONGRUN_API_KEYS=k1,k2         accepted x-api-key values (default: a printed development key)
  *   LONGRUN_EXECUTION_TIMEOUT_SECONDS=N  override the state machine's TimeoutSeconds (tests)
  *   LONGRUN_CORS_ALLOW_ORIGINS=o1,o2     allow these browser origins (CORS), as the construct's corsAllowOrigins
+ *   LONGRUN_SWEEP_INTERVAL_SECONDS=N     run the sweeper every N s (default: the template's schedule, 5 min)
+ *   LONGRUN_SWEEP_AGE_SECONDS=N          the sweeper checks open tasks older than N s (default 300)
+ *   LONGRUN_DROP_STATUS_EVENTS=f         drop this fraction (0..1) of execution status events (fault tests)
+ *   LONGRUN_FAIL_STARTS=f                fail the first StartExecution request of this fraction of tasks (fault tests)
+ *   LONGRUN_THROTTLE_WORKFLOW_WRITES=f   throttle this fraction of RecordSuccess/RecordFailure writes (fault tests)
  *   --port <n>                     as PORT
  *   --app <module>                 run the stack this module exports instead of LongrunStack
  *                                  (e.g. examples/lambda-worker/stack.ts; see lib/local/template.ts)
@@ -51,6 +56,30 @@ if (timeoutSecondsOverride !== undefined && (!Number.isInteger(timeoutSecondsOve
   fail(`LONGRUN_EXECUTION_TIMEOUT_SECONDS must be a positive integer, got ${timeoutText}`);
 }
 
+function positiveSeconds(name: string): number | undefined {
+  const text = process.env[name];
+  if (!text) return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) fail(`${name} must be a positive integer, got ${text}`);
+  return value;
+}
+
+function fraction(name: string): number | undefined {
+  const text = process.env[name];
+  if (!text) return undefined;
+  const value = Number(text);
+  if (!(value >= 0 && value <= 1)) fail(`${name} must be a fraction between 0 and 1, got ${text}`);
+  return value;
+}
+
+const sweepIntervalSeconds = positiveSeconds('LONGRUN_SWEEP_INTERVAL_SECONDS');
+const sweepAgeSeconds = positiveSeconds('LONGRUN_SWEEP_AGE_SECONDS');
+const faults = {
+  dropStatusEvents: fraction('LONGRUN_DROP_STATUS_EVENTS'),
+  failStarts: fraction('LONGRUN_FAIL_STARTS'),
+  throttleWorkflowWrites: fraction('LONGRUN_THROTTLE_WORKFLOW_WRITES'),
+};
+
 const configuredKeys = (process.env.LONGRUN_API_KEYS ?? '')
   .split(',')
   .map((k) => k.trim())
@@ -87,6 +116,9 @@ try {
     app: args.app,
     persistDir: args.persist,
     timeoutSecondsOverride,
+    sweepIntervalSeconds,
+    sweepAgeSeconds,
+    faults: Object.fromEntries(Object.entries(faults).filter(([, v]) => v !== undefined)),
     corsAllowOrigins: (process.env.LONGRUN_CORS_ALLOW_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
     log: args.quiet ? (line) => (line.startsWith('[http]') ? undefined : console.error(line)) : (line) => console.error(line),
   });

@@ -93,6 +93,13 @@ export interface AsyncTaskApiProps {
    * @default - on, with the thresholds documented in the README runbook
    */
   readonly monitoring?: false | MonitoringOptions;
+  /** How often the sweeper checks open tasks (1 minute to 1 hour). @default Duration.minutes(5) */
+  readonly sweepInterval?: Duration;
+  /**
+   * How long an open task waits (since submit or its last check) before the sweeper asks Step
+   * Functions about it; more than a submit can take (at least 1 minute). @default Duration.minutes(5)
+   */
+  readonly sweepAge?: Duration;
   /** Where the results bucket's S3 server access logs go. @default - none (cdk-nag finding acknowledged with the reason) */
   readonly resultsAccessLogsBucket?: s3.IBucket;
 }
@@ -159,6 +166,15 @@ export function validateProps(props: AsyncTaskApiProps): void {
   positive('executionTimeout', props.executionTimeout, Duration.days(365));
   positive('retention', props.retention);
   positive('idempotencyKeyTtl', props.idempotencyKeyTtl);
+  positive('sweepInterval', props.sweepInterval, Duration.hours(1));
+  positive('sweepAge', props.sweepAge, Duration.days(1));
+  if (props.sweepInterval && !props.sweepInterval.isUnresolved() && props.sweepInterval.toSeconds() < 60) {
+    throw new Error(`${where}: sweepInterval must be at least 1 minute, the finest EventBridge schedule (got ${props.sweepInterval.toHumanString()}).`);
+  }
+  // A younger task may still be inside its submit, between the write and StartExecution.
+  if (props.sweepAge && !props.sweepAge.isUnresolved() && props.sweepAge.toSeconds() < 60) {
+    throw new Error(`${where}: sweepAge must be at least 1 minute, longer than any submit can take (got ${props.sweepAge.toHumanString()}).`);
+  }
   if (props.throttle) {
     const { rateLimit, burstLimit } = props.throttle;
     if (!(rateLimit > 0)) throw new Error(`${where}: throttle.rateLimit must be > 0 (got ${rateLimit}).`);

@@ -26,6 +26,7 @@ import { reserveConcurrency } from './task-api/concurrency.ts';
 import { ApiFirewall } from './task-api/firewall.ts';
 import { TaskHttpApi } from './task-api/http-api.ts';
 import { TaskMonitoring } from './task-api/monitoring.ts';
+import { SWEEPER_FUNCTION, TaskSweeper } from './task-api/sweeper.ts';
 import { ResultsBucket } from './task-api/results-bucket.ts';
 import { TaskTable } from './task-api/table.ts';
 import { TaskWorkflow } from './task-api/workflow.ts';
@@ -61,6 +62,10 @@ export class AsyncTaskApi extends Construct {
   public readonly reconcileRule: events.Rule;
   /** Dead-letter queue of events the reconcile function could not take. */
   public readonly reconcileDeadLetterQueue: sqs.Queue;
+  /** On-failure destination of the reconcile function's asynchronous invocations. */
+  public readonly reconcileFailureQueue: sqs.Queue;
+  /** The schedule of the sweeper (`functions['sweep-tasks']`). */
+  public readonly sweepSchedule: events.Rule;
   /** The web ACL protecting the stage, unless `waf: false`. */
   public readonly webAcl?: wafv2.CfnWebACL;
   /** The bearer-token authorizer, with `auth: jwt`. */
@@ -135,11 +140,22 @@ export class AsyncTaskApi extends Construct {
     const backstop = new ExecutionBackstop(this, 'Backstop', { table: this.table, stateMachine: this.stateMachine, environment, logRetention });
     this.reconcileRule = backstop.rule;
     this.reconcileDeadLetterQueue = backstop.deadLetterQueue;
-    this.functions = { ...http.functions, [RECONCILE_FUNCTION]: backstop.reconcileFunction };
+    this.reconcileFailureQueue = backstop.failureQueue;
+    const sweeper = new TaskSweeper(this, 'Sweeper', {
+      table: this.table,
+      stateMachine: this.stateMachine,
+      executionsArn: workflow.executionsArn,
+      environment,
+      logRetention,
+      interval: props.sweepInterval,
+      age: props.sweepAge,
+    });
+    this.sweepSchedule = sweeper.schedule;
+    this.functions = { ...http.functions, [RECONCILE_FUNCTION]: backstop.reconcileFunction, [SWEEPER_FUNCTION]: sweeper.sweepFunction };
 
     const workerFunctions = props.workerFunctions ?? [];
     reserveConcurrency(Object.values(http.functions), props.reservedConcurrency, 'api');
-    reserveConcurrency([backstop.reconcileFunction], props.reservedConcurrency, 'backstop');
+    reserveConcurrency([backstop.reconcileFunction, sweeper.sweepFunction], props.reservedConcurrency, 'backstop');
     reserveConcurrency(workerFunctions, props.reservedConcurrency, 'worker');
 
     if (props.monitoring !== false) {
@@ -150,7 +166,7 @@ export class AsyncTaskApi extends Construct {
         stateMachine: this.stateMachine,
         table: this.table,
         webAcl: this.webAcl,
-        deadLetterQueues: [this.reconcileDeadLetterQueue],
+        deadLetterQueues: [this.reconcileDeadLetterQueue, this.reconcileFailureQueue],
         alarmTopic: props.alarmTopic,
         runbookUrl: props.monitoring?.runbookUrl,
         // An open task older than the longest execution plus a sweep or two is stuck.

@@ -28,6 +28,7 @@ export const PROBLEM_KINDS = {
   'task-cancelled': { status: 409, title: 'Task cancelled', when: 'In a task\'s `error`: it was cancelled.' },
   'result-too-large': { status: 500, title: 'Result too large', when: "In a task's `error`: the worker returned a result larger than the workflow (256 KB) or the task record (400 KB) can carry; it should store it with `storeLargeResult`." },
   'start-failed': { status: 503, title: 'Task could not be started', when: 'In a task\'s `error`: its execution could not be started; submit again.' },
+  'execution-lost': { status: 503, title: 'Task execution lost', when: 'In a task\'s `error`: its execution disappeared while it ran (e.g. the local stack was killed); submit it again.' },
   'bad-gateway': { status: 502, title: 'Bad Gateway', when: 'A bug: the function behind the route failed; never expected.' },
   'service-unavailable': { status: 503, title: 'Service Unavailable', when: 'A dependency is briefly unavailable; retry after `Retry-After`.' },
   'gateway-timeout': { status: 504, title: 'Gateway Timeout', when: 'The function behind the route did not answer in time; never expected.' },
@@ -99,6 +100,9 @@ export const problems = {
       'Retry-After': String(retryAfter),
     }),
   internal: () => new ProblemError('internal-error', 'An unexpected error occurred.'),
+  /** The execution input (body plus envelope) would exceed Step Functions' limit. */
+  executionInputTooLarge: (limit: number) =>
+    new ProblemError('payload-too-large', `The task input is too large: with its envelope it must stay under ${limit} bytes.`),
 };
 
 /** A problem object to store with a task (its `error`), without an `instance` yet. */

@@ -42,6 +42,10 @@ export interface TaskRecord {
   version: number;
   /** DynamoDB TTL (epoch seconds): the latest moment the row may be physically deleted. */
   ttl: number;
+  /** Open-task index partition (see `#domain/open-index`); absent once the task needs no sweeping. */
+  openShard?: number;
+  /** When the sweeper next checks the task (open-task index sort key). */
+  sweepAt?: string;
 }
 
 /** What the workflow receives as execution input. */

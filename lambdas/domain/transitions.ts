@@ -3,6 +3,7 @@
  * and the construct turns the same definitions into the workflow's DynamoDB service-integration
  * steps, so a terminal status can never change, whoever writes.
  */
+import { OPEN_INDEX } from '#domain/open-index';
 import type { TaskStatus } from '#domain/task';
 
 /** For each target status, the statuses a task may move to it from. */
@@ -22,6 +23,8 @@ export function canTransition(from: TaskStatus, to: TaskStatus): boolean {
 export interface TransitionExpression {
   /** `SET ...` clauses referring to `:to`, `:now` and the caller's placeholders. */
   set: string[];
+  /** Attributes removed by the write (`REMOVE ...`): a terminal write takes the task out of the open-task index. */
+  remove: string[];
   condition: string;
   names: Record<string, string>;
   /** Literal values; `:now` and caller values are added by whoever runs the update. */
@@ -38,11 +41,22 @@ export const VERSION_BUMP = {
   values: { ':zero': 0, ':one': 1 },
 } as const;
 
+/** Options of a transition. */
+export interface TransitionOptions {
+  /**
+   * Keep the task in the open-task index although the status is terminal: a cancel by its owner
+   * stays there until its execution is known to be stopped, so the sweeper stops it again if needed.
+   */
+  keepOpen?: boolean;
+}
+
 /**
  * The conditional update for a transition to `to`. `fields` are extra attributes set from
- * placeholders of the same name (`result` → `#result = :result`).
+ * placeholders of the same name (`result` → `#result = :result`). Every terminal transition
+ * removes the open-task index attributes (the workflow's RecordSuccess/RecordFailure steps too,
+ * since the construct builds them from this expression), unless `keepOpen`.
  */
-export function transitionExpression(to: TaskStatus, fields: readonly string[] = []): TransitionExpression {
+export function transitionExpression(to: TaskStatus, fields: readonly string[] = [], options: TransitionOptions = {}): TransitionExpression {
   const from = ALLOWED_FROM[to];
   if (from.length === 0) throw new Error(`no transition leads to ${to}`);
   const names: Record<string, string> = { '#id': 'id', '#status': 'status', '#updatedAt': 'updatedAt', ...VERSION_BUMP.names };
@@ -60,8 +74,23 @@ export function transitionExpression(to: TaskStatus, fields: readonly string[] =
     names[`#${field}`] = field;
     set.push(`#${field} = :${field}`);
   }
+  const remove: string[] = [];
+  if (to !== 'running' && !options.keepOpen) {
+    for (const attribute of OPEN_INDEX.attributes) {
+      names[`#${attribute}`] = attribute;
+      remove.push(`#${attribute}`);
+    }
+  }
   const condition = `attribute_exists(#id) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})`;
-  return { set, condition, names, values };
+  return { set, remove, condition, names, values };
+}
+
+/** The `UpdateExpression` of a transition or progress write: `SET …` and, if any, ` REMOVE …`. */
+export function updateExpression(expression: Pick<TransitionExpression, 'set' | 'remove'>): string {
+  const clauses = [];
+  if (expression.set.length > 0) clauses.push(`SET ${expression.set.join(', ')}`);
+  if (expression.remove.length > 0) clauses.push(`REMOVE ${expression.remove.join(', ')}`);
+  return clauses.join(' ');
 }
 
 /** Progress may be recorded while a task is pending or running; the first report makes it running. */
@@ -74,6 +103,7 @@ export function progressExpression(): TransitionExpression {
       '#startedAt = if_not_exists(#startedAt, :now)',
       VERSION_BUMP.set,
     ],
+    remove: [],
     condition: 'attribute_exists(#id) AND #status IN (:from0, :from1)',
     names: {
       '#id': 'id',

@@ -1,10 +1,9 @@
 /** cancel use case: mark the caller's task cancelled (one conditional write), then stop its execution. */
-import { StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { executionArn, sfn } from '#clients/sfn';
 import { problemObject, problems } from '#domain/errors';
 import { isTaskId } from '#domain/ids';
 import type { TaskRecord } from '#domain/task';
 import { transition } from '#store/task-store';
+import { stopExecution } from '#service/executions';
 import { absentTask, assertVisible } from '#service/find-task';
 import { logger } from '#service/logger';
 
@@ -12,20 +11,28 @@ const CANCELLED = problemObject('task-cancelled', 'The task was cancelled by its
 
 export async function cancelTask(owner: string, id: string): Promise<TaskRecord> {
   if (!isTaskId(id)) throw problems.notFound();
-  const outcome = await transition(id, 'cancelled', new Date().toISOString(), { error: JSON.stringify(CANCELLED) }, owner);
+  // The task stays in the open-task index until its execution is known to be stopped (the backstop's
+  // ABORTED event or the sweeper takes it out), so a failed StopExecution is retried by the sweeper.
+  const outcome = await transition(id, 'cancelled', new Date().toISOString(), { error: JSON.stringify(CANCELLED) }, owner, { keepOpen: true });
   if (!outcome.ok) {
     // The condition failed: absent, someone else's, or already terminal. The old item says which.
     if (!outcome.current) throw absentTask(id);
     assertVisible(outcome.current, id, owner);
-    if (outcome.current.status === 'cancelled') return outcome.current;
-    throw problems.taskAlreadyFinished(outcome.current.status);
+    if (outcome.current.status !== 'cancelled') throw problems.taskAlreadyFinished(outcome.current.status);
+    // Cancelled before, and its execution not yet known to be stopped: stop it again (idempotent).
+    if (outcome.current.openShard !== undefined) await stop(id);
+    return outcome.current;
   }
-  try {
-    await sfn.send(new StopExecutionCommand({ executionArn: executionArn(id), error: 'TaskCancelled', cause: 'Cancelled by its owner.' }));
-  } catch (error) {
-    // The task is already cancelled for every reader and its worker sees that at its next progress
-    // report; the execution ends by its own timeout at worst.
-    if ((error as Error).name !== 'ExecutionDoesNotExist') logger.error('StopExecution failed', { taskId: id, error: error as Error });
-  }
+  await stop(id);
   return outcome.task;
+}
+
+async function stop(id: string): Promise<void> {
+  try {
+    await stopExecution(id);
+  } catch (error) {
+    // The task is cancelled for every reader and its worker sees that at its next progress report;
+    // the sweeper stops the execution later (the task is still in the open-task index).
+    logger.warn('StopExecution failed; the sweeper will retry it', { taskId: id, error: error as Error });
+  }
 }

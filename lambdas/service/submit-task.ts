@@ -1,13 +1,13 @@
 /** submit use case: record the task (claiming the idempotency key, if any) and start its execution. */
 import { createHash } from 'node:crypto';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { sfn, STATE_MACHINE_ARN } from '#clients/sfn';
 import { config } from '#config';
 import { problemObject, problems } from '#domain/errors';
 import { newTaskId } from '#domain/ids';
+import { openIndexAttributes } from '#domain/open-index';
 import type { Submission } from '#domain/submission';
-import type { ExecutionInput, TaskRecord } from '#domain/task';
+import type { TaskRecord } from '#domain/task';
 import { getTask, putTask, putTaskClaimingKey, releaseKey, transition } from '#store/task-store';
+import { executionInput, isTransientStartError, MAX_EXECUTION_INPUT_BYTES, startExecution } from '#service/executions';
 import { logger } from '#service/logger';
 import { countTask, TASK_METRICS } from '#service/task-metrics';
 
@@ -31,22 +31,18 @@ const START_FAILED = problemObject('start-failed', 'The task could not be starte
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-function executionInput(task: TaskRecord): string {
-  const input: ExecutionInput = { taskId: task.id, type: task.type, input: JSON.parse(task.input) };
-  return JSON.stringify(input);
-}
-
-/** StartExecution is idempotent for the same name and input, so this is safe to repeat. */
-async function startExecution(task: TaskRecord): Promise<void> {
-  await sfn.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: task.id, input: executionInput(task) }));
+/** A StartExecution failure as the caller sees it: 503 if a retry may succeed, else a 500 (a bug or a misconfiguration). */
+function startProblem(error: unknown) {
+  return isTransientStartError(error) ? problems.unavailable(1) : problems.internal();
 }
 
 export async function submitTask(owner: string, submission: Submission, idempotencyKey?: string): Promise<SubmitResult> {
   const now = Date.now();
   const nowIso = new Date(now).toISOString();
   const requestHash = sha256(canonicalJson(submission));
+  const taskId = newTaskId(now);
   const task: TaskRecord = {
-    id: newTaskId(now),
+    id: taskId,
     owner,
     type: submission.type,
     status: 'pending',
@@ -59,8 +55,12 @@ export async function submitTask(owner: string, submission: Submission, idempote
     version: 1,
     // The row may go once the longest possible run plus retention has passed.
     ttl: Math.ceil(now / 1000) + config.executionTimeoutSeconds + config.retentionSeconds,
+    // Open until a terminal transition: the sweeper finds it if the submit dies before StartExecution.
+    ...openIndexAttributes(taskId, nowIso),
   };
   logger.appendKeys({ taskId: task.id });
+  // The body limit alone does not bound the execution input (envelope, re-serialised numbers): check what is sent.
+  if (Buffer.byteLength(executionInput(task)) > MAX_EXECUTION_INPUT_BYTES) throw problems.executionInputTooLarge(MAX_EXECUTION_INPUT_BYTES);
 
   let claimId: string | undefined;
   if (idempotencyKey === undefined) {
@@ -75,12 +75,16 @@ export async function submitTask(owner: string, submission: Submission, idempote
   try {
     await startExecution(task);
   } catch (error) {
-    // Nothing will run this task: close it as failed and free the key, so a retry starts afresh.
     logger.error('StartExecution failed', { taskId: task.id, error: error as Error });
+    // A transient failure may have taken effect (the execution may run). With an Idempotency-Key the
+    // task stays pending and the key claimed: the client's retry replays it (StartExecution again,
+    // idempotent), so the work runs once; a client that never retries is started by the sweeper.
+    if (claimId && isTransientStartError(error)) throw startProblem(error);
+    // Otherwise nothing may run this task: close it as failed and free the key, so a retry starts afresh.
     await transition(task.id, 'failed', new Date().toISOString(), { error: JSON.stringify(START_FAILED) });
     if (claimId) await releaseKey(claimId);
     countTask(TASK_METRICS.startFailed, task.type);
-    throw problems.unavailable(1);
+    throw startProblem(error);
   }
   countTask(TASK_METRICS.submitted, task.type);
   return { task, replayed: false };
@@ -93,9 +97,15 @@ async function replay(owner: string, claim: { taskId: string; requestHash: strin
   // The claim and the task are written in one transaction, so this only happens once the task expired.
   if (!task || task.owner !== owner) throw problems.unavailable(1);
   // If the first request died between its write and StartExecution, this finishes its work;
-  // otherwise StartExecution answers with the running execution and starts nothing new.
-  if (task.status === 'pending') await startExecution(task).catch((error: unknown) => {
-    logger.warn('StartExecution on replay failed', { taskId: task.id, error: error as Error });
-  });
+  // otherwise StartExecution answers with the running execution and starts nothing new. A start
+  // that fails is not answered 202: the task stays pending (the sweeper or the next replay starts it).
+  if (task.status === 'pending') {
+    try {
+      await startExecution(task);
+    } catch (error) {
+      logger.warn('StartExecution on replay failed', { taskId: task.id, error: error as Error });
+      throw startProblem(error);
+    }
+  }
   return { task, replayed: true };
 }

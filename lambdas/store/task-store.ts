@@ -9,7 +9,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteComma
 import { dynamodb } from '#clients/dynamodb';
 import { config } from '#config';
 import type { Progress, TaskRecord, TaskStatus } from '#domain/task';
-import { progressExpression, transitionExpression, type TransitionExpression } from '#domain/transitions';
+import { progressExpression, transitionExpression, type TransitionExpression, type TransitionOptions, updateExpression } from '#domain/transitions';
 
 const TableName = config.tableName;
 export const OWNER_INDEX = 'byOwner';
@@ -31,9 +31,15 @@ export async function getTask(id: string, options: { consistent?: boolean } = {}
 }
 
 export async function putTask(task: TaskRecord): Promise<void> {
-  await dynamodb.send(
-    new PutCommand({ TableName, Item: task, ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: { '#id': 'id' } }),
-  );
+  try {
+    await dynamodb.send(
+      new PutCommand({ TableName, Item: task, ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: { '#id': 'id' } }),
+    );
+  } catch (error) {
+    // Ids are unguessable, so the item can only exist because an SDK retry after a request timeout
+    // follows our own write that did land: the task is there, which is what was asked.
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
 }
 
 /**
@@ -77,7 +83,8 @@ export async function releaseKey(claimId: string): Promise<void> {
   await dynamodb.send(new DeleteCommand({ TableName, Key: { id: claimId } }));
 }
 
-async function conditionalUpdate(
+/** One conditional UpdateItem built from a domain expression; a failed condition returns the item as it was. */
+export async function conditionalUpdate(
   id: string,
   expression: TransitionExpression,
   values: Record<string, unknown>,
@@ -88,7 +95,7 @@ async function conditionalUpdate(
       new UpdateCommand({
         TableName,
         Key: { id },
-        UpdateExpression: `SET ${expression.set.join(', ')}`,
+        UpdateExpression: updateExpression(expression),
         ConditionExpression: extraCondition ? `${expression.condition} AND ${extraCondition.condition}` : expression.condition,
         ExpressionAttributeNames: { ...expression.names, ...extraCondition?.names },
         ExpressionAttributeValues: { ...expression.values, ...values, ...extraCondition?.values },
@@ -116,11 +123,12 @@ export function transition(
   now: string,
   fields: Record<string, unknown> = {},
   owner?: string,
+  options: TransitionOptions = {},
 ): Promise<WriteOutcome> {
   const values = Object.fromEntries(Object.entries(fields).map(([name, value]) => [`:${name}`, value]));
   return conditionalUpdate(
     id,
-    transitionExpression(to, Object.keys(fields)),
+    transitionExpression(to, Object.keys(fields), options),
     { ...values, ':now': now },
     owner === undefined ? undefined : { condition: '#owner = :owner', names: { '#owner': 'owner' }, values: { ':owner': owner } },
   );

@@ -5,16 +5,26 @@
  */
 import type { Progress } from '#domain/task';
 import { recordProgress } from '#store/task-store';
+import { logger } from '#service/logger';
 
 export interface ProgressAnswer {
   /** The task was cancelled, or otherwise finished: stop working. */
   cancelled: boolean;
 }
 
+/**
+ * Best-effort: a progress write that fails (throttling, a timeout) never fails the task; the
+ * worker carries on and the next report tries again.
+ */
 export async function reportProgress(taskId: string, progress: Progress): Promise<ProgressAnswer> {
   const percent = Math.max(0, Math.min(99, Math.floor(progress.percent)));
-  const outcome = await recordProgress(taskId, { ...progress, percent }, new Date().toISOString());
-  return { cancelled: !outcome.ok };
+  try {
+    const outcome = await recordProgress(taskId, { ...progress, percent }, new Date().toISOString());
+    return { cancelled: !outcome.ok };
+  } catch (error) {
+    logger.warn('Progress write failed; continuing', { taskId, error: error as Error });
+    return { cancelled: false };
+  }
 }
 
 /**

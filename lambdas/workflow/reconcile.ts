@@ -6,6 +6,7 @@
 import { problemObject } from '#domain/errors';
 import { isTaskId } from '#domain/ids';
 import type { TaskStatus } from '#domain/task';
+import { closeOpenTask } from '#store/open-tasks';
 import { transition } from '#store/task-store';
 import { logger } from '#service/logger';
 import { recordResult } from '#service/record-result';
@@ -48,5 +49,9 @@ export async function reconcileExecution(detail: ExecutionStatusChange): Promise
   }
   logger.info('Execution status reconciled', { taskId, executionStatus: detail.status, changed: outcome.ok });
   countExecutionEvent(detail.status, outcome);
+  // A task its owner cancelled stays in the open-task index until its execution has ended: now it has.
+  if (!outcome.ok && outcome.current?.status === 'cancelled' && outcome.current.openShard !== undefined && detail.status !== 'RUNNING') {
+    await closeOpenTask(taskId);
+  }
   return outcome.ok ? outcome.task.status : outcome.current?.status;
 }

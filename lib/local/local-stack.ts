@@ -10,7 +10,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from './create-table.ts';
 import { LOCAL_CREDENTIALS, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
+import type { FaultOptions } from './faults.ts';
 import { type HttpFront, startHttpFront } from './http-front.ts';
+import { findScheduledTargets, type LocalSchedule, startSchedules } from './sweeper-schedule.ts';
 import { startS3Local } from './s3-local.ts';
 import { installAwsLambdaGlobal } from './streaming.ts';
 import {
@@ -52,6 +54,12 @@ export interface LocalStackOptions {
   app?: string;
   /** Origins allowed by CORS, as the construct's `corsAllowOrigins` (default: no CORS). */
   corsAllowOrigins?: string[];
+  /** Period of the scheduled rules (the sweeper), replacing the template's rate (`LONGRUN_SWEEP_INTERVAL_SECONDS`). */
+  sweepIntervalSeconds?: number;
+  /** The sweeper's `SWEEP_AGE_SECONDS` (`LONGRUN_SWEEP_AGE_SECONDS`). */
+  sweepAgeSeconds?: number;
+  /** Faults the local Step Functions endpoint injects (default: none). */
+  faults?: FaultOptions;
 }
 
 export interface LocalStack {
@@ -66,8 +74,10 @@ export interface LocalStack {
   tableName: string;
   stateMachineArn: string;
   apiKeys: string[];
-  /** The Step Functions endpoint (execution stats for the benchmark). */
+  /** The Step Functions endpoint (execution stats for the benchmark; `faults` injected). */
   stepFunctions: StepFunctionsEndpoint;
+  /** The scheduled rules (the sweeper): `runNow()` runs them at once. */
+  schedules: LocalSchedule;
   /** Milliseconds spent starting, by phase. */
   timings: Record<string, number>;
   stop(): Promise<void>;
@@ -198,6 +208,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       resolveLambda: byRef,
       dynamodb: ddb,
       log,
+      faults: options.faults,
       onStatusChange: async (event: ExecutionStatusChangeEvent) => {
         for (const target of ruleTargets) {
           const fn = locals.get(target.functionLogicalId);
@@ -230,6 +241,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         for (const [k, v] of Object.entries(fn.environment)) if (v === String(templateTimeout)) envOverrides[k] = String(sfnTimeout);
       }
     }
+    if (options.sweepAgeSeconds !== undefined) envOverrides.SWEEP_AGE_SECONDS = String(options.sweepAgeSeconds);
     applyEnvironment(functions, log, envOverrides);
     // Streaming handlers call `awslambda.streamifyResponse` when their module loads.
     installAwsLambdaGlobal();
@@ -247,6 +259,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanups.push(() => front.close());
     t = mark('servers', t);
 
+    const schedules = startSchedules({
+      targets: findScheduledTargets(template),
+      resolveFunction: (id) => locals.get(id),
+      intervalSecondsOverride: options.sweepIntervalSeconds,
+      account: LOCAL_ACCOUNT,
+      region: LOCAL_REGION,
+      log,
+    });
+    // Stopped before the endpoints it calls.
+    cleanups.push(() => schedules.stop());
+
     // Import every handler now, so the first request does not pay for it.
     await Promise.all([...locals.values()].map((l) => l.load()));
     mark('handlers', t);
@@ -263,6 +286,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stateMachineArn: stateMachine.arn,
       apiKeys: [...options.apiKeys],
       stepFunctions,
+      schedules,
       timings,
       stop: () => (stopped ??= stopAll()),
     };

@@ -29,6 +29,7 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
+import { FaultInjector, type FaultOptions } from './faults.ts';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -109,6 +110,8 @@ export interface StepFunctionsEndpointOptions {
   /** Receives every status-change event; awaited in order per execution, errors logged. */
   onStatusChange?: (event: ExecutionStatusChangeEvent) => unknown;
   log?: (line: string) => void;
+  /** Faults to inject (dropped status events, failing starts, throttled workflow writes); none by default. */
+  faults?: FaultOptions;
 }
 
 interface ExecutionRecord {
@@ -220,6 +223,8 @@ export class StepFunctionsEndpoint {
   private readonly taskStates = new Map<string, any>();
   private server?: Server;
   private closing = false;
+  /** The faults injected so far (see lib/local/faults.ts). */
+  readonly faults: FaultInjector;
   endpoint = '';
   port = 0;
 
@@ -228,6 +233,7 @@ export class StepFunctionsEndpoint {
     this.stateMachineName = options.stateMachineArn.split(':').pop()!;
     this.region = options.region ?? options.stateMachineArn.split(':')[3] ?? 'us-east-1';
     this.account = options.account ?? options.stateMachineArn.split(':')[4] ?? '000000000000';
+    this.faults = new FaultInjector(options.faults);
     const definition = structuredClone(options.definition) as StateMachineDefinition;
     if (options.timeoutSecondsOverride !== undefined) definition.TimeoutSeconds = options.timeoutSecondsOverride;
     this.definition = definition;
@@ -419,14 +425,18 @@ export class StepFunctionsEndpoint {
     } catch {
       throw new ApiError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${input}'`);
     }
+    const fault = this.faults.startFault(name);
+    if (fault === 'before') throw new ApiError('InternalFailure', 'Injected fault: StartExecution failed before starting', 500);
     const existing = this.executions.get(name);
     if (existing) {
+      if (fault === 'after') throw new ApiError('InternalFailure', 'Injected fault: StartExecution failed after starting', 500);
       if (existing.status === 'RUNNING' && existing.input === input) {
         return { executionArn: existing.executionArn, startDate: epochSeconds(existing.startDate) };
       }
       throw new ApiError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.executionArn}'`);
     }
     const record = this.run(name, input, parsedInput);
+    if (fault === 'after') throw new ApiError('InternalFailure', 'Injected fault: StartExecution failed after starting', 500);
     return { executionArn: record.executionArn, startDate: epochSeconds(record.startDate) };
   }
 
@@ -582,6 +592,7 @@ export class StepFunctionsEndpoint {
   private emit(record: ExecutionRecord): void {
     const callback = this.options.onStatusChange;
     if (!callback || this.closing) return;
+    if (this.faults.dropEvent(record.name)) return;
     const event: ExecutionStatusChangeEvent = {
       version: '0',
       id: randomUUID(),
@@ -631,6 +642,7 @@ export class StepFunctionsEndpoint {
         handlers[stateName] = async (resolved: any) => {
           const params = applyJsonToString(resolved);
           if (!this.options.dynamodb) throw new Error('No DynamoDB client configured');
+          this.faults.maybeThrottle(record.name);
           try {
             const { $metadata: _ignored, ...out } = await this.options.dynamodb.send(new Command(params));
             return JSON.parse(JSON.stringify(out));

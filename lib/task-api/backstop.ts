@@ -6,6 +6,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -31,6 +32,8 @@ export class ExecutionBackstop extends Construct {
   public readonly rule: events.Rule;
   /** Dead-letter queue of events the reconcile function could not take. */
   public readonly deadLetterQueue: sqs.Queue;
+  /** On-failure destination of the reconcile function: asynchronous invocations that failed every attempt. */
+  public readonly failureQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: ExecutionBackstopProps) {
     super(scope, id);
@@ -45,6 +48,18 @@ export class ExecutionBackstop extends Construct {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+    });
+    // EventBridge's DLQ only catches delivery failures; an invocation that throws (e.g. DynamoDB
+    // throttling past Lambda's own retries) lands here, with its event, for a redrive.
+    this.failureQueue = new sqs.Queue(this, 'ReconcileFailureQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.reconcileFunction.configureAsyncInvoke({
+      onFailure: sendOnlyDestination(this.failureQueue),
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
     });
     this.rule = new events.Rule(this, 'ExecutionStatusChangeRule', {
       description: 'Step Functions execution status changes of the task workflow',
@@ -65,5 +80,22 @@ export class ExecutionBackstop extends Construct {
       id: 'AwsSolutions-SQS3',
       reason: 'This queue is itself the dead-letter queue of the EventBridge target of the reconcile function.',
     });
+    Validations.of(this.failureQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself a dead-letter destination: the on-failure destination of the reconcile function.',
+    });
   }
+}
+
+/**
+ * An SQS on-failure destination granting exactly `sqs:SendMessage` (the stock SqsDestination also
+ * grants GetQueueAttributes and GetQueueUrl, which Lambda does not need to deliver).
+ */
+function sendOnlyDestination(queue: sqs.IQueue): lambda.IDestination {
+  return {
+    bind: (_scope, fn) => {
+      allow(fn, ['sqs:SendMessage'], [queue.queueArn]);
+      return { destination: queue.queueArn };
+    },
+  };
 }

@@ -2,6 +2,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { OPEN_INDEX } from '../../lambdas/domain/open-index.ts';
 import { REPRESENTATION_ATTRIBUTES } from '../../lambdas/domain/representation.ts';
 
 /** The owner index: the caller's tasks, newest first (ids are UUIDv7, so id order is creation order). */
@@ -13,7 +14,7 @@ export interface TaskTableProps {
 }
 
 export class TaskTable extends Construct {
-  /** Partition key `id`, GSI `byOwner` (`owner`, `id`), TTL attribute `ttl`. */
+  /** Partition key `id`, GSI `byOwner` (`owner`, `id`), sparse GSI `openTasks` (`openShard`, `sweepAt`), TTL attribute `ttl`. */
   public readonly table: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: TaskTableProps = {}) {
@@ -35,6 +36,15 @@ export class TaskTable extends Construct {
       // Only what a listing shows (the keys are always projected): no inputs or results.
       projectionType: dynamodb.ProjectionType.INCLUDE,
       nonKeyAttributes: REPRESENTATION_ATTRIBUTES.filter((name) => name !== 'id'),
+    });
+    // Sparse: only open tasks carry these attributes (see lambdas/domain/open-index.ts); the
+    // sweeper reads keys, status and creation time, nothing else.
+    this.table.addGlobalSecondaryIndex({
+      indexName: OPEN_INDEX.name,
+      partitionKey: { name: OPEN_INDEX.partitionKey, type: dynamodb.AttributeType.NUMBER },
+      sortKey: { name: OPEN_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: [...OPEN_INDEX.projected],
     });
   }
 }

@@ -11,7 +11,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { resultTooLargeProblem } from '../../lambdas/domain/result-pointer.ts';
-import { transitionExpression, type TransitionExpression } from '../../lambdas/domain/transitions.ts';
+import { transitionExpression, type TransitionExpression, updateExpression } from '../../lambdas/domain/transitions.ts';
 
 /** Names of the states the construct adds after and around the worker. */
 export const SHELL_STATES = {
@@ -25,6 +25,36 @@ export const SHELL_STATES = {
   recordSuccessFailed: 'RecordSuccessFailed',
 } as const;
 
+/**
+ * DynamoDB errors of the workflow's records that a later attempt may not see: throttling and 5xx.
+ * Not `DynamoDB.AmazonDynamoDBException`: Step Functions names a ValidationException so (an item too large).
+ */
+export const RECORD_RETRY_ERRORS = [
+  'DynamoDB.ProvisionedThroughputExceededException',
+  'DynamoDB.ThrottlingException',
+  'DynamoDB.RequestLimitExceeded',
+  'DynamoDB.InternalServerError',
+];
+
+/** Backoff with full jitter: 1, 2, 4, … s (at most 30 s) over 8 attempts, about two minutes at worst. */
+const RECORD_RETRY: sfn.RetryProps = {
+  errors: RECORD_RETRY_ERRORS,
+  interval: Duration.seconds(1),
+  maxAttempts: 8,
+  backoffRate: 2,
+  maxDelay: Duration.seconds(30),
+  jitterStrategy: sfn.JitterType.FULL,
+};
+
+/** Lambda throttling of a worker Task state (CDK's LambdaInvoke already retries Lambda's 5xx). */
+const WORKER_THROTTLE_RETRY: sfn.RetryProps = {
+  errors: ['Lambda.TooManyRequestsException'],
+  interval: Duration.seconds(1),
+  maxAttempts: 6,
+  backoffRate: 2,
+  maxDelay: Duration.seconds(30),
+  jitterStrategy: sfn.JitterType.FULL,
+};
 /**
  * Step Functions refuses a state output over 256 KB with `States.DataLimitExceeded`, which
  * `States.ALL` does not catch: it must be named. DynamoDB refuses an item over 400 KB with a
@@ -75,6 +105,9 @@ export class TaskWorkflow extends Construct {
     });
     recordFailure.addCatch(failed, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: '$.recordError' });
     recordFailure.next(failed);
+    // One throttle after an hour of work must not lose the result: retry what retrying can fix
+    // (never a failed condition, which means the task is already terminal).
+    for (const record of [recordSuccess, recordFailure]) record.addRetry(RECORD_RETRY);
 
     // A result too large to carry or to store fails the task with a problem saying what to do,
     // recorded by the workflow itself (no status event needed).
@@ -89,6 +122,7 @@ export class TaskWorkflow extends Construct {
       ':error': tasks.DynamoAttributeValue.fromString(JSON.stringify(problem)),
     });
     recordResultTooLarge.addCatch(resultTooLarge, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
+    recordResultTooLarge.addRetry(RECORD_RETRY);
     recordResultTooLarge.next(resultTooLarge);
     const recordSuccessFailed = new sfn.Fail(this, SHELL_STATES.recordSuccessFailed, { errorPath: '$.Error', causePath: '$.Cause' });
     recordSuccess.addCatch(
@@ -110,6 +144,8 @@ export class TaskWorkflow extends Construct {
         state.addCatch(recordResultTooLarge, { errors: [DATA_LIMIT_EXCEEDED], resultPath: sfn.JsonPath.DISCARD });
         state.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
       }
+      // A throttled Lambda invocation is retried, not recorded as the task's failure.
+      if (state instanceof sfn.TaskStateBase) state.addRetry(WORKER_THROTTLE_RETRY);
     }
     const definition = workerChain.next(recordSuccess);
 
@@ -151,7 +187,7 @@ export class TaskWorkflow extends Construct {
     return new tasks.DynamoUpdateItem(this, name, {
       table: this.table,
       key: { id: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Input.taskId')) },
-      updateExpression: `SET ${transition.set.join(', ')}`,
+      updateExpression: updateExpression(transition),
       conditionExpression: transition.condition,
       expressionAttributeNames: transition.names,
       expressionAttributeValues: values,

@@ -8,6 +8,7 @@ const functions = template.findResources('AWS::Lambda::Function');
 const entries = [
   ...ROUTES.map((r) => `lambdas/http/${r.handler}.ts`),
   'lambdas/workflow/reconcile-execution.ts',
+  'lambdas/sweeper/sweep-tasks.ts',
   'lambdas/workflow/count-primes.ts',
   'lambdas/workflow/make-report.ts',
 ];
@@ -17,11 +18,11 @@ function envOf(entry: string): Record<string, unknown> {
 }
 
 describe('functions', () => {
-  it('are exactly one per route, the reconcile backstop and the demo workers, each tagged with its entry', () => {
+  it('are exactly one per route, the reconcile backstop, the sweeper and the demo workers, each tagged with its entry', () => {
     const tagged = Object.values(functions).map((f) => f.Metadata?.['Longrun:Entry']);
     expect(tagged.sort()).toEqual([...entries].sort());
     expect(Object.keys(stack.api.functions).sort()).toEqual(
-      [...ROUTES.map((r) => r.handler), 'reconcile-execution'].sort(),
+      [...ROUTES.map((r) => r.handler), 'reconcile-execution', 'sweep-tasks'].sort(),
     );
   });
 

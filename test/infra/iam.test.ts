@@ -17,6 +17,12 @@ const EXECUTIONS = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:e
 /** What every function may do besides its own grants: write its log group, send traces. */
 const BASELINE = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 
+function queueId(part: string): string {
+  const id = Object.keys(template.findResources('AWS::SQS::Queue')).find((q) => q.includes(part));
+  if (!id) throw new Error(`no queue ${part}`);
+  return id;
+}
+
 function grants(entry: string) {
   return grantsOf(template, functionIdByEntry(template, entry));
 }
@@ -49,7 +55,21 @@ describe('least privilege', () => {
       'lambdas/http/cancel-task.ts',
       [`dynamodb:UpdateItem ${TABLE}`, `states:StopExecution ${EXECUTIONS}`],
     ],
-    ['lambdas/workflow/reconcile-execution.ts', [`dynamodb:UpdateItem ${TABLE}`]],
+    [
+      'lambdas/workflow/reconcile-execution.ts',
+      [`dynamodb:UpdateItem ${TABLE}`, `sqs:SendMessage <${queueId('ReconcileFailureQueue')}.Arn>`],
+    ],
+    [
+      'lambdas/sweeper/sweep-tasks.ts',
+      [
+        `dynamodb:GetItem ${TABLE}`,
+        `dynamodb:Query <${table}.Arn>/index/openTasks`,
+        `dynamodb:UpdateItem ${TABLE}`,
+        `states:DescribeExecution ${EXECUTIONS}`,
+        `states:StartExecution <${stateMachine}>`,
+        `states:StopExecution ${EXECUTIONS}`,
+      ],
+    ],
     // Conditioned on the progress attributes and task keys (test/infra/props.test.ts).
     ['lambdas/workflow/count-primes.ts', [`dynamodb:UpdateItem ${TABLE}`]],
     ['lambdas/workflow/make-report.ts', [`s3:PutObject ${RESULTS}`]],

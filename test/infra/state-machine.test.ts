@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { transitionExpression } from '../../lambdas/domain/transitions.ts';
+import { transitionExpression, updateExpression } from '../../lambdas/domain/transitions.ts';
 import { resultTooLargeProblem } from '../../lambdas/domain/result-pointer.ts';
 import { buildStack, definitionOf, functionIdByEntry, tableId } from './fixture.ts';
 
@@ -96,7 +96,7 @@ describe('state machine', () => {
       Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: 'ResultTooLarge' }],
     });
     expect(states.RecordResultTooLarge!.Parameters).toMatchObject({
-      UpdateExpression: `SET ${t.set.join(', ')}`,
+      UpdateExpression: updateExpression(t),
       ConditionExpression: t.condition,
       ExpressionAttributeValues: expect.objectContaining({ ':error': { S: JSON.stringify(resultTooLargeProblem()) } }),
     });
@@ -127,7 +127,7 @@ describe('state machine', () => {
     expect(states.RecordSuccess!.Parameters).toEqual({
       TableName: `<${table}>`,
       Key: { id: { 'S.$': '$$.Execution.Input.taskId' } },
-      UpdateExpression: `SET ${t.set.join(', ')}`,
+      UpdateExpression: `SET ${t.set.join(', ')} REMOVE #openShard, #sweepAt`,
       ConditionExpression: t.condition,
       ExpressionAttributeNames: t.names,
       ExpressionAttributeValues: {
@@ -152,7 +152,7 @@ describe('state machine', () => {
     expect(states.RecordFailure!.Parameters).toEqual({
       TableName: `<${table}>`,
       Key: { id: { 'S.$': '$$.Execution.Input.taskId' } },
-      UpdateExpression: `SET ${t.set.join(', ')}`,
+      UpdateExpression: `SET ${t.set.join(', ')} REMOVE #openShard, #sweepAt`,
       ConditionExpression: t.condition,
       ExpressionAttributeNames: t.names,
       ExpressionAttributeValues: {

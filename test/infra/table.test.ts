@@ -22,7 +22,7 @@ describe('task table', () => {
         { AttributeName: 'id', AttributeType: 'S' },
         { AttributeName: 'owner', AttributeType: 'S' },
       ]),
-      GlobalSecondaryIndexes: [
+      GlobalSecondaryIndexes: Match.arrayWith([
         {
           IndexName: 'byOwner',
           KeySchema: [
@@ -34,7 +34,26 @@ describe('task table', () => {
             NonKeyAttributes: ['type', 'status', 'progress', 'createdAt', 'updatedAt', 'startedAt', 'completedAt', 'ttl', 'error'],
           },
         },
-      ],
+      ]),
+    });
+  });
+
+  it('has the sparse open-task index: openShard (N, HASH), sweepAt (S, RANGE), projecting only status and createdAt', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'openShard', AttributeType: 'N' },
+        { AttributeName: 'sweepAt', AttributeType: 'S' },
+      ]),
+      GlobalSecondaryIndexes: Match.arrayWith([
+        {
+          IndexName: 'openTasks',
+          KeySchema: [
+            { AttributeName: 'openShard', KeyType: 'HASH' },
+            { AttributeName: 'sweepAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['status', 'createdAt'] },
+        },
+      ]),
     });
   });
 

@@ -125,7 +125,8 @@ describe('handlers log no secrets and answer no internals', () => {
     const spy = vi.spyOn(sfn, 'send').mockRejectedValue(awsError('AccessDeniedException') as never);
     try {
       const submitted = await requests.submit();
-      expect(submitted.status).toBe(503);
+      // Access denied is not transient: a 500 (misconfiguration), not a 503 a client would retry forever.
+      expect(submitted.status).toBe(500);
       expectNoInternals(submitted);
       const row = await putRow({ owner: caller.owner, status: 'running' });
       const cancelled = await requests.cancel(row.id);

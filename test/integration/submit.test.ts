@@ -101,7 +101,18 @@ describe('POST /tasks', () => {
     expect(response.body!.type).toBe('https://longrun.dev/problems/unauthorized');
   });
 
-  it('answers 503, not 500, when StartExecution fails, and leaves the task failed and the key free', async () => {
+  it('answers 503, not 500, when StartExecution fails without an Idempotency-Key, and leaves the task failed', async () => {
+    const caller = newCaller();
+    vi.spyOn(sfn, 'send').mockRejectedValueOnce(Object.assign(new Error('Rate exceeded for arn:aws:states:...'), { name: 'ThrottlingException' }));
+    const response = await submit(caller.apiKeyId, JSON.stringify({ type: 'sleep', input: { seconds: 1 } }));
+    expect(response.status).toBe(503);
+    expect(response.headers['retry-after']).toBe('1');
+    expect(JSON.stringify(response.body)).not.toMatch(/arn:|Rate exceeded|Throttling/);
+    const [row] = await rowsOf(caller.owner);
+    expect(row!.status).toBe('failed');
+  });
+
+  it('with an Idempotency-Key, a start that failed (maybe after taking effect) keeps the task pending: the retry gets the same task, run once', async () => {
     const caller = newCaller();
     vi.spyOn(sfn, 'send').mockRejectedValueOnce(Object.assign(new Error('Rate exceeded for arn:aws:states:...'), { name: 'ThrottlingException' }));
     const headers = { ...json, 'Idempotency-Key': 'retry-me' };
@@ -109,12 +120,13 @@ describe('POST /tasks', () => {
     const response = await submit(caller.apiKeyId, body, headers);
     expect(response.status).toBe(503);
     expect(response.headers['retry-after']).toBe('1');
-    expect(JSON.stringify(response.body)).not.toMatch(/arn:|Rate exceeded|Throttling/);
     const [row] = await rowsOf(caller.owner);
-    expect(row!.status).toBe('failed');
+    expect(row!.status).toBe('pending');
+    vi.restoreAllMocks();
     const retry = await submit(caller.apiKeyId, body, headers);
     expect(retry.status).toBe(202);
-    expect(retry.body!.id).not.toBe(row!.id);
+    expect(retry.body!.id).toBe(row!.id);
+    expect(await rowsOf(caller.owner)).toHaveLength(1);
   });
 
   it('answers 503 when DynamoDB throttles, with no AWS text', async () => {

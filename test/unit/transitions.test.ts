@@ -37,6 +37,7 @@ describe('status transitions', () => {
     expect(expression.condition).toBe('attribute_exists(#id) AND #status IN (:from0, :from1)');
     expect(expression.values).toEqual({ ':to': 'succeeded', ':from0': 'pending', ':from1': 'running', ':zero': 0, ':one': 1 });
     expect(expression.set).toContain('#result = :result');
+    expect(expression.remove).toEqual(['#openShard', '#sweepAt']);
     expect(expression.set).toContain('#completedAt = :now');
     expect(expression.names['#result']).toBe('result');
   });

@@ -25,7 +25,7 @@ describe('capability constructs, each alone', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 2);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
-      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byOwner' })],
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'byOwner' }), Match.objectLike({ IndexName: 'openTasks' })],
     });
   });
 
@@ -72,12 +72,13 @@ describe('capability constructs, each alone', () => {
     template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
   });
 
-  it('ExecutionBackstop: a rule on the given state machine, the reconcile function and its dead-letter queue', () => {
+  it('ExecutionBackstop: a rule on the given state machine, the reconcile function, its dead-letter queue and its on-failure queue', () => {
     const { stack, table, stateMachine } = partStack();
     const backstop = new ExecutionBackstop(stack, 'Backstop', { table, stateMachine, environment: { TABLE_NAME: table.tableName }, logRetention });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::Events::Rule', 1);
-    template.resourceCountIs('AWS::SQS::Queue', 1);
+    template.resourceCountIs('AWS::SQS::Queue', 2);
     expect(backstop.reconcileFunction.node.path).toContain('Backstop');
+    expect(backstop.failureQueue.node.path).toContain('Backstop');
   });
 });

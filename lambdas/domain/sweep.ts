@@ -1,0 +1,37 @@
+/**
+ * What the sweeper does with one open task, given what Step Functions says of its execution.
+ * Pure: the sweeper service carries the actions out, each as a conditional write or an
+ * idempotent Step Functions call, so a run that dies half-way is simply repeated.
+ */
+import type { TaskStatus } from '#domain/task';
+
+/** DescribeExecution's status, or `MISSING` when the execution does not exist. */
+export type ExecutionState = 'MISSING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export type SweepAction =
+  /** Pending and never started (its submit died between the write and StartExecution): start it. */
+  | 'start'
+  /** It was running and its execution is gone: fail it with an `execution-lost` problem. */
+  | 'lose'
+  /** Record the execution's status, as the lost status event would have (the backstop's logic). */
+  | 'record'
+  /** Cancelled, but its execution still runs: StopExecution again, then close. */
+  | 'stop'
+  /** Terminal and its execution is not running: take it out of the open-task index. */
+  | 'close'
+  /** Healthy (running execution, open task): check again later. */
+  | 'defer';
+
+const FINISHED: readonly ExecutionState[] = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
+
+/** The sweep decision: one action per (task status, execution state). */
+export function sweepAction(status: TaskStatus, execution: ExecutionState): SweepAction {
+  if (status === 'pending' || status === 'running') {
+    if (execution === 'MISSING') return status === 'pending' ? 'start' : 'lose';
+    if (FINISHED.includes(execution)) return 'record';
+    // RUNNING: a pending task whose RUNNING event was lost is recorded as running too.
+    return status === 'pending' ? 'record' : 'defer';
+  }
+  // Terminal. Only a cancel by the owner keeps a task in the index while its execution may run.
+  return status === 'cancelled' && execution === 'RUNNING' ? 'stop' : 'close';
+}

@@ -1,0 +1,81 @@
+/**
+ * TaskSweeper: a scheduled Lambda that brings every open task to its outcome, whatever was lost
+ * on the way (a status event, a submit that died before StartExecution, a failed StopExecution).
+ * EventBridge schedule (rate) --> sweep-tasks Lambda --> open-task index, DescribeExecution,
+ * StartExecution / StopExecution, conditional UpdateItem.
+ */
+import { Duration, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { OPEN_INDEX } from '../../lambdas/domain/open-index.ts';
+import { taskFunction } from '../task-function.ts';
+import { allow, nagResourceText } from './grants.ts';
+
+/** The sweeper function, in `AsyncTaskApi.functions`. */
+export const SWEEPER_FUNCTION = 'sweep-tasks';
+
+export interface TaskSweeperProps {
+  readonly table: dynamodb.ITable;
+  readonly stateMachine: sfn.IStateMachine;
+  /** The ARN pattern of the state machine's executions (described and stopped by the sweeper). */
+  readonly executionsArn: string;
+  /** Environment shared by every task function (table name, retention, …). */
+  readonly environment: Record<string, string>;
+  readonly logRetention: logs.RetentionDays;
+  /** How often the sweeper runs. @default Duration.minutes(5) */
+  readonly interval?: Duration;
+  /**
+   * How long an open task waits (since submit, or since its last check) before the sweeper checks
+   * it; longer than any submit can take. @default Duration.minutes(5)
+   */
+  readonly age?: Duration;
+}
+
+export class TaskSweeper extends Construct {
+  public readonly sweepFunction: NodejsFunction;
+  /** The schedule that runs `sweepFunction`. */
+  public readonly schedule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: TaskSweeperProps) {
+    super(scope, id);
+    const interval = props.interval ?? Duration.minutes(5);
+    const age = props.age ?? Duration.minutes(5);
+    this.sweepFunction = taskFunction(this, 'SweepTasksFunction', {
+      entry: `lambdas/sweeper/${SWEEPER_FUNCTION}.ts`,
+      environment: {
+        ...props.environment,
+        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        SWEEP_AGE_SECONDS: String(age.toSeconds()),
+      },
+      // A run stops starting work 5 s before this (SWEEP_SAFETY_MS); the rest stays due.
+      timeout: Duration.minutes(1),
+      description: 'Sweeper: brings open tasks whose status event or start was lost to their outcome',
+      logRetention: props.logRetention,
+    });
+    const fn = this.sweepFunction;
+    allow(fn, ['dynamodb:Query'], [`${props.table.tableArn}/index/${OPEN_INDEX.name}`]);
+    // GetItem: a pending task's input, to start it; UpdateItem: conditional transitions and bookkeeping.
+    allow(fn, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [props.table.tableArn]);
+    allow(fn, ['states:StartExecution'], [props.stateMachine.stateMachineArn]);
+    allow(fn, ['states:DescribeExecution', 'states:StopExecution'], [props.executionsArn]);
+
+    this.schedule = new events.Rule(this, 'Schedule', {
+      description: 'Runs the task sweeper',
+      schedule: events.Schedule.rate(interval),
+      // A missed run is not worth retrying: the next one does the same work.
+      targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
+    });
+
+    if (fn.role) {
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagResourceText(this, props.executionsArn)}]`,
+        reason: 'DescribeExecution and StopExecution are limited to executions of this one state machine; executions are named after task ids, so no narrower ARN exists at deploy time.',
+      });
+    }
+  }
+}

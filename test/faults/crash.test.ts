@@ -1,0 +1,129 @@
+/**
+ * Crash test: `npm start -- --persist <dir>` under load, `kill -9` of its whole process group
+ * (tsx, Node, DynamoDB Local's Java), then `npm start -- --persist <dir>` again. Every task
+ * accepted (202) before the kill reaches an outcome within a bounded time (finished, or
+ * `execution-lost` where its execution died with the process), and no task that had succeeded
+ * changes. Local executions live in memory, so after the restart the sweeper finds them missing:
+ * that is the point.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect, it } from 'vitest';
+
+const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+const KEY = 'crash-test-key';
+const dir = mkdtempSync(join(tmpdir(), 'longrun-crash-'));
+const children: ChildProcess[] = [];
+
+async function start(name: string): Promise<{ child: ChildProcess; baseUrl: string }> {
+  const readyFile = join(dir, `${name}.json`);
+  const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['bin/local.ts', '--port', '0', '--persist', join(dir, 'db'), '--ready-json', readyFile, '--quiet'], {
+    cwd: REPO_ROOT,
+    // Its own process group, so that kill -9 takes everything it started.
+    detached: true,
+    env: {
+      ...process.env,
+      LONGRUN_API_KEYS: KEY,
+      LONGRUN_SWEEP_INTERVAL_SECONDS: '1',
+      LONGRUN_SWEEP_AGE_SECONDS: '3',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.push(child);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-5000)));
+  const deadline = Date.now() + 120_000;
+  while (!existsSync(readyFile)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`local stack ${name} did not start:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { child, baseUrl: JSON.parse(readFileSync(readyFile, 'utf8')).baseUrl as string };
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    // already gone
+  }
+}
+
+async function api(baseUrl: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+afterAll(async () => {
+  for (const child of children) killGroup(child, 'SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const TERMINAL = ['succeeded', 'failed', 'cancelled'];
+
+it('kill -9 under load, restart on the same data: every accepted task reaches an outcome, no success changes', async () => {
+  const first = await start('first');
+  const accepted: string[] = [];
+  let stop = false;
+  // 8 clients submitting a mix until the kill: short and long sleeps, primes, failures.
+  const inputs = [
+    { type: 'primes', input: { upTo: 20_000 } },
+    { type: 'sleep', input: { seconds: 30 } },
+    { type: 'sleep', input: { seconds: 1 } },
+    { type: 'fail', input: { message: 'crash test' } },
+  ];
+  const load = Promise.all(
+    Array.from({ length: 8 }, async (_, c) => {
+      for (let i = 0; !stop; i++) {
+        try {
+          const res = await api(first.baseUrl, 'POST', '/tasks', inputs[(c + i) % inputs.length]);
+          if (res.status === 202) accepted.push(res.body.id);
+        } catch {
+          return; // the stack is gone
+        }
+      }
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 6_000));
+  // What had succeeded before the kill, as a client saw it.
+  const before = new Map<string, any>();
+  for (const id of accepted.slice(0, 40)) {
+    const { body } = await api(first.baseUrl, 'GET', `/tasks/${id}`);
+    if (body?.status === 'succeeded') before.set(id, body);
+  }
+  killGroup(first.child, 'SIGKILL');
+  stop = true;
+  await load;
+  expect(accepted.length).toBeGreaterThan(20);
+  expect(before.size).toBeGreaterThan(0);
+
+  const second = await start('second');
+  const deadline = Date.now() + 120_000;
+  const outcomes = new Map<string, any>();
+  while (outcomes.size < accepted.length) {
+    for (const id of accepted) {
+      if (outcomes.has(id)) continue;
+      const { status, body } = await api(second.baseUrl, 'GET', `/tasks/${id}`);
+      expect(status).toBe(200);
+      if (TERMINAL.includes(body.status)) outcomes.set(id, body);
+    }
+    if (outcomes.size < accepted.length && Date.now() > deadline) {
+      throw new Error(`${accepted.length - outcomes.size} tasks still open 120 s after the restart`);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  for (const [id, was] of before) expect(outcomes.get(id)).toEqual(was);
+  const kinds = new Set([...outcomes.values()].map((t) => t.error?.type?.split('/').pop() ?? t.status));
+  // Long sleeps were running when the process died: their executions are gone.
+  expect(kinds).toContain('execution-lost');
+  killGroup(second.child, 'SIGTERM');
+}, 400_000);

@@ -1,0 +1,188 @@
+/**
+ * Every task reaches its outcome through the sweeper alone: an in-process local stack that drops
+ * every execution status event (the backstop never hears of anything), with the sweeper running
+ * every second on tasks older than 2 s, and a state machine timeout of 6 s.
+ */
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openIndexAttributes } from '#domain/open-index';
+import { newTaskId } from '#domain/ids';
+import { apiKeyId } from '../../lib/local/http-front.ts';
+import { type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts';
+
+// The sweeper publishes EMF metrics on stdout every second here: keep the test output readable.
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+const KEY = 'lost-events-key';
+let stack: LocalStack;
+// The handlers' own modules, imported once the stack has set their environment.
+let sfn: typeof import('#clients/sfn')['sfn'];
+let getTask: typeof import('#store/task-store')['getTask'];
+let putTask: typeof import('#store/task-store')['putTask'];
+
+async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${stack.baseUrl}${path}`, {
+    method,
+    headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+async function submit(type: string, input: unknown): Promise<string> {
+  const res = await api('POST', '/tasks', { type, input });
+  expect(res.status).toBe(202);
+  return res.body.id as string;
+}
+
+async function waitFor(id: string, done: (t: any) => boolean, ms = 45_000): Promise<any> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const { body } = await api('GET', `/tasks/${id}`);
+    if (done(body)) return body;
+    if (Date.now() > deadline) throw new Error(`task ${id} still ${JSON.stringify(body)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+const terminal = (t: any) => ['succeeded', 'failed', 'cancelled'].includes(t?.status);
+
+/** A task row as the submit function writes it, with no execution behind it. */
+async function orphan(status: 'pending' | 'running'): Promise<string> {
+  const now = new Date(Date.now() - 10_000).toISOString();
+  const id = newTaskId();
+  await putTask({
+    id,
+    owner: `key:${apiKeyId(KEY)}`,
+    type: 'primes',
+    status,
+    input: JSON.stringify({ upTo: 1000 }),
+    progress: { percent: 0 },
+    createdAt: now,
+    updatedAt: now,
+    ...(status === 'running' && { startedAt: now }),
+    version: 1,
+    ttl: Math.ceil(Date.now() / 1000) + 3600,
+    ...openIndexAttributes(id, now),
+  });
+  return id;
+}
+
+beforeAll(async () => {
+  stack = await startLocalStack({
+    port: 0,
+    apiKeys: [KEY],
+    timeoutSecondsOverride: 6,
+    sweepIntervalSeconds: 1,
+    sweepAgeSeconds: 2,
+    faults: { dropStatusEvents: 1 },
+    log: () => {},
+  });
+  ({ sfn } = await import('#clients/sfn'));
+  ({ getTask, putTask } = await import('#store/task-store'));
+}, 180_000);
+
+afterAll(async () => {
+  vi.restoreAllMocks();
+  await stack?.stop();
+});
+
+describe('with every status event lost, the sweeper alone', () => {
+  it('records a timeout', async () => {
+    const id = await submit('sleep', { seconds: 60 });
+    expect((await stack.stepFunctions.waitForExecution(id))?.status).toBe('TIMED_OUT');
+    const task = await waitFor(id, terminal);
+    expect(task).toMatchObject({ status: 'failed', error: { detail: 'The task exceeded its time limit.' } });
+    expect(stack.stepFunctions.faults.counts()['dropped-event']).toBeGreaterThan(0);
+  });
+
+  it('records an external StopExecution as cancelled', async () => {
+    const id = await submit('sleep', { seconds: 60 });
+    await sfn.send(new StopExecutionCommand({ executionArn: `${stack.stateMachineArn.replace(':stateMachine:', ':execution:')}:${id}` }));
+    const task = await waitFor(id, terminal);
+    expect(task).toMatchObject({ status: 'cancelled', error: { type: 'https://longrun.dev/problems/task-cancelled' } });
+  });
+
+  it('records a Fail state with its message', async () => {
+    const id = await submit('fail', { message: 'no luck today' });
+    const task = await waitFor(id, terminal);
+    expect(task).toMatchObject({ status: 'failed', error: { detail: 'no luck today' } });
+  });
+
+  it('records a lost RUNNING event: a sleeping task becomes running', async () => {
+    const id = await submit('sleep', { seconds: 60 });
+    const task = await waitFor(id, (t) => t.status !== 'pending');
+    expect(task.status).toBe('running');
+    // Healthy now: the sweeper defers its next check instead of describing it on every run.
+    const deadline = Date.now() + 20_000;
+    while ((await getTask(id))?.sweepAt === task.createdAt) {
+      if (Date.now() > deadline) throw new Error('never deferred');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect((await getTask(id))!.sweepAt! > task.createdAt).toBe(true);
+    await api('DELETE', `/tasks/${id}`);
+  });
+
+  it('starts a pending task whose submit died before StartExecution, and it succeeds', async () => {
+    const id = await orphan('pending');
+    const task = await waitFor(id, terminal);
+    expect(task.status).toBe('succeeded');
+    expect((await api('GET', `/tasks/${id}/result`)).body).toEqual({ count: 168 });
+  });
+
+  it('fails a running task whose execution is gone with execution-lost', async () => {
+    const id = await orphan('running');
+    const task = await waitFor(id, terminal);
+    expect(task).toMatchObject({ status: 'failed', error: { type: 'https://longrun.dev/problems/execution-lost', status: 503 } });
+    expect((await getTask(id))?.openShard).toBeUndefined();
+  });
+});
+
+describe('bounded runs', () => {
+  it('a run out of time stops before its first task and leaves everything due', async () => {
+    const { sweepOpenTasks } = await import('#sweeper/sweeper');
+    await orphan('running');
+    const report = await sweepOpenTasks({ now: Date.now(), deadline: Date.now() });
+    expect(report).toMatchObject({ examined: 0, truncated: true });
+  });
+});
+
+describe('cancel that sticks', () => {
+  it('a StopExecution that failed is done by the sweeper, and the task leaves the open-task index', async () => {
+    const id = await submit('sleep', { seconds: 60 });
+    await waitFor(id, (t) => t.status === 'running');
+    const failStop = vi.spyOn(sfn, 'send').mockImplementationOnce(async (command: unknown) => {
+      if (command instanceof StopExecutionCommand) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      throw new Error(`unexpected ${String(command)}`);
+    });
+    const cancelled = await api('DELETE', `/tasks/${id}`);
+    expect(cancelled).toMatchObject({ status: 200, body: { status: 'cancelled' } });
+    expect(failStop).toHaveBeenCalledTimes(1);
+    failStop.mockRestore();
+    expect(stack.stepFunctions.getExecutionStats(id)?.status).toBe('RUNNING');
+    expect((await getTask(id))?.openShard).toBeDefined();
+    // The sweeper stops it and closes the task.
+    const deadline = Date.now() + 30_000;
+    while ((await getTask(id))?.openShard !== undefined) {
+      if (Date.now() > deadline) throw new Error('still open');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(stack.stepFunctions.getExecutionStats(id)?.status).toBe('ABORTED');
+    expect((await api('GET', `/tasks/${id}`)).body.status).toBe('cancelled');
+  });
+
+  it('a second DELETE of a cancelled task still open calls StopExecution again', async () => {
+    const id = await submit('sleep', { seconds: 60 });
+    await waitFor(id, (t) => t.status === 'running');
+    const failStop = vi.spyOn(sfn, 'send').mockImplementationOnce(async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    });
+    expect((await api('DELETE', `/tasks/${id}`)).status).toBe(200);
+    failStop.mockRestore();
+    const send = vi.spyOn(sfn, 'send');
+    const again = await api('DELETE', `/tasks/${id}`);
+    expect(again).toMatchObject({ status: 200, body: { status: 'cancelled' } });
+    expect(send.mock.calls.some(([command]) => command instanceof StopExecutionCommand && command.input.executionArn?.endsWith(id))).toBe(true);
+    send.mockRestore();
+  });
+});

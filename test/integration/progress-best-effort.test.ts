@@ -1,0 +1,28 @@
+/** A failed progress write never fails the task: the worker carries on, the next report writes. */
+import { afterEach, expect, it, vi } from 'vitest';
+import { getRow, newCaller, putRow } from '../support/fixtures.ts';
+import { useLocalStackEnv } from '../support/handler-env.ts';
+
+useLocalStackEnv();
+const countPrimes = (await import('#workflow/count-primes')).handler;
+const { reportProgress } = await import('#workflow/progress');
+const { dynamodb } = await import('#clients/dynamodb');
+
+const throttled = () => Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' });
+
+afterEach(() => vi.restoreAllMocks());
+
+it('a throttled progress write answers "go on" instead of throwing', async () => {
+  const row = await putRow({ owner: newCaller().owner, status: 'running' });
+  vi.spyOn(dynamodb, 'send').mockRejectedValueOnce(throttled());
+  expect(await reportProgress(row.id, { percent: 10 })).toEqual({ cancelled: false });
+  vi.restoreAllMocks();
+  expect(await reportProgress(row.id, { percent: 20 })).toEqual({ cancelled: false });
+  expect((await getRow(row.id))!.progress).toEqual({ percent: 20 });
+});
+
+it('the worker finishes with the right result although its first progress write failed', async () => {
+  const row = await putRow({ owner: newCaller().owner });
+  vi.spyOn(dynamodb, 'send').mockRejectedValueOnce(throttled());
+  expect(await countPrimes({ taskId: row.id, input: { upTo: 100_000 } })).toEqual({ count: 9592 });
+});
