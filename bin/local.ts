@@ -11,6 +11,8 @@
  *   LONGRUN_FAIL_STARTS=f                fail the first StartExecution request of this fraction of tasks (fault tests)
  *   LONGRUN_THROTTLE_WORKFLOW_WRITES=f   throttle this fraction of RecordSuccess/RecordFailure writes (fault tests)
  *   --port <n>                     as PORT
+ *   --app <module>                 run the stack this module exports instead of LongrunStack
+ *                                  (e.g. examples/lambda-worker/stack.ts; see lib/local/template.ts)
  *   --persist <dir>                keep DynamoDB data and stored results in <dir> between runs (default: in memory)
  *   --ready-json <file>            when ready, write { baseUrl, dynamodbEndpoint, stepFunctionsEndpoint,
  *                                  s3Endpoint, tableName, stateMachineArn, apiKeys, pid } to <file>
@@ -31,6 +33,7 @@ function fail(message: string): never {
 const { values: args } = parseArgs({
   options: {
     port: { type: 'string' },
+    app: { type: 'string' },
     persist: { type: 'string' },
     'ready-json': { type: 'string' },
     quiet: { type: 'boolean', default: false },
@@ -39,7 +42,7 @@ const { values: args } = parseArgs({
   strict: true,
 });
 if (args.help) {
-  console.log('usage: npm start -- [--port <n>] [--persist <dir>] [--ready-json <file>] [--quiet]');
+  console.log('usage: npm start -- [--port <n>] [--app <stack module>] [--persist <dir>] [--ready-json <file>] [--quiet]');
   process.exit(0);
 }
 
@@ -110,6 +113,7 @@ try {
   stack = await startLocalStack({
     port,
     apiKeys,
+    app: args.app,
     persistDir: args.persist,
     timeoutSecondsOverride,
     sweepIntervalSeconds,

@@ -78,8 +78,24 @@ export function taskProblem(task: TaskRecord, selfPath: string): Problem | undef
   const error = typeof stored.Error === 'string' ? stored.Error : 'TaskFailed';
   // Recorded by the backstop when the workflow's own record of it did not happen.
   if (error === 'States.DataLimitExceeded' || error === 'ResultTooLarge') return { ...resultTooLargeProblem(), instance: selfPath };
-  const detail = error === 'TaskFailed' && typeof stored.Cause === 'string' ? stored.Cause : failureSummary(error, stored.Cause);
+  const detail = (error === 'TaskFailed' && failStateCause(stored.Cause)) || failureSummary(error, stored.Cause);
   return { ...problemObject('task-failed', detail), instance: selfPath };
+}
+
+/**
+ * A Fail state's Cause is the worker's message; a Lambda error named TaskFailed also has Error
+ * `TaskFailed`, but its Cause is the Lambda error payload (stack trace included), which is left to
+ * `failureSummary` to reduce to its `errorMessage`.
+ */
+function failStateCause(cause: unknown): string | undefined {
+  if (typeof cause !== 'string') return undefined;
+  try {
+    const parsed = JSON.parse(cause) as unknown;
+    if (parsed !== null && typeof parsed === 'object' && 'errorType' in parsed) return undefined;
+  } catch {
+    // plain text: a Fail state's Cause
+  }
+  return cause;
 }
 
 function failureSummary(error: string, cause: unknown): string {

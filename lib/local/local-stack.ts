@@ -50,6 +50,8 @@ export interface LocalStackOptions {
   timeoutSecondsOverride?: number;
   /** Use this template instead of synthesizing lib/longrun-stack.ts. */
   template?: CfnTemplate;
+  /** Synthesize the stack this module exports instead of lib/longrun-stack.ts (see `SynthOptions.app`). */
+  app?: string;
   /** Origins allowed by CORS, as the construct's `corsAllowOrigins` (default: no CORS). */
   corsAllowOrigins?: string[];
   /** Period of the scheduled rules (the sweeper), replacing the template's rate (`LONGRUN_SWEEP_INTERVAL_SECONDS`). */
@@ -132,7 +134,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   try {
     let t = Date.now();
     const template = options.template ??
-      (await synthesizeTemplate(options.corsAllowOrigins?.length ? { stackProps: { api: { corsAllowOrigins: options.corsAllowOrigins } } } : {}));
+      (await synthesizeTemplate({
+        app: options.app,
+        ...(options.corsAllowOrigins?.length && { stackProps: { api: { corsAllowOrigins: options.corsAllowOrigins } } }),
+      }));
     t = mark('synth', t);
     ddbLocal = await ddbPromise;
     cleanups.push(() => ddbLocal!.stop());

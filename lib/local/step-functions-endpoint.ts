@@ -154,19 +154,51 @@ const MAX_PAYLOAD_BYTES = 256 * 1024;
 
 const epochSeconds = (d: Date | undefined): number | undefined => (d ? d.getTime() / 1000 : undefined);
 
-function collectTaskStates(states: Record<string, any>, out: Map<string, any>): void {
+function collectTaskStates(states: Record<string, any>, out: Map<string, any>, visit?: (state: any) => void): void {
   for (const [name, state] of Object.entries(states ?? {})) {
     if (state.Type === 'Task') {
+      visit?.(state);
       const existing = out.get(name);
       if (existing && JSON.stringify(existing.Resource) !== JSON.stringify(state.Resource)) {
         throw new Error(`Two Task states named ${name} with different resources: cannot bind by name`);
       }
       out.set(name, state);
     }
-    for (const branch of state.Branches ?? []) collectTaskStates(branch.States, out);
-    if (state.Iterator) collectTaskStates(state.Iterator.States, out);
-    if (state.ItemProcessor) collectTaskStates(state.ItemProcessor.States, out);
+    for (const branch of state.Branches ?? []) collectTaskStates(branch.States, out, visit);
+    if (state.Iterator) collectTaskStates(state.Iterator.States, out, visit);
+    if (state.ItemProcessor) collectTaskStates(state.ItemProcessor.States, out, visit);
   }
+}
+
+/** Keys whose resolved value a task handler must turn into JSON text (see `deferJsonToString`). */
+const JSON_TO_STRING = '__localJsonToString';
+
+/**
+ * aws-local-stepfunctions 3.0.0 removes every backslash from an intrinsic function's string
+ * result, so `States.JsonToString` of a value holding a quote yields broken JSON (a result with a
+ * quote, any Lambda error's Cause). In Task Parameters, `"k.$": "States.JsonToString($.p)"` becomes
+ * `"k.$": "$.p"` plus a marker, and `applyJsonToString` stringifies the resolved value instead.
+ */
+function deferJsonToString(value: unknown): void {
+  if (value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) return value.forEach(deferJsonToString);
+  const obj = value as Record<string, unknown>;
+  for (const [key, v] of Object.entries(obj)) {
+    const path = typeof v === 'string' && key.endsWith('.$') ? /^States\.JsonToString\((\$[^(),]*)\)$/.exec(v.trim())?.[1] : undefined;
+    if (path) {
+      obj[key] = path;
+      obj[JSON_TO_STRING] = [...((obj[JSON_TO_STRING] as string[] | undefined) ?? []), key.slice(0, -2)];
+    } else deferJsonToString(v);
+  }
+}
+
+function applyJsonToString<T>(value: T): T {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(applyJsonToString) as T;
+  const { [JSON_TO_STRING]: keys, ...rest } = value as Record<string, unknown>;
+  const out = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, applyJsonToString(v)]));
+  for (const k of (keys as string[] | undefined) ?? []) out[k] = JSON.stringify(out[k]);
+  return out as T;
 }
 
 /** The error a Lambda invocation failure surfaces as in Step Functions: name kept, Cause = JSON. */
@@ -205,7 +237,9 @@ export class StepFunctionsEndpoint {
     const definition = structuredClone(options.definition) as StateMachineDefinition;
     if (options.timeoutSecondsOverride !== undefined) definition.TimeoutSeconds = options.timeoutSecondsOverride;
     this.definition = definition;
-    this.machine = new StateMachine(definition, { validationOptions: { checkArn: false, checkPaths: false } });
+    const runnable = structuredClone(definition);
+    collectTaskStates(runnable.States, new Map(), (state) => deferJsonToString(state.Parameters));
+    this.machine = new StateMachine(runnable, { validationOptions: { checkArn: false, checkPaths: false } });
     collectTaskStates(definition.States, this.taskStates);
     // Fail fast on Task states nothing local can run (the library would otherwise call real AWS).
     for (const [name, state] of this.taskStates) this.describeBinding(name, state);
@@ -598,13 +632,15 @@ export class StepFunctionsEndpoint {
       const resource = String(state.Resource);
       const ddb = /^arn:aws:states:::dynamodb:(\w+)$/.exec(resource);
       if (resource === 'arn:aws:states:::lambda:invoke') {
-        handlers[stateName] = async (params: any) => {
+        handlers[stateName] = async (resolved: any) => {
+          const params = applyJsonToString(resolved);
           const payload = await this.invokeLambda(String(params?.FunctionName), params?.Payload ?? {}, record);
           return { ExecutedVersion: '$LATEST', Payload: payload, StatusCode: 200 };
         };
       } else if (ddb) {
         const Command = DYNAMODB_COMMANDS[ddb[1]!]!;
-        handlers[stateName] = async (params: any) => {
+        handlers[stateName] = async (resolved: any) => {
+          const params = applyJsonToString(resolved);
           if (!this.options.dynamodb) throw new Error('No DynamoDB client configured');
           this.faults.maybeThrottle(record.name);
           try {
@@ -618,7 +654,7 @@ export class StepFunctionsEndpoint {
           }
         };
       } else {
-        handlers[stateName] = (payload: any) => this.invokeLambda(resource, payload, record);
+        handlers[stateName] = (payload: any) => this.invokeLambda(resource, applyJsonToString(payload), record);
       }
     }
     return handlers;

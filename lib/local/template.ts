@@ -6,7 +6,8 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export interface CfnResource {
@@ -38,24 +39,44 @@ export interface SynthOptions {
   context?: Record<string, unknown>;
   /** Props of `LongrunStack` (e.g. `{ api: { corsAllowOrigins } }`). */
   stackProps?: Record<string, unknown>;
+  /**
+   * A module exporting the stack to run instead of `LongrunStack`, e.g. `examples/lambda-worker/stack.ts`
+   * (relative to the working directory): its default export, or its one exported `Stack` subclass.
+   */
+  app?: string;
 }
 
+/** The stack class a module exports: its default export, or its only exported Stack subclass. */
+async function stackClassOf(modulePath: string, Stack: abstract new (...args: never[]) => unknown): Promise<StackClass> {
+  const mod = (await import(pathToFileURL(resolve(modulePath)).href)) as Record<string, unknown>;
+  const isStack = (v: unknown): v is StackClass => typeof v === 'function' && v.prototype instanceof Stack;
+  if (isStack(mod.default)) return mod.default;
+  const found = Object.entries(mod).filter(([, v]) => isStack(v));
+  if (found.length !== 1) {
+    throw new Error(`${modulePath} must export one Stack subclass (or a default one); found ${found.map(([k]) => k).join(', ') || 'none'}`);
+  }
+  return found[0]![1] as StackClass;
+}
+
+type StackClass = new (scope: unknown, id: string, props?: unknown) => { artifactId: string; stackName: string };
+
 /**
- * Synthesizes `LongrunStack` (lib/longrun-stack.ts) in-process with asset bundling skipped, into
- * a temporary directory that is removed afterwards, and returns the template JSON.
+ * Synthesizes `LongrunStack` (lib/longrun-stack.ts), or the stack of `options.app`, in-process
+ * with asset bundling skipped, into a temporary directory that is removed afterwards, and returns
+ * the template JSON.
  */
 export async function synthesizeTemplate(options: SynthOptions = {}): Promise<CfnTemplate> {
   const cdk = await import('aws-cdk-lib');
-  const { LongrunStack } = (await import('../longrun-stack.ts')) as {
-    LongrunStack: new (scope: unknown, id: string, props?: unknown) => { artifactId: string; stackName: string };
-  };
+  const StackClass = options.app
+    ? await stackClassOf(options.app, cdk.Stack)
+    : ((await import('../longrun-stack.ts')) as { LongrunStack: StackClass }).LongrunStack;
   const outdir = mkdtempSync(join(tmpdir(), 'longrun-synth-'));
   try {
     const app = new cdk.App({
       outdir,
       context: { 'aws:cdk:bundling-stacks': [], ...options.context },
     });
-    const stack = new LongrunStack(app, options.stackId ?? 'Longrun', options.stackProps);
+    const stack = new StackClass(app, options.stackId ?? 'Longrun', options.stackProps);
     const assembly = app.synth();
     return assembly.getStackArtifact(stack.artifactId).template as CfnTemplate;
   } finally {

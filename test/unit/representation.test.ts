@@ -59,6 +59,14 @@ describe('representation', () => {
     expect(toRepresentation(failed, '/v1', 60).error).toMatchObject({ title: 'Task failed', detail: 'boom' });
   });
 
+  it('passes on only the message of a Lambda error named TaskFailed, never its trace', () => {
+    const cause = JSON.stringify({ errorType: 'TaskFailed', errorMessage: 'no data for "2099-01"', trace: ['TaskFailed: x', 'at /var/task/index.mjs:1'] });
+    const failed = task({ status: 'failed', completedAt: iso(1), error: JSON.stringify({ Error: 'TaskFailed', Cause: cause }) });
+    const problem = toRepresentation(failed, '/v1', 60).error!;
+    expect(problem.detail).toBe('no data for "2099-01"');
+    expect(JSON.stringify(problem)).not.toContain('/var/task');
+  });
+
   it('never passes on internal error text', () => {
     const cause = JSON.stringify({ errorType: 'TypeError', errorMessage: 'x is undefined', trace: ['at /var/task/index.mjs:1'] });
     const failed = task({ status: 'failed', completedAt: iso(1), error: JSON.stringify({ Error: 'TypeError', Cause: cause }) });
