@@ -1,6 +1,6 @@
 /** The task as clients see it, and the polling hint that goes with it. Pure functions of the record. */
 import { problemObject } from '#domain/errors';
-import { isTerminal, type Progress, type TaskRecord, type TaskStatus } from '#domain/task';
+import { type CallbackState, isTerminal, type Progress, type TaskRecord, type TaskStatus } from '#domain/task';
 
 export interface Problem {
   type: string;
@@ -23,6 +23,8 @@ export interface TaskRepresentation {
   expiresAt: string;
   links: { self: string; result: string; cancel: string };
   error?: Problem;
+  /** Webhook delivery state, for a task submitted with a `callbackUrl`. */
+  callback?: CallbackState;
 }
 
 /** When a terminal task stops being readable: retention counts from completion. */
@@ -89,6 +91,7 @@ export function toRepresentation(task: TaskRecord, basePath: string, retentionSe
   };
   const problem = taskProblem(task, self);
   if (problem) representation.error = problem;
+  if (task.callbackUrl) representation.callback = task.callback ?? { status: 'pending', attempts: 0 };
   return representation;
 }
 

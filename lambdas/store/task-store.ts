@@ -8,8 +8,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamodb } from '#clients/dynamodb';
 import { config } from '#config';
-import type { Progress, TaskRecord, TaskStatus } from '#domain/task';
-import { progressExpression, transitionExpression, type TransitionExpression } from '#domain/transitions';
+import type { CallbackState, Progress, TaskRecord, TaskStatus } from '#domain/task';
+import { callbackExpression, progressExpression, transitionExpression, type TransitionExpression } from '#domain/transitions';
 
 const TableName = config.tableName;
 export const OWNER_INDEX = 'byOwner';
@@ -166,4 +166,18 @@ export async function queryByOwner(
     if (!startKey) return { items };
   }
   return { items, lastId: (startKey as { id: string }).id };
+}
+
+/**
+ * Records a webhook attempt (`callback`), if no other copy of the delivery recorded attempt
+ * `previousAttempts + 1` first. Leaves `updatedAt` alone; bumps `version`.
+ */
+export function recordCallback(id: string, callback: CallbackState, previousAttempts: number): Promise<WriteOutcome> {
+  return conditionalUpdate(id, callbackExpression(previousAttempts), { ':callback': callback });
+}
+
+/** A strongly consistent read: the delivery function must see the write that triggered it. */
+export async function getTaskConsistent(id: string): Promise<TaskRecord | undefined> {
+  const { Item } = await dynamodb.send(new GetCommand({ TableName, Key: { id }, ConsistentRead: true }));
+  return Item?.owner ? (Item as TaskRecord) : undefined;
 }
