@@ -1,5 +1,6 @@
 /** The props of `AsyncTaskApi`, and their validation (precise messages, at synth time). */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { TaskTypeSchemas } from '../lambdas/domain/task-types.ts';
@@ -60,6 +61,10 @@ export interface AsyncTaskApiProps {
    * @default { type: 'apiKey' }
    */
   readonly auth?: ApiAuth;
+  /** Publish task events (`detail-type` `task.<status>`) to this bus. @default - a new event bus */
+  readonly eventBus?: events.IEventBus;
+  /** The task events' `source`. @default 'longrun' */
+  readonly eventSource?: string;
 }
 
 export type ApiAuth =

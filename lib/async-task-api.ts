@@ -4,6 +4,7 @@
  * it uses and exposes what it creates.
  * client --> TaskHttpApi (API Gateway /v1, route Lambdas) --> TaskTable + TaskWorkflow (worker + RecordSuccess/RecordFailure)
  *            ExecutionBackstop: execution status change events --> reconcile Lambda;  ApiFirewall: WAF on the stage
+ *            WebhookDelivery + TaskEvents: the table's stream --> callbackUrl (signed, retried) and an EventBridge bus
  */
 import { Duration, Validations } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -22,6 +23,7 @@ import { ExecutionBackstop, RECONCILE_FUNCTION } from './task-api/backstop.ts';
 import { ApiFirewall } from './task-api/firewall.ts';
 import { allow } from './task-api/grants.ts';
 import { TaskHttpApi } from './task-api/http-api.ts';
+import { TaskEvents, WebhookDelivery } from './task-api/push.ts';
 import { TaskTable } from './task-api/table.ts';
 import { TaskWorkflow } from './task-api/workflow.ts';
 
@@ -40,7 +42,7 @@ export class AsyncTaskApi extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   /** The REST API; its stage is `v1`. */
   public readonly api: apigateway.RestApi;
-  /** Every function the construct creates, keyed by handler name (`submit-task`, …, `reconcile-execution`). */
+  /** Every function the construct creates, keyed by handler name (`submit-task`, …, `reconcile-execution`, `deliver-webhook`, …). */
   public readonly functions: Record<string, NodejsFunction>;
   /** One API key per consumer, keyed by consumer name (empty with `auth: jwt`). */
   public readonly apiKeys: Record<string, apigateway.IApiKey>;
@@ -54,6 +56,10 @@ export class AsyncTaskApi extends Construct {
   public readonly webAcl?: wafv2.CfnWebACL;
   /** The bearer-token authorizer, with `auth: jwt`. */
   public readonly authorizer?: apigateway.TokenAuthorizer;
+  /** Webhooks: the delivery queue, its dead-letter queue, the stream failure queue and both functions. */
+  public readonly webhooks: WebhookDelivery;
+  /** Events for servers: the bus (`eventBus`), the publisher and its stream failure queue. */
+  public readonly taskEvents: TaskEvents;
 
   constructor(scope: Construct, id: string, props: AsyncTaskApiProps) {
     super(scope, id);
@@ -103,7 +109,15 @@ export class AsyncTaskApi extends Construct {
     const backstop = new ExecutionBackstop(this, 'Backstop', { table: this.table, stateMachine: this.stateMachine, environment, logRetention });
     this.reconcileRule = backstop.rule;
     this.reconcileDeadLetterQueue = backstop.deadLetterQueue;
-    this.functions = { ...http.functions, [RECONCILE_FUNCTION]: backstop.reconcileFunction };
+    this.webhooks = new WebhookDelivery(this, 'Webhooks', { table: this.table, environment, logRetention });
+    this.taskEvents = new TaskEvents(this, 'Events', { table: this.table, environment, logRetention, eventBus: props.eventBus, source: props.eventSource });
+    this.functions = {
+      ...http.functions,
+      [RECONCILE_FUNCTION]: backstop.reconcileFunction,
+      'forward-terminal': this.webhooks.forwardFunction,
+      'deliver-webhook': this.webhooks.deliveryFunction,
+      'publish-events': this.taskEvents.publishFunction,
+    };
   }
 
   /**

@@ -19,6 +19,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/tasks/{id}', handler: 'get-task', authenticated: true },
   { method: 'DELETE', path: '/tasks/{id}', handler: 'cancel-task', authenticated: true },
   { method: 'GET', path: '/tasks/{id}/result', handler: 'get-task-result', authenticated: true },
+  { method: 'GET', path: '/webhook-secret', handler: 'get-webhook-secret', authenticated: true },
+  { method: 'POST', path: '/webhook-secret', handler: 'rotate-webhook-secret', authenticated: true },
   { method: 'GET', path: '/openapi.json', handler: 'get-openapi', authenticated: false },
 ];
 

@@ -10,7 +10,6 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -18,6 +17,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { statusChangeFilters, terminalTransitionFilters, type FilterPattern } from '../../lambdas/domain/stream-filters.ts';
 import { taskFunction } from '../task-function.ts';
+import { allow } from './grants.ts';
 
 /** What both push parts receive. */
 export interface PushPartProps {
@@ -31,10 +31,6 @@ export interface PushPartProps {
 
 function encryptedQueue(scope: Construct, id: string, props: Omit<sqs.QueueProps, 'encryption' | 'enforceSSL'> = {}): sqs.Queue {
   return new sqs.Queue(scope, id, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, ...props });
-}
-
-function allow(grantee: iam.IGrantable, actions: string[], resources: string[]): void {
-  grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
 }
 
 function streamArnOf(table: dynamodb.ITable, who: string): string {

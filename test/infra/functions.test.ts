@@ -9,6 +9,9 @@ const entries = [
   ...ROUTES.map((r) => `lambdas/http/${r.handler}.ts`),
   'lambdas/workflow/reconcile-execution.ts',
   'lambdas/workflow/count-primes.ts',
+  'lambdas/push/forward-terminal.ts',
+  'lambdas/push/deliver-webhook.ts',
+  'lambdas/push/publish-events.ts',
 ];
 
 function envOf(entry: string): Record<string, unknown> {
@@ -20,7 +23,7 @@ describe('functions', () => {
     const tagged = Object.values(functions).map((f) => f.Metadata?.['Longrun:Entry']);
     expect(tagged.sort()).toEqual([...entries].sort());
     expect(Object.keys(stack.api.functions).sort()).toEqual(
-      [...ROUTES.map((r) => r.handler), 'reconcile-execution'].sort(),
+      [...ROUTES.map((r) => r.handler), 'reconcile-execution', 'forward-terminal', 'deliver-webhook', 'publish-events'].sort(),
     );
   });
 

@@ -13,7 +13,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { statusChangeFilters, terminalTransitionFilters } from '../../lambdas/domain/stream-filters.ts';
 import { TaskEvents, WebhookDelivery } from '../../lib/task-api/push.ts';
-import { cfnText, functionIdByEntry, grantsOf } from './fixture.ts';
+import { buildStack, cfnText, functionIdByEntry, grantsOf } from './fixture.ts';
 
 function build(options: { eventBus?: boolean; source?: string; stream?: boolean; extra?: (stack: Stack, taskEvents: TaskEvents) => void } = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -168,5 +168,28 @@ describe('cdk-nag AwsSolutions on the push parts', () => {
   it('finds no unacknowledged error or warning', () => {
     const report = new AwsSolutionsChecks(app, { verbose: true }).validateScope(stack);
     expect(report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`)).toEqual([]);
+  });
+});
+
+describe('in the facade (LongrunStack)', () => {
+  const full = buildStack();
+  const resources = full.template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+
+  it('enables the table stream with old and new images, read by exactly two mappings (the per-shard reader limit)', () => {
+    full.template.hasResourceProperties('AWS::DynamoDB::Table', { StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' } });
+    const streamReaders = Object.values(resources).filter(
+      (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && cfnText(r.Properties.EventSourceArn).endsWith('.StreamArn>'),
+    );
+    expect(streamReaders).toHaveLength(2);
+  });
+
+  it('exposes the push parts and sets no loopback flag or retry override on any function', () => {
+    expect(full.stack.api.webhooks.deadLetterQueue).toBeDefined();
+    expect(full.stack.api.taskEvents.eventBus).toBeDefined();
+    for (const r of Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function')) {
+      const env = Object.keys(r.Properties.Environment?.Variables ?? {});
+      expect(env).not.toContain('ALLOW_LOOPBACK_CALLBACKS');
+      expect(env).not.toContain('LONGRUN_WEBHOOK_RETRY_DELAYS');
+    }
   });
 });
