@@ -9,7 +9,8 @@
  *   --persist <dir>                keep DynamoDB data in <dir> between runs (default: in memory)
  *   --ready-json <file>            when ready, write { baseUrl, dynamodbEndpoint, stepFunctionsEndpoint,
  *                                  tableName, stateMachineArn, apiKeys, pid } to <file>
- *   --quiet                        no per-request log lines
+ *   LONGRUN_WEBHOOK_RETRY_DELAYS=1,2,4   replace the webhook retry schedule (seconds)
+ *   --quiet                        no per-request or per-event log lines
  *
  * SIGINT / SIGTERM stop everything (DynamoDB Local's Java process too) and exit 0.
  */
@@ -84,7 +85,7 @@ try {
     persistDir: args.persist,
     timeoutSecondsOverride,
     corsAllowOrigins: (process.env.LONGRUN_CORS_ALLOW_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
-    log: args.quiet ? (line) => (line.startsWith('[http]') ? undefined : console.error(line)) : (line) => console.error(line),
+    log: args.quiet ? (line) => (/^\[(http|bus)\]/.test(line) ? undefined : console.error(line)) : (line) => console.error(line),
   });
 } catch (err) {
   console.error('longrun local: could not start:', (err as Error)?.stack ?? err);
@@ -98,6 +99,8 @@ const info = {
   stepFunctionsEndpoint: stack.stepFunctionsEndpoint,
   tableName: stack.tableName,
   stateMachineArn: stack.stateMachineArn,
+  sqsEndpoint: stack.sqsEndpoint,
+  eventBusEndpoint: stack.eventBusEndpoint,
   apiKeys: stack.apiKeys,
   pid: process.pid,
 };
@@ -117,6 +120,7 @@ Longrun is running locally (ready in ${((Date.now() - started) / 1000).toFixed(1
   API key:      ${key}${devKey ? '   (development key; set LONGRUN_API_KEYS=k1,k2 to choose)' : ''}
   DynamoDB:     ${stack.dynamodbEndpoint}   table ${stack.tableName}${args.persist ? `   (persisted in ${args.persist})` : '   (in memory)'}
   StepFunctions ${stack.stepFunctionsEndpoint}
+  Task events:  ${stack.eventBusEndpoint}/events   (what would go to the EventBridge bus)
 
 Try it:
 

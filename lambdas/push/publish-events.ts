@@ -1,9 +1,10 @@
-// DynamoDB stream (status changes; the mapping's filter) --> EventBridge bus, detail-type task.<status>
+// DynamoDB stream (new tasks and status changes; the mapping's filter) --> EventBridge bus, detail-type task.submitted | task.<status>
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { eventbridge } from '#clients/eventbridge';
 import { config } from '#config';
 import { toRepresentation } from '#domain/representation';
+import type { TaskStatus } from '#domain/task';
 import { logger } from '#service/logger';
 import { pushConfig, requiredEnv } from '#push/config';
 import { newTask } from '#push/stream';
@@ -11,6 +12,11 @@ import { newTask } from '#push/stream';
 const EVENT_BUS_NAME = requiredEnv('EVENT_BUS_NAME');
 const EVENT_SOURCE = requiredEnv('EVENT_SOURCE');
 const PUT_EVENTS_BATCH = 10;
+
+/** `task.submitted` for a new task, `task.<status>` for every later transition. */
+export function eventType(eventName: string | undefined, status: TaskStatus): string {
+  return eventName === 'INSERT' ? 'task.submitted' : `task.${status}`;
+}
 
 /**
  * One event per transition: `detail-type` `task.<status>`, detail = the representation plus the
@@ -21,7 +27,7 @@ export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatch
     const task = newTask(record);
     if (!task) return [];
     const detail = { ...toRepresentation(task, pushConfig.basePath, config.retentionSeconds), owner: task.owner };
-    return [{ index, EventBusName: EVENT_BUS_NAME, Source: EVENT_SOURCE, DetailType: `task.${task.status}`, Detail: JSON.stringify(detail), Time: new Date(task.updatedAt) }];
+    return [{ index, EventBusName: EVENT_BUS_NAME, Source: EVENT_SOURCE, DetailType: eventType(record.eventName, task.status), Detail: JSON.stringify(detail), Time: new Date(task.updatedAt) }];
   });
   const failed: number[] = [];
   for (let i = 0; i < entries.length; i += PUT_EVENTS_BATCH) {

@@ -99,7 +99,8 @@ export class LocalQueues {
   private server?: Server;
   endpoint = '';
 
-  constructor(definitions: QueueDefinition[]) {
+  /** Adds the template's queues (the endpoint may already be listening: their URLs name it). */
+  register(definitions: QueueDefinition[]): void {
     for (const d of definitions) {
       const queue = new LocalQueue(d);
       this.byName.set(d.name, queue);

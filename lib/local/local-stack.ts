@@ -10,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from './create-table.ts';
 import { LOCAL_CREDENTIALS, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 import { type HttpFront, startHttpFront } from './http-front.ts';
+import { LocalPush } from './local-push.ts';
 import {
   type ExecutionStatusChangeEvent,
   invokeLocalLambda,
@@ -58,6 +59,10 @@ export interface LocalStack {
   apiKeys: string[];
   /** The Step Functions endpoint (execution stats for the benchmark). */
   stepFunctions: StepFunctionsEndpoint;
+  /** Webhook queues and the event bus (in process); `GET <eventBusEndpoint>/events` lists published events. */
+  push: LocalPush;
+  sqsEndpoint: string;
+  eventBusEndpoint: string;
   /** Milliseconds spent starting, by phase. */
   timings: Record<string, number>;
   stop(): Promise<void>;
@@ -120,7 +125,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanups.push(() => ddbLocal!.stop());
     t = Date.now();
 
-    const values = localValues(template);
+    // Push endpoints before the template's values: queue URLs must name the local SQS endpoint.
+    const push = await new LocalPush(log).listen();
+    cleanups.push(() => push.stop());
+    const values = localValues(template, { refs: push.queueRefs(template, LOCAL_ACCOUNT) });
     const functions = findFunctions(template, values);
     const table = findTable(template, values);
     const stateMachine = findStateMachine(template, values);
@@ -205,6 +213,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     delete process.env.AWS_PROFILE;
     process.env.AWS_ENDPOINT_URL_DYNAMODB = ddbLocal.endpoint;
     process.env.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;
+    process.env.AWS_ENDPOINT_URL_SQS = push.queues.endpoint;
+    process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = push.bus.endpoint;
+    // The local stack only (never the construct): receivers on 127.0.0.1 / localhost may be called back.
+    process.env.ALLOW_LOOPBACK_CALLBACKS = '1';
     const envOverrides: Record<string, string> = {};
     const templateTimeout = stateMachine.definition.TimeoutSeconds;
     if (sfnTimeout !== undefined && templateTimeout !== undefined) {
@@ -228,7 +240,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     // Import every handler now, so the first request does not pay for it.
     await Promise.all([...locals.values()].map((l) => l.load()));
-    mark('handlers', t);
+    t = mark('handlers', t);
+    await push.start({
+      template,
+      values,
+      functions: locals,
+      dynamodb: ddb,
+      dynamodbEndpoint: ddbLocal.endpoint,
+      tableName: table.tableName,
+      tableLogicalId: table.logicalId,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    mark('push', t);
     timings.total = Date.now() - t0;
 
     let stopped: Promise<void> | undefined;
@@ -240,6 +263,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       stateMachineArn: stateMachine.arn,
       apiKeys: [...options.apiKeys],
       stepFunctions,
+      push,
+      sqsEndpoint: push.queues.endpoint,
+      eventBusEndpoint: push.bus.endpoint,
       timings,
       stop: () => (stopped ??= stopAll()),
     };
