@@ -158,6 +158,10 @@ export class LocalQueues {
         const visible = queue.messages.filter((m) => m.visibleAt <= now).length;
         return { Attributes: { ApproximateNumberOfMessages: String(visible), ApproximateNumberOfMessagesNotVisible: String(queue.messages.length - visible) } };
       }
+      case 'ListQueues': {
+        const prefix = String(input.QueueNamePrefix ?? '');
+        return { QueueUrls: [...this.byName.values()].filter((q) => q.definition.name.startsWith(prefix)).map((q) => q.definition.url) };
+      }
       case 'GetQueueUrl': {
         const queue = this.byName.get(String(input.QueueName));
         if (!queue) throw new QueueError('QueueDoesNotExist', 'The specified queue does not exist.');
