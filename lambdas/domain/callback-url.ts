@@ -37,9 +37,9 @@ export function callbackUrlViolation(raw: string, rules: CallbackUrlRules = {}):
     return 'must be an absolute https:// URL';
   }
   const hostname = url.hostname.toLowerCase().replace(/\.$/, '');
+  if (url.username || url.password) return 'must not carry credentials (user:password@)';
   if (rules.allowLoopback && (url.protocol === 'http:' || url.protocol === 'https:') && isLoopbackHost(hostname)) return undefined;
   if (url.protocol !== 'https:') return 'must be an https:// URL';
-  if (url.username || url.password) return 'must not carry credentials (user:password@)';
   if (!hostname) return 'must name a host';
   const isIpLiteral = hostname.startsWith('[') || ipaddr.IPv4.isValidFourPartDecimal(hostname);
   if (isIpLiteral) return isPublicAddress(hostname) ? undefined : 'must not point to a private, loopback, link-local or reserved address';
