@@ -1,7 +1,7 @@
 /**
  * The delivery use case: one attempt to POST a terminal task's event to its callback URL, signed
  * with the owner's secret(s), and the attempt recorded on the task. Idempotent per message: a task
- * whose callback is already delivered or failed is skipped, and two copies of a message cannot
+ * whose callback is delivered (or refused with 410) is skipped, and two copies of a message cannot
  * both record the same attempt.
  */
 import { Webhook } from 'standardwebhooks';
@@ -26,7 +26,11 @@ export async function deliver(message: DeliveryMessage, postOptions: PostOptions
   const task = await getTaskConsistent(message.taskId);
   if (!task?.callbackUrl || !isTerminal(task.status)) return { action: 'skip', why: 'no terminal task with a callback' };
   const previous = task.callback;
-  if (previous && previous.status !== 'pending') return { action: 'skip', why: `callback already ${previous.status}` };
+  // Delivered, or refused for good (410): done. A `failed` callback whose schedule ran out is
+  // attempted again only when its message comes back, i.e. was redriven from the dead-letter queue.
+  if (previous?.status === 'delivered' || (previous?.status === 'failed' && previous.lastStatusCode === 410)) {
+    return { action: 'skip', why: `callback already ${previous.status}` };
+  }
 
   const id = webhookId(message);
   const body = JSON.stringify(webhookEvent(task, toRepresentation(task, pushConfig.basePath, config.retentionSeconds)));
