@@ -184,7 +184,7 @@ export function webhookSection(r: WebhookLoadResult, clients: number): string[] 
       [[`${r.delivered} / ${r.submitted}`, r.lost.length, r.duplicates, r.unverified, r.attemptsPerTask.toFixed(2), `${s.p50.toFixed(0)} / ${s.p95.toFixed(0)} / ${s.p99.toFixed(0)} ms (max ${s.max.toFixed(0)}, n ${s.n})`]],
     ),
     '',
-    'Local latency is the stream poll (100 ms idle), the queue poll (100 ms) and two in-process function invocations; on AWS the stream mapping adds up to about a second and SQS long polling less.',
+    'Local latency is the stream poll (every 250 ms when idle), the queue poll (200 ms) and two in-process function invocations; on AWS the stream mapping adds up to about a second and SQS long polling less.',
     '',
     `Cost per million deliveries (published prices, ${PRICES.asOf}; SQS $${PUSH_PRICES.sqsPerMillionRequests}/M requests; stream reads by Lambda are free; assumed: forwarder ${a.forwardMs} ms and delivery ${a.deliveryMs} ms at ${a.memoryMb} MB, one forwarder invocation per delivery, ${a.wruPerAttempt} WRU + ${a.rruPerAttempt} RRU per attempt):`,
     '',

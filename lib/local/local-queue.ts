@@ -235,7 +235,7 @@ export class SqsPoller {
       });
     }
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.tick(), this.options.intervalMs ?? 100);
+    this.timer = setTimeout(() => this.tick(), this.options.intervalMs ?? 200);
   }
 
   private async run(batch: Message[]): Promise<void> {

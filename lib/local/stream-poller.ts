@@ -24,7 +24,7 @@ export interface StreamPollerOptions {
   invoke: (event: unknown) => Promise<unknown>;
   log: (line: string) => void;
   region: string;
-  /** Idle wait between polls of a shard. */
+  /** Idle wait between polls of a shard (250 ms: latency against the JVM's load on a small machine). */
   intervalMs?: number;
 }
 
@@ -90,7 +90,8 @@ export class StreamPoller {
       } catch (err) {
         if (!this.stopped) this.options.log(`[stream] ${this.options.mapping.logicalId}: DescribeStream failed: ${(err as Error).message}`);
       }
-      await sleep(1000);
+      // A shard is read until it closes; its children only need finding by then.
+      await sleep(2000);
     }
     await Promise.all(shardLoops);
   }
@@ -123,7 +124,7 @@ export class StreamPoller {
         .map((r) => lambdaRecord(r, streamArn, this.options.region))
         .filter((r) => passesFilters(this.options.mapping.filters, r));
       if (batch.length > 0) await this.deliver(batch);
-      if (records.length === 0) await sleep(this.options.intervalMs ?? 100);
+      if (records.length === 0) await sleep(this.options.intervalMs ?? 250);
     }
     this.done.add(shardId);
   }
