@@ -42,7 +42,7 @@ function streamArnOf(table: dynamodb.ITable, who: string): string {
  * A filtered stream mapping with exact grants (instead of `grantStreamRead`, which adds
  * `dynamodb:ListStreams` on `*`): failed batches are retried, bisected, then recorded in `onFailure`.
  */
-function streamMapping(fn: NodejsFunction, id: string, streamArn: string, filters: FilterPattern[], onFailure: sqs.IQueue): lambda.EventSourceMapping {
+function filteredStreamMapping(fn: NodejsFunction, id: string, streamArn: string, filters: FilterPattern[], onFailure: sqs.IQueue): lambda.EventSourceMapping {
   allow(fn, ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'], [streamArn]);
   allow(fn, ['sqs:SendMessage'], [onFailure.queueArn]);
   return fn.addEventSourceMapping(id, {
@@ -96,7 +96,7 @@ export class WebhookDelivery extends Construct {
       logRetention: props.logRetention,
     });
     allow(this.forwardFunction, ['sqs:SendMessage'], [this.queue.queueArn]);
-    this.streamMapping = streamMapping(this.forwardFunction, 'TerminalTransitions', streamArn, terminalTransitionFilters(), this.streamFailureQueue);
+    this.streamMapping = filteredStreamMapping(this.forwardFunction, 'TerminalTransitions', streamArn, terminalTransitionFilters(), this.streamFailureQueue);
 
     this.deliveryFunction = taskFunction(this, 'DeliveryFunction', {
       entry: 'lambdas/push/deliver-webhook.ts',
@@ -160,7 +160,7 @@ export class TaskEvents extends Construct {
       logRetention: props.logRetention,
     });
     allow(this.publishFunction, ['events:PutEvents'], [this.eventBus.eventBusArn]);
-    this.streamMapping = streamMapping(this.publishFunction, 'StatusChanges', streamArnOf(props.table, 'TaskEvents'), statusChangeFilters(), this.streamFailureQueue);
+    this.streamMapping = filteredStreamMapping(this.publishFunction, 'StatusChanges', streamArnOf(props.table, 'TaskEvents'), statusChangeFilters(), this.streamFailureQueue);
     Validations.of(this.streamFailureQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the on-failure destination of the event stream mapping; an alarm watches it.' });
   }
 }
