@@ -99,10 +99,20 @@ export class StreamPoller {
   private async readShard(shardId: string): Promise<void> {
     const { client, streamArn } = this.options;
     let iterator: string | undefined;
+    let lastSequence: string | undefined;
+    // From the start of the shard; after an expired iterator, from the last record read.
+    const freshIterator = async () =>
+      (
+        await client.send(
+          new GetShardIteratorCommand({
+            StreamArn: streamArn,
+            ShardId: shardId,
+            ...(lastSequence ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: lastSequence } : { ShardIteratorType: 'TRIM_HORIZON' }),
+          }),
+        )
+      ).ShardIterator;
     try {
-      ({ ShardIterator: iterator } = await client.send(
-        new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
-      ));
+      iterator = await freshIterator();
     } catch (err) {
       this.options.log(`[stream] ${this.options.mapping.logicalId}: shard ${shardId}: ${(err as Error).message}`);
       this.started.delete(shardId);
@@ -114,10 +124,12 @@ export class StreamPoller {
         const page = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: this.options.mapping.batchSize }));
         records = page.Records ?? [];
         iterator = page.NextShardIterator;
+        lastSequence = records.at(-1)?.dynamodb?.SequenceNumber ?? lastSequence;
       } catch (err) {
         if (this.stopped) return;
         this.options.log(`[stream] ${this.options.mapping.logicalId}: GetRecords failed: ${(err as Error).message}`);
         await sleep(500);
+        if ((err as Error).name === 'ExpiredIteratorException') iterator = await freshIterator().catch(() => iterator);
         continue;
       }
       const batch = records
