@@ -14,7 +14,7 @@ const EVENT_SOURCE = requiredEnv('EVENT_SOURCE');
 const PUT_EVENTS_BATCH = 10;
 
 /** `task.submitted` for a new task, `task.<status>` for every later transition. */
-export function eventType(eventName: string | undefined, status: TaskStatus): string {
+function eventType(eventName: string | undefined, status: TaskStatus): string {
   return eventName === 'INSERT' ? 'task.submitted' : `task.${status}`;
 }
 

@@ -29,7 +29,7 @@ function itemId(owner: string): string {
   return `webhook-secret#${createHash('sha256').update(owner).digest('hex')}`;
 }
 
-export function newSecret(): string {
+function newSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
