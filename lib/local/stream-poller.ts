@@ -100,6 +100,7 @@ export class StreamPoller {
     const { client, streamArn } = this.options;
     let iterator: string | undefined;
     let lastSequence: string | undefined;
+    let lastError: string | undefined;
     // From the start of the shard; after an expired iterator, from the last record read.
     const freshIterator = async () =>
       (
@@ -125,9 +126,13 @@ export class StreamPoller {
         records = page.Records ?? [];
         iterator = page.NextShardIterator;
         lastSequence = records.at(-1)?.dynamodb?.SequenceNumber ?? lastSequence;
+        lastError = undefined;
       } catch (err) {
         if (this.stopped) return;
-        this.options.log(`[stream] ${this.options.mapping.logicalId}: GetRecords failed: ${(err as Error).message}`);
+        // Once per kind of failure, not every 500 ms (e.g. DynamoDB Local stopping first on SIGTERM).
+        const message = (err as Error).message;
+        if (message !== lastError) this.options.log(`[stream] ${this.options.mapping.logicalId}: GetRecords failed: ${message}`);
+        lastError = message;
         await sleep(500);
         if ((err as Error).name === 'ExpiredIteratorException') iterator = await freshIterator().catch(() => iterator);
         continue;

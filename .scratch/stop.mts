@@ -1,0 +1,14 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+const dir = mkdtempSync(join(tmpdir(), 'wh-stop-'));
+const ready = join(dir, 'r.json');
+const child = spawn('node_modules/.bin/tsx', ['bin/local.ts', '--port', '0', '--ready-json', ready, '--quiet'], { env: { ...process.env, LONGRUN_API_KEYS: 'k1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+let err = ''; child.stderr.on('data', (d) => (err += d));
+while (!existsSync(ready)) await new Promise((r) => setTimeout(r, 200));
+await new Promise((r) => setTimeout(r, 1000));
+const t = Date.now();
+child.kill('SIGTERM');
+await new Promise((r) => child.on('exit', r));
+console.log('stopped in', Date.now() - t, 'ms'); console.log(err.split('\n').filter((l) => /stop|GetRecords|error/i.test(l)).join('\n'));
