@@ -147,6 +147,7 @@ export async function measureBundles(options: { runs: number; log: (l: string) =
       HOME: process.env.HOME,
       TABLE_NAME: 'longrun-bench',
       STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:x',
+      RESULTS_BUCKET_NAME: 'longrun-bench-results',
       TASK_TYPES: JSON.stringify(DEMO_TASK_TYPES),
       AWS_REGION: 'us-east-1',
       POWERTOOLS_SERVICE_NAME: 'longrun',

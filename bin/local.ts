@@ -6,9 +6,9 @@
  *   LONGRUN_EXECUTION_TIMEOUT_SECONDS=N  override the state machine's TimeoutSeconds (tests)
  *   LONGRUN_CORS_ALLOW_ORIGINS=o1,o2     allow these browser origins (CORS), as the construct's corsAllowOrigins
  *   --port <n>                     as PORT
- *   --persist <dir>                keep DynamoDB data in <dir> between runs (default: in memory)
+ *   --persist <dir>                keep DynamoDB data and stored results in <dir> between runs (default: in memory)
  *   --ready-json <file>            when ready, write { baseUrl, dynamodbEndpoint, stepFunctionsEndpoint,
- *                                  tableName, stateMachineArn, apiKeys, pid } to <file>
+ *                                  s3Endpoint, tableName, stateMachineArn, apiKeys, pid } to <file>
  *   LONGRUN_WEBHOOK_RETRY_DELAYS=1,2,4   replace the webhook retry schedule (seconds)
  *   --quiet                        no per-request or per-event log lines
  *
@@ -97,6 +97,8 @@ const info = {
   baseUrl: stack.baseUrl,
   dynamodbEndpoint: stack.dynamodbEndpoint,
   stepFunctionsEndpoint: stack.stepFunctionsEndpoint,
+  s3Endpoint: stack.s3Endpoint,
+  resultsBucketName: stack.resultsBucketName,
   tableName: stack.tableName,
   stateMachineArn: stack.stateMachineArn,
   sqsEndpoint: stack.sqsEndpoint,
@@ -120,6 +122,7 @@ Longrun is running locally (ready in ${((Date.now() - started) / 1000).toFixed(1
   API key:      ${key}${devKey ? '   (development key; set LONGRUN_API_KEYS=k1,k2 to choose)' : ''}
   DynamoDB:     ${stack.dynamodbEndpoint}   table ${stack.tableName}${args.persist ? `   (persisted in ${args.persist})` : '   (in memory)'}
   StepFunctions ${stack.stepFunctionsEndpoint}
+  S3:           ${stack.s3Endpoint}   results bucket${args.persist ? `   (persisted in ${args.persist}/s3)` : ''}
   Task events:  ${stack.eventBusEndpoint}/events   (what would go to the EventBridge bus)
 
 Try it:

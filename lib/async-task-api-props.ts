@@ -2,6 +2,7 @@
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { TaskTypeSchemas } from '../lambdas/domain/task-types.ts';
 
@@ -50,8 +51,10 @@ export interface AsyncTaskApiProps {
   /** Retention of every log group the construct creates. @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Protect the stage with a regional WAF web ACL (AWS managed common and known-bad-inputs rules,
-   * plus 2000 requests per 5 minutes per IP). @default true
+   * Protect the stage with a regional WAF web ACL: AWS managed common and known-bad-inputs rules
+   * (their 8 KB body rule only where no body is accepted), bodies over 256 KiB + margin refused with
+   * 413, and a rate rule per caller (API key or bearer token; `throttle.rateLimit` × 300 requests
+   * per 5 minutes) answering 429 with Retry-After (see lib/task-api/firewall.ts). @default true
    */
   readonly waf?: boolean;
   /**
@@ -65,6 +68,8 @@ export interface AsyncTaskApiProps {
   readonly eventBus?: events.IEventBus;
   /** The task events' `source`. @default 'longrun' */
   readonly eventSource?: string;
+  /** Where the results bucket's S3 server access logs go. @default - none (cdk-nag finding acknowledged with the reason) */
+  readonly resultsAccessLogsBucket?: s3.IBucket;
 }
 
 export type ApiAuth =

@@ -10,26 +10,33 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { progressExpression } from '../lambdas/domain/transitions.ts';
 import { validateProps, type AsyncTaskApiProps } from './async-task-api-props.ts';
 import { ExecutionBackstop, RECONCILE_FUNCTION } from './task-api/backstop.ts';
 import { ApiFirewall } from './task-api/firewall.ts';
-import { allow } from './task-api/grants.ts';
 import { TaskHttpApi } from './task-api/http-api.ts';
 import { TaskEvents, WebhookDelivery } from './task-api/push.ts';
+import { ResultsBucket } from './task-api/results-bucket.ts';
 import { TaskTable } from './task-api/table.ts';
 import { TaskWorkflow } from './task-api/workflow.ts';
 
 export type { ApiAuth, ApiConsumer, AsyncTaskApiProps } from './async-task-api-props.ts';
 export { RECONCILE_FUNCTION } from './task-api/backstop.ts';
 export { SHELL_STATES } from './task-api/workflow.ts';
+
+/** Every attribute a progress write names (key, condition and SET), from the domain's own expression. */
+const PROGRESS_ATTRIBUTES = [...new Set(Object.values(progressExpression().names))].sort();
+/** Task rows only (ids are UUIDv7), never an idempotency claim or any other item kind. */
+const TASK_ID_PATTERN = '????????-????-7???-????-????????????';
 
 /**
  * An asynchronous task API: submit, poll, fetch the result, list and cancel tasks run by `worker`.
@@ -60,6 +67,10 @@ export class AsyncTaskApi extends Construct {
   public readonly webhooks: WebhookDelivery;
   /** Events for servers: the bus (`eventBus`), the publisher and its stream failure queue. */
   public readonly taskEvents: TaskEvents;
+  /** Results too large to return inline (`results/<taskId>.json`); they expire with their task. */
+  public readonly resultsBucket: s3.Bucket;
+
+  private readonly results: ResultsBucket;
 
   constructor(scope: Construct, id: string, props: AsyncTaskApiProps) {
     super(scope, id);
@@ -97,8 +108,23 @@ export class AsyncTaskApi extends Construct {
     this.usagePlans = http.usagePlans;
     this.authorizer = http.authorizer;
 
+    this.results = new ResultsBucket(this, 'Results', {
+      retention,
+      executionTimeout,
+      removalPolicy: props.removalPolicy,
+      serverAccessLogsBucket: props.resultsAccessLogsBucket,
+      corsAllowOrigins: props.corsAllowOrigins,
+    });
+    this.resultsBucket = this.results.bucket;
+    this.results.grantResultRead(http.functions['get-task-result']!);
+
     if (props.waf ?? true) {
-      this.webAcl = new ApiFirewall(this, 'Firewall', { stage: this.api.deploymentStage }).webAcl;
+      this.webAcl = new ApiFirewall(this, 'Firewall', {
+        stage: this.api.deploymentStage,
+        callerHeader: props.auth?.type === 'jwt' ? 'authorization' : 'x-api-key',
+        // The stage's steady rate over WAF's 5-minute window: a backstop behind the usage plans.
+        requestsPerFiveMinutes: Math.max(100, Math.ceil((props.throttle?.rateLimit ?? 50) * 300)),
+      }).webAcl;
     } else {
       Validations.of(this.api.deploymentStage).acknowledge({
         id: 'AwsSolutions-APIG3',
@@ -121,11 +147,33 @@ export class AsyncTaskApi extends Construct {
   }
 
   /**
-   * Lets a worker Lambda record progress (and see a cancellation): `dynamodb:UpdateItem` and
-   * `dynamodb:GetItem` on the task table; a `lambda.Function` also gets `TABLE_NAME`.
+   * Lets a worker Lambda record progress (and see a cancellation): `dynamodb:UpdateItem` on the
+   * task table, limited to task rows (`dynamodb:LeadingKeys`: a task id) and to the attributes a
+   * progress write touches (`dynamodb:Attributes`), returning none of the others, so a worker can
+   * never rewrite a task's `owner`, `result` or `error`, nor read them. A `lambda.Function` also
+   * gets `TABLE_NAME`.
    */
   public grantProgress(grantee: iam.IGrantable): void {
-    allow(grantee, ['dynamodb:UpdateItem', 'dynamodb:GetItem'], [this.table.tableArn]);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [this.table.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': PROGRESS_ATTRIBUTES },
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [TASK_ID_PATTERN] },
+          StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE', 'UPDATED_OLD', 'UPDATED_NEW'] },
+        },
+      }),
+    );
     if (grantee instanceof lambda.Function) grantee.addEnvironment('TABLE_NAME', this.table.tableName);
+  }
+
+  /**
+   * Lets a worker Lambda store results too large to return (`storeLargeResult` in
+   * `lambdas/worker/large-result.ts`): `s3:PutObject` on `results/*` of `resultsBucket` only; a
+   * `lambda.Function` also gets `RESULTS_BUCKET_NAME`.
+   */
+  public grantResultWrite(grantee: iam.IGrantable): void {
+    this.results.grantResultWrite(grantee);
   }
 }

@@ -16,6 +16,7 @@ export const DEMO_STATES = {
   countPrimes: 'CountPrimes',
   morePrimesToCount: 'MorePrimesToCount',
   sleep: 'Sleep',
+  makeReport: 'MakeReport',
   failWithMessage: 'FailWithMessage',
   unknownTaskType: 'UnknownTaskType',
 } as const;
@@ -25,6 +26,8 @@ export interface DemoWorker {
   readonly chain: sfn.Chain;
   /** The `CountPrimes` Lambda; give it progress access with `AsyncTaskApi.grantProgress`. */
   readonly countPrimesFunction: NodejsFunction;
+  /** The `MakeReport` Lambda; let it store large results with `AsyncTaskApi.grantResultWrite`. */
+  readonly makeReportFunction: NodejsFunction;
 }
 
 export interface DemoWorkerProps {
@@ -38,6 +41,8 @@ export interface DemoWorkerProps {
  * - `primes`: `CountPrimes` is invoked with the whole state and returns either the next state
  *   (with `resumeFrom`, to count the next chunk) or the result (`{ count }`).
  * - `sleep`: waits `input.seconds`, result `{ seconds }`.
+ * - `report`: `MakeReport` builds a report of `input.sizeKb` KiB and returns it, through the
+ *   results bucket when large (a pointer; `input.inline` returns it as is, to show result-too-large).
  * - `fail`: fails with error `TaskFailed` and cause `input.message`.
  */
 export function demoWorker(scope: Construct, id: string, props: DemoWorkerProps = {}): DemoWorker {
@@ -64,6 +69,15 @@ export function demoWorker(scope: Construct, id: string, props: DemoWorkerProps 
   // The `otherwise` branch is left open, so the chain continues after it.
   const primesDone = morePrimesToCount.afterwards({ includeOtherwise: true });
 
+  const makeReportFunction = taskFunction(self, 'MakeReportFunction', {
+    entry: 'lambdas/workflow/make-report.ts',
+    timeout: Duration.minutes(1),
+    memorySize: 512,
+    description: 'Demo worker: builds a report of a requested size, storing large ones in the results bucket',
+    logRetention: props.logRetention,
+  });
+  const makeReport = new tasks.LambdaInvoke(self, DEMO_STATES.makeReport, { lambdaFunction: makeReportFunction, payloadResponseOnly: true });
+
   const sleep = sfn.Wait.jsonPath(self, DEMO_STATES.sleep, {
     time: sfn.WaitTime.secondsPath('$.input.seconds'),
     outputPath: '$.input',
@@ -80,9 +94,10 @@ export function demoWorker(scope: Construct, id: string, props: DemoWorkerProps 
   const chooseTaskType = new sfn.Choice(self, DEMO_STATES.chooseTaskType)
     .when(sfn.Condition.stringEquals('$.type', 'primes'), countPrimes)
     .when(sfn.Condition.stringEquals('$.type', 'sleep'), sleep)
+    .when(sfn.Condition.stringEquals('$.type', 'report'), makeReport)
     .when(sfn.Condition.stringEquals('$.type', 'fail'), failWithMessage)
     .otherwise(unknownTaskType);
 
-  const chain = sfn.Chain.custom(chooseTaskType, [...primesDone.endStates, sleep], chooseTaskType);
-  return { chain, countPrimesFunction };
+  const chain = sfn.Chain.custom(chooseTaskType, [...primesDone.endStates, sleep, makeReport], chooseTaskType);
+  return { chain, countPrimesFunction, makeReportFunction };
 }

@@ -19,15 +19,19 @@ export class LongrunStack extends Stack {
     const worker = demoWorker(this, 'DemoWorker', { logRetention: props.api?.logRetention });
     this.api = new AsyncTaskApi(this, 'TaskApi', { ...props.api, worker: worker.chain, taskTypes: DEMO_TASK_TYPES });
     this.api.grantProgress(worker.countPrimesFunction);
-    const countPrimesId = this.getLogicalId(worker.countPrimesFunction.node.defaultChild as CfnElement);
-    Validations.of(this.api.stateMachine.role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${countPrimesId}.Arn>:*]`,
-      reason: 'The LambdaInvoke task grants the CountPrimes function and its versions/aliases (<arn>:*), as Step Functions may invoke a qualified ARN.',
-    });
+    this.api.grantResultWrite(worker.makeReportFunction);
+    for (const fn of [worker.countPrimesFunction, worker.makeReportFunction]) {
+      const fnId = this.getLogicalId(fn.node.defaultChild as CfnElement);
+      Validations.of(this.api.stateMachine.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
+        reason: 'The LambdaInvoke task grants the worker function and its versions/aliases (<arn>:*), as Step Functions may invoke a qualified ARN.',
+      });
+    }
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the API (stage v1)' });
     new CfnOutput(this, 'TableName', { value: this.api.table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.api.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'ResultsBucketName', { value: this.api.resultsBucket.bucketName });
     for (const [name, key] of Object.entries(this.api.apiKeys)) {
       new CfnOutput(this, `ApiKeyId${name.replace(/[^A-Za-z0-9]/g, '')}`, {
         value: key.keyId,

@@ -10,6 +10,7 @@ import { PROBLEM_BASE, PROBLEM_KINDS } from '#domain/errors';
 import { RETRY_AFTER_MAX, RETRY_AFTER_MIN } from '#domain/representation';
 import { STAGE_NAME } from '#api/routes';
 import { DEFAULT_RETRY_DELAYS, WEBHOOK_USER_AGENT } from '#domain/webhook';
+import { RESULT_LINK_SECONDS } from '#domain/result-pointer';
 
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -120,6 +121,10 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
           summary: 'Result of a succeeded task',
           responses: {
             '200': { description: "The worker's result.", content: { 'application/json': { schema: {} } } },
+            '303': {
+              description: `A result too large to return inline (stored by the worker with storeLargeResult): \`Location\` is a presigned GET of the stored JSON, valid ${RESULT_LINK_SECONDS / 60} minutes. Follow it without credentials (it carries its own; send no \`x-api-key\` or \`Authorization\` to it); fetch again here for a fresh link.`,
+              headers: { Location: { description: 'Absolute, short-lived URL of the result (application/json).', schema: { type: 'string', format: 'uri' } } },
+            },
             '409': problem('Not succeeded; states the status (with Retry-After while not terminal).', { 'Retry-After': retryAfterHeader }),
             ...taskResponses,
             ...common,

@@ -26,6 +26,7 @@ export const PROBLEM_KINDS = {
   'internal-error': { status: 500, title: 'Internal Server Error', when: 'A bug; never expected.' },
   'task-failed': { status: 500, title: 'Task failed', when: 'In a task\'s `error`: its worker failed; `detail` carries the worker\'s message.' },
   'task-cancelled': { status: 409, title: 'Task cancelled', when: 'In a task\'s `error`: it was cancelled.' },
+  'result-too-large': { status: 500, title: 'Result too large', when: "In a task's `error`: the worker returned a result larger than the workflow (256 KB) or the task record (400 KB) can carry; it should store it with `storeLargeResult`." },
   'start-failed': { status: 503, title: 'Task could not be started', when: 'In a task\'s `error`: its execution could not be started; submit again.' },
   'bad-gateway': { status: 502, title: 'Bad Gateway', when: 'A bug: the function behind the route failed; never expected.' },
   'service-unavailable': { status: 503, title: 'Service Unavailable', when: 'A dependency is briefly unavailable; retry after `Retry-After`.' },

@@ -1,5 +1,6 @@
 /** The task as clients see it, and the polling hint that goes with it. Pure functions of the record. */
 import { problemObject } from '#domain/errors';
+import { resultTooLargeProblem } from '#domain/result-pointer';
 import { type CallbackState, isTerminal, type Progress, type TaskRecord, type TaskStatus } from '#domain/task';
 
 export interface Problem {
@@ -26,6 +27,23 @@ export interface TaskRepresentation {
   /** Webhook delivery state, for a task submitted with a `callbackUrl`. */
   callback?: CallbackState;
 }
+
+/**
+ * The stored attributes `toRepresentation` (and retention) read: the owner index projects exactly
+ * these, so a listing never reads what it does not show (`input`, `result`, …).
+ */
+export const REPRESENTATION_ATTRIBUTES = [
+  'id',
+  'type',
+  'status',
+  'progress',
+  'createdAt',
+  'updatedAt',
+  'startedAt',
+  'completedAt',
+  'ttl',
+  'error',
+] as const satisfies readonly (keyof TaskRecord)[];
 
 /** When a terminal task stops being readable: retention counts from completion. */
 export function expiresAt(task: TaskRecord, retentionSeconds: number): Date {
@@ -58,6 +76,8 @@ export function taskProblem(task: TaskRecord, selfPath: string): Problem | undef
   // A worker's own failure message (a Fail state's Cause, or a thrown error's message) is meant
   // for the caller; anything else is summarised, so no stack trace or AWS text leaks.
   const error = typeof stored.Error === 'string' ? stored.Error : 'TaskFailed';
+  // Recorded by the backstop when the workflow's own record of it did not happen.
+  if (error === 'States.DataLimitExceeded' || error === 'ResultTooLarge') return { ...resultTooLargeProblem(), instance: selfPath };
   const detail = error === 'TaskFailed' && typeof stored.Cause === 'string' ? stored.Cause : failureSummary(error, stored.Cause);
   return { ...problemObject('task-failed', detail), instance: selfPath };
 }

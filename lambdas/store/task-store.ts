@@ -125,8 +125,28 @@ export function transition(
   );
 }
 
-export function recordProgress(id: string, progress: Progress, now: string): Promise<WriteOutcome> {
-  return conditionalUpdate(id, progressExpression(), { ':progress': progress, ':now': now });
+/**
+ * Records progress; `ok: false` when the task is no longer pending or running. It asks for no item
+ * back: a worker's grant covers only the attributes a progress write touches (see grantProgress).
+ */
+export async function recordProgress(id: string, progress: Progress, now: string): Promise<{ ok: boolean }> {
+  const expression = progressExpression();
+  try {
+    await dynamodb.send(
+      new UpdateCommand({
+        TableName,
+        Key: { id },
+        UpdateExpression: `SET ${expression.set.join(', ')}`,
+        ConditionExpression: expression.condition,
+        ExpressionAttributeNames: expression.names,
+        ExpressionAttributeValues: { ...expression.values, ':progress': progress, ':now': now },
+      }),
+    );
+    return { ok: true };
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return { ok: false };
+    throw error;
+  }
 }
 
 export interface Page {

@@ -8,6 +8,7 @@ import { isTaskId } from '#domain/ids';
 import type { TaskStatus } from '#domain/task';
 import { transition } from '#store/task-store';
 import { logger } from '#service/logger';
+import { recordResult } from '#service/record-result';
 
 export interface ExecutionStatusChange {
   name: string;
@@ -30,7 +31,7 @@ export async function reconcileExecution(detail: ExecutionStatusChange): Promise
       outcome = await transition(taskId, 'running', new Date().toISOString());
       break;
     case 'SUCCEEDED':
-      outcome = await transition(taskId, 'succeeded', now, { result: detail.output ?? 'null', progress: { percent: 100 } });
+      outcome = await recordResult(taskId, detail.output ?? 'null', now);
       break;
     case 'FAILED':
       outcome = await transition(taskId, 'failed', now, { error: JSON.stringify({ Error: detail.error ?? 'States.Runtime', Cause: detail.cause ?? undefined }) });

@@ -124,9 +124,16 @@ export class LongrunClient {
     return this.#task(await this.#request('GET', taskPath(task), { signal: options.signal }));
   }
 
-  /** `GET /tasks/{id}/result`: the result of a succeeded task; `ConflictError` (with `taskStatus`) otherwise. */
+  /**
+   * `GET /tasks/{id}/result`: the result of a succeeded task; `ConflictError` (with `taskStatus`)
+   * otherwise. A large result answers `303 See Other` to a presigned URL: it is followed here,
+   * without this client's API key or token (the URL carries its own credential).
+   */
   async result<R = unknown>(task: TaskRef, options: RequestOptions = {}): Promise<R> {
-    return (await this.#request('GET', `${taskPath(task)}/result`, { signal: options.signal })).body as R;
+    const answer = await this.#request('GET', `${taskPath(task)}/result`, { signal: options.signal, redirect: 'manual' });
+    const location = answer.status === 303 ? answer.headers.get('location') : null;
+    if (location === null) return answer.body as R;
+    return (await this.#request('GET', location, { signal: options.signal, anonymous: true })).body as R;
   }
 
   /** `DELETE /tasks/{id}`: cancels a pending or running task (idempotent); `ConflictError` once it succeeded or failed. */
@@ -258,22 +265,39 @@ export class LongrunClient {
   async #request(
     method: string,
     path: string,
-    options: { headers?: Record<string, string>; body?: string; signal?: AbortSignal; notModifiedOk?: boolean } = {},
+    options: {
+      headers?: Record<string, string>;
+      body?: string;
+      signal?: AbortSignal;
+      notModifiedOk?: boolean;
+      /** `manual`: answer a 303 as is (its `Location` is read by the caller). */
+      redirect?: 'manual';
+      /** `path` is an absolute URL elsewhere (a presigned result): send no credentials or custom headers. */
+      anonymous?: boolean;
+    } = {},
   ): Promise<Answer> {
-    const url = this.baseUrl + path;
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...this.#headers, ...options.headers };
-    if (this.#apiKey !== undefined) headers['x-api-key'] = this.#apiKey;
-    if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
+    const url = options.anonymous ? path : this.baseUrl + path;
+    const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
+    if (!options.anonymous) {
+      Object.assign(headers, this.#headers, options.headers);
+      if (this.#apiKey !== undefined) headers['x-api-key'] = this.#apiKey;
+      if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
+    }
     let response: Response;
     let text: string;
     try {
-      response = await this.#fetch(url, { method, headers, body: options.body, signal: options.signal });
+      response = await this.#fetch(url, { method, headers, body: options.body, signal: options.signal, redirect: options.redirect ?? 'follow' });
+      // Browsers hide a manual redirect's Location (an opaque response): let them follow it instead.
+      if (response.type === 'opaqueredirect') {
+        response = await this.#fetch(url, { method, headers, body: options.body, signal: options.signal });
+      }
       text = await response.text();
     } catch (err) {
       if (options.signal?.aborted) throw new AbortError(undefined, options.signal.reason);
       throw new NetworkError(method, url, err);
     }
     if (response.status === 304 && options.notModifiedOk) return { status: 304, headers: response.headers, body: undefined };
+    if (response.status === 303 && options.redirect === 'manual') return { status: 303, headers: response.headers, body: undefined };
     if (!response.ok) throw problemError(response.status, response.statusText, response.headers, text);
     let body: unknown;
     try {

@@ -133,13 +133,13 @@ export interface components {
              * Format: uri
              * @enum {string}
              */
-            type: "https://longrun.dev/problems/malformed-json" | "https://longrun.dev/problems/validation-error" | "https://longrun.dev/problems/invalid-parameter" | "https://longrun.dev/problems/invalid-cursor" | "https://longrun.dev/problems/bad-request" | "https://longrun.dev/problems/unauthorized" | "https://longrun.dev/problems/forbidden" | "https://longrun.dev/problems/not-found" | "https://longrun.dev/problems/method-not-allowed" | "https://longrun.dev/problems/task-not-succeeded" | "https://longrun.dev/problems/task-already-finished" | "https://longrun.dev/problems/gone" | "https://longrun.dev/problems/payload-too-large" | "https://longrun.dev/problems/unsupported-media-type" | "https://longrun.dev/problems/idempotency-key-reused" | "https://longrun.dev/problems/too-many-requests" | "https://longrun.dev/problems/quota-exceeded" | "https://longrun.dev/problems/internal-error" | "https://longrun.dev/problems/task-failed" | "https://longrun.dev/problems/task-cancelled" | "https://longrun.dev/problems/start-failed" | "https://longrun.dev/problems/bad-gateway" | "https://longrun.dev/problems/service-unavailable" | "https://longrun.dev/problems/gateway-timeout";
+            type: "https://longrun.dev/problems/malformed-json" | "https://longrun.dev/problems/validation-error" | "https://longrun.dev/problems/invalid-parameter" | "https://longrun.dev/problems/invalid-cursor" | "https://longrun.dev/problems/bad-request" | "https://longrun.dev/problems/unauthorized" | "https://longrun.dev/problems/forbidden" | "https://longrun.dev/problems/not-found" | "https://longrun.dev/problems/method-not-allowed" | "https://longrun.dev/problems/task-not-succeeded" | "https://longrun.dev/problems/task-already-finished" | "https://longrun.dev/problems/gone" | "https://longrun.dev/problems/payload-too-large" | "https://longrun.dev/problems/unsupported-media-type" | "https://longrun.dev/problems/idempotency-key-reused" | "https://longrun.dev/problems/too-many-requests" | "https://longrun.dev/problems/quota-exceeded" | "https://longrun.dev/problems/internal-error" | "https://longrun.dev/problems/task-failed" | "https://longrun.dev/problems/task-cancelled" | "https://longrun.dev/problems/result-too-large" | "https://longrun.dev/problems/start-failed" | "https://longrun.dev/problems/bad-gateway" | "https://longrun.dev/problems/service-unavailable" | "https://longrun.dev/problems/gateway-timeout";
         };
         Progress: {
             percent: number;
             step?: string;
         };
-        Submission: components["schemas"]["Submit_primes"] | components["schemas"]["Submit_sleep"] | components["schemas"]["Submit_fail"];
+        Submission: components["schemas"]["Submit_primes"] | components["schemas"]["Submit_sleep"] | components["schemas"]["Submit_report"] | components["schemas"]["Submit_fail"];
         Submit_fail: {
             /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
             callbackUrl?: string;
@@ -159,6 +159,17 @@ export interface components {
             };
             /** @constant */
             type: "primes";
+        };
+        Submit_report: {
+            callbackUrl?: string;
+            /** @description Builds a report of about `sizeKb` KiB; over 64 KiB it is stored in the results bucket (GET …/result answers 303). `inline: true` returns it inline anyway, so a large one fails with result-too-large. */
+            input: {
+                inline?: boolean;
+                label?: string;
+                sizeKb: number;
+            };
+            /** @constant */
+            type: "report";
         };
         Submit_sleep: {
             /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
@@ -191,7 +202,7 @@ export interface components {
             startedAt?: string;
             status: components["schemas"]["TaskStatus"];
             /** @enum {string} */
-            type: "primes" | "sleep" | "fail";
+            type: "primes" | "sleep" | "report" | "fail";
             /** Format: date-time */
             updatedAt: string;
         };
@@ -628,6 +639,15 @@ export interface operations {
                 content: {
                     "application/json": unknown;
                 };
+            };
+            /** @description A result too large to return inline (stored by the worker with storeLargeResult): `Location` is a presigned GET of the stored JSON, valid 5 minutes. Follow it without credentials (it carries its own; send no `x-api-key` or `Authorization` to it); fetch again here for a fresh link. */
+            303: {
+                headers: {
+                    /** @description Absolute, short-lived URL of the result (application/json). */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing or unknown API key (or token, in JWT mode). */
             401: {

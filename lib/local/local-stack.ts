@@ -11,6 +11,7 @@ import { ensureTable } from './create-table.ts';
 import { LOCAL_CREDENTIALS, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
 import { type HttpFront, startHttpFront } from './http-front.ts';
 import { LocalPush } from './local-push.ts';
+import { startS3Local } from './s3-local.ts';
 import {
   type ExecutionStatusChangeEvent,
   invokeLocalLambda,
@@ -22,6 +23,7 @@ import {
 import {
   type CfnTemplate,
   findApi,
+  findBuckets,
   findEventsRuleTargets,
   findFunctions,
   findStateMachine,
@@ -38,7 +40,7 @@ export interface LocalStackOptions {
   port?: number;
   /** Accepted `x-api-key` values. */
   apiKeys: string[];
-  /** Keep DynamoDB data in this directory between runs (default: in memory). */
+  /** Keep DynamoDB data (and the local S3's objects, under `s3/`) in this directory between runs (default: in memory). */
   persistDir?: string;
   log?: (line: string) => void;
   /** Replaces the state machine's top-level TimeoutSeconds (and the matching function env). */
@@ -54,6 +56,10 @@ export interface LocalStack {
   baseUrl: string;
   dynamodbEndpoint: string;
   stepFunctionsEndpoint: string;
+  /** The local S3 (s3rver) serving the results bucket and its presigned URLs. */
+  s3Endpoint: string;
+  /** The bucket of stored results (what the functions' `RESULTS_BUCKET_NAME` names), if any. */
+  resultsBucketName?: string;
   tableName: string;
   stateMachineArn: string;
   apiKeys: string[];
@@ -148,6 +154,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     log(`table ${table.tableName} ${created ? 'created' : 'already present'}`);
     t = mark('table', t);
 
+    const s3Local = await startS3Local({ buckets: findBuckets(template, values), persistDir: options.persistDir });
+    cleanups.push(() => s3Local.stop());
+
     // Functions: loaded lazily by entry module, each once.
     const modules = new Map<string, Promise<LambdaHandler>>();
     const locals = new Map<string, LocalLambda>();
@@ -217,6 +226,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = push.bus.endpoint;
     // The local stack only (never the construct): receivers on 127.0.0.1 / localhost may be called back.
     process.env.ALLOW_LOOPBACK_CALLBACKS = '1';
+    process.env.AWS_ENDPOINT_URL_S3 = s3Local.endpoint;
     const envOverrides: Record<string, string> = {};
     const templateTimeout = stateMachine.definition.TimeoutSeconds;
     if (sfnTimeout !== undefined && templateTimeout !== undefined) {
@@ -259,6 +269,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       baseUrl: front.baseUrl,
       dynamodbEndpoint: ddbLocal.endpoint,
       stepFunctionsEndpoint: stepFunctions.endpoint,
+      s3Endpoint: s3Local.endpoint,
+      resultsBucketName: functions.map((fn) => fn.environment.RESULTS_BUCKET_NAME).find(Boolean),
       tableName: table.tableName,
       stateMachineArn: stateMachine.arn,
       apiKeys: [...options.apiKeys],

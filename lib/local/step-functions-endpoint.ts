@@ -146,6 +146,9 @@ const DYNAMODB_COMMANDS: Record<string, new (input: any) => any> = {
   deleteItem: DeleteItemCommand,
 };
 
+/** Step Functions' payload quota: execution input, and each state's input and output. */
+const MAX_PAYLOAD_BYTES = 256 * 1024;
+
 const epochSeconds = (d: Date | undefined): number | undefined => (d ? d.getTime() / 1000 : undefined);
 
 function collectTaskStates(states: Record<string, any>, out: Map<string, any>): void {
@@ -373,7 +376,7 @@ export class StepFunctionsEndpoint {
       throw new ApiError('InvalidName', `Invalid Name: '${name}'`);
     }
     const input = body.input === undefined || body.input === null ? '{}' : String(body.input);
-    if (Buffer.byteLength(input) > 256 * 1024) {
+    if (Buffer.byteLength(input) > MAX_PAYLOAD_BYTES) {
       throw new ApiError('ValidationException', 'Input exceeds the maximum size of 262144 bytes');
     }
     let parsedInput: any;
@@ -616,13 +619,22 @@ export class StepFunctionsEndpoint {
       err.name = 'Lambda.ResourceNotFoundException';
       throw err;
     }
+    let text: string;
     try {
       // Payloads cross a JSON boundary on AWS; do the same so nothing is shared by reference.
       const result = await invokeLocalLambda(fn, JSON.parse(JSON.stringify(payload ?? null)), `local/${record.name}`);
-      return result === undefined ? null : JSON.parse(JSON.stringify(result));
+      text = JSON.stringify(result === undefined ? null : result);
     } catch (err) {
       throw lambdaError(err);
     }
+    // Like AWS: a task result over 256 KB fails the state with States.DataLimitExceeded.
+    // (aws-local-stepfunctions' States.ALL also catches it, where AWS's does not: name it first.)
+    if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) {
+      const err = new Error(`The state/task '${fn.arn}' returned a result with a size exceeding the maximum number of bytes service limit.`);
+      err.name = 'States.DataLimitExceeded';
+      throw err;
+    }
+    return JSON.parse(text);
   }
 }
 

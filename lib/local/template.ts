@@ -143,6 +143,13 @@ export function localValues(template: CfnTemplate, overrides: Partial<LocalValue
         attributes[`${id}.TopicArn`] = refs[id];
         break;
       }
+      case 'AWS::S3::Bucket': {
+        // S3 bucket names are lowercase; a generated name is too.
+        const name = physicalName(resource, id, 'BucketName').toLowerCase();
+        refs[id] = name;
+        attributes[`${id}.Arn`] = `arn:aws:s3:::${name}`;
+        break;
+      }
       case 'AWS::Logs::LogGroup': {
         const name = physicalName(resource, id, 'LogGroupName');
         refs[id] = name;
@@ -395,6 +402,20 @@ export function findTable(template: CfnTemplate, values: LocalValues): TableDefi
     tableName: values.refs[logicalId] ?? logicalId,
     properties: resolveIntrinsics(r.Properties ?? {}, values, template),
   };
+}
+
+export interface BucketDefinition {
+  name: string;
+  /** `CorsConfiguration.CorsRules` as written in the template, if any. */
+  corsRules?: Array<{ AllowedOrigins: string[]; AllowedMethods: string[]; AllowedHeaders?: string[]; MaxAge?: number }>;
+}
+
+/** Every S3 bucket in the template (the local S3 creates them). */
+export function findBuckets(template: CfnTemplate, values: LocalValues): BucketDefinition[] {
+  return resourcesOfType(template, 'AWS::S3::Bucket').map(([logicalId, r]) => ({
+    name: values.refs[logicalId] ?? logicalId.toLowerCase(),
+    ...(r.Properties?.CorsConfiguration?.CorsRules && { corsRules: resolveIntrinsics(r.Properties.CorsConfiguration.CorsRules, values, template) }),
+  }));
 }
 
 export interface StateMachineDefinitionInfo {

@@ -40,7 +40,7 @@ export class ExecutionBackstop extends Construct {
       description: 'Backstop: records timed-out, aborted and failed executions',
       logRetention: props.logRetention,
     });
-    allow(this.reconcileFunction, ['dynamodb:UpdateItem', 'dynamodb:GetItem'], [props.table.tableArn]);
+    allow(this.reconcileFunction, ['dynamodb:UpdateItem'], [props.table.tableArn]);
     this.deadLetterQueue = new sqs.Queue(this, 'ReconcileDeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

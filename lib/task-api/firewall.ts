@@ -1,11 +1,35 @@
-/** ApiFirewall: a regional web ACL in front of the API stage. */
+/**
+ * ApiFirewall: a regional web ACL in front of the API stage that never blocks a request the
+ * contract accepts.
+ * - AWS managed Common and Known-Bad-Inputs rule groups; the Common group's 8 KB body rule
+ *   (SizeRestrictions_BODY) only counts (labels), since POST /tasks accepts 256 KiB (413 above, from us).
+ * - A labelled body over 8 KB is blocked on every other route (none takes a body), answered 413.
+ * - POST /tasks declaring more than 256 KiB + margin (Content-Length) is blocked with 413 before it
+ *   reaches a function (WAF inspects only the first 8-64 KB of a body, so the header is the measure).
+ * - A rate rule keyed on the caller (its API key, or its bearer token in JWT mode), not on an IP
+ *   that a NAT shares, answering 429 with Retry-After and problem details.
+ */
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import { PROBLEM_BASE, PROBLEM_KINDS, type ProblemKind } from '../../lambdas/domain/errors.ts';
+
+/** The Common rule set's label for a body over 8 KB (set even when the rule only counts). */
+export const BODY_SIZE_LABEL = 'awswaf:managed:aws:core-rule-set:SizeRestrictions_Body';
+/** POST /tasks bodies above this many bytes (256 KiB + 36 KiB of margin) never reach the submit function. */
+export const SUBMIT_BODY_BLOCK_BYTES = 300_000;
+/** Content-Length of 300,000 or more: six digits from 3xxxxx, or seven and more. */
+const CONTENT_LENGTH_AT_LEAST_300000 = '^0*([3-9][0-9]{5}|[1-9][0-9]{6,})$';
+/** Seconds a rate-limited caller is told to wait: WAF re-evaluates rates over a sliding window. */
+export const RATE_LIMIT_RETRY_AFTER_SECONDS = 60;
 
 export interface ApiFirewallProps {
   /** The stage the web ACL protects. */
   readonly stage: apigateway.Stage;
+  /** The header that identifies a caller: `x-api-key` (API keys) or `authorization` (JWT). @default 'x-api-key' */
+  readonly callerHeader?: 'x-api-key' | 'authorization';
+  /** Requests one caller may send per 5 minutes before WAF answers 429. @default 15000 (50 per second) */
+  readonly requestsPerFiveMinutes?: number;
 }
 
 export class ApiFirewall extends Construct {
@@ -18,26 +42,97 @@ export class ApiFirewall extends Construct {
       sampledRequestsEnabled: true,
       metricName,
     });
-    const managed = (name: string, priority: number): wafv2.CfnWebACL.RuleProperty => ({
+    const managed = (name: string, priority: number, overrides: string[] = []): wafv2.CfnWebACL.RuleProperty => ({
       name,
       priority,
       overrideAction: { none: {} },
-      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+      statement: {
+        managedRuleGroupStatement: {
+          vendorName: 'AWS',
+          name,
+          ...(overrides.length > 0 && { ruleActionOverrides: overrides.map((rule) => ({ name: rule, actionToUse: { count: {} } })) }),
+        },
+      },
       visibilityConfig: visibility(name),
     });
+    const problemResponse = (kind: ProblemKind, headers: Record<string, string> = {}): wafv2.CfnWebACL.RuleActionProperty => ({
+      block: {
+        customResponse: {
+          responseCode: PROBLEM_KINDS[kind].status,
+          customResponseBodyKey: kind,
+          ...(Object.keys(headers).length > 0 && { responseHeaders: Object.entries(headers).map(([name, value]) => ({ name, value })) }),
+        },
+      },
+    });
+    const submitRequest: wafv2.CfnWebACL.StatementProperty = {
+      andStatement: {
+        statements: [
+          { byteMatchStatement: { fieldToMatch: { method: {} }, positionalConstraint: 'EXACTLY', searchString: 'POST', textTransformations: [{ priority: 0, type: 'NONE' }] } },
+          // Ends with /tasks: right on the execute-api URL (/v1/tasks) and behind a base path mapping.
+          { byteMatchStatement: { fieldToMatch: { uriPath: {} }, positionalConstraint: 'ENDS_WITH', searchString: '/tasks', textTransformations: [{ priority: 0, type: 'NONE' }] } },
+        ],
+      },
+    };
+    const limit = props.requestsPerFiveMinutes ?? 15_000;
+
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
       visibilityConfig: visibility('LongrunWebAcl'),
+      customResponseBodies: {
+        'payload-too-large': { contentType: 'APPLICATION_JSON', content: problemBody('payload-too-large', 'The request body is larger than this route accepts (POST /tasks: 256 KiB; other routes: none).') },
+        'too-many-requests': { contentType: 'APPLICATION_JSON', content: problemBody('too-many-requests', `Too many requests from this caller; retry after ${RATE_LIMIT_RETRY_AFTER_SECONDS} seconds.`) },
+      },
       rules: [
-        managed('AWSManagedRulesCommonRuleSet', 0),
-        managed('AWSManagedRulesKnownBadInputsRuleSet', 1),
         {
-          name: 'RateLimitPerIp',
-          priority: 2,
-          action: { block: {} },
-          statement: { rateBasedStatement: { limit: 2000, evaluationWindowSec: 300, aggregateKeyType: 'IP' } },
-          visibilityConfig: visibility('RateLimitPerIp'),
+          name: 'RateLimitPerCaller',
+          priority: 0,
+          action: problemResponse('too-many-requests', { 'Retry-After': String(RATE_LIMIT_RETRY_AFTER_SECONDS) }),
+          statement: {
+            rateBasedStatement: {
+              limit,
+              evaluationWindowSec: 300,
+              aggregateKeyType: 'CUSTOM_KEYS',
+              customKeys: [{ header: { name: props.callerHeader ?? 'x-api-key', textTransformations: [{ priority: 0, type: 'NONE' }] } }],
+            },
+          },
+          visibilityConfig: visibility('RateLimitPerCaller'),
+        },
+        managed('AWSManagedRulesCommonRuleSet', 1, ['SizeRestrictions_BODY']),
+        managed('AWSManagedRulesKnownBadInputsRuleSet', 2),
+        {
+          name: 'BodyOnlyWhereAccepted',
+          priority: 3,
+          action: problemResponse('payload-too-large'),
+          statement: {
+            andStatement: {
+              statements: [
+                { labelMatchStatement: { scope: 'LABEL', key: BODY_SIZE_LABEL } },
+                { notStatement: { statement: submitRequest } },
+              ],
+            },
+          },
+          visibilityConfig: visibility('BodyOnlyWhereAccepted'),
+        },
+        {
+          name: 'SubmitBodyOverLimit',
+          priority: 4,
+          action: problemResponse('payload-too-large'),
+          statement: {
+            andStatement: {
+              statements: [
+                submitRequest,
+                {
+                  regexMatchStatement: {
+                    fieldToMatch: { singleHeader: { Name: 'content-length' } },
+                    regexString: CONTENT_LENGTH_AT_LEAST_300000,
+                    textTransformations: [{ priority: 0, type: 'NONE' }],
+                  },
+                },
+              ],
+            },
+          },
+          visibilityConfig: visibility('SubmitBodyOverLimit'),
         },
       ],
     });
@@ -47,4 +142,10 @@ export class ApiFirewall extends Construct {
     });
     association.node.addDependency(props.stage);
   }
+}
+
+/** A problem details body (WAF can only label it application/json). */
+function problemBody(kind: ProblemKind, detail: string): string {
+  const { status, title } = PROBLEM_KINDS[kind];
+  return JSON.stringify({ type: PROBLEM_BASE + kind, title, status, detail });
 }

@@ -93,7 +93,7 @@ export class TaskHttpApi extends Construct {
     allow(this.fn('get-task'), ['dynamodb:GetItem'], [tableArn]);
     allow(this.fn('get-task-result'), ['dynamodb:GetItem'], [tableArn]);
     allow(this.fn('list-tasks'), ['dynamodb:Query'], [`${tableArn}/index/${OWNER_INDEX_NAME}`]);
-    allow(this.fn('cancel-task'), ['dynamodb:UpdateItem', 'dynamodb:GetItem'], [tableArn]);
+    allow(this.fn('cancel-task'), ['dynamodb:UpdateItem'], [tableArn]);
     // The executions of this state machine only; equivalent to grantExecution, with a readable ARN.
     allow(this.fn('cancel-task'), ['states:StopExecution'], [props.executionsArn]);
     // The caller's webhook secret item: read, create on first use; rotation updates it.

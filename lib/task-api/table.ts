@@ -2,6 +2,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { REPRESENTATION_ATTRIBUTES } from '../../lambdas/domain/representation.ts';
 
 /** The owner index: the caller's tasks, newest first (ids are UUIDv7, so id order is creation order). */
 export const OWNER_INDEX_NAME = 'byOwner';
@@ -33,7 +34,9 @@ export class TaskTable extends Construct {
       indexName: OWNER_INDEX_NAME,
       partitionKey: { name: 'owner', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'id', type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
+      // Only what a listing shows (the keys are always projected): no inputs or results.
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: REPRESENTATION_ATTRIBUTES.filter((name) => name !== 'id'),
     });
   }
 }

@@ -1,6 +1,7 @@
 /**
  * TaskWorkflow: the Standard state machine around the platform team's worker.
- * worker --> RecordSuccess (DynamoDB step); any worker Task error --> RecordFailure --> Failed.
+ * worker --> RecordSuccess (DynamoDB step); any worker Task error --> RecordFailure --> Failed;
+ * a result too large for the workflow or the table --> RecordResultTooLarge --> ResultTooLarge (Fail).
  * Both records are built from the transitions in `lambdas/domain/transitions.ts`.
  */
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
@@ -9,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { resultTooLargeProblem } from '../../lambdas/domain/result-pointer.ts';
 import { transitionExpression, type TransitionExpression } from '../../lambdas/domain/transitions.ts';
 
 /** Names of the states the construct adds after and around the worker. */
@@ -17,7 +19,22 @@ export const SHELL_STATES = {
   recordFailure: 'RecordFailure',
   alreadyFinished: 'AlreadyFinished',
   failed: 'Failed',
+  recordResultTooLarge: 'RecordResultTooLarge',
+  resultTooLarge: 'ResultTooLarge',
+  checkRecordError: 'CheckRecordError',
+  recordSuccessFailed: 'RecordSuccessFailed',
 } as const;
+
+/**
+ * Step Functions refuses a state output over 256 KB with `States.DataLimitExceeded`, which
+ * `States.ALL` does not catch: it must be named. DynamoDB refuses an item over 400 KB with a
+ * ValidationException, named `DynamoDB.AmazonDynamoDBException` by Step Functions (the local
+ * stack's SDK names it `DynamoDB.ValidationException`); only its message tells it apart.
+ */
+const DATA_LIMIT_EXCEEDED = 'States.DataLimitExceeded';
+const DYNAMODB_VALIDATION_ERRORS = ['DynamoDB.AmazonDynamoDBException', 'DynamoDB.ValidationException'];
+// PutItem says "Item size has exceeded…", UpdateItem "Item size to update has exceeded…".
+const ITEM_TOO_LARGE_CAUSE = '*Item size*exceeded the maximum allowed size*';
 
 export interface TaskWorkflowProps {
   readonly table: dynamodb.ITable;
@@ -59,6 +76,29 @@ export class TaskWorkflow extends Construct {
     recordFailure.addCatch(failed, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: '$.recordError' });
     recordFailure.next(failed);
 
+    // A result too large to carry or to store fails the task with a problem saying what to do,
+    // recorded by the workflow itself (no status event needed).
+    const problem = resultTooLargeProblem();
+    const resultTooLarge = new sfn.Fail(this, SHELL_STATES.resultTooLarge, {
+      comment: 'The worker returned more than the workflow (256 KB) or the task record (400 KB) can carry.',
+      error: 'ResultTooLarge',
+      cause: problem.detail,
+    });
+    // It reads nothing from the state, so it works whatever the worker's output was.
+    const recordResultTooLarge = this.updateTask(SHELL_STATES.recordResultTooLarge, transitionExpression('failed', ['error']), {
+      ':error': tasks.DynamoAttributeValue.fromString(JSON.stringify(problem)),
+    });
+    recordResultTooLarge.addCatch(resultTooLarge, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
+    recordResultTooLarge.next(resultTooLarge);
+    const recordSuccessFailed = new sfn.Fail(this, SHELL_STATES.recordSuccessFailed, { errorPath: '$.Error', causePath: '$.Cause' });
+    recordSuccess.addCatch(
+      new sfn.Choice(this, SHELL_STATES.checkRecordError)
+        .when(sfn.Condition.stringMatches('$.Cause', ITEM_TOO_LARGE_CAUSE), recordResultTooLarge)
+        .otherwise(recordSuccessFailed),
+      // No resultPath: the error output replaces the state, whatever shape the result had.
+      { errors: DYNAMODB_VALIDATION_ERRORS },
+    );
+
     const workerChain = sfn.Chain.start(props.worker);
     for (const state of sfn.State.findReachableStates(workerChain.startState)) {
       if (
@@ -67,6 +107,7 @@ export class TaskWorkflow extends Construct {
         state instanceof sfn.Map ||
         state instanceof sfn.DistributedMap
       ) {
+        state.addCatch(recordResultTooLarge, { errors: [DATA_LIMIT_EXCEEDED], resultPath: sfn.JsonPath.DISCARD });
         state.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
       }
     }

@@ -12,6 +12,7 @@ const entries = [
   'lambdas/push/forward-terminal.ts',
   'lambdas/push/deliver-webhook.ts',
   'lambdas/push/publish-events.ts',
+  'lambdas/workflow/make-report.ts',
 ];
 
 function envOf(entry: string): Record<string, unknown> {
@@ -19,7 +20,7 @@ function envOf(entry: string): Record<string, unknown> {
 }
 
 describe('functions', () => {
-  it('are exactly one per route, the reconcile backstop and count-primes, each tagged with its entry', () => {
+  it('are exactly one per route, the reconcile backstop and the demo workers, each tagged with its entry', () => {
     const tagged = Object.values(functions).map((f) => f.Metadata?.['Longrun:Entry']);
     expect(tagged.sort()).toEqual([...entries].sort());
     expect(Object.keys(stack.api.functions).sort()).toEqual(
@@ -51,8 +52,8 @@ describe('functions', () => {
   it('pass the table, retention and, to submit and cancel, the state machine', () => {
     const table = { Ref: tableId(template) };
     const sm = { Ref: stateMachineId(template) };
-    for (const entry of entries) expect(envOf(entry)).toMatchObject({ TABLE_NAME: table });
-    for (const entry of entries.filter((e) => !e.includes('count-primes'))) {
+    for (const entry of entries.filter((e) => !e.includes('make-report'))) expect(envOf(entry)).toMatchObject({ TABLE_NAME: table });
+    for (const entry of entries.filter((e) => !e.includes('count-primes') && !e.includes('make-report'))) {
       expect(envOf(entry)).toMatchObject({ TASK_RETENTION_SECONDS: String(7 * 24 * 3600) });
     }
     expect(envOf('lambdas/http/submit-task.ts')).toMatchObject({
@@ -64,5 +65,12 @@ describe('functions', () => {
     expect(envOf('lambdas/http/cancel-task.ts')).toMatchObject({ STATE_MACHINE_ARN: sm });
     expect(envOf('lambdas/http/cancel-task.ts')).not.toHaveProperty('TASK_TYPES');
     expect(envOf('lambdas/http/get-task.ts')).not.toHaveProperty('STATE_MACHINE_ARN');
+  });
+
+  it('pass the results bucket to the result route and the report worker only', () => {
+    const bucket = { Ref: Object.keys(template.findResources('AWS::S3::Bucket'))[0]! };
+    const withBucket = entries.filter((e) => envOf(e).RESULTS_BUCKET_NAME !== undefined).sort();
+    expect(withBucket).toEqual(['lambdas/http/get-task-result.ts', 'lambdas/workflow/make-report.ts']);
+    for (const entry of withBucket) expect(envOf(entry).RESULTS_BUCKET_NAME).toEqual(bucket);
   });
 });

@@ -11,6 +11,8 @@ const table = tableId(template);
 const stateMachine = stateMachineId(template);
 const TABLE = `<${table}.Arn>`;
 const INDEX = `<${table}.Arn>/index/byOwner`;
+const bucket = Object.keys(template.findResources('AWS::S3::Bucket'))[0]!;
+const RESULTS = `<${bucket}.Arn>/results/*`;
 const EXECUTIONS = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${stateMachine}.Name>:*`;
 /** What every function may do besides its own grants: write its log group, send traces. */
 const BASELINE = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
@@ -40,16 +42,18 @@ describe('least privilege', () => {
       ],
     ],
     ['lambdas/http/get-task.ts', [`dynamodb:GetItem ${TABLE}`]],
-    ['lambdas/http/get-task-result.ts', [`dynamodb:GetItem ${TABLE}`]],
+    ['lambdas/http/get-task-result.ts', [`dynamodb:GetItem ${TABLE}`, `s3:GetObject ${RESULTS}`]],
     ['lambdas/http/list-tasks.ts', [`dynamodb:Query ${INDEX}`]],
     [
       'lambdas/http/cancel-task.ts',
-      [`dynamodb:GetItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`, `states:StopExecution ${EXECUTIONS}`],
+      [`dynamodb:UpdateItem ${TABLE}`, `states:StopExecution ${EXECUTIONS}`],
     ],
     ['lambdas/http/get-webhook-secret.ts', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`]],
     ['lambdas/http/rotate-webhook-secret.ts', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`]],
-    ['lambdas/workflow/reconcile-execution.ts', [`dynamodb:GetItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`]],
-    ['lambdas/workflow/count-primes.ts', [`dynamodb:GetItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`]],
+    ['lambdas/workflow/reconcile-execution.ts', [`dynamodb:UpdateItem ${TABLE}`]],
+    // Conditioned on the progress attributes and task keys (test/infra/props.test.ts).
+    ['lambdas/workflow/count-primes.ts', [`dynamodb:UpdateItem ${TABLE}`]],
+    ['lambdas/workflow/make-report.ts', [`s3:PutObject ${RESULTS}`]],
   ])('%s is granted exactly its own actions', (entry, expected) => {
     expect(ownGrants(entry)).toEqual([...expected].sort());
   });
@@ -72,6 +76,28 @@ describe('least privilege', () => {
       for (const g of base) expect(g.resource).toBe(g.action.startsWith('logs:') ? `<${logGroup}.Arn>` : '*');
     },
   );
+
+  it('the progress grant is conditioned: only progress attributes, only task rows, no item returned', () => {
+    const fnId = functionIdByEntry(template, 'lambdas/workflow/count-primes.ts');
+    const roleId = template.toJSON().Resources[fnId].Properties.Role['Fn::GetAtt'][0] as string;
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((s: { Action: unknown }) => String(s.Action).startsWith('dynamodb:'));
+    expect(statements).toHaveLength(1);
+    expect(statements[0].Condition['ForAllValues:StringEquals']['dynamodb:Attributes']).not.toContain('owner');
+    expect(statements[0].Condition['ForAllValues:StringEquals']['dynamodb:Attributes']).not.toContain('result');
+    expect(Object.keys(statements[0].Condition).sort()).toEqual(['ForAllValues:StringEquals', 'ForAllValues:StringLike', 'StringEqualsIfExists']);
+  });
+
+  it('only the result route reads stored results, only workers that need it write them', () => {
+    const s3Grants = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .flatMap((s: { Action: unknown; Resource: unknown }) => ([] as string[]).concat(s.Action as string).map((a) => `${a} ${cfnText(s.Resource)}`))
+      .filter((g: string) => g.startsWith('s3:'))
+      .sort();
+    expect(s3Grants).toEqual([`s3:GetObject ${RESULTS}`, `s3:PutObject ${RESULTS}`]);
+  });
 
   it('submit may not stop executions; reads may not write; no action is a wildcard', () => {
     expect(grants('lambdas/http/submit-task.ts').map((g) => g.action)).not.toContain('states:StopExecution');
@@ -96,6 +122,7 @@ describe('least privilege', () => {
   it('the state machine may update the table and invoke the worker function only', () => {
     const smRole = template.toJSON().Resources[stateMachine].Properties.RoleArn['Fn::GetAtt'][0] as string;
     const countPrimes = functionIdByEntry(template, 'lambdas/workflow/count-primes.ts');
+    const makeReport = functionIdByEntry(template, 'lambdas/workflow/make-report.ts');
     const own = grantsOfRole(template, smRole)
       .filter((g) => g.resource !== '*')
       .map((g) => `${g.action} ${g.resource}`)
@@ -106,6 +133,8 @@ describe('least privilege', () => {
         `dynamodb:UpdateItem arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/<${table}>`,
         `lambda:InvokeFunction <${countPrimes}.Arn>`,
         `lambda:InvokeFunction <${countPrimes}.Arn>:*`,
+        `lambda:InvokeFunction <${makeReport}.Arn>`,
+        `lambda:InvokeFunction <${makeReport}.Arn>:*`,
       ].sort(),
     );
   });
@@ -139,6 +168,7 @@ function wildcardViolations(t: Template): string[] {
     `<${tbl}.Arn>`,
     `<${tbl}.Arn>/index/byOwner`,
     `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${sm}.Name>:*`,
+    ...Object.keys(t.findResources('AWS::S3::Bucket')).map((id) => `<${id}.Arn>/results/*`),
   ];
   const functionVersions = new Set(Object.keys(t.findResources('AWS::Lambda::Function')).map((id) => `<${id}.Arn>:*`));
   const out: string[] = [];
@@ -158,7 +188,7 @@ function wildcardViolations(t: Template): string[] {
 }
 
 describe('resource wildcards', () => {
-  it('every wildcard resource is scoped to the table, its index, the state machine or its executions', () => {
+  it('every wildcard resource is scoped to the table, its index, the state machine, its executions or stored results', () => {
     expect(wildcardViolations(template)).toEqual([]);
     const jwt = buildStack({ api: { auth: { type: 'jwt', issuer: 'https://issuer.example.com', audience: 'a' } } });
     expect(wildcardViolations(jwt.template)).toEqual([]);

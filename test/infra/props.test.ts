@@ -49,14 +49,18 @@ describe('AsyncTaskApi props', () => {
     const sm = Object.values(Template.fromStack(stack).findResources('AWS::StepFunctions::StateMachine'))[0]!;
     const parts = sm.Properties.DefinitionString['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : 'X')).join('');
     const states = JSON.parse(parts).States;
-    const toFailure = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }];
+    // States.ALL does not catch States.DataLimitExceeded: it is named first, to the result-too-large failure.
+    const toFailure = [
+      { ErrorEquals: ['States.DataLimitExceeded'], ResultPath: null, Next: 'RecordResultTooLarge' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' },
+    ];
     expect(states.Fan.Catch).toEqual(toFailure);
     expect(states.Each.Catch).toEqual(toFailure);
     expect(states.Plain.Catch).toBeUndefined();
     expect(states.Plain.Next).toBe('RecordSuccess');
   });
 
-  it('grantProgress gives UpdateItem/GetItem on the table and TABLE_NAME', async () => {
+  it('grantProgress gives UpdateItem on task rows, limited to the attributes progress touches, and TABLE_NAME', async () => {
     const { taskFunction } = await import('../../lib/task-function.ts');
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Test');
@@ -71,6 +75,34 @@ describe('AsyncTaskApi props', () => {
       .filter((g) => g.action.startsWith('dynamodb:'))
       .map((g) => `${g.action} ${g.resource}`)
       .sort();
-    expect(own).toEqual([`dynamodb:GetItem <${table}.Arn>`, `dynamodb:UpdateItem <${table}.Arn>`]);
+    expect(own).toEqual([`dynamodb:UpdateItem <${table}.Arn>`]);
+    const roleId = template.toJSON().Resources[fnId].Properties.Role['Fn::GetAtt'][0] as string;
+    const progress = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .find((s: { Action: unknown }) => s.Action === 'dynamodb:UpdateItem');
+    expect(progress.Condition).toEqual({
+      // Not owner, result, error, input, type, ttl: a worker can never rewrite or read them.
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['id', 'progress', 'startedAt', 'status', 'updatedAt', 'version'] },
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['????????-????-7???-????-????????????'] },
+      StringEqualsIfExists: { 'dynamodb:ReturnValues': ['NONE', 'UPDATED_OLD', 'UPDATED_NEW'] },
+    });
+  });
+
+  it('grantResultWrite gives s3:PutObject on results/* of the results bucket only, and RESULTS_BUCKET_NAME', async () => {
+    const { taskFunction } = await import('../../lib/task-function.ts');
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new Stack(app, 'Test');
+    const api = new AsyncTaskApi(stack, 'Api', { worker: new sfn.Pass(stack, 'Work'), taskTypes: { t: {} } });
+    const fn = taskFunction(stack, 'Worker', { entry: 'lambdas/workflow/make-report.ts' });
+    api.grantResultWrite(fn);
+    const template = Template.fromStack(stack);
+    const fnId = functionIdByEntry(template, 'lambdas/workflow/make-report.ts');
+    const bucket = Object.keys(template.findResources('AWS::S3::Bucket'))[0]!;
+    expect(template.toJSON().Resources[fnId].Properties.Environment.Variables.RESULTS_BUCKET_NAME).toEqual({ Ref: bucket });
+    const own = grantsOf(template, fnId)
+      .filter((g) => !g.action.startsWith('logs:') && !g.action.startsWith('xray:'))
+      .map((g) => `${g.action} ${g.resource}`);
+    expect(own).toEqual([`s3:PutObject <${bucket}.Arn>/results/*`]);
   });
 });

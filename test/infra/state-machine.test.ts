@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { transitionExpression } from '../../lambdas/domain/transitions.ts';
+import { resultTooLargeProblem } from '../../lambdas/domain/result-pointer.ts';
 import { buildStack, definitionOf, functionIdByEntry, tableId } from './fixture.ts';
 
 const { template } = buildStack();
@@ -33,13 +34,18 @@ describe('state machine', () => {
     expect(Object.keys(states).sort()).toEqual(
       [
         'AlreadyFinished',
+        'CheckRecordError',
         'ChooseTaskType',
         'CountPrimes',
         'FailWithMessage',
         'Failed',
+        'MakeReport',
         'MorePrimesToCount',
         'RecordFailure',
+        'RecordResultTooLarge',
         'RecordSuccess',
+        'RecordSuccessFailed',
+        'ResultTooLarge',
         'Sleep',
         'UnknownTaskType',
       ].sort(),
@@ -49,6 +55,7 @@ describe('state machine', () => {
       Choices: [
         { Variable: '$.type', StringEquals: 'primes', Next: 'CountPrimes' },
         { Variable: '$.type', StringEquals: 'sleep', Next: 'Sleep' },
+        { Variable: '$.type', StringEquals: 'report', Next: 'MakeReport' },
         { Variable: '$.type', StringEquals: 'fail', Next: 'FailWithMessage' },
       ],
       Default: 'UnknownTaskType',
@@ -71,8 +78,41 @@ describe('state machine', () => {
     expect(fn).toMatchObject({ Timeout: 300, MemorySize: 512 });
   });
 
-  it('catches every error of the worker task into RecordFailure, keeping it under $.error', () => {
-    expect(states.CountPrimes!.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' }]);
+  it('catches every error of the worker task into RecordFailure, keeping it under $.error; a too-large output, which States.ALL misses, by name', () => {
+    for (const worker of ['CountPrimes', 'MakeReport']) {
+      expect(states[worker]!.Catch).toEqual([
+        { ErrorEquals: ['States.DataLimitExceeded'], ResultPath: null, Next: 'RecordResultTooLarge' },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'RecordFailure' },
+      ]);
+    }
+  });
+
+  it('records a too-large result as a failure with the result-too-large problem, telling the worker what to do', () => {
+    const t = transitionExpression('failed', ['error']);
+    expect(states.RecordResultTooLarge).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:<AWS::Partition>:states:::dynamodb:updateItem',
+      Next: 'ResultTooLarge',
+      Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: 'ResultTooLarge' }],
+    });
+    expect(states.RecordResultTooLarge!.Parameters).toMatchObject({
+      UpdateExpression: `SET ${t.set.join(', ')}`,
+      ConditionExpression: t.condition,
+      ExpressionAttributeValues: expect.objectContaining({ ':error': { S: JSON.stringify(resultTooLargeProblem()) } }),
+    });
+    expect(states.ResultTooLarge).toMatchObject({ Type: 'Fail', Error: 'ResultTooLarge', Cause: resultTooLargeProblem().detail });
+    expect(resultTooLargeProblem()).toMatchObject({ type: 'https://longrun.dev/problems/result-too-large', detail: expect.stringContaining('storeLargeResult') });
+    // A result the table cannot hold (item over 400 KB): told apart by DynamoDB's message; anything else fails as before.
+    expect((states.RecordSuccess!.Catch as unknown[])[1]).toEqual({
+      ErrorEquals: ['DynamoDB.AmazonDynamoDBException', 'DynamoDB.ValidationException'],
+      Next: 'CheckRecordError',
+    });
+    expect(states.CheckRecordError).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.Cause', StringMatches: '*Item size*exceeded the maximum allowed size*', Next: 'RecordResultTooLarge' }],
+      Default: 'RecordSuccessFailed',
+    });
+    expect(states.RecordSuccessFailed).toEqual({ Type: 'Fail', ErrorPath: '$.Error', CausePath: '$.Cause' });
   });
 
   it('records success with the succeeded transition of transitions.ts', () => {
@@ -82,8 +122,8 @@ describe('state machine', () => {
       Resource: 'arn:<AWS::Partition>:states:::dynamodb:updateItem',
       ResultPath: null,
       End: true,
-      Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], Next: 'AlreadyFinished' }],
     });
+    expect((states.RecordSuccess!.Catch as unknown[])[0]).toMatchObject({ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], Next: 'AlreadyFinished' });
     expect(states.RecordSuccess!.Parameters).toEqual({
       TableName: `<${table}>`,
       Key: { id: { 'S.$': '$$.Execution.Input.taskId' } },

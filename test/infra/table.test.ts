@@ -16,7 +16,7 @@ describe('task table', () => {
     });
   });
 
-  it('has the byOwner index: owner (HASH), id (RANGE), projection ALL', () => {
+  it('has the byOwner index: owner (HASH), id (RANGE), projecting only what the representation reads', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       AttributeDefinitions: Match.arrayWith([
         { AttributeName: 'id', AttributeType: 'S' },
@@ -29,7 +29,10 @@ describe('task table', () => {
             { AttributeName: 'owner', KeyType: 'HASH' },
             { AttributeName: 'id', KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: ['type', 'status', 'progress', 'createdAt', 'updatedAt', 'startedAt', 'completedAt', 'ttl', 'error'],
+          },
         },
       ],
     });

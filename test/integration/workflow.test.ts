@@ -89,6 +89,15 @@ describe('execution status backstop', () => {
     expect(stored!.result).toBe('{"count":1}');
   });
 
+  it('records a result the task record cannot hold (over 400 KB with its input) as result-too-large, never dropping it silently', async () => {
+    const row = await putRow({ owner: newCaller().owner, status: 'running', input: JSON.stringify({ label: 'x'.repeat(190_000) }) });
+    await reconcile(statusChange(row.id, 'SUCCEEDED', { output: JSON.stringify({ label: 'y'.repeat(230_000) }), stopDate: Date.now() }));
+    const stored = await getRow(row.id);
+    expect(stored!.status).toBe('failed');
+    expect(stored!.result).toBeUndefined();
+    expect(JSON.parse(stored!.error!).type).toBe('https://longrun.dev/problems/result-too-large');
+  });
+
   it('ignores executions that are not tasks', async () => {
     await expect(reconcile(statusChange('some-other-execution', 'FAILED'))).resolves.toBeUndefined();
   });

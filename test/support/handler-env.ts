@@ -15,6 +15,8 @@ export function useLocalStackEnv() {
     STATE_MACHINE_ARN: stack.stateMachineArn,
     AWS_ENDPOINT_URL_DYNAMODB: stack.dynamodbEndpoint,
     AWS_ENDPOINT_URL_SFN: stack.stepFunctionsEndpoint,
+    AWS_ENDPOINT_URL_S3: stack.s3Endpoint,
+    RESULTS_BUCKET_NAME: stack.resultsBucketName ?? '',
     TASK_TYPES: JSON.stringify(DEMO_TASK_TYPES),
     TASK_RETENTION_SECONDS: String(RETENTION_SECONDS),
     EXECUTION_TIMEOUT_SECONDS: '3600',
