@@ -43,6 +43,9 @@ export const REPRESENTATION_ATTRIBUTES = [
   'completedAt',
   'ttl',
   'error',
+  // The webhook delivery state (`callback`) is shown for a task that has a `callbackUrl`.
+  'callbackUrl',
+  'callback',
 ] as const satisfies readonly (keyof TaskRecord)[];
 
 /** When a terminal task stops being readable: retention counts from completion. */
