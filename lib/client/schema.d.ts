@@ -161,6 +161,7 @@ export interface components {
             type: "primes";
         };
         Submit_report: {
+            /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
             callbackUrl?: string;
             /** @description Builds a report of about `sizeKb` KiB; over 64 KiB it is stored in the results bucket (GET …/result answers 303). `inline: true` returns it inline anyway, so a large one fails with result-too-large. */
             input: {
