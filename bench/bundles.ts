@@ -135,6 +135,8 @@ export async function measureBundles(options: { runs: number; log: (l: string) =
     writeFileSync(
       loader,
       [
+        // The Lambda runtime's global for response-streaming handlers (task-events), as small as it can be.
+        'globalThis.awslambda = { streamifyResponse: (h) => h, HttpResponseStream: { from: (s) => s } };',
         'const specs = process.argv.slice(2);',
         'const t0 = performance.now();',
         'await Promise.all(specs.map((s) => import(s)));',

@@ -22,6 +22,7 @@ import { BUNDLING } from '../lib/task-function.ts';
 import { type BundlesResult, measureBundles, OURS_BUNDLE_SDK, REPO_ROOT, RUNTIME_SDK } from './bundles.ts';
 import { apiName, type CallsResult, measureCalls } from './calls.ts';
 import { costPerMillion, type CostModel, memorySizes, modelledPolls, PRICES, RRU_PER_GET, rruPerQuery, type Usage, WRU_FAILED_WRITE, WRU_TASK_WRITE } from './cost.ts';
+import { liveSection, measureLive } from './live.ts';
 import { latencySummary, type LoadResult, runLoad } from './load.ts';
 import { SdkCounter, type Tally, sumTally } from './sdk-counter.ts';
 import { kb, mean, ms, ratio, table, usd } from './stats.ts';
@@ -144,7 +145,8 @@ async function main(): Promise<number> {
     loadTransitions += s.transitions;
     for (const [k, v] of Object.entries(s.byState)) loadStates[k] = (loadStates[k] ?? 0) + v;
   }
-  log(`part 6: webhooks, ${WEBHOOK_TASKS} tasks, ${CONCURRENCY} clients`);
+  const live = await measureLive(stack, apiKey, { writes: quick ? 6 : 40, log });
+  log(`part 7: webhooks, ${WEBHOOK_TASKS} tasks, ${CONCURRENCY} clients`);
   const webhooks = await runWebhookLoad({ baseUrl: stack.baseUrl, apiKey, tasks: WEBHOOK_TASKS, concurrency: CONCURRENCY, log });
   await stopStack();
 
@@ -152,7 +154,7 @@ async function main(): Promise<number> {
     loadResult.latencies,
     `Longrun local stack: ${TASKS} tasks, ${CONCURRENCY} clients — request latency CDF`,
   );
-  const doc = report({ bundles, calls, transitions, loadResult, loadCalls, loadTransitions, loadStates, load1, webhooks, seconds: (Date.now() - started) / 1000 });
+  const doc = report({ bundles, calls, transitions, loadResult, loadCalls, loadTransitions, loadStates, load1, webhooks, seconds: (Date.now() - started) / 1000 }) + liveSection(live);
   if (!args['no-write']) {
     writeFileSync(join(REPO_ROOT, 'bench', 'results.md'), doc);
     writeFileSync(join(REPO_ROOT, 'bench', 'latency.svg'), svg);

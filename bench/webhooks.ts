@@ -1,5 +1,5 @@
 /**
- * Part 6: webhooks on the local stack. N tasks with a callbackUrl from C clients, a receiver on
+ * Part 7: webhooks on the local stack. N tasks with a callbackUrl from C clients, a receiver on
  * 127.0.0.1 that verifies every delivery with `standardwebhooks` (and answers 503 to the first
  * attempt of every 10th task, so retries are measured too). Reports delivery latency from the
  * terminal write (the task's `completedAt`) to the receiver, deliveries per task, lost deliveries,
@@ -182,7 +182,7 @@ export function webhookSection(r: WebhookLoadResult, clients: number): string[] 
   };
   const a = PUSH_ASSUMPTIONS;
   return [
-    '## 6. Webhooks',
+    '## 7. Webhooks',
     '',
     `${r.submitted} tasks with a \`callbackUrl\` (half primes, half fail) from ${clients} clients; a receiver on 127.0.0.1 verifies every POST with \`standardwebhooks\` and answers 503 to the first attempt of every 10th task (retried after 1 s: \`LONGRUN_WEBHOOK_RETRY_DELAYS=1,2,4\`). Latency is measured on the succeeded tasks answered at the first attempt (their \`completedAt\` is the terminal write). Took ${r.seconds.toFixed(0)} s.`,
     '',

@@ -130,6 +130,9 @@ Try it:
   URL=${stack.baseUrl}
   curl -s -X POST "$URL/tasks" -H "x-api-key: ${key}" -H 'content-type: application/json' -d '{"type":"primes","input":{"upTo":1000000}}'
   curl -s "$URL/tasks/<id from the answer>" -H "x-api-key: ${key}"
+  curl -sN "$URL/tasks/<id>/events" -H "x-api-key: ${key}"      # live: server-sent events
+
+  Browser example (live progress bar): ${stack.baseUrl}/demo.html
 
 Ctrl-C stops everything.
 `);

@@ -135,8 +135,10 @@ export class AsyncTaskApi extends Construct {
     const backstop = new ExecutionBackstop(this, 'Backstop', { table: this.table, stateMachine: this.stateMachine, environment, logRetention });
     this.reconcileRule = backstop.rule;
     this.reconcileDeadLetterQueue = backstop.deadLetterQueue;
-    this.webhooks = new WebhookDelivery(this, 'Webhooks', { table: this.table, environment, logRetention });
-    this.taskEvents = new TaskEvents(this, 'Events', { table: this.table, environment, logRetention, eventBus: props.eventBus, source: props.eventSource });
+    // Pushed tasks carry absolute links like the API's (on the execute-api URL; a custom domain would need a prop).
+    const apiBaseUrl = this.api.url;
+    this.webhooks = new WebhookDelivery(this, 'Webhooks', { table: this.table, environment, logRetention, apiBaseUrl });
+    this.taskEvents = new TaskEvents(this, 'Events', { table: this.table, environment, logRetention, apiBaseUrl, eventBus: props.eventBus, source: props.eventSource });
     this.functions = {
       ...http.functions,
       [RECONCILE_FUNCTION]: backstop.reconcileFunction,

@@ -11,6 +11,7 @@ import { RETRY_AFTER_MAX, RETRY_AFTER_MIN } from '#domain/representation';
 import { STAGE_NAME } from '#api/routes';
 import { DEFAULT_RETRY_DELAYS, WEBHOOK_USER_AGENT } from '#domain/webhook';
 import { RESULT_LINK_SECONDS } from '#domain/result-pointer';
+import { MAX_WAIT_SECONDS } from '#http/prefer';
 
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -20,6 +21,7 @@ const problem = (description: string, headers: Record<string, unknown> = {}) => 
   content: { 'application/problem+json': { schema: ref('Problem') } },
 });
 const retryAfterHeader = { $ref: '#/components/headers/Retry-After' };
+const preferenceApplied = { description: 'With `Prefer: wait=N`: `wait=N`, the wait honoured.', schema: { type: 'string', pattern: '^wait=[0-9]+$' } };
 
 export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unknown> {
   const types = Object.keys(taskTypes);
@@ -42,6 +44,9 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
         'Retention: terminal tasks stay readable for the configured retention (default 7 days), then answer 410, as does any id minted longer ago than the retention whose task is gone.',
         'Idempotency-Key (IETF httpapi draft): the same key and body from the same caller return the same task, with no second execution; a different body answers 422. Keys are kept 24 hours.',
         `Every error is RFC 9457 problem details with a stable \`type\` under ${PROBLEM_BASE}.`,
+        'URLs: `Location`, `Operation-Location`, `links` and `resourceLocation` are absolute, built from the host and the path prefix the request came through (the stage on the execute-api URL, the base path behind a custom domain).',
+        `Long poll: \`Prefer: wait=N\` (RFC 7240) on \`GET /tasks/{id}\` and on the result monitor answers as soon as the task differs from \`If-None-Match\` (or from its state when the request arrived), once it is terminal, or after N seconds (at most ${MAX_WAIT_SECONDS}); \`Preference-Applied\` says so. A malformed preference is ignored.`,
+        'Clients nobody wrote for this API: Azure pollers (core-lro) follow `Operation-Location` and read `status` and `resourceLocation`; Logic Apps / Power Automate submit with `?location=result` and poll the result monitor, which answers 202 until the task ends.',
         `Webhooks: a task submitted with \`callbackUrl\` is POSTed once terminal, at least once, as \`{ type: task.succeeded | task.failed | task.cancelled, timestamp, data: <Task> }\` in the Standard Webhooks format (\`webhook-id\` stable across retries, \`webhook-timestamp\`, \`webhook-signature\`), signed with the caller's secret (\`GET /webhook-secret\`), User-Agent \`${WEBHOOK_USER_AGENT}\`. Retries after ${DEFAULT_RETRY_DELAYS.map((d) => (d < 60 ? `${d} s` : d < 3600 ? `${d / 60} min` : `${d / 3600} h`)).join(', ')} (+0-20 % jitter, or a longer \`Retry-After\`); any 2xx delivers, 410 stops, anything else retries. The task's \`callback\` shows the delivery state.`,
       ].join('\n\n'),
       license: { name: 'MIT', identifier: 'MIT' },
@@ -55,15 +60,28 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
           operationId: 'submitTask',
           tags: ['tasks'],
           summary: 'Submit a task',
-          parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }],
+          parameters: [
+            { $ref: '#/components/parameters/IdempotencyKey' },
+            {
+              name: 'location',
+              in: 'query',
+              required: false,
+              description: 'What `Location` points at: the task (default) or its result monitor (`result`, for Logic Apps / Power Automate). Any other value is a 400.',
+              schema: { type: 'string', enum: ['task', 'result'], default: 'task' },
+            },
+          ],
           requestBody: { required: true, content: { 'application/json': { schema: ref('Submission') } } },
           responses: {
             '202': {
-              description: 'Accepted; poll `Location`.',
-              headers: { Location: { $ref: '#/components/headers/Location' }, 'Retry-After': retryAfterHeader },
+              description: 'Accepted; poll `Location` (or `Operation-Location`), or follow `GET /tasks/{id}/events`.',
+              headers: {
+                Location: { $ref: '#/components/headers/Location' },
+                'Operation-Location': { description: 'Absolute URL of the task (Azure long-running operation convention).', required: true, schema: { type: 'string', format: 'uri' } },
+                'Retry-After': retryAfterHeader,
+              },
               content: { 'application/json': { schema: ref('Task') } },
             },
-            '400': problem('Malformed JSON, schema violation or unknown task type; names the offending field.'),
+            '400': problem('Malformed JSON, schema violation, unknown task type or `location` value; names the offending field.'),
             '413': problem('Body over 256 KiB.'),
             '415': problem('Body is not application/json.'),
             '422': problem('Idempotency-Key reused with a different body.'),
@@ -88,14 +106,17 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
           operationId: 'getTask',
           tags: ['tasks'],
           summary: 'Status and progress of a task',
-          parameters: [{ name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }],
+          parameters: [{ name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }, { $ref: '#/components/parameters/Prefer' }],
           responses: {
             '200': {
               description: 'The task.',
-              headers: { ETag: { $ref: '#/components/headers/ETag' }, 'Retry-After': retryAfterHeader },
+              headers: { ETag: { $ref: '#/components/headers/ETag' }, 'Retry-After': retryAfterHeader, 'Preference-Applied': preferenceApplied },
               content: { 'application/json': { schema: ref('Task') } },
             },
-            '304': { description: 'Unchanged since the ETag given in If-None-Match.', headers: { ETag: { $ref: '#/components/headers/ETag' }, 'Retry-After': retryAfterHeader } },
+            '304': {
+              description: 'Unchanged since the ETag given in If-None-Match (with `Prefer: wait`, still unchanged when the wait ended).',
+              headers: { ETag: { $ref: '#/components/headers/ETag' }, 'Retry-After': retryAfterHeader, 'Preference-Applied': preferenceApplied },
+            },
             ...taskResponses,
             ...common,
           },
@@ -118,14 +139,42 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
         get: {
           operationId: 'getTaskResult',
           tags: ['tasks'],
-          summary: 'Result of a succeeded task',
+          summary: 'The result monitor: 202 while the task runs, its result once it succeeded',
+          description:
+            'Polled by Logic Apps / Power Automate and ARM-style pollers (submit with `?location=result`): they wait `Retry-After` and poll `Location` while it answers 202, and take the first other answer as the outcome.',
+          parameters: [{ $ref: '#/components/parameters/Prefer' }],
           responses: {
-            '200': { description: "The worker's result.", content: { 'application/json': { schema: {} } } },
+            '200': { description: "The worker's result.", headers: { 'Preference-Applied': preferenceApplied }, content: { 'application/json': { schema: {} } } },
+            '202': {
+              description: 'Pending or running: poll `Location` (this URL) again after `Retry-After`; the body is the task.',
+              headers: { Location: { $ref: '#/components/headers/Location' }, 'Retry-After': retryAfterHeader, 'Preference-Applied': preferenceApplied },
+              content: { 'application/json': { schema: ref('Task') } },
+            },
             '303': {
               description: `A result too large to return inline (stored by the worker with storeLargeResult): \`Location\` is a presigned GET of the stored JSON, valid ${RESULT_LINK_SECONDS / 60} minutes. Follow it without credentials (it carries its own; send no \`x-api-key\` or \`Authorization\` to it); fetch again here for a fresh link.`,
-              headers: { Location: { description: 'Absolute, short-lived URL of the result (application/json).', schema: { type: 'string', format: 'uri' } } },
+              headers: { Location: { description: 'Absolute, short-lived URL of the result (application/json).', schema: { type: 'string', format: 'uri' } }, 'Preference-Applied': preferenceApplied },
             },
-            '409': problem('Not succeeded; states the status (with Retry-After while not terminal).', { 'Retry-After': retryAfterHeader }),
+            '409': problem('Failed or cancelled: `taskStatus` states the status, `error` is the task\'s own problem.'),
+            ...taskResponses,
+            ...common,
+          },
+        },
+      },
+      '/tasks/{id}/events': {
+        parameters: [{ $ref: '#/components/parameters/TaskId' }],
+        get: {
+          operationId: 'streamTaskEvents',
+          tags: ['tasks'],
+          summary: 'Server-sent events: the task now, then every change, ending with its outcome',
+          description: [
+            'A `text/event-stream`: `event: status` (the first event, and whenever the status changes), `event: progress` (progress only), `event: done` (terminal; the stream then ends). Each `data` is the task representation and each `id` its version, which only grows.',
+            'Send `Last-Event-ID` to resume: only a newer state is sent (a malformed value gets the full snapshot). A comment (`: ping`) every 15 s keeps the connection open; the stream ends after 14 minutes, and clients reconnect (`retry:`).',
+            'Browsers: `EventSource` cannot send `x-api-key`; read the stream with `fetch` (see examples/progress.html).',
+          ].join('\n\n'),
+          parameters: [{ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'The event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } },
+            '204': { description: 'Nothing more to send: the task ended and `Last-Event-ID` is its final version (tells an EventSource to stop reconnecting).' },
             ...taskResponses,
             ...common,
           },
@@ -164,6 +213,13 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
       securitySchemes: { ApiKey: { type: 'apiKey', in: 'header', name: 'x-api-key', description: 'Issued through API Gateway usage plans.' } },
       parameters: {
         TaskId: { name: 'id', in: 'path', required: true, schema: { type: 'string', maxLength: 64 } },
+        Prefer: {
+          name: 'Prefer',
+          in: 'header',
+          required: false,
+          description: `RFC 7240 \`wait=N\`: wait up to N seconds (at most ${MAX_WAIT_SECONDS}) for the task to change before answering. Malformed preferences are ignored.`,
+          schema: { type: 'string' },
+        },
         IdempotencyKey: {
           name: 'Idempotency-Key',
           in: 'header',
@@ -173,7 +229,7 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
         },
       },
       headers: {
-        Location: { description: 'The task, relative to the host.', schema: { type: 'string' } },
+        Location: { description: 'Absolute URL of the task (or of its result monitor).', schema: { type: 'string', format: 'uri' } },
         'Retry-After': { description: 'Seconds to wait before polling again.', schema: { type: 'string', pattern: '^[0-9]+$' } },
         ETag: { description: 'Validator for If-None-Match.', schema: { type: 'string' } },
       },
@@ -205,8 +261,9 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
               type: 'object',
               required: ['self', 'result', 'cancel'],
               additionalProperties: false,
-              properties: { self: { type: 'string' }, result: { type: 'string' }, cancel: { type: 'string' } },
+              properties: { self: { type: 'string', format: 'uri' }, result: { type: 'string', format: 'uri' }, cancel: { type: 'string', format: 'uri' } },
             },
+            resourceLocation: { type: 'string', format: 'uri', description: 'Once succeeded: the absolute URL of the result.' },
             error: ref('Problem'),
             callback: ref('CallbackState'),
           },
@@ -252,6 +309,7 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
             instance: { type: 'string' },
             errors: { type: 'array', items: { type: 'object', required: ['pointer', 'detail'], properties: { pointer: { type: 'string' }, detail: { type: 'string' } } } },
             taskStatus: ref('TaskStatus'),
+            error: { $ref: '#/components/schemas/Problem', description: "On a result monitor's 409: the task's own problem." },
           },
         },
       },

@@ -75,9 +75,10 @@ export const problems = {
   unauthenticated: () => new ProblemError('unauthorized', 'This request carries no caller identity.'),
   notFound: (what = 'task') => new ProblemError('not-found', `No such ${what}.`),
   gone: () => new ProblemError('gone', 'This task has passed its retention period and is no longer available.'),
-  taskNotSucceeded: (status: string, retryAfter?: number) =>
+  /** `error`: the task's own problem (why it failed or was cancelled), carried as an extension member. */
+  taskNotSucceeded: (status: string, retryAfter?: number, error?: Record<string, unknown>) =>
     new ProblemError('task-not-succeeded', `The task is ${status}; a result exists only once it has succeeded.`,
-      { taskStatus: status },
+      { taskStatus: status, ...(error && { error }) },
       retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) },
     ),
   taskAlreadyFinished: (status: string) =>

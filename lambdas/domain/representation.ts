@@ -23,6 +23,8 @@ export interface TaskRepresentation {
   completedAt?: string;
   expiresAt: string;
   links: { self: string; result: string; cancel: string };
+  /** Once succeeded: the absolute URL of the result (Azure's long-running operation convention, read by core-lro). */
+  resourceLocation?: string;
   error?: Problem;
   /** Webhook delivery state, for a task submitted with a `callbackUrl`. */
   callback?: CallbackState;
@@ -98,8 +100,9 @@ function failureSummary(error: string, cause: unknown): string {
   return 'The task failed.';
 }
 
-export function toRepresentation(task: TaskRecord, basePath: string, retentionSeconds: number): TaskRepresentation {
-  const self = `${basePath}/tasks/${task.id}`;
+/** `baseUrl`: what every link starts with, absolute when the request named its host (`#http/base-url`). */
+export function toRepresentation(task: TaskRecord, baseUrl: string, retentionSeconds: number): TaskRepresentation {
+  const self = `${baseUrl}/tasks/${task.id}`;
   const representation: TaskRepresentation = {
     id: task.id,
     type: task.type,
@@ -111,6 +114,7 @@ export function toRepresentation(task: TaskRecord, basePath: string, retentionSe
     ...(task.completedAt && { completedAt: task.completedAt }),
     expiresAt: expiresAt(task, retentionSeconds).toISOString(),
     links: { self, result: `${self}/result`, cancel: self },
+    ...(task.status === 'succeeded' && { resourceLocation: `${self}/result` }),
   };
   const problem = taskProblem(task, self);
   if (problem) representation.error = problem;

@@ -6,5 +6,5 @@ import { cancelTask } from '#service/cancel-task';
 
 export const handler = apiHandler(async (request) => {
   const task = await cancelTask(request.owner, request.pathParameters.id ?? '');
-  return { status: 200, body: toRepresentation(task, request.basePath, config.retentionSeconds) };
+  return { status: 200, body: toRepresentation(task, request.baseUrl, config.retentionSeconds) };
 });

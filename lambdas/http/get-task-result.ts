@@ -1,15 +1,25 @@
-// GET /tasks/{id}/result --> findOwnTask --> task store (GetItem) --> taskResult (inline, or presigned S3 URL)
+// GET /tasks/{id}/result (the result monitor) --> readTaskAwaitingChange --> task store (GetItem) --> taskResult (inline, or presigned S3 URL)
+// 202 + Location (itself) while pending or running, the result once succeeded, 409 once failed or cancelled.
+import { config } from '#config';
 import { problems } from '#domain/errors';
-import { retryAfterSeconds } from '#domain/representation';
+import { retryAfterSeconds, toRepresentation } from '#domain/representation';
 import { apiHandler } from '#http/api-handler';
-import { findOwnTask } from '#service/find-task';
+import { readTaskAwaitingChange } from '#http/long-poll';
 import { taskResult } from '#service/task-result';
 
-export const handler = apiHandler(async (request) => {
-  const task = await findOwnTask(request.owner, request.pathParameters.id ?? '');
-  if (task.status !== 'succeeded') throw problems.taskNotSucceeded(task.status, retryAfterSeconds(task));
+export const handler = apiHandler(async (request, context) => {
+  const { task, preferenceApplied } = await readTaskAwaitingChange(request, context);
+  const representation = toRepresentation(task, request.baseUrl, config.retentionSeconds);
+  if (representation.error) throw problems.taskNotSucceeded(task.status, undefined, representation.error);
+  if (task.status !== 'succeeded') {
+    return {
+      status: 202,
+      body: representation,
+      headers: { Location: representation.links.result, 'Retry-After': retryAfterSeconds(task)?.toString(), 'Preference-Applied': preferenceApplied },
+    };
+  }
   const result = await taskResult(task);
   // A stored result: 303 See Other to a presigned GET, which needs no API key (the link is the credential).
-  if (result.stored) return { status: 303, headers: { Location: result.url } };
-  return { status: 200, body: result.value };
+  if (result.stored) return { status: 303, headers: { Location: result.url, 'Preference-Applied': preferenceApplied } };
+  return { status: 200, body: result.value, headers: { 'Preference-Applied': preferenceApplied } };
 });

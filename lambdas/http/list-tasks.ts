@@ -6,5 +6,5 @@ import { listTasks } from '#service/list-tasks';
 
 export const handler = apiHandler(async (request) => {
   const { items, nextCursor } = await listTasks(request.owner, request.query);
-  return { status: 200, body: { items: items.map((task) => toRepresentation(task, request.basePath, config.retentionSeconds)), nextCursor } };
+  return { status: 200, body: { items: items.map((task) => toRepresentation(task, request.baseUrl, config.retentionSeconds)), nextCursor } };
 });

@@ -2,6 +2,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { problems } from '#domain/errors';
 import { MAX_BODY_BYTES } from '#domain/submission';
+import { baseUrlOf } from '#http/base-url';
 
 export interface ApiRequest {
   /** The caller: the API key id, or the JWT's subject; never a client-supplied header. Empty on public routes. */
@@ -10,8 +11,10 @@ export interface ApiRequest {
   headers: Record<string, string>;
   pathParameters: Record<string, string>;
   query: Record<string, string>;
-  /** The stage prefix every URL we hand out starts with, e.g. `/v1`. */
+  /** The path prefix of the API as the client reached it: `/v1` on execute-api, a custom domain's base path. */
   basePath: string;
+  /** The absolute URL every link and `Location` starts with, e.g. `https://api.example.com/longrun` (see `#http/base-url`). */
+  baseUrl: string;
   /** Request path as the client sent it, for problem `instance`. */
   path: string;
   body: string | null;
@@ -33,12 +36,14 @@ export function parseRequest(event: APIGatewayProxyEvent, authenticated = true):
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
   const body = event.body == null ? null : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const { origin, basePath } = baseUrlOf(event);
   return {
     owner,
     headers,
     pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
     query: (event.queryStringParameters ?? {}) as Record<string, string>,
-    basePath: event.requestContext?.stage ? `/${event.requestContext.stage}` : '',
+    basePath,
+    baseUrl: origin + basePath,
     path: event.requestContext?.path ?? event.path,
     body,
   };

@@ -14,7 +14,7 @@ export function commonHeaders(origin?: string): Record<string, string> {
   const allowed = config.corsAllowOrigins;
   if (origin && (allowed.includes('*') || allowed.includes(origin))) {
     headers['Access-Control-Allow-Origin'] = allowed.includes('*') ? '*' : origin;
-    headers['Access-Control-Expose-Headers'] = 'Location, Retry-After, ETag';
+    headers['Access-Control-Expose-Headers'] = 'Location, Retry-After, ETag, Operation-Location, Preference-Applied';
     headers.Vary = 'Origin';
   }
   return headers;

@@ -19,14 +19,30 @@ function idempotencyKey(request: ApiRequest): string | undefined {
   return key;
 }
 
+/**
+ * `?location=result` points `Location` at the result monitor (for Logic Apps / Power Automate and
+ * ARM-style pollers, which poll `Location` while it answers 202); `task`, the default, at the task.
+ */
+function locationTarget(request: ApiRequest): 'task' | 'result' {
+  const value = request.query.location;
+  if (value === undefined || value === 'task' || value === 'result') return value ?? 'task';
+  throw problems.invalidParameter('location', 'must be task or result');
+}
+
 export const handler = apiHandler(async (request) => {
+  const target = locationTarget(request);
   const submission = validator.validate(readJsonBody(request));
   const { task } = await submitTask(request.owner, submission, idempotencyKey(request));
-  const representation = toRepresentation(task, request.basePath, config.retentionSeconds);
+  const representation = toRepresentation(task, request.baseUrl, config.retentionSeconds);
   const retryAfter = retryAfterSeconds(task);
   return {
     status: 202,
     body: representation,
-    headers: { Location: representation.links.self, 'Retry-After': retryAfter?.toString() },
+    headers: {
+      Location: target === 'result' ? representation.links.result : representation.links.self,
+      // Azure's long-running operation header: pollers (core-lro) prefer it to Location.
+      'Operation-Location': representation.links.self,
+      'Retry-After': retryAfter?.toString(),
+    },
   };
 });

@@ -12,6 +12,6 @@ export function requiredEnv(name: string): string {
 export const pushConfig = Object.freeze({
   /** Replaces the Standard Webhooks schedule (local stack and tests: `1,2,4`). */
   retryDelays: parseRetryDelays(process.env.LONGRUN_WEBHOOK_RETRY_DELAYS),
-  /** The prefix of the links in a pushed representation, as the API hands them out. */
-  basePath: `/${STAGE_NAME}`,
+  /** The API's base URL (absolute, like the links the API hands out); the construct sets it to the stage URL. */
+  basePath: (process.env.API_BASE_URL || `/${STAGE_NAME}`).replace(/\/+$/, ''),
 });

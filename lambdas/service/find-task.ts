@@ -22,10 +22,10 @@ export function assertVisible(task: TaskRecord | undefined, id: string, owner: s
   if (isExpired(task, config.retentionSeconds)) throw problems.gone();
 }
 
-export async function findOwnTask(owner: string, id: string): Promise<TaskRecord> {
+export async function findOwnTask(owner: string, id: string, options: { consistent?: boolean } = {}): Promise<TaskRecord> {
   // Malformed ids never reach DynamoDB.
   if (!isTaskId(id)) throw problems.notFound();
-  const task = await getTask(id);
+  const task = await getTask(id, options);
   assertVisible(task, id, owner);
   return task;
 }

@@ -24,8 +24,9 @@ export interface IdempotencyRecord {
 
 export type WriteOutcome = { ok: true; task: TaskRecord } | { ok: false; current?: TaskRecord };
 
-export async function getTask(id: string): Promise<TaskRecord | undefined> {
-  const { Item } = await dynamodb.send(new GetCommand({ TableName, Key: { id } }));
+/** `consistent`: a strongly consistent read (twice the read units), for watchers that must see the latest write. */
+export async function getTask(id: string, options: { consistent?: boolean } = {}): Promise<TaskRecord | undefined> {
+  const { Item } = await dynamodb.send(new GetCommand({ TableName, Key: { id }, ...(options.consistent && { ConsistentRead: true }) }));
   return Item?.owner ? (Item as TaskRecord) : undefined;
 }
 

@@ -21,6 +21,7 @@ import {
   parseRetryAfter,
   problemError,
 } from './errors.ts';
+import { readEvents } from './sse.ts';
 import { isTerminal, type Task, type TaskInput, type TaskList, type TaskStatus, type WebhookSecret } from './types.ts';
 
 export * from './errors.ts';
@@ -57,13 +58,21 @@ export interface ListOptions extends RequestOptions {
   cursor?: string;
 }
 
-export interface WaitOptions {
-  /** Stops waiting (not the task): `waitFor` rejects with `AbortError` promptly. */
+/** How `watch` follows a task: `auto` tries each in turn, the others use one (`events` fails if the server does not stream). */
+export type WatchTransport = 'auto' | 'events' | 'long-poll' | 'poll';
+
+export interface WatchOptions {
+  /** Stops waiting (not the task): rejects with `AbortError` promptly. */
   signal?: AbortSignal;
+  /** Stops waiting after this long: rejects with `TimeoutError`. */
+  timeoutMs?: number;
+  /** @default 'auto' (server-sent events, else the long poll, else Retry-After polling) */
+  transport?: WatchTransport;
+}
+
+export interface WaitOptions extends WatchOptions {
   /** Called with the task whenever its status or progress changes (and with the first state seen). */
   onProgress?: (task: Task) => void;
-  /** Stops waiting after this long: `waitFor` rejects with `TimeoutError`. */
-  timeoutMs?: number;
 }
 
 /** A task id, or a task (its `id` is used). */
@@ -74,6 +83,40 @@ export const BACKOFF_BASE_MS = 500;
 export const BACKOFF_CAP_MS = 30_000;
 /** Transient failures (network, 429, 5xx) tolerated in a row while waiting before giving up. */
 export const WAIT_MAX_TRANSIENT_FAILURES = 5;
+/** The long poll's `Prefer: wait` (the API's maximum). */
+export const LONG_POLL_SECONDS = 25;
+/** Pause before resuming an event stream that ended early (the server's `retry:` hint). */
+const STREAM_RECONNECT_MS = 1_000;
+
+/** What `watch` knows while it follows one task. */
+interface FollowState {
+  id: string;
+  last?: Task;
+  lastKey?: string;
+  signal?: AbortSignal;
+  deadline?: number;
+  timeoutMs?: number;
+}
+
+const taskKey = (task: Task) => JSON.stringify([task.status, task.progress, task.updatedAt]);
+
+/** Yields the tasks that differ (status, progress or update time) from the last one yielded. */
+function* changes(state: FollowState, tasks: Task[]): Generator<Task, void, undefined> {
+  for (const task of tasks) {
+    state.last = task;
+    const key = taskKey(task);
+    if (key === state.lastKey) continue;
+    state.lastKey = key;
+    yield task;
+  }
+}
+
+/** Throws `AbortError` or `TimeoutError` (with the last task seen) once the caller's signal or deadline says stop. */
+function checkStop(state: FollowState, aborted = false): void {
+  if (state.signal?.aborted) throw new AbortError(state.last, state.signal.reason);
+  if (state.deadline !== undefined && Date.now() >= state.deadline) throw new TimeoutError(state.timeoutMs!, state.last);
+  if (aborted) throw new AbortError(state.last);
+}
 
 /** Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): uniform in [0, min(cap, base·2^attempt)]. */
 export function backoffDelay(attempt: number, random: () => number = Math.random): number {
@@ -178,77 +221,144 @@ export class LongrunClient {
   }
 
   /**
-   * Polls the task until it is terminal and returns it (whatever the terminal status: check
-   * `status`). Honours `Retry-After`; without it, exponential backoff with full jitter (base 500 ms,
-   * cap 30 s; the attempt count restarts when the task changes). Sends `If-None-Match` with the
-   * last ETag (a 304 keeps the previous task). Rides out up to 5 transient failures in a row
-   * (network, 429, 5xx). Rejects with `AbortError` on `signal`, `TimeoutError` after `timeoutMs`.
+   * Waits until the task is terminal and returns it (whatever the terminal status: check `status`),
+   * following it with `watch` (server-sent events, else the long poll, else `Retry-After` polling).
+   * Rejects with `AbortError` on `signal`, `TimeoutError` after `timeoutMs`, both carrying the last
+   * task seen.
    */
   async waitFor(taskOrId: TaskRef, options: WaitOptions = {}): Promise<Task> {
-    const { signal, onProgress, timeoutMs } = options;
+    let last: Task | undefined;
+    for await (const task of this.watch(taskOrId, options)) {
+      last = task;
+      options.onProgress?.(task);
+    }
+    if (!last || !isTerminal(last.status)) throw new InvalidResponseError('the task stream ended before the task did', 0, JSON.stringify(last ?? null));
+    return last;
+  }
+
+  /**
+   * The task's states as they change, ending with its terminal state: the first state at once,
+   * then each change of status or progress. Transport (`transport: 'auto'`, the default): the
+   * server-sent event stream (`GET /tasks/{id}/events`, resumed with `Last-Event-ID` when it
+   * drops); if that is unavailable, the long poll (`Prefer: wait=25` with `If-None-Match`); if the
+   * server does not honour it, polling that honours `Retry-After`, otherwise backs off with full
+   * jitter (base 500 ms, cap 30 s). Rides out up to 5 transient failures in a row (network, 429,
+   * 5xx). Throws `AbortError` on `signal`, `TimeoutError` after `timeoutMs`.
+   */
+  async *watch(taskOrId: TaskRef, options: WatchOptions = {}): AsyncGenerator<Task, void, undefined> {
+    const { signal, timeoutMs, transport = 'auto' } = options;
     const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     const id = typeof taskOrId === 'string' ? taskOrId : taskOrId.id;
-    let task: Task | undefined = typeof taskOrId === 'string' || !isTask(taskOrId) ? undefined : taskOrId;
-    const meta = task ? this.#meta.get(task) : undefined;
+    const initial = typeof taskOrId === 'string' || !isTask(taskOrId) ? undefined : taskOrId;
+    const state: FollowState = { id, last: initial, lastKey: undefined, signal, deadline, timeoutMs };
+    if (initial) {
+      yield* changes(state, [initial]);
+      if (isTerminal(initial.status)) return;
+    }
+    if (transport === 'auto' || transport === 'events') {
+      const outcome = yield* this.#followEvents(state);
+      if (outcome === 'done') return;
+      if (transport === 'events') throw new LongrunError(`GET /tasks/${id}/events is not available`);
+    }
+    yield* this.#poll(state, transport !== 'poll');
+  }
+
+  /** Follows the event stream; `unavailable` if the server does not stream (then the caller polls). */
+  async *#followEvents(state: FollowState): AsyncGenerator<Task, 'done' | 'unavailable', undefined> {
+    const url = `${this.baseUrl}${taskPath(state.id)}/events`;
+    let lastEventId: string | undefined;
+    let failures = 0;
+    for (;;) {
+      checkStop(state);
+      let response: Response;
+      try {
+        response = await this.#fetch(url, {
+          headers: { ...this.#authHeaders({ accept: 'text/event-stream' }), ...(lastEventId !== undefined && { 'last-event-id': lastEventId }) },
+          signal: combineSignals(state.signal, state.deadline),
+        });
+      } catch {
+        checkStop(state);
+        if (++failures > WAIT_MAX_TRANSIENT_FAILURES) return 'unavailable';
+        await sleepUntil(backoffDelay(failures), state.signal, state.deadline).catch(() => checkStop(state));
+        continue;
+      }
+      // 204: the stream has nothing newer than Last-Event-ID, the terminal event we already have.
+      if (response.status === 204) return 'done';
+      if (response.status !== 200 || !(response.headers.get('content-type') ?? '').startsWith('text/event-stream') || !response.body) {
+        await response.body?.cancel().catch(() => {});
+        // Not streaming (an older deployment, a proxy, or an error the poll will report with its problem details).
+        return 'unavailable';
+      }
+      failures = 0;
+      try {
+        for await (const event of readEvents(response.body)) {
+          if (event.id !== undefined) lastEventId = event.id;
+          if (event.event !== 'status' && event.event !== 'progress' && event.event !== 'done') continue;
+          const task = JSON.parse(event.data) as Task;
+          if (!isTask(task)) continue;
+          yield* changes(state, [task]);
+          if (isTerminal(task.status)) return 'done';
+        }
+      } catch {
+        checkStop(state);
+      }
+      // The stream ended before the task did (the server's 14-minute limit, or a dropped connection): resume.
+      await sleepUntil(STREAM_RECONNECT_MS, state.signal, state.deadline).catch(() => checkStop(state));
+    }
+  }
+
+  /** Polls `GET /tasks/{id}`: long polls while the server honours `Prefer: wait`, else honours `Retry-After`. */
+  async *#poll(state: FollowState, longPoll: boolean): AsyncGenerator<Task, void, undefined> {
+    const meta = state.last ? this.#meta.get(state.last) : undefined;
     let etag = meta?.etag;
-    let lastKey: string | undefined;
     let attempt = 0;
     let failures = 0;
-    // The first poll waits what the answer that produced `task` asked for, if it is recent.
-    let delay = meta?.retryAfter !== undefined ? Math.max(0, meta.receivedAt + meta.retryAfter * 1000 - Date.now()) : 0;
-
-    const changed = (next: Task): boolean => {
-      const key = JSON.stringify([next.status, next.progress, next.updatedAt]);
-      if (key === lastKey) return false;
-      lastKey = key;
-      return true;
-    };
-    const stop = (): never => {
-      if (signal?.aborted) throw new AbortError(task, signal.reason);
-      throw new TimeoutError(timeoutMs!, task);
-    };
-
-    if (task) {
-      if (changed(task)) onProgress?.(task);
-      if (isTerminal(task.status)) return task;
-    }
+    // The first poll waits what the answer that produced the task asked for, if it is recent (not when long polling).
+    let delay = !longPoll && meta?.retryAfter !== undefined ? Math.max(0, meta.receivedAt + meta.retryAfter * 1000 - Date.now()) : 0;
     for (;;) {
-      if (signal?.aborted) stop();
-      if (delay > 0) await sleepUntil(delay, signal, deadline).catch(stop);
-      if (signal?.aborted || (deadline !== undefined && Date.now() >= deadline)) stop();
+      checkStop(state);
+      if (delay > 0) await sleepUntil(delay, state.signal, state.deadline).catch(() => checkStop(state));
+      checkStop(state);
 
       let answer: Answer;
       try {
-        answer = await this.#request('GET', taskPath(id), {
-          headers: etag ? { 'if-none-match': etag } : {},
-          signal: combineSignals(signal, deadline),
+        answer = await this.#request('GET', taskPath(state.id), {
+          headers: { ...(etag && { 'if-none-match': etag }), ...(longPoll && { prefer: `wait=${LONG_POLL_SECONDS}` }) },
+          signal: combineSignals(state.signal, state.deadline),
           notModifiedOk: true,
         });
         failures = 0;
       } catch (err) {
-        if (err instanceof AbortError) stop();
+        if (err instanceof AbortError) checkStop(state, true);
         if (!isTransient(err) || ++failures > WAIT_MAX_TRANSIENT_FAILURES) throw err;
         const hinted = err instanceof ProblemError ? err.retryAfter : undefined;
         delay = hinted !== undefined ? hinted * 1000 : backoffDelay(attempt++);
         continue;
       }
+      // A server that ignores the preference answers at once: poll the classic way from now on.
+      if (longPoll && !answer.headers.get('preference-applied')) longPoll = false;
 
       if (answer.status !== 304) {
-        task = this.#task(answer);
+        const task = this.#task(answer);
         etag = answer.headers.get('etag') ?? undefined;
-        if (changed(task)) {
-          attempt = 0;
-          onProgress?.(task);
-        }
-      } else if (!task) {
+        if (taskKey(task) !== state.lastKey) attempt = 0;
+        yield* changes(state, [task]);
+      } else if (!state.last) {
         // A 304 without a task to keep can only follow a stale ETag we did not send; ask again plainly.
         etag = undefined;
         continue;
       }
-      if (isTerminal(task.status)) return task;
+      if (state.last && isTerminal(state.last.status)) return;
       const retryAfter = parseRetryAfter(answer.headers.get('retry-after'));
-      delay = retryAfter !== undefined ? retryAfter * 1000 : backoffDelay(attempt++);
+      delay = longPoll ? 0 : retryAfter !== undefined ? retryAfter * 1000 : backoffDelay(attempt++);
     }
+  }
+
+  #authHeaders(extra: Record<string, string>): Record<string, string> {
+    const headers: Record<string, string> = { ...this.#headers, ...extra };
+    if (this.#apiKey !== undefined) headers['x-api-key'] = this.#apiKey;
+    if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
+    return headers;
   }
 
   #task(answer: Answer): Task {
@@ -277,12 +387,10 @@ export class LongrunClient {
     } = {},
   ): Promise<Answer> {
     const url = options.anonymous ? path : this.baseUrl + path;
-    const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
-    if (!options.anonymous) {
-      Object.assign(headers, this.#headers, options.headers);
-      if (this.#apiKey !== undefined) headers['x-api-key'] = this.#apiKey;
-      if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
-    }
+    // An anonymous request (a presigned result link) carries no credentials: the link is its own.
+    const headers = options.anonymous
+      ? { accept: 'application/json, application/problem+json' }
+      : this.#authHeaders({ accept: 'application/json, application/problem+json', ...options.headers });
     let response: Response;
     let text: string;
     try {

@@ -62,6 +62,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tasks/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Server-sent events: the task now, then every change, ending with its outcome
+         * @description A `text/event-stream`: `event: status` (the first event, and whenever the status changes), `event: progress` (progress only), `event: done` (terminal; the stream then ends). Each `data` is the task representation and each `id` its version, which only grows.
+         *
+         *     Send `Last-Event-ID` to resume: only a newer state is sent (a malformed value gets the full snapshot). A comment (`: ping`) every 15 s keeps the connection open; the stream ends after 14 minutes, and clients reconnect (`retry:`).
+         *
+         *     Browsers: `EventSource` cannot send `x-api-key`; read the stream with `fetch` (see examples/progress.html).
+         */
+        get: operations["streamTaskEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tasks/{id}/result": {
         parameters: {
             query?: never;
@@ -71,7 +97,10 @@ export interface paths {
             };
             cookie?: never;
         };
-        /** Result of a succeeded task */
+        /**
+         * The result monitor: 202 while the task runs, its result once it succeeded
+         * @description Polled by Logic Apps / Power Automate and ARM-style pollers (submit with `?location=result`): they wait `Retry-After` and poll `Location` while it answers 202, and take the first other answer as the outcome.
+         */
         get: operations["getTaskResult"];
         put?: never;
         post?: never;
@@ -121,6 +150,8 @@ export interface components {
         /** @description RFC 9457 problem details. */
         Problem: {
             detail: string;
+            /** @description On a result monitor's 409: the task's own problem. */
+            error?: components["schemas"]["Problem"];
             errors?: {
                 detail: string;
                 pointer: string;
@@ -194,11 +225,19 @@ export interface components {
             /** Format: uuid */
             id: string;
             links: {
+                /** Format: uri */
                 cancel: string;
+                /** Format: uri */
                 result: string;
+                /** Format: uri */
                 self: string;
             };
             progress: components["schemas"]["Progress"];
+            /**
+             * Format: uri
+             * @description Once succeeded: the absolute URL of the result.
+             */
+            resourceLocation?: string;
             /** Format: date-time */
             startedAt?: string;
             status: components["schemas"]["TaskStatus"];
@@ -228,13 +267,15 @@ export interface components {
     parameters: {
         /** @description Makes the submit safe to retry: same key and body, same task. */
         IdempotencyKey: string;
+        /** @description RFC 7240 `wait=N`: wait up to N seconds (at most 25) for the task to change before answering. Malformed preferences are ignored. */
+        Prefer: string;
         TaskId: string;
     };
     requestBodies: never;
     headers: {
         /** @description Validator for If-None-Match. */
         ETag: string;
-        /** @description The task, relative to the host. */
+        /** @description Absolute URL of the task (or of its result monitor). */
         Location: string;
         /** @description Seconds to wait before polling again. */
         "Retry-After": string;
@@ -345,7 +386,10 @@ export interface operations {
     };
     submitTask: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description What `Location` points at: the task (default) or its result monitor (`result`, for Logic Apps / Power Automate). Any other value is a 400. */
+                location?: "task" | "result";
+            };
             header?: {
                 /** @description Makes the submit safe to retry: same key and body, same task. */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
@@ -359,10 +403,12 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Accepted; poll `Location`. */
+            /** @description Accepted; poll `Location` (or `Operation-Location`), or follow `GET /tasks/{id}/events`. */
             202: {
                 headers: {
                     Location: components["headers"]["Location"];
+                    /** @description Absolute URL of the task (Azure long-running operation convention). */
+                    "Operation-Location": string;
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -370,7 +416,7 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Malformed JSON, schema violation or unknown task type; names the offending field. */
+            /** @description Malformed JSON, schema violation, unknown task type or `location` value; names the offending field. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -450,6 +496,8 @@ export interface operations {
             query?: never;
             header?: {
                 "If-None-Match"?: string;
+                /** @description RFC 7240 `wait=N`: wait up to N seconds (at most 25) for the task to change before answering. Malformed preferences are ignored. */
+                Prefer?: components["parameters"]["Prefer"];
             };
             path: {
                 id: components["parameters"]["TaskId"];
@@ -462,6 +510,8 @@ export interface operations {
             200: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    /** @description With `Prefer: wait=N`: `wait=N`, the wait honoured. */
+                    "Preference-Applied"?: string;
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -469,10 +519,12 @@ export interface operations {
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Unchanged since the ETag given in If-None-Match. */
+            /** @description Unchanged since the ETag given in If-None-Match (with `Prefer: wait`, still unchanged when the wait ended). */
             304: {
                 headers: {
                     ETag: components["headers"]["ETag"];
+                    /** @description With `Prefer: wait=N`: `wait=N`, the wait honoured. */
+                    "Preference-Applied"?: string;
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
@@ -621,10 +673,12 @@ export interface operations {
             };
         };
     };
-    getTaskResult: {
+    streamTaskEvents: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                "Last-Event-ID"?: string;
+            };
             path: {
                 id: components["parameters"]["TaskId"];
             };
@@ -632,20 +686,18 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The worker's result. */
+            /** @description The event stream. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "text/event-stream": string;
                 };
             };
-            /** @description A result too large to return inline (stored by the worker with storeLargeResult): `Location` is a presigned GET of the stored JSON, valid 5 minutes. Follow it without credentials (it carries its own; send no `x-api-key` or `Authorization` to it); fetch again here for a fresh link. */
-            303: {
+            /** @description Nothing more to send: the task ended and `Last-Event-ID` is its final version (tells an EventSource to stop reconnecting). */
+            204: {
                 headers: {
-                    /** @description Absolute, short-lived URL of the result (application/json). */
-                    Location?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
@@ -677,10 +729,115 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not succeeded; states the status (with Retry-After while not terminal). */
-            409: {
+            /** @description Past its retention period. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Briefly unavailable. */
+            503: {
                 headers: {
                     "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTaskResult: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description RFC 7240 `wait=N`: wait up to N seconds (at most 25) for the task to change before answering. Malformed preferences are ignored. */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path: {
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The worker's result. */
+            200: {
+                headers: {
+                    /** @description With `Prefer: wait=N`: `wait=N`, the wait honoured. */
+                    "Preference-Applied"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Pending or running: poll `Location` (this URL) again after `Retry-After`; the body is the task. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    /** @description With `Prefer: wait=N`: `wait=N`, the wait honoured. */
+                    "Preference-Applied"?: string;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description A result too large to return inline (stored by the worker with storeLargeResult): `Location` is a presigned GET of the stored JSON, valid 5 minutes. Follow it without credentials (it carries its own; send no `x-api-key` or `Authorization` to it); fetch again here for a fresh link. */
+            303: {
+                headers: {
+                    /** @description Absolute, short-lived URL of the result (application/json). */
+                    Location?: string;
+                    /** @description With `Prefer: wait=N`: `wait=N`, the wait honoured. */
+                    "Preference-Applied"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or unknown API key (or token, in JWT mode). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, e.g. by the web application firewall. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task for this caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed or cancelled: `taskStatus` states the status, `error` is the task's own problem. */
+            409: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

@@ -38,6 +38,7 @@ export function apiEvent(options: EventOptions): APIGatewayProxyEvent {
       authorizer: options.authorizer ?? null,
       protocol: 'HTTP/1.1',
       httpMethod: options.method,
+      domainName: 'local.execute-api.us-east-1.amazonaws.com',
       path: `/v1${path}`,
       stage: 'v1',
       requestId: crypto.randomUUID(),

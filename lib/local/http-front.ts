@@ -7,7 +7,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { invokeLocalLambda, type LocalLambda } from './step-functions-endpoint.ts';
+import { createLambdaContext, invokeLocalLambda, type LocalLambda } from './step-functions-endpoint.ts';
+import { streamToResponse } from './streaming.ts';
 import type { ApiDefinition, ApiMethod, ApiResource, GatewayResponseDefinition } from './template.ts';
 
 /** API Gateway's payload limit. */
@@ -23,6 +24,8 @@ export interface HttpFrontOptions {
   host?: string;
   accountId?: string;
   log?: (line: string) => void;
+  /** Local-only static pages by request path (the browser example), answered to GET before any route. */
+  pages?: Record<string, { contentType: string; body: Buffer }>;
 }
 
 /** A stable opaque id for an API key, standing in for the API Gateway key id. */
@@ -276,12 +279,16 @@ export class HttpFront {
       sourceIp,
       errorMessage: '',
     };
-    let answer: Answer;
+    let answer: Answer | 'streamed';
     try {
-      answer = await this.handle(req, url, ctx);
+      answer = await this.handle(req, url, ctx, res);
     } catch (err) {
       this.log(`[http] ${httpMethod} ${url.pathname} ${requestId}: ${(err as Error)?.stack ?? err}`);
       answer = this.gatewayResponse('DEFAULT_5XX', { ...ctx, errorMessage: 'Internal server error' }, 500);
+    }
+    if (answer === 'streamed') {
+      this.log(`[http] ${httpMethod} ${url.pathname}${url.search} -> ${res.statusCode} streamed (${Date.now() - started} ms)`);
+      return;
     }
     if (!res.headersSent) {
       const headers: Record<string, string | string[]> = { 'x-amzn-RequestId': requestId };
@@ -315,8 +322,10 @@ export class HttpFront {
     return tooLarge ? 'too-large' : Buffer.concat(chunks);
   }
 
-  private async handle(req: IncomingMessage, url: URL, ctx: TemplateContext): Promise<Answer> {
+  private async handle(req: IncomingMessage, url: URL, ctx: TemplateContext, res: ServerResponse): Promise<Answer | 'streamed'> {
     const stagePrefix = `/${this.options.api.stageName}`;
+    const page = ctx.httpMethod === 'GET' ? this.options.pages?.[url.pathname] : undefined;
+    if (page) return { statusCode: 200, headers: { 'Content-Type': page.contentType, 'Cache-Control': 'no-store' }, body: page.body };
     const body = await this.readBody(req);
     if (body === 'too-large') {
       return this.gatewayResponse('REQUEST_TOO_LARGE', { ...ctx, errorMessage: 'Request Too Long' });
@@ -350,6 +359,7 @@ export class HttpFront {
 
     const fn = this.options.resolveFunction(method.functionLogicalId!)!;
     const event = this.buildEvent(req, url, ctx, match, body, identityKey, resourcePathPart);
+    if (isStreamingIntegration(method)) return this.stream(fn, event, ctx, res);
     let result: any;
     try {
       result = await invokeLocalLambda(fn, event, `local/http`);
@@ -374,6 +384,28 @@ export class HttpFront {
       multiValueHeaders: result.multiValueHeaders ?? undefined,
       body: result.isBase64Encoded ? Buffer.from(rawBody, 'base64') : Buffer.from(rawBody),
     };
+  }
+
+  /**
+   * An integration with `responseTransferMode: STREAM`: the handler writes the response as it goes
+   * (see ./streaming.ts); a failure before its first byte is a 502, as on API Gateway.
+   */
+  private async stream(fn: LocalLambda, event: Record<string, unknown>, ctx: TemplateContext, res: ServerResponse): Promise<Answer | 'streamed'> {
+    const context = createLambdaContext(fn, 'local/http');
+    const timer = setTimeout(() => res.destroy(), context.getRemainingTimeInMillis());
+    try {
+      await streamToResponse(await fn.load(), event, context, res, { 'x-amzn-RequestId': ctx.requestId });
+      return 'streamed';
+    } catch (err) {
+      this.log(`[http] ${fn.functionName} failed (${ctx.requestId}): ${(err as Error)?.stack ?? err}`);
+      if (res.headersSent) {
+        res.destroy();
+        return 'streamed';
+      }
+      return this.gatewayResponse('INTEGRATION_FAILURE', { ...ctx, errorMessage: 'Internal server error' }, 502);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private buildEvent(
@@ -462,6 +494,11 @@ export class HttpFront {
       isBase64Encoded: false,
     };
   }
+}
+
+/** API Gateway's response streaming: `ResponseTransferMode: STREAM`, which invokes `…/response-streaming-invocations`. */
+function isStreamingIntegration(method: ApiMethod): boolean {
+  return method.integration.ResponseTransferMode === 'STREAM' || String(method.integration.Uri ?? '').includes('/response-streaming-invocations');
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

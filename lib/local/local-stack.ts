@@ -4,6 +4,7 @@
  * REST API (local HTTP front). The handlers run unchanged: their SDK clients are pointed at the
  * local endpoints through `AWS_ENDPOINT_URL_*` environment variables set before they are imported.
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -12,6 +13,7 @@ import { LOCAL_CREDENTIALS, type DynamoDbLocal, startDynamoDbLocal } from './dyn
 import { type HttpFront, startHttpFront } from './http-front.ts';
 import { LocalPush } from './local-push.ts';
 import { startS3Local } from './s3-local.ts';
+import { installAwsLambdaGlobal } from './streaming.ts';
 import {
   type ExecutionStatusChangeEvent,
   invokeLocalLambda,
@@ -236,6 +238,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
     }
     applyEnvironment(functions, log, envOverrides);
+    // Streaming handlers call `awslambda.streamifyResponse` when their module loads.
+    installAwsLambdaGlobal();
 
     const front = await startHttpFront({
       api,
@@ -244,10 +248,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       resolveFunction: (id) => locals.get(id),
       accountId: LOCAL_ACCOUNT,
       log,
+      // The browser example, next to the API it calls (same origin): local only, never deployed.
+      pages: { [`/${api.stageName}/demo.html`]: { contentType: 'text/html; charset=utf-8', body: readFileSync(resolve(REPO_ROOT, 'examples/progress.html')) } },
     });
     cleanups.push(() => front.close());
     t = mark('servers', t);
 
+    // Pushed tasks (webhooks, task events) link to this front, not to the template's execute-api URL.
+    process.env.API_BASE_URL = front.baseUrl;
     // Import every handler now, so the first request does not pay for it.
     await Promise.all([...locals.values()].map((l) => l.load()));
     t = mark('handlers', t);

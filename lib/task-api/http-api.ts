@@ -18,8 +18,8 @@ import { taskFunction } from '../task-function.ts';
 import { allow, nagResourceText, pascalCase } from './grants.ts';
 import { OWNER_INDEX_NAME } from './table.ts';
 
-const CORS_ALLOW_HEADERS = ['Content-Type', 'Idempotency-Key', 'If-None-Match', 'Prefer', 'X-Api-Key', 'Authorization'];
-const CORS_EXPOSE_HEADERS = ['Location', 'Retry-After', 'ETag'];
+const CORS_ALLOW_HEADERS = ['Content-Type', 'Idempotency-Key', 'If-None-Match', 'Prefer', 'Last-Event-ID', 'X-Api-Key', 'Authorization'];
+const CORS_EXPOSE_HEADERS = ['Location', 'Retry-After', 'ETag', 'Operation-Location', 'Preference-Applied'];
 
 export interface TaskHttpApiProps {
   readonly table: dynamodb.ITable;
@@ -69,6 +69,8 @@ export class TaskHttpApi extends Construct {
         environment: { ...props.environment, ...extraEnv[route.handler] },
         description: `${route.method} ${route.path}`,
         logRetention: props.logRetention,
+        ...(route.timeoutSeconds && { timeout: Duration.seconds(route.timeoutSeconds) }),
+        ...(route.memorySize && { memorySize: route.memorySize }),
       });
     }
     this.grantRoutes(props);
@@ -92,6 +94,7 @@ export class TaskHttpApi extends Construct {
     props.stateMachine.grantStartExecution(this.fn('submit-task'));
     allow(this.fn('get-task'), ['dynamodb:GetItem'], [tableArn]);
     allow(this.fn('get-task-result'), ['dynamodb:GetItem'], [tableArn]);
+    allow(this.fn('task-events'), ['dynamodb:GetItem'], [tableArn]);
     allow(this.fn('list-tasks'), ['dynamodb:Query'], [`${tableArn}/index/${OWNER_INDEX_NAME}`]);
     allow(this.fn('cancel-task'), ['dynamodb:UpdateItem'], [tableArn]);
     // The executions of this state machine only; equivalent to grantExecution, with a readable ARN.
@@ -165,7 +168,14 @@ export class TaskHttpApi extends Construct {
       const resource = api.root.resourceForPath(routePath);
       for (const route of routes) {
         const authorizer = route.authenticated ? this.authorizer : undefined;
-        resource.addMethod(route.method, new apigateway.LambdaIntegration(this.fn(route.handler)), {
+        // A streamed response may last up to 15 minutes (a buffered one 29 s).
+        const integration = route.streaming
+          ? new apigateway.LambdaIntegration(this.fn(route.handler), {
+              responseTransferMode: apigateway.ResponseTransferMode.STREAM,
+              timeout: Duration.seconds(route.timeoutSeconds ?? 900),
+            })
+          : new apigateway.LambdaIntegration(this.fn(route.handler));
+        resource.addMethod(route.method, integration, {
           apiKeyRequired: route.authenticated && !authorizer,
           ...(authorizer && { authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM }),
           operationName: pascalCase(route.handler),

@@ -27,6 +27,8 @@ export interface PushPartProps {
   readonly environment: Record<string, string>;
   /** @default logs.RetentionDays.ONE_MONTH */
   readonly logRetention?: logs.RetentionDays;
+  /** The API's base URL, for the absolute links in pushed tasks (`API_BASE_URL`). @default - links relative to `/v1` */
+  readonly apiBaseUrl?: string;
 }
 
 function encryptedQueue(scope: Construct, id: string, props: Omit<sqs.QueueProps, 'encryption' | 'enforceSSL'> = {}): sqs.Queue {
@@ -102,6 +104,7 @@ export class WebhookDelivery extends Construct {
       entry: 'lambdas/push/deliver-webhook.ts',
       environment: {
         ...props.environment,
+        ...(props.apiBaseUrl && { API_BASE_URL: props.apiBaseUrl }),
         WEBHOOK_QUEUE_URL: this.queue.queueUrl,
         WEBHOOK_DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
       },
@@ -155,7 +158,12 @@ export class TaskEvents extends Construct {
     this.streamFailureQueue = encryptedQueue(this, 'StreamFailureQueue', { retentionPeriod: Duration.days(14) });
     this.publishFunction = taskFunction(this, 'PublishFunction', {
       entry: 'lambdas/push/publish-events.ts',
-      environment: { ...props.environment, EVENT_BUS_NAME: this.eventBus.eventBusName, EVENT_SOURCE: this.source },
+      environment: {
+        ...props.environment,
+        ...(props.apiBaseUrl && { API_BASE_URL: props.apiBaseUrl }),
+        EVENT_BUS_NAME: this.eventBus.eventBusName,
+        EVENT_SOURCE: this.source,
+      },
       description: 'Events for servers: publishes every task status change to EventBridge',
       logRetention: props.logRetention,
     });

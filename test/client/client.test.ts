@@ -88,7 +88,7 @@ describe('LongrunClient against the local stack', () => {
     const { client, seen } = observedClient();
     const task = await client.submit('sleep', { seconds: 4 });
     const changes: Task[] = [];
-    const done = await client.waitFor(task, { onProgress: (t) => changes.push(t), timeoutMs: 40_000 });
+    const done = await client.waitFor(task, { onProgress: (t) => changes.push(t), timeoutMs: 40_000, transport: 'poll' });
     expect(done.status).toBe('succeeded');
     const gets = polls(seen, task.id);
     const notModified = gets.filter((g) => g.status === 304);
@@ -107,7 +107,7 @@ describe('LongrunClient against the local stack', () => {
   it('honours Retry-After: each poll waits at least what the previous answer said', async () => {
     const { client, seen } = observedClient();
     const task = await client.submit('sleep', { seconds: 3 });
-    await client.waitFor(task, { timeoutMs: 40_000 });
+    await client.waitFor(task, { timeoutMs: 40_000, transport: 'poll' });
     const submit = seen.find((s) => s.method === 'POST')!;
     const chain = [submit, ...polls(seen, task.id)];
     expect(chain.length).toBeGreaterThan(2);
@@ -125,6 +125,7 @@ describe('LongrunClient against the local stack', () => {
     const controller = new AbortController();
     let abortedAt = 0;
     const waiting = client.waitFor(task, {
+      transport: 'poll',
       signal: controller.signal,
       onProgress: (t) => {
         if (t.status === 'running' && !abortedAt) {
@@ -150,6 +151,38 @@ describe('LongrunClient against the local stack', () => {
     expect(pollsBefore).toBeGreaterThan(0);
     expect((await client.get(task)).status).toBe('running');
     expect((await client.cancel(task)).status).toBe('cancelled');
+  });
+
+  it('watch (default): follows the event stream, one request, no polls, ending with the terminal state', async () => {
+    const { client, seen } = observedClient();
+    const task = await client.submit('primes', { upTo: 2_000_000 });
+    const states: Task[] = [];
+    for await (const state of client.watch(task, { timeoutMs: 50_000 })) states.push(state);
+    expect(states[0]).toEqual(task);
+    expect(states.at(-1)).toMatchObject({ id: task.id, status: 'succeeded' });
+    expect(seen.filter((s) => s.url.endsWith(`/tasks/${task.id}/events`))).toHaveLength(1);
+    expect(polls(seen, task.id)).toHaveLength(0);
+  });
+
+  it('watch falls back to the long poll where the server does not stream (a route it lacks answers 404)', async () => {
+    const stack = inject('localStack');
+    const seen: Array<{ url: string; prefer: string | null; applied: string | null }> = [];
+    // An older deployment: its gateway has no /events route (the request goes to a path that does not exist).
+    const olderServer: typeof fetch = async (input, init) => {
+      const url = String(input).replace(/\/events$/, '/events-not-deployed');
+      const response = await fetch(url, init);
+      seen.push({ url, prefer: new Headers(init?.headers).get('prefer'), applied: response.headers.get('preference-applied') });
+      return response;
+    };
+    const client = new LongrunClient({ baseUrl: stack.baseUrl, apiKey: stack.apiKeys[0], fetch: olderServer });
+    const task = await client.submit('sleep', { seconds: 2 });
+    const done = await client.waitFor(task, { timeoutMs: 40_000 });
+    expect(done.status).toBe('succeeded');
+    const longPolls = seen.filter((s) => s.url.endsWith(`/tasks/${task.id}`));
+    expect(longPolls.length).toBeGreaterThan(0);
+    expect(longPolls.every((s) => s.prefer === 'wait=25' && s.applied === 'wait=25')).toBe(true);
+    // Each long poll returned on a change (pending -> running -> succeeded), not on a timer.
+    expect(longPolls.length).toBeLessThanOrEqual(4);
   });
 
   it('an already-aborted signal rejects at once; timeoutMs rejects with TimeoutError', async () => {

@@ -14,7 +14,8 @@ describe('a task over real HTTP, through the state machine CDK synthesizes', () 
     const submitted = await http('POST', '/tasks', { body: { type: 'primes', input: { upTo: 10_000_000 } } });
     expect(submitted.status).toBe(202);
     const location = submitted.headers.get('location')!;
-    expect(location).toMatch(/^\/v1\/tasks\/[0-9a-f-]{36}$/);
+    expect(location).toBe(`${localStack().baseUrl}/tasks/${submitted.body.id}`);
+    expect(submitted.headers.get('operation-location')).toBe(location);
     expect(Number(submitted.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
 
     const { task, seen } = await pollUntil(location, terminal, { maxWaitMs: 50, timeoutMs: 120_000 });

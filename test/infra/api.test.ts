@@ -35,6 +35,20 @@ describe('REST API', () => {
     expect(cfnText(method_!.Integration.Uri)).toContain(`<${fnId}.Arn>`);
   });
 
+  it('streams GET /tasks/{id}/events (responseTransferMode STREAM, 15 min integration timeout); every other route is buffered', () => {
+    const events = methodsAt('/tasks/{id}/events').find((m) => m.HttpMethod === 'GET')!;
+    expect(events.Integration).toMatchObject({ Type: 'AWS_PROXY', ResponseTransferMode: 'STREAM', TimeoutInMillis: 900_000 });
+    expect(cfnText(events.Integration.Uri)).toContain('/response-streaming-invocations');
+    expect(events.ApiKeyRequired).toBe(true);
+    const buffered = apiMethods(template).filter((m) => m.Integration.Type === 'AWS_PROXY' && m.path !== '/tasks/{id}/events');
+    expect(buffered.length).toBe(ROUTES.length - 1);
+    for (const m of buffered) {
+      expect(m.Integration.ResponseTransferMode ?? 'BUFFERED').toBe('BUFFERED');
+      expect(cfnText(m.Integration.Uri)).toContain('/invocations');
+      expect(cfnText(m.Integration.Uri)).not.toContain('response-streaming');
+    }
+  });
+
   it.each([...new Set(ROUTES.map((r) => r.path))])('%s answers other methods with a 405 problem listing Allow', (path) => {
     const allowed = ROUTES.filter((r) => r.path === path).map((r) => r.method);
     const any = methodsAt(path).find((m) => m.HttpMethod === 'ANY');
@@ -136,8 +150,8 @@ describe('REST API', () => {
     const options = Object.values(cors.findResources('AWS::ApiGateway::Method', { Properties: { HttpMethod: 'OPTIONS' } }));
     expect(options.length).toBeGreaterThan(0);
     const preflight = JSON.stringify(options[0]!.Properties.Integration.IntegrationResponses);
-    expect(preflight).toContain('Content-Type,Idempotency-Key,If-None-Match,Prefer,X-Api-Key,Authorization');
-    expect(preflight).toContain('Location,Retry-After,ETag');
+    expect(preflight).toContain('Content-Type,Idempotency-Key,If-None-Match,Prefer,Last-Event-ID,X-Api-Key,Authorization');
+    expect(preflight).toContain('Location,Retry-After,ETag,Operation-Location,Preference-Applied');
     const http = Object.values(cors.findResources('AWS::Lambda::Function')).filter((f) =>
       String(f.Metadata?.['Longrun:Entry']).startsWith('lambdas/http/'),
     );

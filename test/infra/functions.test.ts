@@ -45,8 +45,18 @@ describe('functions', () => {
   });
 
   it('route functions default to 256 MB and 10 s', () => {
-    const fn = template.toJSON().Resources[functionIdByEntry(template, 'lambdas/http/get-task.ts')].Properties;
+    const fn = template.toJSON().Resources[functionIdByEntry(template, 'lambdas/http/list-tasks.ts')].Properties;
     expect(fn).toMatchObject({ MemorySize: 256, Timeout: 10 });
+  });
+
+  it('long-poll routes run 28 s (25 s of wait, under the 29 s integration limit); the event stream 15 min', () => {
+    const timeoutOf = (entry: string) => template.toJSON().Resources[functionIdByEntry(template, entry)].Properties.Timeout;
+    expect(timeoutOf('lambdas/http/get-task.ts')).toBe(28);
+    expect(timeoutOf('lambdas/http/get-task-result.ts')).toBe(28);
+    expect(timeoutOf('lambdas/http/task-events.ts')).toBe(900);
+    // A stream is billed while it sleeps between re-reads: the smallest memory (bench part 6).
+    expect(template.toJSON().Resources[functionIdByEntry(template, 'lambdas/http/task-events.ts')].Properties.MemorySize).toBe(128);
+    expect(timeoutOf('lambdas/http/submit-task.ts')).toBe(10);
   });
 
   it('pass the table, retention and, to submit and cancel, the state machine', () => {

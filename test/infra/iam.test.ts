@@ -43,6 +43,7 @@ describe('least privilege', () => {
     ],
     ['lambdas/http/get-task.ts', [`dynamodb:GetItem ${TABLE}`]],
     ['lambdas/http/get-task-result.ts', [`dynamodb:GetItem ${TABLE}`, `s3:GetObject ${RESULTS}`]],
+    ['lambdas/http/task-events.ts', [`dynamodb:GetItem ${TABLE}`]],
     ['lambdas/http/list-tasks.ts', [`dynamodb:Query ${INDEX}`]],
     [
       'lambdas/http/cancel-task.ts',
@@ -59,7 +60,7 @@ describe('least privilege', () => {
   });
 
   it('any other route function (e.g. the OpenAPI document) has the baseline only', () => {
-    const known = ['submit-task', 'get-task', 'get-task-result', 'list-tasks', 'cancel-task', 'get-webhook-secret', 'rotate-webhook-secret'];
+    const known = ['submit-task', 'get-task', 'get-task-result', 'task-events', 'list-tasks', 'cancel-task', 'get-webhook-secret', 'rotate-webhook-secret'];
     for (const route of ROUTES.filter((r) => !known.includes(r.handler))) {
       expect(ownGrants(`lambdas/http/${route.handler}.ts`)).toEqual([]);
     }

@@ -109,19 +109,25 @@ describe('GET /tasks/{id}/result', () => {
     expect(response.body).toEqual({ count: 664579 });
   });
 
-  it.each([
-    ['pending', true],
-    ['running', true],
-    ['failed', false],
-    ['cancelled', false],
-  ] as const)('answers 409 stating the status while %s (Retry-After: %s)', async (status, retry) => {
+  it.each(['pending', 'running'] as const)('is a result monitor while %s: 202, Location (itself, absolute), Retry-After, the task', async (status) => {
     const caller = newCaller();
-    const row = await putRow({ owner: caller.owner, status, ...(retry ? {} : { completedAt: new Date().toISOString() }) });
+    const row = await putRow({ owner: caller.owner, status });
+    const response = await result(caller.apiKeyId, row.id);
+    expect(response.status).toBe(202);
+    expect(response.headers.location).toBe(`https://local.execute-api.us-east-1.amazonaws.com/v1/tasks/${row.id}/result`);
+    expect(response.headers['retry-after']).toMatch(/^\d+$/);
+    expect(response.body).toMatchObject({ id: row.id, status });
+  });
+
+  it.each(['failed', 'cancelled'] as const)("answers 409 once %s, stating the status and carrying the task's error", async (status) => {
+    const caller = newCaller();
+    const row = await putRow({ owner: caller.owner, status, completedAt: new Date().toISOString(), error: JSON.stringify({ Error: 'TaskFailed', Cause: 'boom' }) });
     const response = await result(caller.apiKeyId, row.id);
     expect(response.status).toBe(409);
     expect(response.body).toMatchObject({ type: 'https://longrun.dev/problems/task-not-succeeded', taskStatus: status });
     expect(response.body!.detail).toContain(status);
-    expect(response.headers['retry-after'] !== undefined).toBe(retry);
+    expect(response.body!.error).toMatchObject(status === 'failed' ? { type: 'https://longrun.dev/problems/task-failed', detail: 'boom' } : { type: 'https://longrun.dev/problems/task-cancelled' });
+    expect(response.headers['retry-after']).toBeUndefined();
   });
 
   it('answers 404 for another caller', async () => {

@@ -19,7 +19,8 @@ describe('POST /tasks', () => {
     const caller = newCaller();
     const response = await submit(caller.apiKeyId, JSON.stringify({ type: 'sleep', input: { seconds: 1 } }));
     expect(response.status).toBe(202);
-    expect(response.headers.location).toMatch(/^\/v1\/tasks\/[0-9a-f-]{36}$/);
+    expect(response.headers.location).toMatch(/^https:\/\/local\.execute-api\.us-east-1\.amazonaws\.com\/v1\/tasks\/[0-9a-f-]{36}$/);
+    expect(response.headers['operation-location']).toBe(response.headers.location);
     expect(Number(response.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(response.body).toMatchObject({ type: 'sleep', status: 'pending', progress: { percent: 0 } });
     expect(response.body!.links.self).toBe(response.headers.location);

@@ -62,6 +62,8 @@ export function violations(method: string, path: string, status: number, headers
   }
   const mediaType = (headers.get('content-type') ?? '').split(';')[0]!.trim();
   if (!content[mediaType]) return [...errors, `content type ${mediaType} not documented (${Object.keys(content).join(', ')})`];
+  // A non-JSON body (the event stream) is checked for its media type only.
+  if (!/[/+]json$/.test(mediaType)) return errors;
   const validate = schemaRef(`${pointerBase}/content/${mediaType.replace(/\//g, '~1')}/schema`) ?? ajv.compile(content[mediaType].schema ?? {});
   let parsed: unknown;
   try {

@@ -33,6 +33,16 @@ describe('representation', () => {
     expect(representation).not.toHaveProperty('input');
   });
 
+  it('carries resourceLocation (the result, absolute with an absolute base) once succeeded, and only then', () => {
+    const base = 'https://api.example.com/longrun';
+    const done = toRepresentation(task({ status: 'succeeded', completedAt: iso(5) }), base, 60);
+    expect(done.resourceLocation).toBe(`${base}/tasks/019b7b28-6c00-7000-8000-000000000001/result`);
+    expect(done.links.self).toBe(`${base}/tasks/019b7b28-6c00-7000-8000-000000000001`);
+    for (const status of ['pending', 'running', 'failed', 'cancelled'] as const) {
+      expect(toRepresentation(task({ status }), base, 60)).not.toHaveProperty('resourceLocation');
+    }
+  });
+
   it('shows 100 percent once succeeded', () => {
     expect(toRepresentation(task({ status: 'succeeded', progress: { percent: 80 }, completedAt: iso(5) }), '', 60).progress.percent).toBe(100);
   });

@@ -1,0 +1,64 @@
+// GET /tasks/{id}/events (response streaming) --> findOwnTask, then streamTask --> task store (GetItem, strongly consistent)
+// Authentication, 404 and 410 are answered as problem details before the stream starts.
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { config } from '#config';
+import { problemResponse, toProblem } from '#http/problem-details';
+import { parseRequest } from '#http/request';
+import { commonHeaders } from '#http/response';
+import { findOwnTask } from '#service/find-task';
+import { logger } from '#service/logger';
+import { alreadyComplete, parseLastEventId, streamTask } from '#stream/event-stream';
+import { MAX_STREAM_MS } from '#stream/timing';
+
+/** Kept back from the function's timeout, so the stream ends cleanly rather than being cut. */
+const MARGIN_MS = 5_000;
+
+/** A whole answer: written, then ended (the runtime sends the prelude on the first write, which `end(body)` may skip). */
+function send(stream: NodeJS.WritableStream, body: string): void {
+  stream.write(body);
+  stream.end();
+}
+
+export const handler = awslambda.streamifyResponse(async (event: APIGatewayProxyEvent, responseStream, context) => {
+  const started = Date.now();
+  const origin = event.headers?.origin ?? event.headers?.Origin;
+  const answer = (statusCode: number, headers: Record<string, string>) => awslambda.HttpResponseStream.from(responseStream, { statusCode, headers });
+  let request;
+  let task;
+  try {
+    request = parseRequest(event);
+    task = await findOwnTask(request.owner, request.pathParameters.id ?? '', { consistent: true });
+  } catch (error) {
+    const problem = problemResponse(toProblem(error), event.requestContext?.path ?? event.path ?? '', origin);
+    send(answer(problem.statusCode, problem.headers as Record<string, string>), problem.body);
+    return;
+  }
+  const lastEventId = parseLastEventId(request.headers['last-event-id']);
+  if (alreadyComplete(task, lastEventId)) {
+    send(answer(204, commonHeaders(origin)), '');
+    return;
+  }
+
+  const stream = answer(200, { ...commonHeaders(origin), 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store' });
+  // The client went away: stop reading the table for it.
+  const gone = new AbortController();
+  stream.on('close', () => gone.abort());
+  stream.on('error', () => gone.abort());
+  try {
+    await streamTask(task, {
+      owner: request.owner,
+      baseUrl: request.baseUrl,
+      retentionSeconds: config.retentionSeconds,
+      lastEventId,
+      until: Math.min(started + MAX_STREAM_MS, started + context.getRemainingTimeInMillis() - MARGIN_MS),
+      signal: gone.signal,
+      write: (chunk) => {
+        if (!gone.signal.aborted) stream.write(chunk);
+      },
+    });
+  } catch (error) {
+    // Headers are gone already: end the stream; the client reconnects and gets a proper answer.
+    logger.error('Event stream ended by an error', { taskId: task.id, error: error as Error });
+  }
+  if (!gone.signal.aborted) stream.end();
+});

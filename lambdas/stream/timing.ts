@@ -1,0 +1,14 @@
+/** The timing of live status (long poll and event stream), in one pure module the benchmark reads too. */
+
+/**
+ * Re-read interval of long polls and event streams. A worker writes progress at most every 500 ms
+ * (`progressReporter`), so reading twice as often sees every write; it costs 4 strongly consistent
+ * reads a second (bench/live.ts prices it against the Lambda's own duration).
+ */
+export const WATCH_INTERVAL_MS = 250;
+/** A comment line this often keeps proxies and API Gateway's idle timeout from closing a quiet stream. */
+export const PING_INTERVAL_MS = 15_000;
+/** A stream ends itself before the 15 minutes Lambda and API Gateway allow a response; clients reconnect. */
+export const MAX_STREAM_MS = 14 * 60_000;
+/** The `retry:` hint: how long a client waits before it reconnects. */
+export const RECONNECT_MS = 1_000;
