@@ -6,6 +6,7 @@
  *   npm run bench                      default run (about 4–5 minutes on 2 cores)
  *   npm run bench -- --quick           a small run (well under a minute of work after start-up; no part 7)
  *   --tasks N  --concurrency C         load-test size (default 2000 / 32; quick 200 / 32)
+ *   --webhook-tasks N                  webhook load (default 1000; quick 100)
  *   --runs N                           fresh processes per bundle load-time median (default 15; quick 2)
  *   --no-write                         do not write bench/results.md and bench/latency.svg
  *   --verbose                          the local stack's log lines on stderr
@@ -28,6 +29,7 @@ import { SdkCounter, type Tally, sumTally } from './sdk-counter.ts';
 import { kb, mean, ms, ratio, table, usd } from './stats.ts';
 import { latencySvg } from './svg.ts';
 import { measureTransitions, type TransitionRow } from './transitions.ts';
+import { runWebhookLoad, webhookSection, type WebhookLoadResult } from './webhooks.ts';
 import { SHELL_STATES } from '../lib/async-task-api.ts';
 import { DEMO_STATES } from '../lib/demo-worker.ts';
 
@@ -36,6 +38,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     'no-write': { type: 'boolean', default: false },
     tasks: { type: 'string' },
+    'webhook-tasks': { type: 'string' },
     concurrency: { type: 'string' },
     runs: { type: 'string' },
     verbose: { type: 'boolean', default: false },
@@ -55,6 +58,7 @@ const positiveInt = (name: string, raw: string | undefined, fallback: number): n
 const TASKS = positiveInt('tasks', args.tasks, quick ? 200 : 2000);
 const CONCURRENCY = positiveInt('concurrency', args.concurrency, 32);
 const RUNS = positiveInt('runs', args.runs, quick ? 2 : 15);
+const WEBHOOK_TASKS = positiveInt('webhook-tasks', args['webhook-tasks'], quick ? 100 : 1000);
 const REPEATS = quick ? 3 : 10;
 const MAX_WAIT_SECONDS = 2;
 const TASK_DEADLINE_SECONDS = 90;
@@ -62,6 +66,8 @@ const TASK_DEADLINE_SECONDS = 90;
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 // Handler logs are JSON on stdout; stdout is the report, so keep them to errors (stderr).
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
+// Webhook retries after 1, 2, 4 s (part 6), as in the tests.
+process.env.LONGRUN_WEBHOOK_RETRY_DELAYS ??= '1,2,4';
 
 let stack: LocalStack | undefined;
 let stopping = false;
@@ -141,6 +147,8 @@ async function main(): Promise<number> {
     for (const [k, v] of Object.entries(s.byState)) loadStates[k] = (loadStates[k] ?? 0) + v;
   }
   const live = await measureLive(stack, apiKey, { writes: quick ? 6 : 40, log });
+  log(`part 8: webhooks, ${WEBHOOK_TASKS} tasks, ${CONCURRENCY} clients`);
+  const webhooks = await runWebhookLoad({ baseUrl: stack.baseUrl, apiKey, tasks: WEBHOOK_TASKS, concurrency: CONCURRENCY, log });
   await stopStack();
 
   const svg = latencySvg(
@@ -151,14 +159,14 @@ async function main(): Promise<number> {
   const faults = quick
     ? { markdown: '## 7. Faults\n\nSkipped with `--quick`: `npm run faults` (1,000 tasks) or `test/faults/fault-load.test.ts`.\n', failed: false }
     : await faultSectionInChild(1000, log);
-  const doc = `${report({ bundles, calls, transitions, loadResult, loadCalls, loadTransitions, loadStates, load1, seconds: (Date.now() - started) / 1000 })}${liveSection(live)}\n${faults.markdown}`;
+  const doc = `${report({ bundles, calls, transitions, loadResult, loadCalls, loadTransitions, loadStates, load1, webhooks, seconds: (Date.now() - started) / 1000 })}${liveSection(live)}\n${faults.markdown}`;
   if (!args['no-write']) {
     writeFileSync(join(REPO_ROOT, 'bench', 'results.md'), doc);
     writeFileSync(join(REPO_ROOT, 'bench', 'latency.svg'), svg);
   }
   process.stdout.write(doc);
-  const failed = loadResult.lost.length > 0 || loadResult.serverErrors > 0 || faults.failed;
-  if (failed) log(`FAILED: ${loadResult.lost.length} tasks lost or stuck, ${loadResult.serverErrors} 5xx answers`);
+  const failed = loadResult.lost.length > 0 || loadResult.serverErrors > 0 || faults.failed || webhooks.lost.length > 0 || webhooks.unverified > 0;
+  if (failed) log(`FAILED: ${loadResult.lost.length} tasks lost or stuck, ${loadResult.serverErrors} 5xx answers, ${webhooks.lost.length} webhooks lost, ${webhooks.unverified} unverified, faults ${faults.failed ? 'failed' : 'ok'}`);
   return failed ? 1 : 0;
 }
 
@@ -182,6 +190,7 @@ interface ReportInput {
   loadTransitions: number;
   loadStates: Record<string, number>;
   load1: number;
+  webhooks: WebhookLoadResult;
   seconds: number;
 }
 
@@ -343,6 +352,7 @@ function report(r: ReportInput): string {
   // ---------------------------------------------------------------- 5
   const cost = costSection(r, pollsPerTask);
   out.push(...cost.lines);
+  out.push(...webhookSection(r.webhooks, CONCURRENCY));
   out.push(...findings(r, cost, { bundleSdk, switchSdk }));
   return out.join('\n') + '\n';
 }

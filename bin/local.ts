@@ -16,7 +16,8 @@
  *   --persist <dir>                keep DynamoDB data and stored results in <dir> between runs (default: in memory)
  *   --ready-json <file>            when ready, write { baseUrl, dynamodbEndpoint, stepFunctionsEndpoint,
  *                                  s3Endpoint, tableName, stateMachineArn, apiKeys, pid } to <file>
- *   --quiet                        no per-request log lines
+ *   LONGRUN_WEBHOOK_RETRY_DELAYS=1,2,4   replace the webhook retry schedule (seconds)
+ *   --quiet                        no per-request or per-event log lines
  *
  * SIGINT / SIGTERM stop everything (DynamoDB Local's Java process too) and exit 0.
  */
@@ -120,7 +121,7 @@ try {
     sweepAgeSeconds,
     faults: Object.fromEntries(Object.entries(faults).filter(([, v]) => v !== undefined)),
     corsAllowOrigins: (process.env.LONGRUN_CORS_ALLOW_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
-    log: args.quiet ? (line) => (line.startsWith('[http]') ? undefined : console.error(line)) : (line) => console.error(line),
+    log: args.quiet ? (line) => (/^\[(http|bus)\]/.test(line) ? undefined : console.error(line)) : (line) => console.error(line),
   });
 } catch (err) {
   console.error('longrun local: could not start:', (err as Error)?.stack ?? err);
@@ -136,6 +137,8 @@ const info = {
   resultsBucketName: stack.resultsBucketName,
   tableName: stack.tableName,
   stateMachineArn: stack.stateMachineArn,
+  sqsEndpoint: stack.sqsEndpoint,
+  eventBusEndpoint: stack.eventBusEndpoint,
   apiKeys: stack.apiKeys,
   pid: process.pid,
 };
@@ -156,6 +159,7 @@ Longrun is running locally (ready in ${((Date.now() - started) / 1000).toFixed(1
   DynamoDB:     ${stack.dynamodbEndpoint}   table ${stack.tableName}${args.persist ? `   (persisted in ${args.persist})` : '   (in memory)'}
   StepFunctions ${stack.stepFunctionsEndpoint}
   S3:           ${stack.s3Endpoint}   results bucket${args.persist ? `   (persisted in ${args.persist}/s3)` : ''}
+  Task events:  ${stack.eventBusEndpoint}/events   (what would go to the EventBridge bus)
 
 Try it:
 

@@ -33,5 +33,7 @@ export const config = Object.freeze({
   idempotencyTtlSeconds: seconds('IDEMPOTENCY_TTL_SECONDS', 24 * 3600),
   /** Task types accepted on submit: `{ [type]: JSON Schema of its input }` (submit function only). */
   taskTypes: json<Record<string, Record<string, unknown>>>('TASK_TYPES', {}),
+  /** Local stack only (never set by the construct): callbacks to http://127.0.0.1 / localhost are accepted. */
+  allowLoopbackCallbacks: process.env.ALLOW_LOOPBACK_CALLBACKS === '1',
   corsAllowOrigins: (process.env.CORS_ALLOW_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
 });

@@ -1,5 +1,6 @@
 /** The props of `AsyncTaskApi`, and their validation (precise messages, at synth time). */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -100,6 +101,10 @@ export interface AsyncTaskApiProps {
    * Functions about it; more than a submit can take (at least 1 minute). @default Duration.minutes(5)
    */
   readonly sweepAge?: Duration;
+  /** Publish task events (`detail-type` `task.<status>`) to this bus. @default - a new event bus */
+  readonly eventBus?: events.IEventBus;
+  /** The task events' `source`. @default 'longrun' */
+  readonly eventSource?: string;
   /** Where the results bucket's S3 server access logs go. @default - none (cdk-nag finding acknowledged with the reason) */
   readonly resultsAccessLogsBucket?: s3.IBucket;
 }

@@ -5,6 +5,7 @@
  * client --> TaskHttpApi (API Gateway /v1, route Lambdas) --> TaskTable + TaskWorkflow (worker + RecordSuccess/RecordFailure)
  *            ExecutionBackstop: execution status change events --> reconcile Lambda;  ApiFirewall: WAF on the stage
  *            TaskMonitoring: alarms (--> SNS topic) and one dashboard over all of the above
+ *            WebhookDelivery + TaskEvents: the table's stream --> callbackUrl (signed, retried) and an EventBridge bus
  */
 import { Duration, Validations } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -27,6 +28,7 @@ import { ApiFirewall } from './task-api/firewall.ts';
 import { TaskHttpApi } from './task-api/http-api.ts';
 import { TaskMonitoring } from './task-api/monitoring.ts';
 import { SWEEPER_FUNCTION, TaskSweeper } from './task-api/sweeper.ts';
+import { TaskEvents, WebhookDelivery } from './task-api/push.ts';
 import { ResultsBucket } from './task-api/results-bucket.ts';
 import { TaskTable } from './task-api/table.ts';
 import { TaskWorkflow } from './task-api/workflow.ts';
@@ -52,7 +54,7 @@ export class AsyncTaskApi extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   /** The REST API; its stage is `v1`. */
   public readonly api: apigateway.RestApi;
-  /** Every function the construct creates, keyed by handler name (`submit-task`, …, `reconcile-execution`). */
+  /** Every function the construct creates, keyed by handler name (`submit-task`, …, `reconcile-execution`, `deliver-webhook`, …). */
   public readonly functions: Record<string, NodejsFunction>;
   /** One API key per consumer, keyed by consumer name (empty with `auth: jwt`). */
   public readonly apiKeys: Record<string, apigateway.IApiKey>;
@@ -72,6 +74,10 @@ export class AsyncTaskApi extends Construct {
   public readonly authorizer?: apigateway.TokenAuthorizer;
   /** Alarms, their topic and the dashboard, unless `monitoring: false`. */
   public readonly monitoring?: TaskMonitoring;
+  /** Webhooks: the delivery queue, its dead-letter queue, the stream failure queue and both functions. */
+  public readonly webhooks: WebhookDelivery;
+  /** Events for servers: the bus (`eventBus`), the publisher and its stream failure queue. */
+  public readonly taskEvents: TaskEvents;
   /** Results too large to return inline (`results/<taskId>.json`); they expire with their task. */
   public readonly resultsBucket: s3.Bucket;
 
@@ -151,7 +157,18 @@ export class AsyncTaskApi extends Construct {
       age: props.sweepAge,
     });
     this.sweepSchedule = sweeper.schedule;
-    this.functions = { ...http.functions, [RECONCILE_FUNCTION]: backstop.reconcileFunction, [SWEEPER_FUNCTION]: sweeper.sweepFunction };
+    // Pushed tasks carry absolute links like the API's (on the execute-api URL; a custom domain would need a prop).
+    const apiBaseUrl = this.api.url;
+    this.webhooks = new WebhookDelivery(this, 'Webhooks', { table: this.table, environment, logRetention, apiBaseUrl });
+    this.taskEvents = new TaskEvents(this, 'Events', { table: this.table, environment, logRetention, apiBaseUrl, eventBus: props.eventBus, source: props.eventSource });
+    this.functions = {
+      ...http.functions,
+      [RECONCILE_FUNCTION]: backstop.reconcileFunction,
+      [SWEEPER_FUNCTION]: sweeper.sweepFunction,
+      'forward-terminal': this.webhooks.forwardFunction,
+      'deliver-webhook': this.webhooks.deliveryFunction,
+      'publish-events': this.taskEvents.publishFunction,
+    };
 
     const workerFunctions = props.workerFunctions ?? [];
     reserveConcurrency(Object.values(http.functions), props.reservedConcurrency, 'api');
@@ -166,7 +183,13 @@ export class AsyncTaskApi extends Construct {
         stateMachine: this.stateMachine,
         table: this.table,
         webAcl: this.webAcl,
-        deadLetterQueues: [this.reconcileDeadLetterQueue, this.reconcileFailureQueue],
+        deadLetterQueues: [
+          this.reconcileDeadLetterQueue,
+          this.reconcileFailureQueue,
+          this.webhooks.deadLetterQueue,
+          this.webhooks.streamFailureQueue,
+          this.taskEvents.streamFailureQueue,
+        ],
         alarmTopic: props.alarmTopic,
         runbookUrl: props.monitoring?.runbookUrl,
         // An open task older than the longest execution plus a sweep or two is stuck.

@@ -9,6 +9,7 @@ import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, TASK_STATUSES } from '#domain/task'
 import { PROBLEM_BASE, PROBLEM_KINDS } from '#domain/errors';
 import { RETRY_AFTER_MAX, RETRY_AFTER_MIN } from '#domain/representation';
 import { STAGE_NAME } from '#api/routes';
+import { DEFAULT_RETRY_DELAYS, WEBHOOK_USER_AGENT } from '#domain/webhook';
 import { RESULT_LINK_SECONDS } from '#domain/result-pointer';
 import { MAX_WAIT_SECONDS } from '#http/prefer';
 
@@ -46,12 +47,13 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
         'URLs: `Location`, `Operation-Location`, `links` and `resourceLocation` are absolute, built from the host and the path prefix the request came through (the stage on the execute-api URL, the base path behind a custom domain).',
         `Long poll: \`Prefer: wait=N\` (RFC 7240) on \`GET /tasks/{id}\` and on the result monitor answers as soon as the task differs from \`If-None-Match\` (or from its state when the request arrived), once it is terminal, or after N seconds (at most ${MAX_WAIT_SECONDS}); \`Preference-Applied\` says so. A malformed preference is ignored.`,
         'Clients nobody wrote for this API: Azure pollers (core-lro) follow `Operation-Location` and read `status` and `resourceLocation`; Logic Apps / Power Automate submit with `?location=result` and poll the result monitor, which answers 202 until the task ends.',
+        `Webhooks: a task submitted with \`callbackUrl\` is POSTed once terminal, at least once, as \`{ type: task.succeeded | task.failed | task.cancelled, timestamp, data: <Task> }\` in the Standard Webhooks format (\`webhook-id\` stable across retries, \`webhook-timestamp\`, \`webhook-signature\`), signed with the caller's secret (\`GET /webhook-secret\`), User-Agent \`${WEBHOOK_USER_AGENT}\`. Retries after ${DEFAULT_RETRY_DELAYS.map((d) => (d < 60 ? `${d} s` : d < 3600 ? `${d / 60} min` : `${d / 3600} h`)).join(', ')} (+0-20 % jitter, or a longer \`Retry-After\`); any 2xx delivers, 410 stops, anything else retries. The task's \`callback\` shows the delivery state.`,
       ].join('\n\n'),
       license: { name: 'MIT', identifier: 'MIT' },
     },
     servers: [{ url: `/${STAGE_NAME}`, description: 'This deployment' }],
     security: [{ ApiKey: [] }],
-    tags: [{ name: 'tasks', description: 'Asynchronous tasks' }, { name: 'meta', description: 'This document' }],
+    tags: [{ name: 'tasks', description: 'Asynchronous tasks' }, { name: 'webhooks', description: 'Signing secret of the webhooks' }, { name: 'meta', description: 'This document' }],
     paths: {
       '/tasks': {
         post: {
@@ -178,6 +180,21 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
           },
         },
       },
+      '/webhook-secret': {
+        get: {
+          operationId: 'getWebhookSecret',
+          tags: ['webhooks'],
+          summary: "The caller's webhook signing secret (created on first use)",
+          responses: { '200': { description: 'The secret; verify deliveries with it (`new Webhook(secret).verify(body, headers)`).', content: { 'application/json': { schema: ref('WebhookSecret') } } }, ...common },
+        },
+        post: {
+          operationId: 'rotateWebhookSecret',
+          tags: ['webhooks'],
+          summary: 'Rotate the webhook signing secret',
+          description: 'A new secret signs from now on; the previous one keeps signing alongside it for 24 hours (space-separated signatures), so receivers can switch without missing a delivery.',
+          responses: { '200': { description: 'The new secret.', content: { 'application/json': { schema: ref('WebhookSecret') } } }, ...common },
+        },
+      },
       '/openapi.json': {
         get: {
           operationId: 'getOpenApi',
@@ -248,6 +265,30 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
             },
             resourceLocation: { type: 'string', format: 'uri', description: 'Once succeeded: the absolute URL of the result.' },
             error: ref('Problem'),
+            callback: ref('CallbackState'),
+          },
+        },
+        CallbackState: {
+          type: 'object',
+          description: 'Webhook delivery state, for a task submitted with a callbackUrl.',
+          required: ['status', 'attempts'],
+          additionalProperties: false,
+          properties: {
+            status: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
+            attempts: { type: 'integer', minimum: 0 },
+            lastStatusCode: { type: 'integer', description: 'Absent when the last attempt got no answer (refused, timed out, blocked).' },
+            lastAttemptAt: { type: 'string', format: 'date-time' },
+            nextAttemptAt: { type: 'string', format: 'date-time' },
+          },
+        },
+        WebhookSecret: {
+          type: 'object',
+          required: ['secret', 'createdAt'],
+          additionalProperties: false,
+          properties: {
+            secret: { type: 'string', pattern: '^whsec_[A-Za-z0-9+/=]+$' },
+            createdAt: { type: 'string', format: 'date-time' },
+            previousSecretExpiresAt: { type: 'string', format: 'date-time', description: 'Until then the previous secret signs too.' },
           },
         },
         TaskList: {

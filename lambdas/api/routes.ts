@@ -33,6 +33,8 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/tasks/{id}/events', handler: 'task-events', authenticated: true, timeoutSeconds: STREAM_TIMEOUT_SECONDS, streaming: true,
     // Billed for every second a stream is open while it mostly sleeps: 128 MB costs ~43 % less per minute (bench/live.ts).
     memorySize: 128 },
+  { method: 'GET', path: '/webhook-secret', handler: 'get-webhook-secret', authenticated: true },
+  { method: 'POST', path: '/webhook-secret', handler: 'rotate-webhook-secret', authenticated: true },
   { method: 'GET', path: '/openapi.json', handler: 'get-openapi', authenticated: false },
 ];
 

@@ -1,7 +1,7 @@
 /** The task as clients see it, and the polling hint that goes with it. Pure functions of the record. */
 import { problemObject } from '#domain/errors';
 import { resultTooLargeProblem } from '#domain/result-pointer';
-import { isTerminal, type Progress, type TaskRecord, type TaskStatus } from '#domain/task';
+import { type CallbackState, isTerminal, type Progress, type TaskRecord, type TaskStatus } from '#domain/task';
 
 export interface Problem {
   type: string;
@@ -26,6 +26,8 @@ export interface TaskRepresentation {
   /** Once succeeded: the absolute URL of the result (Azure's long-running operation convention, read by core-lro). */
   resourceLocation?: string;
   error?: Problem;
+  /** Webhook delivery state, for a task submitted with a `callbackUrl`. */
+  callback?: CallbackState;
 }
 
 /**
@@ -43,6 +45,9 @@ export const REPRESENTATION_ATTRIBUTES = [
   'completedAt',
   'ttl',
   'error',
+  // The webhook delivery state (`callback`) is shown for a task that has a `callbackUrl`.
+  'callbackUrl',
+  'callback',
 ] as const satisfies readonly (keyof TaskRecord)[];
 
 /** When a terminal task stops being readable: retention counts from completion. */
@@ -129,6 +134,7 @@ export function toRepresentation(task: TaskRecord, baseUrl: string, retentionSec
   };
   const problem = taskProblem(task, self);
   if (problem) representation.error = problem;
+  if (task.callbackUrl) representation.callback = task.callback ?? { status: 'pending', attempts: 0 };
   return representation;
 }
 

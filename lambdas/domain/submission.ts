@@ -3,6 +3,7 @@
  * module loads, from the types the construct declared.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { callbackUrlViolation } from '#domain/callback-url';
 import { problems, type FieldError } from '#domain/errors';
 import type { TaskTypeSchemas } from '#domain/task-types';
 
@@ -21,7 +22,14 @@ export function submissionSchema(inputSchema: Record<string, unknown>, type?: st
     properties: {
       type: type === undefined ? { type: 'string' } : { const: type },
       input: inputSchema,
-      callbackUrl: { type: 'string', maxLength: 2048, pattern: '^https://' },
+      callbackUrl: {
+        type: 'string',
+        maxLength: 2048,
+        // The full SSRF rules (no credentials, no private/loopback/link-local/CGNAT host) are checked
+        // after the schema, in `callbackUrlViolation`; http:// only on the local stack, for loopback receivers.
+        pattern: '^https?://',
+        description: 'https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller\'s secret).',
+      },
     },
     required: ['type', 'input'],
     additionalProperties: false,
@@ -31,7 +39,11 @@ export function submissionSchema(inputSchema: Record<string, unknown>, type?: st
 export class SubmissionValidator {
   private readonly validators = new Map<string, ValidateFunction>();
 
-  constructor(taskTypes: TaskTypeSchemas) {
+  constructor(
+    taskTypes: TaskTypeSchemas,
+    /** Local stack only: callbacks to loopback receivers (http://127.0.0.1, localhost) are accepted. */
+    private readonly options: { allowLoopbackCallbacks?: boolean } = {},
+  ) {
     const ajv = new Ajv({ allErrors: true, strict: false });
     for (const [type, schema] of Object.entries(taskTypes)) this.validators.set(type, ajv.compile(submissionSchema(schema, type)));
   }
@@ -52,6 +64,9 @@ export class SubmissionValidator {
       throw problems.validation([{ pointer: '/type', detail: `unknown task type; one of: ${this.types.join(', ')}` }]);
     }
     if (!validate(body)) throw problems.validation(fieldErrors(validate.errors ?? []));
+    const { callbackUrl } = body as Submission;
+    const violation = callbackUrl === undefined ? undefined : callbackUrlViolation(callbackUrl, { allowLoopback: this.options.allowLoopbackCallbacks });
+    if (violation) throw problems.validation([{ pointer: '/callbackUrl', detail: violation }]);
     return body as Submission;
   }
 }

@@ -36,6 +36,8 @@ export interface TaskRecord {
   /** Why the task failed or was cancelled, as JSON text: `{ Error, Cause }` or a problem object. */
   error?: string;
   callbackUrl?: string;
+  /** Webhook delivery state, once the first attempt was made (see `#domain/webhook`). */
+  callback?: CallbackState;
   /** Fingerprint of the submitted body, kept to answer an idempotent replay. */
   requestHash?: string;
   /** Incremented by every write (1 at creation); see `VERSION_BUMP` in `#domain/transitions`. */
@@ -46,6 +48,15 @@ export interface TaskRecord {
   openShard?: number;
   /** When the sweeper next checks the task (open-task index sort key). */
   sweepAt?: string;
+}
+
+/** Delivery state of a task's callback, stored on the task and shown in its representation. */
+export interface CallbackState {
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  lastStatusCode?: number;
+  lastAttemptAt?: string;
+  nextAttemptAt?: string;
 }
 
 /** What the workflow receives as execution input. */

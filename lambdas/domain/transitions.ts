@@ -116,3 +116,30 @@ export function progressExpression(): TransitionExpression {
     values: { ':to': 'running', ':from0': 'pending', ':from1': 'running', ...VERSION_BUMP.values },
   };
 }
+
+/**
+ * Records one webhook attempt on a terminal task. The condition is optimistic on the attempt
+ * count, so two copies of one queue message cannot both record attempt n; `status` and
+ * `updatedAt` stay as they are (delivery state is not a change of the task), `version` moves.
+ * The stream filter for webhooks only passes non-terminal -> terminal writes, so this one never
+ * triggers another delivery.
+ */
+export function callbackExpression(previousAttempts: number): TransitionExpression {
+  const terminal = ['succeeded', 'failed', 'cancelled'] as const;
+  const values: Record<string, string | number> = { ...VERSION_BUMP.values };
+  terminal.forEach((status, i) => (values[`:terminal${i}`] = status));
+  const names: Record<string, string> = { '#id': 'id', '#status': 'status', '#callback': 'callback', ...VERSION_BUMP.names };
+  let previous = 'attribute_not_exists(#callback)';
+  if (previousAttempts > 0) {
+    names['#attempts'] = 'attempts';
+    values[':previousAttempts'] = previousAttempts;
+    previous = '#callback.#attempts = :previousAttempts';
+  }
+  return {
+    set: ['#callback = :callback', VERSION_BUMP.set],
+    remove: [],
+    condition: `attribute_exists(#id) AND #status IN (${terminal.map((_, i) => `:terminal${i}`).join(', ')}) AND ${previous}`,
+    names,
+    values,
+  };
+}

@@ -8,7 +8,7 @@ import { readJsonBody, type ApiRequest } from '#http/request';
 import { submitTask } from '#service/submit-task';
 
 if (Object.keys(config.taskTypes).length === 0) throw new Error('environment variable TASK_TYPES must declare at least one task type');
-const validator = new SubmissionValidator(config.taskTypes);
+const validator = new SubmissionValidator(config.taskTypes, { allowLoopbackCallbacks: config.allowLoopbackCallbacks });
 
 /** Idempotency-Key (IETF httpapi draft): a string of 1 to 255 visible ASCII characters, quoted or not. */
 function idempotencyKey(request: ApiRequest): string | undefined {

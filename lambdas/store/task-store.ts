@@ -8,8 +8,15 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamodb } from '#clients/dynamodb';
 import { config } from '#config';
-import type { Progress, TaskRecord, TaskStatus } from '#domain/task';
-import { progressExpression, transitionExpression, type TransitionExpression, type TransitionOptions, updateExpression } from '#domain/transitions';
+import type { CallbackState, Progress, TaskRecord, TaskStatus } from '#domain/task';
+import {
+  callbackExpression,
+  progressExpression,
+  transitionExpression,
+  type TransitionExpression,
+  type TransitionOptions,
+  updateExpression,
+} from '#domain/transitions';
 
 const TableName = config.tableName;
 export const OWNER_INDEX = 'byOwner';
@@ -195,4 +202,12 @@ export async function queryByOwner(
     if (!startKey) return { items };
   }
   return { items, lastId: (startKey as { id: string }).id };
+}
+
+/**
+ * Records a webhook attempt (`callback`), if no other copy of the delivery recorded attempt
+ * `previousAttempts + 1` first. Leaves `updatedAt` alone; bumps `version`.
+ */
+export function recordCallback(id: string, callback: CallbackState, previousAttempts: number): Promise<WriteOutcome> {
+  return conditionalUpdate(id, callbackExpression(previousAttempts), { ':callback': callback });
 }

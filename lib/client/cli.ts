@@ -7,6 +7,7 @@
  *   longrun cancel <id>
  *   longrun list [--status s] [--limit n] [--cursor c]
  *   longrun wait <id> [--timeout seconds]
+ *   longrun webhook-secret [--rotate]
  *
  * Global: --url (default $LONGRUN_URL or http://127.0.0.1:3000/v1), --api-key (default
  * $LONGRUN_API_KEY), --token (default $LONGRUN_TOKEN), --json (machine output on stdout).
@@ -31,6 +32,7 @@ commands:
   cancel <id>                 cancel a pending or running task
   list [--status s] [--limit n] [--cursor c]
   wait <id> [--timeout s]     wait until the task finishes, showing progress
+  webhook-secret [--rotate]   the secret that signs your webhooks (--rotate: a new one; the old one signs 24 h more)
 
 options:
   --url <url>        API root (default: $LONGRUN_URL or ${DEFAULT_URL})
@@ -65,6 +67,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   cursor: { type: 'string' },
   timeout: { type: 'string' },
+  rotate: { type: 'boolean', default: false },
 } as const;
 
 /** Options each command accepts besides the global ones. */
@@ -75,6 +78,7 @@ const COMMANDS: Record<string, { args: string[]; options: (keyof typeof OPTIONS)
   cancel: { args: ['id'], options: [] },
   list: { args: [], options: ['status', 'limit', 'cursor'] },
   wait: { args: ['id'], options: ['timeout'] },
+  'webhook-secret': { args: [], options: ['rotate'] },
 };
 const GLOBAL: (keyof typeof OPTIONS)[] = ['url', 'api-key', 'token', 'json', 'help'];
 
@@ -154,6 +158,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'cancel': {
         const task = await client.cancel(args[0]!, { signal });
         out.task(task);
+        return EXIT.ok;
+      }
+      case 'webhook-secret': {
+        const secret = values.rotate ? await client.rotateWebhookSecret({ signal }) : await client.webhookSecret({ signal });
+        if (values.json) out.json(secret);
+        else {
+          io.stdout.write(`${secret.secret}\n`);
+          if (secret.previousSecretExpiresAt) io.stderr.write(`the previous secret also signs until ${secret.previousSecretExpiresAt}\n`);
+        }
         return EXIT.ok;
       }
       case 'list': {

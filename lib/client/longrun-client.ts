@@ -22,7 +22,7 @@ import {
   problemError,
 } from './errors.ts';
 import { readEvents } from './sse.ts';
-import { isTerminal, type Task, type TaskInput, type TaskList, type TaskStatus } from './types.ts';
+import { isTerminal, type Task, type TaskInput, type TaskList, type TaskStatus, type WebhookSecret } from './types.ts';
 
 export * from './errors.ts';
 export * from './types.ts';
@@ -182,6 +182,19 @@ export class LongrunClient {
   /** `DELETE /tasks/{id}`: cancels a pending or running task (idempotent); `ConflictError` once it succeeded or failed. */
   async cancel(task: TaskRef, options: RequestOptions = {}): Promise<Task> {
     return this.#task(await this.#request('DELETE', taskPath(task), { signal: options.signal }));
+  }
+
+  /**
+   * `GET /webhook-secret`: the `whsec_…` secret that signs this caller's webhooks (created on first
+   * use). Verify a delivery with the `standardwebhooks` package: `new Webhook(secret).verify(body, headers)`.
+   */
+  async webhookSecret(options: RequestOptions = {}): Promise<WebhookSecret> {
+    return secretOf(await this.#request('GET', '/webhook-secret', { signal: options.signal }));
+  }
+
+  /** `POST /webhook-secret`: a new secret; the previous one keeps signing alongside it for 24 h. */
+  async rotateWebhookSecret(options: RequestOptions = {}): Promise<WebhookSecret> {
+    return secretOf(await this.#request('POST', '/webhook-secret', { signal: options.signal }));
   }
 
   /** `GET /tasks`: one page of the caller's tasks, newest first. */
@@ -443,4 +456,10 @@ function sleepUntil(ms: number, signal: AbortSignal | undefined, deadline: numbe
     }, wait);
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+function secretOf(answer: Answer): WebhookSecret {
+  const body = answer.body as WebhookSecret;
+  if (typeof body?.secret !== 'string') throw new InvalidResponseError('webhook-secret: expected { secret, createdAt }', answer.status, JSON.stringify(body));
+  return body;
 }

@@ -110,10 +110,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhook-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's webhook signing secret (created on first use) */
+        get: operations["getWebhookSecret"];
+        put?: never;
+        /**
+         * Rotate the webhook signing secret
+         * @description A new secret signs from now on; the previous one keeps signing alongside it for 24 hours (space-separated signatures), so receivers can switch without missing a delivery.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Webhook delivery state, for a task submitted with a callbackUrl. */
+        CallbackState: {
+            attempts: number;
+            /** Format: date-time */
+            lastAttemptAt?: string;
+            /** @description Absent when the last attempt got no answer (refused, timed out, blocked). */
+            lastStatusCode?: number;
+            /** Format: date-time */
+            nextAttemptAt?: string;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+        };
         /** @description RFC 9457 problem details. */
         Problem: {
             detail: string;
@@ -139,6 +172,7 @@ export interface components {
         };
         Submission: components["schemas"]["Submit_primes"] | components["schemas"]["Submit_sleep"] | components["schemas"]["Submit_report"] | components["schemas"]["Submit_fail"];
         Submit_fail: {
+            /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
             callbackUrl?: string;
             /** @description Fails with `message`, to exercise the failure path. */
             input: {
@@ -148,6 +182,7 @@ export interface components {
             type: "fail";
         };
         Submit_primes: {
+            /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
             callbackUrl?: string;
             /** @description Counts the primes up to `upTo`, in chunks, reporting progress after each chunk. */
             input: {
@@ -157,6 +192,7 @@ export interface components {
             type: "primes";
         };
         Submit_report: {
+            /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
             callbackUrl?: string;
             /** @description Builds a report of about `sizeKb` KiB; over 64 KiB it is stored in the results bucket (GET …/result answers 303). `inline: true` returns it inline anyway, so a large one fails with result-too-large. */
             input: {
@@ -168,6 +204,7 @@ export interface components {
             type: "report";
         };
         Submit_sleep: {
+            /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
             callbackUrl?: string;
             /** @description Waits `seconds` in a Wait state; costs nothing while waiting. */
             input: {
@@ -177,6 +214,7 @@ export interface components {
             type: "sleep";
         };
         Task: {
+            callback?: components["schemas"]["CallbackState"];
             /** Format: date-time */
             completedAt?: string;
             /** Format: date-time */
@@ -214,6 +252,16 @@ export interface components {
         };
         /** @enum {string} */
         TaskStatus: "pending" | "running" | "succeeded" | "failed" | "cancelled";
+        WebhookSecret: {
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description Until then the previous secret signs too.
+             */
+            previousSecretExpiresAt?: string;
+            secret: string;
+        };
     };
     responses: never;
     parameters: {
@@ -798,6 +846,120 @@ export interface operations {
             };
             /** @description Past its retention period. */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Briefly unavailable. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secret; verify deliveries with it (`new Webhook(secret).verify(body, headers)`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecret"];
+                };
+            };
+            /** @description Missing or unknown API key (or token, in JWT mode). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, e.g. by the web application firewall. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Briefly unavailable. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecret"];
+                };
+            };
+            /** @description Missing or unknown API key (or token, in JWT mode). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, e.g. by the web application firewall. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -32,6 +32,8 @@ export type FieldError = NonNullable<Schemas['Problem']['errors']>[number];
 export type Task = Omit<Schemas['Task'], 'type' | 'error'> & { type: TaskType; error?: Problem };
 export type TaskList = Omit<Schemas['TaskList'], 'items'> & { items: Task[] };
 export type Submission = Schemas['Submission'];
+export type CallbackState = Schemas['CallbackState'];
+export type WebhookSecret = Schemas['WebhookSecret'];
 
 export const TASK_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const satisfies readonly TaskStatus[];
 export const TERMINAL_STATUSES = ['succeeded', 'failed', 'cancelled'] as const satisfies readonly TaskStatus[];

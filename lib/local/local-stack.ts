@@ -13,6 +13,7 @@ import { LOCAL_CREDENTIALS, type DynamoDbLocal, startDynamoDbLocal } from './dyn
 import type { FaultOptions } from './faults.ts';
 import { type HttpFront, startHttpFront } from './http-front.ts';
 import { findScheduledTargets, type LocalSchedule, startSchedules } from './sweeper-schedule.ts';
+import { LocalPush } from './local-push.ts';
 import { startS3Local } from './s3-local.ts';
 import { installAwsLambdaGlobal } from './streaming.ts';
 import {
@@ -78,6 +79,10 @@ export interface LocalStack {
   stepFunctions: StepFunctionsEndpoint;
   /** The scheduled rules (the sweeper): `runNow()` runs them at once. */
   schedules: LocalSchedule;
+  /** Webhook queues and the event bus (in process); `GET <eventBusEndpoint>/events` lists published events. */
+  push: LocalPush;
+  sqsEndpoint: string;
+  eventBusEndpoint: string;
   /** Milliseconds spent starting, by phase. */
   timings: Record<string, number>;
   stop(): Promise<void>;
@@ -143,7 +148,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanups.push(() => ddbLocal!.stop());
     t = Date.now();
 
-    const values = localValues(template);
+    // Push endpoints before the template's values: queue URLs must name the local SQS endpoint.
+    const push = await new LocalPush(log).listen();
+    cleanups.push(() => push.stop());
+    const values = localValues(template, { refs: push.queueRefs(template, LOCAL_ACCOUNT) });
     const functions = findFunctions(template, values);
     const table = findTable(template, values);
     const stateMachine = findStateMachine(template, values);
@@ -232,6 +240,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     delete process.env.AWS_PROFILE;
     process.env.AWS_ENDPOINT_URL_DYNAMODB = ddbLocal.endpoint;
     process.env.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;
+    process.env.AWS_ENDPOINT_URL_SQS = push.queues.endpoint;
+    process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = push.bus.endpoint;
+    // The local stack only (never the construct): receivers on 127.0.0.1 / localhost may be called back.
+    process.env.ALLOW_LOOPBACK_CALLBACKS = '1';
     process.env.AWS_ENDPOINT_URL_S3 = s3Local.endpoint;
     const envOverrides: Record<string, string> = {};
     const templateTimeout = stateMachine.definition.TimeoutSeconds;
@@ -270,9 +282,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Stopped before the endpoints it calls.
     cleanups.push(() => schedules.stop());
 
+    // Pushed tasks (webhooks, task events) link to this front, not to the template's execute-api URL.
+    process.env.API_BASE_URL = front.baseUrl;
     // Import every handler now, so the first request does not pay for it.
     await Promise.all([...locals.values()].map((l) => l.load()));
-    mark('handlers', t);
+    t = mark('handlers', t);
+    await push.start({
+      template,
+      values,
+      functions: locals,
+      dynamodb: ddb,
+      dynamodbEndpoint: ddbLocal.endpoint,
+      tableName: table.tableName,
+      tableLogicalId: table.logicalId,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    mark('push', t);
     timings.total = Date.now() - t0;
 
     let stopped: Promise<void> | undefined;
@@ -287,6 +312,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       apiKeys: [...options.apiKeys],
       stepFunctions,
       schedules,
+      push,
+      sqsEndpoint: push.queues.endpoint,
+      eventBusEndpoint: push.bus.endpoint,
       timings,
       stop: () => (stopped ??= stopAll()),
     };

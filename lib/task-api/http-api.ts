@@ -100,6 +100,9 @@ export class TaskHttpApi extends Construct {
     allow(this.fn('cancel-task'), ['dynamodb:UpdateItem'], [tableArn]);
     // The executions of this state machine only; equivalent to grantExecution, with a readable ARN.
     allow(this.fn('cancel-task'), ['states:StopExecution'], [props.executionsArn]);
+    // The caller's webhook secret item: read, create on first use; rotation updates it.
+    allow(this.fn('get-webhook-secret'), ['dynamodb:GetItem', 'dynamodb:PutItem'], [tableArn]);
+    allow(this.fn('rotate-webhook-secret'), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [tableArn]);
   }
 
   private buildAuthorizer(auth: Extract<ApiAuth, { type: 'jwt' }>, logRetention: logs.RetentionDays): apigateway.TokenAuthorizer {

@@ -14,7 +14,7 @@ export interface TaskTableProps {
 }
 
 export class TaskTable extends Construct {
-  /** Partition key `id`, GSI `byOwner` (`owner`, `id`), sparse GSI `openTasks` (`openShard`, `sweepAt`), TTL attribute `ttl`. */
+  /** Partition key `id`, GSI `byOwner` (`owner`, `id`), sparse GSI `openTasks` (`openShard`, `sweepAt`), TTL attribute `ttl`, stream NEW_AND_OLD_IMAGES. */
   public readonly table: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: TaskTableProps = {}) {
@@ -28,6 +28,8 @@ export class TaskTable extends Construct {
       timeToLiveAttribute: 'ttl',
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      // Webhooks and task events read every write, before and after (lib/task-api/push.ts).
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
     });
     this.table.addGlobalSecondaryIndex({
       indexName: OWNER_INDEX_NAME,

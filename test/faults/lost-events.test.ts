@@ -4,11 +4,13 @@
  * every second on tasks older than 2 s, and a state machine timeout of 6 s.
  */
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openIndexAttributes } from '#domain/open-index';
 import { newTaskId } from '#domain/ids';
 import { apiKeyId } from '../../lib/local/http-front.ts';
 import { type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts';
+import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
 // The sweeper publishes EMF metrics on stdout every second here: keep the test output readable.
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -107,6 +109,25 @@ describe('with every status event lost, the sweeper alone', () => {
     const id = await submit('fail', { message: 'no luck today' });
     const task = await waitFor(id, terminal);
     expect(task).toMatchObject({ status: 'failed', error: { detail: 'no luck today' } });
+  });
+
+  it('a task the sweeper finished is delivered to its callbackUrl once, verified with standardwebhooks', async () => {
+    const receiver = await new WebhookReceiver().start();
+    try {
+      const res = await api('POST', '/tasks', { type: 'fail', input: { message: 'swept' }, callbackUrl: receiver.url });
+      expect(res.status).toBe(202);
+      const id = res.body.id as string;
+      const task = await waitFor(id, (t) => terminal(t) && t.callback?.status === 'delivered');
+      expect(task).toMatchObject({ status: 'failed', error: { detail: 'swept' }, callback: { attempts: 1 } });
+      const requests = receiver.forTask(id);
+      expect(requests).toHaveLength(1);
+      const { secret } = (await api('GET', '/webhook-secret')).body;
+      const event = new Webhook(secret).verify(requests[0]!.body, requests[0]!.headers as Record<string, string>) as any;
+      expect(event).toMatchObject({ type: 'task.failed', data: { id, status: 'failed' } });
+      expect(stack.stepFunctions.faults.counts()['dropped-event']).toBeGreaterThan(0);
+    } finally {
+      await receiver.stop();
+    }
   });
 
   it('records a lost RUNNING event: a sleeping task becomes running', async () => {

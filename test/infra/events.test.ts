@@ -7,6 +7,7 @@ const { template } = buildStack();
 describe('reconcile backstop', () => {
   it('routes the state machine status changes to the reconcile function, with retries and a DLQ', () => {
     const reconcile = functionIdByEntry(template, 'lambdas/workflow/reconcile-execution.ts');
+    // The backstop's dead-letter queue (its on-failure queue and the push parts' queues are tested elsewhere).
     const queues = Object.keys(template.findResources('AWS::SQS::Queue')).filter((id) => id.includes('ReconcileDeadLetterQueue'));
     expect(queues).toHaveLength(1);
     template.hasResourceProperties('AWS::Events::Rule', {

@@ -10,6 +10,9 @@ const entries = [
   'lambdas/workflow/reconcile-execution.ts',
   'lambdas/sweeper/sweep-tasks.ts',
   'lambdas/workflow/count-primes.ts',
+  'lambdas/push/forward-terminal.ts',
+  'lambdas/push/deliver-webhook.ts',
+  'lambdas/push/publish-events.ts',
   'lambdas/workflow/make-report.ts',
 ];
 
@@ -22,7 +25,7 @@ describe('functions', () => {
     const tagged = Object.values(functions).map((f) => f.Metadata?.['Longrun:Entry']);
     expect(tagged.sort()).toEqual([...entries].sort());
     expect(Object.keys(stack.api.functions).sort()).toEqual(
-      [...ROUTES.map((r) => r.handler), 'reconcile-execution', 'sweep-tasks'].sort(),
+      [...ROUTES.map((r) => r.handler), 'reconcile-execution', 'sweep-tasks', 'forward-terminal', 'deliver-webhook', 'publish-events'].sort(),
     );
   });
 

@@ -55,6 +55,8 @@ describe('least privilege', () => {
       'lambdas/http/cancel-task.ts',
       [`dynamodb:UpdateItem ${TABLE}`, `states:StopExecution ${EXECUTIONS}`],
     ],
+    ['lambdas/http/get-webhook-secret.ts', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`]],
+    ['lambdas/http/rotate-webhook-secret.ts', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`]],
     [
       'lambdas/workflow/reconcile-execution.ts',
       [`dynamodb:UpdateItem ${TABLE}`, `sqs:SendMessage <${queueId('ReconcileFailureQueue')}.Arn>`],
@@ -78,7 +80,7 @@ describe('least privilege', () => {
   });
 
   it('any other route function (e.g. the OpenAPI document) has the baseline only', () => {
-    const known = ['submit-task', 'get-task', 'get-task-result', 'task-events', 'list-tasks', 'cancel-task'];
+    const known = ['submit-task', 'get-task', 'get-task-result', 'task-events', 'list-tasks', 'cancel-task', 'get-webhook-secret', 'rotate-webhook-secret'];
     for (const route of ROUTES.filter((r) => !known.includes(r.handler))) {
       expect(ownGrants(`lambdas/http/${route.handler}.ts`)).toEqual([]);
     }

@@ -31,7 +31,7 @@ describe('task table', () => {
           ],
           Projection: {
             ProjectionType: 'INCLUDE',
-            NonKeyAttributes: ['type', 'status', 'progress', 'createdAt', 'updatedAt', 'startedAt', 'completedAt', 'ttl', 'error'],
+            NonKeyAttributes: ['type', 'status', 'progress', 'createdAt', 'updatedAt', 'startedAt', 'completedAt', 'ttl', 'error', 'callbackUrl', 'callback'],
           },
         },
       ]),

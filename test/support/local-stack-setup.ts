@@ -50,6 +50,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
         LONGRUN_EXECUTION_TIMEOUT_SECONDS: String(executionTimeoutSeconds),
         // One browser origin, so the CORS tests see the construct's preflight and headers.
         LONGRUN_CORS_ALLOW_ORIGINS: CORS_TEST_ORIGIN,
+        // Webhook retries after 1, 2 and 4 s instead of 5 s … 10 h, so the receiver tests finish.
+        LONGRUN_WEBHOOK_RETRY_DELAYS: process.env.LONGRUN_WEBHOOK_RETRY_DELAYS ?? '1,2,4',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },

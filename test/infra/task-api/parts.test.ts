@@ -59,7 +59,7 @@ describe('capability constructs, each alone', () => {
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
     template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
-    expect(Object.keys(http.functions).sort()).toEqual(['cancel-task', 'get-openapi', 'get-task', 'get-task-result', 'list-tasks', 'submit-task', 'task-events']);
+    expect(Object.keys(http.functions).sort()).toEqual(['cancel-task', 'get-openapi', 'get-task', 'get-task-result', 'get-webhook-secret', 'list-tasks', 'rotate-webhook-secret', 'submit-task', 'task-events']);
   });
 
   it('ApiFirewall: a regional web ACL associated with the given stage', () => {

@@ -1,0 +1,174 @@
+/**
+ * Push: the outcome comes to the caller instead of being polled for.
+ *   WebhookDelivery: table stream --(filter: terminal transition with a callbackUrl)--> forward-terminal
+ *                    --> SQS --> deliver-webhook --(POST, signed)--> callbackUrl; retries by message
+ *                    visibility on the Standard Webhooks schedule, then the dead-letter queue.
+ *   TaskEvents:      table stream --(filter: status changes)--> publish-events --> EventBridge bus.
+ * Both read the table's stream through their own event source mapping (a stream serves at most
+ * two readers per shard without throttling: these are the two).
+ */
+import { Duration, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { statusChangeFilters, terminalTransitionFilters, type FilterPattern } from '../../lambdas/domain/stream-filters.ts';
+import { taskFunction } from '../task-function.ts';
+import { allow } from './grants.ts';
+
+/** What both push parts receive. */
+export interface PushPartProps {
+  /** The task table; its stream (NEW_AND_OLD_IMAGES) must be enabled. */
+  readonly table: dynamodb.ITable;
+  /** Environment every function of the API gets (`TABLE_NAME`, `TASK_RETENTION_SECONDS`, …). */
+  readonly environment: Record<string, string>;
+  /** @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+  /** The API's base URL, for the absolute links in pushed tasks (`API_BASE_URL`). @default - links relative to `/v1` */
+  readonly apiBaseUrl?: string;
+}
+
+function encryptedQueue(scope: Construct, id: string, props: Omit<sqs.QueueProps, 'encryption' | 'enforceSSL'> = {}): sqs.Queue {
+  return new sqs.Queue(scope, id, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, ...props });
+}
+
+function streamArnOf(table: dynamodb.ITable, who: string): string {
+  if (!table.tableStreamArn) throw new Error(`${who}: the task table's stream must be enabled (NEW_AND_OLD_IMAGES)`);
+  return table.tableStreamArn;
+}
+
+/**
+ * A filtered stream mapping with exact grants (instead of `grantStreamRead`, which adds
+ * `dynamodb:ListStreams` on `*`): failed batches are retried, bisected, then recorded in `onFailure`.
+ */
+function filteredStreamMapping(fn: NodejsFunction, id: string, streamArn: string, filters: FilterPattern[], onFailure: sqs.IQueue): lambda.EventSourceMapping {
+  allow(fn, ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'], [streamArn]);
+  allow(fn, ['sqs:SendMessage'], [onFailure.queueArn]);
+  return fn.addEventSourceMapping(id, {
+    eventSourceArn: streamArn,
+    startingPosition: lambda.StartingPosition.TRIM_HORIZON,
+    batchSize: 100,
+    maxBatchingWindow: Duration.millis(0),
+    bisectBatchOnError: true,
+    retryAttempts: 10,
+    maxRecordAge: Duration.hours(24),
+    reportBatchItemFailures: true,
+    onFailure: { bind: () => ({ destination: onFailure.queueArn }) },
+    filters: filters.map((pattern) => ({ pattern: JSON.stringify(pattern) })),
+  });
+}
+
+/** Webhooks: terminal transitions of tasks with a `callbackUrl`, delivered at least once, signed. */
+export class WebhookDelivery extends Construct {
+  /** Delivery messages (`{ taskId, version }`), one per terminal transition; retries wait here. */
+  public readonly queue: sqs.Queue;
+  /** Deliveries that used up the retry schedule, and malformed messages. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** Stream batches the forwarder could not queue after its retries (the mapping's on-failure destination). */
+  public readonly streamFailureQueue: sqs.Queue;
+  /** Stream -> queue. */
+  public readonly forwardFunction: NodejsFunction;
+  /** Queue -> POST. */
+  public readonly deliveryFunction: NodejsFunction;
+  /** The filtered mapping from the table's stream to `forwardFunction`. */
+  public readonly streamMapping: lambda.EventSourceMapping;
+
+  constructor(scope: Construct, id: string, props: PushPartProps) {
+    super(scope, id);
+    const streamArn = streamArnOf(props.table, 'WebhookDelivery');
+    this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue', { retentionPeriod: Duration.days(14) });
+    this.streamFailureQueue = encryptedQueue(this, 'StreamFailureQueue', { retentionPeriod: Duration.days(14) });
+    const deliveryTimeout = Duration.seconds(30);
+    this.queue = encryptedQueue(this, 'Queue', {
+      // Six times the function's timeout (Lambda's advice for SQS sources).
+      visibilityTimeout: Duration.seconds(deliveryTimeout.toSeconds() * 6),
+      // Longer than the whole schedule (5 s + … + 10 h ≈ 28 h), plus jitter.
+      retentionPeriod: Duration.days(4),
+      // A backstop for crashes only: the function itself moves a message here once its schedule is used up.
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 20 },
+    });
+
+    this.forwardFunction = taskFunction(this, 'ForwardFunction', {
+      entry: 'lambdas/push/forward-terminal.ts',
+      environment: { ...props.environment, WEBHOOK_QUEUE_URL: this.queue.queueUrl },
+      description: 'Webhooks: queues a delivery for each terminal transition with a callbackUrl',
+      logRetention: props.logRetention,
+    });
+    allow(this.forwardFunction, ['sqs:SendMessage'], [this.queue.queueArn]);
+    this.streamMapping = filteredStreamMapping(this.forwardFunction, 'TerminalTransitions', streamArn, terminalTransitionFilters(), this.streamFailureQueue);
+
+    this.deliveryFunction = taskFunction(this, 'DeliveryFunction', {
+      entry: 'lambdas/push/deliver-webhook.ts',
+      environment: {
+        ...props.environment,
+        ...(props.apiBaseUrl && { API_BASE_URL: props.apiBaseUrl }),
+        WEBHOOK_QUEUE_URL: this.queue.queueUrl,
+        WEBHOOK_DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
+      },
+      description: 'Webhooks: POSTs a signed event to the callbackUrl, records the attempt, schedules the retry',
+      timeout: deliveryTimeout,
+      logRetention: props.logRetention,
+    });
+    // The task (read, record the attempt) and the owner's secret (read, create on first use).
+    allow(this.deliveryFunction, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [props.table.tableArn]);
+    allow(this.deliveryFunction, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], [this.queue.queueArn]);
+    allow(this.deliveryFunction, ['sqs:SendMessage'], [this.deadLetterQueue.queueArn]);
+    this.deliveryFunction.addEventSourceMapping('Deliveries', {
+      eventSourceArn: this.queue.queueArn,
+      batchSize: 10,
+      maxBatchingWindow: Duration.millis(0),
+      reportBatchItemFailures: true,
+    });
+
+    for (const queue of [this.deadLetterQueue, this.streamFailureQueue]) {
+      Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter queue (webhook deliveries or stream batches that failed); an alarm watches it.' });
+    }
+  }
+}
+
+export interface TaskEventsProps extends PushPartProps {
+  /** Publish to this bus. @default - a new event bus */
+  readonly eventBus?: events.IEventBus;
+  /** The events' `source`. @default 'longrun' */
+  readonly source?: string;
+}
+
+/** Events for servers: every status change on an EventBridge bus, `detail-type` `task.<status>`. */
+export class TaskEvents extends Construct {
+  /** The bus the events go to (created unless given). */
+  public readonly eventBus: events.IEventBus;
+  /** The events' `source`. */
+  public readonly source: string;
+  public readonly publishFunction: NodejsFunction;
+  /** Stream batches that could not be published after retries. */
+  public readonly streamFailureQueue: sqs.Queue;
+  public readonly streamMapping: lambda.EventSourceMapping;
+
+  constructor(scope: Construct, id: string, props: TaskEventsProps) {
+    super(scope, id);
+    if (props.source !== undefined && !/^[A-Za-z0-9._-]{1,256}$/.test(props.source)) {
+      throw new Error(`TaskEvents: source must be 1-256 letters, digits, '.', '_' or '-', got '${props.source}'`);
+    }
+    if (props.source?.startsWith('aws.')) throw new Error(`TaskEvents: source may not start with 'aws.' (reserved by AWS)`);
+    this.source = props.source ?? 'longrun';
+    this.eventBus = props.eventBus ?? new events.EventBus(this, 'Bus', { description: 'Longrun task events: detail-type task.<status>' });
+    this.streamFailureQueue = encryptedQueue(this, 'StreamFailureQueue', { retentionPeriod: Duration.days(14) });
+    this.publishFunction = taskFunction(this, 'PublishFunction', {
+      entry: 'lambdas/push/publish-events.ts',
+      environment: {
+        ...props.environment,
+        ...(props.apiBaseUrl && { API_BASE_URL: props.apiBaseUrl }),
+        EVENT_BUS_NAME: this.eventBus.eventBusName,
+        EVENT_SOURCE: this.source,
+      },
+      description: 'Events for servers: publishes every task status change to EventBridge',
+      logRetention: props.logRetention,
+    });
+    allow(this.publishFunction, ['events:PutEvents'], [this.eventBus.eventBusArn]);
+    this.streamMapping = filteredStreamMapping(this.publishFunction, 'StatusChanges', streamArnOf(props.table, 'TaskEvents'), statusChangeFilters(), this.streamFailureQueue);
+    Validations.of(this.streamFailureQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the on-failure destination of the event stream mapping; an alarm watches it.' });
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The delivery use case and the stream forwarder, in process against DynamoDB Local: idempotence
+ * per message, 410 is final, a redriven message gets one more attempt, nothing a receiver answers
+ * (nor the URL, nor the secret) reaches a log; a failed queue send reports the first record.
+ * Rows are written straight into the table as INSERTs of finished tasks, which no stream filter
+ * passes, so the running local stack leaves them to this test.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { newCaller, putRow, getRow } from '../support/fixtures.ts';
+import { useLocalStackEnv } from '../support/handler-env.ts';
+import { WebhookReceiver } from '../support/webhook-receiver.ts';
+
+const stack = useLocalStackEnv();
+process.env.ALLOW_LOOPBACK_CALLBACKS = '1';
+process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+process.env.WEBHOOK_QUEUE_URL = `${stack.sqsEndpoint}/000000000000/NotARealQueue`;
+process.env.AWS_ENDPOINT_URL_SQS = stack.sqsEndpoint;
+const { deliver } = await import('#push/deliver');
+const { handler: forward } = await import('#push/forward-terminal');
+const { sqs } = await import('#clients/sqs');
+const { getOrCreateSecret } = await import('#store/webhook-secret-store');
+
+const RECEIVER_SECRET = `receiver-says-${crypto.randomUUID()}`;
+let logs = '';
+const receiver = new WebhookReceiver();
+beforeAll(async () => {
+  await receiver.start();
+  const capture = (...args: unknown[]) => {
+    logs += args.map((a) => (typeof a === 'string' ? a : a instanceof Uint8Array ? Buffer.from(a).toString() : JSON.stringify(a))).join(' ') + '\n';
+  };
+  for (const s of [process.stdout, process.stderr]) vi.spyOn(s, 'write').mockImplementation(((chunk: unknown) => (capture(chunk), true)) as never);
+  for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) vi.spyOn(console, level).mockImplementation(capture);
+});
+afterAll(async () => {
+  vi.restoreAllMocks();
+  await receiver.stop();
+});
+
+async function finishedTask(extra: Record<string, unknown> = {}) {
+  const caller = newCaller();
+  const task = await putRow({
+    owner: caller.owner,
+    type: 'fail',
+    status: 'failed',
+    completedAt: new Date().toISOString(),
+    error: JSON.stringify({ Error: 'TaskFailed', Cause: 'x' }),
+    callbackUrl: `${receiver.url}?token=${RECEIVER_SECRET}`,
+    version: 3,
+    ...extra,
+  });
+  return { task, caller, message: { taskId: task.id, version: 3 } };
+}
+
+describe('deliver', () => {
+  it('posts once, records delivered; the same message again is skipped', async () => {
+    receiver.respond = () => ({ status: 200, headers: { 'x-echo': RECEIVER_SECRET }, body: `{"error":"${RECEIVER_SECRET}"}` });
+    const { task, message } = await finishedTask();
+    expect(await deliver(message)).toMatchObject({ action: 'done', state: { status: 'delivered', attempts: 1, lastStatusCode: 200 } });
+    expect(await deliver(message)).toMatchObject({ action: 'skip' });
+    expect(receiver.forTask(task.id)).toHaveLength(1);
+    const row = await getRow(task.id);
+    expect(row?.callback).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect(row?.version).toBe(4);
+    expect(row?.updatedAt).toBe(task.updatedAt);
+  });
+
+  it('410 is final: a later copy of the message is skipped', async () => {
+    receiver.respond = () => ({ status: 410 });
+    const { task, message } = await finishedTask();
+    expect(await deliver(message)).toMatchObject({ action: 'done', state: { status: 'failed', lastStatusCode: 410 } });
+    expect(await deliver(message)).toMatchObject({ action: 'skip' });
+    expect(receiver.forTask(task.id)).toHaveLength(1);
+  });
+
+  it('a callback failed after its schedule gets one more attempt when its message is redriven', async () => {
+    receiver.respond = () => ({ status: 204 });
+    const { message } = await finishedTask({ callback: { status: 'failed', attempts: 8, lastStatusCode: 500 } });
+    expect(await deliver(message)).toMatchObject({ action: 'done', state: { status: 'delivered', attempts: 9 } });
+  });
+
+  it('a task that is not terminal, or has no callback, is skipped without a request', async () => {
+    const before = receiver.requests.length;
+    const caller = newCaller();
+    const running = await putRow({ owner: caller.owner, status: 'running', callbackUrl: receiver.url });
+    const noCallback = await putRow({ owner: caller.owner, status: 'succeeded' });
+    expect(await deliver({ taskId: running.id, version: 1 })).toMatchObject({ action: 'skip' });
+    expect(await deliver({ taskId: noCallback.id, version: 1 })).toMatchObject({ action: 'skip' });
+    expect(await deliver({ taskId: crypto.randomUUID(), version: 1 })).toMatchObject({ action: 'skip' });
+    expect(receiver.requests.length).toBe(before);
+  });
+
+  it('logs the attempt (task id, status code) but never the URL, the answer or the secret', async () => {
+    receiver.respond = () => ({ status: 500, headers: { 'retry-after': '1' }, body: RECEIVER_SECRET.repeat(100) });
+    const { caller, message } = await finishedTask();
+    expect(await deliver(message)).toMatchObject({ action: 'retry', state: { status: 'pending', attempts: 1, lastStatusCode: 500 } });
+    const secret = (await getOrCreateSecret(caller.owner)).secret;
+    expect(logs).toContain(message.taskId);
+    expect(logs).not.toContain(RECEIVER_SECRET);
+    expect(logs).not.toContain(secret.slice(6));
+    expect(logs).not.toContain(`127.0.0.1:${receiver.port}`);
+  });
+});
+
+describe('forward-terminal', () => {
+  it('queues { taskId, version } per record; a failed send reports the first record, so Lambda retries from it', async () => {
+    const record = (id: string, seq: string) => ({
+      eventName: 'MODIFY',
+      dynamodb: { SequenceNumber: seq, NewImage: { id: { S: id }, owner: { S: 'key:x' }, status: { S: 'failed' }, version: { N: '3' } } },
+    });
+    const send = vi.spyOn(sqs, 'send').mockImplementationOnce((async () => {
+      throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });
+    }) as never);
+    const failed = await forward({ Records: [record('a', '100'), record('b', '200')] } as never);
+    expect(failed).toEqual({ batchItemFailures: [{ itemIdentifier: '100' }] });
+    const input = (send.mock.calls[0]![0] as { input: { Entries: Array<{ MessageBody: string }> } }).input;
+    expect(input.Entries.map((e) => JSON.parse(e.MessageBody))).toEqual([
+      { taskId: 'a', version: 3 },
+      { taskId: 'b', version: 3 },
+    ]);
+    send.mockRestore();
+  });
+});
