@@ -80,8 +80,8 @@ export interface AsyncTaskApiProps {
   /**
    * Reserved concurrency, so that a burst of long workers cannot starve the API and the backstop
    * (and the API cannot starve the workers). `false` reserves nothing anywhere; `false` for one
-   * key reserves nothing for that group. The defaults reserve 7 × 20 + 5 + 100 per worker
-   * function = 350 in all with the demo worker's two functions and the sweeper (370 with `auth: jwt`): a standard account (1,000)
+   * key reserves nothing for that group. The defaults reserve 9 × 20 + 2 × 5 + 100 per worker
+   * function = 390 in all with the demo worker's two functions and the sweeper (410 with `auth: jwt`): a standard account (1,000)
    * deploys; Lambda refuses any reservation that leaves fewer than 100 unreserved, so an account
    * whose quota is still low (new accounts may start at 10) needs `false` or a quota increase.
    * @default { api: 20, backstop: 5, worker: 100 }

@@ -402,18 +402,20 @@ export class TaskMonitoring extends Construct {
   private monitorQueues(props: TaskMonitoringProps): void {
     this.facade.addLargeHeader('Queues');
     for (const queue of props.queues ?? []) {
-      this.facade.monitorSqsQueue({ queue, alarmFriendlyName: queue.node.id, humanReadableName: queue.node.id });
+      const name = queueName(queue);
+      this.facade.monitorSqsQueue({ queue, alarmFriendlyName: name, humanReadableName: name });
     }
     for (const queue of props.deadLetterQueues) {
+      const name = queueName(queue);
       this.facade.monitorSqsQueue({
         queue,
-        alarmFriendlyName: queue.node.id,
-        humanReadableName: `${queue.node.id} (dead letters)`,
+        alarmFriendlyName: name,
+        humanReadableName: `${name} (dead letters)`,
         addQueueMaxSizeAlarm: {
           Critical: {
             maxMessageCount: 0,
             alarmDescriptionOverride: this.describe(
-              `Dead-letter queue ${queue.node.id} holds messages: work that failed every retry and waits for a redrive.`,
+              `Dead-letter queue ${name} holds messages: work that failed every retry and waits for a redrive.`,
               RUNBOOK_ANCHORS.deadLetterQueue,
             ),
           },
@@ -421,6 +423,12 @@ export class TaskMonitoring extends Construct {
       });
     }
   }
+}
+
+/** A queue's name in alarms: its part and its id (two parts may each have a `StreamFailureQueue`). */
+function queueName(queue: sqs.IQueue): string {
+  const part = queue.node.scope?.node.id;
+  return part ? `${part}-${queue.node.id}` : queue.node.id;
 }
 
 /** `/tasks/{id}/result` -> `tasks-id-result`: a route in an alarm name. */

@@ -162,9 +162,9 @@ describe('nothing is left unwatched', () => {
 
 describe('reserved concurrency', () => {
   const reserved = (t: Template, entry: string) => t.toJSON().Resources[functionIdByEntry(t, entry)].Properties.ReservedConcurrentExecutions;
-  const routes = ['submit-task', 'get-task', 'get-task-result', 'list-tasks', 'cancel-task', 'task-events', 'get-openapi'].map((h) => `lambdas/http/${h}.ts`);
+  const routes = ['submit-task', 'get-task', 'get-task-result', 'list-tasks', 'cancel-task', 'task-events', 'get-openapi', 'get-webhook-secret', 'rotate-webhook-secret'].map((h) => `lambdas/http/${h}.ts`);
 
-  it('defaults: 20 per API function, 5 each for the backstop and the sweeper, a cap of 100 on each worker function (350 in all, far from 900)', () => {
+  it('defaults: 20 per API function, 5 each for the backstop and the sweeper, a cap of 100 on each worker function (390 in all, far from 900)', () => {
     const { template } = buildStack();
     for (const entry of routes) expect(reserved(template, entry), entry).toBe(20);
     expect(reserved(template, 'lambdas/workflow/reconcile-execution.ts')).toBe(5);
@@ -175,7 +175,7 @@ describe('reserved concurrency', () => {
       0,
     );
     expect(reserved(template, 'lambdas/workflow/make-report.ts')).toBe(100);
-    expect(total).toBe(350);
+    expect(total).toBe(390);
   });
 
   it('the JWT authorizer is an API function too', () => {
