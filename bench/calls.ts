@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { LocalStack } from '../lib/local/local-stack.ts';
-import { type CallRecord, SdkCounter } from './sdk-counter.ts';
+import type { CallRecord, SdkCounter } from './sdk-counter.ts';
 import { median, sleep } from './stats.ts';
 import { apiEvent as proxyEvent } from '../lib/local/api-event.ts';
 
@@ -99,7 +99,10 @@ export async function measureCalls(stack: LocalStack, counter: SdkCounter, optio
     const ms = performance.now() - t0;
     const status = (value as { statusCode?: number } | undefined)?.statusCode ?? 0;
     let entry = samples.get(request);
-    if (!entry) samples.set(request, (entry = { fn, minimum, runs: [] }));
+    if (!entry) {
+      entry = { fn, minimum, runs: [] };
+      samples.set(request, entry);
+    }
     entry.runs.push({ calls, ms, status });
     return value as { statusCode: number; headers?: Record<string, unknown>; body?: string };
   }

@@ -3,7 +3,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 
 function stateMachineArnFromEnv(): string {
   const arn = process.env.STATE_MACHINE_ARN;
-  if (!arn || !arn.includes(':stateMachine:')) throw new Error('environment variable STATE_MACHINE_ARN must be a state machine ARN');
+  if (!arn?.includes(':stateMachine:')) throw new Error('environment variable STATE_MACHINE_ARN must be a state machine ARN');
   return arn;
 }
 

@@ -48,7 +48,7 @@ export function transitionExpression(to: TaskStatus, fields: readonly string[] =
   const names: Record<string, string> = { '#id': 'id', '#status': 'status', '#updatedAt': 'updatedAt', ...VERSION_BUMP.names };
   const values: Record<string, string | number> = { ':to': to, ...VERSION_BUMP.values };
   const set = ['#status = :to', '#updatedAt = :now', VERSION_BUMP.set];
-  from.forEach((status, i) => (values[`:from${i}`] = status));
+  for (const [i, status] of from.entries()) values[`:from${i}`] = status;
   if (to === 'running') {
     names['#startedAt'] = 'startedAt';
     set.push('#startedAt = if_not_exists(#startedAt, :now)');

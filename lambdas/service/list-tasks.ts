@@ -30,7 +30,7 @@ function decodeCursor(raw: string, status: TaskStatus | undefined): Cursor {
     throw problems.invalidCursor();
   }
   // A cursor only continues the listing it came from; anything else was tampered with.
-  if (!cursor || cursor.v !== 1 || typeof cursor.after !== 'string' || !isTaskId(cursor.after) || cursor.status !== status) {
+  if (cursor?.v !== 1 || typeof cursor.after !== 'string' || !isTaskId(cursor.after) || cursor.status !== status) {
     throw problems.invalidCursor();
   }
   return cursor as Cursor;

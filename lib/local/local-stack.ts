@@ -9,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from './create-table.ts';
 import { LOCAL_CREDENTIALS, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
-import { type HttpFront, startHttpFront } from './http-front.ts';
+import { startHttpFront } from './http-front.ts';
 import {
   type ExecutionStatusChangeEvent,
   invokeLocalLambda,
@@ -167,7 +167,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     const byRef = (ref: string): LocalLambda | undefined => {
       for (const [id, l] of locals) {
-        if (ref === l.arn || ref.startsWith(l.arn + ':') || ref === l.functionName || ref === id) return l;
+        if (ref === l.arn || ref.startsWith(`${l.arn}:`) || ref === l.functionName || ref === id) return l;
       }
       return undefined;
     };
