@@ -11,7 +11,7 @@ import { apiEvent as proxyEvent } from '../lib/local/api-event.ts';
 
 type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; headers?: Record<string, unknown>; body?: string }>;
 
-export interface CallRow {
+interface CallRow {
   request: string;
   /** Function (for memory size / cost). */
   fn: string;
@@ -64,7 +64,7 @@ const API_NAME: Record<string, string> = {
   TransactWrite: 'TransactWriteItems',
   Query: 'Query',
 };
-export const apiName = (command: string): string => API_NAME[command] ?? command;
+const apiName = (command: string): string => API_NAME[command] ?? command;
 
 /** The calls of one run, each with its median duration over every run that made the same calls; repeats folded (`UpdateItem ×19`). */
 function describeCalls(calls: CallRecord[], runs: CallRecord[][]): string {

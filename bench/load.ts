@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { sleep, summary } from './stats.ts';
 
-export type Kind = 'submit' | 'status' | 'cancel' | 'result';
+type Kind = 'submit' | 'status' | 'cancel' | 'result';
 
 export interface LoadOptions {
   baseUrl: string;
@@ -23,14 +23,14 @@ export interface LoadOptions {
   log: (l: string) => void;
 }
 
-export interface TaskPlan {
+interface TaskPlan {
   type: 'primes' | 'sleep' | 'fail';
   input: Record<string, unknown>;
   cancel: boolean;
   expected: 'succeeded' | 'failed' | 'cancelled';
 }
 
-export interface TaskOutcome {
+interface TaskOutcome {
   plan: TaskPlan;
   id?: string;
   status?: string;
@@ -70,7 +70,7 @@ function prng(seed: number): () => number {
 }
 
 /** The mix: 70 % primes (upTo 2,000–20,000), 22 % sleep 0–2 s (a tenth of them 30 s and cancelled), 8 % fail. */
-export function planTasks(n: number, seed: number): TaskPlan[] {
+function planTasks(n: number, seed: number): TaskPlan[] {
   const rnd = prng(seed);
   const plans: TaskPlan[] = [];
   for (let i = 0; i < n; i++) {

@@ -18,6 +18,7 @@ export function latencySvg(series: Record<string, number[]>, title: string): str
   const y = (q: number) => m.top + ph - q * ph;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  out.push(`<title>${esc(title)}</title>`);
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   out.push(`<text x="${m.left}" y="22" font-size="14" font-weight="bold">${esc(title)}</text>`);
   // Grid and axes.

@@ -12,7 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
 /** The repository root (the directory holding package.json and package-lock.json). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** CloudFormation metadata key naming a function's source module, repo-relative. */
 export const ENTRY_METADATA_KEY = 'Longrun:Entry';

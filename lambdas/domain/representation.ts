@@ -2,7 +2,7 @@
 import { problemObject } from '#domain/errors';
 import { isTerminal, type Progress, type TaskRecord, type TaskStatus } from '#domain/task';
 
-export interface Problem {
+interface Problem {
   type: string;
   title: string;
   status: number;
@@ -39,7 +39,7 @@ export function isExpired(task: TaskRecord, retentionSeconds: number, now: numbe
  * Turns the stored `error` (Step Functions' `{ Error, Cause }` or a problem we wrote) into a
  * problem object; only task-level messages reach the client, never internal names.
  */
-export function taskProblem(task: TaskRecord, selfPath: string): Problem | undefined {
+function taskProblem(task: TaskRecord, selfPath: string): Problem | undefined {
   if (task.status !== 'failed' && task.status !== 'cancelled') return undefined;
   let stored: Record<string, unknown> = {};
   try {

@@ -19,7 +19,7 @@ const RETRYABLE_AWS_ERRORS = new Set([
   'TransactionConflictException',
 ]);
 
-export function toProblem(error: unknown): ProblemError {
+function toProblem(error: unknown): ProblemError {
   if (error instanceof ProblemError) return error;
   const name = (error as { name?: string })?.name ?? '';
   const transient = RETRYABLE_AWS_ERRORS.has(name) || (error as { $retryable?: unknown })?.$retryable !== undefined;
@@ -27,7 +27,7 @@ export function toProblem(error: unknown): ProblemError {
   return transient ? problems.unavailable(1) : problems.internal();
 }
 
-export function problemResponse(problem: ProblemError, instance: string, origin?: string): APIGatewayProxyResult {
+function problemResponse(problem: ProblemError, instance: string, origin?: string): APIGatewayProxyResult {
   return {
     statusCode: problem.status,
     headers: {

@@ -36,7 +36,7 @@ function decodeCursor(raw: string, status: TaskStatus | undefined): Cursor {
   return cursor as Cursor;
 }
 
-export function parseListQuery(query: ListQuery): { status?: TaskStatus; limit: number; after?: string } {
+function parseListQuery(query: ListQuery): { status?: TaskStatus; limit: number; after?: string } {
   let status: TaskStatus | undefined;
   if (query.status !== undefined) {
     if (!isTaskStatus(query.status)) throw problems.invalidParameter('status', 'must be one of pending, running, succeeded, failed, cancelled');

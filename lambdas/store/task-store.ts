@@ -12,7 +12,7 @@ import type { Progress, TaskRecord, TaskStatus } from '#domain/task';
 import { progressExpression, transitionExpression, type TransitionExpression } from '#domain/transitions';
 
 const TableName = config.tableName;
-export const OWNER_INDEX = 'byOwner';
+const OWNER_INDEX = 'byOwner';
 
 /** An idempotency record: a second item kind in the table, keyed apart from tasks. */
 export interface IdempotencyRecord {

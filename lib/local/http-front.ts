@@ -130,7 +130,7 @@ export interface TemplateContext {
 }
 
 /** Renders the `$context.*` variables API Gateway substitutes in mapping/gateway templates. */
-export function renderTemplate(template: string, ctx: TemplateContext): string {
+function renderTemplate(template: string, ctx: TemplateContext): string {
   const jsonEscape = (s: string): string => JSON.stringify(s).slice(1, -1);
   const values: Record<string, string> = {
     'error.messageString': JSON.stringify(ctx.errorMessage),

@@ -35,7 +35,7 @@ export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' |
 /** A Lambda handler as the Node.js runtime calls it. */
 export type LambdaHandler = (event: unknown, context: LambdaContext) => unknown;
 
-export interface LambdaContext {
+interface LambdaContext {
   functionName: string;
   functionVersion: string;
   invokedFunctionArn: string;
@@ -627,7 +627,7 @@ export class StepFunctionsEndpoint {
 }
 
 /** A fake Lambda context for one invocation of `fn`, with a live remaining-time clock. */
-export function createLambdaContext(fn: LocalLambda, logStreamName = 'local'): LambdaContext {
+function createLambdaContext(fn: LocalLambda, logStreamName = 'local'): LambdaContext {
   const deadline = Date.now() + (fn.timeoutSeconds ?? 3) * 1000;
   return {
     functionName: fn.functionName,

@@ -7,9 +7,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ENTRY_METADATA_KEY } from '../task-function.ts';
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export interface CfnResource {
+interface CfnResource {
   Type: string;
   Properties?: Record<string, any>;
   Metadata?: Record<string, any>;
@@ -26,7 +26,6 @@ export interface CfnTemplate {
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
-export const ENTRY_METADATA_KEY = 'Longrun:Entry';
 
 // ---------------------------------------------------------------------------------------------
 // Synthesis
@@ -81,7 +80,7 @@ function physicalName(resource: CfnResource, logicalId: string, prop: string): s
   return typeof name === 'string' ? name : logicalId;
 }
 
-export function functionArn(logicalId: string, region = LOCAL_REGION, account = LOCAL_ACCOUNT): string {
+function functionArn(logicalId: string, region = LOCAL_REGION, account = LOCAL_ACCOUNT): string {
   return `arn:aws:lambda:${region}:${account}:function:${logicalId}`;
 }
 
@@ -330,7 +329,7 @@ function onlyOne<T>(items: T[], what: string): T {
 }
 
 /** All logical ids referenced (Ref / GetAtt / Fn::Sub) anywhere inside a raw template value. */
-export function referencedLogicalIds(value: unknown, out = new Set<string>()): Set<string> {
+function referencedLogicalIds(value: unknown, out = new Set<string>()): Set<string> {
   if (Array.isArray(value)) {
     for (const v of value) referencedLogicalIds(v, out);
   } else if (value && typeof value === 'object') {

@@ -281,7 +281,7 @@ export function send(baseOrigin: string, r: FuzzRequest, timeoutMs = 30_000): Pr
 }
 
 /** Node refuses to send a path with spaces, controls or non-ASCII: those go percent-encoded (UTF-8). */
-export function wirePath(path: string): string {
+function wirePath(path: string): string {
   return path.replace(/[^\x21-\x7e]/gu, (c) => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
 }
 
