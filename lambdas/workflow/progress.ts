@@ -44,7 +44,7 @@ export function progressReporter(
 
 /**
  * Thrown by a worker to fail its task with a message meant for the caller.
- * @lintignore until the worker API (lambdas/worker) that re-exports it is merged (knip then asks to drop this tag).
+ * @public for worker authors
  */
 export class TaskFailed extends Error {
   constructor(message: string) {
