@@ -1,0 +1,233 @@
+/**
+ * TaskHttpApi: the REST API (stage v1), one Lambda per route with exactly the access it needs,
+ * authentication (API keys + usage plans, or a JWT TOKEN authorizer) and problem+json gateway answers.
+ * client --> API Gateway --> route Lambda --> DynamoDB (+ Step Functions for submit and cancel)
+ */
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ROUTES, STAGE_NAME, type Route } from '../../lambdas/api/routes.ts';
+import type { TaskTypeSchemas } from '../../lambdas/domain/task-types.ts';
+import type { ApiAuth, ApiConsumer } from '../async-task-api-props.ts';
+import { addMethodNotAllowed, addProblemResponses } from '../problem-responses.ts';
+import { taskFunction } from '../task-function.ts';
+import { allow, nagResourceText, pascalCase } from './grants.ts';
+import { OWNER_INDEX_NAME } from './table.ts';
+
+const CORS_ALLOW_HEADERS = ['Content-Type', 'Idempotency-Key', 'If-None-Match', 'Prefer', 'X-Api-Key', 'Authorization'];
+const CORS_EXPOSE_HEADERS = ['Location', 'Retry-After', 'ETag'];
+
+export interface TaskHttpApiProps {
+  readonly table: dynamodb.ITable;
+  readonly stateMachine: sfn.IStateMachine;
+  /** The ARN pattern of the state machine's executions (cancel stops them). */
+  readonly executionsArn: string;
+  /** Environment shared by every task function (table name, retention, …). */
+  readonly environment: Record<string, string>;
+  readonly taskTypes: TaskTypeSchemas;
+  readonly executionTimeout: Duration;
+  readonly idempotencyKeyTtl: Duration;
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly consumers: ApiConsumer[];
+  readonly auth: ApiAuth;
+  readonly corsAllowOrigins?: string[];
+  readonly logRetention: logs.RetentionDays;
+}
+
+export class TaskHttpApi extends Construct {
+  /** The REST API; its stage is `v1`. */
+  public readonly api: apigateway.RestApi;
+  /** The route functions (and the JWT authorizer's), keyed by handler name. */
+  public readonly functions: Record<string, NodejsFunction> = {};
+  /** One API key per consumer, keyed by consumer name (empty with `auth: jwt`). */
+  public readonly apiKeys: Record<string, apigateway.IApiKey> = {};
+  /** One usage plan per consumer, keyed by consumer name (empty with `auth: jwt`). */
+  public readonly usagePlans: Record<string, apigateway.UsagePlan> = {};
+  /** The bearer-token authorizer, with `auth: jwt`. */
+  public readonly authorizer?: apigateway.TokenAuthorizer;
+
+  constructor(scope: Construct, id: string, props: TaskHttpApiProps) {
+    super(scope, id);
+    const extraEnv: Record<string, Record<string, string>> = {
+      'submit-task': {
+        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        EXECUTION_TIMEOUT_SECONDS: String(props.executionTimeout.toSeconds()),
+        IDEMPOTENCY_TTL_SECONDS: String(props.idempotencyKeyTtl.toSeconds()),
+        TASK_TYPES: JSON.stringify(props.taskTypes),
+      },
+      'cancel-task': { STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+      // The served OpenAPI document describes the task types this deployment accepts.
+      'get-openapi': { TASK_TYPES: JSON.stringify(props.taskTypes) },
+    };
+    for (const route of ROUTES) {
+      this.functions[route.handler] = taskFunction(this, `${pascalCase(route.handler)}Function`, {
+        entry: `lambdas/http/${route.handler}.ts`,
+        environment: { ...props.environment, ...extraEnv[route.handler] },
+        description: `${route.method} ${route.path}`,
+        logRetention: props.logRetention,
+      });
+    }
+    this.grantRoutes(props);
+
+    if (props.auth.type === 'jwt') this.authorizer = this.buildAuthorizer(props.auth, props.logRetention);
+    this.api = this.buildApi(props);
+    // Usage plans are keyed by API key, so they exist only in API key mode.
+    for (const consumer of props.auth.type === 'apiKey' ? props.consumers : []) this.addConsumer(consumer, props.throttle);
+    this.addNagAcknowledgements(props.executionsArn);
+  }
+
+  private fn(handler: string): NodejsFunction {
+    const found = this.functions[handler];
+    if (!found) throw new Error(`AsyncTaskApi: no route uses handler '${handler}'`);
+    return found;
+  }
+
+  private grantRoutes(props: TaskHttpApiProps): void {
+    const tableArn = props.table.tableArn;
+    allow(this.fn('submit-task'), ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [tableArn]);
+    props.stateMachine.grantStartExecution(this.fn('submit-task'));
+    allow(this.fn('get-task'), ['dynamodb:GetItem'], [tableArn]);
+    allow(this.fn('get-task-result'), ['dynamodb:GetItem'], [tableArn]);
+    allow(this.fn('list-tasks'), ['dynamodb:Query'], [`${tableArn}/index/${OWNER_INDEX_NAME}`]);
+    allow(this.fn('cancel-task'), ['dynamodb:UpdateItem', 'dynamodb:GetItem'], [tableArn]);
+    // The executions of this state machine only; equivalent to grantExecution, with a readable ARN.
+    allow(this.fn('cancel-task'), ['states:StopExecution'], [props.executionsArn]);
+  }
+
+  private buildAuthorizer(auth: Extract<ApiAuth, { type: 'jwt' }>, logRetention: logs.RetentionDays): apigateway.TokenAuthorizer {
+    const fn = taskFunction(this, 'JwtAuthorizerFunction', {
+      entry: 'lambdas/http/jwt-authorizer.ts',
+      environment: {
+        JWT_ISSUER: auth.issuer,
+        JWT_AUDIENCE: auth.audience,
+        JWT_JWKS_URI: auth.jwksUri ?? `${auth.issuer.replace(/\/$/, '')}/.well-known/jwks.json`,
+      },
+      description: 'Verifies bearer JWTs (issuer, audience, RS256/ES256 signature)',
+      logRetention,
+    });
+    this.functions['jwt-authorizer'] = fn;
+    return new apigateway.TokenAuthorizer(this, 'JwtAuthorizer', {
+      handler: fn,
+      identitySource: apigateway.IdentitySource.header('Authorization'),
+      // The decision is cached per token; the policy covers the whole stage (see the handler).
+      resultsCacheTtl: Duration.seconds(300),
+    });
+  }
+
+  private buildApi(props: TaskHttpApiProps): apigateway.RestApi {
+    const accessLogs = new logs.LogGroup(this, 'AccessLogGroup', { retention: props.logRetention });
+    const api = new apigateway.RestApi(this, 'RestApi', {
+      description: 'Longrun: asynchronous task API',
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      cloudWatchRole: false,
+      apiKeySourceType: apigateway.ApiKeySourceType.HEADER,
+      deployOptions: {
+        stageName: STAGE_NAME,
+        throttlingRateLimit: props.throttle.rateLimit,
+        throttlingBurstLimit: props.throttle.burstLimit,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        dataTraceEnabled: false,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        // Standard fields only: never request or response bodies.
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
+          caller: false,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: false,
+        }),
+      },
+      defaultCorsPreflightOptions: props.corsAllowOrigins
+        ? {
+            allowOrigins: props.corsAllowOrigins,
+            allowHeaders: CORS_ALLOW_HEADERS,
+            exposeHeaders: CORS_EXPOSE_HEADERS,
+            allowMethods: [...new Set(ROUTES.map((r) => r.method)), 'OPTIONS'],
+          }
+        : undefined,
+    });
+
+    const byPath = new Map<string, Route[]>();
+    for (const route of ROUTES) byPath.set(route.path, [...(byPath.get(route.path) ?? []), route]);
+    for (const [routePath, routes] of byPath) {
+      const resource = api.root.resourceForPath(routePath);
+      for (const route of routes) {
+        const authorizer = route.authenticated ? this.authorizer : undefined;
+        resource.addMethod(route.method, new apigateway.LambdaIntegration(this.fn(route.handler)), {
+          apiKeyRequired: route.authenticated && !authorizer,
+          ...(authorizer && { authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM }),
+          operationName: pascalCase(route.handler),
+        });
+      }
+      const allowed = [...routes.map((r) => r.method), ...(props.corsAllowOrigins ? ['OPTIONS'] : [])].join(', ');
+      addMethodNotAllowed(resource, allowed);
+    }
+
+    addProblemResponses(api, props.corsAllowOrigins?.length === 1 ? props.corsAllowOrigins[0] : undefined);
+    return api;
+  }
+
+  private addConsumer(consumer: ApiConsumer, throttle: TaskHttpApiProps['throttle']): void {
+    const key = new apigateway.ApiKey(this, `ApiKey${pascalCase(consumer.name)}`, {
+      description: `Longrun API key of consumer ${consumer.name}`,
+    });
+    const plan = new apigateway.UsagePlan(this, `UsagePlan${pascalCase(consumer.name)}`, {
+      description: `Longrun usage plan of consumer ${consumer.name}`,
+      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+      throttle: {
+        rateLimit: consumer.rateLimit ?? throttle.rateLimit,
+        burstLimit: consumer.burstLimit ?? throttle.burstLimit,
+      },
+      quota: consumer.quotaPerDay === undefined ? undefined : { limit: consumer.quotaPerDay, period: apigateway.Period.DAY },
+    });
+    plan.addApiKey(key);
+    this.apiKeys[consumer.name] = key;
+    this.usagePlans[consumer.name] = plan;
+  }
+
+  /** cdk-nag acknowledgments, each for a finding this construct causes on purpose. */
+  private addNagAcknowledgements(executionsArn: string): void {
+    const ack = (scope: Construct, id: string, reason: string): void => Validations.of(scope).acknowledge({ id, reason });
+    ack(
+      this.api,
+      'AwsSolutions-APIG2',
+      'Request bodies are validated by the submit function against the task type JSON schema, so that a 400 problem names the offending field.',
+    );
+    ack(
+      this.api,
+      'AwsSolutions-APIG4',
+      this.authorizer
+        ? 'Callers authenticate with a bearer JWT checked by the Lambda TOKEN authorizer; routes declared authenticated: false in ROUTES (the OpenAPI document) and the 405 ANY mocks are public on purpose.'
+        : 'Callers authenticate with API keys, whose usage plans carry their rate limits and quotas; routes declared authenticated: false in ROUTES (the OpenAPI document) and the 405 ANY mocks are public on purpose.',
+    );
+    ack(
+      this.api,
+      'AwsSolutions-COG4',
+      this.authorizer
+        ? "JWTs come from an OIDC issuer of the platform team's choosing (Cognito or another), verified by the Lambda TOKEN authorizer (issuer, audience, signature against its JWKS)."
+        : 'Authentication is by API key, not by a Cognito user pool authorizer.',
+    );
+    ack(
+      this.api.deploymentStage,
+      'AwsSolutions-APIG6',
+      'Execution logging needs the account-wide API Gateway CloudWatch role, which this construct does not own (cloudWatchRole off); access logging is on.',
+    );
+    const cancel = this.fn('cancel-task');
+    if (cancel.role) {
+      ack(
+        cancel.role,
+        `AwsSolutions-IAM5[Resource::${nagResourceText(this, executionsArn)}]`,
+        'StopExecution is limited to executions of this one state machine; executions are named after task ids, so no narrower ARN exists at deploy time.',
+      );
+    }
+  }
+}
