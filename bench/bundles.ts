@@ -31,16 +31,16 @@ const ALT_EXTERNALS = OURS_BUNDLE_SDK ? [...BUNDLING.externalModules, RUNTIME_SD
 /** esbuild metafile inputs of the JSON-schema validator (ajv and the packages it pulls in). */
 const VALIDATOR_INPUT = /node_modules\/(ajv|fast-uri|fast-deep-equal|json-schema-traverse|require-from-string)\//;
 
-export type Variant = 'ours' | 'alternative' | 'naive';
+type Variant = 'ours' | 'alternative' | 'naive';
 /** How a variant gets the SDK: bundled into it, or external (runtime-provided). */
-export const sdkOf = (v: Variant): 'bundled' | 'runtime' => (v === 'naive' || (v === 'ours') === OURS_BUNDLE_SDK) ? 'bundled' : 'runtime';
-export const VARIANTS: Record<Variant, string> = {
+const sdkOf = (v: Variant): 'bundled' | 'runtime' => (v === 'naive' || (v === 'ours') === OURS_BUNDLE_SDK) ? 'bundled' : 'runtime';
+const VARIANTS: Record<Variant, string> = {
   ours: `ours (\`BUNDLING\` of lib/task-function.ts: ${OURS_BUNDLE_SDK ? 'SDK bundled' : `SDK external = runtime SDK`})`,
   alternative: `alternative (ours, but ${OURS_BUNDLE_SDK ? `\`${RUNTIME_SDK}\` external = runtime SDK` : 'SDK bundled'})`,
   naive: 'naive (SDK bundled, unminified, no tree-shaking)',
 };
 
-export interface BundleMeasure {
+interface BundleMeasure {
   bytes: number;
   gzipBytes: number;
   mapBytes: number;
@@ -48,7 +48,7 @@ export interface BundleMeasure {
   loadMs: number;
 }
 
-export interface FunctionBundles {
+interface FunctionBundles {
   name: string;
   entry: string;
   variants: Record<Variant, BundleMeasure>;
@@ -68,7 +68,7 @@ export interface BundlesResult {
   esbuildVersion: string;
 }
 
-export function functionEntries(): Array<{ name: string; entry: string }> {
+function functionEntries(): Array<{ name: string; entry: string }> {
   return [
     ...ROUTES.map((r) => ({ name: r.handler, entry: `lambdas/http/${r.handler}.ts` })),
     { name: 'count-primes', entry: 'lambdas/workflow/count-primes.ts' },

@@ -5,13 +5,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { LocalStack } from '../lib/local/local-stack.ts';
-import { type CallRecord, SdkCounter } from './sdk-counter.ts';
+import type { CallRecord, SdkCounter } from './sdk-counter.ts';
 import { median, sleep } from './stats.ts';
 import { apiEvent as proxyEvent } from '../lib/local/api-event.ts';
 
 type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; headers?: Record<string, unknown>; body?: string }>;
 
-export interface CallRow {
+interface CallRow {
   request: string;
   /** Function (for memory size / cost). */
   fn: string;
@@ -64,7 +64,7 @@ const API_NAME: Record<string, string> = {
   TransactWrite: 'TransactWriteItems',
   Query: 'Query',
 };
-export const apiName = (command: string): string => API_NAME[command] ?? command;
+const apiName = (command: string): string => API_NAME[command] ?? command;
 
 /** The calls of one run, each with its median duration over every run that made the same calls; repeats folded (`UpdateItem ×19`). */
 function describeCalls(calls: CallRecord[], runs: CallRecord[][]): string {
@@ -99,7 +99,10 @@ export async function measureCalls(stack: LocalStack, counter: SdkCounter, optio
     const ms = performance.now() - t0;
     const status = (value as { statusCode?: number } | undefined)?.statusCode ?? 0;
     let entry = samples.get(request);
-    if (!entry) samples.set(request, (entry = { fn, minimum, runs: [] }));
+    if (!entry) {
+      entry = { fn, minimum, runs: [] };
+      samples.set(request, entry);
+    }
     entry.runs.push({ calls, ms, status });
     return value as { statusCode: number; headers?: Record<string, unknown>; body?: string };
   }

@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { sleep, summary } from './stats.ts';
 
-export type Kind = 'submit' | 'status' | 'cancel' | 'result';
+type Kind = 'submit' | 'status' | 'cancel' | 'result';
 
 export interface LoadOptions {
   baseUrl: string;
@@ -30,7 +30,7 @@ export interface TaskPlan {
   expected: 'succeeded' | 'failed' | 'cancelled';
 }
 
-export interface TaskOutcome {
+interface TaskOutcome {
   plan: TaskPlan;
   id?: string;
   status?: string;

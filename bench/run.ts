@@ -17,10 +17,9 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { LocalStack } from '../lib/local/local-stack.ts';
-import { DEMO_TASK_TYPES } from '../lambdas/domain/task-types.ts';
 import { BUNDLING } from '../lib/task-function.ts';
 import { type BundlesResult, measureBundles, OURS_BUNDLE_SDK, REPO_ROOT, RUNTIME_SDK } from './bundles.ts';
-import { apiName, type CallsResult, measureCalls } from './calls.ts';
+import { type CallsResult, measureCalls } from './calls.ts';
 import { costPerMillion, type CostModel, memorySizes, modelledPolls, PRICES, RRU_PER_GET, rruPerQuery, type Usage, WRU_FAILED_WRITE, WRU_TASK_WRITE } from './cost.ts';
 import { liveSection, measureLive } from './live.ts';
 import { faultSectionInChild } from './faults.ts';
@@ -354,7 +353,7 @@ function report(r: ReportInput): string {
   out.push(...cost.lines);
   out.push(...webhookSection(r.webhooks, CONCURRENCY));
   out.push(...findings(r, cost, { bundleSdk, switchSdk }));
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 interface CostSection {

@@ -12,12 +12,13 @@ export function latencySvg(series: Record<string, number[]>, title: string): str
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
   const all = Object.values(series).flat().filter((v) => v > 0);
-  const lo = Math.pow(10, Math.floor(Math.log10(Math.max(0.1, Math.min(...all, 1)))));
-  const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...all, 10))));
+  const lo = 10 ** Math.floor(Math.log10(Math.max(0.1, Math.min(...all, 1))));
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(...all, 10)));
   const x = (v: number) => m.left + ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * pw;
   const y = (q: number) => m.top + ph - q * ph;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
+  out.push(`<title>${esc(title)}</title>`);
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   out.push(`<text x="${m.left}" y="22" font-size="14" font-weight="bold">${esc(title)}</text>`);
   // Grid and axes.
@@ -56,5 +57,5 @@ export function latencySvg(series: Record<string, number[]>, title: string): str
     legendY += 44;
   }
   out.push('</svg>');
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }

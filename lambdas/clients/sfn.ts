@@ -4,7 +4,7 @@ import { MAX_ATTEMPTS, REQUEST_HANDLER } from '#clients/timeouts';
 
 function stateMachineArnFromEnv(): string {
   const arn = process.env.STATE_MACHINE_ARN;
-  if (!arn || !arn.includes(':stateMachine:')) throw new Error('environment variable STATE_MACHINE_ARN must be a state machine ARN');
+  if (!arn?.includes(':stateMachine:')) throw new Error('environment variable STATE_MACHINE_ARN must be a state machine ARN');
   return arn;
 }
 

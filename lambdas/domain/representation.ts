@@ -3,7 +3,7 @@ import { problemObject } from '#domain/errors';
 import { resultTooLargeProblem } from '#domain/result-pointer';
 import { type CallbackState, isTerminal, type Progress, type TaskRecord, type TaskStatus } from '#domain/task';
 
-export interface Problem {
+interface Problem {
   type: string;
   title: string;
   status: number;
@@ -64,7 +64,7 @@ export function isExpired(task: TaskRecord, retentionSeconds: number, now: numbe
  * Turns the stored `error` (Step Functions' `{ Error, Cause }` or a problem we wrote) into a
  * problem object; only task-level messages reach the client, never internal names.
  */
-export function taskProblem(task: TaskRecord, selfPath: string): Problem | undefined {
+function taskProblem(task: TaskRecord, selfPath: string): Problem | undefined {
   if (task.status !== 'failed' && task.status !== 'cancelled') return undefined;
   let stored: Record<string, unknown> = {};
   try {

@@ -2,7 +2,7 @@
  * Task types and the JSON Schema of each one's `input`. The construct passes the schemas it is
  * given to the submit function (`TASK_TYPES`), so a platform team declares its own types in CDK.
  */
-export type JsonSchema = Record<string, unknown>;
+type JsonSchema = Record<string, unknown>;
 export type TaskTypeSchemas = Record<string, JsonSchema>;
 
 /** The demo worker's types: useful out of the box and exercising every path. */

@@ -30,13 +30,13 @@ function decodeCursor(raw: string, status: TaskStatus | undefined): Cursor {
     throw problems.invalidCursor();
   }
   // A cursor only continues the listing it came from; anything else was tampered with.
-  if (!cursor || cursor.v !== 1 || typeof cursor.after !== 'string' || !isTaskId(cursor.after) || cursor.status !== status) {
+  if (cursor?.v !== 1 || typeof cursor.after !== 'string' || !isTaskId(cursor.after) || cursor.status !== status) {
     throw problems.invalidCursor();
   }
   return cursor as Cursor;
 }
 
-export function parseListQuery(query: ListQuery): { status?: TaskStatus; limit: number; after?: string } {
+function parseListQuery(query: ListQuery): { status?: TaskStatus; limit: number; after?: string } {
   let status: TaskStatus | undefined;
   if (query.status !== undefined) {
     if (!isTaskStatus(query.status)) throw problems.invalidParameter('status', 'must be one of pending, running, succeeded, failed, cancelled');

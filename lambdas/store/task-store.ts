@@ -19,7 +19,7 @@ import {
 } from '#domain/transitions';
 
 const TableName = config.tableName;
-export const OWNER_INDEX = 'byOwner';
+const OWNER_INDEX = 'byOwner';
 
 /** An idempotency record: a second item kind in the table, keyed apart from tasks. */
 export interface IdempotencyRecord {

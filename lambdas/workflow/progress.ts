@@ -52,7 +52,10 @@ export function progressReporter(
   };
 }
 
-/** Thrown by a worker to fail its task with a message meant for the caller. */
+/**
+ * Thrown by a worker to fail its task with a message meant for the caller.
+ * @public for worker authors
+ */
 export class TaskFailed extends Error {
   constructor(message: string) {
     super(message);

@@ -7,7 +7,7 @@ import { problemObject } from '#domain/errors';
 import { isTaskId } from '#domain/ids';
 import type { TaskStatus } from '#domain/task';
 import { closeOpenTask } from '#store/open-tasks';
-import { transition } from '#store/task-store';
+import { transition, type WriteOutcome } from '#store/task-store';
 import { logger } from '#service/logger';
 import { recordResult } from '#service/record-result';
 import { countExecutionEvent } from '#service/task-metrics';
@@ -27,7 +27,7 @@ export async function reconcileExecution(detail: ExecutionStatusChange): Promise
   const taskId = detail.name;
   if (!isTaskId(taskId)) return undefined;
   const now = new Date(detail.stopDate ?? Date.now()).toISOString();
-  let outcome;
+  let outcome: WriteOutcome;
   switch (detail.status) {
     case 'RUNNING':
       outcome = await transition(taskId, 'running', new Date().toISOString());

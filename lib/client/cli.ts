@@ -82,11 +82,13 @@ const COMMANDS: Record<string, { args: string[]; options: (keyof typeof OPTIONS)
 };
 const GLOBAL: (keyof typeof OPTIONS)[] = ['url', 'api-key', 'token', 'json', 'help'];
 
+const parseCommandLine = (argv: string[]) => parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+
 /** Runs the CLI; resolves with the exit code. Never calls process.exit. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseCommandLine>;
   try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseCommandLine(argv);
   } catch (err) {
     return usage(io, (err as Error).message);
   }
@@ -268,7 +270,10 @@ class Output {
   }
 
   task(task: Task): void {
-    if (this.asJson) return this.json(task);
+    if (this.asJson) {
+      this.json(task);
+      return;
+    }
     const lines = [
       `id:        ${task.id}`,
       `type:      ${task.type}`,
@@ -283,7 +288,10 @@ class Output {
   }
 
   list(items: Task[], nextCursor: string | null): void {
-    if (this.asJson) return this.json({ items, nextCursor });
+    if (this.asJson) {
+      this.json({ items, nextCursor });
+      return;
+    }
     for (const t of items) {
       this.io.stdout.write(`${t.id}  ${t.type.padEnd(8)} ${t.status.padEnd(10)} ${formatPercent(t.progress.percent).padStart(4)}  ${t.createdAt}\n`);
     }

@@ -24,7 +24,7 @@ function projection(p: any): any {
 }
 
 /** The CreateTable request a template table definition stands for (PAY_PER_REQUEST). */
-export function createTableInput(table: TableDefinition): CreateTableCommandInput {
+function createTableInput(table: TableDefinition): CreateTableCommandInput {
   const p = table.properties;
   const input: CreateTableCommandInput = {
     TableName: table.tableName,
@@ -54,7 +54,7 @@ export function createTableInput(table: TableDefinition): CreateTableCommandInpu
 }
 
 /** The TTL attribute name, if the template enables TTL. */
-export function ttlAttribute(table: TableDefinition): string | undefined {
+function ttlAttribute(table: TableDefinition): string | undefined {
   const ttl = table.properties.TimeToLiveSpecification;
   if (!ttl) return undefined;
   const enabled = ttl.Enabled === undefined ? table.type === 'AWS::DynamoDB::GlobalTable' : ttl.Enabled === true || ttl.Enabled === 'true';

@@ -30,7 +30,7 @@ export interface HttpFrontOptions {
 
 /** A stable opaque id for an API key, standing in for the API Gateway key id. */
 export function apiKeyId(key: string): string {
-  return 'key-' + createHash('sha256').update(key).digest('hex').slice(0, 16);
+  return `key-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`;
 }
 
 const DEFAULT_STATUS: Record<string, number> = {
@@ -133,7 +133,7 @@ export interface TemplateContext {
 }
 
 /** Renders the `$context.*` variables API Gateway substitutes in mapping/gateway templates. */
-export function renderTemplate(template: string, ctx: TemplateContext): string {
+function renderTemplate(template: string, ctx: TemplateContext): string {
   const jsonEscape = (s: string): string => JSON.stringify(s).slice(1, -1);
   const values: Record<string, string> = {
     'error.messageString': JSON.stringify(ctx.errorMessage),
@@ -332,7 +332,7 @@ export class HttpFront {
     }
     const notFound = (): Answer =>
       this.gatewayResponse('MISSING_AUTHENTICATION_TOKEN', { ...ctx, errorMessage: 'Missing Authentication Token' });
-    if (url.pathname !== stagePrefix && !url.pathname.startsWith(stagePrefix + '/')) return notFound();
+    if (url.pathname !== stagePrefix && !url.pathname.startsWith(`${stagePrefix}/`)) return notFound();
     const resourcePathPart = url.pathname.slice(stagePrefix.length) || '/';
     const match = matchResource(this.resources, resourcePathPart);
     if (!match) return notFound();
@@ -425,7 +425,7 @@ export class HttpFront {
       const name = req.rawHeaders[i]!;
       const value = req.rawHeaders[i + 1]!;
       const existing = Object.keys(multiValueHeaders).find((h) => h.toLowerCase() === name.toLowerCase()) ?? name;
-      (multiValueHeaders[existing] ??= []).push(value);
+      multiValueHeaders[existing] = [...(multiValueHeaders[existing] ?? []), value];
       headers[existing] = value;
     }
     const addHeader = (name: string, value: string): void => {
@@ -442,7 +442,7 @@ export class HttpFront {
     const mqs: Record<string, string[]> = Object.create(null);
     for (const [k, v] of url.searchParams) {
       qs[k] = v;
-      (mqs[k] ??= []).push(v);
+      mqs[k] = [...(mqs[k] ?? []), v];
     }
     const hasQuery = Object.keys(qs).length > 0;
     const now = new Date();

@@ -201,7 +201,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     }
     const byRef = (ref: string): LocalLambda | undefined => {
       for (const [id, l] of locals) {
-        if (ref === l.arn || ref.startsWith(l.arn + ':') || ref === l.functionName || ref === id) return l;
+        if (ref === l.arn || ref.startsWith(`${l.arn}:`) || ref === l.functionName || ref === id) return l;
       }
       return undefined;
     };

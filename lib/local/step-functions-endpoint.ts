@@ -36,7 +36,7 @@ export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' |
 /** A Lambda handler as the Node.js runtime calls it. */
 export type LambdaHandler = (event: unknown, context: LambdaContext) => unknown;
 
-export interface LambdaContext {
+interface LambdaContext {
   functionName: string;
   functionVersion: string;
   invokedFunctionArn: string;
@@ -412,7 +412,7 @@ export class StepFunctionsEndpoint {
     if (this.closing) throw new ApiError('ServiceUnavailable', 'Shutting down', 503);
     this.checkStateMachine(body.stateMachineArn);
     const name = body.name === undefined ? randomUUID() : String(body.name);
-    if (!/^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/u.test(name)) {
+    if (!/^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\p{Cc}]{1,80}$/u.test(name)) {
       throw new ApiError('InvalidName', `Invalid Name: '${name}'`);
     }
     const input = body.input === undefined || body.input === null ? '{}' : String(body.input);

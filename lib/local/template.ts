@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ENTRY_METADATA_KEY } from '../task-function.ts';
 
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-export interface CfnResource {
+interface CfnResource {
   Type: string;
   Properties?: Record<string, any>;
   Metadata?: Record<string, any>;
@@ -27,7 +27,6 @@ export interface CfnTemplate {
 
 export const LOCAL_ACCOUNT = '000000000000';
 export const LOCAL_REGION = 'us-east-1';
-export const ENTRY_METADATA_KEY = 'Longrun:Entry';
 
 // ---------------------------------------------------------------------------------------------
 // Synthesis
@@ -102,7 +101,7 @@ function physicalName(resource: CfnResource, logicalId: string, prop: string): s
   return typeof name === 'string' ? name : logicalId;
 }
 
-export function functionArn(logicalId: string, region = LOCAL_REGION, account = LOCAL_ACCOUNT): string {
+function functionArn(logicalId: string, region = LOCAL_REGION, account = LOCAL_ACCOUNT): string {
   return `arn:aws:lambda:${region}:${account}:function:${logicalId}`;
 }
 
@@ -283,7 +282,8 @@ function resolveInner(value: unknown, values: LocalValues, template?: CfnTemplat
       case 'Fn::Sub': {
         const [text, vars] = Array.isArray(arg) ? (arg as [string, Record<string, unknown>]) : [arg as string, {}];
         const localVars = r(vars ?? {}) as Record<string, unknown>;
-        return text.replace(/\$\{([^}]*)\}/g, (match, expr: string) => {
+        return text.replace(/\$\{([^}]*)\}/g, (_match, expr: string) => {
+          // biome-ignore lint/style/useTemplate: builds a literal `${name}`, which a template literal would have to escape
           if (expr.startsWith('!')) return '${' + expr.slice(1) + '}';
           if (expr in localVars) return String(localVars[expr]);
           if (expr.includes('.') && !expr.startsWith('AWS::')) {
@@ -454,6 +454,7 @@ export function findStateMachine(template: CfnTemplate, values: LocalValues): St
   if (props.DefinitionString !== undefined) {
     let text = String(resolveIntrinsics(props.DefinitionString, values, template));
     const substitutions = resolveIntrinsics(props.DefinitionSubstitutions ?? {}, values, template) as Record<string, unknown>;
+    // biome-ignore lint/style/useTemplate: builds a literal `${name}`, which a template literal would have to escape
     for (const [k, v] of Object.entries(substitutions)) text = text.split('${' + k + '}').join(String(v));
     definition = JSON.parse(text);
   } else if (props.Definition !== undefined) {

@@ -105,7 +105,7 @@ describe('GET /tasks', () => {
   it('answers 400 to a tampered cursor and to limits out of range', async () => {
     const page = await http('GET', '/tasks?limit=1');
     const cursor: string = page.body.nextCursor ?? Buffer.from('{"v":1,"after":"x"}').toString('base64url');
-    const tampered = cursor.slice(0, -2) + (cursor.endsWith('A') ? 'B' : 'A') + 'x';
+    const tampered = `${cursor.slice(0, -2)}${cursor.endsWith('A') ? 'B' : 'A'}x`;
     expect((await http('GET', `/tasks?cursor=${tampered}`)).status).toBe(400);
     expect((await http('GET', '/tasks?limit=0')).status).toBe(400);
     const tooMany = await http('GET', '/tasks?limit=101');

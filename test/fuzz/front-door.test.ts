@@ -198,7 +198,7 @@ describe('front door fuzz', () => {
 
     it.each([
       ['10,000 nested arrays', '['.repeat(10_000) + ']'.repeat(10_000)],
-      ['10,000 nested objects', '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000)],
+      ['10,000 nested objects', `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}`],
       ['input nested 10,000 deep', `{"type":"sleep","input":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`],
       ['100,000 nested arrays as input', `{"type":"sleep","input":{"seconds":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`],
       ['a 256 KiB string', JSON.stringify({ type: 'fail', input: { message: 'x'.repeat(256 * 1024) } })],

@@ -82,7 +82,7 @@ export function apiMethods(template: Template): Array<Record<string, any> & { pa
   const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
   const pathOf = (resourceId: string): string => {
     const r = resources[resourceId];
-    if (!r || r.Type !== 'AWS::ApiGateway::Resource') return '';
+    if (r?.Type !== 'AWS::ApiGateway::Resource') return '';
     const parent = r.Properties.ParentId as { Ref?: string };
     return `${parent.Ref ? pathOf(parent.Ref) : ''}/${r.Properties.PathPart}`;
   };

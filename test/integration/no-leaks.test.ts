@@ -4,7 +4,7 @@
  * messages full of them. Stubs are used only to inject those faults.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { apiEvent, invoke } from '../support/api-event.ts';
 import { newCaller, putRow } from '../support/fixtures.ts';
 import { useLocalStackEnv } from '../support/handler-env.ts';
@@ -40,7 +40,7 @@ function awsError(name: string, retryable = false): Error {
 let logs = '';
 beforeAll(() => {
   const capture = (...args: unknown[]) => {
-    logs += args.map((a) => (typeof a === 'string' ? a : a instanceof Uint8Array ? Buffer.from(a).toString() : JSON.stringify(a))).join(' ') + '\n';
+    logs += `${args.map((a) => (typeof a === 'string' ? a : a instanceof Uint8Array ? Buffer.from(a).toString() : JSON.stringify(a))).join(' ')}\n`;
   };
   for (const stream of [process.stdout, process.stderr]) {
     vi.spyOn(stream, 'write').mockImplementation(((chunk: unknown) => {

@@ -1,6 +1,7 @@
 /** `npm start -- --app <module>`: the local stack synthesizes the stack that module exports. */
 import { describe, expect, it } from 'vitest';
-import { ENTRY_METADATA_KEY, synthesizeTemplate } from '../../lib/local/template.ts';
+import { synthesizeTemplate } from '../../lib/local/template.ts';
+import { ENTRY_METADATA_KEY } from '../../lib/task-function.ts';
 
 describe('synthesizeTemplate({ app })', () => {
   it("synthesizes the module's one exported Stack subclass, with its own worker function", async () => {

@@ -1,4 +1,5 @@
 /** The intrinsic resolver and the template finders, on a small hand-written template. */
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: `${…}` here is CloudFormation's Fn::Sub syntax, under test
 import { describe, expect, it } from 'vitest';
 import {
   type CfnTemplate,

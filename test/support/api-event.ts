@@ -1,7 +1,7 @@
 /** Calls handlers in-process with API Gateway proxy events (built by `lib/local/api-event.ts`). */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 
-export { apiEvent, type EventOptions } from '../../lib/local/api-event.ts';
+export { apiEvent } from '../../lib/local/api-event.ts';
 
 type Handler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 

@@ -9,7 +9,7 @@ import { DEMO_TASK_TYPES } from '#domain/task-types';
 
 type Json = Record<string, any>;
 
-export const document = openApiDocument(DEMO_TASK_TYPES) as Json;
+const document = openApiDocument(DEMO_TASK_TYPES) as Json;
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 (addFormats as unknown as (ajv: Ajv2020) => void)(ajv);
 ajv.addSchema({ ...document, $id: 'openapi' });

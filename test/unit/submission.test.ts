@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProblemError } from '#domain/errors';
+import type { ProblemError } from '#domain/errors';
 import { SubmissionValidator } from '#domain/submission';
 import { DEMO_TASK_TYPES } from '#domain/task-types';
 
