@@ -12,9 +12,9 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
-import { BUNDLING } from '../lib/task-function.ts';
 import { ROUTES } from '../lambdas/api/routes.ts';
 import { DEMO_TASK_TYPES } from '../lambdas/domain/task-types.ts';
+import { BUNDLING } from '../lib/task-function.ts';
 import { median } from './stats.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..');
@@ -33,7 +33,7 @@ const VALIDATOR_INPUT = /node_modules\/(ajv|fast-uri|fast-deep-equal|json-schema
 
 type Variant = 'ours' | 'alternative' | 'naive';
 /** How a variant gets the SDK: bundled into it, or external (runtime-provided). */
-const sdkOf = (v: Variant): 'bundled' | 'runtime' => (v === 'naive' || (v === 'ours') === OURS_BUNDLE_SDK) ? 'bundled' : 'runtime';
+const sdkOf = (v: Variant): 'bundled' | 'runtime' => (v === 'naive' || (v === 'ours') === OURS_BUNDLE_SDK ? 'bundled' : 'runtime');
 const VARIANTS: Record<Variant, string> = {
   ours: `ours (\`BUNDLING\` of lib/task-function.ts: ${OURS_BUNDLE_SDK ? 'SDK bundled' : `SDK external = runtime SDK`})`,
   alternative: `alternative (ours, but ${OURS_BUNDLE_SDK ? `\`${RUNTIME_SDK}\` external = runtime SDK` : 'SDK bundled'})`,
@@ -85,14 +85,29 @@ function esbuildOptionsOf(bundling: typeof BUNDLING): esbuild.BuildOptions {
   const o: esbuild.BuildOptions = { bundle: true, platform: 'node' };
   for (const [key, value] of Object.entries(bundling)) {
     switch (key) {
-      case 'minify': o.minify = value as boolean; break;
-      case 'sourceMap': o.sourcemap = value as boolean; break;
-      case 'target': o.target = value as string; break;
-      case 'format': o.format = value as esbuild.Format; break;
-      case 'mainFields': o.mainFields = [...(value as string[])]; break;
-      case 'externalModules': o.external = [...(value as string[])]; break;
-      case 'banner': o.banner = { js: value as string }; break;
-      default: throw new Error(`bench/bundles.ts: BUNDLING.${key} has no esbuild mapping here; add it`);
+      case 'minify':
+        o.minify = value as boolean;
+        break;
+      case 'sourceMap':
+        o.sourcemap = value as boolean;
+        break;
+      case 'target':
+        o.target = value as string;
+        break;
+      case 'format':
+        o.format = value as esbuild.Format;
+        break;
+      case 'mainFields':
+        o.mainFields = [...(value as string[])];
+        break;
+      case 'externalModules':
+        o.external = [...(value as string[])];
+        break;
+      case 'banner':
+        o.banner = { js: value as string };
+        break;
+      default:
+        throw new Error(`bench/bundles.ts: BUNDLING.${key} has no esbuild mapping here; add it`);
     }
   }
   return o;
@@ -185,7 +200,8 @@ export async function measureBundles(options: { runs: number; log: (l: string) =
         }
         if (sdkOf(variant) === 'runtime') {
           const externals = new Set<string>();
-          for (const out of Object.values(result.metafile!.outputs)) for (const imp of out.imports) if (imp.external && imp.path.startsWith('@aws-sdk/')) externals.add(imp.path);
+          for (const out of Object.values(result.metafile!.outputs))
+            for (const imp of out.imports) if (imp.external && imp.path.startsWith('@aws-sdk/')) externals.add(imp.path);
           fn.externals = [...externals].sort();
         }
         const url = pathToFileURL(outfile).href;

@@ -4,10 +4,10 @@
  * counted by `SdkCounter`. Handler durations measured here feed the cost model (part 5).
  */
 import { performance } from 'node:perf_hooks';
+import { apiEvent as proxyEvent } from '../lib/local/api-event.ts';
 import type { LocalStack } from '../lib/local/local-stack.ts';
 import type { CallRecord, SdkCounter } from './sdk-counter.ts';
 import { median, sleep } from './stats.ts';
-import { apiEvent as proxyEvent } from '../lib/local/api-event.ts';
 
 type Handler = (event: unknown, context: unknown) => Promise<{ statusCode: number; headers?: Record<string, unknown>; body?: string }>;
 
@@ -36,7 +36,14 @@ export interface CallsResult {
 const OWNER_KEY_ID = 'bench-calls';
 
 /** A proxy event from the bench's caller; `body` is sent as JSON. */
-function apiEvent(o: { method: string; resource: string; id?: string; query?: Record<string, string>; headers?: Record<string, string>; body?: unknown }) {
+function apiEvent(o: {
+  method: string;
+  resource: string;
+  id?: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: unknown;
+}) {
   return proxyEvent({
     method: o.method,
     resource: o.resource,
@@ -82,7 +89,11 @@ function describeCalls(calls: CallRecord[], runs: CallRecord[][]): string {
   return parts.join(', ') || '—';
 }
 
-export async function measureCalls(stack: LocalStack, counter: SdkCounter, options: { repeats: number; log: (l: string) => void }): Promise<CallsResult> {
+export async function measureCalls(
+  stack: LocalStack,
+  counter: SdkCounter,
+  options: { repeats: number; log: (l: string) => void },
+): Promise<CallsResult> {
   const load = async (name: string): Promise<Handler> => (await import(`../lambdas/http/${name}.ts`)).handler as Handler;
   const submit = await load('submit-task');
   const getTask = await load('get-task');
@@ -92,7 +103,10 @@ export async function measureCalls(stack: LocalStack, counter: SdkCounter, optio
   const countPrimes = (await import('../lambdas/workflow/count-primes.ts')).handler as unknown as Handler;
   const reconcile = (await import('../lambdas/workflow/reconcile-execution.ts')).handler as unknown as Handler;
 
-  const samples = new Map<string, { fn: string; minimum: number; runs: Array<{ calls: CallRecord[]; ms: number; status: number }>; reason?: string }>();
+  const samples = new Map<
+    string,
+    { fn: string; minimum: number; runs: Array<{ calls: CallRecord[]; ms: number; status: number }>; reason?: string }
+  >();
   async function counted(request: string, fn: string, minimum: number, call: () => Promise<{ statusCode: number; body?: string } | unknown>) {
     const t0 = performance.now();
     const { value, calls } = await counter.attribute(call);
@@ -107,7 +121,8 @@ export async function measureCalls(stack: LocalStack, counter: SdkCounter, optio
     return value as { statusCode: number; headers?: Record<string, unknown>; body?: string };
   }
   const body = (r: { body?: string }) => JSON.parse(r.body ?? '{}') as Record<string, any>;
-  const statusOf = async (id: string) => body(await getTask(apiEvent({ method: 'GET', resource: '/tasks/{id}', id }), lambdaContext)).status as string;
+  const statusOf = async (id: string) =>
+    body(await getTask(apiEvent({ method: 'GET', resource: '/tasks/{id}', id }), lambdaContext)).status as string;
   async function waitFor(id: string, want: (s: string) => boolean): Promise<void> {
     for (let i = 0; i < 600; i++) {
       if (want(await statusOf(id))) return;
@@ -119,12 +134,16 @@ export async function measureCalls(stack: LocalStack, counter: SdkCounter, optio
   const R = options.repeats;
   // Submit: a cheap task, R times.
   for (let i = 0; i < R; i++) {
-    await counted('submit', 'submit-task', 2, () => submit(apiEvent({ method: 'POST', resource: '/tasks', body: { type: 'sleep', input: { seconds: 0 } } }), lambdaContext));
+    await counted('submit', 'submit-task', 2, () =>
+      submit(apiEvent({ method: 'POST', resource: '/tasks', body: { type: 'sleep', input: { seconds: 0 } } }), lambdaContext),
+    );
   }
   // Long sleeps to read, cancel and let the worker report progress on.
   const longIds: string[] = [];
   for (let i = 0; i < Math.max(2, Math.ceil(R / 2)); i++) {
-    const r = await counted('submit', 'submit-task', 2, () => submit(apiEvent({ method: 'POST', resource: '/tasks', body: { type: 'sleep', input: { seconds: 3600 } } }), lambdaContext));
+    const r = await counted('submit', 'submit-task', 2, () =>
+      submit(apiEvent({ method: 'POST', resource: '/tasks', body: { type: 'sleep', input: { seconds: 3600 } } }), lambdaContext),
+    );
     longIds.push(body(r).id);
   }
   for (const id of longIds) await waitFor(id, (s) => s === 'running');
@@ -143,14 +162,20 @@ export async function measureCalls(stack: LocalStack, counter: SdkCounter, optio
   }
 
   // Result of a succeeded task.
-  const primes = body(await submit(apiEvent({ method: 'POST', resource: '/tasks', body: { type: 'primes', input: { upTo: 1000 } } }), lambdaContext)).id as string;
+  const primes = body(await submit(apiEvent({ method: 'POST', resource: '/tasks', body: { type: 'primes', input: { upTo: 1000 } } }), lambdaContext))
+    .id as string;
   await stack.stepFunctions.waitForExecution(primes);
   await waitFor(primes, (s) => s === 'succeeded');
   for (let i = 0; i < R; i++) {
-    await counted('result (succeeded task)', 'get-task-result', 1, () => getResult(apiEvent({ method: 'GET', resource: '/tasks/{id}/result', id: primes }), lambdaContext));
+    await counted('result (succeeded task)', 'get-task-result', 1, () =>
+      getResult(apiEvent({ method: 'GET', resource: '/tasks/{id}/result', id: primes }), lambdaContext),
+    );
   }
 
-  for (let i = 0; i < R; i++) await counted('list (limit 20)', 'list-tasks', 1, () => list(apiEvent({ method: 'GET', resource: '/tasks', query: { limit: '20' } }), lambdaContext));
+  for (let i = 0; i < R; i++)
+    await counted('list (limit 20)', 'list-tasks', 1, () =>
+      list(apiEvent({ method: 'GET', resource: '/tasks', query: { limit: '20' } }), lambdaContext),
+    );
 
   // Idempotency: a first submit with a key, then replays of it once it runs.
   const key = `bench-${crypto.randomUUID()}`;
@@ -171,14 +196,18 @@ export async function measureCalls(stack: LocalStack, counter: SdkCounter, optio
 
   // The worker's progress reports, on a running task: invocations of count-primes.
   const WORKER_ROW = 'worker: count-primes, one invocation (upTo 20,000)';
-  for (let i = 0; i < R; i++) await counted(WORKER_ROW, 'count-primes', 0, () => countPrimes({ taskId: readId, input: { upTo: 20_000 } }, lambdaContext));
+  for (let i = 0; i < R; i++)
+    await counted(WORKER_ROW, 'count-primes', 0, () => countPrimes({ taskId: readId, input: { upTo: 20_000 } }, lambdaContext));
   const workerRuns = samples.get(WORKER_ROW)!.runs;
   const progressWrites = median(workerRuns.map((r) => r.calls.filter((c) => c.client === 'DynamoDB' && apiName(c.command) === 'UpdateItem').length));
   samples.get(WORKER_ROW)!.reason =
     `progress reports, one conditional UpdateItem each (it also reads back whether the task was cancelled); the helper writes the first report at once, then when 500 ms have passed or progress moved 25 points (\`progressReporter\`), so this invocation (${Math.ceil(median(workerRuns.map((r) => r.ms)))} ms) writes ${progressWrites} (median over ${workerRuns.length} invocations)`;
 
   // Cancel running sleeps (all but the one kept for the worker above).
-  for (const id of longIds) await counted('cancel (running sleep)', 'cancel-task', 2, () => cancel(apiEvent({ method: 'DELETE', resource: '/tasks/{id}', id }), lambdaContext));
+  for (const id of longIds)
+    await counted('cancel (running sleep)', 'cancel-task', 2, () =>
+      cancel(apiEvent({ method: 'DELETE', resource: '/tasks/{id}', id }), lambdaContext),
+    );
   for (const id of longIds) await stack.stepFunctions.waitForExecution(id);
 
   // The backstop on an event for a task the workflow already recorded (the common case).
@@ -201,7 +230,16 @@ export async function measureCalls(stack: LocalStack, counter: SdkCounter, optio
       fn: e.fn,
       minimum: e.minimum,
       calls,
-      detail: Math.min(...counts) === calls ? describeCalls(worst.calls, e.runs.map((r) => r.calls)) : `${describeCalls(worst.calls, e.runs.map((r) => r.calls))} (some runs: ${Math.min(...counts)})`,
+      detail:
+        Math.min(...counts) === calls
+          ? describeCalls(
+              worst.calls,
+              e.runs.map((r) => r.calls),
+            )
+          : `${describeCalls(
+              worst.calls,
+              e.runs.map((r) => r.calls),
+            )} (some runs: ${Math.min(...counts)})`,
       status: worst.status,
       medianMs: median(msList),
       samples: e.runs.length,

@@ -74,7 +74,12 @@ async function countSweeperCalls(): Promise<{ describes: number; indexQueries: n
       { step: 'initialize', name },
     );
   count(sfn as unknown as Middlewared, 'faultsDescribeCounter', (c) => c.commandName === 'DescribeExecutionCommand', 'describes');
-  count(dynamodb as unknown as Middlewared, 'faultsIndexQueryCounter', (c, input) => c.commandName === 'QueryCommand' && input?.IndexName === OPEN_INDEX.name, 'indexQueries');
+  count(
+    dynamodb as unknown as Middlewared,
+    'faultsIndexQueryCounter',
+    (c, input) => c.commandName === 'QueryCommand' && input?.IndexName === OPEN_INDEX.name,
+    'indexQueries',
+  );
   return counts;
 }
 
@@ -129,7 +134,8 @@ export async function runFaultLoad(stack: LocalStack, apiKey: string, options: F
     if (plan.type === 'primes') {
       const result = await request('GET', `/tasks/${id}/result`);
       const want = primesUpTo(plan.input.upTo as number);
-      if (result.status !== 200 || result.body?.count !== want) wrong.push({ plan, id, problem: `result ${result.status} ${JSON.stringify(result.body)}, expected ${want}` });
+      if (result.status !== 200 || result.body?.count !== want)
+        wrong.push({ plan, id, problem: `result ${result.status} ${JSON.stringify(result.body)}, expected ${want}` });
     }
   }
 
@@ -142,7 +148,9 @@ export async function runFaultLoad(stack: LocalStack, apiKey: string, options: F
       Array.from({ length: options.concurrency }, async () => {
         while (next < plans.length) {
           const index = next++;
-          await runTask(plans[index]!, index).catch((error: unknown) => wrong.push({ plan: plans[index]!, problem: `client error: ${(error as Error).message}` }));
+          await runTask(plans[index]!, index).catch((error: unknown) =>
+            wrong.push({ plan: plans[index]!, problem: `client error: ${(error as Error).message}` }),
+          );
           done++;
         }
       }),
@@ -190,7 +198,11 @@ export async function runFaultLoad(stack: LocalStack, apiKey: string, options: F
 }
 
 /** The benchmark's fault section: a fresh local stack with faults, the load, and a markdown report. */
-export async function faultSection(options: { tasks: number; concurrency?: number; log: (line: string) => void }): Promise<{ lines: string[]; failed: boolean }> {
+export async function faultSection(options: {
+  tasks: number;
+  concurrency?: number;
+  log: (line: string) => void;
+}): Promise<{ lines: string[]; failed: boolean }> {
   const { startLocalStack } = await import('../lib/local/local-stack.ts');
   const { OPEN_SHARDS } = await import('../lambdas/domain/open-index.ts');
   const { sweeperCostPerMillion, memorySizes, PRICES } = await import('./cost.ts');
@@ -199,11 +211,25 @@ export async function faultSection(options: { tasks: number; concurrency?: numbe
   const apiKey = `faults-${Date.now()}`;
   const faults = { failStarts: 0.05, dropStatusEvents: 0.1, throttleWorkflowWrites: 0.02 };
   const sweep = { intervalSeconds: 2, ageSeconds: 4 };
-  const stack = await startLocalStack({ port: 0, apiKeys: [apiKey], sweepIntervalSeconds: sweep.intervalSeconds, sweepAgeSeconds: sweep.ageSeconds, faults, log: () => {} });
+  const stack = await startLocalStack({
+    port: 0,
+    apiKeys: [apiKey],
+    sweepIntervalSeconds: sweep.intervalSeconds,
+    sweepAgeSeconds: sweep.ageSeconds,
+    faults,
+    log: () => {},
+  });
   let r: FaultLoadResult;
   try {
     options.log(`faults: ${options.tasks} tasks with injected faults`);
-    r = await runFaultLoad(stack, apiKey, { tasks: options.tasks, concurrency: options.concurrency ?? 32, seed: 9, taskDeadlineSeconds: 120, maxWaitSeconds: 2, log: options.log });
+    r = await runFaultLoad(stack, apiKey, {
+      tasks: options.tasks,
+      concurrency: options.concurrency ?? 32,
+      seed: 9,
+      taskDeadlineSeconds: 120,
+      maxWaitSeconds: 2,
+      log: options.log,
+    });
   } finally {
     await stack.stop();
   }
@@ -218,7 +244,18 @@ export async function faultSection(options: { tasks: number; concurrency?: numbe
   out.push(
     table(
       ['tasks', 'ended as planned', 'stuck', '503 (allowed)', 'other 5xx', 'rows by outcome'],
-      [[r.tasks, r.tasks - r.wrong.length, `**${r.stuck.length}**`, r.allowed503, r.otherServerErrors, Object.entries(r.rows).map(([k, v]) => `${k} ${v}`).join(', ')]],
+      [
+        [
+          r.tasks,
+          r.tasks - r.wrong.length,
+          `**${r.stuck.length}**`,
+          r.allowed503,
+          r.otherServerErrors,
+          Object.entries(r.rows)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', '),
+        ],
+      ],
     ),
   );
   out.push('');
@@ -226,12 +263,18 @@ export async function faultSection(options: { tasks: number; concurrency?: numbe
   out.push(
     table(
       ['fault', 'injected', 'fault → task terminal, p50', 'p99', 'max'],
-      (Object.keys(r.faults) as FaultKind[]).map((k) => [k, r.faults[k], seconds(r.faultToOutcome[k].p50), seconds(r.faultToOutcome[k].p99), seconds(r.faultToOutcome[k].max)]),
+      (Object.keys(r.faults) as FaultKind[]).map((k) => [
+        k,
+        r.faults[k],
+        seconds(r.faultToOutcome[k].p50),
+        seconds(r.faultToOutcome[k].p99),
+        seconds(r.faultToOutcome[k].max),
+      ]),
     ),
   );
   out.push('');
   out.push(
-    '(Fault → outcome: from the moment the fault was injected to the task\'s `completedAt`. A dropped event of a task the workflow records itself costs nothing; a dropped terminal event of a Fail state or timeout waits for the sweeper: up to age + interval. A failed start leaves the task `pending` with its key claimed: the client\'s retry with the same Idempotency-Key starts that same task, so each task runs once.)',
+    "(Fault → outcome: from the moment the fault was injected to the task's `completedAt`. A dropped event of a task the workflow records itself costs nothing; a dropped terminal event of a Fail state or timeout waits for the sweeper: up to age + interval. A failed start leaves the task `pending` with its key claimed: the client's retry with the same Idempotency-Key starts that same task, so each task runs once.)",
   );
   out.push('');
   const mem = memorySizes();
@@ -268,9 +311,16 @@ export async function faultSection(options: { tasks: number; concurrency?: numbe
 // `npm run faults [-- --tasks N]`: the fault section alone, 1,000 tasks by default.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { parseArgs } = await import('node:util');
-  const { values } = parseArgs({ options: { tasks: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '32' } }, strict: true });
+  const { values } = parseArgs({
+    options: { tasks: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '32' } },
+    strict: true,
+  });
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
-  const { lines, failed } = await faultSection({ tasks: Number(values.tasks), concurrency: Number(values.concurrency), log: (l) => process.stderr.write(`[faults] ${l}\n`) });
+  const { lines, failed } = await faultSection({
+    tasks: Number(values.tasks),
+    concurrency: Number(values.concurrency),
+    log: (l) => process.stderr.write(`[faults] ${l}\n`),
+  });
   process.stdout.write(`${lines.join('\n')}\n`);
   process.exit(failed ? 1 : 0);
 }
@@ -285,7 +335,10 @@ export async function faultSectionInChild(tasks: number, log: (line: string) => 
   const { fileURLToPath } = await import('node:url');
   const root = fileURLToPath(new URL('..', import.meta.url));
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(`${root}node_modules/.bin/tsx`, ['bench/faults.ts', '--tasks', String(tasks)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(`${root}node_modules/.bin/tsx`, ['bench/faults.ts', '--tasks', String(tasks)], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let markdown = '';
     child.stdout.on('data', (chunk: Buffer) => (markdown += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => log(chunk.toString().trimEnd()));

@@ -6,11 +6,12 @@
  * execution is the same whichever way it is followed, and is left out) with Retry-After polling,
  * long poll, server-sent events and webhooks; and the streaming Lambda's cost per task-minute.
  */
-import type { LocalStack } from '../lib/local/local-stack.ts';
-import { readEvents } from '../lib/client/sse.ts';
-import { MAX_STREAM_MS, WATCH_INTERVAL_MS } from '../lambdas/stream/timing.ts';
-import { MAX_WAIT_SECONDS } from '../lambdas/http/prefer.ts';
+
 import { ROUTES } from '../lambdas/api/routes.ts';
+import { MAX_WAIT_SECONDS } from '../lambdas/http/prefer.ts';
+import { MAX_STREAM_MS, WATCH_INTERVAL_MS } from '../lambdas/stream/timing.ts';
+import { readEvents } from '../lib/client/sse.ts';
+import type { LocalStack } from '../lib/local/local-stack.ts';
 import { modelledPolls, PRICES, RRU_PER_GET, WRU_TASK_WRITE } from './cost.ts';
 import { ms, sleep, summary, table, usd } from './stats.ts';
 
@@ -54,7 +55,10 @@ export async function measureLive(stack: LocalStack, apiKey: string, options: Op
   const writtenAt = new Map<number, number>();
   const sseLatenciesMs: number[] = [];
   const controller = new AbortController();
-  const response = await fetch(`${stack.baseUrl}/tasks/${sseTask}/events`, { headers: { ...headers, accept: 'text/event-stream' }, signal: controller.signal });
+  const response = await fetch(`${stack.baseUrl}/tasks/${sseTask}/events`, {
+    headers: { ...headers, accept: 'text/event-stream' },
+    signal: controller.signal,
+  });
   const reading = (async () => {
     for await (const event of readEvents(response.body!)) {
       const at = writtenAt.get(Number(event.id));
@@ -146,7 +150,12 @@ function followCost(mode: Mode, seconds: number): ModelRow {
     }
     case 'server-sent events': {
       const connections = Math.ceil((seconds * 1000) / MAX_STREAM_MS);
-      return { mode, seconds, requests: connections + 1, cost: perRequest(connections, seconds * 1000, rereads * MODEL.rruPerConsistentGet, STREAM_MEMORY_MB) + result };
+      return {
+        mode,
+        seconds,
+        requests: connections + 1,
+        cost: perRequest(connections, seconds * 1000, rereads * MODEL.rruPerConsistentGet, STREAM_MEMORY_MB) + result,
+      };
     }
     case 'webhook': {
       // No request while the task runs: one delivery (a Lambda, the queue, the attempt recorded on the task), then the result.
@@ -162,7 +171,10 @@ function followCost(mode: Mode, seconds: number): ModelRow {
 
 /** The streaming function's own cost per minute of an open stream (duration and re-reads). */
 function streamCostPerMinute(memoryMb: number): number {
-  return gbSeconds(60_000, memoryMb) * PRICES.lambdaPerGbSecondArm + (60_000 / WATCH_INTERVAL_MS) * MODEL.rruPerConsistentGet * PRICES.dynamoDbPerMillionRru * 1e-6;
+  return (
+    gbSeconds(60_000, memoryMb) * PRICES.lambdaPerGbSecondArm +
+    (60_000 / WATCH_INTERVAL_MS) * MODEL.rruPerConsistentGet * PRICES.dynamoDbPerMillionRru * 1e-6
+  );
 }
 
 export function liveSection(r: LiveResult): string {
@@ -171,7 +183,9 @@ export function liveSection(r: LiveResult): string {
   out.push('');
   const sse = summary(r.sseLatenciesMs);
   const lp = summary(r.longPollLatenciesMs);
-  out.push(`Measured on the local stack: a progress write (the store's \`recordProgress\`, at a random moment) until the client has it. Both paths re-read the task every ${WATCH_INTERVAL_MS} ms (strongly consistent), so about half of that is the expected wait.`);
+  out.push(
+    `Measured on the local stack: a progress write (the store's \`recordProgress\`, at a random moment) until the client has it. Both paths re-read the task every ${WATCH_INTERVAL_MS} ms (strongly consistent), so about half of that is the expected wait.`,
+  );
   out.push('');
   out.push(
     table(
@@ -194,7 +208,11 @@ export function liveSection(r: LiveResult): string {
       ['task length', ...modes.map((m) => `${m}: requests`), ...modes.map((m) => `${m}: $ per million`)],
       durations.map((seconds) => {
         const rows = modes.map((mode) => followCost(mode, seconds));
-        return [seconds < 60 ? `${seconds} s` : `${seconds / 60} min`, ...rows.map((row) => row.requests.toFixed(0)), ...rows.map((row) => usd(row.cost * 1e6))];
+        return [
+          seconds < 60 ? `${seconds} s` : `${seconds / 60} min`,
+          ...rows.map((row) => row.requests.toFixed(0)),
+          ...rows.map((row) => usd(row.cost * 1e6)),
+        ];
       }),
     ),
   );

@@ -128,7 +128,10 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   let next = 0;
   let done = 0;
   const t0 = performance.now();
-  const progress = setInterval(() => options.log(`load: ${done}/${plans.length} tasks done, ${((performance.now() - t0) / 1000).toFixed(0)} s`), 10_000);
+  const progress = setInterval(
+    () => options.log(`load: ${done}/${plans.length} tasks done, ${((performance.now() - t0) / 1000).toFixed(0)} s`),
+    10_000,
+  );
 
   async function runTask(plan: TaskPlan): Promise<TaskOutcome> {
     const outcome: TaskOutcome = { plan, polls: 0, notModified: 0, retryAfterSum: 0, submittedAt: performance.now() };
@@ -180,7 +183,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     } else if (plan.type === 'primes') {
       const result = await request('result', 'GET', `${location}/result`);
       const want = primesUpTo(plan.input.upTo as number);
-      if (result.status !== 200 || result.body?.count !== want) outcome.problem = `result ${result.status} ${JSON.stringify(result.body)}, expected count ${want}`;
+      if (result.status !== 200 || result.body?.count !== want)
+        outcome.problem = `result ${result.status} ${JSON.stringify(result.body)}, expected count ${want}`;
     }
     return outcome;
   }
@@ -192,7 +196,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       try {
         outcome = await runTask(plan);
       } catch (error) {
-        outcome = { plan, polls: 0, notModified: 0, retryAfterSum: 0, submittedAt: performance.now(), problem: `client error: ${(error as Error).message}` };
+        outcome = {
+          plan,
+          polls: 0,
+          notModified: 0,
+          retryAfterSum: 0,
+          submittedAt: performance.now(),
+          problem: `client error: ${(error as Error).message}`,
+        };
       }
       outcomes.push(outcome);
       done++;
@@ -210,7 +221,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     mix[k] = (mix[k] ?? 0) + 1;
   }
   const { log: _log, apiKey: _k, baseUrl: _b, ...rest } = options;
-  return { options: rest, outcomes, latencies, wallSeconds, lost: outcomes.filter((o) => o.problem), serverErrors, mix, statusBodyBytes, statusBodies };
+  return {
+    options: rest,
+    outcomes,
+    latencies,
+    wallSeconds,
+    lost: outcomes.filter((o) => o.problem),
+    serverErrors,
+    mix,
+    statusBodyBytes,
+    statusBodies,
+  };
 }
 
 export function latencySummary(result: LoadResult) {

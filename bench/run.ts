@@ -16,21 +16,32 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { SHELL_STATES } from '../lib/async-task-api.ts';
+import { DEMO_STATES } from '../lib/demo-worker.ts';
 import type { LocalStack } from '../lib/local/local-stack.ts';
 import { BUNDLING } from '../lib/task-function.ts';
 import { type BundlesResult, measureBundles, OURS_BUNDLE_SDK, REPO_ROOT, RUNTIME_SDK } from './bundles.ts';
 import { type CallsResult, measureCalls } from './calls.ts';
-import { costPerMillion, type CostModel, memorySizes, modelledPolls, PRICES, RRU_PER_GET, rruPerQuery, type Usage, WRU_FAILED_WRITE, WRU_TASK_WRITE } from './cost.ts';
-import { liveSection, measureLive } from './live.ts';
+import {
+  type CostModel,
+  costPerMillion,
+  memorySizes,
+  modelledPolls,
+  PRICES,
+  RRU_PER_GET,
+  rruPerQuery,
+  type Usage,
+  WRU_FAILED_WRITE,
+  WRU_TASK_WRITE,
+} from './cost.ts';
 import { faultSectionInChild } from './faults.ts';
-import { latencySummary, type LoadResult, runLoad } from './load.ts';
-import { SdkCounter, type Tally, sumTally } from './sdk-counter.ts';
+import { liveSection, measureLive } from './live.ts';
+import { type LoadResult, latencySummary, runLoad } from './load.ts';
+import { SdkCounter, sumTally, type Tally } from './sdk-counter.ts';
 import { kb, mean, ms, ratio, table, usd } from './stats.ts';
 import { latencySvg } from './svg.ts';
 import { measureTransitions, type TransitionRow } from './transitions.ts';
-import { runWebhookLoad, webhookSection, type WebhookLoadResult } from './webhooks.ts';
-import { SHELL_STATES } from '../lib/async-task-api.ts';
-import { DEMO_STATES } from '../lib/demo-worker.ts';
+import { runWebhookLoad, type WebhookLoadResult, webhookSection } from './webhooks.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -150,10 +161,7 @@ async function main(): Promise<number> {
   const webhooks = await runWebhookLoad({ baseUrl: stack.baseUrl, apiKey, tasks: WEBHOOK_TASKS, concurrency: CONCURRENCY, log });
   await stopStack();
 
-  const svg = latencySvg(
-    loadResult.latencies,
-    `Longrun local stack: ${TASKS} tasks, ${CONCURRENCY} clients — request latency CDF`,
-  );
+  const svg = latencySvg(loadResult.latencies, `Longrun local stack: ${TASKS} tasks, ${CONCURRENCY} clients — request latency CDF`);
   // Part 7 needs its own stack with faults, in a child process; `--quick` leaves it to `npm run faults`.
   const faults = quick
     ? { markdown: '## 7. Faults\n\nSkipped with `--quick`: `npm run faults` (1,000 tasks) or `test/faults/fault-load.test.ts`.\n', failed: false }
@@ -165,7 +173,10 @@ async function main(): Promise<number> {
   }
   process.stdout.write(doc);
   const failed = loadResult.lost.length > 0 || loadResult.serverErrors > 0 || faults.failed || webhooks.lost.length > 0 || webhooks.unverified > 0;
-  if (failed) log(`FAILED: ${loadResult.lost.length} tasks lost or stuck, ${loadResult.serverErrors} 5xx answers, ${webhooks.lost.length} webhooks lost, ${webhooks.unverified} unverified, faults ${faults.failed ? 'failed' : 'ok'}`);
+  if (failed)
+    log(
+      `FAILED: ${loadResult.lost.length} tasks lost or stuck, ${loadResult.serverErrors} 5xx answers, ${webhooks.lost.length} webhooks lost, ${webhooks.unverified} unverified, faults ${faults.failed ? 'failed' : 'ok'}`,
+    );
   return failed ? 1 : 0;
 }
 
@@ -203,34 +214,66 @@ function report(r: ReportInput): string {
       `Run: ${quick ? '`--quick`' : 'default'}, ${TASKS} tasks, ${CONCURRENCY} clients, ${RUNS} processes per load-time median; took ${r.seconds.toFixed(0)} s; ${new Date().toISOString().slice(0, 10)}.`,
   );
   out.push('');
-  out.push('How to reproduce: `npm ci && npm run bench` (add `-- --quick` for the small run; `-- --tasks 2000 --concurrency 32` to set the load). Everything runs locally: DynamoDB Local, the local Step Functions endpoint running the synthesized ASL, the local API front; no AWS account.');
+  out.push(
+    'How to reproduce: `npm ci && npm run bench` (add `-- --quick` for the small run; `-- --tasks 2000 --concurrency 32` to set the load). Everything runs locally: DynamoDB Local, the local Step Functions endpoint running the synthesized ASL, the local API front; no AWS account.',
+  );
   out.push('');
 
   // ---------------------------------------------------------------- 1
   out.push('## 1. AWS calls per request');
   out.push('');
-  out.push('Counted by a middleware on the `initialize` step of the handlers’ own SDK clients (`#clients/dynamodb`, `#clients/sfn`), handlers invoked in-process with API Gateway REST proxy events; duration = median handler time against DynamoDB Local.');
+  out.push(
+    'Counted by a middleware on the `initialize` step of the handlers’ own SDK clients (`#clients/dynamodb`, `#clients/sfn`), handlers invoked in-process with API Gateway REST proxy events; duration = median handler time against DynamoDB Local.',
+  );
   out.push('');
   out.push(
     table(
       ['request', 'AWS calls', 'minimum', 'calls made', 'HTTP status', 'median duration'],
-      r.calls.rows.map((c) => [c.request, c.calls > c.minimum && c.minimum > 0 ? `**${c.calls}**` : c.calls, c.minimum || '—', c.detail, c.status || '—', ms(c.medianMs)]),
+      r.calls.rows.map((c) => [
+        c.request,
+        c.calls > c.minimum && c.minimum > 0 ? `**${c.calls}**` : c.calls,
+        c.minimum || '—',
+        c.detail,
+        c.status || '—',
+        ms(c.medianMs),
+      ]),
     ),
   );
   out.push('');
   const above = r.calls.rows.filter((c) => c.calls > c.minimum);
-  for (const c of above) out.push(`- **${c.request}: ${c.calls} call${c.calls === 1 ? '' : 's'}** (minimum ${c.minimum || 'n/a'}): ${c.reason ?? 'no reason recorded — fix it.'}`);
-  if (above.every((c) => c.reason)) out.push('- Every request handler is at its minimum or has its reason stated above. A 304 (If-None-Match) costs the same GetItem as a 200.');
+  for (const c of above)
+    out.push(
+      `- **${c.request}: ${c.calls} call${c.calls === 1 ? '' : 's'}** (minimum ${c.minimum || 'n/a'}): ${c.reason ?? 'no reason recorded — fix it.'}`,
+    );
+  if (above.every((c) => c.reason))
+    out.push('- Every request handler is at its minimum or has its reason stated above. A 304 (If-None-Match) costs the same GetItem as a 200.');
   out.push('');
 
   // ---------------------------------------------------------------- 2
   out.push('## 2. State transitions per task');
   out.push('');
-  out.push(`Read from the local Step Functions endpoint (\`getExecutionStats\`, execution name = task id). Shell = ${Object.values(SHELL_STATES).map((s) => `\`${s}\``).join(', ')} (\`SHELL_STATES\`, lib/async-task-api.ts); worker = the demo worker’s states (\`DEMO_STATES\`, lib/demo-worker.ts). Lambda writes = DynamoDB writes the Lambdas made for that task (submit, backstop, progress, cancel; polls excluded) — changed / failed condition.`);
+  out.push(
+    `Read from the local Step Functions endpoint (\`getExecutionStats\`, execution name = task id). Shell = ${Object.values(SHELL_STATES)
+      .map((s) => `\`${s}\``)
+      .join(
+        ', ',
+      )} (\`SHELL_STATES\`, lib/async-task-api.ts); worker = the demo worker’s states (\`DEMO_STATES\`, lib/demo-worker.ts). Lambda writes = DynamoDB writes the Lambdas made for that task (submit, backstop, progress, cancel; polls excluded) — changed / failed condition.`,
+  );
   out.push('');
   out.push(
     table(
-      ['task', 'ends', 'execution', 'transitions', 'shell', 'worker', 'states entered', 'Lambda writes (ok / failed cond.)', 'workflow writes', 'Step Functions API calls'],
+      [
+        'task',
+        'ends',
+        'execution',
+        'transitions',
+        'shell',
+        'worker',
+        'states entered',
+        'Lambda writes (ok / failed cond.)',
+        'workflow writes',
+        'Step Functions API calls',
+      ],
       r.transitions.map((t) => [
         t.name,
         t.finalStatus,
@@ -238,19 +281,32 @@ function report(r: ReportInput): string {
         t.transitions,
         t.shell,
         t.worker,
-        Object.entries(t.byState).map(([k, v]) => `${k}×${v}`).join(', '),
+        Object.entries(t.byState)
+          .map(([k, v]) => `${k}×${v}`)
+          .join(', '),
         `${t.lambdaWrites.ok} / ${t.lambdaWrites.failed}`,
         t.integrationWrites,
-        Object.entries(t.calls).filter(([k]) => k.startsWith('SFN.')).map(([k, v]) => `${k.slice(4)}×${v}`).join(', ') || '—',
+        Object.entries(t.calls)
+          .filter(([k]) => k.startsWith('SFN.'))
+          .map(([k, v]) => `${k.slice(4)}×${v}`)
+          .join(', ') || '—',
       ]),
     ),
   );
   out.push('');
   const maxShell = Math.max(...r.transitions.map((t) => t.shell));
-  out.push(`- Shell transitions per task: at most **${maxShell}** (target ≤ 2). The workflow records only success itself (\`${SHELL_STATES.recordSuccess}\`, one DynamoDB service-integration write, no Lambda).`);
-  out.push('- `running` is recorded by the worker’s progress helper (first progress write moves pending → running) and by the execution-status backstop (EventBridge “Execution Status Change” RUNNING → `lambdas/workflow/reconcile-execution.ts`), not by extra states.');
-  out.push(`- Failures from Fail states (\`${DEMO_STATES.failWithMessage}\`), timeouts and aborts (cancel → StopExecution) are recorded by the backstop: **0 shell transitions**. \`${SHELL_STATES.recordFailure}\` runs only when a worker Task state throws (Catch).`);
-  out.push('- Every task also costs 2 backstop invocations (RUNNING and terminal events); for a task the workflow already recorded, the second is a conditional write that fails (1 WRU).');
+  out.push(
+    `- Shell transitions per task: at most **${maxShell}** (target ≤ 2). The workflow records only success itself (\`${SHELL_STATES.recordSuccess}\`, one DynamoDB service-integration write, no Lambda).`,
+  );
+  out.push(
+    '- `running` is recorded by the worker’s progress helper (first progress write moves pending → running) and by the execution-status backstop (EventBridge “Execution Status Change” RUNNING → `lambdas/workflow/reconcile-execution.ts`), not by extra states.',
+  );
+  out.push(
+    `- Failures from Fail states (\`${DEMO_STATES.failWithMessage}\`), timeouts and aborts (cancel → StopExecution) are recorded by the backstop: **0 shell transitions**. \`${SHELL_STATES.recordFailure}\` runs only when a worker Task state throws (Catch).`,
+  );
+  out.push(
+    '- Every task also costs 2 backstop invocations (RUNNING and terminal events); for a task the workflow already recorded, the second is a conditional write that fails (1 WRU).',
+  );
   out.push('');
 
   // ---------------------------------------------------------------- 3
@@ -268,7 +324,19 @@ function report(r: ReportInput): string {
   const runtimeVariant = OURS_BUNDLE_SDK ? 'alternative' : 'ours';
   out.push(
     table(
-      ['function', `ours (${oursSdk}) size (gzip)`, 'ours load', 'ours load w/o source maps', `alternative (${altSdk}) size (gzip)`, 'alternative load', 'runtime SDK alone', 'naive size', 'naive load', 'load alternative/ours', 'load naive/ours'],
+      [
+        'function',
+        `ours (${oursSdk}) size (gzip)`,
+        'ours load',
+        'ours load w/o source maps',
+        `alternative (${altSdk}) size (gzip)`,
+        'alternative load',
+        'runtime SDK alone',
+        'naive size',
+        'naive load',
+        'load alternative/ours',
+        'load naive/ours',
+      ],
       b.functions.map((f) => [
         f.name,
         `${kb(f.variants.ours.bytes)} (${kb(f.variants.ours.gzipBytes)})`,
@@ -300,11 +368,19 @@ function report(r: ReportInput): string {
   const runtimeLoad = OURS_BUNDLE_SDK ? altLoad : oursLoad;
   const why = bundleSdk
     ? `bundled, minified and tree-shaken, the SDK loads in ${ratio(bundledLoad, runtimeLoad)} of the runtime SDK’s time (${ms(bundledLoad)} vs ${ms(runtimeLoad)} per function): one pre-linked file instead of resolving and compiling hundreds of @smithy/@aws-sdk modules; the zip stays small (${OURS_BUNDLE_SDK ? gz('ours') : gz('alternative')} gzipped) and the SDK version is pinned by package-lock.json instead of drifting with the runtime.`
-    : `the runtime SDK loads ${runtimeLoad <= bundledLoad ? 'at least as fast as' : `within 10 % of`} the bundled one (${ms(runtimeLoad)} vs ${ms(bundledLoad)} per function), and bundles stay ${ratio(perFn((f) => f.variants[OURS_BUNDLE_SDK ? 'ours' : 'alternative'].bytes), perFn((f) => f.variants[runtimeVariant].bytes))} smaller.`;
+    : `the runtime SDK loads ${runtimeLoad <= bundledLoad ? 'at least as fast as' : `within 10 % of`} the bundled one (${ms(runtimeLoad)} vs ${ms(bundledLoad)} per function), and bundles stay ${ratio(
+        perFn((f) => f.variants[OURS_BUNDLE_SDK ? 'ours' : 'alternative'].bytes),
+        perFn((f) => f.variants[runtimeVariant].bytes),
+      )} smaller.`;
   out.push(
     `- **Decision: ${switchSdk ? `switch to ${bundleSdk ? 'bundling the SDK' : 'the runtime SDK'} (\`externalModules: ${bundleSdk ? '[]' : `['${RUNTIME_SDK}']`}\` in \`BUNDLING\`, lib/task-function.ts)` : `keep ${bundleSdk ? 'bundling the SDK' : 'the runtime SDK'}`}** (the configured choice changes only when the alternative loads > 10 % faster): ${why}`,
   );
-  out.push(`- Source maps: \`--enable-source-maps\` changes ours’ load time by ${ms(oursLoad - perFn((f) => f.oursNoMapsMs))} per function on average (${ratio(oursLoad, perFn((f) => f.oursNoMapsMs))}).`);
+  out.push(
+    `- Source maps: \`--enable-source-maps\` changes ours’ load time by ${ms(oursLoad - perFn((f) => f.oursNoMapsMs))} per function on average (${ratio(
+      oursLoad,
+      perFn((f) => f.oursNoMapsMs),
+    )}).`,
+  );
   out.push('');
 
   // ---------------------------------------------------------------- 4
@@ -315,13 +391,19 @@ function report(r: ReportInput): string {
   out.push('## 4. Load on the local stack');
   out.push('');
   out.push(
-    `${TASKS} tasks (${Object.entries(L.mix).map(([k, v]) => `${v} ${k}`).join(', ')}; primes upTo 2,000–20,000, sleep 0–2 s, cancelled sleeps 30 s), ${CONCURRENCY} concurrent clients over real HTTP (\`x-api-key\`), each polling its task with \`If-None-Match\`, waiting \`Retry-After\` (a single wait capped at ${MAX_WAIT_SECONDS} s), fetching and checking every primes result. Lost = not terminal ${TASK_DEADLINE_SECONDS} s after submit, wrong final status, or a wrong result.`,
+    `${TASKS} tasks (${Object.entries(L.mix)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(
+        ', ',
+      )}; primes upTo 2,000–20,000, sleep 0–2 s, cancelled sleeps 30 s), ${CONCURRENCY} concurrent clients over real HTTP (\`x-api-key\`), each polling its task with \`If-None-Match\`, waiting \`Retry-After\` (a single wait capped at ${MAX_WAIT_SECONDS} s), fetching and checking every primes result. Lost = not terminal ${TASK_DEADLINE_SECONDS} s after submit, wrong final status, or a wrong result.`,
   );
   out.push('');
   out.push(
     table(
       ['request', 'n', 'p50', 'p95', 'p99', 'max'],
-      (Object.keys(lat) as Array<keyof typeof lat>).filter((k) => lat[k].n > 0).map((k) => [k, lat[k].n, ms(lat[k].p50), ms(lat[k].p95), ms(lat[k].p99), ms(lat[k].max)]),
+      (Object.keys(lat) as Array<keyof typeof lat>)
+        .filter((k) => lat[k].n > 0)
+        .map((k) => [k, lat[k].n, ms(lat[k].p50), ms(lat[k].p95), ms(lat[k].p99), ms(lat[k].max)]),
     ),
   );
   out.push('');
@@ -335,13 +417,23 @@ function report(r: ReportInput): string {
         ['wall time', `${L.wallSeconds.toFixed(1)} s`],
         ['throughput (tasks completed / s)', (tasksDone / L.wallSeconds).toFixed(1)],
         ['polls per task (mean)', pollsPerTask.toFixed(2)],
-        ['of which 304 Not Modified', `${((100 * L.outcomes.reduce((a, o) => a + o.notModified, 0)) / Math.max(1, L.outcomes.reduce((a, o) => a + o.polls, 0))).toFixed(0)} %`],
+        [
+          'of which 304 Not Modified',
+          `${(
+            (100 * L.outcomes.reduce((a, o) => a + o.notModified, 0)) /
+              Math.max(
+                1,
+                L.outcomes.reduce((a, o) => a + o.polls, 0),
+              )
+          ).toFixed(0)} %`,
+        ],
         ['state transitions per task (mean)', (r.loadTransitions / Math.max(1, L.outcomes.filter((o) => o.id).length)).toFixed(2)],
       ],
     ),
   );
   out.push('');
-  for (const lost of L.lost.slice(0, 10)) out.push(`- lost: ${lost.id ?? '(not submitted)'} ${lost.plan.type} ${JSON.stringify(lost.plan.input)}: ${lost.problem}`);
+  for (const lost of L.lost.slice(0, 10))
+    out.push(`- lost: ${lost.id ?? '(not submitted)'} ${lost.plan.type} ${JSON.stringify(lost.plan.input)}: ${lost.problem}`);
   if (L.lost.length > 10) out.push(`- … and ${L.lost.length - 10} more`);
   out.push('![Latency distribution of the load test](latency.svg)');
   out.push('');
@@ -387,7 +479,11 @@ function findings(r: ReportInput, cost: CostSection, sdk: { bundleSdk: boolean; 
   out.push('');
   out.push(
     `1. **The AWS SDK is ${OURS_BUNDLE_SDK ? 'bundled' : 'taken from the runtime'}** (\`BUNDLING.externalModules\` in \`lib/task-function.ts\`, which part 3 builds from): bundled, minified and tree-shaken it loads in ${ms(bundledLoad)} per function vs ${ms(runtimeLoad)} for the runtime SDK (${ratio(bundledLoad, runtimeLoad)}, part 3)` +
-      (sdk.switchSdk ? ` — **this run says switch** to ${sdk.bundleSdk ? 'bundling' : 'the runtime SDK'} (see part 3).` : OURS_BUNDLE_SDK ? ', and its version is pinned by package-lock.json.' : '.'),
+      (sdk.switchSdk
+        ? ` — **this run says switch** to ${sdk.bundleSdk ? 'bundling' : 'the runtime SDK'} (see part 3).`
+        : OURS_BUNDLE_SDK
+          ? ', and its version is pinned by package-lock.json.'
+          : '.'),
   );
   out.push(
     `2. **Worker progress is throttled**: \`progressReporter\` (\`lambdas/workflow/progress.ts\`) writes the first report at once, then only when 500 ms have passed or progress moved 25 points, instead of once per chunk (19 UpdateItems per count-primes invocation before). Measured now: **${pw}** progress write${pw === 1 ? '' : 's'} per invocation of upTo 20,000 (part 1)${p ? `; a primes task of upTo 100,000 costs ${p.usage.wru.toFixed(0)} WRU in all (part 2), ${usd(p.cost.dynamoDbWrites)} of DynamoDB writes per million` : ''}. A longer task writes about twice a second (and at most once per chunk), each write 2 WRU (table + \`byOwner\`); cancellation is noticed within 500 ms or 25 points.`,
@@ -420,7 +516,12 @@ function findings(r: ReportInput, cost: CostSection, sdk: { bundleSdk: boolean; 
   const atMinimum = minimal.every((c) => c.calls <= c.minimum);
   const gain = (s: number) => s / modelledPolls(s, false);
   out.push(
-    `Unchanged: ${atMinimum ? 'the request path is at its minimum' : '**some requests are above their minimum**'} (part 1: ${minimal.filter((c) => !c.request.includes(',') && !c.request.includes('(first)')).map((c) => `${c.request.replace(/ \(.*\)$/, '')} ${c.calls}`).join(', ')}); a 304 costs the same as a 200 (the ETag is computed from the item), so ETags save bandwidth, not money; \`Retry-After\` is what cuts polling cost, by ${gain(600).toFixed(0)}–${gain(3600).toFixed(0)}× for tasks of 10 min–1 h. ` +
+    `Unchanged: ${atMinimum ? 'the request path is at its minimum' : '**some requests are above their minimum**'} (part 1: ${minimal
+      .filter((c) => !c.request.includes(',') && !c.request.includes('(first)'))
+      .map((c) => `${c.request.replace(/ \(.*\)$/, '')} ${c.calls}`)
+      .join(
+        ', ',
+      )}); a 304 costs the same as a 200 (the ETag is computed from the item), so ETags save bandwidth, not money; \`Retry-After\` is what cuts polling cost, by ${gain(600).toFixed(0)}–${gain(3600).toFixed(0)}× for tasks of 10 min–1 h. ` +
       `Local stack: ${r.loadResult.lost.length === 0 ? `0 tasks lost of ${r.loadResult.outcomes.length}` : `**${r.loadResult.lost.length} tasks lost**`}, at ${(r.loadResult.outcomes.filter((o) => o.terminalAt).length / r.loadResult.wallSeconds).toFixed(1)} tasks/s with ${r.loadResult.options.concurrency} clients.`,
   );
   out.push('');
@@ -447,9 +548,17 @@ function costSection(r: ReportInput, pollsPerTask: number): CostSection {
   const okWrites = sumTally(lc, (c, cmd, e) => c === 'DynamoDB' && /^(PutItem|UpdateItem|DeleteItem)$/.test(cmd) && !e);
   const failedWrites = sumTally(lc, (c, cmd, e) => c === 'DynamoDB' && /^(PutItem|UpdateItem|DeleteItem)$/.test(cmd) && !!e);
   const gets = sumTally(lc, (c, cmd) => c === 'DynamoDB' && cmd === 'GetItem');
-  const recordOk = (r.loadStates[SHELL_STATES.recordSuccess] ?? 0) - (r.loadStates[SHELL_STATES.alreadyFinished] ?? 0) + (r.loadStates[SHELL_STATES.recordFailure] ?? 0);
+  const recordOk =
+    (r.loadStates[SHELL_STATES.recordSuccess] ?? 0) -
+    (r.loadStates[SHELL_STATES.alreadyFinished] ?? 0) +
+    (r.loadStates[SHELL_STATES.recordFailure] ?? 0);
   const recordFailed = r.loadStates[SHELL_STATES.alreadyFinished] ?? 0;
-  const counts = { submit: L.latencies.submit.length, status: L.latencies.status.length, cancel: L.latencies.cancel.length, result: L.latencies.result.length };
+  const counts = {
+    submit: L.latencies.submit.length,
+    status: L.latencies.status.length,
+    cancel: L.latencies.cancel.length,
+    result: L.latencies.result.length,
+  };
   const mixUsage: Usage = {
     apiRequests: (counts.submit + counts.status + counts.cancel + counts.result) / n,
     invocations: {
@@ -474,7 +583,14 @@ function costSection(r: ReportInput, pollsPerTask: number): CostSection {
     const result = t.finalStatus === 'succeeded' && t.body.type === 'primes' ? 1 : 0;
     const usage: Usage = {
       apiRequests: 1 + polls + result + (cancelled ? 1 : 0),
-      invocations: { 'submit-task': 1, 'get-task': polls, 'get-task-result': result, 'cancel-task': cancelled ? 1 : 0, 'reconcile-execution': 2, 'count-primes': t.workerInvocations },
+      invocations: {
+        'submit-task': 1,
+        'get-task': polls,
+        'get-task-result': result,
+        'cancel-task': cancelled ? 1 : 0,
+        'reconcile-execution': 2,
+        'count-primes': t.workerInvocations,
+      },
       wru:
         (t.lambdaWrites.ok + t.integrationWrites - (t.byState[SHELL_STATES.alreadyFinished] ?? 0)) * WRU_TASK_WRITE +
         (t.lambdaWrites.failed + (t.byState[SHELL_STATES.alreadyFinished] ?? 0)) * WRU_FAILED_WRITE,
@@ -491,26 +607,58 @@ function costSection(r: ReportInput, pollsPerTask: number): CostSection {
   );
   out.push('');
   out.push('Assumptions:');
-  out.push(`- Memory: ${mem.api} MB for the route functions and the backstop (\`lib/task-function.ts\` default), ${mem.countPrimes} MB for count-primes (\`lib/demo-worker.ts\`).`);
   out.push(
-    `- Billed durations (rounded up to 1 ms): the median in-process handler durations of part 1 against DynamoDB Local — ${Object.entries(r.calls.durations).map(([k, v]) => `${k} ${Math.ceil(v)} ms`).join(', ')} (count-primes: one invocation of upTo 20,000 with its ${r.calls.progressWrites} progress write${r.calls.progressWrites === 1 ? '' : 's'}). Real DynamoDB round trips are usually faster than DynamoDB Local on a shared 2-core machine, so this errs high.`,
+    `- Memory: ${mem.api} MB for the route functions and the backstop (\`lib/task-function.ts\` default), ${mem.countPrimes} MB for count-primes (\`lib/demo-worker.ts\`).`,
+  );
+  out.push(
+    `- Billed durations (rounded up to 1 ms): the median in-process handler durations of part 1 against DynamoDB Local — ${Object.entries(
+      r.calls.durations,
+    )
+      .map(([k, v]) => `${k} ${Math.ceil(v)} ms`)
+      .join(
+        ', ',
+      )} (count-primes: one invocation of upTo 20,000 with its ${r.calls.progressWrites} progress write${r.calls.progressWrites === 1 ? '' : 's'}). Real DynamoDB round trips are usually faster than DynamoDB Local on a shared 2-core machine, so this errs high.`,
   );
   out.push(`- Polls per task: ${pollsPerTask.toFixed(2)} (mean of the load test, part 4); per type below, the load test’s mean for that type.`);
   out.push(
     `- Items ≤ 1 KB. A write that changes a task item costs ${WRU_TASK_WRITE} WRU (table + the \`byOwner\` GSI, which projects ALL, so every task write is written to the index too); a write whose condition fails costs ${WRU_FAILED_WRITE} WRU; an eventually consistent GetItem ≤ 4 KB costs ${RRU_PER_GET} RRU; a list Query of 20 items ≈ ${rruPerQuery(20)} RRU.`,
   );
-  out.push(`- Progress writes: count-primes reports after each of its 20 chunks, but the progress helper writes a conditional UpdateItem only when 500 ms have passed or progress moved 25 points (the first at once): ${r.calls.progressWrites} per invocation of upTo 20,000 (part 1); the per-type rows and the mix count the writes the Lambdas actually made (parts 2 and 4).`);
-  out.push('- Not included: CloudWatch Logs (the state machine logs at level ALL), X-Ray, WAF, data transfer; EventBridge delivery of AWS service events to the default bus is free.');
+  out.push(
+    `- Progress writes: count-primes reports after each of its 20 chunks, but the progress helper writes a conditional UpdateItem only when 500 ms have passed or progress moved 25 points (the first at once): ${r.calls.progressWrites} per invocation of upTo 20,000 (part 1); the per-type rows and the mix count the writes the Lambdas actually made (parts 2 and 4).`,
+  );
+  out.push(
+    '- Not included: CloudWatch Logs (the state machine logs at level ALL), X-Ray, WAF, data transfer; EventBridge delivery of AWS service events to the default bus is free.',
+  );
   out.push('');
-  const costCols = (c: ReturnType<typeof costPerMillion>) => [usd(c.apiGateway), usd(c.lambdaRequests + c.lambdaCompute), usd(c.dynamoDbWrites + c.dynamoDbReads), usd(c.stepFunctions), `**${usd(c.total)}**`];
+  const costCols = (c: ReturnType<typeof costPerMillion>) => [
+    usd(c.apiGateway),
+    usd(c.lambdaRequests + c.lambdaCompute),
+    usd(c.dynamoDbWrites + c.dynamoDbReads),
+    usd(c.stepFunctions),
+    `**${usd(c.total)}**`,
+  ];
   out.push(
     table(
-      ['per million tasks of…', 'API requests/task', 'Lambda inv./task', 'WRU/task', 'RRU/task', 'transitions/task', 'API Gateway', 'Lambda', 'DynamoDB', 'Step Functions', 'total'],
+      [
+        'per million tasks of…',
+        'API requests/task',
+        'Lambda inv./task',
+        'WRU/task',
+        'RRU/task',
+        'transitions/task',
+        'API Gateway',
+        'Lambda',
+        'DynamoDB',
+        'Step Functions',
+        'total',
+      ],
       [
         ...typeRows.map(({ t, usage, cost }) => [
           t.name,
           usage.apiRequests.toFixed(1),
-          Object.values(usage.invocations).reduce((a, v) => a + v, 0).toFixed(1),
+          Object.values(usage.invocations)
+            .reduce((a, v) => a + v, 0)
+            .toFixed(1),
           usage.wru.toFixed(1),
           usage.rru.toFixed(1),
           usage.transitions.toFixed(1),
@@ -519,7 +667,9 @@ function costSection(r: ReportInput, pollsPerTask: number): CostSection {
         [
           `the load-test mix (part 4, measured)`,
           mixUsage.apiRequests.toFixed(1),
-          Object.values(mixUsage.invocations).reduce((a, v) => a + v, 0).toFixed(1),
+          Object.values(mixUsage.invocations)
+            .reduce((a, v) => a + v, 0)
+            .toFixed(1),
           mixUsage.wru.toFixed(1),
           mixUsage.rru.toFixed(1),
           mixUsage.transitions.toFixed(2),
@@ -547,7 +697,9 @@ function costSection(r: ReportInput, pollsPerTask: number): CostSection {
     ),
   );
   out.push('');
-  out.push('(Retry-After = age/5 clamped to 1–30 s, or less when progress predicts an earlier end: progress reports can only shorten the wait, so the table is the same with linear progress.)');
+  out.push(
+    '(Retry-After = age/5 clamped to 1–30 s, or less when progress predicts an earlier end: progress reports can only shorten the wait, so the table is the same with linear progress.)',
+  );
   out.push('');
   const notModified = L.outcomes.reduce((a, o) => a + o.notModified, 0);
   const avgBody = L.statusBodies ? L.statusBodyBytes / L.statusBodies : 0;

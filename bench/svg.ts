@@ -11,7 +11,9 @@ export function latencySvg(series: Record<string, number[]>, title: string): str
   const m = { left: 60, right: 190, top: 40, bottom: 50 };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
-  const all = Object.values(series).flat().filter((v) => v > 0);
+  const all = Object.values(series)
+    .flat()
+    .filter((v) => v > 0);
   const lo = 10 ** Math.floor(Math.log10(Math.max(0.1, Math.min(...all, 1))));
   const hi = 10 ** Math.ceil(Math.log10(Math.max(...all, 10)));
   const x = (v: number) => m.left + ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * pw;
@@ -28,7 +30,8 @@ export function latencySvg(series: Record<string, number[]>, title: string): str
       if (v > hi * 1.0001) break;
       const gx = x(v).toFixed(1);
       out.push(`<line x1="${gx}" y1="${m.top}" x2="${gx}" y2="${m.top + ph}" stroke="${k === 1 ? '#ccc' : '#eee'}"/>`);
-      if (k === 1 || k === 5) out.push(`<text x="${gx}" y="${m.top + ph + 16}" text-anchor="middle">${v >= 1000 ? `${v / 1000} s` : `${v} ms`}</text>`);
+      if (k === 1 || k === 5)
+        out.push(`<text x="${gx}" y="${m.top + ph + 16}" text-anchor="middle">${v >= 1000 ? `${v / 1000} s` : `${v} ms`}</text>`);
     }
   }
   for (const q of [0, 0.25, 0.5, 0.75, 0.95, 0.99, 1]) {

@@ -7,7 +7,7 @@
 import { SHELL_STATES } from '../lib/async-task-api.ts';
 import { DEMO_STATES } from '../lib/demo-worker.ts';
 import type { LocalStack } from '../lib/local/local-stack.ts';
-import { type SdkCounter, type Tally, sumTally } from './sdk-counter.ts';
+import { type SdkCounter, sumTally, type Tally } from './sdk-counter.ts';
 import { sleep } from './stats.ts';
 
 export interface TransitionRow {

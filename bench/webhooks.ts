@@ -169,7 +169,8 @@ export function costPerMillionDeliveries(attemptsPerDelivery: number): DeliveryC
 /** Task events for servers, per million tasks (`eventsPerTask` transitions each). */
 export function costPerMillionTaskEvents(): number {
   const a = PUSH_ASSUMPTIONS;
-  const lambda = a.eventsPerTask * (PRICES.lambdaPerMillionRequests + (a.publishMs / 1000) * (a.memoryMb / 1024) * PRICES.lambdaPerGbSecondArm * 1_000_000);
+  const lambda =
+    a.eventsPerTask * (PRICES.lambdaPerMillionRequests + (a.publishMs / 1000) * (a.memoryMb / 1024) * PRICES.lambdaPerGbSecondArm * 1_000_000);
   return a.eventsPerTask * PUSH_PRICES.eventBridgeCustomEventsPerMillion + lambda;
 }
 
@@ -188,7 +189,16 @@ export function webhookSection(r: WebhookLoadResult, clients: number): string[] 
     '',
     table(
       ['delivered once, verified', 'lost', 'duplicates', 'unverified', 'POSTs per task', 'latency p50 / p95 / p99 (terminal write → receiver)'],
-      [[`${r.delivered} / ${r.submitted}`, r.lost.length, r.duplicates, r.unverified, r.attemptsPerTask.toFixed(2), `${s.p50.toFixed(0)} / ${s.p95.toFixed(0)} / ${s.p99.toFixed(0)} ms (max ${s.max.toFixed(0)}, n ${s.n})`]],
+      [
+        [
+          `${r.delivered} / ${r.submitted}`,
+          r.lost.length,
+          r.duplicates,
+          r.unverified,
+          r.attemptsPerTask.toFixed(2),
+          `${s.p50.toFixed(0)} / ${s.p95.toFixed(0)} / ${s.p99.toFixed(0)} ms (max ${s.max.toFixed(0)}, n ${s.n})`,
+        ],
+      ],
     ),
     '',
     'Local latency is the stream poll (every 250 ms when idle), the queue poll (200 ms) and two in-process function invocations; on AWS the stream mapping adds up to about a second and SQS long polling less.',
@@ -197,7 +207,11 @@ export function webhookSection(r: WebhookLoadResult, clients: number): string[] 
     '',
     table(
       ['deliveries', 'SQS', 'Lambda', 'DynamoDB', 'total'],
-      [row('first attempt succeeds', 1), row(`as measured (${r.attemptsPerTask.toFixed(2)} POSTs each)`, r.attemptsPerTask), row('every retry used (8 POSTs, then DLQ)', 8)],
+      [
+        row('first attempt succeeds', 1),
+        row(`as measured (${r.attemptsPerTask.toFixed(2)} POSTs each)`, r.attemptsPerTask),
+        row('every retry used (8 POSTs, then DLQ)', 8),
+      ],
     ),
     '',
     `Events for servers add ${usd(costPerMillionTaskEvents())} per million tasks (${a.eventsPerTask} transitions each at $${PUSH_PRICES.eventBridgeCustomEventsPerMillion}/M custom events, plus the publisher).`,

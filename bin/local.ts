@@ -120,7 +120,10 @@ try {
     sweepIntervalSeconds,
     sweepAgeSeconds,
     faults: Object.fromEntries(Object.entries(faults).filter(([, v]) => v !== undefined)),
-    corsAllowOrigins: (process.env.LONGRUN_CORS_ALLOW_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    corsAllowOrigins: (process.env.LONGRUN_CORS_ALLOW_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     log: args.quiet ? (line) => (/^\[(http|bus)\]/.test(line) ? undefined : console.error(line)) : (line) => console.error(line),
   });
 } catch (err) {

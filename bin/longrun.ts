@@ -4,7 +4,7 @@
  *
  * Ctrl-C stops waiting (not the task) and says how to cancel; a second Ctrl-C exits at once.
  */
-import { runCli, EXIT } from '../lib/client/cli.ts';
+import { EXIT, runCli } from '../lib/client/cli.ts';
 
 const interrupt = new AbortController();
 process.on('SIGINT', () => {

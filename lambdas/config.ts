@@ -35,5 +35,8 @@ export const config = Object.freeze({
   taskTypes: json<Record<string, Record<string, unknown>>>('TASK_TYPES', {}),
   /** Local stack only (never set by the construct): callbacks to http://127.0.0.1 / localhost are accepted. */
   allowLoopbackCallbacks: process.env.ALLOW_LOOPBACK_CALLBACKS === '1',
-  corsAllowOrigins: (process.env.CORS_ALLOW_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+  corsAllowOrigins: (process.env.CORS_ALLOW_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean),
 });

@@ -148,7 +148,6 @@ export type ApiAuth =
       readonly clockTolerance?: Duration;
     };
 
-
 export function validateProps(props: AsyncTaskApiProps): void {
   const where = 'AsyncTaskApi';
   const types = Object.keys(props.taskTypes ?? {});
@@ -174,7 +173,9 @@ export function validateProps(props: AsyncTaskApiProps): void {
   positive('sweepInterval', props.sweepInterval, Duration.hours(1));
   positive('sweepAge', props.sweepAge, Duration.days(1));
   if (props.sweepInterval && !props.sweepInterval.isUnresolved() && props.sweepInterval.toSeconds() < 60) {
-    throw new Error(`${where}: sweepInterval must be at least 1 minute, the finest EventBridge schedule (got ${props.sweepInterval.toHumanString()}).`);
+    throw new Error(
+      `${where}: sweepInterval must be at least 1 minute, the finest EventBridge schedule (got ${props.sweepInterval.toHumanString()}).`,
+    );
   }
   // A younger task may still be inside its submit, between the write and StartExecution.
   if (props.sweepAge && !props.sweepAge.isUnresolved() && props.sweepAge.toSeconds() < 60) {

@@ -15,21 +15,21 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { progressExpression } from '../lambdas/domain/transitions.ts';
-import { validateProps, type AsyncTaskApiProps } from './async-task-api-props.ts';
+import { type AsyncTaskApiProps, validateProps } from './async-task-api-props.ts';
 import { ExecutionBackstop, RECONCILE_FUNCTION } from './task-api/backstop.ts';
 import { reserveConcurrency } from './task-api/concurrency.ts';
 import { ApiFirewall } from './task-api/firewall.ts';
 import { TaskHttpApi } from './task-api/http-api.ts';
 import { TaskMonitoring } from './task-api/monitoring.ts';
-import { SWEEPER_FUNCTION, TaskSweeper } from './task-api/sweeper.ts';
 import { TaskEvents, WebhookDelivery } from './task-api/push.ts';
 import { ResultsBucket } from './task-api/results-bucket.ts';
+import { SWEEPER_FUNCTION, TaskSweeper } from './task-api/sweeper.ts';
 import { TaskTable } from './task-api/table.ts';
 import { TaskWorkflow } from './task-api/workflow.ts';
 
@@ -160,7 +160,14 @@ export class AsyncTaskApi extends Construct {
     // Pushed tasks carry absolute links like the API's (on the execute-api URL; a custom domain would need a prop).
     const apiBaseUrl = this.api.url;
     this.webhooks = new WebhookDelivery(this, 'Webhooks', { table: this.table, environment, logRetention, apiBaseUrl });
-    this.taskEvents = new TaskEvents(this, 'Events', { table: this.table, environment, logRetention, apiBaseUrl, eventBus: props.eventBus, source: props.eventSource });
+    this.taskEvents = new TaskEvents(this, 'Events', {
+      table: this.table,
+      environment,
+      logRetention,
+      apiBaseUrl,
+      eventBus: props.eventBus,
+      source: props.eventSource,
+    });
     this.functions = {
       ...http.functions,
       [RECONCILE_FUNCTION]: backstop.reconcileFunction,

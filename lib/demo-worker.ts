@@ -61,10 +61,7 @@ export function demoWorker(scope: Construct, id: string, props: DemoWorkerProps 
     // would render `"Parameters": "$"`, a string, which ASL rejects: Parameters must be an object.)
     payloadResponseOnly: true,
   });
-  const morePrimesToCount = new sfn.Choice(self, DEMO_STATES.morePrimesToCount).when(
-    sfn.Condition.isPresent('$.resumeFrom'),
-    countPrimes,
-  );
+  const morePrimesToCount = new sfn.Choice(self, DEMO_STATES.morePrimesToCount).when(sfn.Condition.isPresent('$.resumeFrom'), countPrimes);
   countPrimes.next(morePrimesToCount);
   // The `otherwise` branch is left open, so the chain continues after it.
   const primesDone = morePrimesToCount.afterwards({ includeOtherwise: true });

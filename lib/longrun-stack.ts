@@ -1,5 +1,5 @@
 /** The deployable stack: the AsyncTaskApi construct running the demo worker. */
-import { CfnOutput, Stack, Validations, type CfnElement, type StackProps } from 'aws-cdk-lib';
+import { type CfnElement, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { DEMO_TASK_TYPES } from '../lambdas/domain/task-types.ts';
 import { AsyncTaskApi, type AsyncTaskApiProps } from './async-task-api.ts';

@@ -62,10 +62,7 @@ export function addProblemResponses(api: apigateway.RestApi, singleOrigin: strin
 
 /** `ANY` answering 405 with `Allow`; API Gateway prefers the explicit methods over `ANY`. */
 export function addMethodNotAllowed(resource: apigateway.IResource, allow: string): void {
-  const body = problemTemplate(
-    'method-not-allowed',
-    `"The method $context.httpMethod is not allowed on this resource. Allowed: ${allow}."`,
-  );
+  const body = problemTemplate('method-not-allowed', `"The method $context.httpMethod is not allowed on this resource. Allowed: ${allow}."`);
   resource.addMethod(
     'ANY',
     new apigateway.MockIntegration({

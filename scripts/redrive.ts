@@ -9,9 +9,10 @@
  * are conditional, a duplicate changes nothing. (The sweeper repairs the same tasks on its own;
  * this empties the queue and closes the alarm.) Uses the usual AWS credentials and region.
  */
+
+import { parseArgs } from 'node:util';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { parseArgs } from 'node:util';
 
 /** The status-change event a dead-lettered message carries. */
 export function eventOfMessage(body: string): unknown {
@@ -21,7 +22,12 @@ export function eventOfMessage(body: string): unknown {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { queue: { type: 'string' }, function: { type: 'string' }, max: { type: 'string', default: '1000' }, 'dry-run': { type: 'boolean', default: false } },
+    options: {
+      queue: { type: 'string' },
+      function: { type: 'string' },
+      max: { type: 'string', default: '1000' },
+      'dry-run': { type: 'boolean', default: false },
+    },
     strict: true,
   });
   if (!values.queue || !values.function) {
@@ -34,7 +40,9 @@ async function main(): Promise<number> {
   let replayed = 0;
   let failed = 0;
   while (replayed + failed < max) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: values.queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: values.queue, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 60 }),
+    );
     if (Messages.length === 0) break;
     for (const message of Messages) {
       const event = eventOfMessage(message.Body ?? '{}');

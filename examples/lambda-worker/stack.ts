@@ -4,7 +4,7 @@
  * failure Catch around it). Deploy: `npx cdk deploy --app 'npx tsx examples/lambda-worker/app.ts'`;
  * run locally: `npm start -- --app examples/lambda-worker/stack.ts`.
  */
-import { CfnOutput, Duration, Stack, type StackProps, Validations, type CfnElement } from 'aws-cdk-lib';
+import { type CfnElement, CfnOutput, Duration, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { AsyncTaskApi, type AsyncTaskApiProps } from '../../lib/async-task-api.ts';

@@ -3,16 +3,16 @@
  * schemas are the same objects the submit function validates with, so the two cannot drift; the
  * end-to-end suite checks every response it receives against this document.
  */
-import { submissionSchema } from '#domain/submission';
-import type { TaskTypeSchemas } from '#domain/task-types';
-import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, TASK_STATUSES } from '#domain/task';
+
+import { STAGE_NAME } from '#api/routes';
 import { PROBLEM_BASE, PROBLEM_KINDS } from '#domain/errors';
 import { RETRY_AFTER_MAX, RETRY_AFTER_MIN } from '#domain/representation';
-import { STAGE_NAME } from '#api/routes';
-import { DEFAULT_RETRY_DELAYS, WEBHOOK_USER_AGENT } from '#domain/webhook';
 import { RESULT_LINK_SECONDS } from '#domain/result-pointer';
+import { submissionSchema } from '#domain/submission';
+import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, TASK_STATUSES } from '#domain/task';
+import type { TaskTypeSchemas } from '#domain/task-types';
+import { DEFAULT_RETRY_DELAYS, WEBHOOK_USER_AGENT } from '#domain/webhook';
 import { MAX_WAIT_SECONDS } from '#http/prefer';
-
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const problem = (description: string, headers: Record<string, unknown> = {}) => ({
@@ -21,7 +21,10 @@ const problem = (description: string, headers: Record<string, unknown> = {}) => 
   content: { 'application/problem+json': { schema: ref('Problem') } },
 });
 const retryAfterHeader = { $ref: '#/components/headers/Retry-After' };
-const preferenceApplied = { description: 'With `Prefer: wait=N`: `wait=N`, the wait honoured.', schema: { type: 'string', pattern: '^wait=[0-9]+$' } };
+const preferenceApplied = {
+  description: 'With `Prefer: wait=N`: `wait=N`, the wait honoured.',
+  schema: { type: 'string', pattern: '^wait=[0-9]+$' },
+};
 
 export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unknown> {
   const types = Object.keys(taskTypes);
@@ -53,7 +56,11 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
     },
     servers: [{ url: `/${STAGE_NAME}`, description: 'This deployment' }],
     security: [{ ApiKey: [] }],
-    tags: [{ name: 'tasks', description: 'Asynchronous tasks' }, { name: 'webhooks', description: 'Signing secret of the webhooks' }, { name: 'meta', description: 'This document' }],
+    tags: [
+      { name: 'tasks', description: 'Asynchronous tasks' },
+      { name: 'webhooks', description: 'Signing secret of the webhooks' },
+      { name: 'meta', description: 'This document' },
+    ],
     paths: {
       '/tasks': {
         post: {
@@ -66,7 +73,8 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
               name: 'location',
               in: 'query',
               required: false,
-              description: 'What `Location` points at: the task (default) or its result monitor (`result`, for Logic Apps / Power Automate). Any other value is a 400.',
+              description:
+                'What `Location` points at: the task (default) or its result monitor (`result`, for Logic Apps / Power Automate). Any other value is a 400.',
               schema: { type: 'string', enum: ['task', 'result'], default: 'task' },
             },
           ],
@@ -76,7 +84,11 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
               description: 'Accepted; poll `Location` (or `Operation-Location`), or follow `GET /tasks/{id}/events`.',
               headers: {
                 Location: { $ref: '#/components/headers/Location' },
-                'Operation-Location': { description: 'Absolute URL of the task (Azure long-running operation convention).', required: true, schema: { type: 'string', format: 'uri' } },
+                'Operation-Location': {
+                  description: 'Absolute URL of the task (Azure long-running operation convention).',
+                  required: true,
+                  schema: { type: 'string', format: 'uri' },
+                },
                 'Retry-After': retryAfterHeader,
               },
               content: { 'application/json': { schema: ref('Task') } },
@@ -94,10 +106,25 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
           summary: "List the caller's tasks, newest first",
           parameters: [
             { name: 'status', in: 'query', required: false, schema: ref('TaskStatus') },
-            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1, maximum: LIST_MAX_LIMIT, default: LIST_DEFAULT_LIMIT } },
-            { name: 'cursor', in: 'query', required: false, description: 'Opaque; `nextCursor` of the previous page, with the same `status`.', schema: { type: 'string' } },
+            {
+              name: 'limit',
+              in: 'query',
+              required: false,
+              schema: { type: 'integer', minimum: 1, maximum: LIST_MAX_LIMIT, default: LIST_DEFAULT_LIMIT },
+            },
+            {
+              name: 'cursor',
+              in: 'query',
+              required: false,
+              description: 'Opaque; `nextCursor` of the previous page, with the same `status`.',
+              schema: { type: 'string' },
+            },
           ],
-          responses: { '200': { description: 'A page of tasks.', content: { 'application/json': { schema: ref('TaskList') } } }, '400': problem('Bad status, limit or cursor.'), ...common },
+          responses: {
+            '200': { description: 'A page of tasks.', content: { 'application/json': { schema: ref('TaskList') } } },
+            '400': problem('Bad status, limit or cursor.'),
+            ...common,
+          },
         },
       },
       '/tasks/{id}': {
@@ -106,7 +133,10 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
           operationId: 'getTask',
           tags: ['tasks'],
           summary: 'Status and progress of a task',
-          parameters: [{ name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } }, { $ref: '#/components/parameters/Prefer' }],
+          parameters: [
+            { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } },
+            { $ref: '#/components/parameters/Prefer' },
+          ],
           responses: {
             '200': {
               description: 'The task.',
@@ -125,7 +155,8 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
           operationId: 'cancelTask',
           tags: ['tasks'],
           summary: 'Cancel a task',
-          description: 'Cancelling a pending or running task records it as cancelled and stops its execution; cancelling a cancelled task answers the same again.',
+          description:
+            'Cancelling a pending or running task records it as cancelled and stops its execution; cancelling a cancelled task answers the same again.',
           responses: {
             '200': { description: 'Cancelled.', content: { 'application/json': { schema: ref('Task') } } },
             '409': problem('Already succeeded or failed.'),
@@ -144,17 +175,28 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
             'Polled by Logic Apps / Power Automate and ARM-style pollers (submit with `?location=result`): they wait `Retry-After` and poll `Location` while it answers 202, and take the first other answer as the outcome.',
           parameters: [{ $ref: '#/components/parameters/Prefer' }],
           responses: {
-            '200': { description: "The worker's result.", headers: { 'Preference-Applied': preferenceApplied }, content: { 'application/json': { schema: {} } } },
+            '200': {
+              description: "The worker's result.",
+              headers: { 'Preference-Applied': preferenceApplied },
+              content: { 'application/json': { schema: {} } },
+            },
             '202': {
               description: 'Pending or running: poll `Location` (this URL) again after `Retry-After`; the body is the task.',
-              headers: { Location: { $ref: '#/components/headers/Location' }, 'Retry-After': retryAfterHeader, 'Preference-Applied': preferenceApplied },
+              headers: {
+                Location: { $ref: '#/components/headers/Location' },
+                'Retry-After': retryAfterHeader,
+                'Preference-Applied': preferenceApplied,
+              },
               content: { 'application/json': { schema: ref('Task') } },
             },
             '303': {
               description: `A result too large to return inline (stored by the worker with storeLargeResult): \`Location\` is a presigned GET of the stored JSON, valid ${RESULT_LINK_SECONDS / 60} minutes. Follow it without credentials (it carries its own; send no \`x-api-key\` or \`Authorization\` to it); fetch again here for a fresh link.`,
-              headers: { Location: { description: 'Absolute, short-lived URL of the result (application/json).', schema: { type: 'string', format: 'uri' } }, 'Preference-Applied': preferenceApplied },
+              headers: {
+                Location: { description: 'Absolute, short-lived URL of the result (application/json).', schema: { type: 'string', format: 'uri' } },
+                'Preference-Applied': preferenceApplied,
+              },
             },
-            '409': problem('Failed or cancelled: `taskStatus` states the status, `error` is the task\'s own problem.'),
+            '409': problem("Failed or cancelled: `taskStatus` states the status, `error` is the task's own problem."),
             ...taskResponses,
             ...common,
           },
@@ -174,7 +216,10 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
           parameters: [{ name: 'Last-Event-ID', in: 'header', required: false, schema: { type: 'string' } }],
           responses: {
             '200': { description: 'The event stream.', content: { 'text/event-stream': { schema: { type: 'string' } } } },
-            '204': { description: 'Nothing more to send: the task ended and `Last-Event-ID` is its final version (tells an EventSource to stop reconnecting).' },
+            '204': {
+              description:
+                'Nothing more to send: the task ended and `Last-Event-ID` is its final version (tells an EventSource to stop reconnecting).',
+            },
             ...taskResponses,
             ...common,
           },
@@ -185,13 +230,20 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
           operationId: 'getWebhookSecret',
           tags: ['webhooks'],
           summary: "The caller's webhook signing secret (created on first use)",
-          responses: { '200': { description: 'The secret; verify deliveries with it (`new Webhook(secret).verify(body, headers)`).', content: { 'application/json': { schema: ref('WebhookSecret') } } }, ...common },
+          responses: {
+            '200': {
+              description: 'The secret; verify deliveries with it (`new Webhook(secret).verify(body, headers)`).',
+              content: { 'application/json': { schema: ref('WebhookSecret') } },
+            },
+            ...common,
+          },
         },
         post: {
           operationId: 'rotateWebhookSecret',
           tags: ['webhooks'],
           summary: 'Rotate the webhook signing secret',
-          description: 'A new secret signs from now on; the previous one keeps signing alongside it for 24 hours (space-separated signatures), so receivers can switch without missing a delivery.',
+          description:
+            'A new secret signs from now on; the previous one keeps signing alongside it for 24 hours (space-separated signatures), so receivers can switch without missing a delivery.',
           responses: { '200': { description: 'The new secret.', content: { 'application/json': { schema: ref('WebhookSecret') } } }, ...common },
         },
       },
@@ -261,7 +313,11 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
               type: 'object',
               required: ['self', 'result', 'cancel'],
               additionalProperties: false,
-              properties: { self: { type: 'string', format: 'uri' }, result: { type: 'string', format: 'uri' }, cancel: { type: 'string', format: 'uri' } },
+              properties: {
+                self: { type: 'string', format: 'uri' },
+                result: { type: 'string', format: 'uri' },
+                cancel: { type: 'string', format: 'uri' },
+              },
             },
             resourceLocation: { type: 'string', format: 'uri', description: 'Once succeeded: the absolute URL of the result.' },
             error: ref('Problem'),
@@ -307,7 +363,10 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
             status: { type: 'integer', minimum: 100, maximum: 599 },
             detail: { type: 'string' },
             instance: { type: 'string' },
-            errors: { type: 'array', items: { type: 'object', required: ['pointer', 'detail'], properties: { pointer: { type: 'string' }, detail: { type: 'string' } } } },
+            errors: {
+              type: 'array',
+              items: { type: 'object', required: ['pointer', 'detail'], properties: { pointer: { type: 'string' }, detail: { type: 'string' } } },
+            },
             taskStatus: ref('TaskStatus'),
             error: { $ref: '#/components/schemas/Problem', description: "On a result monitor's 409: the task's own problem." },
           },

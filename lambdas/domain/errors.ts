@@ -7,15 +7,27 @@ export const PROBLEM_BASE = 'https://longrun.dev/problems/';
 /** Problem kinds, with the status each is sent with: listed in the README and in this document. */
 export const PROBLEM_KINDS = {
   'malformed-json': { status: 400, title: 'Malformed JSON', when: 'The body is empty or not valid JSON.' },
-  'validation-error': { status: 400, title: 'Invalid request', when: 'The body breaks the schema of its task type, or names an unknown type; `errors` lists each field by JSON pointer.' },
-  'invalid-parameter': { status: 400, title: 'Invalid parameter', when: 'A query parameter or header (limit, status, Idempotency-Key) is malformed.' },
+  'validation-error': {
+    status: 400,
+    title: 'Invalid request',
+    when: 'The body breaks the schema of its task type, or names an unknown type; `errors` lists each field by JSON pointer.',
+  },
+  'invalid-parameter': {
+    status: 400,
+    title: 'Invalid parameter',
+    when: 'A query parameter or header (limit, status, Idempotency-Key) is malformed.',
+  },
   'invalid-cursor': { status: 400, title: 'Invalid cursor', when: 'The cursor was not issued by this API for this listing.' },
   'bad-request': { status: 400, title: 'Bad Request', when: 'API Gateway refused the request before it reached the API.' },
   unauthorized: { status: 401, title: 'Unauthorized', when: 'The API key or token is missing or not accepted.' },
   forbidden: { status: 403, title: 'Forbidden', when: 'The caller may not do this (or the web application firewall refused the request).' },
-  'not-found': { status: 404, title: 'Not Found', when: 'No such route, or no such task for this caller (another caller\'s task answers the same).' },
+  'not-found': { status: 404, title: 'Not Found', when: "No such route, or no such task for this caller (another caller's task answers the same)." },
   'method-not-allowed': { status: 405, title: 'Method Not Allowed', when: 'The route exists but not with this method; `Allow` lists the methods.' },
-  'task-not-succeeded': { status: 409, title: 'Result not available', when: 'The result of a task that has not succeeded; `taskStatus` states its status.' },
+  'task-not-succeeded': {
+    status: 409,
+    title: 'Result not available',
+    when: 'The result of a task that has not succeeded; `taskStatus` states its status.',
+  },
   'task-already-finished': { status: 409, title: 'Task already finished', when: 'Cancelling a task that already succeeded or failed.' },
   gone: { status: 410, title: 'Gone', when: 'The task has passed its retention period.' },
   'payload-too-large': { status: 413, title: 'Payload Too Large', when: 'The body exceeds 256 KiB.' },
@@ -24,11 +36,19 @@ export const PROBLEM_KINDS = {
   'too-many-requests': { status: 429, title: 'Too Many Requests', when: 'The caller exceeded its rate limit; retry after `Retry-After`.' },
   'quota-exceeded': { status: 429, title: 'Quota Exceeded', when: "The caller used up its usage plan's quota for the period." },
   'internal-error': { status: 500, title: 'Internal Server Error', when: 'A bug; never expected.' },
-  'task-failed': { status: 500, title: 'Task failed', when: 'In a task\'s `error`: its worker failed; `detail` carries the worker\'s message.' },
-  'task-cancelled': { status: 409, title: 'Task cancelled', when: 'In a task\'s `error`: it was cancelled.' },
-  'result-too-large': { status: 500, title: 'Result too large', when: "In a task's `error`: the worker returned a result larger than the workflow (256 KB) or the task record (400 KB) can carry; it should store it with `storeLargeResult`." },
-  'start-failed': { status: 503, title: 'Task could not be started', when: 'In a task\'s `error`: its execution could not be started; submit again.' },
-  'execution-lost': { status: 503, title: 'Task execution lost', when: 'In a task\'s `error`: its execution disappeared while it ran (e.g. the local stack was killed); submit it again.' },
+  'task-failed': { status: 500, title: 'Task failed', when: "In a task's `error`: its worker failed; `detail` carries the worker's message." },
+  'task-cancelled': { status: 409, title: 'Task cancelled', when: "In a task's `error`: it was cancelled." },
+  'result-too-large': {
+    status: 500,
+    title: 'Result too large',
+    when: "In a task's `error`: the worker returned a result larger than the workflow (256 KB) or the task record (400 KB) can carry; it should store it with `storeLargeResult`.",
+  },
+  'start-failed': { status: 503, title: 'Task could not be started', when: "In a task's `error`: its execution could not be started; submit again." },
+  'execution-lost': {
+    status: 503,
+    title: 'Task execution lost',
+    when: "In a task's `error`: its execution disappeared while it ran (e.g. the local stack was killed); submit it again.",
+  },
   'bad-gateway': { status: 502, title: 'Bad Gateway', when: 'A bug: the function behind the route failed; never expected.' },
   'service-unavailable': { status: 503, title: 'Service Unavailable', when: 'A dependency is briefly unavailable; retry after `Retry-After`.' },
   'gateway-timeout': { status: 504, title: 'Gateway Timeout', when: 'The function behind the route did not answer in time; never expected.' },
@@ -65,9 +85,7 @@ export class ProblemError extends Error {
 export const problems = {
   malformedJson: (detail: string) => new ProblemError('malformed-json', detail),
   validation: (errors: FieldError[]) =>
-    new ProblemError('validation-error', errors.map((e) => `${e.pointer || '/'}: ${e.detail}`).join('; '),
-      { errors },
-    ),
+    new ProblemError('validation-error', errors.map((e) => `${e.pointer || '/'}: ${e.detail}`).join('; '), { errors }),
   invalidParameter: (name: string, detail: string) =>
     new ProblemError('invalid-parameter', `${name}: ${detail}`, {
       errors: [{ pointer: name, detail }],
@@ -78,7 +96,9 @@ export const problems = {
   gone: () => new ProblemError('gone', 'This task has passed its retention period and is no longer available.'),
   /** `error`: the task's own problem (why it failed or was cancelled), carried as an extension member. */
   taskNotSucceeded: (status: string, retryAfter?: number, error?: Record<string, unknown>) =>
-    new ProblemError('task-not-succeeded', `The task is ${status}; a result exists only once it has succeeded.`,
+    new ProblemError(
+      'task-not-succeeded',
+      `The task is ${status}; a result exists only once it has succeeded.`,
       { taskStatus: status, ...(error && { error }) },
       retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) },
     ),
@@ -86,19 +106,26 @@ export const problems = {
     new ProblemError('task-already-finished', `The task has already ${status}; it can no longer be cancelled.`, {
       taskStatus: status,
     }),
-  idempotencyKeyReused: () =>
-    new ProblemError('idempotency-key-reused', 'This Idempotency-Key was already used with a different request body.',
-    ),
-  payloadTooLarge: (limit: number) =>
-    new ProblemError('payload-too-large', `The request body exceeds ${limit} bytes.`),
+  idempotencyKeyReused: () => new ProblemError('idempotency-key-reused', 'This Idempotency-Key was already used with a different request body.'),
+  payloadTooLarge: (limit: number) => new ProblemError('payload-too-large', `The request body exceeds ${limit} bytes.`),
   unsupportedMediaType: () =>
-    new ProblemError('unsupported-media-type', 'Send the request body as application/json.', {}, {
-      'Accept-Post': 'application/json',
-    }),
+    new ProblemError(
+      'unsupported-media-type',
+      'Send the request body as application/json.',
+      {},
+      {
+        'Accept-Post': 'application/json',
+      },
+    ),
   unavailable: (retryAfter = 1) =>
-    new ProblemError('service-unavailable', 'The service is briefly unable to handle this request; retry later.', {}, {
-      'Retry-After': String(retryAfter),
-    }),
+    new ProblemError(
+      'service-unavailable',
+      'The service is briefly unable to handle this request; retry later.',
+      {},
+      {
+        'Retry-After': String(retryAfter),
+      },
+    ),
   internal: () => new ProblemError('internal-error', 'An unexpected error occurred.'),
   /** The execution input (body plus envelope) would exceed Step Functions' limit. */
   executionInputTooLarge: (limit: number) =>

@@ -4,7 +4,7 @@
  * (`eventName`, `dynamodb.OldImage`/`NewImage` in attribute-value form). Idempotency claims and
  * webhook secrets have no `status`, and delivery-state writes keep the status, so none pass.
  */
-import { isTerminal, TASK_STATUSES, TERMINAL_STATUSES, type TaskStatus } from '#domain/task';
+import { isTerminal, TASK_STATUSES, type TaskStatus, TERMINAL_STATUSES } from '#domain/task';
 import { ALLOWED_FROM } from '#domain/transitions';
 
 export type FilterPattern = Record<string, unknown>;

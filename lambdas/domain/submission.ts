@@ -4,7 +4,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { callbackUrlViolation } from '#domain/callback-url';
-import { problems, type FieldError } from '#domain/errors';
+import { type FieldError, problems } from '#domain/errors';
 import type { TaskTypeSchemas } from '#domain/task-types';
 
 export interface Submission {
@@ -28,7 +28,7 @@ export function submissionSchema(inputSchema: Record<string, unknown>, type?: st
         // The full SSRF rules (no credentials, no private/loopback/link-local/CGNAT host) are checked
         // after the schema, in `callbackUrlViolation`; http:// only on the local stack, for loopback receivers.
         pattern: '^https?://',
-        description: 'https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller\'s secret).',
+        description: "https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret).",
       },
     },
     required: ['type', 'input'],
@@ -65,7 +65,8 @@ export class SubmissionValidator {
     }
     if (!validate(body)) throw problems.validation(fieldErrors(validate.errors ?? []));
     const { callbackUrl } = body as Submission;
-    const violation = callbackUrl === undefined ? undefined : callbackUrlViolation(callbackUrl, { allowLoopback: this.options.allowLoopbackCallbacks });
+    const violation =
+      callbackUrl === undefined ? undefined : callbackUrlViolation(callbackUrl, { allowLoopback: this.options.allowLoopbackCallbacks });
     if (violation) throw problems.validation([{ pointer: '/callbackUrl', detail: violation }]);
     return body as Submission;
   }

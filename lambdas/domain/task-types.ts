@@ -23,7 +23,8 @@ export const DEMO_TASK_TYPES: TaskTypeSchemas = {
   },
   report: {
     type: 'object',
-    description: 'Builds a report of about `sizeKb` KiB; over 64 KiB it is stored in the results bucket (GET …/result answers 303). `inline: true` returns it inline anyway, so a large one fails with result-too-large.',
+    description:
+      'Builds a report of about `sizeKb` KiB; over 64 KiB it is stored in the results bucket (GET …/result answers 303). `inline: true` returns it inline anyway, so a large one fails with result-too-large.',
     properties: {
       sizeKb: { type: 'integer', minimum: 1, maximum: 10_240 },
       inline: { type: 'boolean' },

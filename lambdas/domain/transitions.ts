@@ -97,13 +97,7 @@ export function updateExpression(expression: Pick<TransitionExpression, 'set' | 
 /** Progress may be recorded while a task is pending or running; the first report makes it running. */
 export function progressExpression(): TransitionExpression {
   return {
-    set: [
-      '#status = :to',
-      '#progress = :progress',
-      '#updatedAt = :now',
-      '#startedAt = if_not_exists(#startedAt, :now)',
-      VERSION_BUMP.set,
-    ],
+    set: ['#status = :to', '#progress = :progress', '#updatedAt = :now', '#startedAt = if_not_exists(#startedAt, :now)', VERSION_BUMP.set],
     remove: [],
     condition: 'attribute_exists(#id) AND #status IN (:from0, :from1)',
     names: {

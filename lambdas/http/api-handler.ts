@@ -7,8 +7,8 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { lambdaContext, logContext } from '#http/log-context';
 import { problemDetails } from '#http/problem-details';
-import { parseRequest, type ApiRequest } from '#http/request';
-import { toResult, type ApiResponse } from '#http/response';
+import { type ApiRequest, parseRequest } from '#http/request';
+import { type ApiResponse, toResult } from '#http/response';
 
 export function apiHandler(route: (request: ApiRequest, context: Context) => Promise<ApiResponse>, options: { authenticated?: boolean } = {}) {
   const authenticated = options.authenticated ?? true;
@@ -16,5 +16,7 @@ export function apiHandler(route: (request: ApiRequest, context: Context) => Pro
     .use(lambdaContext())
     .use(problemDetails())
     .use(logContext())
-    .handler(async (event, context) => toResult(await route(parseRequest(event, authenticated), context), event.headers?.origin ?? event.headers?.Origin));
+    .handler(async (event, context) =>
+      toResult(await route(parseRequest(event, authenticated), context), event.headers?.origin ?? event.headers?.Origin),
+    );
 }

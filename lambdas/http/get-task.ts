@@ -9,7 +9,12 @@ export const handler = apiHandler(async (request, context) => {
   const { task, preferenceApplied } = await readTaskAwaitingChange(request, context);
   const representation = toRepresentation(task, request.baseUrl, config.retentionSeconds);
   const etag = etagOf(representation);
-  const headers = { ETag: etag, 'Cache-Control': 'no-cache', 'Retry-After': retryAfterSeconds(task)?.toString(), 'Preference-Applied': preferenceApplied };
+  const headers = {
+    ETag: etag,
+    'Cache-Control': 'no-cache',
+    'Retry-After': retryAfterSeconds(task)?.toString(),
+    'Preference-Applied': preferenceApplied,
+  };
   if (ifNoneMatch(request.headers['if-none-match'], etag)) return { status: 304, headers };
   return { status: 200, body: representation, headers };
 });

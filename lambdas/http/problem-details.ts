@@ -6,8 +6,8 @@
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { ProblemError, problems } from '#domain/errors';
-import { logger } from '#service/logger';
 import { commonHeaders } from '#http/response';
+import { logger } from '#service/logger';
 
 const RETRYABLE_AWS_ERRORS = new Set([
   'ProvisionedThroughputExceededException',
@@ -50,7 +50,11 @@ export function problemDetails(): MiddlewareObj<APIGatewayProxyEvent, APIGateway
   return {
     onError: (request) => {
       const event = request.event;
-      request.response = problemResponse(toProblem(request.error), event?.requestContext?.path ?? event?.path ?? '', event?.headers?.origin ?? event?.headers?.Origin);
+      request.response = problemResponse(
+        toProblem(request.error),
+        event?.requestContext?.path ?? event?.path ?? '',
+        event?.headers?.origin ?? event?.headers?.Origin,
+      );
     },
   };
 }

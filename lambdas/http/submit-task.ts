@@ -4,7 +4,7 @@ import { problems } from '#domain/errors';
 import { retryAfterSeconds, toRepresentation } from '#domain/representation';
 import { SubmissionValidator } from '#domain/submission';
 import { apiHandler } from '#http/api-handler';
-import { readJsonBody, type ApiRequest } from '#http/request';
+import { type ApiRequest, readJsonBody } from '#http/request';
 import { submitTask } from '#service/submit-task';
 
 if (Object.keys(config.taskTypes).length === 0) throw new Error('environment variable TASK_TYPES must declare at least one task type');

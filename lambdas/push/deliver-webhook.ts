@@ -2,9 +2,9 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { sqs } from '#clients/sqs';
-import { logger } from '#service/logger';
 import { requiredEnv } from '#push/config';
 import { deliver, isDeliveryMessage } from '#push/deliver';
+import { logger } from '#service/logger';
 
 const QUEUE_URL = requiredEnv('WEBHOOK_QUEUE_URL');
 const DEAD_LETTER_QUEUE_URL = requiredEnv('WEBHOOK_DEAD_LETTER_QUEUE_URL');

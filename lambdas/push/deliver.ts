@@ -8,14 +8,14 @@ import { Webhook } from 'standardwebhooks';
 import { config } from '#config';
 import { toRepresentation } from '#domain/representation';
 import { isTerminal } from '#domain/task';
-import { nextStep, WEBHOOK_USER_AGENT, webhookEvent, webhookId, type DeliveryMessage, type NextStep } from '#domain/webhook';
-import { getTask, recordCallback } from '#store/task-store';
-import { getOrCreateSecret, signingSecrets } from '#store/webhook-secret-store';
+import { type DeliveryMessage, type NextStep, nextStep, WEBHOOK_USER_AGENT, webhookEvent, webhookId } from '#domain/webhook';
+import { pushConfig } from '#push/config';
+import { type PostOptions, postWebhook } from '#push/post';
 import { logger } from '#service/logger';
 import { PEER_METRICS } from '#service/metric-names';
 import { countTask } from '#service/task-metrics';
-import { pushConfig } from '#push/config';
-import { postWebhook, type PostOptions } from '#push/post';
+import { getTask, recordCallback } from '#store/task-store';
+import { getOrCreateSecret, signingSecrets } from '#store/webhook-secret-store';
 
 export type DeliveryResult = NextStep | { action: 'skip'; why: string };
 

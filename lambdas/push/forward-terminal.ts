@@ -3,9 +3,9 @@ import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { sqs } from '#clients/sqs';
 import type { DeliveryMessage } from '#domain/webhook';
-import { logger } from '#service/logger';
 import { requiredEnv } from '#push/config';
 import { newTask } from '#push/stream';
+import { logger } from '#service/logger';
 
 const QUEUE_URL = requiredEnv('WEBHOOK_QUEUE_URL');
 const SQS_BATCH = 10;

@@ -10,7 +10,7 @@ import * as https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-filtering-agent';
 import { callbackUrlViolation } from '#domain/callback-url';
-import { parseRetryAfter, type AttemptOutcome } from '#domain/webhook';
+import { type AttemptOutcome, parseRetryAfter } from '#domain/webhook';
 
 export const POST_TIMEOUT_MS = 10_000;
 export const MAX_RESPONSE_BYTES = 4096;

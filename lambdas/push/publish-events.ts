@@ -5,9 +5,9 @@ import { eventbridge } from '#clients/eventbridge';
 import { config } from '#config';
 import { toRepresentation } from '#domain/representation';
 import type { TaskStatus } from '#domain/task';
-import { logger } from '#service/logger';
 import { pushConfig, requiredEnv } from '#push/config';
 import { newTask } from '#push/stream';
+import { logger } from '#service/logger';
 
 const EVENT_BUS_NAME = requiredEnv('EVENT_BUS_NAME');
 const EVENT_SOURCE = requiredEnv('EVENT_SOURCE');
@@ -27,7 +27,16 @@ export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatch
     const task = newTask(record);
     if (!task) return [];
     const detail = { ...toRepresentation(task, pushConfig.basePath, config.retentionSeconds), owner: task.owner };
-    return [{ index, EventBusName: EVENT_BUS_NAME, Source: EVENT_SOURCE, DetailType: eventType(record.eventName, task.status), Detail: JSON.stringify(detail), Time: new Date(task.updatedAt) }];
+    return [
+      {
+        index,
+        EventBusName: EVENT_BUS_NAME,
+        Source: EVENT_SOURCE,
+        DetailType: eventType(record.eventName, task.status),
+        Detail: JSON.stringify(detail),
+        Time: new Date(task.updatedAt),
+      },
+    ];
   });
   const failed: number[] = [];
   for (let i = 0; i < entries.length; i += PUT_EVENTS_BATCH) {

@@ -2,10 +2,10 @@
 import { problemObject, problems } from '#domain/errors';
 import { isTaskId } from '#domain/ids';
 import type { TaskRecord } from '#domain/task';
-import { transition } from '#store/task-store';
 import { stopExecution } from '#service/executions';
 import { absentTask, assertVisible } from '#service/find-task';
 import { logger } from '#service/logger';
+import { transition } from '#store/task-store';
 
 const CANCELLED = problemObject('task-cancelled', 'The task was cancelled by its owner.');
 

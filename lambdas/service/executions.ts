@@ -3,7 +3,7 @@
  * idempotent replay and by the sweeper; described and stopped by the sweeper and by cancel.
  */
 import { DescribeExecutionCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { executionArn, sfn, STATE_MACHINE_ARN } from '#clients/sfn';
+import { executionArn, STATE_MACHINE_ARN, sfn } from '#clients/sfn';
 import type { ExecutionState } from '#domain/sweep';
 import type { ExecutionInput, TaskRecord } from '#domain/task';
 
@@ -27,7 +27,15 @@ export async function startExecution(task: Pick<TaskRecord, 'id' | 'type' | 'inp
   }
 }
 
-const TRANSIENT_NAMES = ['ThrottlingException', 'ExecutionLimitExceeded', 'KmsThrottlingException', 'ServiceUnavailable', 'TimeoutError', 'RequestTimeout', 'AbortError'];
+const TRANSIENT_NAMES = [
+  'ThrottlingException',
+  'ExecutionLimitExceeded',
+  'KmsThrottlingException',
+  'ServiceUnavailable',
+  'TimeoutError',
+  'RequestTimeout',
+  'AbortError',
+];
 const NETWORK_CODES = ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'];
 
 /**

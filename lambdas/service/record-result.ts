@@ -8,7 +8,11 @@ import { resultTooLargeProblem } from '#domain/result-pointer';
 import { transition, type WriteOutcome } from '#store/task-store';
 
 function isItemTooLarge(error: unknown): boolean {
-  return error instanceof DynamoDBServiceException && error.name === 'ValidationException' && /item size.*exceeded the maximum allowed size/i.test(error.message);
+  return (
+    error instanceof DynamoDBServiceException &&
+    error.name === 'ValidationException' &&
+    /item size.*exceeded the maximum allowed size/i.test(error.message)
+  );
 }
 
 export async function recordResult(taskId: string, output: string, now: string): Promise<WriteOutcome> {

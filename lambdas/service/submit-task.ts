@@ -6,10 +6,10 @@ import { newTaskId } from '#domain/ids';
 import { openIndexAttributes } from '#domain/open-index';
 import type { Submission } from '#domain/submission';
 import type { TaskRecord } from '#domain/task';
-import { getTask, putTask, putTaskClaimingKey, releaseKey, transition } from '#store/task-store';
 import { executionInput, isTransientStartError, MAX_EXECUTION_INPUT_BYTES, startExecution } from '#service/executions';
 import { logger } from '#service/logger';
 import { countTask, TASK_METRICS } from '#service/task-metrics';
+import { getTask, putTask, putTaskClaimingKey, releaseKey, transition } from '#store/task-store';
 
 export interface SubmitResult {
   task: TaskRecord;

@@ -4,17 +4,17 @@
  * why without a second read.
  */
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { dynamodb } from '#clients/dynamodb';
 import { config } from '#config';
 import type { CallbackState, Progress, TaskRecord, TaskStatus } from '#domain/task';
 import {
   callbackExpression,
   progressExpression,
-  transitionExpression,
   type TransitionExpression,
   type TransitionOptions,
+  transitionExpression,
   updateExpression,
 } from '#domain/transitions';
 

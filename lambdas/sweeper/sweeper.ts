@@ -7,16 +7,16 @@
 import { problemObject } from '#domain/errors';
 import { OPEN_SHARDS } from '#domain/open-index';
 import { type SweepAction, sweepAction } from '#domain/sweep';
-import { closeOpenTask, deferSweep, type OpenTask, queryDue } from '#store/open-tasks';
-import { getTask, transition } from '#store/task-store';
 import { describeExecution, startExecution, stopExecution } from '#service/executions';
 import { logger } from '#service/logger';
 import { PEER_METRICS } from '#service/metric-names';
-import { metrics, MetricUnit } from '#service/metrics';
-import { reconcileExecution } from '#workflow/reconcile';
+import { MetricUnit, metrics } from '#service/metrics';
+import { closeOpenTask, deferSweep, type OpenTask, queryDue } from '#store/open-tasks';
+import { getTask, transition } from '#store/task-store';
 import { sweepConfig } from '#sweeper/sweep-config';
+import { reconcileExecution } from '#workflow/reconcile';
 
-const EXECUTION_LOST = problemObject('execution-lost', 'The task\'s execution was lost while it ran; submit it again.');
+const EXECUTION_LOST = problemObject('execution-lost', "The task's execution was lost while it ran; submit it again.");
 
 export interface SweepReport {
   /** Tasks checked, by action taken. */

@@ -10,15 +10,13 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { RESULTS_BUCKET, s3 } from '#clients/s3';
 import { isTaskId } from '#domain/ids';
-import { INLINE_RESULT_MAX_BYTES, resultKey, resultPointer, type ResultPointer } from '#domain/result-pointer';
+import { INLINE_RESULT_MAX_BYTES, type ResultPointer, resultKey, resultPointer } from '#domain/result-pointer';
 
 /** Writes `value` as JSON to `results/<taskId>.json` and returns the pointer to return as the worker's output. */
 export async function storeLargeResult(taskId: string, value: unknown): Promise<ResultPointer> {
   if (!isTaskId(taskId)) throw new Error('storeLargeResult: taskId must be the task id from the execution input');
   const body = Buffer.from(JSON.stringify(value ?? null));
-  await s3.send(
-    new PutObjectCommand({ Bucket: RESULTS_BUCKET, Key: resultKey(taskId), Body: body, ContentType: 'application/json' }),
-  );
+  await s3.send(new PutObjectCommand({ Bucket: RESULTS_BUCKET, Key: resultKey(taskId), Body: body, ContentType: 'application/json' }));
   return resultPointer(taskId, body.byteLength);
 }
 

@@ -4,8 +4,8 @@
  * Lambda invocation already running, so cancellation is cooperative.
  */
 import type { Progress } from '#domain/task';
-import { recordProgress } from '#store/task-store';
 import { logger } from '#service/logger';
+import { recordProgress } from '#store/task-store';
 
 export interface ProgressAnswer {
   /** The task was cancelled, or otherwise finished: stop working. */
@@ -35,10 +35,7 @@ export async function reportProgress(taskId: string, progress: Progress): Promis
  * its number of writes independent of machine speed). Skipped reports answer with the last known
  * state, so cancellation is noticed within one interval or step.
  */
-export function progressReporter(
-  taskId: string,
-  options: { minIntervalMs?: number; minStep?: number; now?: () => number } = {},
-) {
+export function progressReporter(taskId: string, options: { minIntervalMs?: number; minStep?: number; now?: () => number } = {}) {
   const { minIntervalMs = 500, minStep = 25, now = Date.now } = options;
   let lastWrite = -Infinity;
   let lastPercent = -Infinity;

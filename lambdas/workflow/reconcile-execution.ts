@@ -3,7 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { logger } from '#service/logger';
-import { reconcileExecution, type ExecutionStatusChange } from '#workflow/reconcile';
+import { type ExecutionStatusChange, reconcileExecution } from '#workflow/reconcile';
 
 type StatusChangeEvent = EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange>;
 

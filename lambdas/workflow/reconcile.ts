@@ -6,11 +6,11 @@
 import { problemObject } from '#domain/errors';
 import { isTaskId } from '#domain/ids';
 import type { TaskStatus } from '#domain/task';
-import { closeOpenTask } from '#store/open-tasks';
-import { transition, type WriteOutcome } from '#store/task-store';
 import { logger } from '#service/logger';
 import { recordResult } from '#service/record-result';
 import { countExecutionEvent } from '#service/task-metrics';
+import { closeOpenTask } from '#store/open-tasks';
+import { transition, type WriteOutcome } from '#store/task-store';
 
 export interface ExecutionStatusChange {
   name: string;
@@ -36,7 +36,9 @@ export async function reconcileExecution(detail: ExecutionStatusChange): Promise
       outcome = await recordResult(taskId, detail.output ?? 'null', now);
       break;
     case 'FAILED':
-      outcome = await transition(taskId, 'failed', now, { error: JSON.stringify({ Error: detail.error ?? 'States.Runtime', Cause: detail.cause ?? undefined }) });
+      outcome = await transition(taskId, 'failed', now, {
+        error: JSON.stringify({ Error: detail.error ?? 'States.Runtime', Cause: detail.cause ?? undefined }),
+      });
       break;
     case 'TIMED_OUT':
       outcome = await transition(taskId, 'failed', now, { error: JSON.stringify({ Error: 'States.Timeout' }) });

@@ -211,7 +211,9 @@ async function waitCommand(client: LongrunClient, task: Task | string, out: Outp
   } catch (err) {
     progress.finish();
     if (err instanceof AbortError) {
-      io.stderr.write(`\nStopped waiting; task ${id} keeps running.\n  longrun wait ${id}     to wait again\n  longrun cancel ${id}   to cancel it\n`);
+      io.stderr.write(
+        `\nStopped waiting; task ${id} keeps running.\n  longrun wait ${id}     to wait again\n  longrun cancel ${id}   to cancel it\n`,
+      );
       return EXIT.interrupted;
     }
     if (err instanceof TimeoutError) {
@@ -239,7 +241,8 @@ function failure(io: CliIo, err: unknown): number {
   if (err instanceof UsageError) return usage(io, err.message);
   if (err instanceof ProblemError) {
     io.stderr.write(`longrun: ${err.status} ${err.title}${err.detail ? `: ${err.detail}` : ''}\n`);
-    if (err instanceof ValidationError) for (const e of err.errors.filter((e) => !err.detail?.includes(e.detail))) io.stderr.write(`  ${e.pointer || '/'}: ${e.detail}\n`);
+    if (err instanceof ValidationError)
+      for (const e of err.errors.filter((e) => !err.detail?.includes(e.detail))) io.stderr.write(`  ${e.pointer || '/'}: ${e.detail}\n`);
     if (err.problem.taskStatus) io.stderr.write(`  task status: ${String(err.problem.taskStatus)}\n`);
     return EXIT.api;
   }

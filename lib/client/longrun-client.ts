@@ -15,11 +15,11 @@ import {
   LongrunError,
   NetworkError,
   ProblemError,
+  parseRetryAfter,
+  problemError,
   RateLimitError,
   ServerError,
   TimeoutError,
-  parseRetryAfter,
-  problemError,
 } from './errors.ts';
 import { readEvents } from './sse.ts';
 import { isTerminal, type Task, type TaskInput, type TaskList, type TaskStatus, type WebhookSecret } from './types.ts';
@@ -206,7 +206,8 @@ export class LongrunClient {
     const qs = query.toString();
     const answer = await this.#request('GET', `/tasks${qs ? `?${qs}` : ''}`, { signal: options.signal });
     const page = answer.body as TaskList;
-    if (!page || !Array.isArray(page.items)) throw new InvalidResponseError('GET /tasks: expected { items, nextCursor }', answer.status, JSON.stringify(page));
+    if (!page || !Array.isArray(page.items))
+      throw new InvalidResponseError('GET /tasks: expected { items, nextCursor }', answer.status, JSON.stringify(page));
     return page;
   }
 
@@ -232,7 +233,8 @@ export class LongrunClient {
       last = task;
       options.onProgress?.(task);
     }
-    if (!last || !isTerminal(last.status)) throw new InvalidResponseError('the task stream ended before the task did', 0, JSON.stringify(last ?? null));
+    if (!last || !isTerminal(last.status))
+      throw new InvalidResponseError('the task stream ended before the task did', 0, JSON.stringify(last ?? null));
     return last;
   }
 
@@ -460,6 +462,7 @@ function sleepUntil(ms: number, signal: AbortSignal | undefined, deadline: numbe
 
 function secretOf(answer: Answer): WebhookSecret {
   const body = answer.body as WebhookSecret;
-  if (typeof body?.secret !== 'string') throw new InvalidResponseError('webhook-secret: expected { secret, createdAt }', answer.status, JSON.stringify(body));
+  if (typeof body?.secret !== 'string')
+    throw new InvalidResponseError('webhook-secret: expected { secret, createdAt }', answer.status, JSON.stringify(body));
   return body;
 }

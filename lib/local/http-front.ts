@@ -330,15 +330,12 @@ export class HttpFront {
     if (body === 'too-large') {
       return this.gatewayResponse('REQUEST_TOO_LARGE', { ...ctx, errorMessage: 'Request Too Long' });
     }
-    const notFound = (): Answer =>
-      this.gatewayResponse('MISSING_AUTHENTICATION_TOKEN', { ...ctx, errorMessage: 'Missing Authentication Token' });
+    const notFound = (): Answer => this.gatewayResponse('MISSING_AUTHENTICATION_TOKEN', { ...ctx, errorMessage: 'Missing Authentication Token' });
     if (url.pathname !== stagePrefix && !url.pathname.startsWith(`${stagePrefix}/`)) return notFound();
     const resourcePathPart = url.pathname.slice(stagePrefix.length) || '/';
     const match = matchResource(this.resources, resourcePathPart);
     if (!match) return notFound();
-    const method =
-      match.resource.methods.find((m) => m.httpMethod === ctx.httpMethod) ??
-      match.resource.methods.find((m) => m.httpMethod === 'ANY');
+    const method = match.resource.methods.find((m) => m.httpMethod === ctx.httpMethod) ?? match.resource.methods.find((m) => m.httpMethod === 'ANY');
     if (!method) return notFound();
     ctx.resourcePath = match.resource.path;
 
@@ -373,8 +370,10 @@ export class HttpFront {
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries((result.headers ?? {}) as Record<string, unknown>)) headers[k] = String(v);
-    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type') &&
-        !Object.keys(result.multiValueHeaders ?? {}).some((h) => h.toLowerCase() === 'content-type')) {
+    if (
+      !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type') &&
+      !Object.keys(result.multiValueHeaders ?? {}).some((h) => h.toLowerCase() === 'content-type')
+    ) {
       headers['Content-Type'] = 'application/json';
     }
     const rawBody = result.body === undefined || result.body === null ? '' : String(result.body);

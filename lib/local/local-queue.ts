@@ -69,7 +69,8 @@ export class LocalQueue {
   }
 
   changeVisibility(receipt: string, seconds: number): void {
-    if (!Number.isInteger(seconds) || seconds < 0 || seconds > 43_200) throw new QueueError('InvalidParameterValue', 'VisibilityTimeout must be 0..43200');
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > 43_200)
+      throw new QueueError('InvalidParameterValue', 'VisibilityTimeout must be 0..43200');
     this.byReceipt(receipt).visibleAt = Date.now() + seconds * 1000;
   }
 
@@ -150,13 +151,26 @@ export class LocalQueues {
       case 'ReceiveMessage': {
         const queue = this.queueOf(input.QueueUrl);
         const messages = queue.receive(Number(input.MaxNumberOfMessages ?? 1), this.deadLetterOf(queue));
-        return { Messages: messages.map((m) => ({ MessageId: m.id, ReceiptHandle: m.receipt, MD5OfBody: md5(m.body), Body: m.body, Attributes: { ApproximateReceiveCount: String(m.receiveCount) } })) };
+        return {
+          Messages: messages.map((m) => ({
+            MessageId: m.id,
+            ReceiptHandle: m.receipt,
+            MD5OfBody: md5(m.body),
+            Body: m.body,
+            Attributes: { ApproximateReceiveCount: String(m.receiveCount) },
+          })),
+        };
       }
       case 'GetQueueAttributes': {
         const queue = this.queueOf(input.QueueUrl);
         const now = Date.now();
         const visible = queue.messages.filter((m) => m.visibleAt <= now).length;
-        return { Attributes: { ApproximateNumberOfMessages: String(visible), ApproximateNumberOfMessagesNotVisible: String(queue.messages.length - visible) } };
+        return {
+          Attributes: {
+            ApproximateNumberOfMessages: String(visible),
+            ApproximateNumberOfMessagesNotVisible: String(queue.messages.length - visible),
+          },
+        };
       }
       case 'ListQueues': {
         const prefix = String(input.QueueNamePrefix ?? '');
@@ -246,7 +260,11 @@ export class SqsPoller {
         messageId: m.id,
         receiptHandle: m.receipt,
         body: m.body,
-        attributes: { ApproximateReceiveCount: String(m.receiveCount), SentTimestamp: String(m.sentAt), ApproximateFirstReceiveTimestamp: String(Date.now()) },
+        attributes: {
+          ApproximateReceiveCount: String(m.receiveCount),
+          SentTimestamp: String(m.sentAt),
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
         messageAttributes: {},
         md5OfBody: md5(m.body),
         eventSource: 'aws:sqs',
@@ -259,7 +277,9 @@ export class SqsPoller {
       const result = (await this.options.invoke(event)) as { batchItemFailures?: Array<{ itemIdentifier: string }> } | undefined;
       failed = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
     } catch (err) {
-      this.options.log(`[sqs] ${queue.definition.name}: the function failed; the batch comes back after the visibility timeout: ${(err as Error)?.message ?? err}`);
+      this.options.log(
+        `[sqs] ${queue.definition.name}: the function failed; the batch comes back after the visibility timeout: ${(err as Error)?.message ?? err}`,
+      );
       return;
     }
     for (const [id, receipt] of receipts) {

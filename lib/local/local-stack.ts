@@ -9,13 +9,11 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from './create-table.ts';
-import { LOCAL_CREDENTIALS, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local.ts';
+import { type DynamoDbLocal, LOCAL_CREDENTIALS, startDynamoDbLocal } from './dynamodb-local.ts';
 import type { FaultOptions } from './faults.ts';
 import { type HttpFront, startHttpFront } from './http-front.ts';
-import { findScheduledTargets, type LocalSchedule, startSchedules } from './sweeper-schedule.ts';
 import { LocalPush } from './local-push.ts';
 import { startS3Local } from './s3-local.ts';
-import { installAwsLambdaGlobal } from './streaming.ts';
 import {
   type ExecutionStatusChangeEvent,
   invokeLocalLambda,
@@ -24,6 +22,8 @@ import {
   type StepFunctionsEndpoint,
   startStepFunctionsEndpoint,
 } from './step-functions-endpoint.ts';
+import { installAwsLambdaGlobal } from './streaming.ts';
+import { findScheduledTargets, type LocalSchedule, startSchedules } from './sweeper-schedule.ts';
 import {
   type CfnTemplate,
   findApi,
@@ -138,7 +138,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   try {
     let t = Date.now();
-    const template = options.template ??
+    const template =
+      options.template ??
       (await synthesizeTemplate({
         app: options.app,
         ...(options.corsAllowOrigins?.length && { stackProps: { api: { corsAllowOrigins: options.corsAllowOrigins } } }),
@@ -266,7 +267,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       accountId: LOCAL_ACCOUNT,
       log,
       // The browser example, next to the API it calls (same origin): local only, never deployed.
-      pages: { [`/${api.stageName}/demo.html`]: { contentType: 'text/html; charset=utf-8', body: readFileSync(resolve(REPO_ROOT, 'examples/progress.html')) } },
+      pages: {
+        [`/${api.stageName}/demo.html`]: {
+          contentType: 'text/html; charset=utf-8',
+          body: readFileSync(resolve(REPO_ROOT, 'examples/progress.html')),
+        },
+      },
     });
     cleanups.push(() => front.close());
     t = mark('servers', t);

@@ -15,20 +15,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  DeleteItemCommand,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import {
-  ExecutionAbortedError,
-  ExecutionError,
-  ExecutionTimeoutError,
-  StateMachine,
-  type StateMachineDefinition,
-} from 'aws-local-stepfunctions';
+import { DeleteItemCommand, type DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { FaultInjector, type FaultOptions } from './faults.ts';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -205,9 +193,7 @@ function applyJsonToString<T>(value: T): T {
 function lambdaError(err: unknown): Error {
   const e = err instanceof Error ? err : new Error(String(err));
   const errorType = e.name || 'Error';
-  const out = new Error(
-    JSON.stringify({ errorType, errorMessage: e.message, trace: (e.stack ?? '').split('\n') }),
-  );
+  const out = new Error(JSON.stringify({ errorType, errorMessage: e.message, trace: (e.stack ?? '').split('\n') }));
   out.name = errorType;
   return out;
 }
@@ -572,10 +558,7 @@ export class StepFunctionsEndpoint {
     return record;
   }
 
-  private close_(
-    record: ExecutionRecord,
-    result: { status: ExecutionStatus; output?: string; error?: string; cause?: string },
-  ): void {
+  private close_(record: ExecutionRecord, result: { status: ExecutionStatus; output?: string; error?: string; cause?: string }): void {
     if (record.status !== 'RUNNING') return; // already stopped (StopExecution) or closing
     record.status = result.status;
     record.stopDate = new Date();

@@ -7,11 +7,11 @@
  * would go to the on-failure destination.
  */
 import {
+  type _Record,
   DescribeStreamCommand,
   DynamoDBStreamsClient,
   GetRecordsCommand,
   GetShardIteratorCommand,
-  type _Record,
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
 import { passesFilters } from './event-filter.ts';
@@ -137,9 +137,7 @@ export class StreamPoller {
         if ((err as Error).name === 'ExpiredIteratorException') iterator = await freshIterator().catch(() => iterator);
         continue;
       }
-      const batch = records
-        .map((r) => lambdaRecord(r, streamArn, this.options.region))
-        .filter((r) => passesFilters(this.options.mapping.filters, r));
+      const batch = records.map((r) => lambdaRecord(r, streamArn, this.options.region)).filter((r) => passesFilters(this.options.mapping.filters, r));
       if (batch.length > 0) await this.deliver(batch);
       if (records.length === 0) await sleep(this.options.intervalMs ?? 250);
     }
@@ -166,7 +164,9 @@ export class StreamPoller {
       if (failedAt < 0) return;
       pending = pending.slice(failedAt);
       if (attempt >= maxRetries) {
-        this.options.log(`[stream] ${mapping.logicalId}: ${pending.length} record(s) skipped after ${maxRetries} retries (on-failure destination on AWS)`);
+        this.options.log(
+          `[stream] ${mapping.logicalId}: ${pending.length} record(s) skipped after ${maxRetries} retries (on-failure destination on AWS)`,
+        );
         return;
       }
       await sleep(Math.min(2000, 100 * 2 ** attempt));
@@ -179,6 +179,10 @@ export class StreamPoller {
   }
 }
 
-export function streamsClient(endpoint: string, region: string, credentials: { accessKeyId: string; secretAccessKey: string }): DynamoDBStreamsClient {
+export function streamsClient(
+  endpoint: string,
+  region: string,
+  credentials: { accessKeyId: string; secretAccessKey: string },
+): DynamoDBStreamsClient {
   return new DynamoDBStreamsClient({ endpoint, region, credentials });
 }

@@ -80,7 +80,13 @@ function isStreamingHandler(handler: unknown): handler is StreamingHandler {
  * the body, written as it comes. The client closing the connection destroys the handler's stream.
  * Resolves when the handler returns; rejects if it throws before anything was written.
  */
-export async function streamToResponse(handler: unknown, event: unknown, context: Context, res: ServerResponse, extraHeaders: Record<string, string>): Promise<number> {
+export async function streamToResponse(
+  handler: unknown,
+  event: unknown,
+  context: Context,
+  res: ServerResponse,
+  extraHeaders: Record<string, string>,
+): Promise<number> {
   if (!isStreamingHandler(handler)) throw new Error('the integration streams, but the handler is not wrapped in awslambda.streamifyResponse');
   let pending: Buffer | undefined = Buffer.alloc(0);
   let status = 200;

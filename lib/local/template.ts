@@ -144,7 +144,11 @@ export function localValues(template: CfnTemplate, overrides: Partial<LocalValue
         break;
       }
       case 'AWS::ApiGateway::RestApi': {
-        const apiId = id.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 10) || 'localapi';
+        const apiId =
+          id
+            .toLowerCase()
+            .replace(/[^a-z0-9]/g, '')
+            .slice(0, 10) || 'localapi';
         refs[id] = apiId;
         attributes[`${id}.RootResourceId`] = `${id}.RootResourceId`;
         attributes[`${id}.RestApiId`] = apiId;
@@ -560,9 +564,7 @@ export function findApi(template: CfnTemplate, values: LocalValues): ApiDefiniti
     const p = r.Properties ?? {};
     const path = rootRef(p.ResourceId) ? '/' : pathOf(String(referencedLogicalIds(p.ResourceId).values().next().value));
     const integration = (p.Integration ?? {}) as Record<string, any>;
-    const fnId = [...referencedLogicalIds(integration.Uri)].find(
-      (ref) => template.Resources[ref]?.Type === 'AWS::Lambda::Function',
-    );
+    const fnId = [...referencedLogicalIds(integration.Uri)].find((ref) => template.Resources[ref]?.Type === 'AWS::Lambda::Function');
     byPath.get(path)!.methods.push({
       logicalId: id,
       httpMethod: String(p.HttpMethod).toUpperCase(),

@@ -44,11 +44,7 @@ export class Probe {
     return new URL(path, this.root).href;
   }
 
-  async request(
-    method: string,
-    path: string,
-    options: { body?: unknown; headers?: Record<string, string>; auth?: boolean } = {},
-  ): Promise<Answer> {
+  async request(method: string, path: string, options: { body?: unknown; headers?: Record<string, string>; auth?: boolean } = {}): Promise<Answer> {
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json', ...options.headers };
     if (options.auth !== false) {
       if (this.options.apiKey) headers['x-api-key'] = this.options.apiKey;

@@ -4,7 +4,7 @@
  * id, the same `apiRequestId` the functions log, and the X-Ray trace), how it went (status,
  * latencies, the gateway's error and WAF verdict). Never a request or response body.
  */
-import { AccessLogField as F, AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { AccessLogFormat, AccessLogField as F } from 'aws-cdk-lib/aws-apigateway';
 
 const ACCESS_LOG_FIELDS: Record<string, string> = {
   requestId: F.contextRequestId(),

@@ -67,9 +67,23 @@ export class ApiFirewall extends Construct {
     const submitRequest: wafv2.CfnWebACL.StatementProperty = {
       andStatement: {
         statements: [
-          { byteMatchStatement: { fieldToMatch: { method: {} }, positionalConstraint: 'EXACTLY', searchString: 'POST', textTransformations: [{ priority: 0, type: 'NONE' }] } },
+          {
+            byteMatchStatement: {
+              fieldToMatch: { method: {} },
+              positionalConstraint: 'EXACTLY',
+              searchString: 'POST',
+              textTransformations: [{ priority: 0, type: 'NONE' }],
+            },
+          },
           // Ends with /tasks: right on the execute-api URL (/v1/tasks) and behind a base path mapping.
-          { byteMatchStatement: { fieldToMatch: { uriPath: {} }, positionalConstraint: 'ENDS_WITH', searchString: '/tasks', textTransformations: [{ priority: 0, type: 'NONE' }] } },
+          {
+            byteMatchStatement: {
+              fieldToMatch: { uriPath: {} },
+              positionalConstraint: 'ENDS_WITH',
+              searchString: '/tasks',
+              textTransformations: [{ priority: 0, type: 'NONE' }],
+            },
+          },
         ],
       },
     };
@@ -80,8 +94,14 @@ export class ApiFirewall extends Construct {
       defaultAction: { allow: {} },
       visibilityConfig: visibility('LongrunWebAcl'),
       customResponseBodies: {
-        'payload-too-large': { contentType: 'APPLICATION_JSON', content: problemBody('payload-too-large', 'The request body is larger than this route accepts (POST /tasks: 256 KiB; other routes: none).') },
-        'too-many-requests': { contentType: 'APPLICATION_JSON', content: problemBody('too-many-requests', `Too many requests from this caller; retry after ${RATE_LIMIT_RETRY_AFTER_SECONDS} seconds.`) },
+        'payload-too-large': {
+          contentType: 'APPLICATION_JSON',
+          content: problemBody('payload-too-large', 'The request body is larger than this route accepts (POST /tasks: 256 KiB; other routes: none).'),
+        },
+        'too-many-requests': {
+          contentType: 'APPLICATION_JSON',
+          content: problemBody('too-many-requests', `Too many requests from this caller; retry after ${RATE_LIMIT_RETRY_AFTER_SECONDS} seconds.`),
+        },
       },
       rules: [
         {
@@ -106,10 +126,7 @@ export class ApiFirewall extends Construct {
           action: problemResponse('payload-too-large'),
           statement: {
             andStatement: {
-              statements: [
-                { labelMatchStatement: { scope: 'LABEL', key: BODY_SIZE_LABEL } },
-                { notStatement: { statement: submitRequest } },
-              ],
+              statements: [{ labelMatchStatement: { scope: 'LABEL', key: BODY_SIZE_LABEL } }, { notStatement: { statement: submitRequest } }],
             },
           },
           visibilityConfig: visibility('BodyOnlyWhereAccepted'),

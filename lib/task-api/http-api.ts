@@ -10,7 +10,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { ROUTES, STAGE_NAME, type Route } from '../../lambdas/api/routes.ts';
+import { ROUTES, type Route, STAGE_NAME } from '../../lambdas/api/routes.ts';
 import type { TaskTypeSchemas } from '../../lambdas/domain/task-types.ts';
 import type { ApiAuth, ApiConsumer } from '../async-task-api-props.ts';
 import { addMethodNotAllowed, addProblemResponses } from '../problem-responses.ts';

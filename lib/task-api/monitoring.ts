@@ -36,7 +36,6 @@ import {
   type Thresholds,
 } from './alarm-settings.ts';
 
-
 export interface TaskMonitoringProps {
   /** The REST API (stage `v1`, detailed metrics on). */
   readonly api: apigateway.RestApi;
@@ -239,7 +238,7 @@ export class TaskMonitoring extends Construct {
             // `type` without a value: in the search schema, matching any type (DimensionsMap types it as a string).
             dimensionsMap: { service: METRICS_SERVICE, type: undefined as unknown as string },
             statistic: MetricStatistic.SUM,
-            label: '${PROP(\'Dim.type\')}',
+            label: "${PROP('Dim.type')}",
           },
         ],
       })),

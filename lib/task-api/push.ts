@@ -15,7 +15,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { statusChangeFilters, terminalTransitionFilters, type FilterPattern } from '../../lambdas/domain/stream-filters.ts';
+import { type FilterPattern, statusChangeFilters, terminalTransitionFilters } from '../../lambdas/domain/stream-filters.ts';
 import { taskFunction } from '../task-function.ts';
 import { allow } from './grants.ts';
 
@@ -44,7 +44,13 @@ function streamArnOf(table: dynamodb.ITable, who: string): string {
  * A filtered stream mapping with exact grants (instead of `grantStreamRead`, which adds
  * `dynamodb:ListStreams` on `*`): failed batches are retried, bisected, then recorded in `onFailure`.
  */
-function filteredStreamMapping(fn: NodejsFunction, id: string, streamArn: string, filters: FilterPattern[], onFailure: sqs.IQueue): lambda.EventSourceMapping {
+function filteredStreamMapping(
+  fn: NodejsFunction,
+  id: string,
+  streamArn: string,
+  filters: FilterPattern[],
+  onFailure: sqs.IQueue,
+): lambda.EventSourceMapping {
   allow(fn, ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'], [streamArn]);
   allow(fn, ['sqs:SendMessage'], [onFailure.queueArn]);
   return fn.addEventSourceMapping(id, {
@@ -98,7 +104,13 @@ export class WebhookDelivery extends Construct {
       logRetention: props.logRetention,
     });
     allow(this.forwardFunction, ['sqs:SendMessage'], [this.queue.queueArn]);
-    this.streamMapping = filteredStreamMapping(this.forwardFunction, 'TerminalTransitions', streamArn, terminalTransitionFilters(), this.streamFailureQueue);
+    this.streamMapping = filteredStreamMapping(
+      this.forwardFunction,
+      'TerminalTransitions',
+      streamArn,
+      terminalTransitionFilters(),
+      this.streamFailureQueue,
+    );
 
     this.deliveryFunction = taskFunction(this, 'DeliveryFunction', {
       entry: 'lambdas/push/deliver-webhook.ts',
@@ -114,7 +126,11 @@ export class WebhookDelivery extends Construct {
     });
     // The task (read, record the attempt) and the owner's secret (read, create on first use).
     allow(this.deliveryFunction, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [props.table.tableArn]);
-    allow(this.deliveryFunction, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'], [this.queue.queueArn]);
+    allow(
+      this.deliveryFunction,
+      ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
+      [this.queue.queueArn],
+    );
     allow(this.deliveryFunction, ['sqs:SendMessage'], [this.deadLetterQueue.queueArn]);
     this.deliveryFunction.addEventSourceMapping('Deliveries', {
       eventSourceArn: this.queue.queueArn,
@@ -124,7 +140,10 @@ export class WebhookDelivery extends Construct {
     });
 
     for (const queue of [this.deadLetterQueue, this.streamFailureQueue]) {
-      Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter queue (webhook deliveries or stream batches that failed); an alarm watches it.' });
+      Validations.of(queue).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself a dead-letter queue (webhook deliveries or stream batches that failed); an alarm watches it.',
+      });
     }
   }
 }
@@ -168,7 +187,16 @@ export class TaskEvents extends Construct {
       logRetention: props.logRetention,
     });
     allow(this.publishFunction, ['events:PutEvents'], [this.eventBus.eventBusArn]);
-    this.streamMapping = filteredStreamMapping(this.publishFunction, 'StatusChanges', streamArnOf(props.table, 'TaskEvents'), statusChangeFilters(), this.streamFailureQueue);
-    Validations.of(this.streamFailureQueue).acknowledge({ id: 'AwsSolutions-SQS3', reason: 'This queue is itself the on-failure destination of the event stream mapping; an alarm watches it.' });
+    this.streamMapping = filteredStreamMapping(
+      this.publishFunction,
+      'StatusChanges',
+      streamArnOf(props.table, 'TaskEvents'),
+      statusChangeFilters(),
+      this.streamFailureQueue,
+    );
+    Validations.of(this.streamFailureQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the on-failure destination of the event stream mapping; an alarm watches it.',
+    });
   }
 }

@@ -48,14 +48,13 @@ export class ResultsBucket extends Construct {
       cors: props.corsAllowOrigins?.length
         ? [{ allowedOrigins: ['*'], allowedMethods: [s3.HttpMethods.GET], allowedHeaders: ['*'], maxAge: 3600 }]
         : undefined,
-      lifecycleRules: [
-        { id: 'ExpireWithTask', expiration: Duration.days(expirationDays), abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
+      lifecycleRules: [{ id: 'ExpireWithTask', expiration: Duration.days(expirationDays), abortIncompleteMultipartUploadAfter: Duration.days(1) }],
     });
     if (!props.serverAccessLogsBucket) {
       Validations.of(this.bucket).acknowledge({
         id: 'AwsSolutions-S1',
-        reason: 'No server access logs by default (pass serverAccessLogsBucket to get them): objects are written only by worker roles and read only through presigned URLs the result route issues to the task owner, five minutes at a time; the API access log records each of those requests.',
+        reason:
+          'No server access logs by default (pass serverAccessLogsBucket to get them): objects are written only by worker roles and read only through presigned URLs the result route issues to the task owner, five minutes at a time; the API access log records each of those requests.',
       });
     }
   }
@@ -70,12 +69,20 @@ export class ResultsBucket extends Construct {
    * `lambda.Function` also gets `RESULTS_BUCKET_NAME`.
    */
   public grantResultWrite(grantee: iam.IGrantable): void {
-    this.grant(grantee, 's3:PutObject', 'Workers store each task\'s result as results/<taskId>.json; task ids are minted at submit, so no narrower object ARN exists at deploy time.');
+    this.grant(
+      grantee,
+      's3:PutObject',
+      "Workers store each task's result as results/<taskId>.json; task ids are minted at submit, so no narrower object ARN exists at deploy time.",
+    );
   }
 
   /** Lets the result route presign GETs of stored results: s3:GetObject on `results/*` only (+ `RESULTS_BUCKET_NAME`). */
   public grantResultRead(grantee: iam.IGrantable): void {
-    this.grant(grantee, 's3:GetObject', 'The result route presigns GETs of results/<taskId>.json for the owner of the task; task ids are minted at submit, so no narrower object ARN exists at deploy time.');
+    this.grant(
+      grantee,
+      's3:GetObject',
+      'The result route presigns GETs of results/<taskId>.json for the owner of the task; task ids are minted at submit, so no narrower object ARN exists at deploy time.',
+    );
   }
 
   private grant(grantee: iam.IGrantable, action: string, reason: string): void {

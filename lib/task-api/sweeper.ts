@@ -74,7 +74,8 @@ export class TaskSweeper extends Construct {
     if (fn.role) {
       Validations.of(fn.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagResourceText(this, props.executionsArn)}]`,
-        reason: 'DescribeExecution and StopExecution are limited to executions of this one state machine; executions are named after task ids, so no narrower ARN exists at deploy time.',
+        reason:
+          'DescribeExecution and StopExecution are limited to executions of this one state machine; executions are named after task ids, so no narrower ARN exists at deploy time.',
       });
     }
   }

@@ -11,7 +11,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { resultTooLargeProblem } from '../../lambdas/domain/result-pointer.ts';
-import { transitionExpression, type TransitionExpression, updateExpression } from '../../lambdas/domain/transitions.ts';
+import { type TransitionExpression, transitionExpression, updateExpression } from '../../lambdas/domain/transitions.ts';
 
 /** Names of the states the construct adds after and around the worker. */
 export const SHELL_STATES = {
@@ -135,12 +135,7 @@ export class TaskWorkflow extends Construct {
 
     const workerChain = sfn.Chain.start(props.worker);
     for (const state of sfn.State.findReachableStates(workerChain.startState)) {
-      if (
-        state instanceof sfn.TaskStateBase ||
-        state instanceof sfn.Parallel ||
-        state instanceof sfn.Map ||
-        state instanceof sfn.DistributedMap
-      ) {
+      if (state instanceof sfn.TaskStateBase || state instanceof sfn.Parallel || state instanceof sfn.Map || state instanceof sfn.DistributedMap) {
         state.addCatch(recordResultTooLarge, { errors: [DATA_LIMIT_EXCEEDED], resultPath: sfn.JsonPath.DISCARD });
         state.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
       }

@@ -10,12 +10,16 @@ const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
 describe('npm run bench -- --quick', () => {
   it('exits 0, prints the six parts and loses no task', () => {
-    const run = spawnSync(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['bench/run.ts', '--quick', '--no-write', '--tasks', '100', '--runs', '1'], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      timeout: 200_000,
-      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' },
-    });
+    const run = spawnSync(
+      join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+      ['bench/run.ts', '--quick', '--no-write', '--tasks', '100', '--runs', '1'],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 200_000,
+        env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' },
+      },
+    );
     const report = run.stdout ?? '';
     expect(run.status, `stderr:\n${(run.stderr ?? '').slice(-4000)}`).toBe(0);
     for (const heading of [

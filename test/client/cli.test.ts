@@ -14,7 +14,10 @@ interface Run {
 }
 
 /** Runs `longrun <args>` with --url/--api-key of the local stack. `whenStderr` lets a test act on output (send SIGINT). */
-function longrun(args: string[], options: { global?: boolean; whenStderr?: (text: string, kill: (signal: NodeJS.Signals) => void) => void } = {}): Promise<Run> {
+function longrun(
+  args: string[],
+  options: { global?: boolean; whenStderr?: (text: string, kill: (signal: NodeJS.Signals) => void) => void } = {},
+): Promise<Run> {
   const stack = inject('localStack');
   const global = options.global === false ? [] : ['--url', stack.baseUrl, '--api-key', stack.apiKeys[0]!];
   const child = spawn(join(BIN, 'tsx'), ['bin/longrun.ts', ...args, ...global], {
@@ -103,7 +106,14 @@ describe.concurrent('longrun CLI', () => {
   });
 
   it('usage errors exit 2', async () => {
-    for (const args of [['frobnicate'], ['submit', 'primes'], ['submit', 'primes', '{not json'], ['list', '--limit', 'many'], ['status', 'x', '--wait'], []]) {
+    for (const args of [
+      ['frobnicate'],
+      ['submit', 'primes'],
+      ['submit', 'primes', '{not json'],
+      ['list', '--limit', 'many'],
+      ['status', 'x', '--wait'],
+      [],
+    ]) {
       const run = await longrun(args);
       expect(run.code, `longrun ${args.join(' ')}`).toBe(2);
       expect(run.stderr).toContain('usage: longrun');

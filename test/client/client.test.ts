@@ -6,6 +6,9 @@ import { describe, expect, inject, it } from 'vitest';
 import { newTaskId } from '#domain/ids';
 import {
   AbortError,
+  BACKOFF_BASE_MS,
+  BACKOFF_CAP_MS,
+  backoffDelay,
   ConflictError,
   GoneError,
   LongrunClient,
@@ -13,12 +16,9 @@ import {
   NetworkError,
   NotFoundError,
   ProblemError,
+  type Task,
   TimeoutError,
   ValidationError,
-  backoffDelay,
-  BACKOFF_BASE_MS,
-  BACKOFF_CAP_MS,
-  type Task,
 } from '../../lib/client/longrun-client.ts';
 
 interface Seen {

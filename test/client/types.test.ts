@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '#api/openapi';
 import { DEMO_TASK_TYPES } from '#domain/task-types';
-import { CLIENT_SCHEMA_PATH, generateClientTypes } from '../../scripts/client-types.ts';
 import { TASK_STATUSES, TERMINAL_STATUSES } from '../../lib/client/types.ts';
+import { CLIENT_SCHEMA_PATH, generateClientTypes } from '../../scripts/client-types.ts';
 
 describe('client types', () => {
   it('lib/client/schema.d.ts is exactly what openapi-typescript generates from the document', async () => {

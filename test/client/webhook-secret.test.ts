@@ -11,7 +11,12 @@ function io(fetchImpl?: typeof fetch) {
   let stdout = '';
   let stderr = '';
   return {
-    io: { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, env: {}, ...(fetchImpl && { fetch: fetchImpl }) },
+    io: {
+      stdout: { write: (t: string) => (stdout += t) },
+      stderr: { write: (t: string) => (stderr += t) },
+      env: {},
+      ...(fetchImpl && { fetch: fetchImpl }),
+    },
     out: () => stdout,
     err: () => stderr,
   };
@@ -38,10 +43,13 @@ describe('webhook secret in the client and the CLI', () => {
     const seen: Array<{ method: string; url: string }> = [];
     const fake = (async (url: string, init: RequestInit) => {
       seen.push({ method: String(init.method), url: String(url) });
-      return new Response(JSON.stringify({ secret: 'whsec_bmV3', createdAt: '2026-01-01T00:00:00.000Z', previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' }), {
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-      });
+      return new Response(
+        JSON.stringify({ secret: 'whsec_bmV3', createdAt: '2026-01-01T00:00:00.000Z', previousSecretExpiresAt: '2026-01-02T00:00:00.000Z' }),
+        {
+          status: 200,
+          headers: { 'content-type': 'application/json' },
+        },
+      );
     }) as unknown as typeof fetch;
     const run = io(fake);
     expect(await runCli(['webhook-secret', '--rotate', '--url', 'http://api.test/v1', '--api-key', 'k'], run.io)).toBe(0);

@@ -73,7 +73,16 @@ describe.skipIf(!chromium)('browser example in headless Chromium', () => {
 
   beforeAll(async () => {
     profile = mkdtempSync(join(tmpdir(), 'longrun-chromium-'));
-    const args = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--remote-debugging-port=0', `--user-data-dir=${profile}`, 'about:blank'];
+    const args = [
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--no-first-run',
+      '--remote-debugging-port=0',
+      `--user-data-dir=${profile}`,
+      'about:blank',
+    ];
     browser = spawn(chromium!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     const endpoint = await new Promise<string>((resolve, reject) => {
       let stderr = '';
@@ -117,7 +126,8 @@ describe.skipIf(!chromium)('browser example in headless Chromium', () => {
     await cdp!.send('Page.enable');
     await cdp!.send('Emulation.setDeviceMetricsOverride', { width: 800, height: 1000, deviceScaleFactor: 1, mobile: false });
     await cdp!.send('Page.navigate', { url: `${stack.baseUrl}/demo.html` });
-    for (let i = 0; i < 200 && (await cdp!.evaluate<string>('document.readyState + !!document.getElementById("submit")')) !== 'completetrue'; i++) await sleep(100);
+    for (let i = 0; i < 200 && (await cdp!.evaluate<string>('document.readyState + !!document.getElementById("submit")')) !== 'completetrue'; i++)
+      await sleep(100);
     expect(await cdp!.evaluate<string>('document.getElementById("url").value')).toBe(stack.baseUrl);
     await cdp!.evaluate(`(() => {
       document.getElementById('key').value = ${JSON.stringify(stack.apiKeys[0])};

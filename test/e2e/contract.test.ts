@@ -74,7 +74,10 @@ describe('ETag and Retry-After on GET /tasks/{id}', () => {
     const [key] = localStack().apiKeys;
     const owner = `key:${apiKeyId(key!)}`;
     const young = await putRow({ owner, type: 'sleep', status: 'running', startedAt: new Date().toISOString() });
-    const old = await putRow({ owner, type: 'sleep', status: 'running', startedAt: new Date(Date.now() - 3_600_000).toISOString() }, Date.now() - 3_600_000);
+    const old = await putRow(
+      { owner, type: 'sleep', status: 'running', startedAt: new Date(Date.now() - 3_600_000).toISOString() },
+      Date.now() - 3_600_000,
+    );
     const youngWait = Number((await http('GET', `/tasks/${young.id}`)).headers.get('retry-after'));
     const oldWait = Number((await http('GET', `/tasks/${old.id}`)).headers.get('retry-after'));
     expect(youngWait).toBe(1);
@@ -119,7 +122,10 @@ describe('retention', () => {
     const [key] = localStack().apiKeys;
     const owner = `key:${apiKeyId(key!)}`;
     const longAgo = Date.now() - 30 * DAY;
-    const expired = await putRow({ owner, status: 'succeeded', completedAt: new Date(longAgo).toISOString(), result: '1', ttl: Math.floor(Date.now() / 1000) + 60 }, longAgo);
+    const expired = await putRow(
+      { owner, status: 'succeeded', completedAt: new Date(longAgo).toISOString(), result: '1', ttl: Math.floor(Date.now() / 1000) + 60 },
+      longAgo,
+    );
     for (const path of [`/tasks/${expired.id}`, `/tasks/${expired.id}/result`]) {
       const response = await http('GET', path);
       expect(response.status).toBe(410);
@@ -174,7 +180,11 @@ describe('CORS for browser clients', () => {
   it('answers the preflight of an allowed origin with the methods and headers a client needs', async () => {
     const response = await fetch(`${localStack().baseUrl}/tasks`, {
       method: 'OPTIONS',
-      headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type,idempotency-key,x-api-key' },
+      headers: {
+        Origin: origin,
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type,idempotency-key,x-api-key',
+      },
     });
     expect(response.status).toBe(204);
     expect(response.headers.get('access-control-allow-origin')).toBe(origin);

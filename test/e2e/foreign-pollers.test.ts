@@ -5,7 +5,7 @@
  */
 import { createHttpPoller, type OperationResponse, type RunningOperation } from '@azure/core-lro';
 import { describe, expect, it } from 'vitest';
-import { http, sleep, type HttpResponse } from '../support/http.ts';
+import { type HttpResponse, http, sleep } from '../support/http.ts';
 
 type Raw = OperationResponse<unknown>;
 
@@ -48,7 +48,11 @@ describe('@azure/core-lro poller', () => {
   });
 
   it('?location=result followed by Location alone (Location mode): 202 while running, the 200 result at the end', async () => {
-    const { lro, polled } = operation('/tasks?location=result', { type: 'primes', input: { upTo: 2_000_000 } }, (name) => name !== 'operation-location');
+    const { lro, polled } = operation(
+      '/tasks?location=result',
+      { type: 'primes', input: { upTo: 2_000_000 } },
+      (name) => name !== 'operation-location',
+    );
     const result = await createHttpPoller(lro).pollUntilDone();
     expect(result).toEqual({ count: 148_933 });
     expect(new Set(polled).size).toBe(1);
@@ -97,7 +101,10 @@ describe('Logic Apps / Power Automate HTTP action (asynchronous pattern)', () =>
   it('ends with a 409 problem carrying the task error for a failed task (the action fails)', async () => {
     const outcome = await logicAppsHttpAction({ type: 'fail', input: { message: 'logic apps sees this' } });
     expect(outcome.status).toBe(409);
-    expect(outcome.body).toMatchObject({ taskStatus: 'failed', error: { type: 'https://longrun.dev/problems/task-failed', detail: 'logic apps sees this' } });
+    expect(outcome.body).toMatchObject({
+      taskStatus: 'failed',
+      error: { type: 'https://longrun.dev/problems/task-failed', detail: 'logic apps sees this' },
+    });
   });
 });
 

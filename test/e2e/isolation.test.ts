@@ -37,7 +37,7 @@ describe("another caller's task is a task that does not exist", () => {
     ['GET', (t: { self: string }) => t.self],
     ['GET', (t: { self: string }) => `${t.self}/result`],
     ['DELETE', (t: { self: string }) => t.self],
-  ])('%s: B gets the same 404 for A\'s task as for a never-existing id', async (method, url) => {
+  ])("%s: B gets the same 404 for A's task as for a never-existing id", async (method, url) => {
     for (const task of [finished, running]) {
       const theirs = await http(method, url(task), { key: keyB });
       const missing = await http(method, url({ self: task.self.replace(task.id, never()) }), { key: keyB });

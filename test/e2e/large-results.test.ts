@@ -106,7 +106,7 @@ describe('results of any size', () => {
   });
 });
 
-describe('the body limit is ours, not the firewall\'s', () => {
+describe("the body limit is ours, not the firewall's", () => {
   it('accepts a 200 KB body (the WAF managed rule would block anything over 8 KB) and answers 413 one byte over 256 KiB', async () => {
     const big = await http('POST', '/tasks', { body: { type: 'report', input: { sizeKb: 1, label: 'y'.repeat(200_000) } } });
     expect(big.status).toBe(202);

@@ -6,7 +6,11 @@ import { http, localStack, pollUntil, sleep } from '../support/http.ts';
 const terminal = (task: { status: string }) => ['succeeded', 'failed', 'cancelled'].includes(task.status);
 
 function stepFunctions() {
-  return new SFNClient({ endpoint: localStack().stepFunctionsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  return new SFNClient({
+    endpoint: localStack().stepFunctionsEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 }
 
 describe('a task over real HTTP, through the state machine CDK synthesizes', () => {
@@ -100,7 +104,9 @@ describe('a task over real HTTP, through the state machine CDK synthesizes', () 
     const submitted = await Promise.all(bodies.map((body) => http('POST', '/tasks', { body })));
     expect(submitted.map((r) => r.status)).toEqual(Array(50).fill(202));
     expect(new Set(submitted.map((r) => r.body.id)).size).toBe(50);
-    const finished = await Promise.all(submitted.map((r) => pollUntil(r.headers.get('location')!, terminal, { maxWaitMs: 1000, timeoutMs: 120_000 })));
+    const finished = await Promise.all(
+      submitted.map((r) => pollUntil(r.headers.get('location')!, terminal, { maxWaitMs: 1000, timeoutMs: 120_000 })),
+    );
     expect(finished.map((f) => f.task.status)).toEqual(Array(50).fill('succeeded'));
     // Every one of them is listed as succeeded (paging on: other tests share this caller).
     const listedIds = new Set<string>();

@@ -6,8 +6,8 @@
 import { EventSource, type FetchLike } from 'eventsource';
 import { describe, expect, it } from 'vitest';
 import { useLocalStackEnv } from '../support/handler-env.ts';
-import { violations } from '../support/openapi-conformance.ts';
 import { http, localStack, pollUntil, sleep } from '../support/http.ts';
+import { violations } from '../support/openapi-conformance.ts';
 
 useLocalStackEnv();
 // A worker's progress write, made the way the worker helper makes it (the store's conditional update).
@@ -29,7 +29,15 @@ function eventSource(url: string, key: string, options: { onConnection?: (cut: (
     const headers: Record<string, string> = { ...(init.headers as Record<string, string>), 'x-api-key': key };
     const response = await fetch(input, { ...init, headers });
     const contentType = response.headers.get('content-type') ?? '';
-    expect(violations('GET', new URL(String(input)).pathname, response.status, response.headers, contentType.startsWith('text/event-stream') ? '' : await response.clone().text())).toEqual([]);
+    expect(
+      violations(
+        'GET',
+        new URL(String(input)).pathname,
+        response.status,
+        response.headers,
+        contentType.startsWith('text/event-stream') ? '' : await response.clone().text(),
+      ),
+    ).toEqual([]);
     requests.push({ lastEventId: headers['Last-Event-ID'] ?? headers['last-event-id'] ?? null, status: response.status });
     if (!options.onConnection || !response.body) return response;
     // A body we can end on demand: the client sees the connection drop and reconnects.
@@ -74,7 +82,8 @@ function eventSource(url: string, key: string, options: { onConnection?: (cut: (
       });
     }
     source.addEventListener('error', (event) => {
-      if (source.readyState === EventSource.CLOSED) reject(Object.assign(new Error(`stream failed: ${(event as { message?: string }).message}`), { code: (event as { code?: number }).code }));
+      if (source.readyState === EventSource.CLOSED)
+        reject(Object.assign(new Error(`stream failed: ${(event as { message?: string }).message}`), { code: (event as { code?: number }).code }));
     });
   });
   return { source, events, requests, done };
@@ -166,7 +175,10 @@ describe('GET /tasks/{id}/events with the eventsource package', () => {
   it("another caller's task: 404 problem before any stream, and the EventSource gives up", async () => {
     const task = await submit({ type: 'sleep', input: { seconds: 0 } });
     const stream = eventSource(`${task.links.self}/events`, keyB);
-    const error = await stream.done.then(() => undefined, (err: { code?: number }) => err);
+    const error = await stream.done.then(
+      () => undefined,
+      (err: { code?: number }) => err,
+    );
     expect(error?.code).toBe(404);
     expect(stream.events).toHaveLength(0);
     const direct = await http('GET', `${task.links.self}/events`, { key: keyB });

@@ -8,7 +8,7 @@ import { ListQueuesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/cl
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, localStack, pollUntil, sleep } from '../support/http.ts';
-import { freePort, WebhookReceiver, type ReceivedRequest } from '../support/webhook-receiver.ts';
+import { freePort, type ReceivedRequest, WebhookReceiver } from '../support/webhook-receiver.ts';
 
 const terminal = (task: { status: string }) => ['succeeded', 'failed', 'cancelled'].includes(task.status);
 const settled = (task: { callback?: { status: string } }) => task.callback !== undefined && task.callback.status !== 'pending';
@@ -73,11 +73,17 @@ describe('webhooks: one verified delivery per finished task', () => {
 
   it('a task finished by the backstop (execution timed out, recorded by reconcile) is delivered too', async () => {
     const { id, location } = await submit({ type: 'sleep', input: { seconds: 3600 }, callbackUrl: receiver.url });
-    const { task } = await pollUntil(location, (t) => terminal(t) && settled(t), { timeoutMs: (localStack().executionTimeoutSeconds + 60) * 1000, maxWaitMs: 500 });
+    const { task } = await pollUntil(location, (t) => terminal(t) && settled(t), {
+      timeoutMs: (localStack().executionTimeoutSeconds + 60) * 1000,
+      maxWaitMs: 500,
+    });
     expect(task.status).toBe('failed');
     const requests = receiver.forTask(id);
     expect(requests).toHaveLength(1);
-    expect(verify(await secretOf(), requests[0]!)).toMatchObject({ type: 'task.failed', data: { error: { detail: 'The task exceeded its time limit.' } } });
+    expect(verify(await secretOf(), requests[0]!)).toMatchObject({
+      type: 'task.failed',
+      data: { error: { detail: 'The task exceeded its time limit.' } },
+    });
   });
 
   it('a task without callbackUrl shows no callback state and sends nothing', async () => {
@@ -139,7 +145,11 @@ describe('webhooks: retries', () => {
       expect(task.callback).toMatchObject({ status: 'failed', attempts: 4, lastStatusCode: 503 });
       expect(receiver.forTask(id)).toHaveLength(4);
 
-      const sqs = new SQSClient({ endpoint: localStack().sqsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      const sqs = new SQSClient({
+        endpoint: localStack().sqsEndpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
       const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({}));
       const dlq = QueueUrls.find((url) => /WebhooksDeadLetterQueue/.test(url));
       expect(dlq).toBeDefined();

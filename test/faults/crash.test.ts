@@ -20,20 +20,24 @@ const children: ChildProcess[] = [];
 
 async function start(name: string): Promise<{ child: ChildProcess; baseUrl: string }> {
   const readyFile = join(dir, `${name}.json`);
-  const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['bin/local.ts', '--port', '0', '--persist', join(dir, 'db'), '--ready-json', readyFile, '--quiet'], {
-    cwd: REPO_ROOT,
-    // Its own process group, so that kill -9 takes everything it started.
-    detached: true,
-    env: {
-      ...process.env,
-      LONGRUN_API_KEYS: KEY,
-      LONGRUN_SWEEP_INTERVAL_SECONDS: '1',
-      LONGRUN_SWEEP_AGE_SECONDS: '3',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
+  const child = spawn(
+    join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+    ['bin/local.ts', '--port', '0', '--persist', join(dir, 'db'), '--ready-json', readyFile, '--quiet'],
+    {
+      cwd: REPO_ROOT,
+      // Its own process group, so that kill -9 takes everything it started.
+      detached: true,
+      env: {
+        ...process.env,
+        LONGRUN_API_KEYS: KEY,
+        LONGRUN_SWEEP_INTERVAL_SECONDS: '1',
+        LONGRUN_SWEEP_AGE_SECONDS: '3',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
     },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  );
   children.push(child);
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-5000)));

@@ -6,8 +6,8 @@
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openIndexAttributes } from '#domain/open-index';
 import { newTaskId } from '#domain/ids';
+import { openIndexAttributes } from '#domain/open-index';
 import { apiKeyId } from '../../lib/local/http-front.ts';
 import { type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';

@@ -13,7 +13,7 @@ import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dy
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiKeyId } from '../../lib/local/http-front.ts';
-import { closeAgent, fuzzRequest, send, type FuzzRequest, type FuzzResponse } from './requests.ts';
+import { closeAgent, type FuzzRequest, type FuzzResponse, fuzzRequest, send } from './requests.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const stack = inject('localStack');
@@ -170,23 +170,35 @@ beforeAll(async () => {
 afterAll(() => {
   closeAgent();
   const seconds = (Date.now() - stats.started) / 1000;
-  const statuses = [...stats.statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s}: ${n}`).join(', ');
+  const statuses = [...stats.statuses]
+    .sort(([a], [b]) => a - b)
+    .map(([s, n]) => `${s}: ${n}`)
+    .join(', ');
   const kinds = [...stats.kinds].map(([k, n]) => `${k}: ${n}`).join(', ');
-  console.log(`fuzz: ${stats.requests} requests in ${seconds.toFixed(1)} s (${RUNS} generated); statuses { ${statuses} }; kinds { ${kinds} }; 202: ${stats.accepted} (${stats.acceptedIds.size} distinct tasks)`);
+  console.log(
+    `fuzz: ${stats.requests} requests in ${seconds.toFixed(1)} s (${RUNS} generated); statuses { ${statuses} }; kinds { ${kinds} }; 202: ${stats.accepted} (${stats.acceptedIds.size} distinct tasks)`,
+  );
 });
 
 describe('front door fuzz', () => {
-  it(`answers ${RUNS} generated malformed requests without 5xx, with problem details, leaking nothing`, async () => {
-    await fc.assert(
-      fc.asyncProperty(fuzzRequest({ key }), async (r) => {
-        await check(r);
-      }),
-      { numRuns: RUNS, endOnFailure: true },
-    );
-  }, Math.max(120_000, RUNS * 100));
+  it(
+    `answers ${RUNS} generated malformed requests without 5xx, with problem details, leaking nothing`,
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fuzzRequest({ key }), async (r) => {
+          await check(r);
+        }),
+        { numRuns: RUNS, endOnFailure: true },
+      );
+    },
+    Math.max(120_000, RUNS * 100),
+  );
 
   describe('edge cases, once each', () => {
-    const json: Array<[string, string]> = [['x-api-key', key], ['content-type', 'application/json']];
+    const json: Array<[string, string]> = [
+      ['x-api-key', key],
+      ['content-type', 'application/json'],
+    ];
     const post = (body: string | Buffer, headers = json): FuzzRequest => ({
       kind: 'edge',
       method: 'POST',
@@ -217,22 +229,58 @@ describe('front door fuzz', () => {
 
     it('two content types, JSON last or first: no 5xx', async () => {
       const body = '{"type":"fail","input":{"message":"x"}}';
-      await check(post(body, [['x-api-key', key], ['content-type', 'text/plain'], ['content-type', 'application/json']]));
-      await check(post(body, [['x-api-key', key], ['content-type', 'application/json'], ['content-type', 'text/plain']]));
+      await check(
+        post(body, [
+          ['x-api-key', key],
+          ['content-type', 'text/plain'],
+          ['content-type', 'application/json'],
+        ]),
+      );
+      await check(
+        post(body, [
+          ['x-api-key', key],
+          ['content-type', 'application/json'],
+          ['content-type', 'text/plain'],
+        ]),
+      );
     });
 
     it('two API keys (the valid one twice, or valid and wrong): no 5xx', async () => {
       const body = '{"type":"fail","input":{"message":"x"}}';
-      await check(post(body, [['x-api-key', key], ['x-api-key', key], ['content-type', 'application/json']]));
-      await check(post(body, [['x-api-key', 'wrong'], ['x-api-key', key], ['content-type', 'application/json']]));
-      await check(post(body, [['x-api-key', key], ['x-api-key', 'wrong'], ['content-type', 'application/json']]));
+      await check(
+        post(body, [
+          ['x-api-key', key],
+          ['x-api-key', key],
+          ['content-type', 'application/json'],
+        ]),
+      );
+      await check(
+        post(body, [
+          ['x-api-key', 'wrong'],
+          ['x-api-key', key],
+          ['content-type', 'application/json'],
+        ]),
+      );
+      await check(
+        post(body, [
+          ['x-api-key', key],
+          ['x-api-key', 'wrong'],
+          ['content-type', 'application/json'],
+        ]),
+      );
     });
 
     it('query parameters and headers named like Object.prototype members: no 5xx', async () => {
       const names = ['constructor', 'valueOf', 'toString', '__proto__', 'hasOwnProperty'];
       const q = names.map((n, i) => `${n}=${i}`).join('&');
       for (const path of [`/v1/tasks?${q}`, `/v1/tasks?${q}&limit=1`, `/v1/openapi.json?${q}`, `/v1/tasks/${crypto.randomUUID()}?${q}`]) {
-        await check({ kind: 'edge', method: 'GET', path, headers: [['x-api-key', key], ...names.map((n): [string, string] => [n, 'x'])], idempotencyKeys: [] });
+        await check({
+          kind: 'edge',
+          method: 'GET',
+          path,
+          headers: [['x-api-key', key], ...names.map((n): [string, string] => [n, 'x'])],
+          idempotencyKeys: [],
+        });
       }
     });
 
@@ -254,7 +302,8 @@ describe('front door fuzz', () => {
     const unexplained = added.filter((row) => !stats.acceptedIds.has(row.id));
     const leaked = unexplained.filter((row) => stats.rejectedBodies.has(JSON.stringify([row.type, row.input])));
     expect(leaked).toEqual([]);
-    if (unexplained.length > 0) console.warn(`fuzz: ${unexplained.length} row(s) of the key written meanwhile by other tests`, unexplained.slice(0, 5));
+    if (unexplained.length > 0)
+      console.warn(`fuzz: ${unexplained.length} row(s) of the key written meanwhile by other tests`, unexplained.slice(0, 5));
     else expect(added.length).toBe(stats.acceptedIds.size);
     const claimed: string[] = [];
     const checked = new Set<string>();

@@ -56,9 +56,28 @@ const taskIdLike = fc.oneof(
 );
 
 const strangePath = fc.oneof(
-  fc.constantFrom('/', '/v1', '/v1/', '/v2/tasks', '/V1/tasks', '/v1//tasks', '/v1/tasks/', '/v1/tasks//result', '/v1/./tasks',
-    '/v1/tasks/../openapi.json', '/v1/../v1/tasks', '/v1/%2e%2e/tasks', '/v1/tasks%2F', '/v1/openapi.json/x', '/v1/Tasks',
-    '/v1/tasks/x/result/y', '/v1/tasks/x/RESULT', '/.well-known/x', '/v1/*', '/v1/%00'),
+  fc.constantFrom(
+    '/',
+    '/v1',
+    '/v1/',
+    '/v2/tasks',
+    '/V1/tasks',
+    '/v1//tasks',
+    '/v1/tasks/',
+    '/v1/tasks//result',
+    '/v1/./tasks',
+    '/v1/tasks/../openapi.json',
+    '/v1/../v1/tasks',
+    '/v1/%2e%2e/tasks',
+    '/v1/tasks%2F',
+    '/v1/openapi.json/x',
+    '/v1/Tasks',
+    '/v1/tasks/x/result/y',
+    '/v1/tasks/x/RESULT',
+    '/.well-known/x',
+    '/v1/*',
+    '/v1/%00',
+  ),
   fc.webPath().map((p) => `/v1${p.startsWith('/') ? p : `/${p}`}`),
 );
 
@@ -71,7 +90,13 @@ const cursor = fc.oneof(
   anyText.map(encodeURIComponent),
   fc.base64String({ maxLength: 200 }).map(encodeURIComponent),
   fc.jsonValue().map((v) => b64url(JSON.stringify(v))),
-  fc.record({ v: fc.oneof(fc.constant(1), fc.jsonValue()), after: fc.oneof(uuid, anyText), status: fc.option(fc.constantFrom('pending', 'running', 'x')) }).map((c) => b64url(JSON.stringify(c))),
+  fc
+    .record({
+      v: fc.oneof(fc.constant(1), fc.jsonValue()),
+      after: fc.oneof(uuid, anyText),
+      status: fc.option(fc.constantFrom('pending', 'running', 'x')),
+    })
+    .map((c) => b64url(JSON.stringify(c))),
   fc.constant(''),
 );
 const limit = fc.oneof(
@@ -103,9 +128,9 @@ const query = fc
 
 // --- bodies ---------------------------------------------------------------------------------
 
-const deepJson = fc.tuple(fc.integer({ min: 100, max: 10_000 }), fc.boolean()).map(([depth, array]) =>
-  array ? '['.repeat(depth) + ']'.repeat(depth) : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`,
-);
+const deepJson = fc
+  .tuple(fc.integer({ min: 100, max: 10_000 }), fc.boolean())
+  .map(([depth, array]) => (array ? '['.repeat(depth) + ']'.repeat(depth) : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`));
 
 const wrongTypeSubmission = fc
   .record(
@@ -114,7 +139,16 @@ const wrongTypeSubmission = fc
       input: fc.oneof(
         fc.jsonValue(),
         // Never {"seconds":1}: other test files submit that with the same key (see the row check).
-        fc.record({ seconds: fc.oneof(fc.jsonValue(), fc.integer({ min: -5, max: 5 }).filter((n) => n !== 1), fc.double()) }, { requiredKeys: [] }),
+        fc.record(
+          {
+            seconds: fc.oneof(
+              fc.jsonValue(),
+              fc.integer({ min: -5, max: 5 }).filter((n) => n !== 1),
+              fc.double(),
+            ),
+          },
+          { requiredKeys: [] },
+        ),
         fc.record({ upTo: fc.oneof(fc.jsonValue(), fc.integer({ min: -10, max: 20_000_000 })) }, { requiredKeys: [] }),
         fc.record({ message: fc.oneof(fc.jsonValue(), anyText, fc.constant('x'.repeat(1001))) }, { requiredKeys: [] }),
       ),
@@ -147,17 +181,39 @@ const body = fc.oneof(
   { weight: 4, arbitrary: wrongTypeSubmission.map((s) => Buffer.from(s)) },
   { weight: 1, arbitrary: deepJson.map((s) => Buffer.from(s)) },
   { weight: 1, arbitrary: hugeBody.map((s) => Buffer.from(s)) },
-  { weight: 1, arbitrary: fc.constantFrom('', ' ', 'null', '[]', '"x"', '{', '{"type":', '\uFEFF{}', '{"type":"fail","input":{"message":"x"}} trailing').map((s) => Buffer.from(s)) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom('', ' ', 'null', '[]', '"x"', '{', '{"type":', '\uFEFF{}', '{"type":"fail","input":{"message":"x"}} trailing')
+      .map((s) => Buffer.from(s)),
+  },
   { weight: 1, arbitrary: unicode.map((s) => Buffer.from(s, 'utf16le')) },
 );
 
 // --- headers --------------------------------------------------------------------------------
 
 const contentType = fc.oneof(
-  fc.constantFrom('application/json', 'application/json; charset=utf-8', 'application/problem+json', 'application/vnd.api+json',
-    'APPLICATION/JSON', 'text/plain', 'text/json', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x',
-    'application/json; charset=utf-16', 'application/jsonx', 'application/json;;;', '*/*', '', 'application/', 'json',
-    'application/json\t', 'application/xml', 'application/octet-stream'),
+  fc.constantFrom(
+    'application/json',
+    'application/json; charset=utf-8',
+    'application/problem+json',
+    'application/vnd.api+json',
+    'APPLICATION/JSON',
+    'text/plain',
+    'text/json',
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/json; charset=utf-16',
+    'application/jsonx',
+    'application/json;;;',
+    '*/*',
+    '',
+    'application/',
+    'json',
+    'application/json\t',
+    'application/xml',
+    'application/octet-stream',
+  ),
   anyText,
 );
 
@@ -167,8 +223,25 @@ const idempotencyKey = fc.oneof(
   fc.string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 255 }),
 );
 
-const headerName = fc.constantFrom('constructor', '__proto__', 'valueOf', 'X-Custom', 'Accept', 'If-None-Match', 'Prefer', 'Origin', 'Authorization', 'X-Forwarded-For',
-  'X-Amzn-Trace-Id', 'X-Api-Key-Id', 'X-Owner', 'Cookie', 'Range', 'Accept-Encoding', 'Expect-Nothing');
+const headerName = fc.constantFrom(
+  'constructor',
+  '__proto__',
+  'valueOf',
+  'X-Custom',
+  'Accept',
+  'If-None-Match',
+  'Prefer',
+  'Origin',
+  'Authorization',
+  'X-Forwarded-For',
+  'X-Amzn-Trace-Id',
+  'X-Api-Key-Id',
+  'X-Owner',
+  'Cookie',
+  'Range',
+  'Accept-Encoding',
+  'Expect-Nothing',
+);
 
 export interface GeneratorContext {
   /** The fuzzer's API key (the only one it uses). */
@@ -179,8 +252,22 @@ export function fuzzRequest({ key }: GeneratorContext): fc.Arbitrary<FuzzRequest
   const apiKeyHeaders = fc.oneof(
     { weight: 12, arbitrary: fc.constant<Array<[string, string]>>([['x-api-key', key]]) },
     { weight: 1, arbitrary: fc.constant<Array<[string, string]>>([]) },
-    { weight: 1, arbitrary: fc.constant<Array<[string, string]>>([['x-api-key', key], ['x-api-key', key]]) },
-    { weight: 1, arbitrary: anyText.map((k): Array<[string, string]> => [['x-api-key', key], ['X-API-KEY', wireText(k)]]) },
+    {
+      weight: 1,
+      arbitrary: fc.constant<Array<[string, string]>>([
+        ['x-api-key', key],
+        ['x-api-key', key],
+      ]),
+    },
+    {
+      weight: 1,
+      arbitrary: anyText.map(
+        (k): Array<[string, string]> => [
+          ['x-api-key', key],
+          ['X-API-KEY', wireText(k)],
+        ],
+      ),
+    },
     { weight: 1, arbitrary: anyText.map((k): Array<[string, string]> => [['x-api-key', wireText(k)]]) },
     { weight: 1, arbitrary: fc.constant<Array<[string, string]>>([['x-api-key', ` ${key} `]]) },
   );
@@ -188,7 +275,15 @@ export function fuzzRequest({ key }: GeneratorContext): fc.Arbitrary<FuzzRequest
     { weight: 6, arbitrary: fc.constant<Array<[string, string]>>([['content-type', 'application/json']]) },
     { weight: 3, arbitrary: contentType.map((c): Array<[string, string]> => [['content-type', wireText(c)]]) },
     { weight: 1, arbitrary: fc.constant<Array<[string, string]>>([]) },
-    { weight: 1, arbitrary: fc.tuple(contentType, contentType).map(([a, b]): Array<[string, string]> => [['content-type', wireText(a)], ['Content-Type', wireText(b)]]) },
+    {
+      weight: 1,
+      arbitrary: fc.tuple(contentType, contentType).map(
+        ([a, b]): Array<[string, string]> => [
+          ['content-type', wireText(a)],
+          ['Content-Type', wireText(b)],
+        ],
+      ),
+    },
   );
   const extraHeaders = fc.array(fc.tuple(headerName, anyText.map(wireText)), { maxLength: 3 });
   const idemKeys = fc.oneof(
@@ -205,45 +300,69 @@ export function fuzzRequest({ key }: GeneratorContext): fc.Arbitrary<FuzzRequest
       extra: extraHeaders,
       idem: idemKeys,
     })
-    .map(({ body, keys, types, extra, idem }): FuzzRequest => ({
-      kind: 'submit',
-      method: 'POST',
-      path: '/v1/tasks',
-      headers: [...keys, ...types, ...extra, ...idem.map((k): [string, string] => ['Idempotency-Key', k])],
-      body,
-      idempotencyKeys: idem,
-    }));
+    .map(
+      ({ body, keys, types, extra, idem }): FuzzRequest => ({
+        kind: 'submit',
+        method: 'POST',
+        path: '/v1/tasks',
+        headers: [...keys, ...types, ...extra, ...idem.map((k): [string, string] => ['Idempotency-Key', k])],
+        body,
+        idempotencyKeys: idem,
+      }),
+    );
 
   /** A valid submission spoiled by one bad Idempotency-Key (or two of them). */
   const badIdempotency = fc
-    .record({ body: validSubmission, idem: fc.oneof(idempotencyKey.map((k) => [wireText(k)]), fc.tuple(idempotencyKey, idempotencyKey).map(([a, b]) => [wireText(a), wireText(b)])) })
-    .map(({ body, idem }): FuzzRequest => ({
-      kind: 'idempotency-key',
-      method: 'POST',
-      path: '/v1/tasks',
-      headers: [['x-api-key', key], ['content-type', 'application/json'], ...idem.map((k): [string, string] => ['Idempotency-Key', k])],
-      body: Buffer.from(body),
-      idempotencyKeys: idem,
-    }));
+    .record({
+      body: validSubmission,
+      idem: fc.oneof(
+        idempotencyKey.map((k) => [wireText(k)]),
+        fc.tuple(idempotencyKey, idempotencyKey).map(([a, b]) => [wireText(a), wireText(b)]),
+      ),
+    })
+    .map(
+      ({ body, idem }): FuzzRequest => ({
+        kind: 'idempotency-key',
+        method: 'POST',
+        path: '/v1/tasks',
+        headers: [['x-api-key', key], ['content-type', 'application/json'], ...idem.map((k): [string, string] => ['Idempotency-Key', k])],
+        body: Buffer.from(body),
+        idempotencyKeys: idem,
+      }),
+    );
 
   const read = fc
     .record({ method: fc.constantFrom('GET', 'DELETE'), path: routePath, keys: apiKeyHeaders, extra: extraHeaders })
     .map(({ method, path, keys, extra }): FuzzRequest => ({ kind: 'read', method, path, headers: [...keys, ...extra], idempotencyKeys: [] }));
 
-  const list = fc
-    .record({ q: query, keys: apiKeyHeaders, extra: extraHeaders })
-    .map(({ q, keys, extra }): FuzzRequest => ({ kind: 'list', method: 'GET', path: `/v1/tasks?${q}`, headers: [...keys, ...extra], idempotencyKeys: [] }));
+  const list = fc.record({ q: query, keys: apiKeyHeaders, extra: extraHeaders }).map(
+    ({ q, keys, extra }): FuzzRequest => ({
+      kind: 'list',
+      method: 'GET',
+      path: `/v1/tasks?${q}`,
+      headers: [...keys, ...extra],
+      idempotencyKeys: [],
+    }),
+  );
 
   const wrongMethod = fc
-    .record({ method: fc.constantFrom(...METHODS), path: fc.oneof(routePath, fc.constantFrom(...ROUTE_PATHS.map((p) => `/v1${p.replace('{id}', crypto.randomUUID())}`))), body: fc.option(body), keys: apiKeyHeaders, types: contentTypes })
-    .map(({ method, path, body, keys, types }): FuzzRequest => ({
-      kind: 'method',
-      method,
-      path,
-      headers: [...keys, ...(body ? types : [])],
-      ...(body && method !== 'GET' && method !== 'HEAD' && method !== 'TRACE' && { body }),
-      idempotencyKeys: [],
-    }));
+    .record({
+      method: fc.constantFrom(...METHODS),
+      path: fc.oneof(routePath, fc.constantFrom(...ROUTE_PATHS.map((p) => `/v1${p.replace('{id}', crypto.randomUUID())}`))),
+      body: fc.option(body),
+      keys: apiKeyHeaders,
+      types: contentTypes,
+    })
+    .map(
+      ({ method, path, body, keys, types }): FuzzRequest => ({
+        kind: 'method',
+        method,
+        path,
+        headers: [...keys, ...(body ? types : [])],
+        ...(body && method !== 'GET' && method !== 'HEAD' && method !== 'TRACE' && { body }),
+        idempotencyKeys: [],
+      }),
+    );
 
   const anywhere = fc
     .record({ method: fc.constantFrom(...METHODS), path: strangePath, keys: apiKeyHeaders, extra: extraHeaders })

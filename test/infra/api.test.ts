@@ -15,9 +15,7 @@ describe('REST API', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: STAGE_NAME,
       TracingEnabled: true,
-      MethodSettings: [
-        Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, MetricsEnabled: true, DataTraceEnabled: false }),
-      ],
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, MetricsEnabled: true, DataTraceEnabled: false })],
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"status"') },
     });
     const format = Object.values(template.findResources('AWS::ApiGateway::Stage'))[0]!.Properties.AccessLogSetting.Format;
@@ -63,9 +61,7 @@ describe('REST API', () => {
     expect(body).toContain('"type":"https://longrun.dev/problems/method-not-allowed"');
     expect(body).toContain('"status":405');
     expect(body).toContain('"instance":"$context.path"');
-    expect(any!.MethodResponses).toEqual([
-      expect.objectContaining({ StatusCode: '405' }),
-    ]);
+    expect(any!.MethodResponses).toEqual([expect.objectContaining({ StatusCode: '405' })]);
   });
 
   it('has no unexpected methods (no OPTIONS without CORS)', () => {

@@ -18,8 +18,22 @@ const acl = webAcl();
 const POST_TASKS = {
   AndStatement: {
     Statements: [
-      { ByteMatchStatement: { FieldToMatch: { Method: {} }, PositionalConstraint: 'EXACTLY', SearchString: 'POST', TextTransformations: [{ Priority: 0, Type: 'NONE' }] } },
-      { ByteMatchStatement: { FieldToMatch: { UriPath: {} }, PositionalConstraint: 'ENDS_WITH', SearchString: '/tasks', TextTransformations: [{ Priority: 0, Type: 'NONE' }] } },
+      {
+        ByteMatchStatement: {
+          FieldToMatch: { Method: {} },
+          PositionalConstraint: 'EXACTLY',
+          SearchString: 'POST',
+          TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+        },
+      },
+      {
+        ByteMatchStatement: {
+          FieldToMatch: { UriPath: {} },
+          PositionalConstraint: 'ENDS_WITH',
+          SearchString: '/tasks',
+          TextTransformations: [{ Priority: 0, Type: 'NONE' }],
+        },
+      },
     ],
   },
 };
@@ -42,7 +56,11 @@ describe('web application firewall', () => {
   it('still refuses a body over 8 KB on every route but POST /tasks, with a 413 problem', () => {
     expect(rule(acl, 'BodyOnlyWhereAccepted')).toMatchObject({
       Action: { Block: { CustomResponse: { ResponseCode: 413, CustomResponseBodyKey: 'payload-too-large' } } },
-      Statement: { AndStatement: { Statements: [{ LabelMatchStatement: { Scope: 'LABEL', Key: BODY_SIZE_LABEL } }, { NotStatement: { Statement: POST_TASKS } }] } },
+      Statement: {
+        AndStatement: {
+          Statements: [{ LabelMatchStatement: { Scope: 'LABEL', Key: BODY_SIZE_LABEL } }, { NotStatement: { Statement: POST_TASKS } }],
+        },
+      },
     });
     // After the rule group whose label it reads.
     expect(rule(acl, 'BodyOnlyWhereAccepted').Priority).toBeGreaterThan(rule(acl, 'AWSManagedRulesCommonRuleSet').Priority);
@@ -83,11 +101,16 @@ describe('web application firewall', () => {
     });
     const body = JSON.parse(acl.CustomResponseBodies['too-many-requests'].Content);
     expect(body).toMatchObject({ type: 'https://longrun.dev/problems/too-many-requests', title: 'Too Many Requests', status: 429 });
-    expect(JSON.parse(acl.CustomResponseBodies['payload-too-large'].Content)).toMatchObject({ type: 'https://longrun.dev/problems/payload-too-large', status: 413 });
+    expect(JSON.parse(acl.CustomResponseBodies['payload-too-large'].Content)).toMatchObject({
+      type: 'https://longrun.dev/problems/payload-too-large',
+      status: 413,
+    });
   });
 
   it('keys the rate rule on the bearer token in JWT mode, and follows the stage throttle', () => {
-    const jwt = webAcl({ api: { auth: { type: 'jwt', issuer: 'https://issuer.example.com', audience: 'a' }, throttle: { rateLimit: 10, burstLimit: 20 } } });
+    const jwt = webAcl({
+      api: { auth: { type: 'jwt', issuer: 'https://issuer.example.com', audience: 'a' }, throttle: { rateLimit: 10, burstLimit: 20 } },
+    });
     expect(rule(jwt, 'RateLimitPerCaller').Statement.RateBasedStatement).toMatchObject({
       Limit: 3_000,
       CustomKeys: [{ Header: { Name: 'authorization', TextTransformations: [{ Priority: 0, Type: 'NONE' }] } }],

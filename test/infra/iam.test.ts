@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambdas/api/routes.ts';
 import { LongrunStack } from '../../lib/longrun-stack.ts';
@@ -51,16 +51,10 @@ describe('least privilege', () => {
     ['lambdas/http/get-task-result.ts', [`dynamodb:GetItem ${TABLE}`, `s3:GetObject ${RESULTS}`]],
     ['lambdas/http/task-events.ts', [`dynamodb:GetItem ${TABLE}`]],
     ['lambdas/http/list-tasks.ts', [`dynamodb:Query ${INDEX}`]],
-    [
-      'lambdas/http/cancel-task.ts',
-      [`dynamodb:UpdateItem ${TABLE}`, `states:StopExecution ${EXECUTIONS}`],
-    ],
+    ['lambdas/http/cancel-task.ts', [`dynamodb:UpdateItem ${TABLE}`, `states:StopExecution ${EXECUTIONS}`]],
     ['lambdas/http/get-webhook-secret.ts', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`]],
     ['lambdas/http/rotate-webhook-secret.ts', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`]],
-    [
-      'lambdas/workflow/reconcile-execution.ts',
-      [`dynamodb:UpdateItem ${TABLE}`, `sqs:SendMessage <${queueId('ReconcileFailureQueue')}.Arn>`],
-    ],
+    ['lambdas/workflow/reconcile-execution.ts', [`dynamodb:UpdateItem ${TABLE}`, `sqs:SendMessage <${queueId('ReconcileFailureQueue')}.Arn>`]],
     [
       'lambdas/sweeper/sweep-tasks.ts',
       [
@@ -80,23 +74,29 @@ describe('least privilege', () => {
   });
 
   it('any other route function (e.g. the OpenAPI document) has the baseline only', () => {
-    const known = ['submit-task', 'get-task', 'get-task-result', 'task-events', 'list-tasks', 'cancel-task', 'get-webhook-secret', 'rotate-webhook-secret'];
+    const known = [
+      'submit-task',
+      'get-task',
+      'get-task-result',
+      'task-events',
+      'list-tasks',
+      'cancel-task',
+      'get-webhook-secret',
+      'rotate-webhook-secret',
+    ];
     for (const route of ROUTES.filter((r) => !known.includes(r.handler))) {
       expect(ownGrants(`lambdas/http/${route.handler}.ts`)).toEqual([]);
     }
   });
 
-  it.each(ROUTES.map((r) => r.handler))(
-    '%s has the baseline only on its own log group and X-Ray',
-    (handler) => {
-      const entry = `lambdas/http/${handler}.ts`;
-      const fnId = functionIdByEntry(template, entry);
-      const logGroup = template.toJSON().Resources[fnId].Properties.LoggingConfig.LogGroup.Ref as string;
-      const base = grants(entry).filter((g) => BASELINE.includes(g.action));
-      expect(base.map((g) => g.action).sort()).toEqual(BASELINE);
-      for (const g of base) expect(g.resource).toBe(g.action.startsWith('logs:') ? `<${logGroup}.Arn>` : '*');
-    },
-  );
+  it.each(ROUTES.map((r) => r.handler))('%s has the baseline only on its own log group and X-Ray', (handler) => {
+    const entry = `lambdas/http/${handler}.ts`;
+    const fnId = functionIdByEntry(template, entry);
+    const logGroup = template.toJSON().Resources[fnId].Properties.LoggingConfig.LogGroup.Ref as string;
+    const base = grants(entry).filter((g) => BASELINE.includes(g.action));
+    expect(base.map((g) => g.action).sort()).toEqual(BASELINE);
+    for (const g of base) expect(g.resource).toBe(g.action.startsWith('logs:') ? `<${logGroup}.Arn>` : '*');
+  });
 
   it('the progress grant is conditioned: only progress attributes, only task rows, no item returned', () => {
     const fnId = functionIdByEntry(template, 'lambdas/workflow/count-primes.ts');

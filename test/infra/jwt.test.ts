@@ -37,7 +37,9 @@ describe('auth: jwt', () => {
   });
 
   it('cacheTtl and clockTolerance are props (a revoked token stops working within cacheTtl)', () => {
-    const { template: t } = buildStack({ api: { auth: { ...jwtProps.api.auth, cacheTtl: Duration.seconds(0), clockTolerance: Duration.seconds(30) } } });
+    const { template: t } = buildStack({
+      api: { auth: { ...jwtProps.api.auth, cacheTtl: Duration.seconds(0), clockTolerance: Duration.seconds(30) } },
+    });
     const authorizer = Object.values(t.findResources('AWS::ApiGateway::Authorizer'))[0]!;
     expect(authorizer.Properties.AuthorizerResultTtlInSeconds).toBe(0);
     const id = functionIdByEntry(t, 'lambdas/http/jwt-authorizer.ts');

@@ -31,9 +31,7 @@ describe('cdk-nag AwsSolutions', () => {
   it('does report a finding that is not acknowledged (the check can fail)', () => {
     const { app, stack } = buildStack();
     // A role with a wildcard action, which nothing acknowledges.
-    stack.api.functions['get-task']!.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:*'], resources: ['*'] }),
-    );
+    stack.api.functions['get-task']!.addToRolePolicy(new iam.PolicyStatement({ actions: ['dynamodb:*'], resources: ['*'] }));
     const report = new AwsSolutionsChecks(app).validateScope(stack);
     expect(report.violations.map((v) => v.ruleName)).toContain('AwsSolutions-IAM5[Action::dynamodb:*]');
   });
@@ -44,7 +42,8 @@ describe('cdk-nag AwsSolutions', () => {
     for (const c of stack.node.findAll()) {
       for (const m of c.node.metadata) {
         if (m.type !== Validations.ACKNOWLEDGED_RULES_METADATA_KEY) continue;
-        for (const reason of Object.values(m.data as Record<string, unknown>)) reasons.push(String(typeof reason === 'object' ? JSON.stringify(reason) : reason));
+        for (const reason of Object.values(m.data as Record<string, unknown>))
+          reasons.push(String(typeof reason === 'object' ? JSON.stringify(reason) : reason));
       }
     }
     expect(reasons.length).toBeGreaterThan(5);

@@ -162,7 +162,17 @@ describe('nothing is left unwatched', () => {
 
 describe('reserved concurrency', () => {
   const reserved = (t: Template, entry: string) => t.toJSON().Resources[functionIdByEntry(t, entry)].Properties.ReservedConcurrentExecutions;
-  const routes = ['submit-task', 'get-task', 'get-task-result', 'list-tasks', 'cancel-task', 'task-events', 'get-openapi', 'get-webhook-secret', 'rotate-webhook-secret'].map((h) => `lambdas/http/${h}.ts`);
+  const routes = [
+    'submit-task',
+    'get-task',
+    'get-task-result',
+    'list-tasks',
+    'cancel-task',
+    'task-events',
+    'get-openapi',
+    'get-webhook-secret',
+    'rotate-webhook-secret',
+  ].map((h) => `lambdas/http/${h}.ts`);
 
   it('defaults: 20 per API function, 5 each for the backstop and the sweeper, a cap of 100 on each worker function (390 in all, far from 900)', () => {
     const { template } = buildStack();

@@ -41,14 +41,17 @@ describe('sweeper', () => {
 });
 
 describe('Retry blocks in the workflow', () => {
-  it.each(['RecordSuccess', 'RecordFailure', 'RecordResultTooLarge'])('%s retries throttling and 5xx with full jitter, never a failed condition', (name) => {
-    const retry = states[name]!.Retry as Array<Record<string, unknown>>;
-    expect(retry).toEqual([
-      { ErrorEquals: RECORD_RETRY_ERRORS, IntervalSeconds: 1, MaxAttempts: 8, BackoffRate: 2, MaxDelaySeconds: 30, JitterStrategy: 'FULL' },
-    ]);
-    expect(retry.flatMap((r) => r.ErrorEquals as string[])).not.toContain('DynamoDB.ConditionalCheckFailedException');
-    expect(retry.flatMap((r) => r.ErrorEquals as string[])).toContain('DynamoDB.ProvisionedThroughputExceededException');
-  });
+  it.each(['RecordSuccess', 'RecordFailure', 'RecordResultTooLarge'])(
+    '%s retries throttling and 5xx with full jitter, never a failed condition',
+    (name) => {
+      const retry = states[name]!.Retry as Array<Record<string, unknown>>;
+      expect(retry).toEqual([
+        { ErrorEquals: RECORD_RETRY_ERRORS, IntervalSeconds: 1, MaxAttempts: 8, BackoffRate: 2, MaxDelaySeconds: 30, JitterStrategy: 'FULL' },
+      ]);
+      expect(retry.flatMap((r) => r.ErrorEquals as string[])).not.toContain('DynamoDB.ConditionalCheckFailedException');
+      expect(retry.flatMap((r) => r.ErrorEquals as string[])).toContain('DynamoDB.ProvisionedThroughputExceededException');
+    },
+  );
 
   it('the worker Lambda task retries Lambda throttling with full jitter', () => {
     const retry = states.CountPrimes!.Retry as Array<Record<string, unknown>>;

@@ -1,6 +1,6 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { AsyncTaskApi, type AsyncTaskApiProps } from '../../lib/async-task-api.ts';
 import { functionIdByEntry, grantsOf } from './fixture.ts';

@@ -34,7 +34,8 @@ function build(options: { eventBus?: boolean; source?: string; stream?: boolean;
 
 const { app, stack, template, webhooks, taskEvents } = build();
 const json = template.toJSON() as { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
-const idOf = (construct: { node: { defaultChild?: unknown } } | sqs.Queue): string => stack.getLogicalId((construct as sqs.Queue).node.defaultChild as never);
+const idOf = (construct: { node: { defaultChild?: unknown } } | sqs.Queue): string =>
+  stack.getLogicalId((construct as sqs.Queue).node.defaultChild as never);
 const BASELINE = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 const own = (entry: string) =>
   grantsOf(template, functionIdByEntry(template, entry))
@@ -44,9 +45,7 @@ const own = (entry: string) =>
 
 function mappingOf(entry: string) {
   const fnId = functionIdByEntry(template, entry);
-  const found = Object.values(json.Resources).filter(
-    (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName?.Ref === fnId,
-  );
+  const found = Object.values(json.Resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName?.Ref === fnId);
   expect(found).toHaveLength(1);
   return found[0]!.Properties;
 }
@@ -107,7 +106,11 @@ describe('WebhookDelivery', () => {
       ].sort(),
     );
     expect(own('lambdas/push/publish-events.ts')).toEqual(
-      [...streamRead, `events:PutEvents <${idOf(taskEvents.eventBus as events.EventBus)}.Arn>`, `sqs:SendMessage <${idOf(taskEvents.streamFailureQueue)}.Arn>`].sort(),
+      [
+        ...streamRead,
+        `events:PutEvents <${idOf(taskEvents.eventBus as events.EventBus)}.Arn>`,
+        `sqs:SendMessage <${idOf(taskEvents.streamFailureQueue)}.Arn>`,
+      ].sort(),
     );
   });
 
@@ -130,8 +133,14 @@ describe('TaskEvents', () => {
     expect(patterns).toEqual(statusChangeFilters());
     expect(patterns).toEqual([
       { eventName: ['INSERT'], dynamodb: { NewImage: { status: { S: ['pending', 'running', 'succeeded', 'failed', 'cancelled'] } } } },
-      { eventName: ['MODIFY'], dynamodb: { OldImage: { status: { S: ['pending'] } }, NewImage: { status: { S: ['running', 'succeeded', 'failed', 'cancelled'] } } } },
-      { eventName: ['MODIFY'], dynamodb: { OldImage: { status: { S: ['running'] } }, NewImage: { status: { S: ['succeeded', 'failed', 'cancelled'] } } } },
+      {
+        eventName: ['MODIFY'],
+        dynamodb: { OldImage: { status: { S: ['pending'] } }, NewImage: { status: { S: ['running', 'succeeded', 'failed', 'cancelled'] } } },
+      },
+      {
+        eventName: ['MODIFY'],
+        dynamodb: { OldImage: { status: { S: ['running'] } }, NewImage: { status: { S: ['succeeded', 'failed', 'cancelled'] } } },
+      },
     ]);
   });
 

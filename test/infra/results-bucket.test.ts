@@ -52,10 +52,17 @@ describe('results bucket', () => {
     const app = new App();
     const stack = new Stack(app, 'Logs');
     const logs = new s3.Bucket(stack, 'Logs', { enforceSSL: true });
-    const results = new ResultsBucket(stack, 'Results', { retention: Duration.days(1), executionTimeout: Duration.hours(1), serverAccessLogsBucket: logs });
+    const results = new ResultsBucket(stack, 'Results', {
+      retention: Duration.days(1),
+      executionTimeout: Duration.hours(1),
+      serverAccessLogsBucket: logs,
+    });
     const t = Template.fromStack(stack);
     t.hasResourceProperties('AWS::S3::Bucket', {
-      LoggingConfiguration: { DestinationBucketName: { Ref: stack.getLogicalId(logs.node.defaultChild as s3.CfnBucket) }, LogFilePrefix: 'results-bucket/' },
+      LoggingConfiguration: {
+        DestinationBucketName: { Ref: stack.getLogicalId(logs.node.defaultChild as s3.CfnBucket) },
+        LogFilePrefix: 'results-bucket/',
+      },
     });
     const report = new AwsSolutionsChecks(app).validateScope(stack);
     const onResults = report.violations.filter((v) => v.violatingResources.some((r) => r.constructPath?.includes('Results/')));

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { transitionExpression, updateExpression } from '../../lambdas/domain/transitions.ts';
 import { resultTooLargeProblem } from '../../lambdas/domain/result-pointer.ts';
+import { transitionExpression, updateExpression } from '../../lambdas/domain/transitions.ts';
 import { buildStack, definitionOf, functionIdByEntry, tableId } from './fixture.ts';
 
 const { template } = buildStack();
@@ -101,7 +101,10 @@ describe('state machine', () => {
       ExpressionAttributeValues: expect.objectContaining({ ':error': { S: JSON.stringify(resultTooLargeProblem()) } }),
     });
     expect(states.ResultTooLarge).toMatchObject({ Type: 'Fail', Error: 'ResultTooLarge', Cause: resultTooLargeProblem().detail });
-    expect(resultTooLargeProblem()).toMatchObject({ type: 'https://longrun.dev/problems/result-too-large', detail: expect.stringContaining('storeLargeResult') });
+    expect(resultTooLargeProblem()).toMatchObject({
+      type: 'https://longrun.dev/problems/result-too-large',
+      detail: expect.stringContaining('storeLargeResult'),
+    });
     // A result the table cannot hold (item over 400 KB): told apart by DynamoDB's message; anything else fails as before.
     expect((states.RecordSuccess!.Catch as unknown[])[1]).toEqual({
       ErrorEquals: ['DynamoDB.AmazonDynamoDBException', 'DynamoDB.ValidationException'],
@@ -123,7 +126,10 @@ describe('state machine', () => {
       ResultPath: null,
       End: true,
     });
-    expect((states.RecordSuccess!.Catch as unknown[])[0]).toMatchObject({ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], Next: 'AlreadyFinished' });
+    expect((states.RecordSuccess!.Catch as unknown[])[0]).toMatchObject({
+      ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'],
+      Next: 'AlreadyFinished',
+    });
     expect(states.RecordSuccess!.Parameters).toEqual({
       TableName: `<${table}>`,
       Key: { id: { 'S.$': '$$.Execution.Input.taskId' } },

@@ -6,7 +6,7 @@
  * passes, so the running local stack leaves them to this test.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { newCaller, putRow, getRow } from '../support/fixtures.ts';
+import { getRow, newCaller, putRow } from '../support/fixtures.ts';
 import { useLocalStackEnv } from '../support/handler-env.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 

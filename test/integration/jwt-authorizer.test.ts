@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey as JoseKey } from 'jose';
+import { exportJWK, generateKeyPair, type CryptoKey as JoseKey, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { apiEvent, invoke } from '../support/api-event.ts';
 import { putRow } from '../support/fixtures.ts';
@@ -68,8 +68,7 @@ function token(o: TokenOptions = {}): Promise<string> {
   return jwt.sign(o.key ?? rsa.privateKey);
 }
 
-const authorize = (authorizationToken: string) =>
-  handler({ type: 'TOKEN', authorizationToken, methodArn: METHOD_ARN });
+const authorize = (authorizationToken: string) => handler({ type: 'TOKEN', authorizationToken, methodArn: METHOD_ARN });
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
 
 describe('JWT authorizer', () => {
@@ -109,10 +108,13 @@ describe('JWT authorizer', () => {
     ],
     ['alg: none, no signature', async () => `Bearer ${b64({ alg: 'none' })}.${b64({ sub: 'admin', iss: ISSUER, aud: AUDIENCE })}.`],
     ['alg: none, some signature', async () => `Bearer ${b64({ alg: 'none' })}.${b64({ sub: 'admin', iss: ISSUER, aud: AUDIENCE })}.AAAA`],
-    ['HS256 (not an accepted algorithm)', async () => {
-      const secret = new TextEncoder().encode('a-shared-secret-of-at-least-32-bytes!!');
-      return `Bearer ${await new SignJWT({ sub: 'admin' }).setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(secret)}`;
-    }],
+    [
+      'HS256 (not an accepted algorithm)',
+      async () => {
+        const secret = new TextEncoder().encode('a-shared-secret-of-at-least-32-bytes!!');
+        return `Bearer ${await new SignJWT({ sub: 'admin' }).setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' }).setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(secret)}`;
+      },
+    ],
     ['no sub', async () => `Bearer ${await token({ sub: null })}`],
     ['missing header', async () => ''],
     ['non-Bearer scheme', async () => `Basic ${Buffer.from('user:pass').toString('base64')}`],
@@ -120,7 +122,10 @@ describe('JWT authorizer', () => {
     ['doubled scheme', async () => `Bearer Bearer ${await token()}`],
     ['garbage', async () => 'Bearer not.a.jwt'],
   ])('refuses %s with Unauthorized', async (_, make) => {
-    const error = await authorize(await make()).then(() => undefined, (e: Error) => e);
+    const error = await authorize(await make()).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(error).toBeInstanceOf(Error);
     expect(error!.message).toBe('Unauthorized');
   });
@@ -148,9 +153,13 @@ describe('JWT authorizer configuration', () => {
     };
     try {
       const strict = await load('0');
-      await expect(strict({ type: 'TOKEN', authorizationToken: `Bearer ${await token({ expiresAt: now - 2 })}`, methodArn: METHOD_ARN })).rejects.toThrow(/^Unauthorized$/);
+      await expect(
+        strict({ type: 'TOKEN', authorizationToken: `Bearer ${await token({ expiresAt: now - 2 })}`, methodArn: METHOD_ARN }),
+      ).rejects.toThrow(/^Unauthorized$/);
       const lenient = await load('30');
-      await expect(lenient({ type: 'TOKEN', authorizationToken: `Bearer ${await token({ expiresAt: now - 20 })}`, methodArn: METHOD_ARN })).resolves.toMatchObject({ principalId: 'user-123' });
+      await expect(
+        lenient({ type: 'TOKEN', authorizationToken: `Bearer ${await token({ expiresAt: now - 20 })}`, methodArn: METHOD_ARN }),
+      ).resolves.toMatchObject({ principalId: 'user-123' });
     } finally {
       delete process.env.JWT_CLOCK_TOLERANCE_SECONDS;
     }

@@ -43,7 +43,7 @@ describe('awaitChange (long poll and stream)', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
-  it("stops with 404 when the task disappears for this caller", async () => {
+  it('stops with 404 when the task disappears for this caller', async () => {
     const caller = newCaller();
     const row = await running(caller.owner);
     const seen = (await getTask(row.id, { consistent: true }))!;
@@ -56,7 +56,14 @@ describe('streamTask', () => {
     const caller = newCaller();
     const row = await running(caller.owner);
     const chunks: string[] = [];
-    await streamTask((await getTask(row.id))!, { owner: caller.owner, baseUrl: 'https://api.example.com/v1', retentionSeconds: 3600, until: Date.now() + 1_500, pingIntervalMs: 400, write: (c) => chunks.push(c) });
+    await streamTask((await getTask(row.id))!, {
+      owner: caller.owner,
+      baseUrl: 'https://api.example.com/v1',
+      retentionSeconds: 3600,
+      until: Date.now() + 1_500,
+      pingIntervalMs: 400,
+      write: (c) => chunks.push(c),
+    });
     expect(chunks[0]).toBe('retry: 1000\n\n');
     expect(chunks[1]).toMatch(/^id: \d+\nevent: status\ndata: \{.*"links":\{"self":"https:\/\/api\.example\.com\/v1\/tasks\//s);
     expect(chunks.filter((c) => c === ': ping\n\n').length).toBeGreaterThanOrEqual(1);
@@ -70,7 +77,14 @@ describe('streamTask', () => {
     const chunks: string[] = [];
     setTimeout(() => void recordProgress(row.id, { percent: 60 }, new Date().toISOString()), 200);
     setTimeout(() => void transition(row.id, 'succeeded', new Date().toISOString(), { result: '1' }), 800);
-    await streamTask(first, { owner: caller.owner, baseUrl: '', retentionSeconds: 3600, lastEventId: first.version, until: Date.now() + 20_000, write: (c) => chunks.push(c) });
+    await streamTask(first, {
+      owner: caller.owner,
+      baseUrl: '',
+      retentionSeconds: 3600,
+      lastEventId: first.version,
+      until: Date.now() + 20_000,
+      write: (c) => chunks.push(c),
+    });
     const events = chunks.filter((c) => c.startsWith('id: ')).map((c) => /event: (\w+)/.exec(c)![1]);
     expect(events).toEqual(['progress', 'done']);
   });
@@ -84,14 +98,19 @@ describe('GET /tasks/{id}/events handler, before the stream starts', () => {
     await (taskEvents as unknown as (e: unknown, s: LocalResponseStream, c: Context) => Promise<void>)(event, stream, context);
     const raw = Buffer.concat(out);
     const end = raw.indexOf(Buffer.alloc(8));
-    return { prelude: JSON.parse(raw.subarray(0, end).toString()) as { statusCode: number; headers: Record<string, string> }, body: raw.subarray(end + 8).toString() };
+    return {
+      prelude: JSON.parse(raw.subarray(0, end).toString()) as { statusCode: number; headers: Record<string, string> },
+      body: raw.subarray(end + 8).toString(),
+    };
   }
 
   it('answers 401 without a caller, 404 for another caller, as problem details', async () => {
     const row = await running(newCaller().owner);
     const anonymous = await call(apiEvent({ method: 'GET', resource: '/tasks/{id}/events', pathParameters: { id: row.id } }));
     expect(anonymous.prelude).toMatchObject({ statusCode: 401, headers: { 'Content-Type': 'application/problem+json' } });
-    const other = await call(apiEvent({ method: 'GET', resource: '/tasks/{id}/events', pathParameters: { id: row.id }, apiKeyId: newCaller().apiKeyId }));
+    const other = await call(
+      apiEvent({ method: 'GET', resource: '/tasks/{id}/events', pathParameters: { id: row.id }, apiKeyId: newCaller().apiKeyId }),
+    );
     expect(other.prelude.statusCode).toBe(404);
     expect(JSON.parse(other.body)).toMatchObject({ type: 'https://longrun.dev/problems/not-found', status: 404 });
   });

@@ -3,12 +3,13 @@
  * they answer never holds ARNs, our table's name or stack traces, even when AWS calls fail with
  * messages full of them. Stubs are used only to inject those faults.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
 import type { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildStack } from '../infra/fixture.ts';
 import { apiEvent, invoke } from '../support/api-event.ts';
 import { newCaller, putRow } from '../support/fixtures.ts';
 import { useLocalStackEnv } from '../support/handler-env.ts';
-import { buildStack } from '../infra/fixture.ts';
 
 const stack = useLocalStackEnv();
 // Everything the logger could write, debug included.
@@ -62,13 +63,52 @@ const secretHeaders = {
 const secretBody = JSON.stringify({ type: 'fail', input: { message: BODY_SECRET } });
 
 const requests = {
-  submit: () => invoke(submit, apiEvent({ method: 'POST', resource: '/tasks', headers: { ...secretHeaders, 'Idempotency-Key': `idem-${crypto.randomUUID()}` }, body: secretBody, apiKeyId: caller.apiKeyId })),
-  submitMalformed: () => invoke(submit, apiEvent({ method: 'POST', resource: '/tasks', headers: secretHeaders, body: `{"type":"fail","input":{"message":"${BODY_SECRET}"`, apiKeyId: caller.apiKeyId })),
-  submitInvalid: () => invoke(submit, apiEvent({ method: 'POST', resource: '/tasks', headers: secretHeaders, body: JSON.stringify({ type: 'fail', input: { message: BODY_SECRET, extra: 1 } }), apiKeyId: caller.apiKeyId })),
-  get: (id: string) => invoke(getTask, apiEvent({ method: 'GET', resource: '/tasks/{id}', pathParameters: { id }, headers: secretHeaders, apiKeyId: caller.apiKeyId })),
-  result: (id: string) => invoke(getResult, apiEvent({ method: 'GET', resource: '/tasks/{id}/result', pathParameters: { id }, headers: secretHeaders, apiKeyId: caller.apiKeyId })),
+  submit: () =>
+    invoke(
+      submit,
+      apiEvent({
+        method: 'POST',
+        resource: '/tasks',
+        headers: { ...secretHeaders, 'Idempotency-Key': `idem-${crypto.randomUUID()}` },
+        body: secretBody,
+        apiKeyId: caller.apiKeyId,
+      }),
+    ),
+  submitMalformed: () =>
+    invoke(
+      submit,
+      apiEvent({
+        method: 'POST',
+        resource: '/tasks',
+        headers: secretHeaders,
+        body: `{"type":"fail","input":{"message":"${BODY_SECRET}"`,
+        apiKeyId: caller.apiKeyId,
+      }),
+    ),
+  submitInvalid: () =>
+    invoke(
+      submit,
+      apiEvent({
+        method: 'POST',
+        resource: '/tasks',
+        headers: secretHeaders,
+        body: JSON.stringify({ type: 'fail', input: { message: BODY_SECRET, extra: 1 } }),
+        apiKeyId: caller.apiKeyId,
+      }),
+    ),
+  get: (id: string) =>
+    invoke(getTask, apiEvent({ method: 'GET', resource: '/tasks/{id}', pathParameters: { id }, headers: secretHeaders, apiKeyId: caller.apiKeyId })),
+  result: (id: string) =>
+    invoke(
+      getResult,
+      apiEvent({ method: 'GET', resource: '/tasks/{id}/result', pathParameters: { id }, headers: secretHeaders, apiKeyId: caller.apiKeyId }),
+    ),
   list: () => invoke(list, apiEvent({ method: 'GET', resource: '/tasks', headers: secretHeaders, apiKeyId: caller.apiKeyId })),
-  cancel: (id: string) => invoke(cancel, apiEvent({ method: 'DELETE', resource: '/tasks/{id}', pathParameters: { id }, headers: secretHeaders, apiKeyId: caller.apiKeyId })),
+  cancel: (id: string) =>
+    invoke(
+      cancel,
+      apiEvent({ method: 'DELETE', resource: '/tasks/{id}', pathParameters: { id }, headers: secretHeaders, apiKeyId: caller.apiKeyId }),
+    ),
 };
 
 function expectNoInternals(response: { status: number; body?: Record<string, unknown> }) {
@@ -111,7 +151,13 @@ describe('handlers log no secrets and answer no internals', () => {
     const row = await putRow({ owner: caller.owner });
     const spy = vi.spyOn(dynamodb, 'send').mockRejectedValue(makeError() as never);
     try {
-      for (const response of [await requests.submit(), await requests.get(row.id), await requests.result(row.id), await requests.list(), await requests.cancel(row.id)]) {
+      for (const response of [
+        await requests.submit(),
+        await requests.get(row.id),
+        await requests.result(row.id),
+        await requests.list(),
+        await requests.cancel(row.id),
+      ]) {
         expect(response.status).toBe(status);
         expect(response.headers['content-type']).toBe('application/problem+json');
         expectNoInternals(response);

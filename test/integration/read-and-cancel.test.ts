@@ -21,7 +21,12 @@ const DAY = 86_400_000;
 describe('GET /tasks/{id}', () => {
   it('answers 200 with the representation, an ETag and Retry-After while not terminal', async () => {
     const caller = newCaller();
-    const row = await putRow({ owner: caller.owner, status: 'running', startedAt: new Date().toISOString(), progress: { percent: 40, step: 'chunk 8' } });
+    const row = await putRow({
+      owner: caller.owner,
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      progress: { percent: 40, step: 'chunk 8' },
+    });
     const response = await get(caller.apiKeyId, row.id);
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ id: row.id, status: 'running', progress: { percent: 40, step: 'chunk 8' } });
@@ -74,7 +79,13 @@ describe('retention', () => {
     const caller = newCaller();
     const longAgo = Date.now() - 30 * DAY;
     const row = await putRow(
-      { owner: caller.owner, status: 'succeeded', completedAt: new Date(longAgo + 1000).toISOString(), result: '1', ttl: Math.floor(Date.now() / 1000) + 3600 },
+      {
+        owner: caller.owner,
+        status: 'succeeded',
+        completedAt: new Date(longAgo + 1000).toISOString(),
+        result: '1',
+        ttl: Math.floor(Date.now() / 1000) + 3600,
+      },
       longAgo,
     );
     expect((await get(caller.apiKeyId, row.id)).status).toBe(410);
@@ -93,7 +104,10 @@ describe('retention', () => {
 
   it('keeps a finished task readable within retention', async () => {
     const caller = newCaller();
-    const row = await putRow({ owner: caller.owner, status: 'failed', completedAt: new Date(Date.now() - DAY).toISOString(), error: '{"Error":"TaskFailed","Cause":"no"}' }, Date.now() - 2 * DAY);
+    const row = await putRow(
+      { owner: caller.owner, status: 'failed', completedAt: new Date(Date.now() - DAY).toISOString(), error: '{"Error":"TaskFailed","Cause":"no"}' },
+      Date.now() - 2 * DAY,
+    );
     const response = await get(caller.apiKeyId, row.id);
     expect(response.status).toBe(200);
     expect(response.body!.error).toMatchObject({ detail: 'no', status: 500 });
@@ -109,24 +123,36 @@ describe('GET /tasks/{id}/result', () => {
     expect(response.body).toEqual({ count: 664579 });
   });
 
-  it.each(['pending', 'running'] as const)('is a result monitor while %s: 202, Location (itself, absolute), Retry-After, the task', async (status) => {
-    const caller = newCaller();
-    const row = await putRow({ owner: caller.owner, status });
-    const response = await result(caller.apiKeyId, row.id);
-    expect(response.status).toBe(202);
-    expect(response.headers.location).toBe(`https://local.execute-api.us-east-1.amazonaws.com/v1/tasks/${row.id}/result`);
-    expect(response.headers['retry-after']).toMatch(/^\d+$/);
-    expect(response.body).toMatchObject({ id: row.id, status });
-  });
+  it.each(['pending', 'running'] as const)(
+    'is a result monitor while %s: 202, Location (itself, absolute), Retry-After, the task',
+    async (status) => {
+      const caller = newCaller();
+      const row = await putRow({ owner: caller.owner, status });
+      const response = await result(caller.apiKeyId, row.id);
+      expect(response.status).toBe(202);
+      expect(response.headers.location).toBe(`https://local.execute-api.us-east-1.amazonaws.com/v1/tasks/${row.id}/result`);
+      expect(response.headers['retry-after']).toMatch(/^\d+$/);
+      expect(response.body).toMatchObject({ id: row.id, status });
+    },
+  );
 
   it.each(['failed', 'cancelled'] as const)("answers 409 once %s, stating the status and carrying the task's error", async (status) => {
     const caller = newCaller();
-    const row = await putRow({ owner: caller.owner, status, completedAt: new Date().toISOString(), error: JSON.stringify({ Error: 'TaskFailed', Cause: 'boom' }) });
+    const row = await putRow({
+      owner: caller.owner,
+      status,
+      completedAt: new Date().toISOString(),
+      error: JSON.stringify({ Error: 'TaskFailed', Cause: 'boom' }),
+    });
     const response = await result(caller.apiKeyId, row.id);
     expect(response.status).toBe(409);
     expect(response.body).toMatchObject({ type: 'https://longrun.dev/problems/task-not-succeeded', taskStatus: status });
     expect(response.body!.detail).toContain(status);
-    expect(response.body!.error).toMatchObject(status === 'failed' ? { type: 'https://longrun.dev/problems/task-failed', detail: 'boom' } : { type: 'https://longrun.dev/problems/task-cancelled' });
+    expect(response.body!.error).toMatchObject(
+      status === 'failed'
+        ? { type: 'https://longrun.dev/problems/task-failed', detail: 'boom' }
+        : { type: 'https://longrun.dev/problems/task-cancelled' },
+    );
     expect(response.headers['retry-after']).toBeUndefined();
   });
 

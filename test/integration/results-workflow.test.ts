@@ -10,7 +10,12 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isResultPointer } from '#domain/result-pointer';
 import { LOCAL_CREDENTIALS } from '../../lib/local/dynamodb-local.ts';
-import { type LambdaHandler, type LocalLambda, type StepFunctionsEndpoint, startStepFunctionsEndpoint } from '../../lib/local/step-functions-endpoint.ts';
+import {
+  type LambdaHandler,
+  type LocalLambda,
+  type StepFunctionsEndpoint,
+  startStepFunctionsEndpoint,
+} from '../../lib/local/step-functions-endpoint.ts';
 import { findFunctions, findStateMachine, localValues, synthesizeTemplate } from '../../lib/local/template.ts';
 import { REPO_ROOT } from '../../lib/task-function.ts';
 import { getRow, newCaller, putRow } from '../support/fixtures.ts';
@@ -33,7 +38,12 @@ beforeAll(async () => {
   }));
   ddb = new DynamoDBClient({ endpoint: stack.dynamodbEndpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
   // The table of the shared local stack; this template's table has the same (logical id) name.
-  machine.definition = JSON.parse(JSON.stringify(machine.definition).replaceAll(values.refs[Object.keys(template.Resources).find((id) => template.Resources[id]!.Type === 'AWS::DynamoDB::Table')!]!, stack.tableName));
+  machine.definition = JSON.parse(
+    JSON.stringify(machine.definition).replaceAll(
+      values.refs[Object.keys(template.Resources).find((id) => template.Resources[id]!.Type === 'AWS::DynamoDB::Table')!]!,
+      stack.tableName,
+    ),
+  );
   endpoint = await startStepFunctionsEndpoint({
     definition: machine.definition,
     stateMachineArn: machine.arn,
@@ -54,7 +64,11 @@ afterAll(async () => {
 async function run(input: Record<string, unknown>, inputText = JSON.stringify(input)) {
   const row = await putRow({ owner: newCaller().owner, type: 'report', input: inputText });
   await sfn.send(
-    new StartExecutionCommand({ stateMachineArn: endpoint.stateMachineArn, name: row.id, input: JSON.stringify({ taskId: row.id, type: 'report', input }) }),
+    new StartExecutionCommand({
+      stateMachineArn: endpoint.stateMachineArn,
+      name: row.id,
+      input: JSON.stringify({ taskId: row.id, type: 'report', input }),
+    }),
   );
   const stats = await endpoint.waitForExecution(row.id);
   return { stats: stats!, row: (await getRow(row.id))! };
@@ -66,10 +80,13 @@ describe('a too-large result, with no status event delivered', () => {
     expect(stats.byState).toMatchObject({ MakeReport: 1, RecordResultTooLarge: 1, ResultTooLarge: 1 });
     expect(stats.status).toBe('FAILED');
     expect(row.status).toBe('failed');
-    expect(JSON.parse(row.error!)).toMatchObject({ type: 'https://longrun.dev/problems/result-too-large', detail: expect.stringContaining('storeLargeResult') });
+    expect(JSON.parse(row.error!)).toMatchObject({
+      type: 'https://longrun.dev/problems/result-too-large',
+      detail: expect.stringContaining('storeLargeResult'),
+    });
   });
 
-  it('a record that would pass 400 KB: DynamoDB\'s item-size refusal is recorded as result-too-large', async () => {
+  it("a record that would pass 400 KB: DynamoDB's item-size refusal is recorded as result-too-large", async () => {
     const input = { sizeKb: 30, inline: true, label: 'x'.repeat(190_000) };
     const { stats, row } = await run(input);
     expect(stats.byState).toMatchObject({ RecordSuccess: 1, CheckRecordError: 1, RecordResultTooLarge: 1, ResultTooLarge: 1 });

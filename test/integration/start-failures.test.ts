@@ -64,7 +64,10 @@ describe('execution input size', () => {
     const message = 'x'.repeat(256 * 1024 - 40);
     expect(Buffer.byteLength(JSON.stringify({ type: 'fail', input: { message } }))).toBeLessThanOrEqual(256 * 1024);
     const send = vi.spyOn(sfn, 'send');
-    await expect(submitTask(caller.owner, { type: 'fail', input: { message } })).rejects.toMatchObject({ status: 413, type: 'https://longrun.dev/problems/payload-too-large' });
+    await expect(submitTask(caller.owner, { type: 'fail', input: { message } })).rejects.toMatchObject({
+      status: 413,
+      type: 'https://longrun.dev/problems/payload-too-large',
+    });
     expect(send).not.toHaveBeenCalled();
     expect(await rowsOf(caller.owner)).toEqual([]);
   });

@@ -80,7 +80,11 @@ describe('POST /tasks', () => {
 
   it.each([['text/plain'], ['application/x-www-form-urlencoded'], ['']])('answers 415 for Content-Type %j', async (contentType) => {
     const caller = newCaller();
-    const response = await submit(caller.apiKeyId, JSON.stringify({ type: 'sleep', input: { seconds: 1 } }), contentType ? { 'Content-Type': contentType } : {});
+    const response = await submit(
+      caller.apiKeyId,
+      JSON.stringify({ type: 'sleep', input: { seconds: 1 } }),
+      contentType ? { 'Content-Type': contentType } : {},
+    );
     expect(response.status).toBe(415);
     expect(response.body!.type).toBe('https://longrun.dev/problems/unsupported-media-type');
     expect(await rowsOf(caller.owner)).toEqual([]);
@@ -132,7 +136,9 @@ describe('POST /tasks', () => {
   it('answers 503 when DynamoDB throttles, with no AWS text', async () => {
     const caller = newCaller();
     vi.spyOn(dynamodb, 'send').mockRejectedValueOnce(
-      Object.assign(new Error('Throughput exceeds the current capacity of your table longrun-Tasks'), { name: 'ProvisionedThroughputExceededException' }),
+      Object.assign(new Error('Throughput exceeds the current capacity of your table longrun-Tasks'), {
+        name: 'ProvisionedThroughputExceededException',
+      }),
     );
     const response = await submit(caller.apiKeyId, JSON.stringify({ type: 'sleep', input: { seconds: 1 } }));
     expect(response.status).toBe(503);

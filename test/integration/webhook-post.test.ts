@@ -4,8 +4,7 @@
  * addresses; the receiver counts what actually reaches it: nothing, in every hostile case.
  */
 import { createServer, type Server } from 'node:http';
-import type { LookupFunction } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, LookupFunction } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postWebhook } from '#push/post';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';

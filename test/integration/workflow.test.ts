@@ -85,7 +85,8 @@ describe('execution status backstop', () => {
 
   it('never moves a terminal task: late and duplicate events change nothing', async () => {
     const row = await putRow({ owner: newCaller().owner, status: 'succeeded', completedAt: new Date().toISOString(), result: '{"count":1}' });
-    for (const status of ['RUNNING', 'FAILED', 'TIMED_OUT', 'ABORTED', 'SUCCEEDED']) await reconcile(statusChange(row.id, status, { output: '{"count":2}' }));
+    for (const status of ['RUNNING', 'FAILED', 'TIMED_OUT', 'ABORTED', 'SUCCEEDED'])
+      await reconcile(statusChange(row.id, status, { output: '{"count":2}' }));
     const stored = await getRow(row.id);
     expect(stored!.status).toBe('succeeded');
     expect(stored!.result).toBe('{"count":1}');

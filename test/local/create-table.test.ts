@@ -59,7 +59,14 @@ describe('ensureTable (real DynamoDB Local)', () => {
     expect(d.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
     expect(d.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
     expect(d.GlobalSecondaryIndexes?.map((g) => [g.IndexName, g.KeySchema, g.Projection?.ProjectionType])).toEqual([
-      ['byOwner', [{ AttributeName: 'owner', KeyType: 'HASH' }, { AttributeName: 'id', KeyType: 'RANGE' }], 'ALL'],
+      [
+        'byOwner',
+        [
+          { AttributeName: 'owner', KeyType: 'HASH' },
+          { AttributeName: 'id', KeyType: 'RANGE' },
+        ],
+        'ALL',
+      ],
     ]);
     const ttl = await client.send(new DescribeTimeToLiveCommand({ TableName: 'Table1' }));
     expect(ttl.TimeToLiveDescription).toMatchObject({ AttributeName: 'ttl', TimeToLiveStatus: 'ENABLED' });

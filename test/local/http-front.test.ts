@@ -12,27 +12,45 @@ const template: CfnTemplate = {
     EchoFn: { Type: 'AWS::Lambda::Function', Metadata: { 'Longrun:Entry': 'x.ts' }, Properties: {} },
     BoomFn: { Type: 'AWS::Lambda::Function', Metadata: { 'Longrun:Entry': 'y.ts' }, Properties: {} },
     Api: { Type: 'AWS::ApiGateway::RestApi', Properties: {} },
-    Items: { Type: 'AWS::ApiGateway::Resource', Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'items', RestApiId: { Ref: 'Api' } } },
+    Items: {
+      Type: 'AWS::ApiGateway::Resource',
+      Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'items', RestApiId: { Ref: 'Api' } },
+    },
     Item: { Type: 'AWS::ApiGateway::Resource', Properties: { ParentId: { Ref: 'Items' }, PathPart: '{id}', RestApiId: { Ref: 'Api' } } },
     Boom: { Type: 'AWS::ApiGateway::Resource', Properties: { ParentId: { Ref: 'Items' }, PathPart: 'boom', RestApiId: { Ref: 'Api' } } },
     ItemsPost: {
       Type: 'AWS::ApiGateway::Method',
       Properties: {
-        RestApiId: { Ref: 'Api' }, ResourceId: { Ref: 'Items' }, HttpMethod: 'POST', ApiKeyRequired: true,
-        Integration: { Type: 'AWS_PROXY', Uri: { 'Fn::Join': ['', ['arn:aws:apigateway:us-east-1:lambda:path/functions/', { 'Fn::GetAtt': ['EchoFn', 'Arn'] }, '/invocations']] } },
+        RestApiId: { Ref: 'Api' },
+        ResourceId: { Ref: 'Items' },
+        HttpMethod: 'POST',
+        ApiKeyRequired: true,
+        Integration: {
+          Type: 'AWS_PROXY',
+          Uri: { 'Fn::Join': ['', ['arn:aws:apigateway:us-east-1:lambda:path/functions/', { 'Fn::GetAtt': ['EchoFn', 'Arn'] }, '/invocations']] },
+        },
       },
     },
     ItemGet: {
       Type: 'AWS::ApiGateway::Method',
       Properties: {
-        RestApiId: { Ref: 'Api' }, ResourceId: { Ref: 'Item' }, HttpMethod: 'GET', ApiKeyRequired: true,
-        Integration: { Type: 'AWS_PROXY', Uri: { 'Fn::Join': ['', ['arn:aws:apigateway:us-east-1:lambda:path/functions/', { 'Fn::GetAtt': ['EchoFn', 'Arn'] }, '/invocations']] } },
+        RestApiId: { Ref: 'Api' },
+        ResourceId: { Ref: 'Item' },
+        HttpMethod: 'GET',
+        ApiKeyRequired: true,
+        Integration: {
+          Type: 'AWS_PROXY',
+          Uri: { 'Fn::Join': ['', ['arn:aws:apigateway:us-east-1:lambda:path/functions/', { 'Fn::GetAtt': ['EchoFn', 'Arn'] }, '/invocations']] },
+        },
       },
     },
     ItemAny: {
       Type: 'AWS::ApiGateway::Method',
       Properties: {
-        RestApiId: { Ref: 'Api' }, ResourceId: { Ref: 'Item' }, HttpMethod: 'ANY', ApiKeyRequired: false,
+        RestApiId: { Ref: 'Api' },
+        ResourceId: { Ref: 'Item' },
+        HttpMethod: 'ANY',
+        ApiKeyRequired: false,
         Integration: {
           Type: 'MOCK',
           RequestTemplates: { 'application/json': '{"statusCode": 405}' },
@@ -40,7 +58,9 @@ const template: CfnTemplate = {
             {
               StatusCode: '405',
               ResponseParameters: { 'method.response.header.Allow': "'GET'", 'method.response.header.Content-Type': "'application/problem+json'" },
-              ResponseTemplates: { 'application/json': '{"status":405,"detail":"The method $context.httpMethod is not allowed.","instance":"$context.path"}' },
+              ResponseTemplates: {
+                'application/json': '{"status":405,"detail":"The method $context.httpMethod is not allowed.","instance":"$context.path"}',
+              },
             },
           ],
         },
@@ -49,14 +69,51 @@ const template: CfnTemplate = {
     BoomGet: {
       Type: 'AWS::ApiGateway::Method',
       Properties: {
-        RestApiId: { Ref: 'Api' }, ResourceId: { Ref: 'Boom' }, HttpMethod: 'GET', ApiKeyRequired: false,
+        RestApiId: { Ref: 'Api' },
+        ResourceId: { Ref: 'Boom' },
+        HttpMethod: 'GET',
+        ApiKeyRequired: false,
         Integration: { Type: 'AWS_PROXY', Uri: { 'Fn::Join': ['', ['x/', { 'Fn::GetAtt': ['BoomFn', 'Arn'] }, '/invocations']] } },
       },
     },
-    GrKey: { Type: 'AWS::ApiGateway::GatewayResponse', Properties: { RestApiId: { Ref: 'Api' }, ResponseType: 'INVALID_API_KEY', StatusCode: '403', ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/problem+json'" }, ResponseTemplates: { 'application/json': problem(403, 'Forbidden', '"A valid API key is required."') } } },
-    GrMissing: { Type: 'AWS::ApiGateway::GatewayResponse', Properties: { RestApiId: { Ref: 'Api' }, ResponseType: 'MISSING_AUTHENTICATION_TOKEN', StatusCode: '404', ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/problem+json'" }, ResponseTemplates: { 'application/json': problem(404, 'Not Found', '"No resource exists at this path."') } } },
-    Gr4xx: { Type: 'AWS::ApiGateway::GatewayResponse', Properties: { RestApiId: { Ref: 'Api' }, ResponseType: 'DEFAULT_4XX', ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/problem+json'" }, ResponseTemplates: { 'application/json': problem(400, 'Bad Request', '$context.error.messageString') } } },
-    Gr5xx: { Type: 'AWS::ApiGateway::GatewayResponse', Properties: { RestApiId: { Ref: 'Api' }, ResponseType: 'DEFAULT_5XX', ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/problem+json'" }, ResponseTemplates: { 'application/json': problem(500, 'Internal Server Error', '"The server could not complete the request."') } } },
+    GrKey: {
+      Type: 'AWS::ApiGateway::GatewayResponse',
+      Properties: {
+        RestApiId: { Ref: 'Api' },
+        ResponseType: 'INVALID_API_KEY',
+        StatusCode: '403',
+        ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/problem+json'" },
+        ResponseTemplates: { 'application/json': problem(403, 'Forbidden', '"A valid API key is required."') },
+      },
+    },
+    GrMissing: {
+      Type: 'AWS::ApiGateway::GatewayResponse',
+      Properties: {
+        RestApiId: { Ref: 'Api' },
+        ResponseType: 'MISSING_AUTHENTICATION_TOKEN',
+        StatusCode: '404',
+        ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/problem+json'" },
+        ResponseTemplates: { 'application/json': problem(404, 'Not Found', '"No resource exists at this path."') },
+      },
+    },
+    Gr4xx: {
+      Type: 'AWS::ApiGateway::GatewayResponse',
+      Properties: {
+        RestApiId: { Ref: 'Api' },
+        ResponseType: 'DEFAULT_4XX',
+        ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/problem+json'" },
+        ResponseTemplates: { 'application/json': problem(400, 'Bad Request', '$context.error.messageString') },
+      },
+    },
+    Gr5xx: {
+      Type: 'AWS::ApiGateway::GatewayResponse',
+      Properties: {
+        RestApiId: { Ref: 'Api' },
+        ResponseType: 'DEFAULT_5XX',
+        ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/problem+json'" },
+        ResponseTemplates: { 'application/json': problem(500, 'Internal Server Error', '"The server could not complete the request."') },
+      },
+    },
     Stage: { Type: 'AWS::ApiGateway::Stage', Properties: { RestApiId: { Ref: 'Api' }, StageName: 'v1' } },
   },
 };
@@ -137,10 +194,21 @@ describe('local API Gateway front', () => {
   });
 
   it('passes the body as a string, null query parameters when there are none', async () => {
-    const res = await fetch(`${front.baseUrl}/items`, { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body: '{"a":1}' });
+    const res = await fetch(`${front.baseUrl}/items`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+      body: '{"a":1}',
+    });
     expect(res.status).toBe(201);
     const e = events.at(-1);
-    expect(e).toMatchObject({ resource: '/items', path: '/items', body: '{"a":1}', queryStringParameters: null, multiValueQueryStringParameters: null, pathParameters: null });
+    expect(e).toMatchObject({
+      resource: '/items',
+      path: '/items',
+      body: '{"a":1}',
+      queryStringParameters: null,
+      multiValueQueryStringParameters: null,
+      pathParameters: null,
+    });
   });
 
   it('answers a missing or wrong API key with the INVALID_API_KEY gateway response', async () => {

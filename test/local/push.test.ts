@@ -17,7 +17,11 @@ describe('the synthesized template, as the local stack reads it', () => {
     const values = localValues(template);
     const mappings = findEventSourceMappings(template, values);
     const byEntry = (entry: string) => mappings.find((m) => template.Resources[m.functionLogicalId]?.Metadata?.['Longrun:Entry'] === entry)!;
-    expect(byEntry('lambdas/push/forward-terminal.ts')).toMatchObject({ filters: terminalTransitionFilters(), reportBatchItemFailures: true, batchSize: 100 });
+    expect(byEntry('lambdas/push/forward-terminal.ts')).toMatchObject({
+      filters: terminalTransitionFilters(),
+      reportBatchItemFailures: true,
+      batchSize: 100,
+    });
     expect(byEntry('lambdas/push/publish-events.ts')).toMatchObject({ filters: statusChangeFilters(), reportBatchItemFailures: true });
     const delivery = byEntry('lambdas/push/deliver-webhook.ts');
     expect(delivery).toMatchObject({ filters: [], reportBatchItemFailures: true, batchSize: 10 });
@@ -54,18 +58,24 @@ describe('the local SQS', () => {
     const first = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url('Main'), MaxNumberOfMessages: 10 }));
     expect(first.Messages?.map((m) => m.Body)).toEqual(['one']);
     expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: url('Main') }))).Messages).toEqual([]);
-    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url('Main'), ReceiptHandle: first.Messages![0]!.ReceiptHandle, VisibilityTimeout: 0 }));
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: url('Main'), ReceiptHandle: first.Messages![0]!.ReceiptHandle, VisibilityTimeout: 0 }),
+    );
     const again = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url('Main') }));
     expect(again.Messages?.[0]?.Attributes?.ApproximateReceiveCount).toBe('2');
     // Received twice (maxReceiveCount 2): the next receive moves it to the dead-letter queue.
-    await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url('Main'), ReceiptHandle: again.Messages![0]!.ReceiptHandle, VisibilityTimeout: 0 }));
+    await sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: url('Main'), ReceiptHandle: again.Messages![0]!.ReceiptHandle, VisibilityTimeout: 0 }),
+    );
     expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: url('Main') }))).Messages).toEqual([]);
     expect((await sqs.send(new ReceiveMessageCommand({ QueueUrl: url('Dlq') }))).Messages?.map((m) => m.Body)).toEqual(['one']);
   });
 
   it('an unknown queue or a stale receipt handle is an SQS error, not a crash', async () => {
     await expect(sqs.send(new SendMessageCommand({ QueueUrl: url('Nope'), MessageBody: 'x' }))).rejects.toMatchObject({ name: 'QueueDoesNotExist' });
-    await expect(sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url('Main'), ReceiptHandle: 'stale', VisibilityTimeout: 1 }))).rejects.toMatchObject({
+    await expect(
+      sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: url('Main'), ReceiptHandle: 'stale', VisibilityTimeout: 1 })),
+    ).rejects.toMatchObject({
       name: 'ReceiptHandleIsInvalid',
     });
   });
@@ -86,7 +96,9 @@ describe('the local SQS', () => {
       },
     }).start();
     try {
-      await sqs.send(new SendMessageBatchCommand({ QueueUrl: url('Fed'), Entries: ['good', 'bad', 'fine'].map((b, i) => ({ Id: String(i), MessageBody: b })) }));
+      await sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: url('Fed'), Entries: ['good', 'bad', 'fine'].map((b, i) => ({ Id: String(i), MessageBody: b })) }),
+      );
       for (let i = 0; i < 100 && seen.length < 3; i++) await sleep(20);
       expect(seen.sort()).toEqual(['bad', 'fine', 'good']);
       await sleep(100);

@@ -3,13 +3,7 @@
  * hand-written ASL; its DynamoDB tasks run against a real DynamoDB Local.
  */
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import {
-  DescribeExecutionCommand,
-  ListExecutionsCommand,
-  SFNClient,
-  StartExecutionCommand,
-  StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoDbLocal, LOCAL_CREDENTIALS, startDynamoDbLocal } from '../../lib/local/dynamodb-local.ts';
 import {
@@ -173,9 +167,7 @@ afterAll(async () => {
 describe('local Step Functions endpoint (real @aws-sdk/client-sfn)', () => {
   it('runs a Lambda task to SUCCEEDED with epoch-second dates and the output', async () => {
     const before = Date.now();
-    const started = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: SM_ARN, name: 'ok-1', input: JSON.stringify({ n: 21 }) }),
-    );
+    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: SM_ARN, name: 'ok-1', input: JSON.stringify({ n: 21 }) }));
     expect(started.executionArn).toBe('arn:aws:states:us-east-1:000000000000:execution:TestMachine:ok-1');
     expect(started.startDate).toBeInstanceOf(Date);
     expect(started.startDate!.getTime()).toBeGreaterThanOrEqual(before - 1);
@@ -276,9 +268,7 @@ describe('local Step Functions endpoint (real @aws-sdk/client-sfn)', () => {
   });
 
   it('counts state transitions per execution and by state', async () => {
-    const { executionArn } = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: SM_ARN, name: 'count-1', input: JSON.stringify({ n: 1 }) }),
-    );
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: SM_ARN, name: 'count-1', input: JSON.stringify({ n: 1 }) }));
     await waitForStatus(sfn, executionArn!, closed);
     const stats = await endpoint.waitForExecution('count-1');
     expect(stats).toEqual({ status: 'SUCCEEDED', transitions: 3, byState: { Route: 1, Work: 1, Done: 1 } });
@@ -323,9 +313,9 @@ describe('local Step Functions endpoint (real @aws-sdk/client-sfn)', () => {
     await expect(
       sfn.send(new DescribeExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:TestMachine:none' })),
     ).rejects.toMatchObject({ name: 'ExecutionDoesNotExist' });
-    await expect(
-      sfn.send(new StartExecutionCommand({ stateMachineArn: SM_ARN.replace('TestMachine', 'Other'), name: 'x' })),
-    ).rejects.toMatchObject({ name: 'StateMachineDoesNotExist' });
+    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: SM_ARN.replace('TestMachine', 'Other'), name: 'x' }))).rejects.toMatchObject({
+      name: 'StateMachineDoesNotExist',
+    });
     await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: SM_ARN, name: 'bad-input', input: '{' }))).rejects.toMatchObject({
       name: 'InvalidExecutionInput',
     });

@@ -14,11 +14,19 @@ installAwsLambdaGlobal();
 const streamingMethod = (resource: string, fn: string) => ({
   Type: 'AWS::ApiGateway::Method',
   Properties: {
-    RestApiId: { Ref: 'Api' }, ResourceId: { Ref: resource }, HttpMethod: 'GET', ApiKeyRequired: false,
+    RestApiId: { Ref: 'Api' },
+    ResourceId: { Ref: resource },
+    HttpMethod: 'GET',
+    ApiKeyRequired: false,
     Integration: {
       Type: 'AWS_PROXY',
       ResponseTransferMode: 'STREAM',
-      Uri: { 'Fn::Join': ['', ['arn:aws:apigateway:us-east-1:lambda:path/2021-11-15/functions/', { 'Fn::GetAtt': [fn, 'Arn'] }, '/response-streaming-invocations']] },
+      Uri: {
+        'Fn::Join': [
+          '',
+          ['arn:aws:apigateway:us-east-1:lambda:path/2021-11-15/functions/', { 'Fn::GetAtt': [fn, 'Arn'] }, '/response-streaming-invocations'],
+        ],
+      },
     },
   },
 });
@@ -28,8 +36,14 @@ const template: CfnTemplate = {
     TickFn: { Type: 'AWS::Lambda::Function', Metadata: { 'Longrun:Entry': 'x.ts' }, Properties: {} },
     PlainFn: { Type: 'AWS::Lambda::Function', Metadata: { 'Longrun:Entry': 'y.ts' }, Properties: {} },
     Api: { Type: 'AWS::ApiGateway::RestApi', Properties: {} },
-    Ticks: { Type: 'AWS::ApiGateway::Resource', Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'ticks', RestApiId: { Ref: 'Api' } } },
-    Plain: { Type: 'AWS::ApiGateway::Resource', Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'plain', RestApiId: { Ref: 'Api' } } },
+    Ticks: {
+      Type: 'AWS::ApiGateway::Resource',
+      Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'ticks', RestApiId: { Ref: 'Api' } },
+    },
+    Plain: {
+      Type: 'AWS::ApiGateway::Resource',
+      Properties: { ParentId: { 'Fn::GetAtt': ['Api', 'RootResourceId'] }, PathPart: 'plain', RestApiId: { Ref: 'Api' } },
+    },
     TicksGet: streamingMethod('Ticks', 'TickFn'),
     PlainGet: streamingMethod('Plain', 'PlainFn'),
     Stage: { Type: 'AWS::ApiGateway::Stage', Properties: { RestApiId: { Ref: 'Api' }, StageName: 'v1' } },
@@ -56,8 +70,17 @@ const tick = awslambda.streamifyResponse(async (event, responseStream) => {
 });
 
 const fns: Record<string, LocalLambda> = {
-  TickFn: { functionName: 'TickFn', arn: 'arn:aws:lambda:us-east-1:000000000000:function:TickFn', timeoutSeconds: 30, load: async () => tick as never },
-  PlainFn: { functionName: 'PlainFn', arn: 'arn:aws:lambda:us-east-1:000000000000:function:PlainFn', load: async () => (async () => ({ statusCode: 200, body: 'x' })) as never },
+  TickFn: {
+    functionName: 'TickFn',
+    arn: 'arn:aws:lambda:us-east-1:000000000000:function:TickFn',
+    timeoutSeconds: 30,
+    load: async () => tick as never,
+  },
+  PlainFn: {
+    functionName: 'PlainFn',
+    arn: 'arn:aws:lambda:us-east-1:000000000000:function:PlainFn',
+    load: async () => (async () => ({ statusCode: 200, body: 'x' })) as never,
+  },
 };
 
 let front: HttpFront;

@@ -130,9 +130,7 @@ describe('resolveIntrinsics', () => {
 
   it('resolves Ref, GetAtt (both forms), pseudo parameters and parameters with defaults', () => {
     expect(resolveIntrinsics({ Ref: 'Table1' }, values)).toBe('Table1');
-    expect(resolveIntrinsics({ 'Fn::GetAtt': ['WorkerFn', 'Arn'] }, values)).toBe(
-      'arn:aws:lambda:us-east-1:000000000000:function:WorkerFn',
-    );
+    expect(resolveIntrinsics({ 'Fn::GetAtt': ['WorkerFn', 'Arn'] }, values)).toBe('arn:aws:lambda:us-east-1:000000000000:function:WorkerFn');
     expect(resolveIntrinsics({ 'Fn::GetAtt': 'Table1.Arn' }, values)).toBe('arn:aws:dynamodb:us-east-1:000000000000:table/Table1');
     expect(resolveIntrinsics({ Ref: 'Machine' }, values)).toBe('arn:aws:states:us-east-1:000000000000:stateMachine:Machine');
     expect(resolveIntrinsics({ Ref: 'AWS::AccountId' }, values)).toBe('000000000000');
@@ -187,9 +185,7 @@ describe('template finders', () => {
 
   it('finds the table, the events rule target and the API routes', () => {
     expect(findTable(fixture, values)).toMatchObject({ tableName: 'Table1', type: 'AWS::DynamoDB::Table' });
-    expect(findEventsRuleTargets(fixture)).toEqual([
-      expect.objectContaining({ ruleLogicalId: 'Rule', functionLogicalId: 'ReconcileFn' }),
-    ]);
+    expect(findEventsRuleTargets(fixture)).toEqual([expect.objectContaining({ ruleLogicalId: 'Rule', functionLogicalId: 'ReconcileFn' })]);
     const api = findApi(fixture, values);
     expect(api.stageName).toBe('v1');
     const byPath = Object.fromEntries(api.resources.map((r) => [r.path, r.methods]));
@@ -197,8 +193,6 @@ describe('template finders', () => {
       expect.objectContaining({ httpMethod: 'POST', apiKeyRequired: true, integrationType: 'AWS_PROXY', functionLogicalId: 'SubmitFn' }),
     ]);
     expect(byPath['/tasks/{id}']).toEqual([expect.objectContaining({ httpMethod: 'ANY', integrationType: 'MOCK', apiKeyRequired: false })]);
-    expect(api.gatewayResponses).toEqual([
-      expect.objectContaining({ responseType: 'MISSING_AUTHENTICATION_TOKEN', statusCode: '404' }),
-    ]);
+    expect(api.gatewayResponses).toEqual([expect.objectContaining({ responseType: 'MISSING_AUTHENTICATION_TOKEN', statusCode: '404' })]);
   });
 });

@@ -53,7 +53,10 @@ describe('npm run smoke', () => {
     const { code, stdout } = await smoke(['--url', stack.baseUrl, '--api-key', stack.apiKeys[0]!]);
     const rows = stdout.split('\n').filter((l) => /^ {2}(PASS|FAIL|SKIP) /.test(l));
     expect(rows.map((l) => l.slice(8).split(/ {2,}/)[0])).toEqual(CHECK_NAMES);
-    expect(rows.filter((l) => !l.startsWith('  PASS')), stdout).toEqual([]);
+    expect(
+      rows.filter((l) => !l.startsWith('  PASS')),
+      stdout,
+    ).toEqual([]);
     expect(stdout).toContain(`${CHECK_NAMES.length} checks: ${CHECK_NAMES.length} passed, 0 failed`);
     expect(code).toBe(0);
   }, 180_000);
@@ -62,15 +65,12 @@ describe('npm run smoke', () => {
     const target = new URL(inject('localStack').baseUrl);
     // A proxy that forwards everything but labels problem details application/json.
     const proxy = createServer((req, res) => {
-      const upstream = request(
-        { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers },
-        (answer) => {
-          const headers = { ...answer.headers };
-          if (String(headers['content-type']).startsWith('application/problem+json')) headers['content-type'] = 'application/json';
-          res.writeHead(answer.statusCode ?? 502, headers);
-          answer.pipe(res);
-        },
-      );
+      const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        const headers = { ...answer.headers };
+        if (String(headers['content-type']).startsWith('application/problem+json')) headers['content-type'] = 'application/json';
+        res.writeHead(answer.statusCode ?? 502, headers);
+        answer.pipe(res);
+      });
       req.pipe(upstream);
     });
     const url = `${await listen(proxy)}${target.pathname}`;

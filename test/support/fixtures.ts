@@ -45,7 +45,12 @@ export async function getRow(id: string): Promise<TaskRecord | undefined> {
 /** Every row that belongs to `owner` (tests use a fresh owner, so this is what they wrote). */
 export async function rowsOf(owner: string): Promise<TaskRecord[]> {
   const { Items } = await client().send(
-    new ScanCommand({ TableName: inject('localStack').tableName, FilterExpression: '#o = :o', ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':o': owner } }),
+    new ScanCommand({
+      TableName: inject('localStack').tableName,
+      FilterExpression: '#o = :o',
+      ExpressionAttributeNames: { '#o': 'owner' },
+      ExpressionAttributeValues: { ':o': owner },
+    }),
   );
   return (Items ?? []) as TaskRecord[];
 }

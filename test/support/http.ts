@@ -55,7 +55,11 @@ export async function http(method: string, path: string, options: RequestOptions
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls a task until `done(task)` or the deadline, honouring Retry-After but never past `maxWaitMs` per poll. */
-export async function pollUntil(location: string, done: (task: any) => boolean, options: { key?: string; timeoutMs?: number; maxWaitMs?: number } = {}) {
+export async function pollUntil(
+  location: string,
+  done: (task: any) => boolean,
+  options: { key?: string; timeoutMs?: number; maxWaitMs?: number } = {},
+) {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   const seen: any[] = [];
   for (;;) {

@@ -39,23 +39,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const keys = [`test-a-${randomBytes(8).toString('hex')}`, `test-b-${randomBytes(8).toString('hex')}`];
   const executionTimeoutSeconds = Number(process.env.LONGRUN_EXECUTION_TIMEOUT_SECONDS ?? 20);
 
-  const child = spawn(
-    join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
-    ['bin/local.ts', '--port', '0', '--ready-json', readyFile, '--quiet'],
-    {
-      cwd: REPO_ROOT,
-      env: {
-        ...process.env,
-        LONGRUN_API_KEYS: keys.join(','),
-        LONGRUN_EXECUTION_TIMEOUT_SECONDS: String(executionTimeoutSeconds),
-        // One browser origin, so the CORS tests see the construct's preflight and headers.
-        LONGRUN_CORS_ALLOW_ORIGINS: CORS_TEST_ORIGIN,
-        // Webhook retries after 1, 2 and 4 s instead of 5 s … 10 h, so the receiver tests finish.
-        LONGRUN_WEBHOOK_RETRY_DELAYS: process.env.LONGRUN_WEBHOOK_RETRY_DELAYS ?? '1,2,4',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['bin/local.ts', '--port', '0', '--ready-json', readyFile, '--quiet'], {
+    cwd: REPO_ROOT,
+    env: {
+      ...process.env,
+      LONGRUN_API_KEYS: keys.join(','),
+      LONGRUN_EXECUTION_TIMEOUT_SECONDS: String(executionTimeoutSeconds),
+      // One browser origin, so the CORS tests see the construct's preflight and headers.
+      LONGRUN_CORS_ALLOW_ORIGINS: CORS_TEST_ORIGIN,
+      // Webhook retries after 1, 2 and 4 s instead of 5 s … 10 h, so the receiver tests finish.
+      LONGRUN_WEBHOOK_RETRY_DELAYS: process.env.LONGRUN_WEBHOOK_RETRY_DELAYS ?? '1,2,4',
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-20_000);

@@ -76,7 +76,8 @@ export function violations(method: string, path: string, status: number, headers
 }
 
 function problemViolations(headers: Headers, body: string): string[] {
-  if (headers.get('content-type')?.split(';')[0] !== 'application/problem+json') return [`content type ${headers.get('content-type')} is not application/problem+json`];
+  if (headers.get('content-type')?.split(';')[0] !== 'application/problem+json')
+    return [`content type ${headers.get('content-type')} is not application/problem+json`];
   const validate = schemaRef('/components/schemas/Problem')!;
   try {
     return validate(JSON.parse(body)) ? [] : [`problem: ${ajv.errorsText(validate.errors)}`];

@@ -20,11 +20,15 @@ export interface SpawnedLocalStack extends Omit<ProvidedLocalStack, 'executionTi
 export async function spawnLocalStack(args: string[], options: { readyTimeoutMs?: number } = {}): Promise<SpawnedLocalStack> {
   const dir = mkdtempSync(join(tmpdir(), 'longrun-spawned-'));
   const readyFile = join(dir, 'ready.json');
-  const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), ['bin/local.ts', '--port', '0', '--ready-json', readyFile, '--quiet', ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, LONGRUN_API_KEYS: `spawned-${randomBytes(8).toString('hex')}` },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
+    ['bin/local.ts', '--port', '0', '--ready-json', readyFile, '--quiet', ...args],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, LONGRUN_API_KEYS: `spawned-${randomBytes(8).toString('hex')}` },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-20_000);

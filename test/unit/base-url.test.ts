@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { baseUrlOf } from '#http/base-url';
 
 /** A REST proxy event reduced to the fields the rule reads, shaped as API Gateway sends them. */
-function event(fields: { host?: string; domainName?: string; stage: string; resource: string; path: string; requestPath: string; proto?: string }): APIGatewayProxyEvent {
+function event(fields: {
+  host?: string;
+  domainName?: string;
+  stage: string;
+  resource: string;
+  path: string;
+  requestPath: string;
+  proto?: string;
+}): APIGatewayProxyEvent {
   const headers: Record<string, string> = {};
   if (fields.host) headers.Host = fields.host;
   if (fields.proto) headers['X-Forwarded-Proto'] = fields.proto;
@@ -50,27 +58,45 @@ describe('absolute base URL from the request', () => {
 
   it('custom domain with a nested base path and a trailing slash', () => {
     const url = baseUrlOf(
-      event({ domainName: 'api.example.com', stage: 'prod', resource: '/tasks/{id}/result', path: `/teams/a/tasks/${ID}/result/`, requestPath: `/teams/a/tasks/${ID}/result/` }),
+      event({
+        domainName: 'api.example.com',
+        stage: 'prod',
+        resource: '/tasks/{id}/result',
+        path: `/teams/a/tasks/${ID}/result/`,
+        requestPath: `/teams/a/tasks/${ID}/result/`,
+      }),
     );
     expect(url).toEqual({ origin: 'https://api.example.com', basePath: '/teams/a' });
   });
 
   it('custom domain mapped at its root: no prefix', () => {
-    const url = baseUrlOf(event({ domainName: 'tasks.example.com', stage: 'v1', resource: '/tasks/{id}', path: `/tasks/${ID}`, requestPath: `/tasks/${ID}` }));
+    const url = baseUrlOf(
+      event({ domainName: 'tasks.example.com', stage: 'v1', resource: '/tasks/{id}', path: `/tasks/${ID}`, requestPath: `/tasks/${ID}` }),
+    );
     expect(url).toEqual({ origin: 'https://tasks.example.com', basePath: '' });
   });
 
   it('the local front: http and a port, from Host, with the stage as on execute-api', () => {
     const url = baseUrlOf(
-      event({ host: '127.0.0.1:3000', domainName: '127.0.0.1:3000', proto: 'http', stage: 'v1', resource: '/tasks', path: '/tasks', requestPath: '/v1/tasks' }),
+      event({
+        host: '127.0.0.1:3000',
+        domainName: '127.0.0.1:3000',
+        proto: 'http',
+        stage: 'v1',
+        resource: '/tasks',
+        path: '/tasks',
+        requestPath: '/v1/tasks',
+      }),
     );
     expect(url).toEqual({ origin: 'http://127.0.0.1:3000', basePath: '/v1' });
   });
 
   it('prefers requestContext.domainName (set by API Gateway) over a Host header, and refuses a host that could break a URL', () => {
-    expect(baseUrlOf(event({ host: 'evil.example', domainName: 'api.example.com', stage: 'v1', resource: '/tasks', path: '/tasks', requestPath: '/v1/tasks' })).origin).toBe(
-      'https://api.example.com',
-    );
+    expect(
+      baseUrlOf(
+        event({ host: 'evil.example', domainName: 'api.example.com', stage: 'v1', resource: '/tasks', path: '/tasks', requestPath: '/v1/tasks' }),
+      ).origin,
+    ).toBe('https://api.example.com');
     for (const bad of ['evil.example/@x', 'a b', 'x"y', 'host\r\nSet-Cookie: a']) {
       expect(baseUrlOf(event({ host: bad, stage: 'v1', resource: '/tasks', path: '/tasks', requestPath: '/v1/tasks' })).origin).toBe('');
     }

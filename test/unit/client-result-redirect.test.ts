@@ -10,7 +10,8 @@ function stub(browser: boolean) {
   const fetchStub = async (url: string | URL | Request, init?: RequestInit): Promise<Response> => {
     calls.push({ url: String(url), headers: new Headers(init?.headers), redirect: init?.redirect });
     if (String(url) === LINK) return new Response('{"rows":[1,2,3]}', { status: 200, headers: { 'content-type': 'application/json' } });
-    if (init?.redirect === 'manual' && browser) return Object.defineProperty(new Response(null, { status: 200 }), 'type', { value: 'opaqueredirect' });
+    if (init?.redirect === 'manual' && browser)
+      return Object.defineProperty(new Response(null, { status: 200 }), 'type', { value: 'opaqueredirect' });
     if (init?.redirect === 'manual') return new Response(null, { status: 303, headers: { location: LINK } });
     // A browser following the redirect itself.
     return new Response('{"rows":[1,2,3]}', { status: 200, headers: { 'content-type': 'application/json' } });

@@ -60,7 +60,11 @@ describe('representation', () => {
   });
 
   it('passes on only the message of a Lambda error named TaskFailed, never its trace', () => {
-    const cause = JSON.stringify({ errorType: 'TaskFailed', errorMessage: 'no data for "2099-01"', trace: ['TaskFailed: x', 'at /var/task/index.mjs:1'] });
+    const cause = JSON.stringify({
+      errorType: 'TaskFailed',
+      errorMessage: 'no data for "2099-01"',
+      trace: ['TaskFailed: x', 'at /var/task/index.mjs:1'],
+    });
     const failed = task({ status: 'failed', completedAt: iso(1), error: JSON.stringify({ Error: 'TaskFailed', Cause: cause }) });
     const problem = toRepresentation(failed, '/v1', 60).error!;
     expect(problem.detail).toBe('no data for "2099-01"');

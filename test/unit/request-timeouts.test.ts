@@ -27,18 +27,31 @@ afterAll(async () => {
 });
 
 it.each([
-  ['DynamoDB', async () => {
-    const { dynamodb } = await import('#clients/dynamodb');
-    const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
-    return dynamodb.send(new GetCommand({ TableName: 'hung', Key: { id: 'x' } }));
-  }],
-  ['Step Functions', async () => {
-    const { sfn } = await import('#clients/sfn');
-    const { DescribeExecutionCommand } = await import('@aws-sdk/client-sfn');
-    return sfn.send(new DescribeExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:hung:x' }));
-  }],
-])('%s: a hung socket ends in a timeout error after 3 attempts', async (_, call) => {
-  const error = (await call().then(() => undefined, (e: unknown) => e)) as { name?: string; $metadata?: { attempts?: number } } | undefined;
-  expect(error?.name).toMatch(/Timeout/);
-  expect(error?.$metadata?.attempts).toBe(3);
-}, 60_000);
+  [
+    'DynamoDB',
+    async () => {
+      const { dynamodb } = await import('#clients/dynamodb');
+      const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
+      return dynamodb.send(new GetCommand({ TableName: 'hung', Key: { id: 'x' } }));
+    },
+  ],
+  [
+    'Step Functions',
+    async () => {
+      const { sfn } = await import('#clients/sfn');
+      const { DescribeExecutionCommand } = await import('@aws-sdk/client-sfn');
+      return sfn.send(new DescribeExecutionCommand({ executionArn: 'arn:aws:states:us-east-1:000000000000:execution:hung:x' }));
+    },
+  ],
+])(
+  '%s: a hung socket ends in a timeout error after 3 attempts',
+  async (_, call) => {
+    const error = (await call().then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { name?: string; $metadata?: { attempts?: number } } | undefined;
+    expect(error?.name).toMatch(/Timeout/);
+    expect(error?.$metadata?.attempts).toBe(3);
+  },
+  60_000,
+);

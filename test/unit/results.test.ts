@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isResultPointer, RESULT_POINTER_MEMBER, resultKey, resultPointer } from '#domain/result-pointer';
 import { isExpired, REPRESENTATION_ATTRIBUTES, toRepresentation } from '#domain/representation';
+import { isResultPointer, RESULT_POINTER_MEMBER, resultKey, resultPointer } from '#domain/result-pointer';
 import type { TaskRecord } from '#domain/task';
 
 const ID = '019b7b28-6c00-7000-8000-000000000001';
@@ -26,7 +26,7 @@ function task(overrides: Partial<TaskRecord> = {}): TaskRecord {
 }
 
 describe('result pointer', () => {
-  it('names the task\'s own object and its size, under one reserved member', () => {
+  it("names the task's own object and its size, under one reserved member", () => {
     expect(resultPointer(ID, 2_000_000)).toEqual({ [RESULT_POINTER_MEMBER]: { s3Key: `results/${ID}.json`, bytes: 2_000_000 } });
     expect(resultKey(ID)).toBe(`results/${ID}.json`);
   });
@@ -47,7 +47,11 @@ describe('result pointer', () => {
 
 describe('a too-large result', () => {
   it.each(['States.DataLimitExceeded', 'ResultTooLarge'])('recorded by the backstop (%s) reads as the result-too-large problem', (name) => {
-    const failed = task({ status: 'failed', completedAt: iso(5), error: JSON.stringify({ Error: name, Cause: 'The state/task returned a result with a size exceeding…' }) });
+    const failed = task({
+      status: 'failed',
+      completedAt: iso(5),
+      error: JSON.stringify({ Error: name, Cause: 'The state/task returned a result with a size exceeding…' }),
+    });
     expect(toRepresentation(failed, '/v1', 86400).error).toMatchObject({
       type: 'https://longrun.dev/problems/result-too-large',
       detail: expect.stringContaining('storeLargeResult'),
@@ -58,14 +62,20 @@ describe('a too-large result', () => {
 
 describe('owner index projection', () => {
   const project = (record: TaskRecord): TaskRecord =>
-    Object.fromEntries(Object.entries(record).filter(([name]) => name === 'owner' || (REPRESENTATION_ATTRIBUTES as readonly string[]).includes(name))) as unknown as TaskRecord;
+    Object.fromEntries(
+      Object.entries(record).filter(([name]) => name === 'owner' || (REPRESENTATION_ATTRIBUTES as readonly string[]).includes(name)),
+    ) as unknown as TaskRecord;
 
   it.each([
     task(),
     task({ status: 'running', startedAt: iso(1), progress: { percent: 40, step: 'half' } }),
     task({ status: 'succeeded', startedAt: iso(1), completedAt: iso(9), result: '{"big":true}' }),
     task({ status: 'failed', completedAt: iso(9), error: JSON.stringify({ Error: 'TaskFailed', Cause: 'no' }) }),
-    task({ status: 'cancelled', completedAt: iso(9), error: '{"type":"https://longrun.dev/problems/task-cancelled","title":"Task cancelled","status":409,"detail":"x"}' }),
+    task({
+      status: 'cancelled',
+      completedAt: iso(9),
+      error: '{"type":"https://longrun.dev/problems/task-cancelled","title":"Task cancelled","status":409,"detail":"x"}',
+    }),
   ])('gives a listing the same representation and retention as the full item (%#)', (record) => {
     const projected = project(record);
     expect(projected).not.toHaveProperty('input');

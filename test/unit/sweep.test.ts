@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OPEN_SHARDS, openIndexAttributes, openShardOf } from '#domain/open-index';
 import { newTaskId } from '#domain/ids';
+import { OPEN_SHARDS, openIndexAttributes, openShardOf } from '#domain/open-index';
 import { type ExecutionState, type SweepAction, sweepAction } from '#domain/sweep';
 import type { TaskStatus } from '#domain/task';
 import { transitionExpression, updateExpression } from '#domain/transitions';

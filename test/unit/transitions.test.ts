@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TASK_STATUSES, TERMINAL_STATUSES, isTerminal, type TaskStatus } from '#domain/task';
+import { isTerminal, TASK_STATUSES, type TaskStatus, TERMINAL_STATUSES } from '#domain/task';
 import { ALLOWED_FROM, canTransition, progressExpression, transitionExpression } from '#domain/transitions';
 
 const legal: [TaskStatus, TaskStatus][] = [

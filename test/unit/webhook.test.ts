@@ -108,7 +108,9 @@ describe('retry schedule', () => {
     expect(nextStep(2, { statusCode: 500 }, now, DEFAULT_RETRY_DELAYS, () => 0.999)).toMatchObject({ delaySeconds: 360 });
     expect(nextStep(1, { statusCode: 429, retryAfterSeconds: 120 }, now, DEFAULT_RETRY_DELAYS, noJitter)).toMatchObject({ delaySeconds: 120 });
     expect(nextStep(2, { statusCode: 503, retryAfterSeconds: 10 }, now, DEFAULT_RETRY_DELAYS, noJitter)).toMatchObject({ delaySeconds: 300 });
-    expect(nextStep(6, { statusCode: 503, retryAfterSeconds: 10 ** 6 }, now, DEFAULT_RETRY_DELAYS, () => 0.999)).toMatchObject({ delaySeconds: MAX_DELAY_SECONDS });
+    expect(nextStep(6, { statusCode: 503, retryAfterSeconds: 10 ** 6 }, now, DEFAULT_RETRY_DELAYS, () => 0.999)).toMatchObject({
+      delaySeconds: MAX_DELAY_SECONDS,
+    });
   });
 
   it('after the last scheduled retry: dead-letter, failed', () => {

@@ -7,6 +7,8 @@ export function partStack(): { stack: Stack; table: dynamodb.Table; stateMachine
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Part');
   const table = new dynamodb.Table(stack, 'GivenTable', { partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING } });
-  const stateMachine = new sfn.StateMachine(stack, 'GivenStateMachine', { definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'P')) });
+  const stateMachine = new sfn.StateMachine(stack, 'GivenStateMachine', {
+    definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'P')),
+  });
   return { stack, table, stateMachine };
 }

@@ -35,7 +35,9 @@ describe('capability constructs, each alone', () => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
-    const definition = JSON.stringify(Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(workflow.stateMachine.node.defaultChild as never)]);
+    const definition = JSON.stringify(
+      Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(workflow.stateMachine.node.defaultChild as never)],
+    );
     for (const state of ['Work', 'RecordSuccess', 'AlreadyFinished']) expect(definition).toContain(`\\"${state}\\"`);
     expect(stack.resolve(workflow.executionsArn)).toBeTruthy();
   });
@@ -59,7 +61,17 @@ describe('capability constructs, each alone', () => {
     template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
     template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
-    expect(Object.keys(http.functions).sort()).toEqual(['cancel-task', 'get-openapi', 'get-task', 'get-task-result', 'get-webhook-secret', 'list-tasks', 'rotate-webhook-secret', 'submit-task', 'task-events']);
+    expect(Object.keys(http.functions).sort()).toEqual([
+      'cancel-task',
+      'get-openapi',
+      'get-task',
+      'get-task-result',
+      'get-webhook-secret',
+      'list-tasks',
+      'rotate-webhook-secret',
+      'submit-task',
+      'task-events',
+    ]);
   });
 
   it('ApiFirewall: a regional web ACL associated with the given stage', () => {
