@@ -22,6 +22,7 @@ function usage(message: string): never {
   process.exit(2);
 }
 
+// biome-ignore lint/suspicious/noImplicitAnyLet: typed by the parseArgs assignment below (inside try, so that a usage error exits 2)
 let args;
 try {
   ({ values: args } = parseArgs({

@@ -122,7 +122,9 @@ export function progressExpression(): TransitionExpression {
 export function callbackExpression(previousAttempts: number): TransitionExpression {
   const terminal = ['succeeded', 'failed', 'cancelled'] as const;
   const values: Record<string, string | number> = { ...VERSION_BUMP.values };
-  terminal.forEach((status, i) => (values[`:terminal${i}`] = status));
+  terminal.forEach((status, i) => {
+    values[`:terminal${i}`] = status;
+  });
   const names: Record<string, string> = { '#id': 'id', '#status': 'status', '#callback': 'callback', ...VERSION_BUMP.names };
   let previous = 'attribute_not_exists(#callback)';
   if (previousAttempts > 0) {

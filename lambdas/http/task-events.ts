@@ -23,8 +23,8 @@ export const handler = awslambda.streamifyResponse(async (event: APIGatewayProxy
   const started = Date.now();
   const origin = event.headers?.origin ?? event.headers?.Origin;
   const answer = (statusCode: number, headers: Record<string, string>) => awslambda.HttpResponseStream.from(responseStream, { statusCode, headers });
-  let request;
-  let task;
+  let request: ReturnType<typeof parseRequest>;
+  let task: Awaited<ReturnType<typeof findOwnTask>>;
   try {
     request = parseRequest(event);
     task = await findOwnTask(request.owner, request.pathParameters.id ?? '', { consistent: true });

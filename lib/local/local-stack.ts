@@ -11,7 +11,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from './create-table.ts';
 import { type DynamoDbLocal, LOCAL_CREDENTIALS, startDynamoDbLocal } from './dynamodb-local.ts';
 import type { FaultOptions } from './faults.ts';
-import { type HttpFront, startHttpFront } from './http-front.ts';
+import { startHttpFront } from './http-front.ts';
 import { LocalPush } from './local-push.ts';
 import { startS3Local } from './s3-local.ts';
 import {

@@ -169,7 +169,10 @@ const JSON_TO_STRING = '__localJsonToString';
  */
 function deferJsonToString(value: unknown): void {
   if (value === null || typeof value !== 'object') return;
-  if (Array.isArray(value)) return value.forEach(deferJsonToString);
+  if (Array.isArray(value)) {
+    for (const item of value) deferJsonToString(item);
+    return;
+  }
   const obj = value as Record<string, unknown>;
   for (const [key, v] of Object.entries(obj)) {
     const path = typeof v === 'string' && key.endsWith('.$') ? /^States\.JsonToString\((\$[^(),]*)\)$/.exec(v.trim())?.[1] : undefined;

@@ -14,7 +14,9 @@ export interface SmokeContext {
   taskTypes?: Set<string>;
   /** Task URLs to cancel if the run stops early (best effort). */
   openTasks: Set<string>;
+  // biome-ignore lint/suspicious/noExplicitAny: a task as the deployment under test answered it
   primes?: { location: string; task: any };
+  // biome-ignore lint/suspicious/noExplicitAny: a task as the deployment under test answered it
   cancelled?: { location: string; task: any };
 }
 

@@ -6,6 +6,7 @@
 export interface Answer {
   status: number;
   headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: the JSON of a deployment under test; each check reads the fields it asserts
   body: any;
   text: string;
   url: string;

@@ -238,6 +238,7 @@ export class TaskMonitoring extends Construct {
             // `type` without a value: in the search schema, matching any type (DimensionsMap types it as a string).
             dimensionsMap: { service: METRICS_SERVICE, type: undefined as unknown as string },
             statistic: MetricStatistic.SUM,
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudWatch search label expression, not a JS template
             label: "${PROP('Dim.type')}",
           },
         ],

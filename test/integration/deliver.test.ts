@@ -26,9 +26,13 @@ const receiver = new WebhookReceiver();
 beforeAll(async () => {
   await receiver.start();
   const capture = (...args: unknown[]) => {
-    logs += args.map((a) => (typeof a === 'string' ? a : a instanceof Uint8Array ? Buffer.from(a).toString() : JSON.stringify(a))).join(' ') + '\n';
+    logs += `${args.map((a) => (typeof a === 'string' ? a : a instanceof Uint8Array ? Buffer.from(a).toString() : JSON.stringify(a))).join(' ')}\n`;
   };
-  for (const s of [process.stdout, process.stderr]) vi.spyOn(s, 'write').mockImplementation(((chunk: unknown) => (capture(chunk), true)) as never);
+  for (const s of [process.stdout, process.stderr])
+    vi.spyOn(s, 'write').mockImplementation(((chunk: unknown) => {
+      capture(chunk);
+      return true;
+    }) as never);
   for (const level of ['log', 'info', 'warn', 'error', 'debug'] as const) vi.spyOn(console, level).mockImplementation(capture);
 });
 afterAll(async () => {
