@@ -41,29 +41,11 @@ const config: KnipConfig = {
     ...ifPresent('examples', '**/*.ts'),
   ],
   project: ['**/*.ts', '!cdk.out/**'],
-  ignore: [
-    // One Metrics instance per container, for the business metrics another branch is adding.
-    'lambdas/service/metrics.ts',
-  ],
   ignoreDependencies: [
     // Puts Node 22 first on the PATH of every npm script (see README "Start here"); never imported.
     'node',
     // Run as node_modules/.bin/redocly by scripts/openapi.ts.
     '@redocly/cli',
-    // Added for the work merging now (webhooks, S3 results, SQS, EventBridge, monitoring, metrics, test clients).
-    // knip hints "remove from ignoreDependencies" once a package is used, and hints fail the check: then delete the line.
-    'standardwebhooks',
-    'request-filtering-agent',
-    '@aws-sdk/client-s3',
-    '@aws-sdk/s3-request-presigner',
-    '@aws-sdk/client-sqs',
-    '@aws-sdk/client-eventbridge',
-    '@aws-sdk/client-dynamodb-streams',
-    'cdk-monitoring-constructs',
-    '@aws-lambda-powertools/metrics',
-    '@azure/core-lro',
-    'eventsource',
-    's3rver',
   ],
   // `@lintignore` in an export's doc comment: used by a branch not merged yet. Once it is used, knip says so (a tag
   // hint), and that fails the run like a stale ignore above (a configuration hint): then delete the tag or the line.

@@ -122,7 +122,7 @@ export async function runWebhookLoad(options: WebhookLoadOptions): Promise<Webho
 }
 
 /** Published prices the webhook and event paths add to `PRICES` (us-east-1, 2025). */
-export const PUSH_PRICES = {
+const PUSH_PRICES = {
   sqsPerMillionRequests: 0.4,
   eventBridgeCustomEventsPerMillion: 1.0,
 } as const;
@@ -132,7 +132,7 @@ export const PUSH_PRICES = {
  * time is the receiver's): a forwarder invocation per delivery (low traffic; batches make it less),
  * a receiver that answers in 200 ms.
  */
-export const PUSH_ASSUMPTIONS = {
+const PUSH_ASSUMPTIONS = {
   forwardMs: 20,
   deliveryMs: 300,
   publishMs: 30,
@@ -144,7 +144,7 @@ export const PUSH_ASSUMPTIONS = {
   eventsPerTask: 3,
 } as const;
 
-export interface DeliveryCost {
+interface DeliveryCost {
   sqs: number;
   lambda: number;
   dynamoDb: number;
@@ -152,7 +152,7 @@ export interface DeliveryCost {
 }
 
 /** Cost per million deliveries with `attemptsPerDelivery` POSTs each (1 = no retry). Stream reads by Lambda are free. */
-export function costPerMillionDeliveries(attemptsPerDelivery: number): DeliveryCost {
+function costPerMillionDeliveries(attemptsPerDelivery: number): DeliveryCost {
   const a = PUSH_ASSUMPTIONS;
   const gb = a.memoryMb / 1024;
   // Per delivery: SendMessage; per attempt: one receive and either a delete or a ChangeMessageVisibility.
@@ -167,7 +167,7 @@ export function costPerMillionDeliveries(attemptsPerDelivery: number): DeliveryC
 }
 
 /** Task events for servers, per million tasks (`eventsPerTask` transitions each). */
-export function costPerMillionTaskEvents(): number {
+function costPerMillionTaskEvents(): number {
   const a = PUSH_ASSUMPTIONS;
   const lambda =
     a.eventsPerTask * (PRICES.lambdaPerMillionRequests + (a.publishMs / 1000) * (a.memoryMb / 1024) * PRICES.lambdaPerGbSecondArm * 1_000_000);

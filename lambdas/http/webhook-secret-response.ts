@@ -2,7 +2,7 @@
 import type { ApiResponse } from '#http/response';
 import type { WebhookSecretRecord } from '#store/webhook-secret-store';
 
-export interface WebhookSecretRepresentation {
+interface WebhookSecretRepresentation {
   secret: string;
   createdAt: string;
   /** While the previous secret still signs alongside (24 h after a rotation). */

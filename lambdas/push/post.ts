@@ -12,8 +12,8 @@ import { RequestFilteringHttpAgent, RequestFilteringHttpsAgent } from 'request-f
 import { callbackUrlViolation } from '#domain/callback-url';
 import { type AttemptOutcome, parseRetryAfter } from '#domain/webhook';
 
-export const POST_TIMEOUT_MS = 10_000;
-export const MAX_RESPONSE_BYTES = 4096;
+const POST_TIMEOUT_MS = 10_000;
+const MAX_RESPONSE_BYTES = 4096;
 
 export interface PostOptions {
   /** Local stack only: loopback receivers (127.0.0.1, ::1) may be dialled; nothing else private. */

@@ -13,7 +13,7 @@ import { config } from '#config';
 const TableName = config.tableName;
 
 /** For how long the previous secret keeps signing after a rotation. */
-export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
+const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 
 export interface WebhookSecretRecord {
   id: string;

@@ -34,7 +34,7 @@ function matchLeaf(options: unknown[], value: unknown): boolean {
 }
 
 /** Whether `event` matches `pattern`: every key of the pattern must match (AND), any value of a list (OR). */
-export function matchesPattern(pattern: Pattern, event: unknown): boolean {
+function matchesPattern(pattern: Pattern, event: unknown): boolean {
   const object = event !== null && typeof event === 'object' ? (event as Record<string, unknown>) : undefined;
   return Object.entries(pattern).every(([key, expected]) => {
     const value = object?.[key];

@@ -29,7 +29,7 @@ export interface StreamPollerOptions {
 }
 
 /** A stream record as a Lambda event source mapping hands it to the function. */
-export function lambdaRecord(record: _Record, streamArn: string, region: string): Record<string, unknown> {
+function lambdaRecord(record: _Record, streamArn: string, region: string): Record<string, unknown> {
   const d = record.dynamodb ?? {};
   return {
     eventID: record.eventID,

@@ -5,9 +5,9 @@
 import { CHECKS, type Check, type SmokeContext } from './checks.ts';
 import { Probe, SmokeFailure } from './probe.ts';
 
-export type RowStatus = 'PASS' | 'FAIL' | 'SKIP';
+type RowStatus = 'PASS' | 'FAIL' | 'SKIP';
 
-export interface SmokeRow {
+interface SmokeRow {
   name: string;
   status: RowStatus;
   ms: number;

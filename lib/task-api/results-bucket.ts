@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { allow } from './grants.ts';
 
 /** The prefix every result object lives under (`results/<taskId>.json`, see `#domain/result-pointer`). */
-export const RESULTS_PREFIX = 'results/';
+const RESULTS_PREFIX = 'results/';
 
 export interface ResultsBucketProps {
   /** How long a finished task is kept; stored results expire with it. */
