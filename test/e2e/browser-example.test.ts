@@ -118,7 +118,8 @@ describe.skipIf(!chromium)('browser example in headless Chromium', () => {
         });
       });
     }
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    // Chromium's helper processes may still be writing its profile for a moment after it exits.
+    if (profile) rmSync(profile, { recursive: true, force: true, maxRetries: 20, retryDelay: 250 });
   });
 
   it('submits a primes task and shows it reaching 100 % from the event stream', async () => {
