@@ -1,11 +1,19 @@
 import { defineConfig } from 'vitest/config';
 
+/** Tests that need no emulator: the domain, the constructs, the packages' own parts. `npm run test:unit` runs these alone. */
+const UNIT = [
+  'test/unit/**/*.test.ts',
+  'test/infra/**/*.test.ts',
+  'packages/worker/test/unit/**/*.test.ts',
+  'packages/client/test/unit/**/*.test.ts',
+  'packages/local/test/unit/**/*.test.ts',
+];
+
 export default defineConfig({
+  // In the repository the examples import the construct by its package name, from source.
+  resolve: { alias: { '@longrun/cdk': new URL('./lib/index.ts', import.meta.url).pathname } },
   test: {
-    include: ['test/**/*.test.ts'],
-    // One local stack (DynamoDB Local, the Step Functions endpoint, the HTTP front) for the whole run.
-    globalSetup: ['test/support/local-stack-setup.ts'],
-    // Defaults for modules that read their configuration at load; integration tests override them.
+    // Defaults for modules that read their configuration; integration tests set their own.
     env: {
       TABLE_NAME: 'longrun-unit',
       AWS_REGION: 'us-east-1',
@@ -16,5 +24,18 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT } },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+          exclude: UNIT,
+          // One local stack (DynamoDB Local, the Step Functions endpoint, the HTTP front) for the whole run.
+          globalSetup: ['test/support/local-stack-setup.ts'],
+        },
+      },
+    ],
   },
 });

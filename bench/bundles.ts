@@ -1,6 +1,6 @@
 /**
  * Part 3: every function's bundle, built with esbuild's JS API from the very options
- * `lib/task-function.ts` gives NodejsFunction (`BUNDLING`), next to the alternative SDK choice
+ * `scripts/build-functions.ts` builds the prebuilt functions with (`BUNDLING`), next to the alternative SDK choice
  * (the same options with the AWS SDK bundled if ours takes it from the runtime, or external if
  * ours bundles it) and a naive baseline; sizes and module-load times (median over fresh `node`
  * processes that `import()` the bundle, external SDK modules loaded from node_modules).
@@ -13,8 +13,8 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { ROUTES } from '../lambdas/api/routes.ts';
-import { DEMO_TASK_TYPES } from '../lambdas/domain/task-types.ts';
-import { BUNDLING } from '../lib/task-function.ts';
+import { DEMO_TASK_TYPES } from '../lib/demo/task-types.ts';
+import { BUNDLING } from '../scripts/build-functions.ts';
 import { median } from './stats.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..');
@@ -23,10 +23,10 @@ const NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
 /** The externals pattern that leaves the AWS SDK (v3) to the Lambda runtime. */
 export const RUNTIME_SDK = '@aws-sdk/*';
 const isSdk = (m: string) => m.startsWith('@aws-sdk/');
-/** Whether `lib/task-function.ts` bundles the SDK (no `@aws-sdk/…` external). */
-export const OURS_BUNDLE_SDK = !BUNDLING.externalModules.some(isSdk);
+/** Whether the functions bundle the SDK (no `@aws-sdk/…` external). */
+export const OURS_BUNDLE_SDK = !BUNDLING.external.some(isSdk);
 /** The alternative to ours: the same options with the SDK choice flipped. */
-const ALT_EXTERNALS = OURS_BUNDLE_SDK ? [...BUNDLING.externalModules, RUNTIME_SDK] : BUNDLING.externalModules.filter((m) => !isSdk(m));
+const ALT_EXTERNALS = OURS_BUNDLE_SDK ? [...BUNDLING.external, RUNTIME_SDK] : BUNDLING.external.filter((m: string) => !isSdk(m));
 
 /** esbuild metafile inputs of the JSON-schema validator (ajv and the packages it pulls in). */
 const VALIDATOR_INPUT = /node_modules\/(ajv|fast-uri|fast-deep-equal|json-schema-traverse|require-from-string)\//;
@@ -35,7 +35,7 @@ type Variant = 'ours' | 'alternative' | 'naive';
 /** How a variant gets the SDK: bundled into it, or external (runtime-provided). */
 const sdkOf = (v: Variant): 'bundled' | 'runtime' => (v === 'naive' || (v === 'ours') === OURS_BUNDLE_SDK ? 'bundled' : 'runtime');
 const VARIANTS: Record<Variant, string> = {
-  ours: `ours (\`BUNDLING\` of lib/task-function.ts: ${OURS_BUNDLE_SDK ? 'SDK bundled' : `SDK external = runtime SDK`})`,
+  ours: `ours (\`BUNDLING\` of scripts/build-functions.ts: ${OURS_BUNDLE_SDK ? 'SDK bundled' : `SDK external = runtime SDK`})`,
   alternative: `alternative (ours, but ${OURS_BUNDLE_SDK ? `\`${RUNTIME_SDK}\` external = runtime SDK` : 'SDK bundled'})`,
   naive: 'naive (SDK bundled, unminified, no tree-shaking)',
 };
@@ -71,51 +71,16 @@ export interface BundlesResult {
 function functionEntries(): Array<{ name: string; entry: string }> {
   return [
     ...ROUTES.map((r) => ({ name: r.handler, entry: `lambdas/http/${r.handler}.ts` })),
-    { name: 'count-primes', entry: 'lambdas/workflow/count-primes.ts' },
+    { name: 'count-primes', entry: 'lib/demo/functions/count-primes.ts' },
     { name: 'reconcile-execution', entry: 'lambdas/workflow/reconcile-execution.ts' },
   ];
 }
 
-/**
- * esbuild options equivalent to NodejsFunction's for `BUNDLING` (it runs esbuild with `--bundle
- * --platform=node` and an `index.mjs` outfile for ESM). An option this does not know fails the
- * bench rather than being measured wrongly.
- */
-function esbuildOptionsOf(bundling: typeof BUNDLING): esbuild.BuildOptions {
-  const o: esbuild.BuildOptions = { bundle: true, platform: 'node' };
-  for (const [key, value] of Object.entries(bundling)) {
-    switch (key) {
-      case 'minify':
-        o.minify = value as boolean;
-        break;
-      case 'sourceMap':
-        o.sourcemap = value as boolean;
-        break;
-      case 'target':
-        o.target = value as string;
-        break;
-      case 'format':
-        o.format = value as esbuild.Format;
-        break;
-      case 'mainFields':
-        o.mainFields = [...(value as string[])];
-        break;
-      case 'externalModules':
-        o.external = [...(value as string[])];
-        break;
-      case 'banner':
-        o.banner = { js: value as string };
-        break;
-      default:
-        throw new Error(`bench/bundles.ts: BUNDLING.${key} has no esbuild mapping here; add it`);
-    }
-  }
-  return o;
-}
-
 function buildOptions(variant: Variant, entry: string, outfile: string): esbuild.BuildOptions {
   const ours: esbuild.BuildOptions = {
-    ...esbuildOptionsOf(BUNDLING),
+    ...BUNDLING,
+    external: [...BUNDLING.external],
+    mainFields: [...BUNDLING.mainFields],
     entryPoints: [join(REPO_ROOT, entry)],
     outfile,
     absWorkingDir: REPO_ROOT,
@@ -128,7 +93,7 @@ function buildOptions(variant: Variant, entry: string, outfile: string): esbuild
     case 'alternative':
       return { ...ours, external: ALT_EXTERNALS };
     case 'naive':
-      return { ...ours, minify: false, treeShaking: false, external: BUNDLING.externalModules.filter((m) => !isSdk(m)) };
+      return { ...ours, minify: false, treeShaking: false, external: BUNDLING.external.filter((m: string) => !isSdk(m)) };
   }
 }
 

@@ -4,8 +4,8 @@
  * counted by `SdkCounter`. Handler durations measured here feed the cost model (part 5).
  */
 import { performance } from 'node:perf_hooks';
-import { apiEvent as proxyEvent } from '../lib/local/api-event.ts';
-import type { LocalStack } from '../lib/local/local-stack.ts';
+import type { LocalStack } from '@longrun/local';
+import { apiEvent as proxyEvent } from '../test/support/api-event.ts';
 import type { CallRecord, SdkCounter } from './sdk-counter.ts';
 import { median, sleep } from './stats.ts';
 
@@ -100,7 +100,7 @@ export async function measureCalls(
   const getResult = await load('get-task-result');
   const cancel = await load('cancel-task');
   const list = await load('list-tasks');
-  const countPrimes = (await import('../lambdas/workflow/count-primes.ts')).handler as unknown as Handler;
+  const countPrimes = (await import('../lib/demo/functions/count-primes.ts')).handler as unknown as Handler;
   const reconcile = (await import('../lambdas/workflow/reconcile-execution.ts')).handler as unknown as Handler;
 
   const samples = new Map<

@@ -21,7 +21,7 @@ export const PRICES = {
 /** Memory sizes, read from the construct's sources so they cannot drift silently. */
 export function memorySizes(): { api: number; countPrimes: number; reconcile: number } {
   const taskFunction = readFileSync(join(REPO_ROOT, 'lib/task-function.ts'), 'utf8');
-  const demo = readFileSync(join(REPO_ROOT, 'lib/demo-worker.ts'), 'utf8');
+  const demo = readFileSync(join(REPO_ROOT, 'lib/demo/demo-worker.ts'), 'utf8');
   const dflt = Number(/memorySize: props\.memorySize \?\? (\d+)/.exec(taskFunction)?.[1] ?? NaN);
   const primes = Number(/memorySize: (\d+)/.exec(demo)?.[1] ?? dflt);
   return { api: dflt, countPrimes: primes, reconcile: dflt };

@@ -8,8 +8,7 @@
  * `npm run faults`, by the benchmark's fault section and (smaller) by test/faults/fault-load.test.ts.
  */
 import { performance } from 'node:perf_hooks';
-import type { FaultKind } from '../lib/local/faults.ts';
-import type { LocalStack } from '../lib/local/local-stack.ts';
+import type { FaultKind, LocalStack } from '@longrun/local';
 import { planTasks, type TaskPlan } from './load.ts';
 import { sleep, summary } from './stats.ts';
 
@@ -203,7 +202,7 @@ export async function faultSection(options: {
   concurrency?: number;
   log: (line: string) => void;
 }): Promise<{ lines: string[]; failed: boolean }> {
-  const { startLocalStack } = await import('../lib/local/local-stack.ts');
+  const { startLocalStack } = await import('@longrun/local');
   const { OPEN_SHARDS } = await import('../lambdas/domain/open-index.ts');
   const { sweeperCostPerMillion, memorySizes, PRICES } = await import('./cost.ts');
   const { table, usd } = await import('./stats.ts');

@@ -7,11 +7,10 @@
  * long poll, server-sent events and webhooks; and the streaming Lambda's cost per task-minute.
  */
 
-import { ROUTES } from '../lambdas/api/routes.ts';
-import { MAX_WAIT_SECONDS } from '../lambdas/http/prefer.ts';
-import { MAX_STREAM_MS, WATCH_INTERVAL_MS } from '../lambdas/stream/timing.ts';
-import { readEvents } from '../lib/client/sse.ts';
-import type { LocalStack } from '../lib/local/local-stack.ts';
+import type { LocalStack } from '@longrun/local';
+import { MAX_WAIT_SECONDS, ROUTES } from '../lambdas/api/routes.ts';
+import { MAX_STREAM_MS, WATCH_INTERVAL_MS } from '../lambdas/sse/timing.ts';
+import { readEvents } from '../packages/client/src/sse.ts';
 import { modelledPolls, PRICES, RRU_PER_GET, WRU_TASK_WRITE } from './cost.ts';
 import { ms, sleep, summary, table, usd } from './stats.ts';
 
@@ -47,7 +46,10 @@ async function quietTask(stack: LocalStack, apiKey: string): Promise<string> {
 const jitter = () => 300 + Math.random() * 700;
 
 export async function measureLive(stack: LocalStack, apiKey: string, options: Options): Promise<LiveResult> {
-  const { getTask, recordProgress } = await import('../lambdas/store/task-store.ts');
+  const { getTask } = await import('../lambdas/store/task-store.ts');
+  const { reportProgress } = await import('@longrun/worker');
+  const recordProgress = (id: string, progress: { percent: number; step?: string }) =>
+    reportProgress(id, progress).then(({ cancelled }) => ({ ok: !cancelled }));
   const headers = { 'x-api-key': apiKey };
 
   options.log(`part 6a: server-sent event latency, ${options.writes} writes`);
@@ -70,7 +72,7 @@ export async function measureLive(stack: LocalStack, apiKey: string, options: Op
   let version = (await getTask(sseTask, { consistent: true }))!.version;
   for (let i = 1; i <= options.writes; i++) {
     await sleep(jitter());
-    const outcome = await recordProgress(sseTask, { percent: i % 100, step: `bench ${i}` }, new Date().toISOString());
+    const outcome = await recordProgress(sseTask, { percent: i % 100, step: `bench ${i}` });
     if (outcome.ok) writtenAt.set(++version, Date.now());
   }
   await sleep(1_000);
@@ -87,7 +89,7 @@ export async function measureLive(stack: LocalStack, apiKey: string, options: Op
     await current.arrayBuffer();
     const poll = fetch(`${stack.baseUrl}/tasks/${pollTask}`, { headers: { ...headers, prefer: 'wait=20', 'if-none-match': etag } });
     await sleep(jitter());
-    await recordProgress(pollTask, { percent: i % 100, step: `bench ${i}` }, new Date().toISOString());
+    await recordProgress(pollTask, { percent: i % 100, step: `bench ${i}` });
     const written = Date.now();
     const answer = await poll;
     longPollLatenciesMs.push(Date.now() - written);
@@ -184,7 +186,7 @@ export function liveSection(r: LiveResult): string {
   const sse = summary(r.sseLatenciesMs);
   const lp = summary(r.longPollLatenciesMs);
   out.push(
-    `Measured on the local stack: a progress write (the store's \`recordProgress\`, at a random moment) until the client has it. Both paths re-read the task every ${WATCH_INTERVAL_MS} ms (strongly consistent), so about half of that is the expected wait.`,
+    `Measured on the local stack: a progress write (the worker kit's \`reportProgress\`, at a random moment) until the client has it. Both paths re-read the task every ${WATCH_INTERVAL_MS} ms (strongly consistent), so about half of that is the expected wait.`,
   );
   out.push('');
   out.push(

@@ -16,10 +16,10 @@ import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { SHELL_STATES } from '../lib/async-task-api.ts';
-import { DEMO_STATES } from '../lib/demo-worker.ts';
-import type { LocalStack } from '../lib/local/local-stack.ts';
-import { BUNDLING } from '../lib/task-function.ts';
+import type { LocalStack } from '@longrun/local';
+import { DEMO_STATES } from '../lib/demo/demo-worker.ts';
+import { SHELL_STATES } from '../lib/index.ts';
+import { BUNDLING } from '../scripts/build-functions.ts';
 import { type BundlesResult, measureBundles, OURS_BUNDLE_SDK, REPO_ROOT, RUNTIME_SDK } from './bundles.ts';
 import { type CallsResult, measureCalls } from './calls.ts';
 import {
@@ -96,7 +96,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function startStack(apiKey: string): Promise<LocalStack> {
-  const { startLocalStack } = await import('../lib/local/local-stack.ts');
+  const { startLocalStack } = await import('@longrun/local');
   const t0 = Date.now();
   const s = await startLocalStack({ port: 0, apiKeys: [apiKey], log: args.verbose ? (l) => log(`[stack] ${l}`) : () => {} });
   log(`local stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${s.baseUrl}`);
@@ -184,10 +184,10 @@ async function main(): Promise<number> {
 function bundlingSummary(): string {
   const parts = ['bundle', 'platform node'];
   if (BUNDLING.minify) parts.push('minify');
-  if (BUNDLING.sourceMap) parts.push('sourcemap');
+  if (BUNDLING.sourcemap) parts.push('sourcemap');
   parts.push(BUNDLING.target, String(BUNDLING.format).toUpperCase(), `mainFields ${BUNDLING.mainFields.join('/')}`);
-  parts.push(BUNDLING.externalModules.length ? `external ${BUNDLING.externalModules.map((m) => `\`${m}\``).join(', ')}` : '`externalModules: []`');
-  if (BUNDLING.banner.includes('createRequire')) parts.push('createRequire banner');
+  parts.push(BUNDLING.external.length ? `external ${BUNDLING.external.map((m: string) => `\`${m}\``).join(', ')}` : '`external: []`');
+  if (BUNDLING.banner.js.includes('createRequire')) parts.push('createRequire banner');
   return parts.join(', ');
 }
 
@@ -257,7 +257,7 @@ function report(r: ReportInput): string {
       .map((s) => `\`${s}\``)
       .join(
         ', ',
-      )} (\`SHELL_STATES\`, lib/async-task-api.ts); worker = the demo worker’s states (\`DEMO_STATES\`, lib/demo-worker.ts). Lambda writes = DynamoDB writes the Lambdas made for that task (submit, backstop, progress, cancel; polls excluded) — changed / failed condition.`,
+      )} (\`SHELL_STATES\`, lib/async-task-api.ts); worker = the demo worker’s states (\`DEMO_STATES\`, lib/demo/demo-worker.ts). Lambda writes = DynamoDB writes the Lambdas made for that task (submit, backstop, progress, cancel; polls excluded) — changed / failed condition.`,
   );
   out.push('');
   out.push(
@@ -608,7 +608,7 @@ function costSection(r: ReportInput, pollsPerTask: number): CostSection {
   out.push('');
   out.push('Assumptions:');
   out.push(
-    `- Memory: ${mem.api} MB for the route functions and the backstop (\`lib/task-function.ts\` default), ${mem.countPrimes} MB for count-primes (\`lib/demo-worker.ts\`).`,
+    `- Memory: ${mem.api} MB for the route functions and the backstop (\`lib/task-function.ts\` default), ${mem.countPrimes} MB for count-primes (\`lib/demo/demo-worker.ts\`).`,
   );
   out.push(
     `- Billed durations (rounded up to 1 ms): the median in-process handler durations of part 1 against DynamoDB Local — ${Object.entries(

@@ -4,9 +4,10 @@
  * outcome) and the worker's. Each task runs alone, so the SDK calls counted meanwhile are exactly
  * its own backend calls (submit, backstop, worker progress, cancel), excluding polls.
  */
-import { SHELL_STATES } from '../lib/async-task-api.ts';
-import { DEMO_STATES } from '../lib/demo-worker.ts';
-import type { LocalStack } from '../lib/local/local-stack.ts';
+
+import type { LocalStack } from '@longrun/local';
+import { DEMO_STATES } from '../lib/demo/demo-worker.ts';
+import { SHELL_STATES } from '../lib/index.ts';
 import { type SdkCounter, sumTally, type Tally } from './sdk-counter.ts';
 import { sleep } from './stats.ts';
 

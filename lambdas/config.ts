@@ -1,42 +1,108 @@
-/** Environment, read and validated once per cold start. */
+/**
+ * The environment: the one place a Lambda reads it. Each setting is read and validated on first
+ * use (in a handler's first invocation, its cold start) and kept for the container's life, so a
+ * module can be imported before its environment is set (tests) and a bad value fails loudly, with
+ * the variable's name, the first time it is needed.
+ */
+import { STAGE_NAME } from '#api/routes';
+import { parseRetryDelays } from '#domain/webhook';
+
+function raw(name: string): string | undefined {
+  const value = process.env[name];
+  return value === undefined || value === '' ? undefined : value;
+}
 
 function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is required`);
+  const value = raw(name);
+  if (value === undefined) throw new Error(`environment variable ${name} is required`);
   return value;
 }
 
-function seconds(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`environment variable ${name} must be a positive integer, got ${raw}`);
+function positiveInt(name: string, fallback: number): number {
+  const text = raw(name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`environment variable ${name} must be a positive integer, got ${text}`);
   return value;
 }
 
 function json<T>(name: string, fallback: T): T {
-  const raw = process.env[name];
-  if (!raw) return fallback;
+  const text = raw(name);
+  if (text === undefined) return fallback;
   try {
-    return JSON.parse(raw) as T;
+    return JSON.parse(text) as T;
   } catch {
     throw new Error(`environment variable ${name} must be JSON`);
   }
 }
 
-export const config = Object.freeze({
-  tableName: required('TABLE_NAME'),
-  /** How long a terminal task stays readable. */
-  retentionSeconds: seconds('TASK_RETENTION_SECONDS', 7 * 24 * 3600),
-  /** The state machine's timeout: a task cannot stay non-terminal longer (bounds the row's TTL). */
-  executionTimeoutSeconds: seconds('EXECUTION_TIMEOUT_SECONDS', 3600),
-  idempotencyTtlSeconds: seconds('IDEMPOTENCY_TTL_SECONDS', 24 * 3600),
-  /** Task types accepted on submit: `{ [type]: JSON Schema of its input }` (submit function only). */
-  taskTypes: json<Record<string, Record<string, unknown>>>('TASK_TYPES', {}),
-  /** Local stack only (never set by the construct): callbacks to http://127.0.0.1 / localhost are accepted. */
-  allowLoopbackCallbacks: process.env.ALLOW_LOOPBACK_CALLBACKS === '1',
-  corsAllowOrigins: (process.env.CORS_ALLOW_ORIGINS ?? '')
+function list(name: string): string[] {
+  return (raw(name) ?? '')
     .split(',')
-    .map((o) => o.trim())
-    .filter(Boolean),
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function matching(name: string, test: (value: string) => boolean, what: string): string {
+  const value = required(name);
+  if (!test(value)) throw new Error(`environment variable ${name} must be ${what}`);
+  return value;
+}
+
+type Settings<T extends Record<string, () => unknown>> = { readonly [K in keyof T]: ReturnType<T[K]> };
+
+/** An object whose properties are read by their reader on first access, then kept. */
+function lazily<T extends Record<string, () => unknown>>(readers: T): Settings<T> {
+  const settings = {} as Settings<T>;
+  for (const [name, read] of Object.entries(readers)) {
+    let value: unknown;
+    let done = false;
+    Object.defineProperty(settings, name, {
+      enumerable: true,
+      get: () => {
+        if (!done) {
+          value = read();
+          done = true;
+        }
+        return value;
+      },
+    });
+  }
+  return Object.freeze(settings);
+}
+
+export const config = lazily({
+  tableName: () => required('TABLE_NAME'),
+  /** How long a terminal task stays readable. */
+  retentionSeconds: () => positiveInt('TASK_RETENTION_SECONDS', 7 * 24 * 3600),
+  /** The state machine's timeout: a task cannot stay non-terminal longer (bounds the row's TTL). */
+  executionTimeoutSeconds: () => positiveInt('EXECUTION_TIMEOUT_SECONDS', 3600),
+  idempotencyTtlSeconds: () => positiveInt('IDEMPOTENCY_TTL_SECONDS', 24 * 3600),
+  /** Task types accepted on submit: `{ [type]: JSON Schema of its input }` (submit and OpenAPI functions). */
+  taskTypes: () => json<Record<string, Record<string, unknown>>>('TASK_TYPES', {}),
+  /** Local stack only (never set by the construct): callbacks to http://127.0.0.1 / localhost are accepted. */
+  allowLoopbackCallbacks: () => process.env.ALLOW_LOOPBACK_CALLBACKS === '1',
+  corsAllowOrigins: () => list('CORS_ALLOW_ORIGINS'),
+  stateMachineArn: () => matching('STATE_MACHINE_ARN', (v) => v.includes(':stateMachine:'), 'a state machine ARN'),
+  resultsBucket: () => matching('RESULTS_BUCKET_NAME', (v) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v), 'an S3 bucket name'),
+  webhookQueueUrl: () => required('WEBHOOK_QUEUE_URL'),
+  webhookDeadLetterQueueUrl: () => required('WEBHOOK_DEAD_LETTER_QUEUE_URL'),
+  /** Replaces the Standard Webhooks schedule (local stack and tests: `1,2,4`). */
+  webhookRetryDelays: () => parseRetryDelays(raw('LONGRUN_WEBHOOK_RETRY_DELAYS')),
+  eventBusName: () => required('EVENT_BUS_NAME'),
+  eventSource: () => required('EVENT_SOURCE'),
+  /** The API's base URL for pushed tasks (absolute, like the links the API hands out); the construct sets the stage URL. */
+  apiBaseUrl: () => (raw('API_BASE_URL') ?? `/${STAGE_NAME}`).replace(/\/+$/, ''),
+  /** The sweeper checks an open task once it has waited this long since submit (or since its last check). */
+  sweepAgeSeconds: () => positiveInt('SWEEP_AGE_SECONDS', 300),
+  /** The sweeper's index page size. */
+  sweepPageSize: () => positiveInt('SWEEP_PAGE_SIZE', 50),
+  /** At most this many tasks per sweep; the rest wait for the next run (they stay due). */
+  sweepMaxTasks: () => positiveInt('SWEEP_MAX_TASKS', 1000),
+  /** The sweeper stops starting new work this long before its invocation's deadline. */
+  sweepSafetyMs: () => positiveInt('SWEEP_SAFETY_MS', 5_000),
+  jwtIssuer: () => required('JWT_ISSUER'),
+  jwtAudience: () => required('JWT_AUDIENCE'),
+  jwtJwksUri: () => raw('JWT_JWKS_URI'),
+  jwtClockTolerance: () => raw('JWT_CLOCK_TOLERANCE_SECONDS'),
 });

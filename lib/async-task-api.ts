@@ -7,20 +7,20 @@
  *            TaskMonitoring: alarms (--> SNS topic) and one dashboard over all of the above
  *            WebhookDelivery + TaskEvents: the table's stream --> callbackUrl (signed, retried) and an EventBridge bus
  */
+
+import { PROGRESS_WRITE } from '@longrun/worker/protocol';
 import { Duration, Validations } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { progressExpression } from '../lambdas/domain/transitions.ts';
 import { type AsyncTaskApiProps, validateProps } from './async-task-api-props.ts';
 import { ExecutionBackstop, RECONCILE_FUNCTION } from './task-api/backstop.ts';
 import { reserveConcurrency } from './task-api/concurrency.ts';
@@ -33,13 +33,8 @@ import { SWEEPER_FUNCTION, TaskSweeper } from './task-api/sweeper.ts';
 import { TaskTable } from './task-api/table.ts';
 import { TaskWorkflow } from './task-api/workflow.ts';
 
-export type { ApiAuth, ApiConsumer, AsyncTaskApiProps, MonitoringOptions, ReservedConcurrency } from './async-task-api-props.ts';
-export type { TaskAlarmThresholds } from './task-api/alarm-settings.ts';
-export { RECONCILE_FUNCTION } from './task-api/backstop.ts';
-export { SHELL_STATES } from './task-api/workflow.ts';
-
 /** Every attribute a progress write names (key, condition and SET), from the domain's own expression. */
-const PROGRESS_ATTRIBUTES = [...new Set(Object.values(progressExpression().names))].sort();
+const PROGRESS_ATTRIBUTES = [...new Set(Object.values(PROGRESS_WRITE.names))].sort();
 /** Task rows only (ids are UUIDv7), never an idempotency claim or any other item kind. */
 const TASK_ID_PATTERN = '????????-????-7???-????-????????????';
 
@@ -55,7 +50,7 @@ export class AsyncTaskApi extends Construct {
   /** The REST API; its stage is `v1`. */
   public readonly api: apigateway.RestApi;
   /** Every function the construct creates, keyed by handler name (`submit-task`, …, `reconcile-execution`, `deliver-webhook`, …). */
-  public readonly functions: Record<string, NodejsFunction>;
+  public readonly functions: Record<string, lambda.Function>;
   /** One API key per consumer, keyed by consumer name (empty with `auth: jwt`). */
   public readonly apiKeys: Record<string, apigateway.IApiKey>;
   /** One usage plan per consumer, keyed by consumer name (empty with `auth: jwt`). */
@@ -228,8 +223,8 @@ export class AsyncTaskApi extends Construct {
   }
 
   /**
-   * Lets a worker Lambda store results too large to return (`storeLargeResult` in
-   * `lambdas/worker/large-result.ts`): `s3:PutObject` on `results/*` of `resultsBucket` only; a
+   * Lets a worker Lambda store results too large to return (`storeLargeResult` / `resultOf` of
+   * `@longrun/worker`): `s3:PutObject` on `results/*` of `resultsBucket` only; a
    * `lambda.Function` also gets `RESULTS_BUCKET_NAME`.
    */
   public grantResultWrite(grantee: iam.IGrantable): void {

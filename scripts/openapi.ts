@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { openApiDocument } from '#api/openapi';
-import { DEMO_TASK_TYPES } from '#domain/task-types';
+import { DEMO_TASK_TYPES } from '../lib/demo/task-types.ts';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const REDOCLY_CONFIG = join(REPO_ROOT, 'scripts', 'redocly.yaml');

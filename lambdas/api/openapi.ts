@@ -4,7 +4,7 @@
  * end-to-end suite checks every response it receives against this document.
  */
 
-import { STAGE_NAME } from '#api/routes';
+import { MAX_WAIT_SECONDS, STAGE_NAME } from '#api/routes';
 import { PROBLEM_BASE, PROBLEM_KINDS } from '#domain/errors';
 import { RETRY_AFTER_MAX, RETRY_AFTER_MIN } from '#domain/representation';
 import { RESULT_LINK_SECONDS } from '#domain/result-pointer';
@@ -12,7 +12,6 @@ import { submissionSchema } from '#domain/submission';
 import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, TASK_STATUSES } from '#domain/task';
 import type { TaskTypeSchemas } from '#domain/task-types';
 import { DEFAULT_RETRY_DELAYS, WEBHOOK_USER_AGENT } from '#domain/webhook';
-import { MAX_WAIT_SECONDS } from '#http/prefer';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const problem = (description: string, headers: Record<string, unknown> = {}) => ({

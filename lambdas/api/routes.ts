@@ -19,7 +19,9 @@ export interface Route {
   memorySize?: number;
 }
 
-/** A long poll (`Prefer: wait`) waits up to 25 s; API Gateway ends a buffered integration at 29 s. */
+/** The longest `Prefer: wait=N` honoured: API Gateway ends a REST integration at 29 s; 25 s leaves room for the last read and the answer. */
+export const MAX_WAIT_SECONDS = 25;
+/** A long poll waits up to MAX_WAIT_SECONDS; the function gets a little longer, under API Gateway's 29 s. */
 const LONG_POLL_TIMEOUT_SECONDS = 28;
 /** An event stream ends itself at 14 minutes; Lambda's and API Gateway's streaming limit is 15. */
 const STREAM_TIMEOUT_SECONDS = 15 * 60;

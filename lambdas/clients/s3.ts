@@ -1,17 +1,13 @@
 /**
- * One S3 client per container, and the results bucket (validated at cold start). Locally the
- * bucket is served by an emulator at `AWS_ENDPOINT_URL_S3`, which needs path-style addressing.
+ * One S3 client per container, created on first use. Locally the results bucket is served by an
+ * emulator at `AWS_ENDPOINT_URL_S3`, which needs path-style addressing (read then, not at import).
  */
 import { S3Client } from '@aws-sdk/client-s3';
+import { CLIENT_OPTIONS } from '#clients/timeouts';
 
-function resultsBucketFromEnv(): string {
-  const bucket = process.env.RESULTS_BUCKET_NAME;
-  if (!bucket || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
-    throw new Error('environment variable RESULTS_BUCKET_NAME must be an S3 bucket name');
-  }
-  return bucket;
+let client: S3Client | undefined;
+
+export function s3(): S3Client {
+  client ??= new S3Client({ ...CLIENT_OPTIONS, forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+  return client;
 }
-
-export const RESULTS_BUCKET = resultsBucketFromEnv();
-
-export const s3 = new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });

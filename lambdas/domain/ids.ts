@@ -3,8 +3,7 @@
  * carrying that time, so an old id whose row is gone can answer 410 rather than 404.
  */
 import { randomBytes } from 'node:crypto';
-
-const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+import { TASK_ID_PATTERN } from '@longrun/worker/protocol';
 
 export function newTaskId(now: number = Date.now()): string {
   const bytes = randomBytes(16);
@@ -16,7 +15,7 @@ export function newTaskId(now: number = Date.now()): string {
 }
 
 export function isTaskId(value: string): boolean {
-  return UUID_V7.test(value);
+  return TASK_ID_PATTERN.test(value);
 }
 
 /** Creation time (epoch ms) encoded in a well-formed id. */

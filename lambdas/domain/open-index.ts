@@ -10,7 +10,7 @@
  *   go to the back of the queue and cannot starve newer stuck ones out of a bounded run.
  */
 
-import type { TransitionExpression } from '#domain/transitions';
+import type { TransitionExpression } from './update-expression.ts';
 
 export const OPEN_INDEX = {
   name: 'openTasks',

@@ -1,7 +1,7 @@
 /** The task as clients see it, and the polling hint that goes with it. Pure functions of the record. */
-import { problemObject } from '#domain/errors';
-import { resultTooLargeProblem } from '#domain/result-pointer';
-import { type CallbackState, isTerminal, type Progress, type TaskRecord, type TaskStatus } from '#domain/task';
+import { problemObject } from './errors.ts';
+import { resultTooLargeProblem } from './result-pointer.ts';
+import { type CallbackState, isTerminal, type Progress, type TaskRecord, type TaskStatus } from './task.ts';
 
 interface Problem {
   type: string;

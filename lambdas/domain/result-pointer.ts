@@ -1,39 +1,15 @@
 /**
  * A result too large for the workflow (256 KB) or the task row (400 KB) lives in the results
- * bucket; the workflow carries only this pointer, and the result route answers 303 to the object.
- * Pure: no AWS imports.
+ * bucket; the workflow carries only a pointer, in the format the worker kit writes
+ * (`@longrun/worker/protocol`), and the result route answers 303 to the object. Pure: no AWS imports.
  */
-import { problemObject } from '#domain/errors';
+import { RESULT_POINTER_MEMBER, type ResultPointer } from '@longrun/worker/protocol';
+import { problemObject } from './errors.ts';
 
-/** The one member of a pointer object; a name no ordinary result uses. */
-export const RESULT_POINTER_MEMBER = '$longrunResult';
-
-export interface ResultPointer {
-  [RESULT_POINTER_MEMBER]: {
-    /** Object key in the results bucket: always `results/<taskId>.json`. */
-    s3Key: string;
-    /** Size of the stored JSON, in bytes. */
-    bytes: number;
-  };
-}
-
-/**
- * Results larger than this are better stored than inlined: the row also holds the input (up to
- * 256 KiB) and DynamoDB caps an item at 400 KB, so an inline result must stay well below.
- */
-export const INLINE_RESULT_MAX_BYTES = 64 * 1024;
+export { INLINE_RESULT_MAX_BYTES, RESULT_POINTER_MEMBER, type ResultPointer, resultKey, resultPointer } from '@longrun/worker/protocol';
 
 /** Lifetime of a presigned result link: long enough to start a download, short enough that a leaked link soon stops working. */
 export const RESULT_LINK_SECONDS = 300;
-
-/** The only key a task's result may have, so a pointer can never name another task's object. */
-export function resultKey(taskId: string): string {
-  return `results/${taskId}.json`;
-}
-
-export function resultPointer(taskId: string, bytes: number): ResultPointer {
-  return { [RESULT_POINTER_MEMBER]: { s3Key: resultKey(taskId), bytes } };
-}
 
 /** True for a stored result (parsed JSON) that is a pointer to the results bucket. */
 export function isResultPointer(value: unknown): value is ResultPointer {

@@ -4,8 +4,8 @@
  * (`eventName`, `dynamodb.OldImage`/`NewImage` in attribute-value form). Idempotency claims and
  * webhook secrets have no `status`, and delivery-state writes keep the status, so none pass.
  */
-import { isTerminal, TASK_STATUSES, type TaskStatus, TERMINAL_STATUSES } from '#domain/task';
-import { ALLOWED_FROM } from '#domain/transitions';
+import { isTerminal, TASK_STATUSES, type TaskStatus, TERMINAL_STATUSES } from './task.ts';
+import { ALLOWED_FROM } from './transitions.ts';
 
 export type FilterPattern = Record<string, unknown>;
 

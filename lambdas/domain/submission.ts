@@ -3,9 +3,9 @@
  * module loads, from the types the construct declared.
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { callbackUrlViolation } from '#domain/callback-url';
-import { type FieldError, problems } from '#domain/errors';
-import type { TaskTypeSchemas } from '#domain/task-types';
+import { callbackUrlViolation } from './callback-url.ts';
+import { type FieldError, problems } from './errors.ts';
+import type { TaskTypeSchemas } from './task-types.ts';
 
 export interface Submission {
   type: string;

@@ -3,7 +3,7 @@
  * Pure: the sweeper service carries the actions out, each as a conditional write or an
  * idempotent Step Functions call, so a run that dies half-way is simply repeated.
  */
-import type { TaskStatus } from '#domain/task';
+import type { TaskStatus } from './task.ts';
 
 /** DescribeExecution's status, or `MISSING` when the execution does not exist. */
 export type ExecutionState = 'MISSING' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';

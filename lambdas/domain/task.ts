@@ -1,4 +1,5 @@
 /** The task model: statuses, the stored record and what counts as terminal. Pure, no AWS imports. */
+import type { Progress } from '@longrun/worker/protocol';
 
 export const TASK_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -13,10 +14,7 @@ export function isTaskStatus(value: unknown): value is TaskStatus {
   return typeof value === 'string' && (TASK_STATUSES as readonly string[]).includes(value);
 }
 
-export interface Progress {
-  percent: number;
-  step?: string;
-}
+export type { Progress } from '@longrun/worker/protocol';
 
 /** A task as stored in DynamoDB (one item per task, partition key `id`). */
 export interface TaskRecord {

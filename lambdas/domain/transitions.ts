@@ -3,8 +3,11 @@
  * and the construct turns the same definitions into the workflow's DynamoDB service-integration
  * steps, so a terminal status can never change, whoever writes.
  */
-import { OPEN_INDEX } from '#domain/open-index';
-import type { TaskStatus } from '#domain/task';
+import { OPEN_INDEX } from './open-index.ts';
+import type { TaskStatus } from './task.ts';
+import type { TransitionExpression } from './update-expression.ts';
+
+export { type TransitionExpression, updateExpression } from './update-expression.ts';
 
 /** For each target status, the statuses a task may move to it from. */
 export const ALLOWED_FROM: Record<TaskStatus, readonly TaskStatus[]> = {
@@ -17,18 +20,6 @@ export const ALLOWED_FROM: Record<TaskStatus, readonly TaskStatus[]> = {
 
 export function canTransition(from: TaskStatus, to: TaskStatus): boolean {
   return ALLOWED_FROM[to].includes(from);
-}
-
-/** The parts of a conditional UpdateItem that move a task to `to`; the caller adds its own SET values. */
-export interface TransitionExpression {
-  /** `SET ...` clauses referring to `:to`, `:now` and the caller's placeholders. */
-  set: string[];
-  /** Attributes removed by the write (`REMOVE ...`): a terminal write takes the task out of the open-task index. */
-  remove: string[];
-  condition: string;
-  names: Record<string, string>;
-  /** Literal values; `:now` and caller values are added by whoever runs the update. */
-  values: Record<string, string | number>;
 }
 
 /**
@@ -83,32 +74,6 @@ export function transitionExpression(to: TaskStatus, fields: readonly string[] =
   }
   const condition = `attribute_exists(#id) AND #status IN (${from.map((_, i) => `:from${i}`).join(', ')})`;
   return { set, remove, condition, names, values };
-}
-
-/** The `UpdateExpression` of a transition or progress write: `SET …` and, if any, ` REMOVE …`. */
-export function updateExpression(expression: Pick<TransitionExpression, 'set' | 'remove'>): string {
-  const clauses = [];
-  if (expression.set.length > 0) clauses.push(`SET ${expression.set.join(', ')}`);
-  if (expression.remove.length > 0) clauses.push(`REMOVE ${expression.remove.join(', ')}`);
-  return clauses.join(' ');
-}
-
-/** Progress may be recorded while a task is pending or running; the first report makes it running. */
-export function progressExpression(): TransitionExpression {
-  return {
-    set: ['#status = :to', '#progress = :progress', '#updatedAt = :now', '#startedAt = if_not_exists(#startedAt, :now)', VERSION_BUMP.set],
-    remove: [],
-    condition: 'attribute_exists(#id) AND #status IN (:from0, :from1)',
-    names: {
-      '#id': 'id',
-      '#status': 'status',
-      '#progress': 'progress',
-      '#updatedAt': 'updatedAt',
-      '#startedAt': 'startedAt',
-      ...VERSION_BUMP.names,
-    },
-    values: { ':to': 'running', ':from0': 'pending', ':from1': 'running', ...VERSION_BUMP.values },
-  };
 }
 
 /**

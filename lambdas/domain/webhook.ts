@@ -3,8 +3,8 @@
  * what one attempt's outcome means for the next. No I/O; `#webhooks/*` does the sending.
  */
 
-import type { TaskRepresentation } from '#domain/representation';
-import { type CallbackState, isTerminal, type TaskRecord, type TaskStatus } from '#domain/task';
+import type { TaskRepresentation } from './representation.ts';
+import { type CallbackState, isTerminal, type TaskRecord, type TaskStatus } from './task.ts';
 
 /** The Standard Webhooks schedule, in seconds after the previous attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
 export const DEFAULT_RETRY_DELAYS: readonly number[] = [5, 300, 1800, 7200, 18000, 36000, 36000];

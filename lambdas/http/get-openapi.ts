@@ -3,8 +3,12 @@ import { openApiDocument } from '#api/openapi';
 import { config } from '#config';
 import { apiHandler } from '#http/api-handler';
 
-const document = openApiDocument(config.taskTypes);
+let document: ReturnType<typeof openApiDocument> | undefined;
 
-export const handler = apiHandler(async () => ({ status: 200, body: document, headers: { 'Cache-Control': 'public, max-age=300' } }), {
-  authenticated: false,
-});
+export const handler = apiHandler(
+  async () => {
+    document ??= openApiDocument(config.taskTypes);
+    return { status: 200, body: document, headers: { 'Cache-Control': 'public, max-age=300' } };
+  },
+  { authenticated: false },
+);

@@ -1,6 +1,6 @@
-// GET /webhook-secret --> webhook secret store (created on first use)
+// GET /webhook-secret --> webhookSecretOf (created on first use) --> webhook secret store
 import { apiHandler } from '#http/api-handler';
-import { secretResponse } from '#http/webhook-secret-response';
-import { getOrCreateSecret } from '#store/webhook-secret-store';
+import { webhookSecretOf } from '#service/webhook-secrets';
 
-export const handler = apiHandler(async (request) => secretResponse(await getOrCreateSecret(request.owner)));
+// no-store comes with every response (commonHeaders): the secret is never cached.
+export const handler = apiHandler(async (request) => ({ status: 200, body: await webhookSecretOf(request.owner) }));

@@ -5,25 +5,21 @@
  * owner, see `#http/request`).
  */
 import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 'aws-lambda';
-import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { config } from '#config';
 
 /** Upper bound of the tolerated clock skew: a larger one would keep expired tokens alive. */
 const MAX_CLOCK_TOLERANCE_SECONDS = 60;
 const JWKS_CACHE_MAX_AGE_MS = 5 * 60_000;
 
-const issuer = requiredEnv('JWT_ISSUER');
-const audience = requiredEnv('JWT_AUDIENCE');
 // Once per container: jose caches the fetched keys, refetching on an unknown `kid` and at the
 // latest after 5 minutes, so a key the issuer withdrew stops verifying within that time.
-const jwks = createRemoteJWKSet(new URL(process.env.JWT_JWKS_URI || `${issuer.replace(/\/$/, '')}/.well-known/jwks.json`), {
-  cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
-});
-const clockTolerance = clockToleranceSeconds(process.env.JWT_CLOCK_TOLERANCE_SECONDS);
-
-function requiredEnv(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`environment variable ${name} is required`);
-  return value;
+let jwks: JWTVerifyGetKey | undefined;
+function issuerKeys(): JWTVerifyGetKey {
+  jwks ??= createRemoteJWKSet(new URL(config.jwtJwksUri ?? `${config.jwtIssuer.replace(/\/$/, '')}/.well-known/jwks.json`), {
+    cacheMaxAge: JWKS_CACHE_MAX_AGE_MS,
+  });
+  return jwks;
 }
 
 function clockToleranceSeconds(raw: string | undefined): number {
@@ -45,12 +41,12 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
   try {
     // The algorithm list is explicit so that `alg: none` and HMAC confusion are refused; a token
     // without `exp` would never stop working, so it is refused too.
-    const { payload } = await jwtVerify(match[1]!, jwks, {
-      issuer,
-      audience,
+    const { payload } = await jwtVerify(match[1]!, issuerKeys(), {
+      issuer: config.jwtIssuer,
+      audience: config.jwtAudience,
       algorithms: ['RS256', 'ES256'],
       requiredClaims: ['exp', 'sub'],
-      clockTolerance,
+      clockTolerance: clockToleranceSeconds(config.jwtClockTolerance),
     });
     sub = payload.sub;
   } catch {

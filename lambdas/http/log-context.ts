@@ -7,7 +7,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { isTaskId } from '#domain/ids';
-import { logger } from '#service/logger';
+import { logger } from '#observability/logger';
 
 /** Register first: its onError then runs after the problem middleware has logged with the keys. */
 export function lambdaContext() {

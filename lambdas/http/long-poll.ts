@@ -12,7 +12,7 @@ import type { ApiRequest } from '#http/request';
 import { etagOf, ifNoneMatch } from '#http/response';
 import { findOwnTask } from '#service/find-task';
 import { awaitChange } from '#service/watch-task';
-import { WATCH_INTERVAL_MS } from '#stream/timing';
+import { WATCH_INTERVAL_MS } from '#sse/timing';
 
 /** Time kept back from the function's own timeout for the last read and the answer. */
 const MARGIN_MS = 1_500;

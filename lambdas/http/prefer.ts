@@ -3,9 +3,7 @@
  * preference the server cannot understand is ignored, as the RFC requires: a malformed or
  * missing `wait` means "do not wait", never a 400.
  */
-
-/** API Gateway ends a REST integration at 29 s; 25 s leaves room for the last read and the answer. */
-export const MAX_WAIT_SECONDS = 25;
+import { MAX_WAIT_SECONDS } from '#api/routes';
 
 /** The `wait` preference in seconds, clamped to [0, MAX_WAIT_SECONDS]; undefined when absent or malformed. */
 export function preferredWait(header: string | undefined): number | undefined {

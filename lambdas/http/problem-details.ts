@@ -5,24 +5,14 @@
  */
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { isTransientAwsError } from '#clients/transient-errors';
 import { ProblemError, problems } from '#domain/errors';
 import { commonHeaders } from '#http/response';
-import { logger } from '#service/logger';
-
-const RETRYABLE_AWS_ERRORS = new Set([
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'TransactionConflictException',
-]);
+import { logger } from '#observability/logger';
 
 export function toProblem(error: unknown): ProblemError {
   if (error instanceof ProblemError) return error;
-  const name = (error as { name?: string })?.name ?? '';
-  const transient = RETRYABLE_AWS_ERRORS.has(name) || (error as { $retryable?: unknown })?.$retryable !== undefined;
+  const transient = isTransientAwsError(error);
   logger.error(transient ? 'Dependency unavailable' : 'Unhandled error', { error: error as Error });
   return transient ? problems.unavailable(1) : problems.internal();
 }

@@ -1,6 +1,5 @@
-// POST /webhook-secret --> webhook secret store (rotate; the old secret signs alongside for 24 h)
+// POST /webhook-secret --> rotateWebhookSecret (the old secret signs alongside for 24 h) --> webhook secret store
 import { apiHandler } from '#http/api-handler';
-import { secretResponse } from '#http/webhook-secret-response';
-import { rotateSecret } from '#store/webhook-secret-store';
+import { rotateWebhookSecret } from '#service/webhook-secrets';
 
-export const handler = apiHandler(async (request) => secretResponse(await rotateSecret(request.owner)));
+export const handler = apiHandler(async (request) => ({ status: 200, body: await rotateWebhookSecret(request.owner) }));

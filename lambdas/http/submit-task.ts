@@ -7,8 +7,13 @@ import { apiHandler } from '#http/api-handler';
 import { type ApiRequest, readJsonBody } from '#http/request';
 import { submitTask } from '#service/submit-task';
 
-if (Object.keys(config.taskTypes).length === 0) throw new Error('environment variable TASK_TYPES must declare at least one task type');
-const validator = new SubmissionValidator(config.taskTypes, { allowLoopbackCallbacks: config.allowLoopbackCallbacks });
+let validator: SubmissionValidator | undefined;
+/** Built once per container, from the task types this deployment accepts. */
+function submissionValidator(): SubmissionValidator {
+  if (Object.keys(config.taskTypes).length === 0) throw new Error('environment variable TASK_TYPES must declare at least one task type');
+  validator ??= new SubmissionValidator(config.taskTypes, { allowLoopbackCallbacks: config.allowLoopbackCallbacks });
+  return validator;
+}
 
 /** Idempotency-Key (IETF httpapi draft): a string of 1 to 255 visible ASCII characters, quoted or not. */
 function idempotencyKey(request: ApiRequest): string | undefined {
@@ -31,7 +36,7 @@ function locationTarget(request: ApiRequest): 'task' | 'result' {
 
 export const handler = apiHandler(async (request) => {
   const target = locationTarget(request);
-  const submission = validator.validate(readJsonBody(request));
+  const submission = submissionValidator().validate(readJsonBody(request));
   const { task } = await submitTask(request.owner, submission, idempotencyKey(request));
   const representation = toRepresentation(task, request.baseUrl, config.retentionSeconds);
   const retryAfter = retryAfterSeconds(task);

@@ -5,10 +5,10 @@ import { config } from '#config';
 import { problemResponse, toProblem } from '#http/problem-details';
 import { parseRequest } from '#http/request';
 import { commonHeaders } from '#http/response';
+import { logger } from '#observability/logger';
 import { findOwnTask } from '#service/find-task';
-import { logger } from '#service/logger';
-import { alreadyComplete, parseLastEventId, streamTask } from '#stream/event-stream';
-import { MAX_STREAM_MS } from '#stream/timing';
+import { alreadyComplete, parseLastEventId, streamTask } from '#sse/event-stream';
+import { MAX_STREAM_MS } from '#sse/timing';
 
 /** Kept back from the function's timeout, so the stream ends cleanly rather than being cut. */
 const MARGIN_MS = 5_000;

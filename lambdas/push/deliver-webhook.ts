@@ -2,12 +2,9 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { sqs } from '#clients/sqs';
-import { requiredEnv } from '#push/config';
-import { deliver, isDeliveryMessage } from '#push/deliver';
-import { logger } from '#service/logger';
-
-const QUEUE_URL = requiredEnv('WEBHOOK_QUEUE_URL');
-const DEAD_LETTER_QUEUE_URL = requiredEnv('WEBHOOK_DEAD_LETTER_QUEUE_URL');
+import { config } from '#config';
+import { logger } from '#observability/logger';
+import { deliver, isDeliveryMessage } from '#service/webhook-delivery';
 
 function parse(body: string): unknown {
   try {
@@ -21,19 +18,23 @@ function parse(body: string): unknown {
 async function handle(record: SQSRecord): Promise<boolean> {
   const message = parse(record.body);
   if (!isDeliveryMessage(message)) {
-    await sqs.send(new SendMessageCommand({ QueueUrl: DEAD_LETTER_QUEUE_URL, MessageBody: record.body }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: config.webhookDeadLetterQueueUrl, MessageBody: record.body }));
     return true;
   }
   const result = await deliver(message);
   if (result.action === 'retry') {
     // The Standard Webhooks schedule: the message comes back when the next attempt is due.
     await sqs.send(
-      new ChangeMessageVisibilityCommand({ QueueUrl: QUEUE_URL, ReceiptHandle: record.receiptHandle, VisibilityTimeout: result.delaySeconds }),
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: config.webhookQueueUrl,
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: result.delaySeconds,
+      }),
     );
     return false;
   }
   if (result.action === 'dead-letter') {
-    await sqs.send(new SendMessageCommand({ QueueUrl: DEAD_LETTER_QUEUE_URL, MessageBody: record.body }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: config.webhookDeadLetterQueueUrl, MessageBody: record.body }));
   }
   return true;
 }

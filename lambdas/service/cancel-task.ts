@@ -2,9 +2,9 @@
 import { problemObject, problems } from '#domain/errors';
 import { isTaskId } from '#domain/ids';
 import type { TaskRecord } from '#domain/task';
+import { logger } from '#observability/logger';
 import { stopExecution } from '#service/executions';
 import { absentTask, assertVisible } from '#service/find-task';
-import { logger } from '#service/logger';
 import { transition } from '#store/task-store';
 
 const CANCELLED = problemObject('task-cancelled', 'The task was cancelled by its owner.');

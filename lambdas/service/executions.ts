@@ -3,7 +3,8 @@
  * idempotent replay and by the sweeper; described and stopped by the sweeper and by cancel.
  */
 import { DescribeExecutionCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { executionArn, STATE_MACHINE_ARN, sfn } from '#clients/sfn';
+import { executionArn, sfn } from '#clients/sfn';
+import { config } from '#config';
 import type { ExecutionState } from '#domain/sweep';
 import type { ExecutionInput, TaskRecord } from '#domain/task';
 
@@ -21,34 +22,10 @@ export function executionInput(task: Pick<TaskRecord, 'id' | 'type' | 'input'>):
  */
 export async function startExecution(task: Pick<TaskRecord, 'id' | 'type' | 'input'>): Promise<void> {
   try {
-    await sfn.send(new StartExecutionCommand({ stateMachineArn: STATE_MACHINE_ARN, name: task.id, input: executionInput(task) }));
+    await sfn.send(new StartExecutionCommand({ stateMachineArn: config.stateMachineArn, name: task.id, input: executionInput(task) }));
   } catch (error) {
     if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
   }
-}
-
-const TRANSIENT_NAMES = [
-  'ThrottlingException',
-  'ExecutionLimitExceeded',
-  'KmsThrottlingException',
-  'ServiceUnavailable',
-  'TimeoutError',
-  'RequestTimeout',
-  'AbortError',
-];
-const NETWORK_CODES = ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'];
-
-/**
- * Errors of StartExecution that a later attempt may not see: throttling, 5xx, timeouts, network.
- * Anything else (validation, a missing or deleting state machine, access denied, a bug) will fail
- * again however often it is retried.
- */
-export function isTransientStartError(error: unknown): boolean {
-  const e = error as { name?: string; code?: string; $fault?: string; $metadata?: { httpStatusCode?: number } };
-  if (e.$fault === 'server') return true;
-  if (TRANSIENT_NAMES.includes(e.name ?? '') || NETWORK_CODES.includes(e.code ?? '')) return true;
-  // An SDK error without an HTTP status: the request never got an answer.
-  return e.$metadata !== undefined && e.$metadata.httpStatusCode === undefined;
 }
 
 export interface DescribedExecution {

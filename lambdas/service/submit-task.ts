@@ -1,13 +1,14 @@
 /** submit use case: record the task (claiming the idempotency key, if any) and start its execution. */
 import { createHash } from 'node:crypto';
+import { isTransientAwsError } from '#clients/transient-errors';
 import { config } from '#config';
 import { problemObject, problems } from '#domain/errors';
 import { newTaskId } from '#domain/ids';
 import { openIndexAttributes } from '#domain/open-index';
 import type { Submission } from '#domain/submission';
 import type { TaskRecord } from '#domain/task';
-import { executionInput, isTransientStartError, MAX_EXECUTION_INPUT_BYTES, startExecution } from '#service/executions';
-import { logger } from '#service/logger';
+import { logger } from '#observability/logger';
+import { executionInput, MAX_EXECUTION_INPUT_BYTES, startExecution } from '#service/executions';
 import { countTask, TASK_METRICS } from '#service/task-metrics';
 import { getTask, putTask, putTaskClaimingKey, releaseKey, transition } from '#store/task-store';
 
@@ -33,7 +34,7 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 /** A StartExecution failure as the caller sees it: 503 if a retry may succeed, else a 500 (a bug or a misconfiguration). */
 function startProblem(error: unknown) {
-  return isTransientStartError(error) ? problems.unavailable(1) : problems.internal();
+  return isTransientAwsError(error) ? problems.unavailable(1) : problems.internal();
 }
 
 export async function submitTask(owner: string, submission: Submission, idempotencyKey?: string): Promise<SubmitResult> {
@@ -79,7 +80,7 @@ export async function submitTask(owner: string, submission: Submission, idempote
     // A transient failure may have taken effect (the execution may run). With an Idempotency-Key the
     // task stays pending and the key claimed: the client's retry replays it (StartExecution again,
     // idempotent), so the work runs once; a client that never retries is started by the sweeper.
-    if (claimId && isTransientStartError(error)) throw startProblem(error);
+    if (claimId && isTransientAwsError(error)) throw startProblem(error);
     // Otherwise nothing may run this task: close it as failed and free the key, so a retry starts afresh.
     await transition(task.id, 'failed', new Date().toISOString(), { error: JSON.stringify(START_FAILED) });
     if (claimId) await releaseKey(claimId);

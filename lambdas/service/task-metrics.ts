@@ -9,8 +9,8 @@
  * outcomes are counted there, by the task's status after the event: one count per execution end.
  */
 import { isTerminal, type TaskStatus } from '#domain/task';
-import { TASK_METRICS, type TaskMetric } from '#service/metric-names';
-import { MetricUnit, metrics } from '#service/metrics';
+import { TASK_METRICS, type TaskMetric } from '#observability/metric-names';
+import { MetricUnit, metrics } from '#observability/metrics';
 import type { WriteOutcome } from '#store/task-store';
 
 export { TASK_METRICS };

@@ -8,18 +8,9 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteComma
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { dynamodb } from '#clients/dynamodb';
 import { config } from '#config';
-import type { CallbackState, Progress, TaskRecord, TaskStatus } from '#domain/task';
-import {
-  callbackExpression,
-  progressExpression,
-  type TransitionExpression,
-  type TransitionOptions,
-  transitionExpression,
-  updateExpression,
-} from '#domain/transitions';
-
-const TableName = config.tableName;
-const OWNER_INDEX = 'byOwner';
+import { OWNER_INDEX } from '#domain/owner-index';
+import type { CallbackState, TaskRecord, TaskStatus } from '#domain/task';
+import { callbackExpression, type TransitionExpression, type TransitionOptions, transitionExpression, updateExpression } from '#domain/transitions';
 
 /** An idempotency record: a second item kind in the table, keyed apart from tasks. */
 export interface IdempotencyRecord {
@@ -33,14 +24,21 @@ export type WriteOutcome = { ok: true; task: TaskRecord } | { ok: false; current
 
 /** `consistent`: a strongly consistent read (twice the read units), for watchers that must see the latest write. */
 export async function getTask(id: string, options: { consistent?: boolean } = {}): Promise<TaskRecord | undefined> {
-  const { Item } = await dynamodb.send(new GetCommand({ TableName, Key: { id }, ...(options.consistent && { ConsistentRead: true }) }));
+  const { Item } = await dynamodb.send(
+    new GetCommand({ TableName: config.tableName, Key: { id }, ...(options.consistent && { ConsistentRead: true }) }),
+  );
   return Item?.owner ? (Item as TaskRecord) : undefined;
 }
 
 export async function putTask(task: TaskRecord): Promise<void> {
   try {
     await dynamodb.send(
-      new PutCommand({ TableName, Item: task, ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: { '#id': 'id' } }),
+      new PutCommand({
+        TableName: config.tableName,
+        Item: task,
+        ConditionExpression: 'attribute_not_exists(#id)',
+        ExpressionAttributeNames: { '#id': 'id' },
+      }),
     );
   } catch (error) {
     // Ids are unguessable, so the item can only exist because an SDK retry after a request timeout
@@ -62,10 +60,17 @@ export async function putTaskClaimingKey(
     await dynamodb.send(
       new TransactWriteCommand({
         TransactItems: [
-          { Put: { TableName, Item: task, ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: { '#id': 'id' } } },
           {
             Put: {
-              TableName,
+              TableName: config.tableName,
+              Item: task,
+              ConditionExpression: 'attribute_not_exists(#id)',
+              ExpressionAttributeNames: { '#id': 'id' },
+            },
+          },
+          {
+            Put: {
+              TableName: config.tableName,
               Item: claim,
               ConditionExpression: 'attribute_not_exists(#id) OR #ttl < :now',
               ExpressionAttributeNames: { '#id': 'id', '#ttl': 'ttl' },
@@ -87,7 +92,7 @@ export async function putTaskClaimingKey(
 }
 
 export async function releaseKey(claimId: string): Promise<void> {
-  await dynamodb.send(new DeleteCommand({ TableName, Key: { id: claimId } }));
+  await dynamodb.send(new DeleteCommand({ TableName: config.tableName, Key: { id: claimId } }));
 }
 
 /** One conditional UpdateItem built from a domain expression; a failed condition returns the item as it was. */
@@ -100,7 +105,7 @@ export async function conditionalUpdate(
   try {
     const { Attributes } = await dynamodb.send(
       new UpdateCommand({
-        TableName,
+        TableName: config.tableName,
         Key: { id },
         UpdateExpression: updateExpression(expression),
         ConditionExpression: extraCondition ? `${expression.condition} AND ${extraCondition.condition}` : expression.condition,
@@ -141,30 +146,6 @@ export function transition(
   );
 }
 
-/**
- * Records progress; `ok: false` when the task is no longer pending or running. It asks for no item
- * back: a worker's grant covers only the attributes a progress write touches (see grantProgress).
- */
-export async function recordProgress(id: string, progress: Progress, now: string): Promise<{ ok: boolean }> {
-  const expression = progressExpression();
-  try {
-    await dynamodb.send(
-      new UpdateCommand({
-        TableName,
-        Key: { id },
-        UpdateExpression: `SET ${expression.set.join(', ')}`,
-        ConditionExpression: expression.condition,
-        ExpressionAttributeNames: expression.names,
-        ExpressionAttributeValues: { ...expression.values, ':progress': progress, ':now': now },
-      }),
-    );
-    return { ok: true };
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return { ok: false };
-    throw error;
-  }
-}
-
 export interface Page {
   items: TaskRecord[];
   /** The id to continue after, if there may be more. */
@@ -181,8 +162,8 @@ export async function queryByOwner(
   for (let page = 0; page < (options.maxPages ?? 5); page++) {
     const result = await dynamodb.send(
       new QueryCommand({
-        TableName,
-        IndexName: OWNER_INDEX,
+        TableName: config.tableName,
+        IndexName: OWNER_INDEX.name,
         KeyConditionExpression: '#owner = :owner',
         ExpressionAttributeNames: { '#owner': 'owner', ...(options.status && { '#status': 'status' }) },
         ExpressionAttributeValues: { ':owner': owner, ...(options.status && { ':status': options.status }) },

@@ -10,8 +10,6 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamodb } from '#clients/dynamodb';
 import { config } from '#config';
 
-const TableName = config.tableName;
-
 /** For how long the previous secret keeps signing after a rotation. */
 const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 
@@ -34,7 +32,7 @@ function newSecret(): string {
 }
 
 async function read(owner: string): Promise<WebhookSecretRecord | undefined> {
-  const { Item } = await dynamodb.send(new GetCommand({ TableName, Key: { id: itemId(owner) }, ConsistentRead: true }));
+  const { Item } = await dynamodb.send(new GetCommand({ TableName: config.tableName, Key: { id: itemId(owner) }, ConsistentRead: true }));
   return Item as WebhookSecretRecord | undefined;
 }
 
@@ -45,7 +43,12 @@ export async function getOrCreateSecret(owner: string, now: Date = new Date()): 
   const record: WebhookSecretRecord = { id: itemId(owner), secret: newSecret(), createdAt: now.toISOString() };
   try {
     await dynamodb.send(
-      new PutCommand({ TableName, Item: record, ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: { '#id': 'id' } }),
+      new PutCommand({
+        TableName: config.tableName,
+        Item: record,
+        ConditionExpression: 'attribute_not_exists(#id)',
+        ExpressionAttributeNames: { '#id': 'id' },
+      }),
     );
     return record;
   } catch (error) {
@@ -66,7 +69,7 @@ export async function rotateSecret(owner: string, now: Date = new Date()): Promi
     try {
       const { Attributes } = await dynamodb.send(
         new UpdateCommand({
-          TableName,
+          TableName: config.tableName,
           Key: { id: current.id },
           UpdateExpression: 'SET #secret = :secret, #createdAt = :now, #previousSecret = :previous, #previousExpiresAt = :until',
           ConditionExpression: '#secret = :seen',

@@ -2,8 +2,8 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { logger } from '#service/logger';
-import { type ExecutionStatusChange, reconcileExecution } from '#workflow/reconcile';
+import { logger } from '#observability/logger';
+import { type ExecutionStatusChange, reconcileExecution } from '#service/reconcile';
 
 type StatusChangeEvent = EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange>;
 

@@ -7,12 +7,11 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { taskFunction } from '../task-function.ts';
+import { longrunFunction } from './function.ts';
 import { allow } from './grants.ts';
 
 /** The function of the reconcile backstop, in `AsyncTaskApi.functions`. */
@@ -27,7 +26,7 @@ export interface ExecutionBackstopProps {
 }
 
 export class ExecutionBackstop extends Construct {
-  public readonly reconcileFunction: NodejsFunction;
+  public readonly reconcileFunction: lambda.Function;
   /** The EventBridge rule routing execution status changes to the reconcile function. */
   public readonly rule: events.Rule;
   /** Dead-letter queue of events the reconcile function could not take. */
@@ -37,8 +36,8 @@ export class ExecutionBackstop extends Construct {
 
   constructor(scope: Construct, id: string, props: ExecutionBackstopProps) {
     super(scope, id);
-    this.reconcileFunction = taskFunction(this, 'ReconcileExecutionFunction', {
-      entry: `lambdas/workflow/${RECONCILE_FUNCTION}.ts`,
+    this.reconcileFunction = longrunFunction(this, 'ReconcileExecutionFunction', {
+      name: RECONCILE_FUNCTION,
       environment: { ...props.environment },
       description: 'Backstop: records timed-out, aborted and failed executions',
       logRetention: props.logRetention,

@@ -6,18 +6,18 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ROUTES, type Route, STAGE_NAME } from '../../lambdas/api/routes.ts';
+import { OWNER_INDEX } from '../../lambdas/domain/owner-index.ts';
 import type { TaskTypeSchemas } from '../../lambdas/domain/task-types.ts';
 import type { ApiAuth, ApiConsumer } from '../async-task-api-props.ts';
 import { addMethodNotAllowed, addProblemResponses } from '../problem-responses.ts';
-import { taskFunction } from '../task-function.ts';
 import { ACCESS_LOG_FORMAT } from './access-log.ts';
+import { longrunFunction } from './function.ts';
 import { allow, nagResourceText, pascalCase } from './grants.ts';
-import { OWNER_INDEX_NAME } from './table.ts';
 
 const CORS_ALLOW_HEADERS = ['Content-Type', 'Idempotency-Key', 'If-None-Match', 'Prefer', 'Last-Event-ID', 'X-Api-Key', 'Authorization'];
 const CORS_EXPOSE_HEADERS = ['Location', 'Retry-After', 'ETag', 'Operation-Location', 'Preference-Applied'];
@@ -43,7 +43,7 @@ export class TaskHttpApi extends Construct {
   /** The REST API; its stage is `v1`. */
   public readonly api: apigateway.RestApi;
   /** The route functions (and the JWT authorizer's), keyed by handler name. */
-  public readonly functions: Record<string, NodejsFunction> = {};
+  public readonly functions: Record<string, lambda.Function> = {};
   /** One API key per consumer, keyed by consumer name (empty with `auth: jwt`). */
   public readonly apiKeys: Record<string, apigateway.IApiKey> = {};
   /** One usage plan per consumer, keyed by consumer name (empty with `auth: jwt`). */
@@ -65,8 +65,8 @@ export class TaskHttpApi extends Construct {
       'get-openapi': { TASK_TYPES: JSON.stringify(props.taskTypes) },
     };
     for (const route of ROUTES) {
-      this.functions[route.handler] = taskFunction(this, `${pascalCase(route.handler)}Function`, {
-        entry: `lambdas/http/${route.handler}.ts`,
+      this.functions[route.handler] = longrunFunction(this, `${pascalCase(route.handler)}Function`, {
+        name: route.handler,
         environment: { ...props.environment, ...extraEnv[route.handler] },
         description: `${route.method} ${route.path}`,
         logRetention: props.logRetention,
@@ -83,7 +83,7 @@ export class TaskHttpApi extends Construct {
     this.addNagAcknowledgements(props.executionsArn);
   }
 
-  private fn(handler: string): NodejsFunction {
+  private fn(handler: string): lambda.Function {
     const found = this.functions[handler];
     if (!found) throw new Error(`AsyncTaskApi: no route uses handler '${handler}'`);
     return found;
@@ -96,7 +96,7 @@ export class TaskHttpApi extends Construct {
     allow(this.fn('get-task'), ['dynamodb:GetItem'], [tableArn]);
     allow(this.fn('get-task-result'), ['dynamodb:GetItem'], [tableArn]);
     allow(this.fn('task-events'), ['dynamodb:GetItem'], [tableArn]);
-    allow(this.fn('list-tasks'), ['dynamodb:Query'], [`${tableArn}/index/${OWNER_INDEX_NAME}`]);
+    allow(this.fn('list-tasks'), ['dynamodb:Query'], [`${tableArn}/index/${OWNER_INDEX.name}`]);
     allow(this.fn('cancel-task'), ['dynamodb:UpdateItem'], [tableArn]);
     // The executions of this state machine only; equivalent to grantExecution, with a readable ARN.
     allow(this.fn('cancel-task'), ['states:StopExecution'], [props.executionsArn]);
@@ -106,8 +106,8 @@ export class TaskHttpApi extends Construct {
   }
 
   private buildAuthorizer(auth: Extract<ApiAuth, { type: 'jwt' }>, logRetention: logs.RetentionDays): apigateway.TokenAuthorizer {
-    const fn = taskFunction(this, 'JwtAuthorizerFunction', {
-      entry: 'lambdas/http/jwt-authorizer.ts',
+    const fn = longrunFunction(this, 'JwtAuthorizerFunction', {
+      name: 'jwt-authorizer',
       environment: {
         JWT_ISSUER: auth.issuer,
         JWT_AUDIENCE: auth.audience,

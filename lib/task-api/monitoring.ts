@@ -26,7 +26,7 @@ import {
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 import { ROUTES, STAGE_NAME } from '../../lambdas/api/routes.ts';
-import { METRICS_NAMESPACE, METRICS_SERVICE, PEER_METRICS, TASK_METRICS } from '../../lambdas/service/metric-names.ts';
+import { METRICS_NAMESPACE, METRICS_SERVICE, PEER_METRICS, TASK_METRICS } from '../../lambdas/observability/metric-names.ts';
 import {
   DEFAULT_LATENCY_ALARM_ROUTES,
   DEFAULT_THRESHOLDS,

@@ -11,12 +11,11 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type FilterPattern, statusChangeFilters, terminalTransitionFilters } from '../../lambdas/domain/stream-filters.ts';
-import { taskFunction } from '../task-function.ts';
+import { longrunFunction } from './function.ts';
 import { allow } from './grants.ts';
 
 /** What both push parts receive. */
@@ -45,7 +44,7 @@ function streamArnOf(table: dynamodb.ITable, who: string): string {
  * `dynamodb:ListStreams` on `*`): failed batches are retried, bisected, then recorded in `onFailure`.
  */
 function filteredStreamMapping(
-  fn: NodejsFunction,
+  fn: lambda.Function,
   id: string,
   streamArn: string,
   filters: FilterPattern[],
@@ -76,9 +75,9 @@ export class WebhookDelivery extends Construct {
   /** Stream batches the forwarder could not queue after its retries (the mapping's on-failure destination). */
   public readonly streamFailureQueue: sqs.Queue;
   /** Stream -> queue. */
-  public readonly forwardFunction: NodejsFunction;
+  public readonly forwardFunction: lambda.Function;
   /** Queue -> POST. */
-  public readonly deliveryFunction: NodejsFunction;
+  public readonly deliveryFunction: lambda.Function;
   /** The filtered mapping from the table's stream to `forwardFunction`. */
   public readonly streamMapping: lambda.EventSourceMapping;
 
@@ -97,8 +96,8 @@ export class WebhookDelivery extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 20 },
     });
 
-    this.forwardFunction = taskFunction(this, 'ForwardFunction', {
-      entry: 'lambdas/push/forward-terminal.ts',
+    this.forwardFunction = longrunFunction(this, 'ForwardFunction', {
+      name: 'forward-terminal',
       environment: { ...props.environment, WEBHOOK_QUEUE_URL: this.queue.queueUrl },
       description: 'Webhooks: queues a delivery for each terminal transition with a callbackUrl',
       logRetention: props.logRetention,
@@ -112,8 +111,8 @@ export class WebhookDelivery extends Construct {
       this.streamFailureQueue,
     );
 
-    this.deliveryFunction = taskFunction(this, 'DeliveryFunction', {
-      entry: 'lambdas/push/deliver-webhook.ts',
+    this.deliveryFunction = longrunFunction(this, 'DeliveryFunction', {
+      name: 'deliver-webhook',
       environment: {
         ...props.environment,
         ...(props.apiBaseUrl && { API_BASE_URL: props.apiBaseUrl }),
@@ -161,7 +160,7 @@ export class TaskEvents extends Construct {
   public readonly eventBus: events.IEventBus;
   /** The events' `source`. */
   public readonly source: string;
-  public readonly publishFunction: NodejsFunction;
+  public readonly publishFunction: lambda.Function;
   /** Stream batches that could not be published after retries. */
   public readonly streamFailureQueue: sqs.Queue;
   public readonly streamMapping: lambda.EventSourceMapping;
@@ -175,8 +174,8 @@ export class TaskEvents extends Construct {
     this.source = props.source ?? 'longrun';
     this.eventBus = props.eventBus ?? new events.EventBus(this, 'Bus', { description: 'Longrun task events: detail-type task.<status>' });
     this.streamFailureQueue = encryptedQueue(this, 'StreamFailureQueue', { retentionPeriod: Duration.days(14) });
-    this.publishFunction = taskFunction(this, 'PublishFunction', {
-      entry: 'lambdas/push/publish-events.ts',
+    this.publishFunction = longrunFunction(this, 'PublishFunction', {
+      name: 'publish-events',
       environment: {
         ...props.environment,
         ...(props.apiBaseUrl && { API_BASE_URL: props.apiBaseUrl }),

@@ -8,12 +8,12 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { OPEN_INDEX } from '../../lambdas/domain/open-index.ts';
-import { taskFunction } from '../task-function.ts';
+import { longrunFunction } from './function.ts';
 import { allow, nagResourceText } from './grants.ts';
 
 /** The sweeper function, in `AsyncTaskApi.functions`. */
@@ -37,7 +37,7 @@ export interface TaskSweeperProps {
 }
 
 export class TaskSweeper extends Construct {
-  public readonly sweepFunction: NodejsFunction;
+  public readonly sweepFunction: lambda.Function;
   /** The schedule that runs `sweepFunction`. */
   public readonly schedule: events.Rule;
 
@@ -45,8 +45,8 @@ export class TaskSweeper extends Construct {
     super(scope, id);
     const interval = props.interval ?? Duration.minutes(5);
     const age = props.age ?? Duration.minutes(5);
-    this.sweepFunction = taskFunction(this, 'SweepTasksFunction', {
-      entry: `lambdas/sweeper/${SWEEPER_FUNCTION}.ts`,
+    this.sweepFunction = longrunFunction(this, 'SweepTasksFunction', {
+      name: SWEEPER_FUNCTION,
       environment: {
         ...props.environment,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,

@@ -3,10 +3,8 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { OPEN_INDEX } from '../../lambdas/domain/open-index.ts';
+import { OWNER_INDEX } from '../../lambdas/domain/owner-index.ts';
 import { REPRESENTATION_ATTRIBUTES } from '../../lambdas/domain/representation.ts';
-
-/** The owner index: the caller's tasks, newest first (ids are UUIDv7, so id order is creation order). */
-export const OWNER_INDEX_NAME = 'byOwner';
 
 export interface TaskTableProps {
   /** @default RemovalPolicy.RETAIN */
@@ -32,9 +30,9 @@ export class TaskTable extends Construct {
       stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
     });
     this.table.addGlobalSecondaryIndex({
-      indexName: OWNER_INDEX_NAME,
-      partitionKey: { name: 'owner', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      indexName: OWNER_INDEX.name,
+      partitionKey: { name: OWNER_INDEX.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: OWNER_INDEX.sortKey, type: dynamodb.AttributeType.STRING },
       // Only what a listing shows (the keys are always projected): no inputs or results.
       projectionType: dynamodb.ProjectionType.INCLUDE,
       nonKeyAttributes: REPRESENTATION_ATTRIBUTES.filter((name) => name !== 'id'),

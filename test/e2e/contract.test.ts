@@ -1,6 +1,6 @@
+import { apiKeyId } from '@longrun/local';
 import { describe, expect, it } from 'vitest';
 import { newTaskId } from '#domain/ids';
-import { apiKeyId } from '../../lib/local/http-front.ts';
 import { putRow } from '../support/fixtures.ts';
 import { http, localStack, pollUntil } from '../support/http.ts';
 

@@ -4,9 +4,9 @@
  * the task with result-too-large, recorded by the workflow itself.
  */
 import { createHash } from 'node:crypto';
+import { LongrunClient } from '@longrun/client';
 import { describe, expect, it } from 'vitest';
-import { reportOf } from '#workflow/report';
-import { LongrunClient } from '../../lib/client/longrun-client.ts';
+import { reportOf } from '../../lib/demo/functions/report.ts';
 import { http, localStack, pollUntil } from '../support/http.ts';
 import { violations } from '../support/openapi-conformance.ts';
 

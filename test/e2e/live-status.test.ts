@@ -3,6 +3,7 @@
  * nobody here wrote), and the long poll (`Prefer: wait`). Timing is asserted only where the server
  * must wait (a lower bound), never as a speed requirement.
  */
+import { reportProgress } from '@longrun/worker';
 import { EventSource, type FetchLike } from 'eventsource';
 import { describe, expect, it } from 'vitest';
 import { useLocalStackEnv } from '../support/handler-env.ts';
@@ -10,9 +11,7 @@ import { http, localStack, pollUntil, sleep } from '../support/http.ts';
 import { violations } from '../support/openapi-conformance.ts';
 
 useLocalStackEnv();
-// A worker's progress write, made the way the worker helper makes it (the store's conditional update).
-const { recordProgress } = await import('#store/task-store');
-
+// Progress is written as a worker writes it: with the worker kit.
 const [keyA, keyB] = localStack().apiKeys as [string, string];
 
 interface Received {
@@ -122,7 +121,7 @@ describe('GET /tasks/{id}/events with the eventsource package', () => {
     while (stream.events.length === 0) await sleep(20);
     // Writes further apart than the 250 ms re-read interval, as the worker helper's 500 ms rule makes them.
     for (const percent of [20, 40, 60, 80]) {
-      await recordProgress(task.id, { percent, step: `step ${percent}` }, new Date().toISOString());
+      await reportProgress(task.id, { percent, step: `step ${percent}` });
       await sleep(700);
     }
     await http('DELETE', task.links.self);
@@ -156,9 +155,9 @@ describe('GET /tasks/{id}/events with the eventsource package', () => {
     const lastBeforeCut = stream.events.at(-1)!.id;
     cutFirst();
     // Changes while the client is away and after it is back: it gets the newest state, then the outcome.
-    await recordProgress(task.id, { percent: 30 }, new Date().toISOString());
+    await reportProgress(task.id, { percent: 30 });
     while (stream.requests.length < 2) await sleep(50);
-    await recordProgress(task.id, { percent: 60 }, new Date().toISOString());
+    await reportProgress(task.id, { percent: 60 });
     await sleep(700);
     await http('DELETE', task.links.self);
     await stream.done;

@@ -2,15 +2,14 @@
  * The two example workers synthesize, are wired as documented, and pass cdk-nag AwsSolutions
  * with every acknowledgment reasoned (examples/lambda-worker, examples/state-machine-worker).
  */
-import { App, type Stack, Validations } from 'aws-cdk-lib';
+import { App, type CfnElement, type Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { LambdaWorkerStack } from '../../examples/lambda-worker/stack.ts';
-import { StateMachineWorkerStack, type StateMachineWorkerStackProps } from '../../examples/state-machine-worker/stack.ts';
-import { cfnText, functionIdByEntry, grantsOf, grantsOfRole } from '../infra/fixture.ts';
+import { ReportsStack } from '../../examples/lambda-worker/lib/reports-stack.ts';
+import { ExportsStack, type ExportsStackProps } from '../../examples/state-machine-worker/lib/exports-stack.ts';
+import { cfnText, functionId, grantsOf, grantsOfRole } from '../infra/fixture.ts';
 
 const ENV = { env: { account: '123456789012', region: 'eu-west-1' } };
 
@@ -48,8 +47,8 @@ function acknowledgments(stack: Stack): Array<[string, string]> {
 }
 
 it.each([
-  ['lambda-worker', () => build((a) => new LambdaWorkerStack(a, 'Reports')).stack],
-  ['state-machine-worker', () => build((a) => new StateMachineWorkerStack(a, 'Exports')).stack],
+  ['lambda-worker', () => build((a) => new ReportsStack(a, 'Reports')).stack],
+  ['state-machine-worker', () => build((a) => new ExportsStack(a, 'Exports')).stack],
 ])('examples/%s: every cdk-nag acknowledgment carries a written reason', (_, make) => {
   const acks = acknowledgments(make());
   expect(acks.length).toBeGreaterThan(5);
@@ -57,8 +56,8 @@ it.each([
 });
 
 describe('examples/lambda-worker', () => {
-  const { app, stack, template } = build((a) => new LambdaWorkerStack(a, 'Reports'));
-  const workerId = functionIdByEntry(template, 'examples/lambda-worker/worker.ts');
+  const { app, stack, template } = build((a) => new ReportsStack(a, 'Reports'));
+  const workerId = stack.getLogicalId(stack.reportFunction.node.defaultChild as CfnElement);
 
   it('runs the report function as the worker, inside the shell (Catch -> RecordFailure, then RecordSuccess)', () => {
     const { States } = workflow(template, 'BuildReport');
@@ -69,7 +68,7 @@ describe('examples/lambda-worker', () => {
   });
 
   it('declares the monthly-report task type with its schema to the submit function', () => {
-    const submitId = functionIdByEntry(template, 'lambdas/http/submit-task.ts');
+    const submitId = functionId(template, 'submit-task');
     const env = template.toJSON().Resources[submitId].Properties.Environment.Variables;
     expect(Object.keys(JSON.parse(env.TASK_TYPES))).toEqual(['monthly-report']);
   });
@@ -83,20 +82,20 @@ describe('examples/lambda-worker', () => {
 
   it('passes cdk-nag AwsSolutions (stack-agnostic and with an account and region)', () => {
     expect(nagFindings(app, stack)).toEqual([]);
-    const concrete = build((a) => new LambdaWorkerStack(a, 'Reports', ENV));
+    const concrete = build((a) => new ReportsStack(a, 'Reports', ENV));
     expect(nagFindings(concrete.app, concrete.stack)).toEqual([]);
   });
 
   it('cdk-nag still reports what nothing acknowledges (the check can fail)', () => {
-    const broken = build((a) => new LambdaWorkerStack(a, 'Reports'));
-    const worker = broken.stack.node.findChild('ReportWorkerFunction') as NodejsFunction;
+    const broken = build((a) => new ReportsStack(a, 'Reports'));
+    const worker = broken.stack.reportFunction;
     worker.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:*'], resources: ['*'] }));
     expect(nagFindings(broken.app, broken.stack).join('\n')).toContain('AwsSolutions-IAM5[Action::dynamodb:*]');
   });
 });
 
 describe('examples/state-machine-worker', () => {
-  const make = (props: StateMachineWorkerStackProps = {}) => build((a) => new StateMachineWorkerStack(a, 'Exports', props));
+  const make = (props: ExportsStackProps = {}) => build((a) => new ExportsStack(a, 'Exports', props));
   const { app, stack, template } = make();
   const jobId = Object.keys(template.findResources('AWS::StepFunctions::StateMachine')).find((id) => id.startsWith('ExportJob'))!;
 

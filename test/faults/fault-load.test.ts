@@ -6,9 +6,10 @@
  * 5xx are the 503s the contract allows for a start that failed. `FAULT_TASKS=1000` runs the
  * issue's full size here; `npm run faults` runs 1,000 and reports the figures (bench part 6).
  */
+
+import { type LocalStack, startLocalStack } from '@longrun/local';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type FaultLoadResult, runFaultLoad } from '../../bench/faults.ts';
-import { type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'CRITICAL';

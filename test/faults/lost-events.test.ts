@@ -4,12 +4,11 @@
  * every second on tasks older than 2 s, and a state machine timeout of 6 s.
  */
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { apiKeyId, type LocalStack, startLocalStack } from '@longrun/local';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newTaskId } from '#domain/ids';
 import { openIndexAttributes } from '#domain/open-index';
-import { apiKeyId } from '../../lib/local/http-front.ts';
-import { type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
 // The sweeper publishes EMF metrics on stdout every second here: keep the test output readable.
@@ -161,7 +160,7 @@ describe('with every status event lost, the sweeper alone', () => {
 
 describe('bounded runs', () => {
   it('a run out of time stops before its first task and leaves everything due', async () => {
-    const { sweepOpenTasks } = await import('#sweeper/sweeper');
+    const { sweepOpenTasks } = await import('#service/sweep');
     await orphan('running');
     const report = await sweepOpenTasks({ now: Date.now(), deadline: Date.now() });
     expect(report).toMatchObject({ examined: 0, truncated: true });

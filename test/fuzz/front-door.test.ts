@@ -10,9 +10,9 @@
 import { createHash } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { apiKeyId } from '@longrun/local';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { apiKeyId } from '../../lib/local/http-front.ts';
 import { closeAgent, type FuzzRequest, type FuzzResponse, fuzzRequest, send } from './requests.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ROUTES, STAGE_NAME } from '../../lambdas/api/routes.ts';
-import { apiMethods, buildStack, cfnText, functionIdByEntry } from './fixture.ts';
+import { apiMethods, buildStack, cfnText, functionId } from './fixture.ts';
 
 const { template } = buildStack();
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
@@ -25,7 +25,7 @@ describe('REST API', () => {
   });
 
   it.each(ROUTES.map((r) => [r.method, r.path, r]))('%s %s has a Lambda proxy method', (method, path, route) => {
-    const fnId = functionIdByEntry(template, `lambdas/http/${route.handler}.ts`);
+    const fnId = functionId(template, `lambdas/http/${route.handler}.ts`);
     const method_ = methodsAt(path).find((m) => m.HttpMethod === method);
     expect(method_).toBeDefined();
     expect(method_!.ApiKeyRequired).toBe(route.authenticated);
@@ -148,9 +148,8 @@ describe('REST API', () => {
     const preflight = JSON.stringify(options[0]!.Properties.Integration.IntegrationResponses);
     expect(preflight).toContain('Content-Type,Idempotency-Key,If-None-Match,Prefer,Last-Event-ID,X-Api-Key,Authorization');
     expect(preflight).toContain('Location,Retry-After,ETag,Operation-Location,Preference-Applied');
-    const http = Object.values(cors.findResources('AWS::Lambda::Function')).filter((f) =>
-      String(f.Metadata?.['Longrun:Entry']).startsWith('lambdas/http/'),
-    );
+    const routes = new Set(ROUTES.map((r) => r.handler));
+    const http = Object.values(cors.findResources('AWS::Lambda::Function')).filter((f) => routes.has(f.Metadata?.['Longrun:Function']));
     expect(http).toHaveLength(ROUTES.length);
     for (const fn of http) {
       expect(fn.Properties.Environment.Variables.CORS_ALLOW_ORIGINS).toBe('https://a.example,https://b.example');

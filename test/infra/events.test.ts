@@ -1,12 +1,12 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { buildStack, functionIdByEntry, stateMachineId } from './fixture.ts';
+import { buildStack, functionId, stateMachineId } from './fixture.ts';
 
 const { template } = buildStack();
 
 describe('reconcile backstop', () => {
   it('routes the state machine status changes to the reconcile function, with retries and a DLQ', () => {
-    const reconcile = functionIdByEntry(template, 'lambdas/workflow/reconcile-execution.ts');
+    const reconcile = functionId(template, 'reconcile-execution');
     // The backstop's dead-letter queue (its on-failure queue and the push parts' queues are tested elsewhere).
     const queues = Object.keys(template.findResources('AWS::SQS::Queue')).filter((id) => id.includes('ReconcileDeadLetterQueue'));
     expect(queues).toHaveLength(1);

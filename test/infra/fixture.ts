@@ -1,13 +1,19 @@
 /** Shared helpers for the CDK assertion tests: build the stack without bundling, read the template. */
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { LongrunStack, type LongrunStackProps } from '../../lib/longrun-stack.ts';
+import { LongrunStack, type LongrunStackProps } from '../../lib/demo/longrun-stack.ts';
+import type { CfnTemplate } from '../../packages/local/src/template.ts';
 
-/** Builds `LongrunStack` in an app that skips esbuild (as the local stack does). */
+/** Builds `LongrunStack` in an app that skips esbuild for the demo's own functions (Longrun's come prebuilt). */
 export function buildStack(props: LongrunStackProps = {}): { app: App; stack: LongrunStack; template: Template } {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new LongrunStack(app, 'Longrun', props);
   return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** The demo stack's template as JSON, as @longrun/local reads it. */
+export function demoTemplate(props: LongrunStackProps = {}): CfnTemplate {
+  return buildStack(props).template.toJSON() as CfnTemplate;
 }
 
 type Json = Record<string, unknown>;
@@ -26,12 +32,23 @@ export function cfnText(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** The logical id of the function whose `Longrun:Entry` metadata is `entry`. */
-export function functionIdByEntry(template: Template, entry: string): string {
-  const found = Object.entries(template.findResources('AWS::Lambda::Function')).filter(
-    ([, r]) => (r as Json).Metadata && ((r as Json).Metadata as Json)['Longrun:Entry'] === entry,
-  );
-  if (found.length !== 1) throw new Error(`expected one function with entry ${entry}, found ${found.length}`);
+/** The demo worker's functions, by the name of their handler module in lib/demo/functions/. */
+const DEMO_FUNCTIONS: Record<string, RegExp> = {
+  'count-primes': /^DemoWorkerCountPrimesFunction[0-9A-F]{8}$/,
+  'make-report': /^DemoWorkerMakeReportFunction[0-9A-F]{8}$/,
+};
+
+/** The name of a function: Longrun's own name it (`Longrun:Function` metadata, e.g. `submit-task`); the demo's by logical id. */
+export function functionName(logicalId: string, resource: Json): string | undefined {
+  const own = (resource.Metadata as Json | undefined)?.['Longrun:Function'];
+  if (typeof own === 'string') return own;
+  return Object.entries(DEMO_FUNCTIONS).find(([, pattern]) => pattern.test(logicalId))?.[0];
+}
+
+/** The logical id of the function named `name` (`submit-task`, `count-primes`, …). */
+export function functionId(template: Template, name: string): string {
+  const found = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id, r]) => functionName(id, r as Json) === name);
+  if (found.length !== 1) throw new Error(`expected one function named ${name}, found ${found.length}`);
   return found[0]![0];
 }
 

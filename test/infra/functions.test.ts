@@ -1,43 +1,43 @@
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambdas/api/routes.ts';
-import { DEMO_TASK_TYPES } from '../../lambdas/domain/task-types.ts';
-import { buildStack, functionIdByEntry, stateMachineId, tableId } from './fixture.ts';
+import { DEMO_TASK_TYPES } from '../../lib/demo/task-types.ts';
+import { buildStack, functionId, functionName, stateMachineId, tableId } from './fixture.ts';
 
 const { stack, template } = buildStack();
 const functions = template.findResources('AWS::Lambda::Function');
 const entries = [
-  ...ROUTES.map((r) => `lambdas/http/${r.handler}.ts`),
-  'lambdas/workflow/reconcile-execution.ts',
-  'lambdas/sweeper/sweep-tasks.ts',
-  'lambdas/workflow/count-primes.ts',
-  'lambdas/push/forward-terminal.ts',
-  'lambdas/push/deliver-webhook.ts',
-  'lambdas/push/publish-events.ts',
-  'lambdas/workflow/make-report.ts',
+  ...ROUTES.map((r) => r.handler),
+  'reconcile-execution',
+  'sweep-tasks',
+  'count-primes',
+  'forward-terminal',
+  'deliver-webhook',
+  'publish-events',
+  'make-report',
 ];
 
 function envOf(entry: string): Record<string, unknown> {
-  return template.toJSON().Resources[functionIdByEntry(template, entry)].Properties.Environment.Variables;
+  return template.toJSON().Resources[functionId(template, entry)].Properties.Environment.Variables;
 }
 
 describe('functions', () => {
-  it('are exactly one per route, the reconcile backstop, the sweeper and the demo workers, each tagged with its entry', () => {
-    const tagged = Object.values(functions).map((f) => f.Metadata?.['Longrun:Entry']);
-    expect(tagged.sort()).toEqual([...entries].sort());
+  it("are exactly one per route, the reconcile backstop, the sweeper and the demo workers; each of Longrun's names itself", () => {
+    const named = Object.entries(functions).map(([id, f]) => functionName(id, f));
+    expect(named.sort()).toEqual([...entries].sort());
     expect(Object.keys(stack.api.functions).sort()).toEqual(
       [...ROUTES.map((r) => r.handler), 'reconcile-execution', 'sweep-tasks', 'forward-terminal', 'deliver-webhook', 'publish-events'].sort(),
     );
   });
 
-  it.each(Object.entries(functions))('%s runs nodejs22.x on arm64, traced, with its own 1-month log group', (_id, fn) => {
+  it.each(Object.entries(functions))('%s runs nodejs22.x on arm64, traced, with its own 1-month log group', (id, fn) => {
     expect(fn.Properties.Runtime).toBe('nodejs22.x');
     expect(fn.Properties.Architectures).toEqual(['arm64']);
     expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
     expect(fn.Properties.Handler).toBe('index.handler');
-    expect(fn.Properties.Environment.Variables).toMatchObject({
-      NODE_OPTIONS: '--enable-source-maps',
-      POWERTOOLS_SERVICE_NAME: 'longrun',
-    });
+    expect(fn.Properties.Environment.Variables).toMatchObject({ NODE_OPTIONS: '--enable-source-maps' });
+    // Longrun's own functions log and count under the service name; the demo's workers use the worker kit only.
+    if (fn.Metadata?.['Longrun:Function']) expect(fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe('longrun');
+    else expect(['count-primes', 'make-report']).toContain(functionName(id, fn));
     const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
     expect(template.toJSON().Resources[logGroupId]).toMatchObject({
       Type: 'AWS::Logs::LogGroup',
@@ -46,18 +46,18 @@ describe('functions', () => {
   });
 
   it('route functions default to 256 MB and 10 s', () => {
-    const fn = template.toJSON().Resources[functionIdByEntry(template, 'lambdas/http/list-tasks.ts')].Properties;
+    const fn = template.toJSON().Resources[functionId(template, 'list-tasks')].Properties;
     expect(fn).toMatchObject({ MemorySize: 256, Timeout: 10 });
   });
 
   it('long-poll routes run 28 s (25 s of wait, under the 29 s integration limit); the event stream 15 min', () => {
-    const timeoutOf = (entry: string) => template.toJSON().Resources[functionIdByEntry(template, entry)].Properties.Timeout;
-    expect(timeoutOf('lambdas/http/get-task.ts')).toBe(28);
-    expect(timeoutOf('lambdas/http/get-task-result.ts')).toBe(28);
-    expect(timeoutOf('lambdas/http/task-events.ts')).toBe(900);
+    const timeoutOf = (entry: string) => template.toJSON().Resources[functionId(template, entry)].Properties.Timeout;
+    expect(timeoutOf('get-task')).toBe(28);
+    expect(timeoutOf('get-task-result')).toBe(28);
+    expect(timeoutOf('task-events')).toBe(900);
     // A stream is billed while it sleeps between re-reads: the smallest memory (bench part 6).
-    expect(template.toJSON().Resources[functionIdByEntry(template, 'lambdas/http/task-events.ts')].Properties.MemorySize).toBe(128);
-    expect(timeoutOf('lambdas/http/submit-task.ts')).toBe(10);
+    expect(template.toJSON().Resources[functionId(template, 'task-events')].Properties.MemorySize).toBe(128);
+    expect(timeoutOf('submit-task')).toBe(10);
   });
 
   it('pass the table, retention and, to submit and cancel, the state machine', () => {
@@ -67,21 +67,21 @@ describe('functions', () => {
     for (const entry of entries.filter((e) => !e.includes('count-primes') && !e.includes('make-report'))) {
       expect(envOf(entry)).toMatchObject({ TASK_RETENTION_SECONDS: String(7 * 24 * 3600) });
     }
-    expect(envOf('lambdas/http/submit-task.ts')).toMatchObject({
+    expect(envOf('submit-task')).toMatchObject({
       STATE_MACHINE_ARN: sm,
       EXECUTION_TIMEOUT_SECONDS: '3600',
       IDEMPOTENCY_TTL_SECONDS: String(24 * 3600),
       TASK_TYPES: JSON.stringify(DEMO_TASK_TYPES),
     });
-    expect(envOf('lambdas/http/cancel-task.ts')).toMatchObject({ STATE_MACHINE_ARN: sm });
-    expect(envOf('lambdas/http/cancel-task.ts')).not.toHaveProperty('TASK_TYPES');
-    expect(envOf('lambdas/http/get-task.ts')).not.toHaveProperty('STATE_MACHINE_ARN');
+    expect(envOf('cancel-task')).toMatchObject({ STATE_MACHINE_ARN: sm });
+    expect(envOf('cancel-task')).not.toHaveProperty('TASK_TYPES');
+    expect(envOf('get-task')).not.toHaveProperty('STATE_MACHINE_ARN');
   });
 
   it('pass the results bucket to the result route and the report worker only', () => {
     const bucket = { Ref: Object.keys(template.findResources('AWS::S3::Bucket'))[0]! };
     const withBucket = entries.filter((e) => envOf(e).RESULTS_BUCKET_NAME !== undefined).sort();
-    expect(withBucket).toEqual(['lambdas/http/get-task-result.ts', 'lambdas/workflow/make-report.ts']);
+    expect(withBucket).toEqual(['get-task-result', 'make-report']);
     for (const entry of withBucket) expect(envOf(entry).RESULTS_BUCKET_NAME).toEqual(bucket);
   });
 });

@@ -3,8 +3,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambdas/api/routes.ts';
-import { LongrunStack } from '../../lib/longrun-stack.ts';
-import { buildStack, cfnText, functionIdByEntry, grantsOf, grantsOfRole, stateMachineId, tableId } from './fixture.ts';
+import { LongrunStack } from '../../lib/demo/longrun-stack.ts';
+import { buildStack, cfnText, functionId, grantsOf, grantsOfRole, stateMachineId, tableId } from './fixture.ts';
 
 const { template } = buildStack();
 const table = tableId(template);
@@ -24,7 +24,7 @@ function queueId(part: string): string {
 }
 
 function grants(entry: string) {
-  return grantsOf(template, functionIdByEntry(template, entry));
+  return grantsOf(template, functionId(template, entry));
 }
 
 /** The grants that are not the baseline, as sorted `action resource` lines. */
@@ -38,7 +38,7 @@ function ownGrants(entry: string): string[] {
 describe('least privilege', () => {
   it.each([
     [
-      'lambdas/http/submit-task.ts',
+      'submit-task',
       [
         `dynamodb:DeleteItem ${TABLE}`,
         `dynamodb:GetItem ${TABLE}`,
@@ -47,16 +47,16 @@ describe('least privilege', () => {
         `states:StartExecution <${stateMachine}>`,
       ],
     ],
-    ['lambdas/http/get-task.ts', [`dynamodb:GetItem ${TABLE}`]],
-    ['lambdas/http/get-task-result.ts', [`dynamodb:GetItem ${TABLE}`, `s3:GetObject ${RESULTS}`]],
-    ['lambdas/http/task-events.ts', [`dynamodb:GetItem ${TABLE}`]],
-    ['lambdas/http/list-tasks.ts', [`dynamodb:Query ${INDEX}`]],
-    ['lambdas/http/cancel-task.ts', [`dynamodb:UpdateItem ${TABLE}`, `states:StopExecution ${EXECUTIONS}`]],
-    ['lambdas/http/get-webhook-secret.ts', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`]],
-    ['lambdas/http/rotate-webhook-secret.ts', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`]],
-    ['lambdas/workflow/reconcile-execution.ts', [`dynamodb:UpdateItem ${TABLE}`, `sqs:SendMessage <${queueId('ReconcileFailureQueue')}.Arn>`]],
+    ['get-task', [`dynamodb:GetItem ${TABLE}`]],
+    ['get-task-result', [`dynamodb:GetItem ${TABLE}`, `s3:GetObject ${RESULTS}`]],
+    ['task-events', [`dynamodb:GetItem ${TABLE}`]],
+    ['list-tasks', [`dynamodb:Query ${INDEX}`]],
+    ['cancel-task', [`dynamodb:UpdateItem ${TABLE}`, `states:StopExecution ${EXECUTIONS}`]],
+    ['get-webhook-secret', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`]],
+    ['rotate-webhook-secret', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`]],
+    ['reconcile-execution', [`dynamodb:UpdateItem ${TABLE}`, `sqs:SendMessage <${queueId('ReconcileFailureQueue')}.Arn>`]],
     [
-      'lambdas/sweeper/sweep-tasks.ts',
+      'sweep-tasks',
       [
         `dynamodb:GetItem ${TABLE}`,
         `dynamodb:Query <${table}.Arn>/index/openTasks`,
@@ -67,8 +67,8 @@ describe('least privilege', () => {
       ],
     ],
     // Conditioned on the progress attributes and task keys (test/infra/props.test.ts).
-    ['lambdas/workflow/count-primes.ts', [`dynamodb:UpdateItem ${TABLE}`]],
-    ['lambdas/workflow/make-report.ts', [`s3:PutObject ${RESULTS}`]],
+    ['count-primes', [`dynamodb:UpdateItem ${TABLE}`]],
+    ['make-report', [`s3:PutObject ${RESULTS}`]],
   ])('%s is granted exactly its own actions', (entry, expected) => {
     expect(ownGrants(entry)).toEqual([...expected].sort());
   });
@@ -85,13 +85,13 @@ describe('least privilege', () => {
       'rotate-webhook-secret',
     ];
     for (const route of ROUTES.filter((r) => !known.includes(r.handler))) {
-      expect(ownGrants(`lambdas/http/${route.handler}.ts`)).toEqual([]);
+      expect(ownGrants(route.handler)).toEqual([]);
     }
   });
 
   it.each(ROUTES.map((r) => r.handler))('%s has the baseline only on its own log group and X-Ray', (handler) => {
-    const entry = `lambdas/http/${handler}.ts`;
-    const fnId = functionIdByEntry(template, entry);
+    const entry = handler;
+    const fnId = functionId(template, entry);
     const logGroup = template.toJSON().Resources[fnId].Properties.LoggingConfig.LogGroup.Ref as string;
     const base = grants(entry).filter((g) => BASELINE.includes(g.action));
     expect(base.map((g) => g.action).sort()).toEqual(BASELINE);
@@ -99,7 +99,7 @@ describe('least privilege', () => {
   });
 
   it('the progress grant is conditioned: only progress attributes, only task rows, no item returned', () => {
-    const fnId = functionIdByEntry(template, 'lambdas/workflow/count-primes.ts');
+    const fnId = functionId(template, 'count-primes');
     const roleId = template.toJSON().Resources[fnId].Properties.Role['Fn::GetAtt'][0] as string;
     const statements = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => r.Ref === roleId))
@@ -121,8 +121,8 @@ describe('least privilege', () => {
   });
 
   it('submit may not stop executions; reads may not write; no action is a wildcard', () => {
-    expect(grants('lambdas/http/submit-task.ts').map((g) => g.action)).not.toContain('states:StopExecution');
-    for (const entry of ['lambdas/http/get-task.ts', 'lambdas/http/get-task-result.ts', 'lambdas/http/list-tasks.ts']) {
+    expect(grants('submit-task').map((g) => g.action)).not.toContain('states:StopExecution');
+    for (const entry of ['get-task', 'get-task-result', 'list-tasks']) {
       const actions = grants(entry).map((g) => g.action);
       expect(actions.filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite|TransactWrite)/.test(a))).toEqual([]);
       expect(actions.filter((a) => a.startsWith('states:'))).toEqual([]);
@@ -142,8 +142,8 @@ describe('least privilege', () => {
 
   it('the state machine may update the table and invoke the worker function only', () => {
     const smRole = template.toJSON().Resources[stateMachine].Properties.RoleArn['Fn::GetAtt'][0] as string;
-    const countPrimes = functionIdByEntry(template, 'lambdas/workflow/count-primes.ts');
-    const makeReport = functionIdByEntry(template, 'lambdas/workflow/make-report.ts');
+    const countPrimes = functionId(template, 'count-primes');
+    const makeReport = functionId(template, 'make-report');
     const own = grantsOfRole(template, smRole)
       .filter((g) => g.resource !== '*')
       .map((g) => `${g.action} ${g.resource}`)

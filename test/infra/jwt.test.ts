@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambdas/api/routes.ts';
-import { apiMethods, buildStack, cfnText, functionIdByEntry, grantsOf } from './fixture.ts';
+import { apiMethods, buildStack, cfnText, functionId, grantsOf } from './fixture.ts';
 
 const ISSUER = 'https://issuer.example.com/tenant';
 const jwtProps = { api: { auth: { type: 'jwt', issuer: ISSUER, audience: 'longrun-api' } } } as const;
@@ -13,7 +13,7 @@ const methods = apiMethods(template);
 
 describe('auth: jwt', () => {
   const authorizerId = Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))[0]!;
-  const fnId = functionIdByEntry(template, 'lambdas/http/jwt-authorizer.ts');
+  const fnId = functionId(template, 'jwt-authorizer');
 
   it('has one TOKEN authorizer on the Authorization header, cached 60 s, backed by the jwt-authorizer function', () => {
     template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
@@ -42,7 +42,7 @@ describe('auth: jwt', () => {
     });
     const authorizer = Object.values(t.findResources('AWS::ApiGateway::Authorizer'))[0]!;
     expect(authorizer.Properties.AuthorizerResultTtlInSeconds).toBe(0);
-    const id = functionIdByEntry(t, 'lambdas/http/jwt-authorizer.ts');
+    const id = functionId(t, 'jwt-authorizer');
     expect(t.toJSON().Resources[id].Properties.Environment.Variables.JWT_CLOCK_TOLERANCE_SECONDS).toBe('30');
   });
 
@@ -57,7 +57,7 @@ describe('auth: jwt', () => {
 
   it('a given jwksUri is used as is', () => {
     const { template: t } = buildStack({ api: { auth: { ...jwtProps.api.auth, jwksUri: 'https://keys.example.com/jwks' } } });
-    const id = functionIdByEntry(t, 'lambdas/http/jwt-authorizer.ts');
+    const id = functionId(t, 'jwt-authorizer');
     expect(t.toJSON().Resources[id].Properties.Environment.Variables.JWT_JWKS_URI).toBe('https://keys.example.com/jwks');
   });
 

@@ -7,8 +7,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { describe, expect, it } from 'vitest';
-import { LongrunStack } from '../../lib/longrun-stack.ts';
-import { buildStack, cfnText, functionIdByEntry } from './fixture.ts';
+import { LongrunStack } from '../../lib/demo/longrun-stack.ts';
+import { buildStack, cfnText, functionId } from './fixture.ts';
 
 type Json = Record<string, any>;
 
@@ -71,15 +71,15 @@ describe('nothing is left unwatched', () => {
 
   it('worker functions alarm on errors more loosely (a worker may fail a task by throwing): > 10 in 2 of 3 periods', () => {
     const errorAlarm = (entry: string) => {
-      const id = functionIdByEntry(template, entry);
+      const id = functionId(template, entry);
       return alarmsOf(template).find((a) =>
         (a.Metrics as Json[]).some(
           (m) => m.MetricStat?.Metric.MetricName === 'Errors' && cfnText(m.MetricStat.Metric.Dimensions[0].Value) === `<${id}>`,
         ),
       )!;
     };
-    expect(errorAlarm('lambdas/workflow/count-primes.ts')).toMatchObject({ Threshold: 10, DatapointsToAlarm: 2, EvaluationPeriods: 3 });
-    expect(errorAlarm('lambdas/http/submit-task.ts')).toMatchObject({ Threshold: 2, DatapointsToAlarm: 1, EvaluationPeriods: 1 });
+    expect(errorAlarm('count-primes')).toMatchObject({ Threshold: 10, DatapointsToAlarm: 2, EvaluationPeriods: 3 });
+    expect(errorAlarm('submit-task')).toMatchObject({ Threshold: 2, DatapointsToAlarm: 1, EvaluationPeriods: 1 });
   });
 
   it('every dead-letter queue in the template has a "not empty" alarm (threshold 0)', () => {
@@ -161,7 +161,7 @@ describe('nothing is left unwatched', () => {
 });
 
 describe('reserved concurrency', () => {
-  const reserved = (t: Template, entry: string) => t.toJSON().Resources[functionIdByEntry(t, entry)].Properties.ReservedConcurrentExecutions;
+  const reserved = (t: Template, entry: string) => t.toJSON().Resources[functionId(t, entry)].Properties.ReservedConcurrentExecutions;
   const routes = [
     'submit-task',
     'get-task',
@@ -177,27 +177,27 @@ describe('reserved concurrency', () => {
   it('defaults: 20 per API function, 5 each for the backstop and the sweeper, a cap of 100 on each worker function (390 in all, far from 900)', () => {
     const { template } = buildStack();
     for (const entry of routes) expect(reserved(template, entry), entry).toBe(20);
-    expect(reserved(template, 'lambdas/workflow/reconcile-execution.ts')).toBe(5);
-    expect(reserved(template, 'lambdas/sweeper/sweep-tasks.ts')).toBe(5);
-    expect(reserved(template, 'lambdas/workflow/count-primes.ts')).toBe(100);
+    expect(reserved(template, 'reconcile-execution')).toBe(5);
+    expect(reserved(template, 'sweep-tasks')).toBe(5);
+    expect(reserved(template, 'count-primes')).toBe(100);
     const total = Object.values(template.findResources('AWS::Lambda::Function')).reduce(
       (n, r) => n + ((r.Properties as Json).ReservedConcurrentExecutions ?? 0),
       0,
     );
-    expect(reserved(template, 'lambdas/workflow/make-report.ts')).toBe(100);
+    expect(reserved(template, 'make-report')).toBe(100);
     expect(total).toBe(390);
   });
 
   it('the JWT authorizer is an API function too', () => {
     const { template } = buildStack({ api: { auth: { type: 'jwt', issuer: 'https://issuer.example.com', audience: 'a' } } });
-    expect(reserved(template, 'lambdas/http/jwt-authorizer.ts')).toBe(20);
+    expect(reserved(template, 'jwt-authorizer')).toBe(20);
   });
 
   it('each group is a prop; false turns one group or all of them off', () => {
     const { template: a } = buildStack({ api: { reservedConcurrency: { api: 50, backstop: false, worker: 10 } } });
     for (const entry of routes) expect(reserved(a, entry)).toBe(50);
-    expect(reserved(a, 'lambdas/workflow/reconcile-execution.ts')).toBeUndefined();
-    expect(reserved(a, 'lambdas/workflow/count-primes.ts')).toBe(10);
+    expect(reserved(a, 'reconcile-execution')).toBeUndefined();
+    expect(reserved(a, 'count-primes')).toBe(10);
     const { template: none } = buildStack({ api: { reservedConcurrency: false } });
     for (const r of Object.values(none.findResources('AWS::Lambda::Function')))
       expect((r.Properties as Json).ReservedConcurrentExecutions).toBeUndefined();

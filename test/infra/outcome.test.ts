@@ -3,12 +3,12 @@ import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { RECORD_RETRY_ERRORS } from '../../lib/task-api/workflow.ts';
-import { buildStack, definitionOf, functionIdByEntry } from './fixture.ts';
+import { buildStack, definitionOf, functionId } from './fixture.ts';
 
 const { template } = buildStack();
 const states = definitionOf(template).States;
-const sweeper = functionIdByEntry(template, 'lambdas/sweeper/sweep-tasks.ts');
-const reconcile = functionIdByEntry(template, 'lambdas/workflow/reconcile-execution.ts');
+const sweeper = functionId(template, 'sweep-tasks');
+const reconcile = functionId(template, 'reconcile-execution');
 
 describe('sweeper', () => {
   it('runs every 5 minutes by default, once per schedule (no retries)', () => {
@@ -27,7 +27,7 @@ describe('sweeper', () => {
   it('takes its interval and age from props', () => {
     const custom = buildStack({ api: { sweepInterval: Duration.minutes(2), sweepAge: Duration.minutes(10) } }).template;
     custom.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(2 minutes)' });
-    const id = functionIdByEntry(custom, 'lambdas/sweeper/sweep-tasks.ts');
+    const id = functionId(custom, 'sweep-tasks');
     expect(custom.toJSON().Resources[id].Properties.Environment.Variables.SWEEP_AGE_SECONDS).toBe('600');
   });
 

@@ -1,9 +1,10 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
-import { AsyncTaskApi, type AsyncTaskApiProps } from '../../lib/async-task-api.ts';
-import { functionIdByEntry, grantsOf } from './fixture.ts';
+import { AsyncTaskApi, type AsyncTaskApiProps } from '../../lib/index.ts';
+import { grantsOf } from './fixture.ts';
 
 function build(props: Partial<AsyncTaskApiProps>): Stack {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -61,14 +62,17 @@ describe('AsyncTaskApi props', () => {
   });
 
   it('grantProgress gives UpdateItem on task rows, limited to the attributes progress touches, and TABLE_NAME', async () => {
-    const { taskFunction } = await import('../../lib/task-function.ts');
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Test');
     const api = new AsyncTaskApi(stack, 'Api', { worker: new sfn.Pass(stack, 'Work'), taskTypes: { t: {} } });
-    const fn = taskFunction(stack, 'Worker', { entry: 'lambdas/workflow/count-primes.ts' });
+    const fn = new lambda.Function(stack, 'Worker', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    });
     api.grantProgress(fn);
     const template = Template.fromStack(stack);
-    const fnId = functionIdByEntry(template, 'lambdas/workflow/count-primes.ts');
+    const fnId = stack.getLogicalId(fn.node.defaultChild as CfnElement);
     const table = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0]!;
     expect(template.toJSON().Resources[fnId].Properties.Environment.Variables.TABLE_NAME).toEqual({ Ref: table });
     const own = grantsOf(template, fnId)
@@ -90,14 +94,17 @@ describe('AsyncTaskApi props', () => {
   });
 
   it('grantResultWrite gives s3:PutObject on results/* of the results bucket only, and RESULTS_BUCKET_NAME', async () => {
-    const { taskFunction } = await import('../../lib/task-function.ts');
     const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
     const stack = new Stack(app, 'Test');
     const api = new AsyncTaskApi(stack, 'Api', { worker: new sfn.Pass(stack, 'Work'), taskTypes: { t: {} } });
-    const fn = taskFunction(stack, 'Worker', { entry: 'lambdas/workflow/make-report.ts' });
+    const fn = new lambda.Function(stack, 'Worker', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+    });
     api.grantResultWrite(fn);
     const template = Template.fromStack(stack);
-    const fnId = functionIdByEntry(template, 'lambdas/workflow/make-report.ts');
+    const fnId = stack.getLogicalId(fn.node.defaultChild as CfnElement);
     const bucket = Object.keys(template.findResources('AWS::S3::Bucket'))[0]!;
     expect(template.toJSON().Resources[fnId].Properties.Environment.Variables.RESULTS_BUCKET_NAME).toEqual({ Ref: bucket });
     const own = grantsOf(template, fnId)

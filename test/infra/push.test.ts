@@ -13,7 +13,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { statusChangeFilters, terminalTransitionFilters } from '../../lambdas/domain/stream-filters.ts';
 import { TaskEvents, WebhookDelivery } from '../../lib/task-api/push.ts';
-import { buildStack, cfnText, functionIdByEntry, grantsOf } from './fixture.ts';
+import { buildStack, cfnText, functionId, grantsOf } from './fixture.ts';
 
 function build(options: { eventBus?: boolean; source?: string; stream?: boolean; extra?: (stack: Stack, taskEvents: TaskEvents) => void } = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -38,13 +38,13 @@ const idOf = (construct: { node: { defaultChild?: unknown } } | sqs.Queue): stri
   stack.getLogicalId((construct as sqs.Queue).node.defaultChild as never);
 const BASELINE = ['logs:CreateLogStream', 'logs:PutLogEvents', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
 const own = (entry: string) =>
-  grantsOf(template, functionIdByEntry(template, entry))
+  grantsOf(template, functionId(template, entry))
     .filter((g) => !BASELINE.includes(g.action))
     .map((g) => `${g.action} ${g.resource}`)
     .sort();
 
 function mappingOf(entry: string) {
-  const fnId = functionIdByEntry(template, entry);
+  const fnId = functionId(template, entry);
   const found = Object.values(json.Resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName?.Ref === fnId);
   expect(found).toHaveLength(1);
   return found[0]!.Properties;
@@ -52,7 +52,7 @@ function mappingOf(entry: string) {
 
 describe('WebhookDelivery', () => {
   it('maps the stream to the forwarder, filtered to terminal transitions with a callbackUrl, reporting item failures', () => {
-    const mapping = mappingOf('lambdas/push/forward-terminal.ts');
+    const mapping = mappingOf('forward-terminal');
     expect(cfnText(mapping.EventSourceArn)).toBe('<TableCD117FA1.StreamArn>');
     expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     expect(mapping.BisectBatchOnFunctionError).toBe(true);
@@ -64,7 +64,7 @@ describe('WebhookDelivery', () => {
   });
 
   it('maps the queue to the delivery function with ReportBatchItemFailures', () => {
-    const mapping = mappingOf('lambdas/push/deliver-webhook.ts');
+    const mapping = mappingOf('deliver-webhook');
     expect(cfnText(mapping.EventSourceArn)).toBe(`<${idOf(webhooks.queue)}.Arn>`);
     expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
   });
@@ -89,11 +89,11 @@ describe('WebhookDelivery', () => {
   it('grants each function exactly its actions on exact resources', () => {
     const stream = '<TableCD117FA1.StreamArn>';
     const streamRead = ['DescribeStream', 'GetRecords', 'GetShardIterator', 'ListStreams'].map((a) => `dynamodb:${a} ${stream}`);
-    expect(own('lambdas/push/forward-terminal.ts')).toEqual(
+    expect(own('forward-terminal')).toEqual(
       [...streamRead, `sqs:SendMessage <${idOf(webhooks.queue)}.Arn>`, `sqs:SendMessage <${idOf(webhooks.streamFailureQueue)}.Arn>`].sort(),
     );
     const queue = `<${idOf(webhooks.queue)}.Arn>`;
-    expect(own('lambdas/push/deliver-webhook.ts')).toEqual(
+    expect(own('deliver-webhook')).toEqual(
       [
         'dynamodb:GetItem <TableCD117FA1.Arn>',
         'dynamodb:PutItem <TableCD117FA1.Arn>',
@@ -105,7 +105,7 @@ describe('WebhookDelivery', () => {
         `sqs:SendMessage <${idOf(webhooks.deadLetterQueue)}.Arn>`,
       ].sort(),
     );
-    expect(own('lambdas/push/publish-events.ts')).toEqual(
+    expect(own('publish-events')).toEqual(
       [
         ...streamRead,
         `events:PutEvents <${idOf(taskEvents.eventBus as events.EventBus)}.Arn>`,
@@ -128,7 +128,7 @@ describe('WebhookDelivery', () => {
 
 describe('TaskEvents', () => {
   it('maps the stream to the publisher, filtered to new tasks and status changes', () => {
-    const mapping = mappingOf('lambdas/push/publish-events.ts');
+    const mapping = mappingOf('publish-events');
     const patterns = mapping.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern));
     expect(patterns).toEqual(statusChangeFilters());
     expect(patterns).toEqual([

@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { resultTooLargeProblem } from '../../lambdas/domain/result-pointer.ts';
 import { transitionExpression, updateExpression } from '../../lambdas/domain/transitions.ts';
-import { buildStack, definitionOf, functionIdByEntry, tableId } from './fixture.ts';
+import { buildStack, definitionOf, functionId, tableId } from './fixture.ts';
 
 const { template } = buildStack();
 const definition = definitionOf(template);
@@ -71,7 +71,7 @@ describe('state machine', () => {
   });
 
   it('invokes the count-primes function with the whole state input and returns only its payload', () => {
-    const fnId = functionIdByEntry(template, 'lambdas/workflow/count-primes.ts');
+    const fnId = functionId(template, 'count-primes');
     expect(states.CountPrimes).toMatchObject({ Type: 'Task', Resource: `<${fnId}.Arn>`, Next: 'MorePrimesToCount' });
     expect(states.CountPrimes).not.toHaveProperty('Parameters');
     const fn = template.toJSON().Resources[fnId].Properties;

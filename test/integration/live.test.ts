@@ -3,19 +3,20 @@
  * stream loop (heartbeat, close at its deadline, done), and the streaming handler's answers before a
  * stream starts, through the same `awslambda` shim the local front uses.
  */
+import { reportProgress } from '@longrun/worker';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { installAwsLambdaGlobal, LocalResponseStream } from '../../lib/local/streaming.ts';
+import { handler as taskEvents } from '#http/task-events';
+import { awaitChange } from '#service/watch-task';
+import { streamTask } from '#sse/event-stream';
+import { getTask, transition } from '#store/task-store';
+import { installAwsLambdaGlobal, LocalResponseStream } from '../../packages/local/src/functions/awslambda-global.ts';
 import { apiEvent } from '../support/api-event.ts';
 import { newCaller, putRow } from '../support/fixtures.ts';
 import { useLocalStackEnv } from '../support/handler-env.ts';
 
 useLocalStackEnv();
 installAwsLambdaGlobal();
-const { awaitChange } = await import('#service/watch-task');
-const { streamTask } = await import('#stream/event-stream');
-const { recordProgress, transition, getTask } = await import('#store/task-store');
-const { handler: taskEvents } = await import('#http/task-events');
 
 const running = (owner: string) => putRow({ owner, status: 'running', startedAt: new Date().toISOString(), progress: { percent: 10 } });
 
@@ -24,7 +25,7 @@ describe('awaitChange (long poll and stream)', () => {
     const caller = newCaller();
     const row = await running(caller.owner);
     const seen = (await getTask(row.id, { consistent: true }))!;
-    setTimeout(() => void recordProgress(row.id, { percent: 50 }, new Date().toISOString()), 300);
+    setTimeout(() => void reportProgress(row.id, { percent: 50 }), 300);
     const changed = await awaitChange(caller.owner, seen, { until: Date.now() + 10_000, intervalMs: 50 });
     expect(changed.version).toBe(seen.version + 1);
     expect(changed.progress.percent).toBe(50);
@@ -75,7 +76,7 @@ describe('streamTask', () => {
     const row = await running(caller.owner);
     const first = (await getTask(row.id))!;
     const chunks: string[] = [];
-    setTimeout(() => void recordProgress(row.id, { percent: 60 }, new Date().toISOString()), 200);
+    setTimeout(() => void reportProgress(row.id, { percent: 60 }), 200);
     setTimeout(() => void transition(row.id, 'succeeded', new Date().toISOString(), { result: '1' }), 800);
     await streamTask(first, {
       owner: caller.owner,

@@ -15,7 +15,7 @@ const { handler: list } = await import('#http/list-tasks');
 const { handler: reconcile } = await import('#workflow/reconcile-execution');
 const { sfn } = await import('#clients/sfn');
 const { dynamodb } = await import('#clients/dynamodb');
-const { logger } = await import('#service/logger');
+const { logger } = await import('#observability/logger');
 
 type Json = Record<string, any>;
 

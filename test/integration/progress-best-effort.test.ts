@@ -1,12 +1,14 @@
 /** A failed progress write never fails the task: the worker carries on, the next report writes. */
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { reportProgress } from '@longrun/worker';
 import { afterEach, expect, it, vi } from 'vitest';
+import { handler as countPrimes } from '../../lib/demo/functions/count-primes.ts';
 import { getRow, newCaller, putRow } from '../support/fixtures.ts';
 import { useLocalStackEnv } from '../support/handler-env.ts';
 
 useLocalStackEnv();
-const countPrimes = (await import('#workflow/count-primes')).handler;
-const { reportProgress } = await import('#workflow/progress');
-const { dynamodb } = await import('#clients/dynamodb');
+// The worker kit's own document client: its next write fails.
+const failNextWrite = () => vi.spyOn(DynamoDBDocumentClient.prototype, 'send').mockRejectedValueOnce(throttled() as never);
 
 const throttled = () => Object.assign(new Error('Throughput exceeds the current capacity'), { name: 'ProvisionedThroughputExceededException' });
 
@@ -14,7 +16,7 @@ afterEach(() => vi.restoreAllMocks());
 
 it('a throttled progress write answers "go on" instead of throwing', async () => {
   const row = await putRow({ owner: newCaller().owner, status: 'running' });
-  vi.spyOn(dynamodb, 'send').mockRejectedValueOnce(throttled());
+  failNextWrite();
   expect(await reportProgress(row.id, { percent: 10 })).toEqual({ cancelled: false });
   vi.restoreAllMocks();
   expect(await reportProgress(row.id, { percent: 20 })).toEqual({ cancelled: false });
@@ -23,6 +25,6 @@ it('a throttled progress write answers "go on" instead of throwing', async () =>
 
 it('the worker finishes with the right result although its first progress write failed', async () => {
   const row = await putRow({ owner: newCaller().owner });
-  vi.spyOn(dynamodb, 'send').mockRejectedValueOnce(throttled());
+  failNextWrite();
   expect(await countPrimes({ taskId: row.id, input: { upTo: 100_000 } })).toEqual({ count: 9592 });
 });

@@ -3,21 +3,18 @@
  * Functions endpoint that sends no status events at all (so the backstop cannot help), with the
  * real handler modules, DynamoDB Local and the local S3 of the shared local stack.
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isResultPointer } from '#domain/result-pointer';
-import { LOCAL_CREDENTIALS } from '../../lib/local/dynamodb-local.ts';
-import {
-  type LambdaHandler,
-  type LocalLambda,
-  type StepFunctionsEndpoint,
-  startStepFunctionsEndpoint,
-} from '../../lib/local/step-functions-endpoint.ts';
-import { findFunctions, findStateMachine, localValues, synthesizeTemplate } from '../../lib/local/template.ts';
-import { REPO_ROOT } from '../../lib/task-function.ts';
+import { LOCAL_CREDENTIALS } from '../../packages/local/src/dynamodb-local.ts';
+import { inProcessLambda } from '../../packages/local/src/functions/in-process-lambda.ts';
+import type { LocalLambda } from '../../packages/local/src/functions/local-lambda.ts';
+import { type StepFunctionsEndpoint, startStepFunctionsEndpoint } from '../../packages/local/src/step-functions-endpoint.ts';
+import { findStateMachine, localValues } from '../../packages/local/src/template.ts';
+import { handlerModules } from '../../scripts/build-functions.ts';
+import { demoTemplate, functionName } from '../infra/fixture.ts';
 import { getRow, newCaller, putRow } from '../support/fixtures.ts';
 import { useLocalStackEnv } from '../support/handler-env.ts';
 
@@ -27,15 +24,30 @@ let sfn: SFNClient;
 let ddb: DynamoDBClient;
 
 beforeAll(async () => {
-  const template = await synthesizeTemplate();
+  const template = demoTemplate();
   const values = localValues(template);
   const machine = findStateMachine(template, values);
-  const functions: LocalLambda[] = findFunctions(template, values).map((fn) => ({
-    functionName: fn.functionName,
-    arn: fn.arn,
-    timeoutSeconds: fn.timeoutSeconds,
-    load: async () => (await import(pathToFileURL(resolve(REPO_ROOT, fn.entry)).href)).handler as LambdaHandler,
-  }));
+  // Every function in this process, from its source module (the environment is the test's).
+  const modules: Record<string, string> = {
+    ...handlerModules(),
+    'count-primes': fileURLToPath(new URL('../../lib/demo/functions/count-primes.ts', import.meta.url)),
+    'make-report': fileURLToPath(new URL('../../lib/demo/functions/make-report.ts', import.meta.url)),
+  };
+  const functions: LocalLambda[] = await Promise.all(
+    Object.entries(template.Resources)
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+      .map(async ([logicalId, r]) => {
+        const module = modules[functionName(logicalId, r as unknown as Record<string, unknown>) ?? ''];
+        if (!module) throw new Error(`no module for ${logicalId}`);
+        const { handler } = (await import(pathToFileURL(module).href)) as { handler: never };
+        return inProcessLambda({
+          functionName: logicalId,
+          arn: values.attributes[`${logicalId}.Arn`],
+          timeoutSeconds: Number(r.Properties?.Timeout ?? 3),
+          handler,
+        });
+      }),
+  );
   ddb = new DynamoDBClient({ endpoint: stack.dynamodbEndpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
   // The table of the shared local stack; this template's table has the same (logical id) name.
   machine.definition = JSON.parse(

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, LookupFunction } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postWebhook } from '#push/post';
+import { postWebhook } from '#clients/webhook-post';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
 /** A resolver that answers `address` for every name (what a hostile DNS zone can do). */

@@ -1,13 +1,13 @@
+import { progressReporter, reportProgress } from '@longrun/worker';
 import { describe, expect, it } from 'vitest';
+import { handler as reconcileHandler } from '#workflow/reconcile-execution';
+import { handler as countPrimes } from '../../lib/demo/functions/count-primes.ts';
 import { lambdaContext } from '../support/api-event.ts';
 import { getRow, newCaller, putRow } from '../support/fixtures.ts';
 import { useLocalStackEnv } from '../support/handler-env.ts';
 
 useLocalStackEnv();
-const countPrimes = (await import('#workflow/count-primes')).handler;
-const reconcileHandler = (await import('#workflow/reconcile-execution')).handler;
 const reconcile = (event: Parameters<typeof reconcileHandler>[0]) => reconcileHandler(event, lambdaContext);
-const { progressReporter, reportProgress } = await import('#workflow/progress');
 
 const statusChange = (name: string, status: string, extra: Record<string, unknown> = {}) =>
   ({ 'detail-type': 'Step Functions Execution Status Change', source: 'aws.states', detail: { name, status, ...extra } }) as never;

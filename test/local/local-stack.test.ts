@@ -4,8 +4,8 @@
  * setup (test/support/local-stack-setup.ts) is active, a smoke test of the provided child stack.
  */
 import { connect } from 'node:net';
+import { type LocalStack, startLocalStack } from '@longrun/local';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type LocalStack, startLocalStack } from '../../lib/local/local-stack.ts';
 
 const KEY_A = 'local-test-key-a';
 const KEY_B = 'local-test-key-b';

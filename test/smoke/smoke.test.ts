@@ -8,8 +8,8 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { SmokeReport } from '@longrun/client';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import type { SmokeReport } from '../../lib/smoke/run.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 const CHECK_NAMES = [

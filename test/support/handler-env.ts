@@ -4,7 +4,7 @@
  * handler (its configuration is read once, at load).
  */
 import { inject } from 'vitest';
-import { DEMO_TASK_TYPES } from '#domain/task-types';
+import { DEMO_TASK_TYPES } from '../../lib/demo/task-types.ts';
 
 export const RETENTION_SECONDS = 7 * 24 * 3600;
 

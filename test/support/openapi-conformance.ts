@@ -5,7 +5,7 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { openApiDocument } from '#api/openapi';
-import { DEMO_TASK_TYPES } from '#domain/task-types';
+import { DEMO_TASK_TYPES } from '../../lib/demo/task-types.ts';
 
 type Json = Record<string, any>;
 

@@ -1,6 +1,6 @@
-import type { LocalStack } from '../../lib/local/local-stack.ts';
+import type { LocalStack } from '@longrun/local';
 
-/** What `test/support/local-stack-setup.ts` provides to every test (`inject('localStack')`). */
+/** What `test/support/local-stack-setup.ts` provides to every integration test (`inject('localStack')`). */
 export type ProvidedLocalStack = Pick<
   LocalStack,
   | 'baseUrl'
@@ -13,6 +13,7 @@ export type ProvidedLocalStack = Pick<
   | 'apiKeys'
   | 'sqsEndpoint'
   | 'eventBusEndpoint'
+  | 'stackName'
 > & {
   /** The local stack process. */
   pid: number;
@@ -23,5 +24,7 @@ export type ProvidedLocalStack = Pick<
 declare module 'vitest' {
   export interface ProvidedContext {
     localStack: ProvidedLocalStack;
+    /** The demo app's cloud assembly, synthesized once by the global setup (`longrun-local --assembly <dir>`). */
+    assemblyDir: string;
   }
 }

@@ -1,7 +1,7 @@
 /**
- * Runs `bin/local.ts` as a child process with extra arguments (e.g. `--app <stack module>`), for
- * tests that need a local stack other than the shared one of the global setup. Waits for its
- * ready file; `stop()` sends SIGTERM (the child stops DynamoDB Local), then SIGKILL after 10 s.
+ * Runs `longrun-local` (the built CLI of @longrun/local, as a consumer runs it) as a child process
+ * with the given arguments, waits for its ready file and returns its coordinates; `stop()` sends
+ * SIGTERM (the child stops DynamoDB Local), then SIGKILL after 10 s.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -11,27 +11,38 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProvidedLocalStack } from './provided.d.ts';
 
-const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+/** The one browser origin the shared stack allows, so the CORS tests see the construct's preflight and headers. */
+export const CORS_TEST_ORIGIN = 'https://app.example.test';
+const LONGRUN_LOCAL = join(REPO_ROOT, 'packages', 'local', 'dist', 'bin', 'longrun-local.js');
+/** Node 22 (the `node` dev dependency), whatever runs the tests. */
+const NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
 
 export interface SpawnedLocalStack extends Omit<ProvidedLocalStack, 'executionTimeoutSeconds'> {
   stop(): Promise<void>;
 }
 
-export async function spawnLocalStack(args: string[], options: { readyTimeoutMs?: number } = {}): Promise<SpawnedLocalStack> {
+export interface SpawnOptions {
+  /** Environment on top of this process's (a fresh API key by default). */
+  env?: Record<string, string>;
+  readyTimeoutMs?: number;
+  /** Also print the child's stderr (LONGRUN_LOCAL_LOG). */
+  echo?: boolean;
+  cwd?: string;
+}
+
+export async function spawnLocalStack(args: string[], options: SpawnOptions = {}): Promise<SpawnedLocalStack> {
   const dir = mkdtempSync(join(tmpdir(), 'longrun-spawned-'));
   const readyFile = join(dir, 'ready.json');
-  const child = spawn(
-    join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
-    ['bin/local.ts', '--port', '0', '--ready-json', readyFile, '--quiet', ...args],
-    {
-      cwd: REPO_ROOT,
-      env: { ...process.env, LONGRUN_API_KEYS: `spawned-${randomBytes(8).toString('hex')}` },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
+  const child = spawn(NODE, [LONGRUN_LOCAL, '--port', '0', '--ready-json', readyFile, '--quiet', ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: { ...process.env, LONGRUN_API_KEYS: `spawned-${randomBytes(8).toString('hex')}`, ...options.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-20_000);
+    if (options.echo) process.stderr.write(chunk);
   });
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
   const stop = async (): Promise<void> => {

@@ -1,6 +1,7 @@
 /** The typed client's `result()` with a stored result, against a stub `fetch` (Node's, and a browser's opaque redirect). */
+
+import { LongrunClient } from '@longrun/client';
 import { describe, expect, it } from 'vitest';
-import { LongrunClient } from '../../lib/client/longrun-client.ts';
 
 const LINK = 'https://results.s3.example.com/results/r.json?X-Amz-Signature=abc';
 type Call = { url: string; headers: Headers; redirect?: RequestInit['redirect'] };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskRecord } from '#domain/task';
-import { alreadyComplete, eventType, formatEvent, parseLastEventId, resumeFrom } from '#stream/event-stream';
+import { alreadyComplete, eventType, formatEvent, parseLastEventId, resumeFrom } from '#sse/event-stream';
 
 function task(overrides: Partial<TaskRecord>): TaskRecord {
   return {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_WAIT_SECONDS, preferredWait } from '#http/prefer';
+import { MAX_WAIT_SECONDS } from '#api/routes';
+import { preferredWait } from '#http/prefer';
 
 describe('Prefer: wait (RFC 7240)', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProblemError } from '#domain/errors';
 import { SubmissionValidator } from '#domain/submission';
-import { DEMO_TASK_TYPES } from '#domain/task-types';
+import { DEMO_TASK_TYPES } from '../../lib/demo/task-types.ts';
 
 const validator = new SubmissionValidator(DEMO_TASK_TYPES);
 

@@ -1,6 +1,7 @@
+import { PROGRESS_WRITE } from '@longrun/worker/protocol';
 import { describe, expect, it } from 'vitest';
 import { isTerminal, TASK_STATUSES, type TaskStatus, TERMINAL_STATUSES } from '#domain/task';
-import { ALLOWED_FROM, canTransition, progressExpression, transitionExpression } from '#domain/transitions';
+import { ALLOWED_FROM, canTransition, transitionExpression, updateExpression } from '#domain/transitions';
 
 const legal: [TaskStatus, TaskStatus][] = [
   ['pending', 'running'],
@@ -49,17 +50,18 @@ describe('status transitions', () => {
     expect(expression.set.join()).not.toContain('completedAt');
   });
 
-  it('records progress only while pending or running', () => {
-    const expression = progressExpression();
-    expect(expression.condition).toContain('#status IN (:from0, :from1)');
-    expect([expression.values[':from0'], expression.values[':from1']]).toEqual(['pending', 'running']);
+  it("the worker kit's progress write runs only while pending or running, and makes the task running like the transition", () => {
+    expect(PROGRESS_WRITE.condition).toContain('#status IN (:from0, :from1)');
+    expect([PROGRESS_WRITE.values[':from0'], PROGRESS_WRITE.values[':from1']]).toEqual([...ALLOWED_FROM.running, 'running']);
+    expect(PROGRESS_WRITE.values[':to']).toBe('running');
+    expect(PROGRESS_WRITE.updateExpression).toContain('#startedAt = if_not_exists(#startedAt, :now)');
   });
 
   it.each([
-    ['a transition', transitionExpression('failed', ['error'])],
-    ['a progress report', progressExpression()],
-  ])('%s bumps the version', (_, expression) => {
-    expect(expression.set).toContain('#version = if_not_exists(#version, :zero) + :one');
+    ['a transition', updateExpression(transitionExpression('failed', ['error'])), transitionExpression('failed', ['error'])],
+    ["the worker kit's progress write", PROGRESS_WRITE.updateExpression, PROGRESS_WRITE],
+  ])('%s bumps the version', (_, update, expression) => {
+    expect(update).toContain('#version = if_not_exists(#version, :zero) + :one');
     expect(expression.names['#version']).toBe('version');
     expect([expression.values[':zero'], expression.values[':one']]).toEqual([0, 1]);
   });

@@ -4,7 +4,7 @@ import { toRepresentation } from '#domain/representation';
 import { statusChangeFilters, terminalTransitionFilters } from '#domain/stream-filters';
 import type { TaskRecord, TaskStatus } from '#domain/task';
 import { DEFAULT_RETRY_DELAYS, MAX_DELAY_SECONDS, nextStep, parseRetryAfter, parseRetryDelays, webhookEvent, webhookId } from '#domain/webhook';
-import { passesFilters } from '../../lib/local/event-filter.ts';
+import { passesFilters } from '../../packages/local/src/event-filter.ts';
 
 /** At least 20 hostile callback URLs, each refused at submit (and so never dialled). */
 const HOSTILE = [

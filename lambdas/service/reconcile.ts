@@ -1,0 +1,59 @@
+/**
+ * The status backstop: an execution that ended without the workflow recording it (aborted,
+ * timed out, a Fail state, a crash) still moves its task to the right terminal status. Every
+ * write is a conditional transition, so a late or duplicate event changes nothing.
+ */
+import { problemObject } from '#domain/errors';
+import { isTaskId } from '#domain/ids';
+import type { TaskStatus } from '#domain/task';
+import { logger } from '#observability/logger';
+import { recordResult } from '#service/record-result';
+import { countExecutionEvent } from '#service/task-metrics';
+import { closeOpenTask } from '#store/open-tasks';
+import { transition, type WriteOutcome } from '#store/task-store';
+
+export interface ExecutionStatusChange {
+  name: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | string;
+  output?: string | null;
+  error?: string | null;
+  cause?: string | null;
+  stopDate?: number | null;
+}
+
+const STOPPED = problemObject('task-cancelled', 'The task was stopped.');
+
+export async function reconcileExecution(detail: ExecutionStatusChange): Promise<TaskStatus | undefined> {
+  const taskId = detail.name;
+  if (!isTaskId(taskId)) return undefined;
+  const now = new Date(detail.stopDate ?? Date.now()).toISOString();
+  let outcome: WriteOutcome;
+  switch (detail.status) {
+    case 'RUNNING':
+      outcome = await transition(taskId, 'running', new Date().toISOString());
+      break;
+    case 'SUCCEEDED':
+      outcome = await recordResult(taskId, detail.output ?? 'null', now);
+      break;
+    case 'FAILED':
+      outcome = await transition(taskId, 'failed', now, {
+        error: JSON.stringify({ Error: detail.error ?? 'States.Runtime', Cause: detail.cause ?? undefined }),
+      });
+      break;
+    case 'TIMED_OUT':
+      outcome = await transition(taskId, 'failed', now, { error: JSON.stringify({ Error: 'States.Timeout' }) });
+      break;
+    case 'ABORTED':
+      outcome = await transition(taskId, 'cancelled', now, { error: JSON.stringify(STOPPED) });
+      break;
+    default:
+      return undefined;
+  }
+  logger.info('Execution status reconciled', { taskId, executionStatus: detail.status, changed: outcome.ok });
+  countExecutionEvent(detail.status, outcome);
+  // A task its owner cancelled stays in the open-task index until its execution has ended: now it has.
+  if (!outcome.ok && outcome.current?.status === 'cancelled' && outcome.current.openShard !== undefined && detail.status !== 'RUNNING') {
+    await closeOpenTask(taskId);
+  }
+  return outcome.ok ? outcome.task.status : outcome.current?.status;
+}

@@ -1,0 +1,127 @@
+/**
+ * The sweeper: every open task that has waited longer than SWEEP_AGE_SECONDS is checked against
+ * its execution (DescribeExecution) and brought to its outcome with the same code the submit,
+ * cancel and backstop paths use. Bounded per run (task count, time budget); every write is
+ * conditional and every Step Functions call idempotent, so overlapping or repeated runs are safe.
+ */
+import { config } from '#config';
+import { problemObject } from '#domain/errors';
+import { OPEN_SHARDS } from '#domain/open-index';
+import { type SweepAction, sweepAction } from '#domain/sweep';
+import { logger } from '#observability/logger';
+import { PEER_METRICS } from '#observability/metric-names';
+import { MetricUnit, metrics } from '#observability/metrics';
+import { describeExecution, startExecution, stopExecution } from '#service/executions';
+import { reconcileExecution } from '#service/reconcile';
+import { closeOpenTask, deferSweep, type OpenTask, queryDue } from '#store/open-tasks';
+import { getTask, transition } from '#store/task-store';
+
+const EXECUTION_LOST = problemObject('execution-lost', "The task's execution was lost while it ran; submit it again.");
+
+export interface SweepReport {
+  /** Tasks checked, by action taken. */
+  actions: Record<SweepAction, number>;
+  examined: number;
+  errors: number;
+  /** Age in seconds of the oldest open task found due (0 if none). */
+  oldestOpenAgeSeconds: number;
+  /** True if the run stopped early (task or time budget); the rest stay due for the next run. */
+  truncated: boolean;
+}
+
+export async function sweepOpenTasks(options: { now: number; deadline: number }): Promise<SweepReport> {
+  const { now } = options;
+  const stopAt = options.deadline - config.sweepSafetyMs;
+  const dueBefore = new Date(now - config.sweepAgeSeconds * 1000).toISOString();
+  const report: SweepReport = {
+    actions: { start: 0, lose: 0, record: 0, stop: 0, close: 0, defer: 0 },
+    examined: 0,
+    errors: 0,
+    oldestOpenAgeSeconds: 0,
+    truncated: false,
+  };
+  const outOfBudget = () => report.examined >= config.sweepMaxTasks || Date.now() >= stopAt;
+  // Start at a different shard each run, so a run cut short does not always favour shard 0.
+  const first = Math.floor(Math.random() * OPEN_SHARDS);
+  for (let i = 0; i < OPEN_SHARDS && !report.truncated; i++) {
+    const shard = (first + i) % OPEN_SHARDS;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      if (outOfBudget()) {
+        report.truncated = true;
+        break;
+      }
+      const page = await queryDue(shard, dueBefore, config.sweepPageSize, startKey);
+      for (const task of page.items) {
+        if (outOfBudget()) {
+          report.truncated = true;
+          break;
+        }
+        report.examined++;
+        report.oldestOpenAgeSeconds = Math.max(report.oldestOpenAgeSeconds, Math.round((now - Date.parse(task.createdAt)) / 1000));
+        try {
+          report.actions[await sweepOne(task)]++;
+        } catch (error) {
+          // Left as it is: still due, so the next run tries again.
+          report.errors++;
+          logger.error('Sweep of a task failed', { taskId: task.id, error: error as Error });
+        }
+      }
+      startKey = report.truncated ? undefined : page.next;
+    } while (startKey);
+  }
+  publish(report);
+  return report;
+}
+
+async function sweepOne(task: OpenTask): Promise<SweepAction> {
+  const execution = await describeExecution(task.id);
+  const action = sweepAction(task.status, execution.state);
+  const nowIso = new Date().toISOString();
+  switch (action) {
+    case 'start': {
+      // The index does not carry the input: read the task, then start it exactly as submit would.
+      const full = await getTask(task.id);
+      if (full?.status !== 'pending') return action;
+      await startExecution(full);
+      await deferSweep(task.id, 'pending', nowIso);
+      break;
+    }
+    case 'lose':
+      await transition(task.id, 'failed', nowIso, { error: JSON.stringify(EXECUTION_LOST) });
+      break;
+    case 'record':
+      await reconcileExecution({
+        name: task.id,
+        status: execution.state,
+        output: execution.output,
+        error: execution.error,
+        cause: execution.cause,
+        stopDate: execution.stopDate,
+      });
+      break;
+    case 'stop':
+      await stopExecution(task.id);
+      await closeOpenTask(task.id);
+      break;
+    case 'close':
+      await closeOpenTask(task.id);
+      break;
+    case 'defer':
+      await deferSweep(task.id, task.status, nowIso);
+      break;
+  }
+  logger.info('Open task swept', { taskId: task.id, taskStatus: task.status, executionStatus: execution.state, action });
+  return action;
+}
+
+/** EMF: the age of the oldest open task (the alarm's input), tasks checked and repairs by kind. */
+function publish(report: SweepReport): void {
+  metrics.addMetric(PEER_METRICS.oldestOpenTaskAge, MetricUnit.Seconds, report.oldestOpenAgeSeconds);
+  metrics.addMetric(PEER_METRICS.openTasks, MetricUnit.Count, report.examined);
+  metrics.addMetric('SweepErrors', MetricUnit.Count, report.errors);
+  for (const action of ['start', 'lose', 'record', 'stop'] as const) {
+    metrics.addMetric(`Sweep${action[0]!.toUpperCase()}${action.slice(1)}`, MetricUnit.Count, report.actions[action]);
+  }
+  metrics.publishStoredMetrics();
+}

@@ -1,0 +1,100 @@
+/**
+ * The demo worker: `primes`, `sleep` and `fail` task types, as one Step Functions chain.
+ * State names are a contract: the local stack binds Task states by name.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { demoFunction } from './demo-function.ts';
+
+/** The state names of the demo worker. */
+export const DEMO_STATES = {
+  chooseTaskType: 'ChooseTaskType',
+  countPrimes: 'CountPrimes',
+  morePrimesToCount: 'MorePrimesToCount',
+  sleep: 'Sleep',
+  makeReport: 'MakeReport',
+  failWithMessage: 'FailWithMessage',
+  unknownTaskType: 'UnknownTaskType',
+} as const;
+
+export interface DemoWorker {
+  /** The worker chain; its open ends continue to whatever the caller appends (`RecordSuccess`). */
+  readonly chain: sfn.Chain;
+  /** The `CountPrimes` Lambda; give it progress access with `AsyncTaskApi.grantProgress`. */
+  readonly countPrimesFunction: NodejsFunction;
+  /** The `MakeReport` Lambda; let it store large results with `AsyncTaskApi.grantResultWrite`. */
+  readonly makeReportFunction: NodejsFunction;
+}
+
+export interface DemoWorkerProps {
+  /** Retention of the count-primes function's log group. @default logs.RetentionDays.ONE_MONTH */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Builds the demo worker under a construct `id` in `scope`. Execution input is
+ * `{ taskId, type, input }`; each branch's output is the task result:
+ * - `primes`: `CountPrimes` is invoked with the whole state and returns either the next state
+ *   (with `resumeFrom`, to count the next chunk) or the result (`{ count }`).
+ * - `sleep`: waits `input.seconds`, result `{ seconds }`.
+ * - `report`: `MakeReport` builds a report of `input.sizeKb` KiB and returns it, through the
+ *   results bucket when large (a pointer; `input.inline` returns it as is, to show result-too-large).
+ * - `fail`: fails with error `TaskFailed` and cause `input.message`.
+ */
+export function demoWorker(scope: Construct, id: string, props: DemoWorkerProps = {}): DemoWorker {
+  const self = new Construct(scope, id);
+  const countPrimesFunction = demoFunction(self, 'CountPrimesFunction', {
+    name: 'count-primes',
+    timeout: Duration.minutes(5),
+    memorySize: 512,
+    description: 'Demo worker: counts primes in chunks, reporting progress',
+    logRetention: props.logRetention,
+  });
+
+  const countPrimes = new tasks.LambdaInvoke(self, DEMO_STATES.countPrimes, {
+    lambdaFunction: countPrimesFunction,
+    // No `payload`: the function receives the whole state input. (`TaskInput.fromJsonPathAt('$')`
+    // would render `"Parameters": "$"`, a string, which ASL rejects: Parameters must be an object.)
+    payloadResponseOnly: true,
+  });
+  const morePrimesToCount = new sfn.Choice(self, DEMO_STATES.morePrimesToCount).when(sfn.Condition.isPresent('$.resumeFrom'), countPrimes);
+  countPrimes.next(morePrimesToCount);
+  // The `otherwise` branch is left open, so the chain continues after it.
+  const primesDone = morePrimesToCount.afterwards({ includeOtherwise: true });
+
+  const makeReportFunction = demoFunction(self, 'MakeReportFunction', {
+    name: 'make-report',
+    timeout: Duration.minutes(1),
+    memorySize: 512,
+    description: 'Demo worker: builds a report of a requested size, storing large ones in the results bucket',
+    logRetention: props.logRetention,
+  });
+  const makeReport = new tasks.LambdaInvoke(self, DEMO_STATES.makeReport, { lambdaFunction: makeReportFunction, payloadResponseOnly: true });
+
+  const sleep = sfn.Wait.jsonPath(self, DEMO_STATES.sleep, {
+    time: sfn.WaitTime.secondsPath('$.input.seconds'),
+    outputPath: '$.input',
+  });
+  const failWithMessage = new sfn.Fail(self, DEMO_STATES.failWithMessage, {
+    error: 'TaskFailed',
+    causePath: '$.input.message',
+  });
+  const unknownTaskType = new sfn.Fail(self, DEMO_STATES.unknownTaskType, {
+    error: 'UnknownTaskType',
+    causePath: '$.type',
+  });
+
+  const chooseTaskType = new sfn.Choice(self, DEMO_STATES.chooseTaskType)
+    .when(sfn.Condition.stringEquals('$.type', 'primes'), countPrimes)
+    .when(sfn.Condition.stringEquals('$.type', 'sleep'), sleep)
+    .when(sfn.Condition.stringEquals('$.type', 'report'), makeReport)
+    .when(sfn.Condition.stringEquals('$.type', 'fail'), failWithMessage)
+    .otherwise(unknownTaskType);
+
+  const chain = sfn.Chain.custom(chooseTaskType, [...primesDone.endStates, sleep, makeReport], chooseTaskType);
+  return { chain, countPrimesFunction, makeReportFunction };
+}

@@ -1,0 +1,38 @@
+/** The demo stack's task types and the JSON Schema of each one's `input`: useful out of the box, and exercising every path. */
+import type { TaskTypeSchemas } from '../../lambdas/domain/task-types.ts';
+
+export const DEMO_TASK_TYPES: TaskTypeSchemas = {
+  primes: {
+    type: 'object',
+    description: 'Counts the primes up to `upTo`, in chunks, reporting progress after each chunk.',
+    properties: { upTo: { type: 'integer', minimum: 2, maximum: 10_000_000 } },
+    required: ['upTo'],
+    additionalProperties: false,
+  },
+  sleep: {
+    type: 'object',
+    description: 'Waits `seconds` in a Wait state; costs nothing while waiting.',
+    properties: { seconds: { type: 'integer', minimum: 0, maximum: 3600 } },
+    required: ['seconds'],
+    additionalProperties: false,
+  },
+  report: {
+    type: 'object',
+    description:
+      'Builds a report of about `sizeKb` KiB; over 64 KiB it is stored in the results bucket (GET …/result answers 303). `inline: true` returns it inline anyway, so a large one fails with result-too-large.',
+    properties: {
+      sizeKb: { type: 'integer', minimum: 1, maximum: 10_240 },
+      inline: { type: 'boolean' },
+      label: { type: 'string', maxLength: 200_000 },
+    },
+    required: ['sizeKb'],
+    additionalProperties: false,
+  },
+  fail: {
+    type: 'object',
+    description: 'Fails with `message`, to exercise the failure path.',
+    properties: { message: { type: 'string', minLength: 1, maxLength: 1000 } },
+    required: ['message'],
+    additionalProperties: false,
+  },
+};

@@ -1,0 +1,351 @@
+/**
+ * The `longrun` command line (the `longrun` bin, src/bin/longrun.ts).
+ *
+ *   longrun submit <type> '<json input>' [--wait] [--idempotency-key k] [--callback-url u]
+ *   longrun status <id>
+ *   longrun result <id>
+ *   longrun cancel <id>
+ *   longrun list [--status s] [--limit n] [--cursor c]
+ *   longrun wait <id> [--timeout seconds]
+ *   longrun webhook-secret [--rotate]
+ *   longrun smoke [--timeout s]          a black-box pass over a deployment (src/smoke/)
+ *
+ * Global: --url (default $LONGRUN_URL or http://127.0.0.1:3000/v1), --api-key (default
+ * $LONGRUN_API_KEY), --token (default $LONGRUN_TOKEN), --json (machine output on stdout).
+ *
+ * Exit codes: 0 ok / task succeeded; 1 task failed or cancelled (submit --wait, wait); 2 usage
+ * error; 3 API error (the problem's title and detail are printed) or API unreachable;
+ * 4 wait timed out; 130 interrupted (Ctrl-C stops waiting, not the task).
+ */
+import { parseArgs } from 'node:util';
+import { LongrunClient } from './client.ts';
+import { AbortError, LongrunError, NetworkError, ProblemError, TimeoutError, ValidationError } from './errors.ts';
+import { smokeCommand } from './smoke/command.ts';
+import { TASK_STATUSES, type Task, type TaskStatus } from './types.ts';
+
+export const EXIT = { ok: 0, taskFailed: 1, usage: 2, api: 3, timeout: 4, interrupted: 130 } as const;
+export const DEFAULT_URL = 'http://127.0.0.1:3000/v1';
+
+export const USAGE = `usage: longrun <command> [options]
+
+commands:
+  submit <type> '<json input>' [--wait] [--idempotency-key k] [--callback-url url]
+  status <id>                 status and progress of a task
+  result <id>                 the result of a succeeded task
+  cancel <id>                 cancel a pending or running task
+  list [--status s] [--limit n] [--cursor c]
+  wait <id> [--timeout s]     wait until the task finishes, showing progress
+  webhook-secret [--rotate]   the secret that signs your webhooks (--rotate: a new one; the old one signs 24 h more)
+  smoke [--timeout s]         a short black-box pass over a deployment: a pass/fail table, exit 1 if a check fails
+
+options:
+  --url <url>        API root (default: $LONGRUN_URL or ${DEFAULT_URL})
+  --api-key <key>    x-api-key (default: $LONGRUN_API_KEY)
+  --token <jwt>      bearer token instead of an API key (default: $LONGRUN_TOKEN)
+  --json             machine-readable output on stdout
+  -h, --help         this help
+
+exit codes: 0 ok/succeeded, 1 task failed/cancelled, 2 usage error, 3 API error, 4 wait timed out, 130 interrupted`;
+
+export interface CliIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number };
+  env: Record<string, string | undefined>;
+  /** Fires on Ctrl-C: stops a wait (not the task) and any request in flight. */
+  signal?: AbortSignal;
+  fetch?: typeof fetch;
+}
+
+class UsageError extends Error {}
+
+const OPTIONS = {
+  url: { type: 'string' },
+  'api-key': { type: 'string' },
+  token: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  wait: { type: 'boolean', default: false },
+  'idempotency-key': { type: 'string' },
+  'callback-url': { type: 'string' },
+  status: { type: 'string' },
+  limit: { type: 'string' },
+  cursor: { type: 'string' },
+  timeout: { type: 'string' },
+  rotate: { type: 'boolean', default: false },
+} as const;
+
+/** Options each command accepts besides the global ones. */
+const COMMANDS: Record<string, { args: string[]; options: (keyof typeof OPTIONS)[] }> = {
+  submit: { args: ['type', 'json input'], options: ['wait', 'idempotency-key', 'callback-url', 'timeout'] },
+  status: { args: ['id'], options: [] },
+  result: { args: ['id'], options: [] },
+  cancel: { args: ['id'], options: [] },
+  list: { args: [], options: ['status', 'limit', 'cursor'] },
+  wait: { args: ['id'], options: ['timeout'] },
+  'webhook-secret': { args: [], options: ['rotate'] },
+};
+const GLOBAL: (keyof typeof OPTIONS)[] = ['url', 'api-key', 'token', 'json', 'help'];
+
+const parseCommandLine = (argv: string[]) => parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+
+/** Runs the CLI; resolves with the exit code. Never calls process.exit. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let parsed: ReturnType<typeof parseCommandLine>;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (err) {
+    return usage(io, (err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const [command, ...args] = positionals;
+  if (values.help || command === 'help') {
+    io.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  if (!command) return usage(io, 'no command given');
+  if (command === 'smoke') {
+    const extra = (Object.keys(values) as (keyof typeof OPTIONS)[]).find(
+      (name) => values[name] !== undefined && values[name] !== false && !['url', 'api-key', 'token', 'json', 'timeout'].includes(name),
+    );
+    if (extra) return usage(io, `--${extra} does not apply to smoke`);
+    if (args.length > 0) return usage(io, 'smoke takes no arguments');
+    return smokeCommand(
+      { url: values.url ?? io.env.LONGRUN_URL, apiKey: values['api-key'] ?? io.env.LONGRUN_API_KEY, token: values.token ?? io.env.LONGRUN_TOKEN },
+      { timeout: values.timeout, json: values.json },
+      io,
+    );
+  }
+  const spec = COMMANDS[command];
+  if (!spec) return usage(io, `unknown command "${command}"`);
+  for (const name of Object.keys(values) as (keyof typeof OPTIONS)[]) {
+    const given = values[name] !== undefined && values[name] !== false;
+    if (given && !GLOBAL.includes(name) && !spec.options.includes(name)) return usage(io, `--${name} does not apply to ${command}`);
+  }
+  if (args.length !== spec.args.length) {
+    return usage(io, `${command} takes ${spec.args.length ? spec.args.map((a) => `<${a}>`).join(' ') : 'no arguments'}; got ${args.length}`);
+  }
+  if (command === 'submit' && values.timeout !== undefined && !values.wait) return usage(io, '--timeout needs --wait');
+
+  const baseUrl = values.url ?? io.env.LONGRUN_URL ?? DEFAULT_URL;
+  try {
+    new URL(baseUrl);
+  } catch {
+    return usage(io, `--url: not a URL: ${baseUrl}`);
+  }
+  const client = new LongrunClient({
+    baseUrl,
+    apiKey: values['api-key'] ?? io.env.LONGRUN_API_KEY,
+    token: values.token ?? io.env.LONGRUN_TOKEN,
+    ...(io.fetch && { fetch: io.fetch }),
+  });
+  const out = new Output(io, values.json);
+  const signal = io.signal;
+
+  try {
+    switch (command) {
+      case 'submit': {
+        const [type, inputText] = args as [string, string];
+        let input: unknown;
+        try {
+          input = JSON.parse(inputText);
+        } catch (err) {
+          throw new UsageError(`<json input> is not valid JSON: ${(err as Error).message}`);
+        }
+        const timeoutMs = seconds(values.timeout, '--timeout');
+        const task = await client.submit(type, input as Record<string, unknown>, {
+          ...(values['idempotency-key'] !== undefined && { idempotencyKey: values['idempotency-key'] }),
+          ...(values['callback-url'] !== undefined && { callbackUrl: values['callback-url'] }),
+          signal,
+        });
+        if (!values.wait) {
+          out.task(task);
+          if (!values.json) io.stderr.write(`wait for it: longrun wait ${task.id}\n`);
+          return EXIT.ok;
+        }
+        if (!values.json) io.stderr.write(`submitted ${task.id} (${task.type})\n`);
+        return await waitCommand(client, task, out, io, timeoutMs);
+      }
+      case 'wait':
+        return await waitCommand(client, args[0]!, out, io, seconds(values.timeout, '--timeout'));
+      case 'status':
+        out.task(await client.get(args[0]!, { signal }));
+        return EXIT.ok;
+      case 'result':
+        out.json(await client.result(args[0]!, { signal }));
+        return EXIT.ok;
+      case 'cancel': {
+        const task = await client.cancel(args[0]!, { signal });
+        out.task(task);
+        return EXIT.ok;
+      }
+      case 'webhook-secret': {
+        const secret = values.rotate ? await client.rotateWebhookSecret({ signal }) : await client.webhookSecret({ signal });
+        if (values.json) out.json(secret);
+        else {
+          io.stdout.write(`${secret.secret}\n`);
+          if (secret.previousSecretExpiresAt) io.stderr.write(`the previous secret also signs until ${secret.previousSecretExpiresAt}\n`);
+        }
+        return EXIT.ok;
+      }
+      case 'list': {
+        if (values.status !== undefined && !(TASK_STATUSES as readonly string[]).includes(values.status)) {
+          throw new UsageError(`--status must be one of ${TASK_STATUSES.join(', ')}`);
+        }
+        let limit: number | undefined;
+        if (values.limit !== undefined) {
+          limit = Number(values.limit);
+          if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
+        }
+        const page = await client.list({
+          ...(values.status !== undefined && { status: values.status as TaskStatus }),
+          ...(limit !== undefined && { limit }),
+          ...(values.cursor !== undefined && { cursor: values.cursor }),
+          signal,
+        });
+        out.list(page.items, page.nextCursor);
+        return EXIT.ok;
+      }
+    }
+    return usage(io, `unknown command "${command}"`);
+  } catch (err) {
+    return failure(io, err);
+  }
+}
+
+async function waitCommand(client: LongrunClient, task: Task | string, out: Output, io: CliIo, timeoutMs: number | undefined): Promise<number> {
+  const id = typeof task === 'string' ? task : task.id;
+  const progress = new ProgressView(io);
+  try {
+    const done = await client.waitFor(task, {
+      ...(io.signal && { signal: io.signal }),
+      ...(timeoutMs !== undefined && { timeoutMs }),
+      onProgress: (t) => progress.update(t),
+    });
+    progress.finish(done);
+    out.task(done);
+    return done.status === 'succeeded' ? EXIT.ok : EXIT.taskFailed;
+  } catch (err) {
+    progress.finish();
+    if (err instanceof AbortError) {
+      io.stderr.write(
+        `\nStopped waiting; task ${id} keeps running.\n  longrun wait ${id}     to wait again\n  longrun cancel ${id}   to cancel it\n`,
+      );
+      return EXIT.interrupted;
+    }
+    if (err instanceof TimeoutError) {
+      io.stderr.write(`longrun: ${err.message} Task ${id} keeps running; cancel it with: longrun cancel ${id}\n`);
+      if (err.task) out.task(err.task);
+      return EXIT.timeout;
+    }
+    throw err;
+  }
+}
+
+function seconds(text: string | undefined, name: string): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new UsageError(`${name} must be a positive number of seconds`);
+  return value * 1000;
+}
+
+function usage(io: CliIo, message: string): number {
+  io.stderr.write(`longrun: ${message}\n\n${USAGE}\n`);
+  return EXIT.usage;
+}
+
+function failure(io: CliIo, err: unknown): number {
+  if (err instanceof UsageError) return usage(io, err.message);
+  if (err instanceof ProblemError) {
+    io.stderr.write(`longrun: ${err.status} ${err.title}${err.detail ? `: ${err.detail}` : ''}\n`);
+    if (err instanceof ValidationError)
+      for (const e of err.errors.filter((e) => !err.detail?.includes(e.detail))) io.stderr.write(`  ${e.pointer || '/'}: ${e.detail}\n`);
+    if (err.problem.taskStatus) io.stderr.write(`  task status: ${String(err.problem.taskStatus)}\n`);
+    return EXIT.api;
+  }
+  if (err instanceof AbortError) {
+    io.stderr.write('longrun: interrupted\n');
+    return EXIT.interrupted;
+  }
+  if (err instanceof NetworkError) {
+    io.stderr.write(`longrun: cannot reach the API: ${err.message}\n`);
+    return EXIT.api;
+  }
+  if (err instanceof LongrunError) {
+    io.stderr.write(`longrun: ${err.message}\n`);
+    return EXIT.api;
+  }
+  throw err;
+}
+
+/** stdout: one JSON document with --json, readable lines otherwise. */
+class Output {
+  constructor(
+    private readonly io: CliIo,
+    private readonly asJson: boolean,
+  ) {}
+
+  json(value: unknown): void {
+    this.io.stdout.write(`${JSON.stringify(value, null, this.asJson ? undefined : 2)}\n`);
+  }
+
+  task(task: Task): void {
+    if (this.asJson) {
+      this.json(task);
+      return;
+    }
+    const lines = [
+      `id:        ${task.id}`,
+      `type:      ${task.type}`,
+      `status:    ${task.status}`,
+      `progress:  ${formatPercent(task.progress.percent)}${task.progress.step ? ` (${task.progress.step})` : ''}`,
+      `created:   ${task.createdAt}`,
+      ...(task.startedAt ? [`started:   ${task.startedAt}`] : []),
+      ...(task.completedAt ? [`completed: ${task.completedAt}`] : []),
+      ...(task.error ? [`error:     ${task.error.title}${task.error.detail ? `: ${task.error.detail}` : ''}`] : []),
+    ];
+    this.io.stdout.write(`${lines.join('\n')}\n`);
+  }
+
+  list(items: Task[], nextCursor: string | null): void {
+    if (this.asJson) {
+      this.json({ items, nextCursor });
+      return;
+    }
+    for (const t of items) {
+      this.io.stdout.write(`${t.id}  ${t.type.padEnd(8)} ${t.status.padEnd(10)} ${formatPercent(t.progress.percent).padStart(4)}  ${t.createdAt}\n`);
+    }
+    if (items.length === 0) this.io.stdout.write('no tasks\n');
+    if (nextCursor) this.io.stdout.write(`more: longrun list --cursor ${nextCursor}\n`);
+  }
+}
+
+function formatPercent(percent: number): string {
+  return `${Math.floor(percent)}%`;
+}
+
+/** Progress on stderr: a live bar on a TTY, one line per change otherwise. */
+export class ProgressView {
+  private drawn = false;
+
+  constructor(private readonly io: CliIo) {}
+
+  update(task: Task): void {
+    const step = task.progress.step ? ` ${task.progress.step}` : '';
+    if (!this.io.stderr.isTTY) {
+      this.io.stderr.write(`${task.status} ${formatPercent(task.progress.percent)}${step}\n`);
+      return;
+    }
+    const width = 24;
+    const filled = Math.round((Math.min(100, Math.max(0, task.progress.percent)) / 100) * width);
+    const line = `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${formatPercent(task.progress.percent).padStart(4)} ${task.status}${step}`;
+    const columns = this.io.stderr.columns ?? 80;
+    this.io.stderr.write(`\r\x1b[2K${line.slice(0, Math.max(10, columns - 1))}`);
+    this.drawn = true;
+  }
+
+  finish(task?: Task): void {
+    if (task && this.io.stderr.isTTY) this.update(task);
+    if (this.drawn) this.io.stderr.write('\n');
+    this.drawn = false;
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * `@longrun/client`: a typed client for a Longrun API, with no dependencies beyond `fetch`.
+ *
+ * @example
+ * ```ts
+ * import { LongrunClient } from '@longrun/client';
+ *
+ * const client = new LongrunClient({ baseUrl: 'http://127.0.0.1:3000/v1', apiKey: process.env.LONGRUN_API_KEY });
+ * const task = await client.submit('primes', { upTo: 5_000_000 }, { idempotencyKey: 'job-42' });
+ * const done = await client.waitFor(task, { onProgress: (t) => console.log(t.progress.percent) });
+ * if (done.status === 'succeeded') console.log(await client.result(done));
+ * ```
+ *
+ * @packageDocumentation
+ */
+export * from './client.ts';
+export * from './errors.ts';
+export { formatReport, runSmoke, type SmokeOptions, type SmokeReport } from './smoke/run.ts';
+export * from './types.ts';
