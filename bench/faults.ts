@@ -8,6 +8,7 @@
  * `npm run faults`, by the benchmark's fault section and (smaller) by test/faults/fault-load.test.ts.
  */
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import type { FaultKind, LocalStack } from '@longrun/local';
 import { planTasks, type TaskPlan } from './load.ts';
 import { sleep, summary } from './stats.ts';
@@ -200,6 +201,8 @@ export async function runFaultLoad(stack: LocalStack, apiKey: string, options: F
 export async function faultSection(options: {
   tasks: number;
   concurrency?: number;
+  /** A synthesized cloud assembly of the demo app (default: synthesize it here). */
+  assembly?: string;
   log: (line: string) => void;
 }): Promise<{ lines: string[]; failed: boolean }> {
   const { startLocalStack } = await import('@longrun/local');
@@ -211,6 +214,7 @@ export async function faultSection(options: {
   const faults = { failStarts: 0.05, dropStatusEvents: 0.1, throttleWorkflowWrites: 0.02 };
   const sweep = { intervalSeconds: 2, ageSeconds: 4 };
   const stack = await startLocalStack({
+    ...(options.assembly ? { assembly: options.assembly } : { cwd: fileURLToPath(new URL('..', import.meta.url)) }),
     port: 0,
     apiKeys: [apiKey],
     sweepIntervalSeconds: sweep.intervalSeconds,
@@ -311,13 +315,14 @@ export async function faultSection(options: {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { parseArgs } = await import('node:util');
   const { values } = parseArgs({
-    options: { tasks: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '32' } },
+    options: { tasks: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '32' }, assembly: { type: 'string' } },
     strict: true,
   });
   process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
   const { lines, failed } = await faultSection({
     tasks: Number(values.tasks),
     concurrency: Number(values.concurrency),
+    assembly: values.assembly,
     log: (l) => process.stderr.write(`[faults] ${l}\n`),
   });
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -329,15 +334,22 @@ if (import.meta.url === `file://${process.argv[1]}`) {
  * clients pointed at a stack with faults, and the benchmark's process already loaded them for
  * its own stack. Resolves with the child's markdown and whether it failed.
  */
-export async function faultSectionInChild(tasks: number, log: (line: string) => void): Promise<{ markdown: string; failed: boolean }> {
+export async function faultSectionInChild(
+  tasks: number,
+  log: (line: string) => void,
+  assembly?: string,
+): Promise<{ markdown: string; failed: boolean }> {
   const { spawn } = await import('node:child_process');
-  const { fileURLToPath } = await import('node:url');
   const root = fileURLToPath(new URL('..', import.meta.url));
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(`${root}node_modules/.bin/tsx`, ['bench/faults.ts', '--tasks', String(tasks)], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      `${root}node_modules/.bin/tsx`,
+      ['bench/faults.ts', '--tasks', String(tasks), ...(assembly ? ['--assembly', assembly] : [])],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let markdown = '';
     child.stdout.on('data', (chunk: Buffer) => (markdown += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => log(chunk.toString().trimEnd()));

@@ -52,6 +52,7 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string' },
     runs: { type: 'string' },
     verbose: { type: 'boolean', default: false },
+    assembly: { type: 'string' },
   },
   strict: true,
 });
@@ -95,10 +96,29 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/** The demo app's cloud assembly, synthesized once (or given with --assembly) for every stack the bench starts. */
+let assemblyDir: string | undefined = args.assembly;
+
 async function startStack(apiKey: string): Promise<LocalStack> {
-  const { startLocalStack } = await import('@longrun/local');
+  const { startLocalStack, synthesize } = await import('@longrun/local');
   const t0 = Date.now();
-  const s = await startLocalStack({ port: 0, apiKeys: [apiKey], log: args.verbose ? (l) => log(`[stack] ${l}`) : () => {} });
+  if (!assemblyDir) {
+    const assembly = await synthesize({ cwd: REPO_ROOT });
+    process.on('exit', () => assembly.cleanup());
+    assemblyDir = assembly.dir;
+  }
+  const s = await startLocalStack({ assembly: assemblyDir, port: 0, apiKeys: [apiKey], log: args.verbose ? (l) => log(`[stack] ${l}`) : () => {} });
+  // Part 1 calls the handlers in this process: their environment points at the stack, as the stack sets it for its functions.
+  const { DEMO_TASK_TYPES } = await import('../lib/demo/task-types.ts');
+  Object.assign(process.env, {
+    TABLE_NAME: s.tableName,
+    STATE_MACHINE_ARN: s.stateMachineArn,
+    AWS_ENDPOINT_URL_DYNAMODB: s.dynamodbEndpoint,
+    AWS_ENDPOINT_URL_SFN: s.stepFunctionsEndpoint,
+    AWS_ENDPOINT_URL_S3: s.s3Endpoint,
+    RESULTS_BUCKET_NAME: s.resultsBucketName ?? '',
+    TASK_TYPES: JSON.stringify(DEMO_TASK_TYPES),
+  });
   log(`local stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${s.baseUrl}`);
   return s;
 }
@@ -165,7 +185,7 @@ async function main(): Promise<number> {
   // Part 7 needs its own stack with faults, in a child process; `--quick` leaves it to `npm run faults`.
   const faults = quick
     ? { markdown: '## 7. Faults\n\nSkipped with `--quick`: `npm run faults` (1,000 tasks) or `test/faults/fault-load.test.ts`.\n', failed: false }
-    : await faultSectionInChild(1000, log);
+    : await faultSectionInChild(1000, log, assemblyDir);
   const doc = `${report({ bundles, calls, transitions, loadResult, loadCalls, loadTransitions, loadStates, load1, webhooks, seconds: (Date.now() - started) / 1000 })}${liveSection(live)}\n${faults.markdown}`;
   if (!args['no-write']) {
     writeFileSync(join(REPO_ROOT, 'bench', 'results.md'), doc);

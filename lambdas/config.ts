@@ -104,5 +104,13 @@ export const config = lazily({
   jwtIssuer: () => required('JWT_ISSUER'),
   jwtAudience: () => required('JWT_AUDIENCE'),
   jwtJwksUri: () => raw('JWT_JWKS_URI'),
-  jwtClockTolerance: () => raw('JWT_CLOCK_TOLERANCE_SECONDS'),
+  /** Clock skew tolerated on `exp`/`nbf`/`iat`: at most 60 s, or expired tokens would stay alive. */
+  jwtClockToleranceSeconds: () => {
+    const text = raw('JWT_CLOCK_TOLERANCE_SECONDS');
+    const value = text === undefined ? 5 : Number(text);
+    if (!Number.isInteger(value) || value < 0 || value > 60) {
+      throw new Error(`environment variable JWT_CLOCK_TOLERANCE_SECONDS must be an integer from 0 to 60, got ${text}`);
+    }
+    return value;
+  },
 });

@@ -3,8 +3,8 @@
  * SDK (standard mode, 3 attempts), instead of eating the whole Lambda timeout.
  */
 // `throwOnRequestTimeout`: without it the current Node handler only logs a warning when `requestTimeout` passes.
-export const REQUEST_HANDLER = { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true } as const;
-export const MAX_ATTEMPTS = 3;
+const REQUEST_HANDLER = { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true } as const;
+const MAX_ATTEMPTS = 3;
 
 /** The options every client of this project is created with. */
 export const CLIENT_OPTIONS = { maxAttempts: MAX_ATTEMPTS, requestHandler: REQUEST_HANDLER } as const;

@@ -6,7 +6,7 @@
 import { RESULT_POINTER_MEMBER, type ResultPointer } from '@longrun/worker/protocol';
 import { problemObject } from './errors.ts';
 
-export { INLINE_RESULT_MAX_BYTES, RESULT_POINTER_MEMBER, type ResultPointer, resultKey, resultPointer } from '@longrun/worker/protocol';
+export { RESULT_POINTER_MEMBER, type ResultPointer, resultKey, resultPointer } from '@longrun/worker/protocol';
 
 /** Lifetime of a presigned result link: long enough to start a download, short enough that a leaked link soon stops working. */
 export const RESULT_LINK_SECONDS = 300;

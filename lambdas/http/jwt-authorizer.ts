@@ -8,8 +8,6 @@ import type { APIGatewayAuthorizerResult, APIGatewayTokenAuthorizerEvent } from 
 import { createRemoteJWKSet, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { config } from '#config';
 
-/** Upper bound of the tolerated clock skew: a larger one would keep expired tokens alive. */
-const MAX_CLOCK_TOLERANCE_SECONDS = 60;
 const JWKS_CACHE_MAX_AGE_MS = 5 * 60_000;
 
 // Once per container: jose caches the fetched keys, refetching on an unknown `kid` and at the
@@ -22,19 +20,12 @@ function issuerKeys(): JWTVerifyGetKey {
   return jwks;
 }
 
-function clockToleranceSeconds(raw: string | undefined): number {
-  if (raw === undefined || raw === '') return 5;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > MAX_CLOCK_TOLERANCE_SECONDS) {
-    throw new Error(`environment variable JWT_CLOCK_TOLERANCE_SECONDS must be an integer from 0 to ${MAX_CLOCK_TOLERANCE_SECONDS}, got ${raw}`);
-  }
-  return value;
-}
-
 /** API Gateway turns exactly this message into its 401 (UNAUTHORIZED gateway response). */
 const unauthorized = (): Error => new Error('Unauthorized');
 
 export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  // Read (and validated) outside the token's try: a misconfiguration fails loudly, not as 401s.
+  const clockTolerance = config.jwtClockToleranceSeconds;
   const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(event.authorizationToken ?? '');
   if (!match) throw unauthorized();
   let sub: string | undefined;
@@ -46,7 +37,7 @@ export async function handler(event: APIGatewayTokenAuthorizerEvent): Promise<AP
       audience: config.jwtAudience,
       algorithms: ['RS256', 'ES256'],
       requiredClaims: ['exp', 'sub'],
-      clockTolerance: clockToleranceSeconds(config.jwtClockTolerance),
+      clockTolerance,
     });
     sub = payload.sub;
   } catch {

@@ -15,7 +15,7 @@ import type { Construct } from 'constructs';
 import { METRICS_SERVICE } from '../../lambdas/observability/metric-names.ts';
 
 /** CloudFormation metadata naming which of the construct's functions a resource is (`submit-task`, …). */
-export const FUNCTION_METADATA_KEY = 'Longrun:Function';
+const FUNCTION_METADATA_KEY = 'Longrun:Function';
 
 /** This package's root: the folder of the package.json named `@longrun/cdk` (the repository, or node_modules/@longrun/cdk). */
 function packageRoot(from: string): string {
@@ -27,10 +27,10 @@ function packageRoot(from: string): string {
 }
 
 /** Where the prebuilt code of each function is. */
-export const FUNCTIONS_DIR = join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'dist', 'functions');
+const FUNCTIONS_DIR = join(packageRoot(dirname(fileURLToPath(import.meta.url))), 'dist', 'functions');
 
 /** The prebuilt code of one function; fails with the fix when it was never built (a fresh clone). */
-export function functionCode(name: string): lambda.Code {
+function functionCode(name: string): lambda.Code {
   const dir = join(FUNCTIONS_DIR, name);
   if (!existsSync(join(dir, 'index.mjs'))) {
     throw new Error(`@longrun/cdk: the code of function '${name}' is not built (${dir}); run \`npm run build\` in the Longrun repository`);

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 
 const REPO_ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -12,7 +12,7 @@ describe('npm run bench -- --quick', () => {
   it('exits 0, prints the six parts and loses no task', () => {
     const run = spawnSync(
       join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
-      ['bench/run.ts', '--quick', '--no-write', '--tasks', '100', '--runs', '1'],
+      ['bench/run.ts', '--quick', '--no-write', '--tasks', '100', '--runs', '1', '--assembly', inject('assemblyDir')],
       {
         cwd: REPO_ROOT,
         encoding: 'utf8',

@@ -125,11 +125,16 @@ describe('a CDK app with its own Lambda worker (examples/lambda-worker), install
 
   it('runs under its own longrun-local', async () => {
     const ready = join(work, 'ready.json');
-    local = spawn('npx', ['longrun-local', '--assembly', 'cdk.out', '--port', '0', '--ready-json', ready, '--quiet'], {
-      cwd: reports,
-      env: outsideEnv({ LONGRUN_API_KEYS: 'adoption-key' }),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    // The installed bin itself (not through npx, which would not pass our SIGTERM on).
+    local = spawn(
+      join(reports, 'node_modules', '.bin', 'longrun-local'),
+      ['--assembly', 'cdk.out', '--port', '0', '--ready-json', ready, '--quiet'],
+      {
+        cwd: reports,
+        env: outsideEnv({ LONGRUN_API_KEYS: 'adoption-key' }),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     local.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-8000);

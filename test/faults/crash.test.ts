@@ -1,6 +1,6 @@
 /**
- * Crash test: `npm start -- --persist <dir>` under load, `kill -9` of its whole process group
- * (tsx, Node, DynamoDB Local's Java), then `npm start -- --persist <dir>` again. Every task
+ * Crash test: `longrun-local --persist <dir>` under load, `kill -9` of its whole process group
+ * (Node, DynamoDB Local's Java), then `longrun-local --persist <dir>` again. Every task
  * accepted (202) before the kill reaches an outcome within a bounded time (finished, or
  * `execution-lost` where its execution died with the process), and no task that had succeeded
  * changes. Local executions live in memory, so after the restart the sweeper finds them missing:
@@ -11,9 +11,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, expect, inject, it } from 'vitest';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+const LONGRUN_LOCAL = join(REPO_ROOT, 'packages', 'local', 'dist', 'bin', 'longrun-local.js');
 const KEY = 'crash-test-key';
 const dir = mkdtempSync(join(tmpdir(), 'longrun-crash-'));
 const children: ChildProcess[] = [];
@@ -21,8 +22,8 @@ const children: ChildProcess[] = [];
 async function start(name: string): Promise<{ child: ChildProcess; baseUrl: string }> {
   const readyFile = join(dir, `${name}.json`);
   const child = spawn(
-    join(REPO_ROOT, 'node_modules', '.bin', 'tsx'),
-    ['bin/local.ts', '--port', '0', '--persist', join(dir, 'db'), '--ready-json', readyFile, '--quiet'],
+    join(REPO_ROOT, 'node_modules', '.bin', 'node'),
+    [LONGRUN_LOCAL, '--assembly', inject('assemblyDir'), '--port', '0', '--persist', join(dir, 'db'), '--ready-json', readyFile, '--quiet'],
     {
       cwd: REPO_ROOT,
       // Its own process group, so that kill -9 takes everything it started.
@@ -32,8 +33,6 @@ async function start(name: string): Promise<{ child: ChildProcess; baseUrl: stri
         LONGRUN_API_KEYS: KEY,
         LONGRUN_SWEEP_INTERVAL_SECONDS: '1',
         LONGRUN_SWEEP_AGE_SECONDS: '3',
-        POWERTOOLS_METRICS_DISABLED: 'true',
-        POWERTOOLS_LOG_LEVEL: 'ERROR',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     },

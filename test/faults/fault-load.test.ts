@@ -8,7 +8,7 @@
  */
 
 import { type LocalStack, startLocalStack } from '@longrun/local';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { type FaultLoadResult, runFaultLoad } from '../../bench/faults.ts';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
@@ -20,6 +20,7 @@ let result: FaultLoadResult;
 
 beforeAll(async () => {
   stack = await startLocalStack({
+    assembly: inject('assemblyDir'),
     port: 0,
     apiKeys: [KEY],
     sweepIntervalSeconds: 2,

@@ -6,19 +6,16 @@
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { apiKeyId, type LocalStack, startLocalStack } from '@longrun/local';
 import { Webhook } from 'standardwebhooks';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { sfn } from '#clients/sfn';
 import { newTaskId } from '#domain/ids';
 import { openIndexAttributes } from '#domain/open-index';
+import { getTask, putTask } from '#store/task-store';
+import { useStackEnv } from '../support/handler-env.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
-// The sweeper publishes EMF metrics on stdout every second here: keep the test output readable.
-process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 const KEY = 'lost-events-key';
 let stack: LocalStack;
-// The handlers' own modules, imported once the stack has set their environment.
-let sfn: typeof import('#clients/sfn')['sfn'];
-let getTask: typeof import('#store/task-store')['getTask'];
-let putTask: typeof import('#store/task-store')['putTask'];
 
 async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${stack.baseUrl}${path}`, {
@@ -46,6 +43,9 @@ async function waitFor(id: string, done: (t: any) => boolean, ms = 45_000): Prom
   }
 }
 
+/** StopExecution requests (SDK attempts included) the endpoint received for the task's execution. */
+const stopsOf = (id: string) => stack.stepFunctions.requests.filter((r) => r.operation === 'StopExecution' && r.name === id).length;
+
 const terminal = (t: any) => ['succeeded', 'failed', 'cancelled'].includes(t?.status);
 
 /** A task row as the submit function writes it, with no execution behind it. */
@@ -71,6 +71,7 @@ async function orphan(status: 'pending' | 'running'): Promise<string> {
 
 beforeAll(async () => {
   stack = await startLocalStack({
+    assembly: inject('assemblyDir'),
     port: 0,
     apiKeys: [KEY],
     timeoutSecondsOverride: 6,
@@ -79,12 +80,11 @@ beforeAll(async () => {
     faults: { dropStatusEvents: 1 },
     log: () => {},
   });
-  ({ sfn } = await import('#clients/sfn'));
-  ({ getTask, putTask } = await import('#store/task-store'));
+  // This process reads and writes task rows (and runs the sweeper once) against the stack, as its functions do.
+  useStackEnv(stack);
 }, 180_000);
 
 afterAll(async () => {
-  vi.restoreAllMocks();
   await stack?.stop();
 });
 
@@ -171,16 +171,11 @@ describe('cancel that sticks', () => {
   it('a StopExecution that failed is done by the sweeper, and the task leaves the open-task index', async () => {
     const id = await submit('sleep', { seconds: 60 });
     await waitFor(id, (t) => t.status === 'running');
-    const failStop = vi.spyOn(sfn, 'send').mockImplementationOnce(async (command: unknown) => {
-      if (command instanceof StopExecutionCommand) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-      throw new Error(`unexpected ${String(command)}`);
-    });
+    stack.stepFunctions.faults.failNextRequest('StopExecution');
     const cancelled = await api('DELETE', `/tasks/${id}`);
     expect(cancelled).toMatchObject({ status: 200, body: { status: 'cancelled' } });
-    expect(failStop).toHaveBeenCalledTimes(1);
-    failStop.mockRestore();
-    expect(stack.stepFunctions.getExecutionStats(id)?.status).toBe('RUNNING');
-    expect((await getTask(id))?.openShard).toBeDefined();
+    // Every SDK attempt of the DELETE's StopExecution reached the endpoint and failed.
+    expect(stopsOf(id)).toBeGreaterThanOrEqual(3);
     // The sweeper stops it and closes the task.
     const deadline = Date.now() + 30_000;
     while ((await getTask(id))?.openShard !== undefined) {
@@ -192,17 +187,14 @@ describe('cancel that sticks', () => {
   });
 
   it('a second DELETE of a cancelled task still open calls StopExecution again', async () => {
+    // At once, while the task is younger than the sweep age: only the two DELETEs call StopExecution.
     const id = await submit('sleep', { seconds: 60 });
-    await waitFor(id, (t) => t.status === 'running');
-    const failStop = vi.spyOn(sfn, 'send').mockImplementationOnce(async () => {
-      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
-    });
+    stack.stepFunctions.faults.failNextRequest('StopExecution');
     expect((await api('DELETE', `/tasks/${id}`)).status).toBe(200);
-    failStop.mockRestore();
-    const send = vi.spyOn(sfn, 'send');
+    const failedStops = stopsOf(id);
     const again = await api('DELETE', `/tasks/${id}`);
     expect(again).toMatchObject({ status: 200, body: { status: 'cancelled' } });
-    expect(send.mock.calls.some(([command]) => command instanceof StopExecutionCommand && command.input.executionArn?.endsWith(id))).toBe(true);
-    send.mockRestore();
+    expect(stopsOf(id)).toBeGreaterThan(failedStops);
+    expect(stack.stepFunctions.getExecutionStats(id)?.status).toBe('ABORTED');
   });
 });

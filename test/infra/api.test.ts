@@ -25,7 +25,7 @@ describe('REST API', () => {
   });
 
   it.each(ROUTES.map((r) => [r.method, r.path, r]))('%s %s has a Lambda proxy method', (method, path, route) => {
-    const fnId = functionId(template, `lambdas/http/${route.handler}.ts`);
+    const fnId = functionId(template, route.handler);
     const method_ = methodsAt(path).find((m) => m.HttpMethod === method);
     expect(method_).toBeDefined();
     expect(method_!.ApiKeyRequired).toBe(route.authenticated);

@@ -172,7 +172,7 @@ describe('reserved concurrency', () => {
     'get-openapi',
     'get-webhook-secret',
     'rotate-webhook-secret',
-  ].map((h) => `lambdas/http/${h}.ts`);
+  ];
 
   it('defaults: 20 per API function, 5 each for the backstop and the sweeper, a cap of 100 on each worker function (390 in all, far from 900)', () => {
     const { template } = buildStack();

@@ -132,12 +132,15 @@ describe('JWT authorizer', () => {
 });
 
 describe('JWT authorizer configuration', () => {
-  it.each(['61', '-1', '2.5', 'soon'])('refuses to start with JWT_CLOCK_TOLERANCE_SECONDS=%s (bounded to 0..60)', async (value) => {
+  it.each(['61', '-1', '2.5', 'soon'])('fails loudly (not as 401s) with JWT_CLOCK_TOLERANCE_SECONDS=%s (bounded to 0..60)', async (value) => {
     const saved = process.env.JWT_CLOCK_TOLERANCE_SECONDS;
     process.env.JWT_CLOCK_TOLERANCE_SECONDS = value;
     try {
       vi.resetModules();
-      await expect(import('#http/jwt-authorizer')).rejects.toThrow(/JWT_CLOCK_TOLERANCE_SECONDS must be an integer from 0 to 60/);
+      const { handler } = await import('#http/jwt-authorizer');
+      await expect(
+        handler({ type: 'TOKEN', authorizationToken: 'Bearer a.b.c', methodArn: 'arn:aws:execute-api:us-east-1:1:api/v1/GET/tasks' }),
+      ).rejects.toThrow(/JWT_CLOCK_TOLERANCE_SECONDS must be an integer from 0 to 60/);
     } finally {
       if (saved === undefined) delete process.env.JWT_CLOCK_TOLERANCE_SECONDS;
       else process.env.JWT_CLOCK_TOLERANCE_SECONDS = saved;

@@ -6,7 +6,6 @@
 import { reportProgress } from '@longrun/worker';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { handler as taskEvents } from '#http/task-events';
 import { awaitChange } from '#service/watch-task';
 import { streamTask } from '#sse/event-stream';
 import { getTask, transition } from '#store/task-store';
@@ -16,7 +15,9 @@ import { newCaller, putRow } from '../support/fixtures.ts';
 import { useLocalStackEnv } from '../support/handler-env.ts';
 
 useLocalStackEnv();
+// As in the Lambda runtime, `awslambda` exists before the streaming handler's module loads.
 installAwsLambdaGlobal();
+const { handler: taskEvents } = await import('#http/task-events');
 
 const running = (owner: string) => putRow({ owner, status: 'running', startedAt: new Date().toISOString(), progress: { percent: 10 } });
 

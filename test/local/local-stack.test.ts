@@ -46,7 +46,7 @@ function portOpen(url: string): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  stack = await startLocalStack({ port: 0, apiKeys: [KEY_A, KEY_B], timeoutSecondsOverride: 3, log: () => {} });
+  stack = await startLocalStack({ assembly: inject('assemblyDir'), port: 0, apiKeys: [KEY_A, KEY_B], timeoutSecondsOverride: 3, log: () => {} });
 }, 120_000);
 
 afterAll(async () => {

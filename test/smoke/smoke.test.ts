@@ -30,8 +30,11 @@ const CHECK_NAMES = [
 function smoke(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     const env = { ...process.env, LONGRUN_URL: '', LONGRUN_API_KEY: '', LONGRUN_TOKEN: '' };
-    execFile(resolve(REPO_ROOT, 'node_modules/.bin/tsx'), ['bin/smoke.ts', ...args], { cwd: REPO_ROOT, env }, (err, stdout, stderr) =>
-      done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      resolve(REPO_ROOT, 'node_modules/.bin/node'),
+      [resolve(REPO_ROOT, 'packages/client/dist/bin/longrun.js'), 'smoke', ...args],
+      { cwd: REPO_ROOT, env },
+      (err, stdout, stderr) => done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }

@@ -20,7 +20,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const executionTimeoutSeconds = Number(process.env.LONGRUN_EXECUTION_TIMEOUT_SECONDS ?? 20);
   let stack: Awaited<ReturnType<typeof spawnLocalStack>>;
   try {
-    stack = await spawnLocalStack(['--assembly', assembly.dir], {
+    stack = await spawnLocalStack(['--assembly', assembly.dir, '--page', 'demo.html=examples/progress.html'], {
       env: {
         LONGRUN_API_KEYS: keys.join(','),
         LONGRUN_EXECUTION_TIMEOUT_SECONDS: String(executionTimeoutSeconds),

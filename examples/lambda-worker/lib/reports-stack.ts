@@ -14,7 +14,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 
 /** The `monthly-report` task type: its `input` must match this JSON Schema (checked at submit; 400 otherwise). */
-export const REPORT_TASK_TYPES = {
+const REPORT_TASK_TYPES = {
   'monthly-report': {
     type: 'object',
     description: 'Builds the monthly sales report of a region, one day at a time.',

@@ -19,7 +19,7 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js'
 import { Construct } from 'constructs';
 
 /** The `export` task type: the input the existing state machine expects. */
-export const EXPORT_TASK_TYPES = {
+const EXPORT_TASK_TYPES = {
   export: {
     type: 'object',
     description: 'Exports a dataset in a format, run by the existing export state machine.',

@@ -24,9 +24,9 @@ import { smokeCommand } from './smoke/command.ts';
 import { TASK_STATUSES, type Task, type TaskStatus } from './types.ts';
 
 export const EXIT = { ok: 0, taskFailed: 1, usage: 2, api: 3, timeout: 4, interrupted: 130 } as const;
-export const DEFAULT_URL = 'http://127.0.0.1:3000/v1';
+const DEFAULT_URL = 'http://127.0.0.1:3000/v1';
 
-export const USAGE = `usage: longrun <command> [options]
+const USAGE = `usage: longrun <command> [options]
 
 commands:
   submit <type> '<json input>' [--wait] [--idempotency-key k] [--callback-url url]
@@ -324,7 +324,7 @@ function formatPercent(percent: number): string {
 }
 
 /** Progress on stderr: a live bar on a TTY, one line per change otherwise. */
-export class ProgressView {
+class ProgressView {
   private drawn = false;
 
   constructor(private readonly io: CliIo) {}

@@ -4,1018 +4,988 @@
  */
 
 export interface paths {
-  '/openapi.json': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** This document */
+        get: operations["getOpenApi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** This document */
-    get: operations['getOpenApi'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/tasks': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the caller's tasks, newest first */
+        get: operations["listTasks"];
+        put?: never;
+        /** Submit a task */
+        post: operations["submitTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** List the caller's tasks, newest first */
-    get: operations['listTasks'];
-    put?: never;
-    /** Submit a task */
-    post: operations['submitTask'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/tasks/{id}': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        id: components['parameters']['TaskId'];
-      };
-      cookie?: never;
+    "/tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        /** Status and progress of a task */
+        get: operations["getTask"];
+        put?: never;
+        post?: never;
+        /**
+         * Cancel a task
+         * @description Cancelling a pending or running task records it as cancelled and stops its execution; cancelling a cancelled task answers the same again.
+         */
+        delete: operations["cancelTask"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** Status and progress of a task */
-    get: operations['getTask'];
-    put?: never;
-    post?: never;
-    /**
-     * Cancel a task
-     * @description Cancelling a pending or running task records it as cancelled and stops its execution; cancelling a cancelled task answers the same again.
-     */
-    delete: operations['cancelTask'];
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/tasks/{id}/events': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        id: components['parameters']['TaskId'];
-      };
-      cookie?: never;
+    "/tasks/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Server-sent events: the task now, then every change, ending with its outcome
+         * @description A `text/event-stream`: `event: status` (the first event, and whenever the status changes), `event: progress` (progress only), `event: done` (terminal; the stream then ends). Each `data` is the task representation and each `id` its version, which only grows.
+         *
+         *     Send `Last-Event-ID` to resume: only a newer state is sent (a malformed value gets the full snapshot). A comment (`: ping`) every 15 s keeps the connection open; the stream ends after 14 minutes, and clients reconnect (`retry:`).
+         *
+         *     Browsers: `EventSource` cannot send `x-api-key`; read the stream with `fetch` (see examples/progress.html).
+         */
+        get: operations["streamTaskEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * Server-sent events: the task now, then every change, ending with its outcome
-     * @description A `text/event-stream`: `event: status` (the first event, and whenever the status changes), `event: progress` (progress only), `event: done` (terminal; the stream then ends). Each `data` is the task representation and each `id` its version, which only grows.
-     *
-     *     Send `Last-Event-ID` to resume: only a newer state is sent (a malformed value gets the full snapshot). A comment (`: ping`) every 15 s keeps the connection open; the stream ends after 14 minutes, and clients reconnect (`retry:`).
-     *
-     *     Browsers: `EventSource` cannot send `x-api-key`; read the stream with `fetch` (see examples/progress.html).
-     */
-    get: operations['streamTaskEvents'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/tasks/{id}/result': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        id: components['parameters']['TaskId'];
-      };
-      cookie?: never;
+    "/tasks/{id}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The result monitor: 202 while the task runs, its result once it succeeded
+         * @description Polled by Logic Apps / Power Automate and ARM-style pollers (submit with `?location=result`): they wait `Retry-After` and poll `Location` while it answers 202, and take the first other answer as the outcome.
+         */
+        get: operations["getTaskResult"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /**
-     * The result monitor: 202 while the task runs, its result once it succeeded
-     * @description Polled by Logic Apps / Power Automate and ARM-style pollers (submit with `?location=result`): they wait `Retry-After` and poll `Location` while it answers 202, and take the first other answer as the outcome.
-     */
-    get: operations['getTaskResult'];
-    put?: never;
-    post?: never;
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/webhook-secret': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    "/webhook-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's webhook signing secret (created on first use) */
+        get: operations["getWebhookSecret"];
+        put?: never;
+        /**
+         * Rotate the webhook signing secret
+         * @description A new secret signs from now on; the previous one keeps signing alongside it for 24 hours (space-separated signatures), so receivers can switch without missing a delivery.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
     };
-    /** The caller's webhook signing secret (created on first use) */
-    get: operations['getWebhookSecret'];
-    put?: never;
-    /**
-     * Rotate the webhook signing secret
-     * @description A new secret signs from now on; the previous one keeps signing alongside it for 24 hours (space-separated signatures), so receivers can switch without missing a delivery.
-     */
-    post: operations['rotateWebhookSecret'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
-  schemas: {
-    /** @description Webhook delivery state, for a task submitted with a callbackUrl. */
-    CallbackState: {
-      attempts: number;
-      /** Format: date-time */
-      lastAttemptAt?: string;
-      /** @description Absent when the last attempt got no answer (refused, timed out, blocked). */
-      lastStatusCode?: number;
-      /** Format: date-time */
-      nextAttemptAt?: string;
-      /** @enum {string} */
-      status: 'pending' | 'delivered' | 'failed';
+    schemas: {
+        /** @description Webhook delivery state, for a task submitted with a callbackUrl. */
+        CallbackState: {
+            attempts: number;
+            /** Format: date-time */
+            lastAttemptAt?: string;
+            /** @description Absent when the last attempt got no answer (refused, timed out, blocked). */
+            lastStatusCode?: number;
+            /** Format: date-time */
+            nextAttemptAt?: string;
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+        };
+        /** @description RFC 9457 problem details. */
+        Problem: {
+            detail: string;
+            /** @description On a result monitor's 409: the task's own problem. */
+            error?: components["schemas"]["Problem"];
+            errors?: {
+                detail: string;
+                pointer: string;
+            }[];
+            instance?: string;
+            status: number;
+            taskStatus?: components["schemas"]["TaskStatus"];
+            title: string;
+            /**
+             * Format: uri
+             * @enum {string}
+             */
+            type: "https://longrun.dev/problems/malformed-json" | "https://longrun.dev/problems/validation-error" | "https://longrun.dev/problems/invalid-parameter" | "https://longrun.dev/problems/invalid-cursor" | "https://longrun.dev/problems/bad-request" | "https://longrun.dev/problems/unauthorized" | "https://longrun.dev/problems/forbidden" | "https://longrun.dev/problems/not-found" | "https://longrun.dev/problems/method-not-allowed" | "https://longrun.dev/problems/task-not-succeeded" | "https://longrun.dev/problems/task-already-finished" | "https://longrun.dev/problems/gone" | "https://longrun.dev/problems/payload-too-large" | "https://longrun.dev/problems/unsupported-media-type" | "https://longrun.dev/problems/idempotency-key-reused" | "https://longrun.dev/problems/too-many-requests" | "https://longrun.dev/problems/quota-exceeded" | "https://longrun.dev/problems/internal-error" | "https://longrun.dev/problems/task-failed" | "https://longrun.dev/problems/task-cancelled" | "https://longrun.dev/problems/result-too-large" | "https://longrun.dev/problems/start-failed" | "https://longrun.dev/problems/execution-lost" | "https://longrun.dev/problems/bad-gateway" | "https://longrun.dev/problems/service-unavailable" | "https://longrun.dev/problems/gateway-timeout";
+        };
+        Progress: {
+            percent: number;
+            step?: string;
+        };
+        Submission: components["schemas"]["Submit_primes"] | components["schemas"]["Submit_sleep"] | components["schemas"]["Submit_report"] | components["schemas"]["Submit_fail"];
+        Submit_fail: {
+            /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
+            callbackUrl?: string;
+            /** @description Fails with `message`, to exercise the failure path. */
+            input: {
+                message: string;
+            };
+            /** @constant */
+            type: "fail";
+        };
+        Submit_primes: {
+            /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
+            callbackUrl?: string;
+            /** @description Counts the primes up to `upTo`, in chunks, reporting progress after each chunk. */
+            input: {
+                upTo: number;
+            };
+            /** @constant */
+            type: "primes";
+        };
+        Submit_report: {
+            /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
+            callbackUrl?: string;
+            /** @description Builds a report of about `sizeKb` KiB; over 64 KiB it is stored in the results bucket (GET …/result answers 303). `inline: true` returns it inline anyway, so a large one fails with result-too-large. */
+            input: {
+                inline?: boolean;
+                label?: string;
+                sizeKb: number;
+            };
+            /** @constant */
+            type: "report";
+        };
+        Submit_sleep: {
+            /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
+            callbackUrl?: string;
+            /** @description Waits `seconds` in a Wait state; costs nothing while waiting. */
+            input: {
+                seconds: number;
+            };
+            /** @constant */
+            type: "sleep";
+        };
+        Task: {
+            callback?: components["schemas"]["CallbackState"];
+            /** Format: date-time */
+            completedAt?: string;
+            /** Format: date-time */
+            createdAt: string;
+            error?: components["schemas"]["Problem"];
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: uuid */
+            id: string;
+            links: {
+                /** Format: uri */
+                cancel: string;
+                /** Format: uri */
+                result: string;
+                /** Format: uri */
+                self: string;
+            };
+            progress: components["schemas"]["Progress"];
+            /**
+             * Format: uri
+             * @description Once succeeded: the absolute URL of the result.
+             */
+            resourceLocation?: string;
+            /** Format: date-time */
+            startedAt?: string;
+            status: components["schemas"]["TaskStatus"];
+            /** @enum {string} */
+            type: "primes" | "sleep" | "report" | "fail";
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        TaskList: {
+            items: components["schemas"]["Task"][];
+            nextCursor: string | null;
+        };
+        /** @enum {string} */
+        TaskStatus: "pending" | "running" | "succeeded" | "failed" | "cancelled";
+        WebhookSecret: {
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description Until then the previous secret signs too.
+             */
+            previousSecretExpiresAt?: string;
+            secret: string;
+        };
     };
-    /** @description RFC 9457 problem details. */
-    Problem: {
-      detail: string;
-      /** @description On a result monitor's 409: the task's own problem. */
-      error?: components['schemas']['Problem'];
-      errors?: {
-        detail: string;
-        pointer: string;
-      }[];
-      instance?: string;
-      status: number;
-      taskStatus?: components['schemas']['TaskStatus'];
-      title: string;
-      /**
-       * Format: uri
-       * @enum {string}
-       */
-      type:
-        | 'https://longrun.dev/problems/malformed-json'
-        | 'https://longrun.dev/problems/validation-error'
-        | 'https://longrun.dev/problems/invalid-parameter'
-        | 'https://longrun.dev/problems/invalid-cursor'
-        | 'https://longrun.dev/problems/bad-request'
-        | 'https://longrun.dev/problems/unauthorized'
-        | 'https://longrun.dev/problems/forbidden'
-        | 'https://longrun.dev/problems/not-found'
-        | 'https://longrun.dev/problems/method-not-allowed'
-        | 'https://longrun.dev/problems/task-not-succeeded'
-        | 'https://longrun.dev/problems/task-already-finished'
-        | 'https://longrun.dev/problems/gone'
-        | 'https://longrun.dev/problems/payload-too-large'
-        | 'https://longrun.dev/problems/unsupported-media-type'
-        | 'https://longrun.dev/problems/idempotency-key-reused'
-        | 'https://longrun.dev/problems/too-many-requests'
-        | 'https://longrun.dev/problems/quota-exceeded'
-        | 'https://longrun.dev/problems/internal-error'
-        | 'https://longrun.dev/problems/task-failed'
-        | 'https://longrun.dev/problems/task-cancelled'
-        | 'https://longrun.dev/problems/result-too-large'
-        | 'https://longrun.dev/problems/start-failed'
-        | 'https://longrun.dev/problems/execution-lost'
-        | 'https://longrun.dev/problems/bad-gateway'
-        | 'https://longrun.dev/problems/service-unavailable'
-        | 'https://longrun.dev/problems/gateway-timeout';
+    responses: never;
+    parameters: {
+        /** @description Makes the submit safe to retry: same key and body, same task. */
+        IdempotencyKey: string;
+        /** @description RFC 7240 `wait=N`: wait up to N seconds (at most 25) for the task to change before answering. Malformed preferences are ignored. */
+        Prefer: string;
+        TaskId: string;
     };
-    Progress: {
-      percent: number;
-      step?: string;
+    requestBodies: never;
+    headers: {
+        /** @description Validator for If-None-Match. */
+        ETag: string;
+        /** @description Absolute URL of the task (or of its result monitor). */
+        Location: string;
+        /** @description Seconds to wait before polling again. */
+        "Retry-After": string;
     };
-    Submission:
-      | components['schemas']['Submit_primes']
-      | components['schemas']['Submit_sleep']
-      | components['schemas']['Submit_report']
-      | components['schemas']['Submit_fail'];
-    Submit_fail: {
-      /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
-      callbackUrl?: string;
-      /** @description Fails with `message`, to exercise the failure path. */
-      input: {
-        message: string;
-      };
-      /** @constant */
-      type: 'fail';
-    };
-    Submit_primes: {
-      /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
-      callbackUrl?: string;
-      /** @description Counts the primes up to `upTo`, in chunks, reporting progress after each chunk. */
-      input: {
-        upTo: number;
-      };
-      /** @constant */
-      type: 'primes';
-    };
-    Submit_report: {
-      /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
-      callbackUrl?: string;
-      /** @description Builds a report of about `sizeKb` KiB; over 64 KiB it is stored in the results bucket (GET …/result answers 303). `inline: true` returns it inline anyway, so a large one fails with result-too-large. */
-      input: {
-        inline?: boolean;
-        label?: string;
-        sizeKb: number;
-      };
-      /** @constant */
-      type: 'report';
-    };
-    Submit_sleep: {
-      /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
-      callbackUrl?: string;
-      /** @description Waits `seconds` in a Wait state; costs nothing while waiting. */
-      input: {
-        seconds: number;
-      };
-      /** @constant */
-      type: 'sleep';
-    };
-    Task: {
-      callback?: components['schemas']['CallbackState'];
-      /** Format: date-time */
-      completedAt?: string;
-      /** Format: date-time */
-      createdAt: string;
-      error?: components['schemas']['Problem'];
-      /** Format: date-time */
-      expiresAt: string;
-      /** Format: uuid */
-      id: string;
-      links: {
-        /** Format: uri */
-        cancel: string;
-        /** Format: uri */
-        result: string;
-        /** Format: uri */
-        self: string;
-      };
-      progress: components['schemas']['Progress'];
-      /**
-       * Format: uri
-       * @description Once succeeded: the absolute URL of the result.
-       */
-      resourceLocation?: string;
-      /** Format: date-time */
-      startedAt?: string;
-      status: components['schemas']['TaskStatus'];
-      /** @enum {string} */
-      type: 'primes' | 'sleep' | 'report' | 'fail';
-      /** Format: date-time */
-      updatedAt: string;
-    };
-    TaskList: {
-      items: components['schemas']['Task'][];
-      nextCursor: string | null;
-    };
-    /** @enum {string} */
-    TaskStatus: 'pending' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-    WebhookSecret: {
-      /** Format: date-time */
-      createdAt: string;
-      /**
-       * Format: date-time
-       * @description Until then the previous secret signs too.
-       */
-      previousSecretExpiresAt?: string;
-      secret: string;
-    };
-  };
-  responses: never;
-  parameters: {
-    /** @description Makes the submit safe to retry: same key and body, same task. */
-    IdempotencyKey: string;
-    /** @description RFC 7240 `wait=N`: wait up to N seconds (at most 25) for the task to change before answering. Malformed preferences are ignored. */
-    Prefer: string;
-    TaskId: string;
-  };
-  requestBodies: never;
-  headers: {
-    /** @description Validator for If-None-Match. */
-    ETag: string;
-    /** @description Absolute URL of the task (or of its result monitor). */
-    Location: string;
-    /** @description Seconds to wait before polling again. */
-    'Retry-After': string;
-  };
-  pathItems: never;
+    pathItems: never;
 }
 export type $defs = Record<string, never>;
 export interface operations {
-  getOpenApi: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
+    getOpenApi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OpenAPI 3.1 document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Rate limit exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description OpenAPI 3.1 document. */
-      200: {
-        headers: {
-          [name: string]: unknown;
+    listTasks: {
+        parameters: {
+            query?: {
+                /** @description Opaque; `nextCursor` of the previous page, with the same `status`. */
+                cursor?: string;
+                limit?: number;
+                status?: components["schemas"]["TaskStatus"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'application/json': Record<string, never>;
+        requestBody?: never;
+        responses: {
+            /** @description A page of tasks. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskList"];
+                };
+            };
+            /** @description Bad status, limit or cursor. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key (or token, in JWT mode). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, e.g. by the web application firewall. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Briefly unavailable. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
-      };
-      /** @description Rate limit exceeded. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
     };
-  };
-  listTasks: {
-    parameters: {
-      query?: {
-        /** @description Opaque; `nextCursor` of the previous page, with the same `status`. */
-        cursor?: string;
-        limit?: number;
-        status?: components['schemas']['TaskStatus'];
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
+    submitTask: {
+        parameters: {
+            query?: {
+                /** @description What `Location` points at: the task (default) or its result monitor (`result`, for Logic Apps / Power Automate). Any other value is a 400. */
+                location?: "task" | "result";
+            };
+            header?: {
+                /** @description Makes the submit safe to retry: same key and body, same task. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Submission"];
+            };
+        };
+        responses: {
+            /** @description Accepted; poll `Location` (or `Operation-Location`), or follow `GET /tasks/{id}/events`. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    /** @description Absolute URL of the task (Azure long-running operation convention). */
+                    "Operation-Location": string;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON, schema violation, unknown task type or `location` value; names the offending field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key (or token, in JWT mode). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, e.g. by the web application firewall. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Idempotency-Key reused with a different body. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Briefly unavailable. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description A page of tasks. */
-      200: {
-        headers: {
-          [name: string]: unknown;
+    getTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                "If-None-Match"?: string;
+                /** @description RFC 7240 `wait=N`: wait up to N seconds (at most 25) for the task to change before answering. Malformed preferences are ignored. */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path: {
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['TaskList'];
+        requestBody?: never;
+        responses: {
+            /** @description The task. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    /** @description With `Prefer: wait=N`: `wait=N`, the wait honoured. */
+                    "Preference-Applied"?: string;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Unchanged since the ETag given in If-None-Match (with `Prefer: wait`, still unchanged when the wait ended). */
+            304: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    /** @description With `Prefer: wait=N`: `wait=N`, the wait honoured. */
+                    "Preference-Applied"?: string;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or unknown API key (or token, in JWT mode). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, e.g. by the web application firewall. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task for this caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Past its retention period. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Briefly unavailable. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
-      };
-      /** @description Bad status, limit or cursor. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Missing or unknown API key (or token, in JWT mode). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Refused, e.g. by the web application firewall. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Rate limit or quota exceeded. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Briefly unavailable. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
     };
-  };
-  submitTask: {
-    parameters: {
-      query?: {
-        /** @description What `Location` points at: the task (default) or its result monitor (`result`, for Logic Apps / Power Automate). Any other value is a 400. */
-        location?: 'task' | 'result';
-      };
-      header?: {
-        /** @description Makes the submit safe to retry: same key and body, same task. */
-        'Idempotency-Key'?: components['parameters']['IdempotencyKey'];
-      };
-      path?: never;
-      cookie?: never;
+    cancelTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Missing or unknown API key (or token, in JWT mode). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, e.g. by the web application firewall. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task for this caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Already succeeded or failed. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Past its retention period. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Briefly unavailable. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    requestBody: {
-      content: {
-        'application/json': components['schemas']['Submission'];
-      };
+    streamTaskEvents: {
+        parameters: {
+            query?: never;
+            header?: {
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Nothing more to send: the task ended and `Last-Event-ID` is its final version (tells an EventSource to stop reconnecting). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or unknown API key (or token, in JWT mode). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, e.g. by the web application firewall. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task for this caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Past its retention period. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Briefly unavailable. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    responses: {
-      /** @description Accepted; poll `Location` (or `Operation-Location`), or follow `GET /tasks/{id}/events`. */
-      202: {
-        headers: {
-          Location: components['headers']['Location'];
-          /** @description Absolute URL of the task (Azure long-running operation convention). */
-          'Operation-Location': string;
-          'Retry-After': components['headers']['Retry-After'];
-          [name: string]: unknown;
+    getTaskResult: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description RFC 7240 `wait=N`: wait up to N seconds (at most 25) for the task to change before answering. Malformed preferences are ignored. */
+                Prefer?: components["parameters"]["Prefer"];
+            };
+            path: {
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['Task'];
+        requestBody?: never;
+        responses: {
+            /** @description The worker's result. */
+            200: {
+                headers: {
+                    /** @description With `Prefer: wait=N`: `wait=N`, the wait honoured. */
+                    "Preference-Applied"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Pending or running: poll `Location` (this URL) again after `Retry-After`; the body is the task. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    /** @description With `Prefer: wait=N`: `wait=N`, the wait honoured. */
+                    "Preference-Applied"?: string;
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description A result too large to return inline (stored by the worker with storeLargeResult): `Location` is a presigned GET of the stored JSON, valid 5 minutes. Follow it without credentials (it carries its own; send no `x-api-key` or `Authorization` to it); fetch again here for a fresh link. */
+            303: {
+                headers: {
+                    /** @description Absolute, short-lived URL of the result (application/json). */
+                    Location?: string;
+                    /** @description With `Prefer: wait=N`: `wait=N`, the wait honoured. */
+                    "Preference-Applied"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or unknown API key (or token, in JWT mode). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, e.g. by the web application firewall. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task for this caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Failed or cancelled: `taskStatus` states the status, `error` is the task's own problem. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Past its retention period. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Briefly unavailable. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
-      };
-      /** @description Malformed JSON, schema violation, unknown task type or `location` value; names the offending field. */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Missing or unknown API key (or token, in JWT mode). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Refused, e.g. by the web application firewall. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Body over 256 KiB. */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Body is not application/json. */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Idempotency-Key reused with a different body. */
-      422: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Rate limit or quota exceeded. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Briefly unavailable. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
     };
-  };
-  getTask: {
-    parameters: {
-      query?: never;
-      header?: {
-        'If-None-Match'?: string;
-        /** @description RFC 7240 `wait=N`: wait up to N seconds (at most 25) for the task to change before answering. Malformed preferences are ignored. */
-        Prefer?: components['parameters']['Prefer'];
-      };
-      path: {
-        id: components['parameters']['TaskId'];
-      };
-      cookie?: never;
+    getWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The secret; verify deliveries with it (`new Webhook(secret).verify(body, headers)`). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecret"];
+                };
+            };
+            /** @description Missing or unknown API key (or token, in JWT mode). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, e.g. by the web application firewall. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Briefly unavailable. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
     };
-    requestBody?: never;
-    responses: {
-      /** @description The task. */
-      200: {
-        headers: {
-          ETag: components['headers']['ETag'];
-          /** @description With `Prefer: wait=N`: `wait=N`, the wait honoured. */
-          'Preference-Applied'?: string;
-          'Retry-After': components['headers']['Retry-After'];
-          [name: string]: unknown;
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
         };
-        content: {
-          'application/json': components['schemas']['Task'];
+        requestBody?: never;
+        responses: {
+            /** @description The new secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookSecret"];
+                };
+            };
+            /** @description Missing or unknown API key (or token, in JWT mode). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, e.g. by the web application firewall. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Briefly unavailable. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
-      };
-      /** @description Unchanged since the ETag given in If-None-Match (with `Prefer: wait`, still unchanged when the wait ended). */
-      304: {
-        headers: {
-          ETag: components['headers']['ETag'];
-          /** @description With `Prefer: wait=N`: `wait=N`, the wait honoured. */
-          'Preference-Applied'?: string;
-          'Retry-After': components['headers']['Retry-After'];
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-      /** @description Missing or unknown API key (or token, in JWT mode). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Refused, e.g. by the web application firewall. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description No such task for this caller. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Past its retention period. */
-      410: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Rate limit or quota exceeded. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Briefly unavailable. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
     };
-  };
-  cancelTask: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        id: components['parameters']['TaskId'];
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Cancelled. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Task'];
-        };
-      };
-      /** @description Missing or unknown API key (or token, in JWT mode). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Refused, e.g. by the web application firewall. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description No such task for this caller. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Already succeeded or failed. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Past its retention period. */
-      410: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Rate limit or quota exceeded. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Briefly unavailable. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-    };
-  };
-  streamTaskEvents: {
-    parameters: {
-      query?: never;
-      header?: {
-        'Last-Event-ID'?: string;
-      };
-      path: {
-        id: components['parameters']['TaskId'];
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The event stream. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'text/event-stream': string;
-        };
-      };
-      /** @description Nothing more to send: the task ended and `Last-Event-ID` is its final version (tells an EventSource to stop reconnecting). */
-      204: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-      /** @description Missing or unknown API key (or token, in JWT mode). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Refused, e.g. by the web application firewall. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description No such task for this caller. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Past its retention period. */
-      410: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Rate limit or quota exceeded. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Briefly unavailable. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-    };
-  };
-  getTaskResult: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description RFC 7240 `wait=N`: wait up to N seconds (at most 25) for the task to change before answering. Malformed preferences are ignored. */
-        Prefer?: components['parameters']['Prefer'];
-      };
-      path: {
-        id: components['parameters']['TaskId'];
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The worker's result. */
-      200: {
-        headers: {
-          /** @description With `Prefer: wait=N`: `wait=N`, the wait honoured. */
-          'Preference-Applied'?: string;
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': unknown;
-        };
-      };
-      /** @description Pending or running: poll `Location` (this URL) again after `Retry-After`; the body is the task. */
-      202: {
-        headers: {
-          Location: components['headers']['Location'];
-          /** @description With `Prefer: wait=N`: `wait=N`, the wait honoured. */
-          'Preference-Applied'?: string;
-          'Retry-After': components['headers']['Retry-After'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Task'];
-        };
-      };
-      /** @description A result too large to return inline (stored by the worker with storeLargeResult): `Location` is a presigned GET of the stored JSON, valid 5 minutes. Follow it without credentials (it carries its own; send no `x-api-key` or `Authorization` to it); fetch again here for a fresh link. */
-      303: {
-        headers: {
-          /** @description Absolute, short-lived URL of the result (application/json). */
-          Location?: string;
-          /** @description With `Prefer: wait=N`: `wait=N`, the wait honoured. */
-          'Preference-Applied'?: string;
-          [name: string]: unknown;
-        };
-        content?: never;
-      };
-      /** @description Missing or unknown API key (or token, in JWT mode). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Refused, e.g. by the web application firewall. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description No such task for this caller. */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Failed or cancelled: `taskStatus` states the status, `error` is the task's own problem. */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Past its retention period. */
-      410: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Rate limit or quota exceeded. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Briefly unavailable. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-    };
-  };
-  getWebhookSecret: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The secret; verify deliveries with it (`new Webhook(secret).verify(body, headers)`). */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['WebhookSecret'];
-        };
-      };
-      /** @description Missing or unknown API key (or token, in JWT mode). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Refused, e.g. by the web application firewall. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Rate limit or quota exceeded. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Briefly unavailable. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-    };
-  };
-  rotateWebhookSecret: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description The new secret. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['WebhookSecret'];
-        };
-      };
-      /** @description Missing or unknown API key (or token, in JWT mode). */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Refused, e.g. by the web application firewall. */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Rate limit or quota exceeded. */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-      /** @description Briefly unavailable. */
-      503: {
-        headers: {
-          'Retry-After': components['headers']['Retry-After'];
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['Problem'];
-        };
-      };
-    };
-  };
 }

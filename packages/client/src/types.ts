@@ -1,5 +1,5 @@
 /**
- * The client's public types, all derived from `schema.d.ts`, which openapi-typescript generates from
+ * The client's public types, all derived from `schema.ts`, which openapi-typescript generates from
  * the OpenAPI document (`scripts/client-types.ts`; `test/client/types.test.ts` fails if it is stale).
  * Nothing here is written by hand except the widenings a generic client needs: a deployment may
  * declare task types and problem types this document (the demo stack's) does not list.

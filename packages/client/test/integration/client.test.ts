@@ -3,7 +3,7 @@
  * observes requests (to count them and time them); it never changes an answer.
  */
 import { describe, expect, inject, it } from 'vitest';
-import { newTaskId } from '#domain/ids';
+import { newTaskId } from '../../../../lambdas/domain/ids.ts';
 import {
   AbortError,
   BACKOFF_BASE_MS,

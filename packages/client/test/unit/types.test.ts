@@ -1,21 +1,21 @@
 /**
  * The client's types are generated from the OpenAPI document (scripts/client-types.ts, with
- * openapi-typescript) into lib/client/schema.d.ts, and lib/client/types.ts derives every public
+ * openapi-typescript) into src/schema.ts, and src/types.ts derives every public
  * type from that file. This test regenerates it and fails if the committed file differs, so the
  * types cannot drift from the document (`npx tsc --noEmit` then checks the client against them).
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { openApiDocument } from '#api/openapi';
+import { openApiDocument } from '../../../../lambdas/api/openapi.ts';
 import { DEMO_TASK_TYPES } from '../../../../lib/demo/task-types.ts';
 import { CLIENT_SCHEMA_PATH, generateClientTypes } from '../../../../scripts/client-types.ts';
 import { TASK_STATUSES, TERMINAL_STATUSES } from '../../src/types.ts';
 
 describe('client types', () => {
-  it('lib/client/schema.d.ts is exactly what openapi-typescript generates from the document', async () => {
+  it('packages/client/src/schema.ts is exactly what openapi-typescript generates from the document', async () => {
     const generated = await generateClientTypes();
     const committed = readFileSync(CLIENT_SCHEMA_PATH, 'utf8');
-    expect(committed, 'stale: run `npx tsx scripts/client-types.ts` and commit lib/client/schema.d.ts').toBe(generated);
+    expect(committed, 'stale: run `npx tsx scripts/client-types.ts` and commit packages/client/src/schema.ts').toBe(generated);
   });
 
   it('the runtime status lists match the document', () => {

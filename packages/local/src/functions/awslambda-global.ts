@@ -12,7 +12,7 @@ export const PRELUDE_CONTENT_TYPE = 'application/vnd.awslambda.http-integration-
 const DELIMITER = Buffer.alloc(8);
 
 /** A streaming handler, as `awslambda.streamifyResponse` receives it. */
-export type StreamingHandler = (event: unknown, stream: Writable, context: unknown) => Promise<unknown>;
+type StreamingHandler = (event: unknown, stream: Writable, context: unknown) => Promise<unknown>;
 
 /** The runtime's response stream: a Writable with `setContentType` and a hook before its first write. */
 export class LocalResponseStream extends Writable {
@@ -72,7 +72,7 @@ export function installAwsLambdaGlobal(): void {
   });
 }
 
-export function isStreamingHandler(handler: unknown): handler is StreamingHandler {
+function isStreamingHandler(handler: unknown): handler is StreamingHandler {
   return typeof handler === 'function' && (handler as unknown as Record<symbol, unknown>)[STREAMING] === 'response';
 }
 

@@ -38,7 +38,7 @@ export interface LocalLambda {
 }
 
 /** The error Lambda reports when a function runs past its timeout. */
-export function timeoutError(timeoutSeconds: number): Error {
+function timeoutError(timeoutSeconds: number): Error {
   const error = new Error(`Task timed out after ${timeoutSeconds.toFixed(2)} seconds`);
   error.name = 'Sandbox.Timedout';
   return error;
