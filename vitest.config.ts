@@ -24,6 +24,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // Most integration tests wait on tasks, not on the CPU: more of them at once than there are cores.
+    maxWorkers: 4,
     projects: [
       // One module cache per worker: the construct tests each import aws-cdk-lib, which costs more than they run.
       { extends: true, test: { name: 'unit', include: UNIT, isolate: false } },
