@@ -124,7 +124,7 @@ export const DEFAULT_RESERVED_CONCURRENCY: Required<{ [K in keyof ReservedConcur
 export interface MonitoringOptions {
   /** Alarm thresholds. @default - lib/task-api/monitoring.ts DEFAULT_THRESHOLDS; the oldest open task: executionTimeout + 15 min */
   readonly thresholds?: TaskAlarmThresholds;
-  /** The runbook the alarm descriptions link to (section anchors appended). @default 'README.md' */
+  /** The runbook the alarm descriptions link to (section anchors appended). @default 'docs/operations.md' */
   readonly runbookUrl?: string;
 }
 

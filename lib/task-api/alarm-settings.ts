@@ -77,7 +77,7 @@ export const DEFAULT_LATENCY_ALARM_ROUTES: readonly MonitoredRoute[] = [
   { method: 'DELETE', path: '/tasks/{id}' },
 ];
 
-/** Runbook anchors in README.md, one per alarm kind. */
+/** Runbook anchors in docs/operations.md, one per alarm kind. */
 export const RUNBOOK_ANCHORS = {
   api5xx: 'alarm-api-5xx-rate',
   apiLatency: 'alarm-api-p99-latency',

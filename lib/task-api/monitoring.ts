@@ -59,7 +59,7 @@ export interface TaskMonitoringProps {
   readonly queues?: readonly sqs.IQueue[];
   /** Where alarms go. @default - a topic created here (encrypted, TLS only) */
   readonly alarmTopic?: sns.ITopic;
-  /** The runbook the alarm descriptions link to (anchors are appended). @default 'README.md' */
+  /** The runbook the alarm descriptions link to (anchors are appended). @default 'docs/operations.md' */
   readonly runbookUrl?: string;
   /** Prefix of alarm names and the dashboard name; unique per account and region. @default - the stack name */
   readonly namePrefix?: string;
@@ -82,7 +82,7 @@ export class TaskMonitoring extends Construct {
     super(scope, id);
     const t = { ...DEFAULT_THRESHOLDS, ...props.thresholds };
     const prefix = props.namePrefix ?? Stack.of(this).stackName;
-    this.runbookUrl = props.runbookUrl ?? 'README.md';
+    this.runbookUrl = props.runbookUrl ?? 'docs/operations.md';
     this.alarmTopic = props.alarmTopic ?? this.createTopic(prefix);
 
     const dashboards = new DefaultDashboardFactory(this, 'Dashboards', {

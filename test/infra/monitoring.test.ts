@@ -102,7 +102,7 @@ describe('TaskMonitoring alarms (metric, threshold, action)', () => {
     expect(alarm.ActionsEnabled).toBe(true);
     expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
     expect(alarm.OKActions).toEqual([{ Ref: topicId }]);
-    expect(alarm.AlarmDescription).toMatch(new RegExp(`Runbook: README\\.md#${anchor}$`));
+    expect(alarm.AlarmDescription).toMatch(new RegExp(`Runbook: docs/operations\\.md#${anchor}$`));
     // The description says what it means before the link.
     expect(alarm.AlarmDescription.split(' Runbook:')[0].length).toBeGreaterThan(40);
     expect(alarm).toMatchObject(extra);
@@ -159,12 +159,12 @@ describe('the runbook', () => {
       .toLowerCase()
       .replace(/[^\p{L}\p{N} _-]/gu, '')
       .replace(/ /g, '-');
-  const anchors = readFileSync(new URL('../../README.md', import.meta.url), 'utf8')
+  const anchors = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8')
     .split('\n')
     .filter((l) => /^#{1,6} /.test(l))
     .map((l) => slug(l.replace(/^#+ /, '')));
 
-  it.each(Object.entries(RUNBOOK_ANCHORS))('README.md has the section every %s alarm links to (#%s)', (_, anchor) => {
+  it.each(Object.entries(RUNBOOK_ANCHORS))('docs/operations.md has the section every %s alarm links to (#%s)', (_, anchor) => {
     expect(anchors).toContain(anchor);
   });
 });
