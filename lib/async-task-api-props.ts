@@ -28,6 +28,15 @@ export interface ApiConsumer {
   readonly quotaPerDay?: number;
 }
 
+/** Request rate limits (API Gateway throttling). */
+export interface Throttle {
+  /** Steady-state requests per second. */
+  readonly rateLimit: number;
+  /** Burst capacity (requests). */
+  readonly burstLimit: number;
+}
+
+/** The props of {@link AsyncTaskApi}: the worker and its task types; everything else has a default. */
 export interface AsyncTaskApiProps {
   /**
    * The job, as a Step Functions chain. Execution input is `{ taskId, type, input }`; the output
@@ -48,7 +57,7 @@ export interface AsyncTaskApiProps {
   /** Origins allowed by CORS (`*` allowed). @default - no CORS */
   readonly corsAllowOrigins?: string[];
   /** Stage-wide throttling. @default { rateLimit: 50, burstLimit: 100 } */
-  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly throttle?: Throttle;
   /**
    * API consumers, one API key and usage plan each. An empty list creates none: the platform team
    * manages keys and usage plans outside the stack (methods still require a key; attach plans to
@@ -121,6 +130,7 @@ export interface ReservedConcurrency {
 
 export const DEFAULT_RESERVED_CONCURRENCY: Required<{ [K in keyof ReservedConcurrency]: number }> = { api: 20, backstop: 5, worker: 100 };
 
+/** How the construct watches itself (alarms, dashboard). */
 export interface MonitoringOptions {
   /** Alarm thresholds. @default - lib/task-api/monitoring.ts DEFAULT_THRESHOLDS; the oldest open task: executionTimeout + 15 min */
   readonly thresholds?: TaskAlarmThresholds;
@@ -128,9 +138,17 @@ export interface MonitoringOptions {
   readonly runbookUrl?: string;
 }
 
+/**
+ * How callers authenticate: an API key per consumer (`x-api-key`), or a bearer JWT from any OIDC
+ * issuer verified by a Lambda TOKEN authorizer.
+ */
 export type ApiAuth =
-  | { readonly type: 'apiKey' }
   | {
+      /** API keys and usage plans, one per consumer. */
+      readonly type: 'apiKey';
+    }
+  | {
+      /** Bearer JWTs; the task owner is the token's `sub`. */
       readonly type: 'jwt';
       /** Expected `iss`, e.g. `https://cognito-idp.eu-west-1.amazonaws.com/<pool id>`. */
       readonly issuer: string;

@@ -341,8 +341,8 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
           required: ['secret', 'createdAt'],
           additionalProperties: false,
           properties: {
-            secret: { type: 'string', pattern: '^whsec_[A-Za-z0-9+/=]+$' },
-            createdAt: { type: 'string', format: 'date-time' },
+            secret: { type: 'string', pattern: '^whsec_[A-Za-z0-9+/=]+$', description: 'The Standard Webhooks secret that signs your deliveries.' },
+            createdAt: { type: 'string', format: 'date-time', description: 'When this secret was made.' },
             previousSecretExpiresAt: { type: 'string', format: 'date-time', description: 'Until then the previous secret signs too.' },
           },
         },
@@ -364,7 +364,14 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
             instance: { type: 'string' },
             errors: {
               type: 'array',
-              items: { type: 'object', required: ['pointer', 'detail'], properties: { pointer: { type: 'string' }, detail: { type: 'string' } } },
+              items: {
+                type: 'object',
+                required: ['pointer', 'detail'],
+                properties: {
+                  pointer: { type: 'string', description: 'JSON Pointer (RFC 6901) to the offending field of the body, e.g. `/input/upTo`.' },
+                  detail: { type: 'string', description: 'What is wrong with it.' },
+                },
+              },
             },
             taskStatus: ref('TaskStatus'),
             error: { $ref: '#/components/schemas/Problem', description: "On a result monitor's 409: the task's own problem." },

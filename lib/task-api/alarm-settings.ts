@@ -1,11 +1,12 @@
 /**
  * What TaskMonitoring alarms on and where its alarms point: thresholds with their defaults, the
- * routes whose latency is alarmed, the README runbook anchors.
+ * routes whose latency is alarmed, the runbook anchors (docs/operations.md).
  */
 import { Duration } from 'aws-cdk-lib';
 
 /** An API route, as the dashboard and the latency alarms address it. */
 export interface MonitoredRoute {
+  /** The HTTP method, e.g. `GET`. */
   readonly method: string;
   /** The resource path below the stage, e.g. `/tasks/{id}`. */
   readonly path: string;
@@ -14,7 +15,7 @@ export interface MonitoredRoute {
 /**
  * Alarm thresholds. The defaults are set so that a small deployment (a few requests a minute)
  * does not page by accident: rates need a minimum number of requests, counts tolerate a stray
- * error, and most alarms need 2 of 3 periods. README "Runbook" documents each one.
+ * error, and most alarms need 2 of 3 periods. The runbook (docs/operations.md) documents each one.
  */
 export interface TaskAlarmThresholds {
   /** Share of requests answered 5xx, 0..1, over 5 min, 2 of 3 periods, with at least `minRequests`. @default 0.05 */

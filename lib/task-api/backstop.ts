@@ -17,15 +17,25 @@ import { allow } from './grants.ts';
 /** The function of the reconcile backstop, in `AsyncTaskApi.functions`. */
 export const RECONCILE_FUNCTION = 'reconcile-execution';
 
+/** What {@link ExecutionBackstop} receives. */
 export interface ExecutionBackstopProps {
+  /** The task table. */
   readonly table: dynamodb.ITable;
+  /** The task workflow's state machine. */
   readonly stateMachine: sfn.IStateMachine;
   /** Environment shared by every task function (table name, retention, …). */
   readonly environment: Record<string, string>;
+  /** Retention of the log groups this part creates. */
   readonly logRetention: logs.RetentionDays;
 }
 
+/**
+ * The backstop: Step Functions "Execution Status Change" events (an EventBridge rule) go to the
+ * reconcile function, which records what the workflow could not record itself (running, timeouts,
+ * aborts, Fail states), with a dead-letter queue and an on-failure destination.
+ */
 export class ExecutionBackstop extends Construct {
+  /** The reconcile function (`reconcile-execution`). */
   public readonly reconcileFunction: lambda.Function;
   /** The EventBridge rule routing execution status changes to the reconcile function. */
   public readonly rule: events.Rule;

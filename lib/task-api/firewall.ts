@@ -23,6 +23,7 @@ const CONTENT_LENGTH_AT_LEAST_300000 = '^0*([3-9][0-9]{5}|[1-9][0-9]{6,})$';
 /** Seconds a rate-limited caller is told to wait: WAF re-evaluates rates over a sliding window. */
 export const RATE_LIMIT_RETRY_AFTER_SECONDS = 60;
 
+/** What {@link ApiFirewall} receives. */
 export interface ApiFirewallProps {
   /** The stage the web ACL protects. */
   readonly stage: apigateway.Stage;
@@ -32,7 +33,13 @@ export interface ApiFirewallProps {
   readonly requestsPerFiveMinutes?: number;
 }
 
+/**
+ * A regional WAF web ACL on the stage that never blocks a request the contract accepts: AWS managed
+ * common and known-bad-inputs rules (their 8 KB body rule only where no body is accepted), bodies over
+ * 256 KiB + margin refused with 413, and a rate rule per caller answering 429 with Retry-After.
+ */
 export class ApiFirewall extends Construct {
+  /** The web ACL, associated with the stage. */
   public readonly webAcl: wafv2.CfnWebACL;
 
   constructor(scope: Construct, id: string, props: ApiFirewallProps) {

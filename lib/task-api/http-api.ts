@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { ROUTES, type Route, STAGE_NAME } from '../../lambdas/api/routes.ts';
 import { OWNER_INDEX } from '../../lambdas/domain/owner-index.ts';
 import type { TaskTypeSchemas } from '../../lambdas/domain/task-types.ts';
-import type { ApiAuth, ApiConsumer } from '../async-task-api-props.ts';
+import type { ApiAuth, ApiConsumer, Throttle } from '../async-task-api-props.ts';
 import { addMethodNotAllowed, addProblemResponses } from '../problem-responses.ts';
 import { ACCESS_LOG_FORMAT } from './access-log.ts';
 import { longrunFunction } from './function.ts';
@@ -22,23 +22,35 @@ import { allow, nagResourceText, pascalCase } from './grants.ts';
 const CORS_ALLOW_HEADERS = ['Content-Type', 'Idempotency-Key', 'If-None-Match', 'Prefer', 'Last-Event-ID', 'X-Api-Key', 'Authorization'];
 const CORS_EXPOSE_HEADERS = ['Location', 'Retry-After', 'ETag', 'Operation-Location', 'Preference-Applied'];
 
+/** What {@link TaskHttpApi} receives. */
 export interface TaskHttpApiProps {
+  /** The task table. */
   readonly table: dynamodb.ITable;
+  /** The workflow submit starts and cancel stops. */
   readonly stateMachine: sfn.IStateMachine;
   /** The ARN pattern of the state machine's executions (cancel stops them). */
   readonly executionsArn: string;
   /** Environment shared by every task function (table name, retention, …). */
   readonly environment: Record<string, string>;
+  /** The accepted task types and the JSON Schema of each one's input. */
   readonly taskTypes: TaskTypeSchemas;
+  /** The state machine's timeout (bounds a task row's TTL). */
   readonly executionTimeout: Duration;
+  /** How long an Idempotency-Key is remembered. */
   readonly idempotencyKeyTtl: Duration;
-  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Stage-wide throttling, and each consumer's default. */
+  readonly throttle: Throttle;
+  /** One API key and usage plan each (API key mode). */
   readonly consumers: ApiConsumer[];
+  /** How callers authenticate. */
   readonly auth: ApiAuth;
+  /** Origins allowed by CORS. @default - no CORS */
   readonly corsAllowOrigins?: string[];
+  /** Retention of the log groups (functions, access logs). */
   readonly logRetention: logs.RetentionDays;
 }
 
+/** The REST API (stage `v1`), one function per route with exactly the access it needs, authentication and problem+json gateway answers. */
 export class TaskHttpApi extends Construct {
   /** The REST API; its stage is `v1`. */
   public readonly api: apigateway.RestApi;

@@ -36,6 +36,7 @@ import {
   type Thresholds,
 } from './alarm-settings.ts';
 
+/** What {@link TaskMonitoring} receives. */
 export interface TaskMonitoringProps {
   /** The REST API (stage `v1`, detailed metrics on). */
   readonly api: apigateway.RestApi;

@@ -160,9 +160,11 @@ export class TaskEvents extends Construct {
   public readonly eventBus: events.IEventBus;
   /** The events' `source`. */
   public readonly source: string;
+  /** Stream -> PutEvents. */
   public readonly publishFunction: lambda.Function;
   /** Stream batches that could not be published after retries. */
   public readonly streamFailureQueue: sqs.Queue;
+  /** The filtered mapping from the table's stream to `publishFunction`. */
   public readonly streamMapping: lambda.EventSourceMapping;
 
   constructor(scope: Construct, id: string, props: TaskEventsProps) {

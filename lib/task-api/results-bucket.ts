@@ -12,6 +12,7 @@ import { allow } from './grants.ts';
 /** The prefix every result object lives under (`results/<taskId>.json`, see `#domain/result-pointer`). */
 const RESULTS_PREFIX = 'results/';
 
+/** What {@link ResultsBucket} receives. */
 export interface ResultsBucketProps {
   /** How long a finished task is kept; stored results expire with it. */
   readonly retention: Duration;
@@ -25,6 +26,10 @@ export interface ResultsBucketProps {
   readonly corsAllowOrigins?: string[];
 }
 
+/**
+ * The bucket of results too large to return inline (`results/<taskId>.json`): private, encrypted,
+ * TLS only, objects expiring with their task. Grants reads to the result route and writes to workers.
+ */
 export class ResultsBucket extends Construct {
   /** Private, encrypted, TLS only; objects expire after retention + execution timeout. */
   public readonly bucket: s3.Bucket;

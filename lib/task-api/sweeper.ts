@@ -19,13 +19,17 @@ import { allow, nagResourceText } from './grants.ts';
 /** The sweeper function, in `AsyncTaskApi.functions`. */
 export const SWEEPER_FUNCTION = 'sweep-tasks';
 
+/** What {@link TaskSweeper} receives. */
 export interface TaskSweeperProps {
+  /** The task table. */
   readonly table: dynamodb.ITable;
+  /** The task workflow's state machine. */
   readonly stateMachine: sfn.IStateMachine;
   /** The ARN pattern of the state machine's executions (described and stopped by the sweeper). */
   readonly executionsArn: string;
   /** Environment shared by every task function (table name, retention, …). */
   readonly environment: Record<string, string>;
+  /** Retention of the log groups this part creates. */
   readonly logRetention: logs.RetentionDays;
   /** How often the sweeper runs. @default Duration.minutes(5) */
   readonly interval?: Duration;
@@ -36,7 +40,12 @@ export interface TaskSweeperProps {
   readonly age?: Duration;
 }
 
+/**
+ * The sweeper: on a schedule, every open task that waited longer than `age` is checked against its
+ * execution (DescribeExecution) and brought to its outcome, so no task stays pending or running forever.
+ */
 export class TaskSweeper extends Construct {
+  /** The sweeper function (`sweep-tasks`). */
   public readonly sweepFunction: lambda.Function;
   /** The schedule that runs `sweepFunction`. */
   public readonly schedule: events.Rule;

@@ -6,11 +6,13 @@ import { OPEN_INDEX } from '../../lambdas/domain/open-index.ts';
 import { OWNER_INDEX } from '../../lambdas/domain/owner-index.ts';
 import { REPRESENTATION_ATTRIBUTES } from '../../lambdas/domain/representation.ts';
 
+/** What {@link TaskTable} receives. */
 export interface TaskTableProps {
   /** @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
 
+/** The one DynamoDB table of tasks (and idempotency claims and webhook secrets), its indexes and stream. */
 export class TaskTable extends Construct {
   /** Partition key `id`, GSI `byOwner` (`owner`, `id`), sparse GSI `openTasks` (`openShard`, `sweepAt`), TTL attribute `ttl`, stream NEW_AND_OLD_IMAGES. */
   public readonly table: dynamodb.Table;

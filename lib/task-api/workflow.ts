@@ -15,13 +15,21 @@ import { type TransitionExpression, transitionExpression, updateExpression } fro
 
 /** Names of the states the construct adds after and around the worker. */
 export const SHELL_STATES = {
+  /** Records the worker's output as the result (a DynamoDB UpdateItem). */
   recordSuccess: 'RecordSuccess',
+  /** Records a worker failure (the Catch on every worker state). */
   recordFailure: 'RecordFailure',
+  /** A record whose condition failed: the task had already finished (cancelled meanwhile). */
   alreadyFinished: 'AlreadyFinished',
+  /** Ends the execution failed, after RecordFailure. */
   failed: 'Failed',
+  /** Records `result-too-large` for a result the workflow or the table cannot hold. */
   recordResultTooLarge: 'RecordResultTooLarge',
+  /** Ends the execution failed, after RecordResultTooLarge. */
   resultTooLarge: 'ResultTooLarge',
+  /** Tells an item-size refusal of RecordSuccess from other errors. */
   checkRecordError: 'CheckRecordError',
+  /** Ends the execution failed when RecordSuccess could not record. */
   recordSuccessFailed: 'RecordSuccessFailed',
 } as const;
 
@@ -66,16 +74,24 @@ const DYNAMODB_VALIDATION_ERRORS = ['DynamoDB.AmazonDynamoDBException', 'DynamoD
 // PutItem says "Item size has exceeded…", UpdateItem "Item size to update has exceeded…".
 const ITEM_TOO_LARGE_CAUSE = '*Item size*exceeded the maximum allowed size*';
 
+/** What {@link TaskWorkflow} receives. */
 export interface TaskWorkflowProps {
+  /** The task table the records write. */
   readonly table: dynamodb.ITable;
   /** The job: input `{ taskId, type, input }`; its output becomes the task's result. */
   readonly worker: sfn.IChainable;
   /** @default Duration.hours(1) */
   readonly timeout?: Duration;
+  /** Retention of the state machine's log group. */
   readonly logRetention: logs.RetentionDays;
 }
 
+/**
+ * The Standard state machine around the platform team's worker: the worker, then RecordSuccess;
+ * a Catch on every worker state records failures; a result too large is recorded as such.
+ */
 export class TaskWorkflow extends Construct {
+  /** The state machine; each task runs as one execution named after the task id. */
   public readonly stateMachine: sfn.StateMachine;
   /** The ARN of every execution of `stateMachine` (`...:execution:<name>:*`). */
   public readonly executionsArn: string;

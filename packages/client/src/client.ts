@@ -24,6 +24,7 @@ import {
 import { readEvents } from './sse.ts';
 import { isTerminal, type Task, type TaskInput, type TaskList, type TaskStatus, type WebhookSecret } from './types.ts';
 
+/** Where the API is and who is calling. */
 export interface LongrunClientOptions {
   /** The API root including the stage, e.g. `https://api.example.com/v1` or `http://127.0.0.1:3000/v1`. */
   baseUrl: string;
@@ -37,27 +38,36 @@ export interface LongrunClientOptions {
   headers?: Record<string, string>;
 }
 
+/** Options of {@link LongrunClient.submit}. */
 export interface SubmitOptions {
   /** Makes the submit safe to retry: the same key and body return the same task. */
   idempotencyKey?: string;
   /** https URL called on every terminal transition (Standard Webhooks). */
   callbackUrl?: string;
+  /** Aborts the request. */
   signal?: AbortSignal;
 }
 
+/** Options of a single request. */
 export interface RequestOptions {
+  /** Aborts the request. */
   signal?: AbortSignal;
 }
 
+/** Options of {@link LongrunClient.list}. */
 export interface ListOptions extends RequestOptions {
+  /** Only tasks with this status. */
   status?: TaskStatus;
+  /** Page size (1–100). @default 20 */
   limit?: number;
+  /** The `nextCursor` of the previous page. */
   cursor?: string;
 }
 
 /** How `watch` follows a task: `auto` tries each in turn, the others use one (`events` fails if the server does not stream). */
 export type WatchTransport = 'auto' | 'events' | 'long-poll' | 'poll';
 
+/** Options of {@link LongrunClient.watch}. */
 export interface WatchOptions {
   /** Stops waiting (not the task): rejects with `AbortError` promptly. */
   signal?: AbortSignal;
@@ -67,6 +77,7 @@ export interface WatchOptions {
   transport?: WatchTransport;
 }
 
+/** Options of {@link LongrunClient.waitFor}. */
 export interface WaitOptions extends WatchOptions {
   /** Called with the task whenever its status or progress changes (and with the first state seen). */
   onProgress?: (task: Task) => void;
@@ -75,8 +86,9 @@ export interface WaitOptions extends WatchOptions {
 /** A task id, or a task (its `id` is used). */
 export type TaskRef = string | Pick<Task, 'id'>;
 
-/** Polling delays when the API sends no `Retry-After`: exponential backoff with full jitter. */
+/** Polling delays when the API sends no `Retry-After`: exponential backoff with full jitter, from this base… */
 export const BACKOFF_BASE_MS = 500;
+/** …up to this cap. */
 export const BACKOFF_CAP_MS = 30_000;
 /** Transient failures (network, 429, 5xx) tolerated in a row while waiting before giving up. */
 export const WAIT_MAX_TRANSIENT_FAILURES = 5;
@@ -133,7 +145,13 @@ interface Meta {
   receivedAt: number;
 }
 
+/**
+ * A client of one Longrun API: submit, get, result, cancel, list and follow tasks, and the webhook
+ * secret. Error answers throw a {@link ProblemError} subclass; failures to reach the API a
+ * {@link NetworkError}.
+ */
 export class LongrunClient {
+  /** The API root, without a trailing slash. */
   readonly baseUrl: string;
   readonly #apiKey?: string;
   readonly #token?: string;

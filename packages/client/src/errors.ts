@@ -4,6 +4,7 @@
  */
 import type { FieldError, Problem, Task, TaskStatus } from './types.ts';
 
+/** The root of every error the client throws: `catch (e) { if (e instanceof LongrunError) … }`. */
 export class LongrunError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -14,7 +15,9 @@ export class LongrunError extends Error {
 /** The request never got an HTTP answer (connection refused, DNS, reset, …). */
 export class NetworkError extends LongrunError {
   constructor(
+    /** The request's method. */
     readonly method: string,
+    /** The request's URL. */
     readonly url: string,
     cause: unknown,
   ) {
@@ -26,7 +29,9 @@ export class NetworkError extends LongrunError {
 export class InvalidResponseError extends LongrunError {
   constructor(
     message: string,
+    /** The answer's HTTP status. */
     readonly status: number,
+    /** The answer's body, as received. */
     readonly body: string,
   ) {
     super(message);
@@ -36,6 +41,7 @@ export class InvalidResponseError extends LongrunError {
 /** The caller's `AbortSignal` fired. `task` is the last state seen while waiting, if any. */
 export class AbortError extends LongrunError {
   constructor(
+    /** The last state of the task seen while waiting, if any. */
     readonly task?: Task,
     cause?: unknown,
   ) {
@@ -46,7 +52,9 @@ export class AbortError extends LongrunError {
 /** `waitFor` ran out of `timeoutMs`; the task keeps running. `task` is the last state seen. */
 export class TimeoutError extends LongrunError {
   constructor(
+    /** The `timeoutMs` that passed. */
     readonly timeoutMs: number,
+    /** The last state of the task seen while waiting, if any. */
     readonly task?: Task,
   ) {
     super(`The task did not finish within ${timeoutMs} ms${task ? ` (last status: ${task.status})` : ''}.`);
@@ -55,16 +63,23 @@ export class TimeoutError extends LongrunError {
 
 /** An error answer from the API, with its problem details. */
 export class ProblemError extends LongrunError {
+  /** The HTTP status (equal to the problem's `status`). */
   readonly status: number;
+  /** The problem type URI, e.g. `https://longrun.dev/problems/not-found`; stable, for code to branch on. */
   readonly type: string;
+  /** A short summary of the problem type. */
   readonly title: string;
+  /** What happened in this occurrence, for a person. */
   readonly detail: string | undefined;
+  /** The request path the problem is about. */
   readonly instance: string | undefined;
   /** `Retry-After` of the answer in seconds, when it had one. */
   readonly retryAfter: number | undefined;
 
   constructor(
+    /** The problem details as received, extension members (`errors`, `taskStatus`, …) included. */
     readonly problem: Problem,
+    /** The answer's headers. */
     readonly headers: Headers = new Headers(),
   ) {
     super(problem.detail ? `${problem.title}: ${problem.detail}` : problem.title);
@@ -90,6 +105,7 @@ export class AuthenticationError extends ProblemError {}
 export class NotFoundError extends ProblemError {}
 /** 409: result of a task that has not succeeded, or cancelling a finished task. */
 export class ConflictError extends ProblemError {
+  /** The task's status, when the conflict is about it (`task-not-succeeded`). */
   get taskStatus(): TaskStatus | undefined {
     return this.problem.taskStatus as TaskStatus | undefined;
   }

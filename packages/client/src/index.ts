@@ -15,5 +15,5 @@
  */
 export * from './client.ts';
 export * from './errors.ts';
-export { formatReport, runSmoke, type SmokeOptions, type SmokeReport } from './smoke/run.ts';
+export { formatReport, runSmoke, type SmokeOptions, type SmokeReport, type SmokeRow } from './smoke/run.ts';
 export * from './types.ts';

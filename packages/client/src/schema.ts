@@ -153,7 +153,9 @@ export interface components {
             /** @description On a result monitor's 409: the task's own problem. */
             error?: components["schemas"]["Problem"];
             errors?: {
+                /** @description What is wrong with it. */
                 detail: string;
+                /** @description JSON Pointer (RFC 6901) to the offending field of the body, e.g. `/input/upTo`. */
                 pointer: string;
             }[];
             instance?: string;
@@ -253,13 +255,17 @@ export interface components {
         /** @enum {string} */
         TaskStatus: "pending" | "running" | "succeeded" | "failed" | "cancelled";
         WebhookSecret: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When this secret was made.
+             */
             createdAt: string;
             /**
              * Format: date-time
              * @description Until then the previous secret signs too.
              */
             previousSecretExpiresAt?: string;
+            /** @description The Standard Webhooks secret that signs your deliveries. */
             secret: string;
         };
     };

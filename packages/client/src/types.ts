@@ -6,17 +6,22 @@
  */
 import type { components } from './schema.ts';
 
-type Schemas = components['schemas'];
+/** The OpenAPI document's schemas, as openapi-typescript generates them. */
+export type Schemas = components['schemas'];
 
+/** `pending` → `running` → `succeeded` | `failed` | `cancelled`. */
 export type TaskStatus = Schemas['TaskStatus'];
+/** `{ percent, step?, estimatedCompletionAt? }`. */
 export type Progress = Schemas['Progress'];
 
 /** Task types of the demo deployment; any other string is accepted for other deployments. */
 export type KnownTaskType = Schemas['Task']['type'];
+/** A task type: one of the demo deployment's, or any other string. */
 export type TaskType = KnownTaskType | (string & {});
 
 /** `input` of each known task type, from its submission schema. */
 export type TaskInputs = { [S in Schemas['Submission'] as S['type']]: S['input'] };
+/** The `input` of task type `T`: typed for a known type, any JSON object otherwise. */
 export type TaskInput<T extends string> = T extends KnownTaskType ? TaskInputs[T] : Record<string, unknown>;
 
 /** Problem `type` URIs in the document's catalog. */
@@ -24,21 +29,40 @@ export type KnownProblemType = Schemas['Problem']['type'];
 
 /** RFC 9457 problem details; extension members (`errors`, `taskStatus`, …) are kept. */
 export type Problem = Omit<Schemas['Problem'], 'type'> & {
+  /** The problem type URI: one of the catalog's, or another a deployment adds. */
   type: KnownProblemType | (string & {});
   [extension: string]: unknown;
 };
+/** One offending field of a 400: `{ pointer, detail }`. */
 export type FieldError = NonNullable<Schemas['Problem']['errors']>[number];
 
-export type Task = Omit<Schemas['Task'], 'type' | 'error'> & { type: TaskType; error?: Problem };
-export type TaskList = Omit<Schemas['TaskList'], 'items'> & { items: Task[] };
+/** A task, as the API represents it. */
+export type Task = Omit<Schemas['Task'], 'type' | 'error'> & {
+  /** Its task type. */
+  type: TaskType;
+  /** Why it failed or was cancelled (problem details), for `failed` and `cancelled`. */
+  error?: Problem;
+};
+/** One page of a listing. */
+export type TaskList = Omit<Schemas['TaskList'], 'items'> & {
+  /** The tasks, newest first. */
+  items: Task[];
+};
+/** The body of `POST /tasks`. */
 export type Submission = Schemas['Submission'];
+/** A task's webhook delivery state. */
 export type CallbackState = Schemas['CallbackState'];
+/** The caller's webhook signing secret. */
 export type WebhookSecret = Schemas['WebhookSecret'];
 
+/** Every task status. */
 export const TASK_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const satisfies readonly TaskStatus[];
+/** The statuses a task never leaves. */
 export const TERMINAL_STATUSES = ['succeeded', 'failed', 'cancelled'] as const satisfies readonly TaskStatus[];
+/** `succeeded` | `failed` | `cancelled`. */
 export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 
+/** True once the task can change no more. */
 export function isTerminal(status: TaskStatus | string): status is TerminalStatus {
   return (TERMINAL_STATUSES as readonly string[]).includes(status);
 }
