@@ -40,8 +40,8 @@ const config: KnipConfig = {
         'examples/*/functions/*.ts',
       ],
       project: ['**/*.ts', '!cdk.out/**', '!dist/**'],
-      // Run as node_modules/.bin/redocly by scripts/openapi.ts.
-      ignoreDependencies: ['@redocly/cli'],
+      // Run as node_modules/.bin/redocly by scripts/openapi.ts; a TypeDoc plugin scripts/api-docs.ts names.
+      ignoreDependencies: ['@redocly/cli', 'typedoc-plugin-markdown'],
     },
     // The packages' entries are their package.json `exports` and `bin`.
     'packages/worker': { project: ['src/**/*.ts', 'test/**/*.ts'] },
