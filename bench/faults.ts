@@ -1,6 +1,6 @@
 /**
  * The fault section: load over real HTTP while the local Step Functions endpoint injects faults
- * (lib/local/faults.ts): StartExecution failing for a fraction of submits (half before, half after
+ * (packages/local/src/faults.ts): StartExecution failing for a fraction of submits (half before, half after
  * the call took effect), status events dropped, the workflow's DynamoDB writes throttled. Clients
  * resubmit a 503 with the same Idempotency-Key (as the contract says they may). Afterwards every
  * task of the caller must be terminal (0 stuck), every planned task must end as planned with the
@@ -241,7 +241,7 @@ export async function faultSection(options: {
   out.push('## 7. Faults: every task reaches its outcome');
   out.push('');
   out.push(
-    `${r.tasks} tasks (the load-test mix) from ${r.concurrency} clients on a fresh local stack whose Step Functions endpoint injects faults (\`lib/local/faults.ts\`): StartExecution fails for ${faults.failStarts * 100} % of tasks (all SDK attempts of the first request; half before, half after the execution started), ${faults.dropStatusEvents * 100} % of status events are dropped, ${faults.throttleWorkflowWrites * 100} % of RecordSuccess/RecordFailure writes are throttled. Clients resubmit a 503 with the same Idempotency-Key. Sweeper every ${sweep.intervalSeconds} s for tasks older than ${sweep.ageSeconds} s (deployed default: 5 min / 5 min). Took ${r.wallSeconds.toFixed(0)} s.`,
+    `${r.tasks} tasks (the load-test mix) from ${r.concurrency} clients on a fresh local stack whose Step Functions endpoint injects faults (\`packages/local/src/faults.ts\`): StartExecution fails for ${faults.failStarts * 100} % of tasks (all SDK attempts of the first request; half before, half after the execution started), ${faults.dropStatusEvents * 100} % of status events are dropped, ${faults.throttleWorkflowWrites * 100} % of RecordSuccess/RecordFailure writes are throttled. Clients resubmit a 503 with the same Idempotency-Key. Sweeper every ${sweep.intervalSeconds} s for tasks older than ${sweep.ageSeconds} s (deployed default: 5 min / 5 min). Took ${r.wallSeconds.toFixed(0)} s.`,
   );
   out.push('');
   out.push(

@@ -277,7 +277,7 @@ function report(r: ReportInput): string {
       .map((s) => `\`${s}\``)
       .join(
         ', ',
-      )} (\`SHELL_STATES\`, lib/async-task-api.ts); worker = the demo worker’s states (\`DEMO_STATES\`, lib/demo/demo-worker.ts). Lambda writes = DynamoDB writes the Lambdas made for that task (submit, backstop, progress, cancel; polls excluded) — changed / failed condition.`,
+      )} (\`SHELL_STATES\`, lib/task-api/workflow.ts); worker = the demo worker’s states (\`DEMO_STATES\`, lib/demo/demo-worker.ts). Lambda writes = DynamoDB writes the Lambdas made for that task (submit, backstop, progress, cancel; polls excluded) — changed / failed condition.`,
   );
   out.push('');
   out.push(
@@ -336,8 +336,8 @@ function report(r: ReportInput): string {
   out.push('## 3. Bundles');
   out.push('');
   out.push(
-    `Built with esbuild ${b.esbuildVersion}’s JS API from \`BUNDLING\`, the options \`lib/task-function.ts\` gives NodejsFunction (${bundlingSummary()}). ` +
-      `**ours** = those options (${oursSdk}); **alternative** = the same with the other SDK choice (${OURS_BUNDLE_SDK ? `\`externalModules: ['${RUNTIME_SDK}']\`` : 'SDK bundled'}); **naive** = SDK bundled, unminified, \`treeShaking: false\`. ` +
+    `Built with esbuild ${b.esbuildVersion}’s JS API from \`BUNDLING\`, the options \`scripts/build-functions.ts\` builds the prebuilt functions with (${bundlingSummary()}). ` +
+      `**ours** = those options (${oursSdk}); **alternative** = the same with the other SDK choice (${OURS_BUNDLE_SDK ? `\`external: ['${RUNTIME_SDK}']\`` : 'SDK bundled'}); **naive** = SDK bundled, unminified, \`treeShaking: false\`. ` +
       `Load time = median of ${b.runs} fresh \`node\` processes (Node ${process.versions.node}) timing \`import()\` of the bundle with \`--enable-source-maps\` (as NODE_OPTIONS sets it on Lambda); the runtime-SDK variant’s time includes loading its external \`@aws-sdk/*\` imports from node_modules, as the runtime-provided SDK is loaded on Lambda.`,
   );
   out.push('');
@@ -393,7 +393,7 @@ function report(r: ReportInput): string {
         perFn((f) => f.variants[runtimeVariant].bytes),
       )} smaller.`;
   out.push(
-    `- **Decision: ${switchSdk ? `switch to ${bundleSdk ? 'bundling the SDK' : 'the runtime SDK'} (\`externalModules: ${bundleSdk ? '[]' : `['${RUNTIME_SDK}']`}\` in \`BUNDLING\`, lib/task-function.ts)` : `keep ${bundleSdk ? 'bundling the SDK' : 'the runtime SDK'}`}** (the configured choice changes only when the alternative loads > 10 % faster): ${why}`,
+    `- **Decision: ${switchSdk ? `switch to ${bundleSdk ? 'bundling the SDK' : 'the runtime SDK'} (\`external: ${bundleSdk ? '[]' : `['${RUNTIME_SDK}']`}\` in \`BUNDLING\`, scripts/build-functions.ts)` : `keep ${bundleSdk ? 'bundling the SDK' : 'the runtime SDK'}`}** (the configured choice changes only when the alternative loads > 10 % faster): ${why}`,
   );
   out.push(
     `- Source maps: \`--enable-source-maps\` changes ours’ load time by ${ms(oursLoad - perFn((f) => f.oursNoMapsMs))} per function on average (${ratio(
@@ -498,7 +498,7 @@ function findings(r: ReportInput, cost: CostSection, sdk: { bundleSdk: boolean; 
   out.push('Changed because of this benchmark:');
   out.push('');
   out.push(
-    `1. **The AWS SDK is ${OURS_BUNDLE_SDK ? 'bundled' : 'taken from the runtime'}** (\`BUNDLING.externalModules\` in \`lib/task-function.ts\`, which part 3 builds from): bundled, minified and tree-shaken it loads in ${ms(bundledLoad)} per function vs ${ms(runtimeLoad)} for the runtime SDK (${ratio(bundledLoad, runtimeLoad)}, part 3)` +
+    `1. **The AWS SDK is ${OURS_BUNDLE_SDK ? 'bundled' : 'taken from the runtime'}** (\`BUNDLING.external\` in \`scripts/build-functions.ts\`, which part 3 builds from): bundled, minified and tree-shaken it loads in ${ms(bundledLoad)} per function vs ${ms(runtimeLoad)} for the runtime SDK (${ratio(bundledLoad, runtimeLoad)}, part 3)` +
       (sdk.switchSdk
         ? ` — **this run says switch** to ${sdk.bundleSdk ? 'bundling' : 'the runtime SDK'} (see part 3).`
         : OURS_BUNDLE_SDK
@@ -628,7 +628,7 @@ function costSection(r: ReportInput, pollsPerTask: number): CostSection {
   out.push('');
   out.push('Assumptions:');
   out.push(
-    `- Memory: ${mem.api} MB for the route functions and the backstop (\`lib/task-function.ts\` default), ${mem.countPrimes} MB for count-primes (\`lib/demo/demo-worker.ts\`).`,
+    `- Memory: ${mem.api} MB for the route functions and the backstop (\`lib/task-api/function.ts\` default), ${mem.countPrimes} MB for count-primes (\`lib/demo/demo-worker.ts\`).`,
   );
   out.push(
     `- Billed durations (rounded up to 1 ms): the median in-process handler durations of part 1 against DynamoDB Local — ${Object.entries(

@@ -100,7 +100,7 @@ export interface AsyncTaskApiProps {
   readonly alarmTopic?: sns.ITopic;
   /**
    * Alarms and one dashboard (lib/task-api/monitoring.ts); `false` creates neither.
-   * @default - on, with the thresholds documented in the README runbook
+   * @default - on, with the thresholds documented in the runbook (docs/operations.md)
    */
   readonly monitoring?: false | MonitoringOptions;
   /** How often the sweeper checks open tasks (1 minute to 1 hour). @default Duration.minutes(5) */

@@ -1,5 +1,5 @@
 /**
- * The SSRF rules for `callbackUrl`, checked at submit (the dial-time check is in `#webhooks/post`).
+ * The SSRF rules for `callbackUrl`, checked at submit (the dial-time check is in `#clients/webhook-post`).
  * Pure: no DNS here. The URL is parsed with the WHATWG parser, which already turns decimal, hex,
  * octal and shortened IPv4 forms (`2130706433`, `0x7f.1`, `0177.0.0.1`, `127.1`) into dotted quads,
  * so one range check covers every spelling.

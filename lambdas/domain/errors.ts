@@ -4,7 +4,7 @@
  */
 export const PROBLEM_BASE = 'https://longrun.dev/problems/';
 
-/** Problem kinds, with the status each is sent with: listed in the README and in this document. */
+/** Problem kinds, with the status each is sent with: listed in docs/api.md and in the OpenAPI document. */
 export const PROBLEM_KINDS = {
   'malformed-json': { status: 400, title: 'Malformed JSON', when: 'The body is empty or not valid JSON.' },
   'validation-error': {

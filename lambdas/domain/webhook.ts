@@ -1,6 +1,6 @@
 /**
  * Webhooks, the pure part: the event a terminal task sends, its stable id, the retry schedule and
- * what one attempt's outcome means for the next. No I/O; `#webhooks/*` does the sending.
+ * what one attempt's outcome means for the next. No I/O; `#service/webhook-delivery` does the sending.
  */
 
 import type { TaskRepresentation } from './representation.ts';

@@ -4,7 +4,7 @@
  * Every one carries the `service` dimension; task counts also a second dimension set with `type`.
  */
 export const METRICS_NAMESPACE = 'Longrun';
-/** The `service` dimension (POWERTOOLS_SERVICE_NAME, set on every function by `lib/task-function.ts`). */
+/** The `service` dimension (POWERTOOLS_SERVICE_NAME, set on every function by `lib/task-api/function.ts`). */
 export const METRICS_SERVICE = 'longrun';
 
 export const TASK_METRICS = {

@@ -4,7 +4,7 @@
  * parts (api, functions, workflow, table, WAF, queues) + business metrics --> alarms --> SNS topic
  *
  * Generic over functions and dead-letter queues: pass a new one in the lists and it gets its alarms.
- * Every alarm's description says what it means and links its runbook section (README).
+ * Every alarm's description says what it means and links its runbook section (docs/operations.md).
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';

@@ -3,13 +3,14 @@
  * the filtered stream mappings, encrypted queues and their DLQs, exact IAM, no loopback flag, the
  * bus and a rule on it, cdk-nag.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { statusChangeFilters, terminalTransitionFilters } from '../../lambdas/domain/stream-filters.ts';
 import { TaskEvents, WebhookDelivery } from '../../lib/task-api/push.ts';
@@ -193,8 +194,9 @@ describe('in the facade (LongrunStack)', () => {
   });
 
   it('exposes the push parts and sets no loopback flag or retry override on any function', () => {
-    expect(full.stack.api.webhooks.deadLetterQueue).toBeDefined();
-    expect(full.stack.api.taskEvents.eventBus).toBeDefined();
+    const idOf = (construct: IConstruct) => full.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+    expect(resources[idOf(full.stack.api.webhooks.deadLetterQueue)]?.Type).toBe('AWS::SQS::Queue');
+    expect(resources[idOf(full.stack.api.taskEvents.eventBus)]?.Type).toBe('AWS::Events::EventBus');
     for (const r of Object.values(resources).filter((r) => r.Type === 'AWS::Lambda::Function')) {
       const env = Object.keys(r.Properties.Environment?.Variables ?? {});
       expect(env).not.toContain('ALLOW_LOOPBACK_CALLBACKS');

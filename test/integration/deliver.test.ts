@@ -6,19 +6,20 @@
  * passes, so the running local stack leaves them to this test.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { sqs } from '#clients/sqs';
+import { logger } from '#observability/logger';
+import { handler as forward } from '#push/forward-terminal';
+import { deliver } from '#service/webhook-delivery';
+import { getOrCreateSecret } from '#store/webhook-secret-store';
 import { getRow, newCaller, putRow } from '../support/fixtures.ts';
 import { useLocalStackEnv } from '../support/handler-env.ts';
 import { WebhookReceiver } from '../support/webhook-receiver.ts';
 
 const stack = useLocalStackEnv();
 process.env.ALLOW_LOOPBACK_CALLBACKS = '1';
-process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
+logger.setLogLevel('DEBUG');
 process.env.WEBHOOK_QUEUE_URL = `${stack.sqsEndpoint}/000000000000/NotARealQueue`;
 process.env.AWS_ENDPOINT_URL_SQS = stack.sqsEndpoint;
-const { deliver } = await import('#service/webhook-delivery');
-const { handler: forward } = await import('#push/forward-terminal');
-const { sqs } = await import('#clients/sqs');
-const { getOrCreateSecret } = await import('#store/webhook-secret-store');
 
 const RECEIVER_SECRET = `receiver-says-${crypto.randomUUID()}`;
 let logs = '';

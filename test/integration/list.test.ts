@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { handler } from '#http/list-tasks';
 import { apiEvent, invoke } from '../support/api-event.ts';
 import { newCaller, putRow } from '../support/fixtures.ts';
 import { useLocalStackEnv } from '../support/handler-env.ts';
 
 useLocalStackEnv();
-const { handler } = await import('#http/list-tasks');
 
 const list = (apiKeyId: string, query?: Record<string, string>) =>
   invoke(handler, apiEvent({ method: 'GET', resource: '/tasks', apiKeyId, ...(query && { query }) }));

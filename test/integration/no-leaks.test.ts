@@ -6,6 +6,14 @@
 
 import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { dynamodb } from '#clients/dynamodb';
+import { sfn } from '#clients/sfn';
+import { handler as cancel } from '#http/cancel-task';
+import { handler as getTask } from '#http/get-task';
+import { handler as getResult } from '#http/get-task-result';
+import { handler as list } from '#http/list-tasks';
+import { handler as submit } from '#http/submit-task';
+import { logger } from '#observability/logger';
 import { buildStack } from '../infra/fixture.ts';
 import { apiEvent, invoke } from '../support/api-event.ts';
 import { newCaller, putRow } from '../support/fixtures.ts';
@@ -13,14 +21,7 @@ import { useLocalStackEnv } from '../support/handler-env.ts';
 
 const stack = useLocalStackEnv();
 // Everything the logger could write, debug included.
-process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
-const { handler: submit } = await import('#http/submit-task');
-const { handler: getTask } = await import('#http/get-task');
-const { handler: getResult } = await import('#http/get-task-result');
-const { handler: list } = await import('#http/list-tasks');
-const { handler: cancel } = await import('#http/cancel-task');
-const { dynamodb } = await import('#clients/dynamodb');
-const { sfn } = await import('#clients/sfn');
+logger.setLogLevel('DEBUG');
 
 const BODY_SECRET = `body-secret-${crypto.randomUUID()}`;
 const KEY_SECRET = `key-secret-${crypto.randomUUID()}`;

@@ -4,18 +4,18 @@
  * a stub only where a fault is injected (StartExecution, GetItem).
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { dynamodb } from '#clients/dynamodb';
+import { sfn } from '#clients/sfn';
+import { handler as getTask } from '#http/get-task';
+import { handler as list } from '#http/list-tasks';
+import { handler as submit } from '#http/submit-task';
+import { logger } from '#observability/logger';
+import { handler as reconcile } from '#workflow/reconcile-execution';
 import { apiEvent, invoke, lambdaContext } from '../support/api-event.ts';
 import { newCaller, putRow } from '../support/fixtures.ts';
 import { useLocalStackEnv } from '../support/handler-env.ts';
 
 useLocalStackEnv();
-const { handler: submit } = await import('#http/submit-task');
-const { handler: getTask } = await import('#http/get-task');
-const { handler: list } = await import('#http/list-tasks');
-const { handler: reconcile } = await import('#workflow/reconcile-execution');
-const { sfn } = await import('#clients/sfn');
-const { dynamodb } = await import('#clients/dynamodb');
-const { logger } = await import('#observability/logger');
 
 type Json = Record<string, any>;
 

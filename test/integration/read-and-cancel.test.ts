@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { newTaskId } from '#domain/ids';
+import { handler as cancelTask } from '#http/cancel-task';
+import { handler as getTask } from '#http/get-task';
+import { handler as getResult } from '#http/get-task-result';
 import { apiEvent, invoke } from '../support/api-event.ts';
 import { getRow, newCaller, putRow } from '../support/fixtures.ts';
 import { RETENTION_SECONDS, useLocalStackEnv } from '../support/handler-env.ts';
 
 useLocalStackEnv();
-const getTask = (await import('#http/get-task')).handler;
-const getResult = (await import('#http/get-task-result')).handler;
-const cancelTask = (await import('#http/cancel-task')).handler;
 
 const get = (apiKeyId: string, id: string, headers: Record<string, string> = {}) =>
   invoke(getTask, apiEvent({ method: 'GET', resource: '/tasks/{id}', pathParameters: { id }, apiKeyId, headers }));

@@ -1,13 +1,13 @@
 /** Submit when StartExecution fails: 503 only when a retry can help, never 202 for a replay that did not start, 413 before anything is written. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { sfn } from '#clients/sfn';
+import { handler } from '#http/submit-task';
+import { submitTask } from '#service/submit-task';
 import { apiEvent, invoke } from '../support/api-event.ts';
 import { newCaller, rowsOf } from '../support/fixtures.ts';
 import { useLocalStackEnv } from '../support/handler-env.ts';
 
 useLocalStackEnv();
-const { handler } = await import('#http/submit-task');
-const { submitTask } = await import('#service/submit-task');
-const { sfn } = await import('#clients/sfn');
 
 const headers = { 'Content-Type': 'application/json', 'Idempotency-Key': 'start-failures' };
 const body = JSON.stringify({ type: 'sleep', input: { seconds: 1 } });

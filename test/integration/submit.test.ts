@@ -1,12 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { dynamodb } from '#clients/dynamodb';
+import { sfn } from '#clients/sfn';
+import { handler } from '#http/submit-task';
 import { apiEvent, invoke } from '../support/api-event.ts';
 import { getRow, newCaller, rowsOf } from '../support/fixtures.ts';
 import { useLocalStackEnv } from '../support/handler-env.ts';
 
 useLocalStackEnv();
-const { handler } = await import('#http/submit-task');
-const { sfn } = await import('#clients/sfn');
-const { dynamodb } = await import('#clients/dynamodb');
 
 const json = { 'Content-Type': 'application/json' };
 const submit = (apiKeyId: string | undefined, body: string, headers: Record<string, string> = json) =>

@@ -5,6 +5,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aw
 import { inject } from 'vitest';
 import { newTaskId } from '#domain/ids';
 import type { TaskRecord } from '#domain/task';
+import { aTask } from './task-builder.ts';
 
 function client() {
   const stack = inject('localStack');
@@ -21,18 +22,7 @@ export function newCaller() {
 
 export async function putRow(row: Partial<TaskRecord> & { owner: string }, createdAt: number = Date.now()): Promise<TaskRecord> {
   const iso = new Date(createdAt).toISOString();
-  const task: TaskRecord = {
-    id: newTaskId(createdAt),
-    type: 'primes',
-    status: 'pending',
-    input: '{"upTo":10}',
-    progress: { percent: 0 },
-    createdAt: iso,
-    updatedAt: iso,
-    ttl: Math.ceil(createdAt / 1000) + 10 * 86400,
-    version: 1,
-    ...row,
-  };
+  const task = aTask({ id: newTaskId(createdAt), createdAt: iso, updatedAt: iso, ttl: Math.ceil(createdAt / 1000) + 10 * 86400, ...row });
   await client().send(new PutCommand({ TableName: inject('localStack').tableName, Item: task }));
   return task;
 }

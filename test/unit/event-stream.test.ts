@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { TaskRecord } from '#domain/task';
 import { alreadyComplete, eventType, formatEvent, parseLastEventId, resumeFrom } from '#sse/event-stream';
+import { aTask } from '../support/task-builder.ts';
 
-function task(overrides: Partial<TaskRecord>): TaskRecord {
-  return {
-    id: '019b7b28-6c00-7000-8000-000000000001',
-    owner: 'key:a',
-    type: 'primes',
-    status: 'running',
-    input: '{}',
-    progress: { percent: 10 },
-    createdAt: '2026-01-01T00:00:00.000Z',
-    updatedAt: '2026-01-01T00:00:00.000Z',
-    ttl: 0,
-    version: 4,
-    ...overrides,
-  };
-}
+/** A running task at version 4. */
+const task = (overrides: Partial<TaskRecord>): TaskRecord =>
+  aTask({ status: 'running', input: '{}', progress: { percent: 10 }, ttl: 0, version: 4, ...overrides });
 
 describe('server-sent events', () => {
   it('Last-Event-ID: a positive integer, anything else means a full snapshot', () => {

@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { expiresAt, isExpired, retryAfterSeconds, toRepresentation } from '#domain/representation';
-import type { TaskRecord } from '#domain/task';
+import { aTask, CREATED, isoAt } from '../support/task-builder.ts';
 
-const created = Date.UTC(2026, 0, 1, 0, 0, 0);
-const iso = (offsetSeconds: number) => new Date(created + offsetSeconds * 1000).toISOString();
-
-function task(overrides: Partial<TaskRecord> = {}): TaskRecord {
-  return {
-    id: '019b7b28-6c00-7000-8000-000000000001',
-    owner: 'key:a',
-    type: 'primes',
-    status: 'pending',
-    input: '{"upTo":10}',
-    progress: { percent: 0 },
-    createdAt: iso(0),
-    updatedAt: iso(0),
-    ttl: created / 1000 + 3600 + 86400,
-    version: 1,
-    ...overrides,
-  };
-}
+const created = CREATED;
+const iso = (offsetSeconds: number) => isoAt(offsetSeconds);
+const task = aTask;
 
 describe('representation', () => {
   it('links to itself, its result and its cancel', () => {

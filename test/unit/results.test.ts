@@ -2,28 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { isExpired, REPRESENTATION_ATTRIBUTES, toRepresentation } from '#domain/representation';
 import { isResultPointer, RESULT_POINTER_MEMBER, resultKey, resultPointer } from '#domain/result-pointer';
 import type { TaskRecord } from '#domain/task';
+import { aTask, CREATED, isoAt, TASK_ID } from '../support/task-builder.ts';
 
-const ID = '019b7b28-6c00-7000-8000-000000000001';
-const created = Date.UTC(2026, 0, 1);
-const iso = (s: number) => new Date(created + s * 1000).toISOString();
+const ID = TASK_ID;
+const created = CREATED;
+const iso = (s: number) => isoAt(s);
 
-function task(overrides: Partial<TaskRecord> = {}): TaskRecord {
-  return {
-    id: ID,
-    owner: 'key:a',
-    type: 'report',
-    status: 'pending',
-    input: '{"sizeKb":1}',
-    progress: { percent: 0 },
-    createdAt: iso(0),
-    updatedAt: iso(0),
-    ttl: created / 1000 + 3600 + 86400,
-    version: 1,
-    callbackUrl: 'https://example.com/hook',
-    requestHash: 'abc',
-    ...overrides,
-  };
-}
+/** A `report` task with a callback and a request hash, as the listing tests need every attribute kind. */
+const task = (overrides: Partial<TaskRecord> = {}): TaskRecord =>
+  aTask({ type: 'report', input: '{"sizeKb":1}', callbackUrl: 'https://example.com/hook', requestHash: 'abc', ...overrides });
 
 describe('result pointer', () => {
   it("names the task's own object and its size, under one reserved member", () => {

@@ -5,6 +5,7 @@ import { statusChangeFilters, terminalTransitionFilters } from '#domain/stream-f
 import type { TaskRecord, TaskStatus } from '#domain/task';
 import { DEFAULT_RETRY_DELAYS, MAX_DELAY_SECONDS, nextStep, parseRetryAfter, parseRetryDelays, webhookEvent, webhookId } from '#domain/webhook';
 import { passesFilters } from '../../packages/local/src/event-filter.ts';
+import { aTask } from '../support/task-builder.ts';
 
 /** At least 20 hostile callback URLs, each refused at submit (and so never dialled). */
 const HOSTILE = [
@@ -136,14 +137,11 @@ describe('retry schedule', () => {
 });
 
 describe('the event', () => {
-  const task: TaskRecord = {
+  const task: TaskRecord = aTask({
     id: '01a2174d-76a8-7ce0-8331-e6898b0b5bf0',
-    owner: 'key:a',
     type: 'fail',
     status: 'failed',
     input: '{}',
-    progress: { percent: 0 },
-    createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:02.000Z',
     completedAt: '2026-01-01T00:00:01.000Z',
     error: JSON.stringify({ Error: 'TaskFailed', Cause: 'boom' }),
@@ -151,7 +149,7 @@ describe('the event', () => {
     callback: { status: 'pending', attempts: 2 },
     version: 5,
     ttl: 0,
-  };
+  });
 
   it('type task.<status>, timestamp = completion, data = the representation without the delivery state', () => {
     const event = webhookEvent(task, toRepresentation(task, '/v1', 3600));

@@ -1,4 +1,4 @@
-/** The part of s3rver's API (it ships no types) that lib/local/s3-local.ts uses. */
+/** The part of s3rver's API (it ships no types) that ./s3-local.ts uses. */
 declare module 's3rver' {
   interface S3rverOptions {
     address?: string;

@@ -186,7 +186,7 @@ export class StepFunctionsEndpoint {
   private readonly taskStates = new Map<string, any>();
   private server?: Server;
   private closing = false;
-  /** The faults injected so far (see lib/local/faults.ts). */
+  /** The faults injected so far (see ./faults.ts). */
   readonly faults: FaultInjector;
   endpoint = '';
   port = 0;

@@ -13,6 +13,7 @@ import { ApiFirewall } from '../../../lib/task-api/firewall.ts';
 import { TaskHttpApi } from '../../../lib/task-api/http-api.ts';
 import { TaskTable } from '../../../lib/task-api/table.ts';
 import { TaskWorkflow } from '../../../lib/task-api/workflow.ts';
+import { cfnText } from '../fixture.ts';
 import { partStack } from './part-stack.ts';
 
 const logRetention = logs.RetentionDays.ONE_WEEK;
@@ -39,7 +40,12 @@ describe('capability constructs, each alone', () => {
       Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(workflow.stateMachine.node.defaultChild as never)],
     );
     for (const state of ['Work', 'RecordSuccess', 'AlreadyFinished']) expect(definition).toContain(`\\"${state}\\"`);
-    expect(stack.resolve(workflow.executionsArn)).toBeTruthy();
+    // Every execution of this state machine, and of no other.
+    expect(cfnText(stack.resolve(workflow.executionsArn))).toMatch(
+      new RegExp(
+        `^arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${stack.getLogicalId(workflow.stateMachine.node.defaultChild as never)}\\.Name>:\\*$`,
+      ),
+    );
   });
 
   it('TaskHttpApi: the REST API and one function per route, granted on the given table and state machine', () => {
