@@ -75,10 +75,12 @@ const MAX_WAIT_SECONDS = 2;
 const TASK_DEADLINE_SECONDS = 90;
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
-// Handler logs are JSON on stdout; stdout is the report, so keep them to errors (stderr).
+// Part 1 calls handlers in this process: their logs and EMF metrics are JSON on stdout, and stdout
+// is the report. (The stack's functions run in their own threads; their output goes to --verbose.)
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
-// Webhook retries after 1, 2, 4 s (part 6), as in the tests.
-process.env.LONGRUN_WEBHOOK_RETRY_DELAYS ??= '1,2,4';
+process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+/** Webhook retries after 1, 2, 4 s (part 8), as in the tests. */
+const WEBHOOK_RETRY_DELAYS = process.env.LONGRUN_WEBHOOK_RETRY_DELAYS ?? '1,2,4';
 
 let stack: LocalStack | undefined;
 let stopping = false;
@@ -107,10 +109,19 @@ async function startStack(apiKey: string): Promise<LocalStack> {
     process.on('exit', () => assembly.cleanup());
     assemblyDir = assembly.dir;
   }
-  const s = await startLocalStack({ assembly: assemblyDir, port: 0, apiKeys: [apiKey], log: args.verbose ? (l) => log(`[stack] ${l}`) : () => {} });
+  const s = await startLocalStack({
+    assembly: assemblyDir,
+    port: 0,
+    apiKeys: [apiKey],
+    environment: { LONGRUN_WEBHOOK_RETRY_DELAYS: WEBHOOK_RETRY_DELAYS },
+    log: args.verbose ? (l) => log(`[stack] ${l}`) : () => {},
+  });
   // Part 1 calls the handlers in this process: their environment points at the stack, as the stack sets it for its functions.
   const { DEMO_TASK_TYPES } = await import('../lib/demo/task-types.ts');
   Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
     TABLE_NAME: s.tableName,
     STATE_MACHINE_ARN: s.stateMachineArn,
     AWS_ENDPOINT_URL_DYNAMODB: s.dynamodbEndpoint,
@@ -186,7 +197,20 @@ async function main(): Promise<number> {
   const faults = quick
     ? { markdown: '## 7. Faults\n\nSkipped with `--quick`: `npm run faults` (1,000 tasks) or `test/faults/fault-load.test.ts`.\n', failed: false }
     : await faultSectionInChild(1000, log, assemblyDir);
-  const doc = `${report({ bundles, calls, transitions, loadResult, loadCalls, loadTransitions, loadStates, load1, webhooks, seconds: (Date.now() - started) / 1000 })}${liveSection(live)}\n${faults.markdown}`;
+  const { parts, conclusions } = report({
+    bundles,
+    calls,
+    transitions,
+    loadResult,
+    loadCalls,
+    loadTransitions,
+    loadStates,
+    load1,
+    webhooks,
+    seconds: (Date.now() - started) / 1000,
+  });
+  // Parts 1–5, then 6 (live status), 7 (faults), 8 (webhooks), then what the numbers say.
+  const doc = [parts, liveSection(live), faults.markdown.trimEnd(), '', webhookSection(webhooks, CONCURRENCY).join('\n'), conclusions].join('\n');
   if (!args['no-write']) {
     writeFileSync(join(REPO_ROOT, 'bench', 'results.md'), doc);
     writeFileSync(join(REPO_ROOT, 'bench', 'latency.svg'), svg);
@@ -224,7 +248,7 @@ interface ReportInput {
   seconds: number;
 }
 
-function report(r: ReportInput): string {
+function report(r: ReportInput): { parts: string; conclusions: string } {
   const out: string[] = [];
   const cpu = cpus();
   out.push('# Longrun benchmark');
@@ -463,9 +487,7 @@ function report(r: ReportInput): string {
   // ---------------------------------------------------------------- 5
   const cost = costSection(r, pollsPerTask);
   out.push(...cost.lines);
-  out.push(...webhookSection(r.webhooks, CONCURRENCY));
-  out.push(...findings(r, cost, { bundleSdk, switchSdk }));
-  return `${out.join('\n')}\n`;
+  return { parts: `${out.join('\n')}\n`, conclusions: `${findings(r, cost, { bundleSdk, switchSdk }).join('\n')}\n` };
 }
 
 interface CostSection {
