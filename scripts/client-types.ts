@@ -5,7 +5,7 @@
  *   npx tsx scripts/client-types.ts           write packages/client/src/schema.ts
  *   npx tsx scripts/client-types.ts --check   exit 1 if the committed file is out of date
  *
- * `packages/client/test/types.test.ts` regenerates and compares, so the committed types cannot drift from the
+ * `packages/client/test/unit/types.test.ts` regenerates and compares, so the committed types cannot drift from the
  * document.
  */
 import { readFileSync, writeFileSync } from 'node:fs';

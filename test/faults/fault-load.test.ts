@@ -4,7 +4,7 @@
  * 10 % of status events are dropped and 2 % of the workflow's DynamoDB writes are throttled. Every
  * task reaches the right outcome, every primes result is right, nothing is left open, and the only
  * 5xx are the 503s the contract allows for a start that failed. `FAULT_TASKS=1000` runs the
- * issue's full size here; `npm run faults` runs 1,000 and reports the figures (bench part 6).
+ * issue's full size here; `npm run faults` runs 1,000 and reports the figures (bench part 7).
  */
 
 import { type LocalStack, startLocalStack } from '@longrun/local';

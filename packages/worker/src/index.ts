@@ -5,7 +5,7 @@
  * worker is a `tasks.LambdaInvoke` state in it (with `payloadResponseOnly: true`), and
  * `api.grantProgress(fn)` lets the function report progress.
  *
- * **Input.** The event is a {@link WorkerEvent}: `{ taskId, type, input, attempt? }`; `input`
+ * **Input.** The event is a {@link WorkerEvent}: `{ taskId, type, input }`; `input`
  * already passed the task type's JSON Schema at submit.
  *
  * **Output.** The handler's return value is the task's result (JSON, at most 256 KB); larger
