@@ -83,6 +83,8 @@ export const config = lazily({
   /** Local stack only (never set by the construct): callbacks to http://127.0.0.1 / localhost are accepted. */
   allowLoopbackCallbacks: () => process.env.ALLOW_LOOPBACK_CALLBACKS === '1',
   corsAllowOrigins: () => list('CORS_ALLOW_ORIGINS'),
+  /** API key id -> consumer name: every key of a consumer is the same caller (the construct sets it from `consumers`). */
+  apiKeyConsumers: () => json<Record<string, string>>('API_KEY_CONSUMERS', {}),
   stateMachineArn: () => matching('STATE_MACHINE_ARN', (v) => v.includes(':stateMachine:'), 'a state machine ARN'),
   resultsBucket: () => matching('RESULTS_BUCKET_NAME', (v) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v), 'an S3 bucket name'),
   webhookQueueUrl: () => required('WEBHOOK_QUEUE_URL'),

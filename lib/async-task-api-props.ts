@@ -16,13 +16,26 @@ const JWT_MAX_CLOCK_TOLERANCE_SECONDS = 60;
 /** Lambda environment variables are limited to 4 KiB in total. */
 const MAX_TASK_TYPES_BYTES = 3072;
 
-/** A caller of the API: one API key and one usage plan. */
+/**
+ * A caller of the API: one usage plan and one or more API keys. The caller is the consumer, not the
+ * key: every key of a consumer sees the same tasks and webhook secret, so rotating a key loses nothing.
+ */
 export interface ApiConsumer {
-  /** A unique name (letters, digits, `-`, `_`), used in construct ids and descriptions. */
+  /** A unique name (letters, digits, `-`, `_`), used in construct ids, descriptions and as the tasks' owner. */
   readonly name: string;
-  /** Steady-state requests per second. @default - the stage's `throttle.rateLimit` */
+  /**
+   * Names of the consumer's API keys (letters, digits, `-`, `_`). To rotate: add a key, hand it
+   * out, then remove the old one. `primary` keeps the construct id keys had before keys were named.
+   * @default ['primary']
+   */
+  readonly keys?: string[];
+  /**
+   * Steady-state requests per second. The consumers' rates must add up to less than the stage's
+   * `throttle.rateLimit`, so no consumer at its limit uses up the stage for the others.
+   * @default - the stage's rate shared: `throttle.rateLimit / (consumers + 1)`
+   */
   readonly rateLimit?: number;
-  /** Burst capacity. @default - the stage's `throttle.burstLimit` */
+  /** Burst capacity. @default - the stage's burst shared: `throttle.burstLimit / (consumers + 1)`, at least 1 */
   readonly burstLimit?: number;
   /** Requests per day. @default - no quota */
   readonly quotaPerDay?: number;
@@ -166,6 +179,18 @@ export type ApiAuth =
       readonly clockTolerance?: Duration;
     };
 
+/** The stage throttling when none is given. */
+export const DEFAULT_THROTTLE: Throttle = { rateLimit: 50, burstLimit: 100 };
+
+/** Each consumer's rate and burst: its own, or the stage's shared among the consumers with one share spare. */
+export function consumerLimits(consumers: readonly ApiConsumer[], stage: Throttle): Array<{ rateLimit: number; burstLimit: number }> {
+  const shares = consumers.length + 1;
+  return consumers.map((c) => ({
+    rateLimit: c.rateLimit ?? Math.floor((stage.rateLimit / shares) * 100) / 100,
+    burstLimit: c.burstLimit ?? Math.max(1, Math.floor(stage.burstLimit / shares)),
+  }));
+}
+
 export function validateProps(props: AsyncTaskApiProps): void {
   const where = 'AsyncTaskApi';
   const types = Object.keys(props.taskTypes ?? {});
@@ -249,6 +274,19 @@ export function validateProps(props: AsyncTaskApiProps): void {
       if (c.quotaPerDay !== undefined && (!Number.isInteger(c.quotaPerDay) || c.quotaPerDay < 1)) {
         throw new Error(`${where}: consumer '${c.name}' quotaPerDay must be a positive integer (got ${c.quotaPerDay}).`);
       }
+      const keys = c.keys ?? ['primary'];
+      if (keys.length === 0) throw new Error(`${where}: consumer '${c.name}' must have at least one key.`);
+      const bad = keys.find((k) => !/^[A-Za-z0-9_-]+$/.test(k));
+      if (bad !== undefined) throw new Error(`${where}: consumer '${c.name}' key name '${bad}' must use only letters, digits, '-' and '_'.`);
+      if (new Set(keys.map((k) => k.toLowerCase())).size !== keys.length) throw new Error(`${where}: consumer '${c.name}' names a key twice.`);
+    }
+    const stage = props.throttle ?? DEFAULT_THROTTLE;
+    const limits = consumerLimits(props.consumers, stage);
+    const rate = limits.reduce((sum, l) => sum + l.rateLimit, 0);
+    if (limits.length > 0 && !(rate < stage.rateLimit)) {
+      throw new Error(
+        `${where}: the consumers' rateLimits add up to ${rate} requests/s, not less than the stage's throttle.rateLimit (${stage.rateLimit}): one consumer at its limit would use up the stage for the others. Lower them or raise throttle.rateLimit.`,
+      );
     }
   }
 }

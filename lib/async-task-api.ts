@@ -21,7 +21,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { type AsyncTaskApiProps, validateProps } from './async-task-api-props.ts';
+import { type AsyncTaskApiProps, DEFAULT_THROTTLE, validateProps } from './async-task-api-props.ts';
 import { ExecutionBackstop, RECONCILE_FUNCTION } from './task-api/backstop.ts';
 import { reserveConcurrency } from './task-api/concurrency.ts';
 import { ApiFirewall } from './task-api/firewall.ts';
@@ -51,7 +51,7 @@ export class AsyncTaskApi extends Construct {
   public readonly api: apigateway.RestApi;
   /** Every function the construct creates, keyed by handler name (`submit-task`, …, `reconcile-execution`, `deliver-webhook`, …). */
   public readonly functions: Record<string, lambda.Function>;
-  /** One API key per consumer, keyed by consumer name (empty with `auth: jwt`). */
+  /** Every API key, keyed by consumer name for its `primary` key and `consumer/keyName` for others (empty with `auth: jwt`). */
   public readonly apiKeys: Record<string, apigateway.IApiKey>;
   /** One usage plan per consumer, keyed by consumer name (empty with `auth: jwt`). */
   public readonly usagePlans: Record<string, apigateway.UsagePlan>;
@@ -103,7 +103,7 @@ export class AsyncTaskApi extends Construct {
       taskTypes: props.taskTypes,
       executionTimeout,
       idempotencyKeyTtl: props.idempotencyKeyTtl ?? Duration.hours(24),
-      throttle: props.throttle ?? { rateLimit: 50, burstLimit: 100 },
+      throttle: props.throttle ?? DEFAULT_THROTTLE,
       consumers: props.consumers ?? [{ name: 'default' }],
       auth: props.auth ?? { type: 'apiKey' },
       corsAllowOrigins: props.corsAllowOrigins,

@@ -5,6 +5,6 @@ import { apiHandler } from '#http/api-handler';
 import { cancelTask } from '#service/cancel-task';
 
 export const handler = apiHandler(async (request) => {
-  const task = await cancelTask(request.owner, request.pathParameters.id ?? '');
+  const task = await cancelTask(request.owners, request.pathParameters.id ?? '');
   return { status: 200, body: toRepresentation(task, request.baseUrl, config.retentionSeconds) };
 });

@@ -27,7 +27,7 @@ export async function readTaskAwaitingChange(request: ApiRequest, context?: Pick
   const arrived = Date.now();
   const wait = preferredWait(request.headers.prefer);
   const id = request.pathParameters.id ?? '';
-  const task = await findOwnTask(request.owner, id, { consistent: wait !== undefined });
+  const task = await findOwnTask(request.owners, id, { consistent: wait !== undefined });
   if (!wait) return { task };
   const preferenceApplied = `wait=${wait}`;
   const validator = request.headers['if-none-match'];
@@ -35,5 +35,5 @@ export async function readTaskAwaitingChange(request: ApiRequest, context?: Pick
   if (!clientIsCurrent) return { task, preferenceApplied };
   const remaining = context?.getRemainingTimeInMillis?.();
   const until = Math.min(arrived + wait * 1000, remaining === undefined ? Infinity : arrived + remaining - MARGIN_MS);
-  return { task: await awaitChange(request.owner, task, { until, intervalMs: WATCH_INTERVAL_MS }), preferenceApplied };
+  return { task: await awaitChange(task, { until, intervalMs: WATCH_INTERVAL_MS }), preferenceApplied };
 }

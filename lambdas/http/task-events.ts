@@ -27,7 +27,7 @@ export const handler = awslambda.streamifyResponse(async (event: APIGatewayProxy
   let task: Awaited<ReturnType<typeof findOwnTask>>;
   try {
     request = parseRequest(event);
-    task = await findOwnTask(request.owner, request.pathParameters.id ?? '', { consistent: true });
+    task = await findOwnTask(request.owners, request.pathParameters.id ?? '', { consistent: true });
   } catch (error) {
     const problem = problemResponse(toProblem(error), event.requestContext?.path ?? event.path ?? '', origin);
     send(answer(problem.statusCode, problem.headers as Record<string, string>), problem.body);
@@ -46,7 +46,6 @@ export const handler = awslambda.streamifyResponse(async (event: APIGatewayProxy
   stream.on('error', () => gone.abort());
   try {
     await streamTask(task, {
-      owner: request.owner,
       baseUrl: request.baseUrl,
       retentionSeconds: config.retentionSeconds,
       lastEventId,

@@ -16,16 +16,21 @@ export function absentTask(id: string, now: number = Date.now()): Error {
   return problems.notFound();
 }
 
+/** One owner, or every owner of a caller (its consumer and, for tasks created before consumers, its key). */
+export type Owners = string | readonly string[];
+
+const ownedBy = (task: TaskRecord, owners: Owners): boolean => (typeof owners === 'string' ? task.owner === owners : owners.includes(task.owner));
+
 /** Throws 404/410 unless `task` is the caller's and still within retention. */
-export function assertVisible(task: TaskRecord | undefined, id: string, owner: string): asserts task is TaskRecord {
-  if (!task || task.owner !== owner) throw absentTask(id);
+export function assertVisible(task: TaskRecord | undefined, id: string, owners: Owners): asserts task is TaskRecord {
+  if (!task || !ownedBy(task, owners)) throw absentTask(id);
   if (isExpired(task, config.retentionSeconds)) throw problems.gone();
 }
 
-export async function findOwnTask(owner: string, id: string, options: { consistent?: boolean } = {}): Promise<TaskRecord> {
+export async function findOwnTask(owners: Owners, id: string, options: { consistent?: boolean } = {}): Promise<TaskRecord> {
   // Malformed ids never reach DynamoDB.
   if (!isTaskId(id)) throw problems.notFound();
   const task = await getTask(id, options);
-  assertVisible(task, id, owner);
+  assertVisible(task, id, owners);
   return task;
 }

@@ -19,7 +19,7 @@ export interface AwaitChangeOptions {
  * The task as soon as it differs from `seen` (another version) or is terminal; `seen` itself (or
  * the last read) once `until` passes or `signal` aborts. 404/410 if the task vanishes meanwhile.
  */
-export async function awaitChange(owner: string, seen: TaskRecord, options: AwaitChangeOptions): Promise<TaskRecord> {
+export async function awaitChange(seen: TaskRecord, options: AwaitChangeOptions): Promise<TaskRecord> {
   let task = seen;
   while (task.version === seen.version && !isTerminal(task.status)) {
     const remaining = options.until - Date.now();
@@ -29,7 +29,8 @@ export async function awaitChange(owner: string, seen: TaskRecord, options: Awai
     } catch {
       break; // aborted
     }
-    task = await findOwnTask(owner, seen.id, { consistent: true });
+    // The caller already proved it may see this task: re-read it as its owner.
+    task = await findOwnTask(seen.owner, seen.id, { consistent: true });
   }
   return task;
 }

@@ -127,22 +127,29 @@ export async function conditionalUpdate(
 
 /**
  * Moves a task to `to` if the transition table allows it from its current status. `fields` are
- * set alongside (e.g. `error`); `owner`, when given, must match too.
+ * set alongside (e.g. `error`); `owner`, when given, must match too (any of them, for a list).
  */
 export function transition(
   id: string,
   to: Exclude<TaskStatus, 'pending'>,
   now: string,
   fields: Record<string, unknown> = {},
-  owner?: string,
+  owner?: string | readonly string[],
   options: TransitionOptions = {},
 ): Promise<WriteOutcome> {
   const values = Object.fromEntries(Object.entries(fields).map(([name, value]) => [`:${name}`, value]));
+  const owners = owner === undefined ? [] : typeof owner === 'string' ? [owner] : owner;
   return conditionalUpdate(
     id,
     transitionExpression(to, Object.keys(fields), options),
     { ...values, ':now': now },
-    owner === undefined ? undefined : { condition: '#owner = :owner', names: { '#owner': 'owner' }, values: { ':owner': owner } },
+    owners.length === 0
+      ? undefined
+      : {
+          condition: `#owner IN (${owners.map((_, i) => `:owner${i}`).join(', ')})`,
+          names: { '#owner': 'owner' },
+          values: Object.fromEntries(owners.map((o, i) => [`:owner${i}`, o])),
+        },
   );
 }
 

@@ -13,7 +13,7 @@ import { Construct } from 'constructs';
 import { ROUTES, type Route, STAGE_NAME } from '../../lambdas/api/routes.ts';
 import { OWNER_INDEX } from '../../lambdas/domain/owner-index.ts';
 import type { TaskTypeSchemas } from '../../lambdas/domain/task-types.ts';
-import type { ApiAuth, ApiConsumer, Throttle } from '../async-task-api-props.ts';
+import { type ApiAuth, type ApiConsumer, consumerLimits, type Throttle } from '../async-task-api-props.ts';
 import { addMethodNotAllowed, addProblemResponses } from '../problem-responses.ts';
 import { ACCESS_LOG_FORMAT } from './access-log.ts';
 import { longrunFunction } from './function.ts';
@@ -56,7 +56,7 @@ export class TaskHttpApi extends Construct {
   public readonly api: apigateway.RestApi;
   /** The route functions (and the JWT authorizer's), keyed by handler name. */
   public readonly functions: Record<string, lambda.Function> = {};
-  /** One API key per consumer, keyed by consumer name (empty with `auth: jwt`). */
+  /** Every API key, keyed by consumer name for its `primary` key and `consumer/keyName` for others (empty with `auth: jwt`). */
   public readonly apiKeys: Record<string, apigateway.IApiKey> = {};
   /** One usage plan per consumer, keyed by consumer name (empty with `auth: jwt`). */
   public readonly usagePlans: Record<string, apigateway.UsagePlan> = {};
@@ -91,7 +91,7 @@ export class TaskHttpApi extends Construct {
     if (props.auth.type === 'jwt') this.authorizer = this.buildAuthorizer(props.auth, props.logRetention);
     this.api = this.buildApi(props);
     // Usage plans are keyed by API key, so they exist only in API key mode.
-    for (const consumer of props.auth.type === 'apiKey' ? props.consumers : []) this.addConsumer(consumer, props.throttle);
+    if (props.auth.type === 'apiKey') this.addConsumers(props.consumers, props.throttle);
     this.addNagAcknowledgements(props.executionsArn);
   }
 
@@ -196,22 +196,32 @@ export class TaskHttpApi extends Construct {
     return api;
   }
 
-  private addConsumer(consumer: ApiConsumer, throttle: TaskHttpApiProps['throttle']): void {
-    const key = new apigateway.ApiKey(this, `ApiKey${pascalCase(consumer.name)}`, {
-      description: `Longrun API key of consumer ${consumer.name}`,
+  /**
+   * One usage plan per consumer and its keys. Every route function learns which consumer each key
+   * belongs to (`API_KEY_CONSUMERS`): the consumer, not the key, owns tasks and the webhook secret.
+   */
+  private addConsumers(consumers: readonly ApiConsumer[], throttle: Throttle): void {
+    const keyConsumers: Record<string, string> = {};
+    consumerLimits(consumers, throttle).forEach((limits, i) => {
+      const consumer = consumers[i]!;
+      const plan = new apigateway.UsagePlan(this, `UsagePlan${pascalCase(consumer.name)}`, {
+        description: `Longrun usage plan of consumer ${consumer.name}`,
+        apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
+        throttle: limits,
+        quota: consumer.quotaPerDay === undefined ? undefined : { limit: consumer.quotaPerDay, period: apigateway.Period.DAY },
+      });
+      for (const keyName of consumer.keys ?? ['primary']) {
+        // `primary` keeps the construct id of the one key a consumer had before keys were named.
+        const id = keyName === 'primary' ? `ApiKey${pascalCase(consumer.name)}` : `ApiKey${pascalCase(consumer.name)}${pascalCase(keyName)}`;
+        const key = new apigateway.ApiKey(this, id, { description: `Longrun API key ${keyName} of consumer ${consumer.name}` });
+        plan.addApiKey(key);
+        this.apiKeys[keyName === 'primary' ? consumer.name : `${consumer.name}/${keyName}`] = key;
+        keyConsumers[key.keyId] = consumer.name;
+      }
+      this.usagePlans[consumer.name] = plan;
     });
-    const plan = new apigateway.UsagePlan(this, `UsagePlan${pascalCase(consumer.name)}`, {
-      description: `Longrun usage plan of consumer ${consumer.name}`,
-      apiStages: [{ api: this.api, stage: this.api.deploymentStage }],
-      throttle: {
-        rateLimit: consumer.rateLimit ?? throttle.rateLimit,
-        burstLimit: consumer.burstLimit ?? throttle.burstLimit,
-      },
-      quota: consumer.quotaPerDay === undefined ? undefined : { limit: consumer.quotaPerDay, period: apigateway.Period.DAY },
-    });
-    plan.addApiKey(key);
-    this.apiKeys[consumer.name] = key;
-    this.usagePlans[consumer.name] = plan;
+    const mapping = Stack.of(this).toJsonString(keyConsumers);
+    for (const fn of Object.values(this.functions)) fn.addEnvironment('API_KEY_CONSUMERS', mapping);
   }
 
   /** cdk-nag acknowledgments, each for a finding this construct causes on purpose. */

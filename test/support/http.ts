@@ -2,6 +2,7 @@
  * Real HTTP against the local stack. Every response is checked against the OpenAPI document as
  * it arrives, so each end-to-end test also proves the document tells the truth.
  */
+import { apiKeyId } from '@longrun/local';
 import { expect, inject } from 'vitest';
 import { violations } from './openapi-conformance.ts';
 
@@ -25,6 +26,12 @@ export interface RequestOptions {
 
 export function localStack() {
   return inject('localStack');
+}
+
+/** The owner the API records for a caller presenting `key`: its consumer, or the key itself when it has none. */
+export function ownerOf(key: string): string {
+  const consumer = localStack().consumers[key];
+  return consumer ? `consumer:${consumer}` : `key:${apiKeyId(key)}`;
 }
 
 export async function http(method: string, path: string, options: RequestOptions = {}): Promise<HttpResponse> {

@@ -15,7 +15,7 @@ import { type DynamoDbLocal, LOCAL_CREDENTIALS, startDynamoDbLocal } from './dyn
 import type { FaultOptions } from './faults.ts';
 import type { LocalLambda } from './functions/local-lambda.ts';
 import { WorkerLambda } from './functions/worker-lambda.ts';
-import { startHttpFront } from './http-front.ts';
+import { apiKeyId, startHttpFront } from './http-front.ts';
 import { LocalPush } from './local-push.ts';
 import { startS3Local } from './s3-local.ts';
 import { type ExecutionStatusChangeEvent, type StepFunctionsEndpoint, startStepFunctionsEndpoint } from './step-functions-endpoint.ts';
@@ -46,7 +46,10 @@ export interface LocalStackOptions {
   stack?: string;
   /** HTTP port on 127.0.0.1; 0 = a free port (default 0). */
   port?: number;
-  /** Accepted `x-api-key` values. */
+  /**
+   * Accepted `x-api-key` values, each `consumer=key` (a key of that consumer: all keys of a consumer
+   * are the same caller, as the construct's `consumers` make them) or a bare key (its own caller).
+   */
   apiKeys: string[];
   /** Keep DynamoDB data (and the local S3's objects, under `s3/`) in this directory between runs (default: in memory). */
   persistDir?: string;
@@ -79,7 +82,10 @@ export interface LocalStack {
   resultsBucketName?: string;
   tableName: string;
   stateMachineArn: string;
+  /** The accepted `x-api-key` values (without their consumers). */
   apiKeys: string[];
+  /** The consumer of each key that has one. */
+  consumers: Record<string, string>;
   /** The stack that runs. */
   stackName: string;
   /** The cloud assembly it runs from. */
@@ -105,8 +111,21 @@ function execArgvOf(nodeOptions: string | undefined): string[] {
   return (nodeOptions ?? '').split(/\s+/).filter((option) => option === '--enable-source-maps');
 }
 
+/** `consumer=key` or a bare `key`. */
+export function parseApiKey(spec: string): { key: string; consumer?: string } {
+  const at = spec.indexOf('=');
+  if (at < 0) return { key: spec };
+  const consumer = spec.slice(0, at);
+  const key = spec.slice(at + 1);
+  if (!/^[A-Za-z0-9_-]+$/.test(consumer) || !key)
+    throw new Error(`API key '${spec}': expected consumer=key (consumer: letters, digits, '-', '_') or a bare key`);
+  return { key, consumer };
+}
+
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? ((line: string) => console.error(line));
+  const keys = options.apiKeys.map(parseApiKey);
+  const localKeyConsumers = Object.fromEntries(keys.filter((k) => k.consumer).map((k) => [apiKeyId(k.key), k.consumer!]));
   const timings: Record<string, number> = {};
   const t0 = Date.now();
   const mark = (phase: string, since: number): number => {
@@ -226,7 +245,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const front = await startHttpFront({
       api,
-      apiKeys: options.apiKeys,
+      apiKeys: keys.map((k) => k.key),
       port: options.port ?? 0,
       resolveFunction: (id) => locals.get(id),
       accountId: LOCAL_ACCOUNT,
@@ -268,6 +287,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (options.sweepAgeSeconds !== undefined && 'SWEEP_AGE_SECONDS' in own) own.SWEEP_AGE_SECONDS = String(options.sweepAgeSeconds);
       // Pushed tasks (webhooks, task events) link to this front, not to the template's execute-api URL.
       if ('API_BASE_URL' in own) own.API_BASE_URL = front.baseUrl;
+      // The template maps AWS key ids to consumers; locally the keys are LONGRUN_API_KEYS'.
+      if ('API_KEY_CONSUMERS' in own) own.API_KEY_CONSUMERS = JSON.stringify(localKeyConsumers);
       return {
         ...own,
         ...baseEnvironment,
@@ -313,7 +334,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       resultsBucketName: functions.map((fn) => fn.environment.RESULTS_BUCKET_NAME).find(Boolean),
       tableName: table.tableName,
       stateMachineArn: stateMachine.arn,
-      apiKeys: [...options.apiKeys],
+      apiKeys: keys.map((k) => k.key),
+      consumers: Object.fromEntries(keys.filter((k) => k.consumer).map((k) => [k.key, k.consumer!])),
       stackName: stack.stackName,
       assemblyDir,
       stepFunctions,
