@@ -103,9 +103,25 @@ export const config = lazily({
   sweepMaxTasks: () => positiveInt('SWEEP_MAX_TASKS', 1000),
   /** The sweeper stops starting new work this long before its invocation's deadline. */
   sweepSafetyMs: () => positiveInt('SWEEP_SAFETY_MS', 5_000),
+  /** Held connections (event streams, long polls) one caller may have open at once. */
+  heldPerCaller: () => positiveInt('HELD_CONNECTIONS_PER_CALLER', 10),
+  /** Of a function serving plain and held requests, the instances held ones may take (unset: no budget, the function serves held ones only). */
+  heldPerFunction: () => (raw('HELD_CONNECTIONS_PER_FUNCTION') === undefined ? undefined : positiveInt('HELD_CONNECTIONS_PER_FUNCTION', 1)),
+  /** This function's name (set by the Lambda runtime): its budget of held connections is its own. */
+  functionName: () => required('AWS_LAMBDA_FUNCTION_NAME'),
   jwtIssuer: () => required('JWT_ISSUER'),
   jwtAudience: () => required('JWT_AUDIENCE'),
   jwtJwksUri: () => raw('JWT_JWKS_URI'),
+  /** The oldest token (by its `iat`) accepted, in seconds: a stolen token stops working after it whatever its `exp` says. */
+  jwtMaxTokenAgeSeconds: () => positiveInt('JWT_MAX_TOKEN_AGE_SECONDS', 86_400),
+  /** Accepted `typ` headers (compared without case and without an `application/` prefix); a token without `typ` is accepted. */
+  jwtTokenTypes: () =>
+    (raw('JWT_TOKEN_TYPES') ?? 'JWT,at+jwt').split(',').map((t) =>
+      t
+        .trim()
+        .toLowerCase()
+        .replace(/^application\//, ''),
+    ),
   /** Clock skew tolerated on `exp`/`nbf`/`iat`: at most 60 s, or expired tokens would stay alive. */
   jwtClockToleranceSeconds: () => {
     const text = raw('JWT_CLOCK_TOLERANCE_SECONDS');

@@ -12,6 +12,7 @@ import type { TaskAlarmThresholds } from './task-api/alarm-settings.ts';
 /** Upper bounds of the JWT options: a revoked token must stop working within minutes, not hours. */
 const JWT_MAX_CACHE_TTL_SECONDS = 300;
 const JWT_MAX_CLOCK_TOLERANCE_SECONDS = 60;
+const JWT_MAX_TOKEN_AGE_SECONDS = 30 * 86_400;
 
 /** Lambda environment variables are limited to 4 KiB in total. */
 const MAX_TASK_TYPES_BYTES = 3072;
@@ -102,13 +103,28 @@ export interface AsyncTaskApiProps {
   /**
    * Reserved concurrency, so that a burst of long workers cannot starve the API and the backstop
    * (and the API cannot starve the workers). `false` reserves nothing anywhere; `false` for one
-   * key reserves nothing for that group. The defaults reserve 9 × 20 + 2 × 5 + 100 per worker
-   * function = 390 in all with the demo worker's two functions and the sweeper (410 with `auth: jwt`): a standard account (1,000)
+   * key reserves nothing for that group. The defaults reserve 20 for each of the 9 route functions,
+   * 30 more on each of the 3 that hold connections (`heldConnections`), 5 each for the reconciler,
+   * the sweeper and the 2 stream readers, and 100 per worker function = 490 in all with the demo
+   * worker's two functions (510 with `auth: jwt`): a standard account (1,000)
    * deploys; Lambda refuses any reservation that leaves fewer than 100 unreserved, so an account
    * whose quota is still low (new accounts may start at 10) needs `false` or a quota increase.
-   * @default { api: 20, backstop: 5, worker: 100 }
+   * @default { api: 20, backstop: 5, worker: 100, streamReaders: 5 }
    */
   readonly reservedConcurrency?: false | ReservedConcurrency;
+  /**
+   * Held connections (event streams and `Prefer: wait` long polls) are capped per caller and kept
+   * apart from plain requests, so that no number of them can make another caller's plain request
+   * wait or fail (docs/security.md, "Sharing fairly").
+   * @default { perCaller: 10, longPolls: 30, streams: 30 }
+   */
+  readonly heldConnections?: HeldConnections;
+  /**
+   * Webhook deliveries running at once, at most (the delivery event source's maximum concurrency,
+   * 2–1000): receivers that accept a connection and never answer cannot take more than this.
+   * @default 10
+   */
+  readonly webhookConcurrency?: number;
   /** Where alarms notify. @default - a topic the construct creates (`monitoring.alarmTopic`), encrypted, TLS only */
   readonly alarmTopic?: sns.ITopic;
   /**
@@ -139,9 +155,46 @@ export interface ReservedConcurrency {
   readonly backstop?: number | false;
   /** Each function of `workerFunctions`: a cap on concurrent worker invocations. @default 100 */
   readonly worker?: number | false;
+  /**
+   * Each reader of the table's stream (the webhook forwarder, the event publisher): a stream reader
+   * runs one invocation per shard at a time, so a few are enough, and the reservation keeps a burst of
+   * other functions from throttling them into a growing iterator age. @default 5
+   */
+  readonly streamReaders?: number | false;
 }
 
-export const DEFAULT_RESERVED_CONCURRENCY: Required<{ [K in keyof ReservedConcurrency]: number }> = { api: 20, backstop: 5, worker: 100 };
+/** Caps on held connections (see {@link AsyncTaskApiProps.heldConnections}). */
+export interface HeldConnections {
+  /** Event streams and long polls one caller may hold open at once; past it a stream answers `429` and a long poll answers at once. @default 10 */
+  readonly perCaller?: number;
+  /**
+   * Long polls each of `get-task` and `get-task-result` serves at once, on top of its `api`
+   * reservation (which stays for plain requests): its reservation is `api + longPolls`. Past it a
+   * long poll answers at once, as a plain request.
+   * @default 30
+   */
+  readonly longPolls?: number;
+  /** Event streams open at once (all callers): the reservation of the `task-events` function, which serves nothing else. @default 30 */
+  readonly streams?: number;
+}
+
+export const DEFAULT_HELD_CONNECTIONS: Required<HeldConnections> = { perCaller: 10, longPolls: 30, streams: 30 };
+
+/** `held` with its defaults filled in. */
+export function heldConnectionsOf(held: HeldConnections | undefined): Required<HeldConnections> {
+  return {
+    perCaller: held?.perCaller ?? DEFAULT_HELD_CONNECTIONS.perCaller,
+    longPolls: held?.longPolls ?? DEFAULT_HELD_CONNECTIONS.longPolls,
+    streams: held?.streams ?? DEFAULT_HELD_CONNECTIONS.streams,
+  };
+}
+
+export const DEFAULT_RESERVED_CONCURRENCY: Required<{ [K in keyof ReservedConcurrency]: number }> = {
+  api: 20,
+  backstop: 5,
+  worker: 100,
+  streamReaders: 5,
+};
 
 /** How the construct watches itself (alarms, dashboard). */
 export interface MonitoringOptions {
@@ -177,6 +230,16 @@ export type ApiAuth =
       readonly cacheTtl?: Duration;
       /** Clock skew tolerated on `exp`/`nbf`/`iat` (0 to 60 s). @default Duration.seconds(5) */
       readonly clockTolerance?: Duration;
+      /**
+       * The oldest token accepted, by its `iat` (which becomes required): a leaked token stops
+       * working after this whatever its `exp` says. @default Duration.hours(24)
+       */
+      readonly maxTokenAge?: Duration;
+      /**
+       * Accepted values of the token's `typ` header (without case, `application/` optional); a token
+       * without `typ` is accepted, as many issuers send none. @default ['JWT', 'at+jwt']
+       */
+      readonly tokenTypes?: string[];
     };
 
 /** The stage throttling when none is given. */
@@ -254,12 +317,29 @@ export function validateProps(props: AsyncTaskApiProps): void {
     };
     within('cacheTtl', props.auth.cacheTtl, JWT_MAX_CACHE_TTL_SECONDS);
     within('clockTolerance', props.auth.clockTolerance, JWT_MAX_CLOCK_TOLERANCE_SECONDS);
+    within('maxTokenAge', props.auth.maxTokenAge, JWT_MAX_TOKEN_AGE_SECONDS);
+    if (props.auth.maxTokenAge?.toSeconds() === 0) throw new Error(`${where}: auth.maxTokenAge must be at least 1 second.`);
+    if (props.auth.tokenTypes && (props.auth.tokenTypes.length === 0 || props.auth.tokenTypes.some((t) => !/^[A-Za-z0-9!#$&^_.+/-]+$/.test(t)))) {
+      throw new Error(`${where}: auth.tokenTypes must list at least one media type such as 'at+jwt' (got ${JSON.stringify(props.auth.tokenTypes)}).`);
+    }
   }
   if (props.reservedConcurrency) {
     for (const [group, n] of Object.entries(props.reservedConcurrency)) {
       if (n !== false && n !== undefined && (!Number.isInteger(n) || n < 1)) {
         throw new Error(`${where}: reservedConcurrency.${group} must be a positive integer or false (got ${n}).`);
       }
+    }
+  }
+  if (
+    props.webhookConcurrency !== undefined &&
+    (!Number.isInteger(props.webhookConcurrency) || props.webhookConcurrency < 2 || props.webhookConcurrency > 1000)
+  ) {
+    throw new Error(`${where}: webhookConcurrency must be a whole number from 2 to 1000 (got ${props.webhookConcurrency}).`);
+  }
+  if (props.heldConnections) {
+    for (const [name, n] of Object.entries(props.heldConnections)) {
+      if (n !== undefined && (!Number.isInteger(n) || n < 1))
+        throw new Error(`${where}: heldConnections.${name} must be a positive integer (got ${n}).`);
     }
   }
   if (props.consumers) {

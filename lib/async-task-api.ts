@@ -25,7 +25,7 @@ import { type AsyncTaskApiProps, DEFAULT_THROTTLE, validateProps } from './async
 import { ExecutionBackstop, RECONCILE_FUNCTION } from './task-api/backstop.ts';
 import { reserveConcurrency } from './task-api/concurrency.ts';
 import { ApiFirewall } from './task-api/firewall.ts';
-import { TaskHttpApi } from './task-api/http-api.ts';
+import { heldConnectionBudgets, TaskHttpApi } from './task-api/http-api.ts';
 import { TaskMonitoring } from './task-api/monitoring.ts';
 import { TaskEvents, WebhookDelivery } from './task-api/push.ts';
 import { ResultsBucket } from './task-api/results-bucket.ts';
@@ -37,6 +37,9 @@ import { TaskWorkflow } from './task-api/workflow.ts';
 const PROGRESS_ATTRIBUTES = [...new Set(Object.values(PROGRESS_WRITE.names))].sort();
 /** Task rows only (ids are UUIDv7), never an idempotency claim or any other item kind. */
 const TASK_ID_PATTERN = '????????-????-7???-????-????????????';
+
+/** The longest SQS keeps a message. */
+const MAX_QUEUE_RETENTION = Duration.days(14);
 
 /**
  * An asynchronous task API: submit, poll, fetch the result, list and cancel tasks run by `worker`.
@@ -84,6 +87,8 @@ export class AsyncTaskApi extends Construct {
     const executionTimeout = props.executionTimeout ?? Duration.hours(1);
     const retention = props.retention ?? Duration.days(7);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    // A failed event or delivery is of no use once its task is gone (SQS keeps messages 60 s to 14 days).
+    const failureRetention = Duration.seconds(Math.max(60, Math.min(retention.toSeconds(), MAX_QUEUE_RETENTION.toSeconds())));
 
     this.table = new TaskTable(this, 'Table', { removalPolicy: props.removalPolicy }).table;
     const workflow = new TaskWorkflow(this, 'Workflow', { table: this.table, worker: props.worker, timeout: executionTimeout, logRetention });
@@ -108,6 +113,7 @@ export class AsyncTaskApi extends Construct {
       auth: props.auth ?? { type: 'apiKey' },
       corsAllowOrigins: props.corsAllowOrigins,
       logRetention,
+      heldConnections: props.heldConnections,
     });
     this.api = http.api;
     this.apiKeys = http.apiKeys;
@@ -138,7 +144,13 @@ export class AsyncTaskApi extends Construct {
       });
     }
 
-    const backstop = new ExecutionBackstop(this, 'Backstop', { table: this.table, stateMachine: this.stateMachine, environment, logRetention });
+    const backstop = new ExecutionBackstop(this, 'Backstop', {
+      table: this.table,
+      stateMachine: this.stateMachine,
+      environment,
+      logRetention,
+      failureRetention,
+    });
     this.reconcileRule = backstop.rule;
     this.reconcileDeadLetterQueue = backstop.deadLetterQueue;
     this.reconcileFailureQueue = backstop.failureQueue;
@@ -154,11 +166,19 @@ export class AsyncTaskApi extends Construct {
     this.sweepSchedule = sweeper.schedule;
     // Pushed tasks carry absolute links like the API's (on the execute-api URL; a custom domain would need a prop).
     const apiBaseUrl = this.api.url;
-    this.webhooks = new WebhookDelivery(this, 'Webhooks', { table: this.table, environment, logRetention, apiBaseUrl });
+    this.webhooks = new WebhookDelivery(this, 'Webhooks', {
+      table: this.table,
+      environment,
+      logRetention,
+      apiBaseUrl,
+      failureRetention,
+      maxConcurrency: props.webhookConcurrency,
+    });
     this.taskEvents = new TaskEvents(this, 'Events', {
       table: this.table,
       environment,
       logRetention,
+      failureRetention,
       apiBaseUrl,
       eventBus: props.eventBus,
       source: props.eventSource,
@@ -174,8 +194,13 @@ export class AsyncTaskApi extends Construct {
 
     const workerFunctions = props.workerFunctions ?? [];
     reserveConcurrency(Object.values(http.functions), props.reservedConcurrency, 'api');
+    // A function that holds connections gets its budget for them on top: plain requests keep `api`.
+    for (const [handler, budget] of Object.entries(heldConnectionBudgets(props.heldConnections))) {
+      reserveConcurrency([http.functions[handler]!], props.reservedConcurrency, 'api', budget);
+    }
     reserveConcurrency([backstop.reconcileFunction, sweeper.sweepFunction], props.reservedConcurrency, 'backstop');
     reserveConcurrency(workerFunctions, props.reservedConcurrency, 'worker');
+    reserveConcurrency([this.webhooks.forwardFunction, this.taskEvents.publishFunction], props.reservedConcurrency, 'streamReaders');
 
     if (props.monitoring !== false) {
       this.monitoring = new TaskMonitoring(this, 'Monitoring', {
@@ -192,6 +217,7 @@ export class AsyncTaskApi extends Construct {
           this.webhooks.streamFailureQueue,
           this.taskEvents.streamFailureQueue,
         ],
+        webhookQueue: this.webhooks.queue,
         alarmTopic: props.alarmTopic,
         runbookUrl: props.monitoring?.runbookUrl,
         // An open task older than the longest execution plus a sweep or two is stuck.

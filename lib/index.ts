@@ -22,7 +22,15 @@
  */
 export type { JsonSchema, TaskTypeSchemas } from '../lambdas/domain/task-types.ts';
 export { AsyncTaskApi } from './async-task-api.ts';
-export type { ApiAuth, ApiConsumer, AsyncTaskApiProps, MonitoringOptions, ReservedConcurrency, Throttle } from './async-task-api-props.ts';
+export type {
+  ApiAuth,
+  ApiConsumer,
+  AsyncTaskApiProps,
+  HeldConnections,
+  MonitoringOptions,
+  ReservedConcurrency,
+  Throttle,
+} from './async-task-api-props.ts';
 export type { MonitoredRoute, TaskAlarmThresholds } from './task-api/alarm-settings.ts';
 export { ExecutionBackstop, type ExecutionBackstopProps, RECONCILE_FUNCTION } from './task-api/backstop.ts';
 export { ApiFirewall, type ApiFirewallProps } from './task-api/firewall.ts';

@@ -33,7 +33,15 @@ const GATEWAY_PROBLEMS: readonly GatewayProblem[] = [
   { type: apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE, kind: 'unsupported-media-type' },
   { type: apigateway.ResponseType.THROTTLED, kind: 'too-many-requests', headers: { 'Retry-After': "'1'" } },
   { type: apigateway.ResponseType.QUOTA_EXCEEDED, kind: 'quota-exceeded' },
-  { type: apigateway.ResponseType.INTEGRATION_FAILURE, kind: 'bad-gateway', detail: SERVER_ERROR },
+  // Lambda refused the invocation (throttled) or the function failed: API Gateway sends both through
+  // this response (Lambda developer guide, "Handling Lambda errors with an API Gateway API"). Either
+  // is brief from the caller's side, so it is told to retry.
+  {
+    type: apigateway.ResponseType.INTEGRATION_FAILURE,
+    kind: 'service-unavailable',
+    detail: 'The server could not complete the request; retry later.',
+    headers: { 'Retry-After': "'1'" },
+  },
   { type: apigateway.ResponseType.INTEGRATION_TIMEOUT, kind: 'gateway-timeout', detail: 'The server did not answer in time.' },
 ];
 

@@ -55,6 +55,8 @@ export interface CallbackState {
   lastStatusCode?: number;
   lastAttemptAt?: string;
   nextAttemptAt?: string;
+  /** Why a `failed` callback will not be tried again without a status code to show for it (e.g. `blocked-address`). */
+  reason?: string;
 }
 
 /** What the workflow receives as execution input. */

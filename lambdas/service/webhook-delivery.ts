@@ -9,18 +9,25 @@ import { type PostOptions, postWebhook } from '#clients/webhook-post';
 import { config } from '#config';
 import { toRepresentation } from '#domain/representation';
 import { isTerminal } from '#domain/task';
-import { type DeliveryMessage, type NextStep, nextStep, WEBHOOK_USER_AGENT, webhookEvent, webhookId } from '#domain/webhook';
+import { type DeliveryMessage, type NextStep, nextStep, secondsUntilDue, WEBHOOK_USER_AGENT, webhookEvent, webhookId } from '#domain/webhook';
 import { logger } from '#observability/logger';
 import { PEER_METRICS } from '#observability/metric-names';
 import { countTask } from '#service/task-metrics';
 import { getTask, recordCallback } from '#store/task-store';
 import { getOrCreateSecret, signingSecrets } from '#store/webhook-secret-store';
 
-export type DeliveryResult = NextStep | { action: 'skip'; why: string };
+/** What became of a message: an attempt's next step, a skip, or `wait` (the next attempt is not due yet: send it on). */
+export type DeliveryResult = NextStep | { action: 'skip'; why: string } | { action: 'wait'; dueInSeconds: number; attempts: number };
 
 export function isDeliveryMessage(value: unknown): value is DeliveryMessage {
   const m = value as DeliveryMessage;
-  return typeof m === 'object' && m !== null && typeof m.taskId === 'string' && Number.isInteger(m.version);
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    typeof m.taskId === 'string' &&
+    Number.isInteger(m.version) &&
+    (m.attempts === undefined || (Number.isInteger(m.attempts) && m.attempts >= 0))
+  );
 }
 
 export async function deliver(message: DeliveryMessage, postOptions: PostOptions = {}): Promise<DeliveryResult> {
@@ -30,9 +37,16 @@ export async function deliver(message: DeliveryMessage, postOptions: PostOptions
   const previous = task.callback;
   // Delivered, or refused for good (410): done. A `failed` callback whose schedule ran out is
   // attempted again only when its message comes back, i.e. was redriven from the dead-letter queue.
-  if (previous?.status === 'delivered' || (previous?.status === 'failed' && previous.lastStatusCode === 410)) {
+  if (previous?.status === 'delivered' || (previous?.status === 'failed' && (previous.lastStatusCode === 410 || previous.reason !== undefined))) {
     return { action: 'skip', why: `callback already ${previous.status}` };
   }
+  // A copy of a message (SQS delivers at least once) that another copy has overtaken: drop it, so
+  // copies never multiply into parallel chains of retries.
+  if (previous?.status === 'pending' && (message.attempts ?? 0) !== previous.attempts) {
+    return { action: 'skip', why: 'a later attempt superseded this message' };
+  }
+  const dueInSeconds = secondsUntilDue(previous, new Date());
+  if (dueInSeconds > 0) return { action: 'wait', dueInSeconds, attempts: previous?.attempts ?? 0 };
 
   const id = webhookId(message);
   const body = JSON.stringify(webhookEvent(task, toRepresentation(task, config.apiBaseUrl, config.retentionSeconds)));

@@ -47,6 +47,13 @@ export interface TaskAlarmThresholds {
   readonly oldestOpenTaskAge?: Duration;
   /** Webhook deliveries given up in one hour above which it alarms. @default 5 */
   readonly webhookDeliveriesFailed?: number;
+  /**
+   * Age of the oldest message in the webhook queue above which it alarms. A waiting retry is re-sent
+   * every 15 minutes at most, so an older message means deliveries are not being picked up. @default Duration.minutes(30)
+   */
+  readonly webhookQueueAge?: Duration;
+  /** Webhook messages in flight (received, not yet deleted) above which it alarms: retries never wait in flight. @default 1000 */
+  readonly webhookMessagesInFlight?: number;
 }
 
 export type Thresholds = Readonly<Required<TaskAlarmThresholds>>;
@@ -66,6 +73,8 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   wafBlockedRequests: 100,
   oldestOpenTaskAge: Duration.minutes(75),
   webhookDeliveriesFailed: 5,
+  webhookQueueAge: Duration.minutes(30),
+  webhookMessagesInFlight: 1000,
 };
 
 /**
@@ -92,4 +101,5 @@ export const RUNBOOK_ANCHORS = {
   deadLetterQueue: 'alarm-dead-letter-queue-not-empty',
   oldestOpenTask: 'alarm-oldest-open-task',
   webhookFailed: 'alarm-webhook-deliveries-failed',
+  webhookQueue: 'alarm-webhook-queue-backlog',
 } as const;

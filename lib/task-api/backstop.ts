@@ -27,6 +27,8 @@ export interface ExecutionBackstopProps {
   readonly environment: Record<string, string>;
   /** Retention of the log groups this part creates. */
   readonly logRetention: logs.RetentionDays;
+  /** How long the failure queues keep a message (never longer than the tasks they name are kept). @default Duration.days(14) */
+  readonly failureRetention?: Duration;
 }
 
 /**
@@ -56,14 +58,14 @@ export class ExecutionBackstop extends Construct {
     this.deadLetterQueue = new sqs.Queue(this, 'ReconcileDeadLetterQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: props.failureRetention ?? Duration.days(14),
     });
     // EventBridge's DLQ only catches delivery failures; an invocation that throws (e.g. DynamoDB
     // throttling past Lambda's own retries) lands here, with its event, for a redrive.
     this.failureQueue = new sqs.Queue(this, 'ReconcileFailureQueue', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: props.failureRetention ?? Duration.days(14),
     });
     this.reconcileFunction.configureAsyncInvoke({
       onFailure: sendOnlyDestination(this.failureQueue),

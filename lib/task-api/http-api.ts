@@ -6,18 +6,23 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ROUTES, type Route, STAGE_NAME } from '../../lambdas/api/routes.ts';
+import { LEASE_PREFIX } from '../../lambdas/domain/held-connections.ts';
 import { OWNER_INDEX } from '../../lambdas/domain/owner-index.ts';
 import type { TaskTypeSchemas } from '../../lambdas/domain/task-types.ts';
-import { type ApiAuth, type ApiConsumer, consumerLimits, type Throttle } from '../async-task-api-props.ts';
+import { type ApiAuth, type ApiConsumer, consumerLimits, type HeldConnections, heldConnectionsOf, type Throttle } from '../async-task-api-props.ts';
 import { addMethodNotAllowed, addProblemResponses } from '../problem-responses.ts';
 import { ACCESS_LOG_FORMAT } from './access-log.ts';
 import { longrunFunction } from './function.ts';
 import { allow, nagResourceText, pascalCase } from './grants.ts';
+
+/** The shape of an `Authorization` header worth verifying: a bearer JWS in compact form. */
+export const BEARER_TOKEN_PATTERN = '^Bearer [A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$';
 
 const CORS_ALLOW_HEADERS = ['Content-Type', 'Idempotency-Key', 'If-None-Match', 'Prefer', 'Last-Event-ID', 'X-Api-Key', 'Authorization'];
 const CORS_EXPOSE_HEADERS = ['Location', 'Retry-After', 'ETag', 'Operation-Location', 'Preference-Applied'];
@@ -48,6 +53,14 @@ export interface TaskHttpApiProps {
   readonly corsAllowOrigins?: string[];
   /** Retention of the log groups (functions, access logs). */
   readonly logRetention: logs.RetentionDays;
+  /** Caps on held connections (streams, long polls). @default DEFAULT_HELD_CONNECTIONS */
+  readonly heldConnections?: HeldConnections;
+}
+
+/** The functions that hold connections, and the budget of held connections each serves at once. */
+export function heldConnectionBudgets(heldConnections: HeldConnections | undefined): Record<string, number> {
+  const held = heldConnectionsOf(heldConnections);
+  return { 'get-task': held.longPolls, 'get-task-result': held.longPolls, 'task-events': held.streams };
 }
 
 /** The REST API (stage `v1`), one function per route with exactly the access it needs, authentication and problem+json gateway answers. */
@@ -76,6 +89,12 @@ export class TaskHttpApi extends Construct {
       // The served OpenAPI document describes the task types this deployment accepts.
       'get-openapi': { TASK_TYPES: JSON.stringify(props.taskTypes) },
     };
+    for (const [handler, budget] of Object.entries(heldConnectionBudgets(props.heldConnections))) {
+      extraEnv[handler] = {
+        HELD_CONNECTIONS_PER_CALLER: String(heldConnectionsOf(props.heldConnections).perCaller),
+        HELD_CONNECTIONS_PER_FUNCTION: String(budget),
+      };
+    }
     for (const route of ROUTES) {
       this.functions[route.handler] = longrunFunction(this, `${pascalCase(route.handler)}Function`, {
         name: route.handler,
@@ -108,6 +127,16 @@ export class TaskHttpApi extends Construct {
     allow(this.fn('get-task'), ['dynamodb:GetItem'], [tableArn]);
     allow(this.fn('get-task-result'), ['dynamodb:GetItem'], [tableArn]);
     allow(this.fn('task-events'), ['dynamodb:GetItem'], [tableArn]);
+    // Held-connection leases: their own items (`held#…`) only, never a task.
+    for (const handler of Object.keys(heldConnectionBudgets(props.heldConnections))) {
+      this.fn(handler).addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+          resources: [tableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${LEASE_PREFIX}*`] } },
+        }),
+      );
+    }
     allow(this.fn('list-tasks'), ['dynamodb:Query'], [`${tableArn}/index/${OWNER_INDEX.name}`]);
     allow(this.fn('cancel-task'), ['dynamodb:UpdateItem'], [tableArn]);
     // The executions of this state machine only; equivalent to grantExecution, with a readable ARN.
@@ -125,6 +154,8 @@ export class TaskHttpApi extends Construct {
         JWT_AUDIENCE: auth.audience,
         JWT_JWKS_URI: auth.jwksUri ?? `${auth.issuer.replace(/\/$/, '')}/.well-known/jwks.json`,
         JWT_CLOCK_TOLERANCE_SECONDS: String((auth.clockTolerance ?? Duration.seconds(5)).toSeconds()),
+        JWT_MAX_TOKEN_AGE_SECONDS: String((auth.maxTokenAge ?? Duration.hours(24)).toSeconds()),
+        ...(auth.tokenTypes && { JWT_TOKEN_TYPES: auth.tokenTypes.join(',') }),
       },
       description: 'Verifies bearer JWTs (issuer, audience, exp, RS256/ES256 signature)',
       logRetention,
@@ -133,6 +164,8 @@ export class TaskHttpApi extends Construct {
     return new apigateway.TokenAuthorizer(this, 'JwtAuthorizer', {
       handler: fn,
       identitySource: apigateway.IdentitySource.header('Authorization'),
+      // Anything that is not `Bearer <JWS compact>` is refused by API Gateway (401) without invoking the function.
+      validationRegex: BEARER_TOKEN_PATTERN,
       // The decision is cached per token; the policy covers the whole stage (see the handler).
       // Short, so that a token the issuer revoked stops working within a minute by default.
       resultsCacheTtl: auth.cacheTtl ?? Duration.seconds(60),

@@ -58,6 +58,8 @@ export interface TaskMonitoringProps {
   readonly deadLetterQueues: readonly sqs.IQueue[];
   /** Work queues, shown on the dashboard (depth, age). @default - none */
   readonly queues?: readonly sqs.IQueue[];
+  /** The webhook delivery queue: alarms on the age of its oldest message and on messages in flight. @default - none */
+  readonly webhookQueue?: sqs.IQueue;
   /** Where alarms go. @default - a topic created here (encrypted, TLS only) */
   readonly alarmTopic?: sns.ITopic;
   /** The runbook the alarm descriptions link to (anchors are appended). @default 'docs/operations.md' */
@@ -108,7 +110,7 @@ export class TaskMonitoring extends Construct {
     this.monitorTaskLifecycle(t);
     this.monitorWorkflow(props, t);
     this.monitorFunctions(props, t);
-    this.monitorQueues(props);
+    this.monitorQueues(props, t);
   }
 
   /** Text of an alarm description: what it means, then where the runbook section is. */
@@ -400,8 +402,9 @@ export class TaskMonitoring extends Construct {
     }
   }
 
-  private monitorQueues(props: TaskMonitoringProps): void {
+  private monitorQueues(props: TaskMonitoringProps, t: Thresholds): void {
     this.facade.addLargeHeader('Queues');
+    if (props.webhookQueue) this.monitorWebhookQueue(props.webhookQueue, t);
     for (const queue of props.queues ?? []) {
       const name = queueName(queue);
       this.facade.monitorSqsQueue({ queue, alarmFriendlyName: name, humanReadableName: name });
@@ -423,6 +426,57 @@ export class TaskMonitoring extends Construct {
         },
       });
     }
+  }
+
+  /**
+   * The webhook queue must never stall: its oldest message stays young (a waiting retry is re-sent
+   * every 15 minutes at most) and almost nothing is in flight (retries wait as delayed messages).
+   */
+  private monitorWebhookQueue(queue: sqs.IQueue, t: Thresholds): void {
+    const name = queueName(queue);
+    this.facade.monitorSqsQueue({
+      queue,
+      alarmFriendlyName: name,
+      humanReadableName: `${name} (webhook deliveries)`,
+      addQueueMaxMessageAgeAlarm: {
+        Warning: {
+          maxAgeInSeconds: t.webhookQueueAge.toSeconds(),
+          datapointsToAlarm: 2,
+          evaluationPeriods: 3,
+          alarmDescriptionOverride: this.describe(
+            `A webhook delivery has waited more than ${t.webhookQueueAge.toHumanString()} in its queue: deliveries are not being picked up.`,
+            RUNBOOK_ANCHORS.webhookQueue,
+          ),
+        },
+      },
+    });
+    this.facade.monitorCustom({
+      alarmFriendlyName: `${name}-InFlight`,
+      humanReadableName: `${name}: messages in flight`,
+      metricGroups: [
+        {
+          title: 'Messages in flight',
+          metrics: [
+            {
+              metric: queue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', period: Duration.minutes(5) }),
+              alarmFriendlyName: `${name}-InFlight`,
+              addAlarm: {
+                Warning: {
+                  threshold: t.webhookMessagesInFlight,
+                  comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                  datapointsToAlarm: 2,
+                  evaluationPeriods: 3,
+                  alarmDescriptionOverride: this.describe(
+                    `More than ${t.webhookMessagesInFlight} webhook messages are in flight: deliveries are slow or stuck (a standard queue stops handing out messages near 120,000).`,
+                    RUNBOOK_ANCHORS.webhookQueue,
+                  ),
+                },
+              },
+            },
+          ],
+        },
+      ],
+    });
   }
 }
 

@@ -28,6 +28,8 @@ export interface PushPartProps {
   readonly logRetention?: logs.RetentionDays;
   /** The API's base URL, for the absolute links in pushed tasks (`API_BASE_URL`). @default - links relative to `/v1` */
   readonly apiBaseUrl?: string;
+  /** How long the failure queues keep a message (never longer than the tasks they name are kept). @default Duration.days(14) */
+  readonly failureRetention?: Duration;
 }
 
 function encryptedQueue(scope: Construct, id: string, props: Omit<sqs.QueueProps, 'encryption' | 'enforceSSL'> = {}): sqs.Queue {
@@ -66,9 +68,18 @@ function filteredStreamMapping(
   });
 }
 
+/** Webhook deliveries running at once, by default (the delivery event source's maximum concurrency). */
+export const DEFAULT_WEBHOOK_CONCURRENCY = 10;
+
+/** What {@link WebhookDelivery} receives. */
+export interface WebhookDeliveryProps extends PushPartProps {
+  /** Deliveries running at once, at most (2–1000). @default 10 */
+  readonly maxConcurrency?: number;
+}
+
 /** Webhooks: terminal transitions of tasks with a `callbackUrl`, delivered at least once, signed. */
 export class WebhookDelivery extends Construct {
-  /** Delivery messages (`{ taskId, version }`), one per terminal transition; retries wait here. */
+  /** Delivery messages (`{ taskId, version, attempts }`), one per terminal transition; retries wait here as delayed messages. */
   public readonly queue: sqs.Queue;
   /** Deliveries that used up the retry schedule, and malformed messages. */
   public readonly deadLetterQueue: sqs.Queue;
@@ -81,16 +92,16 @@ export class WebhookDelivery extends Construct {
   /** The filtered mapping from the table's stream to `forwardFunction`. */
   public readonly streamMapping: lambda.EventSourceMapping;
 
-  constructor(scope: Construct, id: string, props: PushPartProps) {
+  constructor(scope: Construct, id: string, props: WebhookDeliveryProps) {
     super(scope, id);
     const streamArn = streamArnOf(props.table, 'WebhookDelivery');
-    this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue', { retentionPeriod: Duration.days(14) });
-    this.streamFailureQueue = encryptedQueue(this, 'StreamFailureQueue', { retentionPeriod: Duration.days(14) });
+    this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue', { retentionPeriod: props.failureRetention ?? Duration.days(14) });
+    this.streamFailureQueue = encryptedQueue(this, 'StreamFailureQueue', { retentionPeriod: props.failureRetention ?? Duration.days(14) });
     const deliveryTimeout = Duration.seconds(30);
     this.queue = encryptedQueue(this, 'Queue', {
       // Six times the function's timeout (Lambda's advice for SQS sources).
       visibilityTimeout: Duration.seconds(deliveryTimeout.toSeconds() * 6),
-      // Longer than the whole schedule (5 s + … + 10 h ≈ 28 h), plus jitter.
+      // Each message lives at most 15 minutes before it is re-sent; days leave room for an outage of the function.
       retentionPeriod: Duration.days(4),
       // A backstop for crashes only: the function itself moves a message here once its schedule is used up.
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 20 },
@@ -125,17 +136,17 @@ export class WebhookDelivery extends Construct {
     });
     // The task (read, record the attempt) and the owner's secret (read, create on first use).
     allow(this.deliveryFunction, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [props.table.tableArn]);
-    allow(
-      this.deliveryFunction,
-      ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
-      [this.queue.queueArn],
-    );
+    // A retry is a delayed re-send (SendMessage), never a visibility change: nothing waits in flight.
+    allow(this.deliveryFunction, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:SendMessage'], [this.queue.queueArn]);
     allow(this.deliveryFunction, ['sqs:SendMessage'], [this.deadLetterQueue.queueArn]);
     this.deliveryFunction.addEventSourceMapping('Deliveries', {
       eventSourceArn: this.queue.queueArn,
       batchSize: 10,
       maxBatchingWindow: Duration.millis(0),
       reportBatchItemFailures: true,
+      // Receivers that accept and never answer hold deliveries for their 10 s: a ceiling keeps them
+      // from pulling the function towards the account's unreserved concurrency.
+      maxConcurrency: props.maxConcurrency ?? DEFAULT_WEBHOOK_CONCURRENCY,
     });
 
     for (const queue of [this.deadLetterQueue, this.streamFailureQueue]) {
@@ -175,7 +186,7 @@ export class TaskEvents extends Construct {
     if (props.source?.startsWith('aws.')) throw new Error(`TaskEvents: source may not start with 'aws.' (reserved by AWS)`);
     this.source = props.source ?? 'longrun';
     this.eventBus = props.eventBus ?? new events.EventBus(this, 'Bus', { description: 'Longrun task events: detail-type task.<status>' });
-    this.streamFailureQueue = encryptedQueue(this, 'StreamFailureQueue', { retentionPeriod: Duration.days(14) });
+    this.streamFailureQueue = encryptedQueue(this, 'StreamFailureQueue', { retentionPeriod: props.failureRetention ?? Duration.days(14) });
     this.publishFunction = longrunFunction(this, 'PublishFunction', {
       name: 'publish-events',
       environment: {

@@ -1,6 +1,7 @@
 /**
  * TaskWorkflow: the Standard state machine around the platform team's worker.
  * worker --> RecordSuccess (DynamoDB step); any worker Task error --> RecordFailure --> Failed;
+ * RecordSuccess out of retries --> ResultLeftToBackstop (Succeed: the output is recorded by the backstop);
  * a result too large for the workflow or the table --> RecordResultTooLarge --> ResultTooLarge (Fail).
  * Both records are built from the transitions in `lambdas/domain/transitions.ts`.
  */
@@ -31,6 +32,11 @@ export const SHELL_STATES = {
   checkRecordError: 'CheckRecordError',
   /** Ends the execution failed when RecordSuccess could not record. */
   recordSuccessFailed: 'RecordSuccessFailed',
+  /**
+   * RecordSuccess out of retries (throttled, DynamoDB unavailable): the execution still succeeds,
+   * with the worker's output, and the backstop or the sweeper records it from there.
+   */
+  resultLeftToBackstop: 'ResultLeftToBackstop',
 } as const;
 
 /**
@@ -119,7 +125,9 @@ export class TaskWorkflow extends Construct {
       errors: ['DynamoDB.ConditionalCheckFailedException'],
       resultPath: '$.recordError',
     });
-    recordFailure.addCatch(failed, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: '$.recordError' });
+    // Already terminal, or out of retries: the execution fails with the worker's own error either
+    // way, and in the second case the backstop records it from there.
+    recordFailure.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
     recordFailure.next(failed);
     // One throttle after an hour of work must not lose the result: retry what retrying can fix
     // (never a failed condition, which means the task is already terminal).
@@ -137,7 +145,7 @@ export class TaskWorkflow extends Construct {
     const recordResultTooLarge = this.updateTask(SHELL_STATES.recordResultTooLarge, transitionExpression('failed', ['error']), {
       ':error': tasks.DynamoAttributeValue.fromString(JSON.stringify(problem)),
     });
-    recordResultTooLarge.addCatch(resultTooLarge, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
+    recordResultTooLarge.addCatch(resultTooLarge, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
     recordResultTooLarge.addRetry(RECORD_RETRY);
     recordResultTooLarge.next(resultTooLarge);
     const recordSuccessFailed = new sfn.Fail(this, SHELL_STATES.recordSuccessFailed, { errorPath: '$.Error', causePath: '$.Cause' });
@@ -147,6 +155,14 @@ export class TaskWorkflow extends Construct {
         .otherwise(recordSuccessFailed),
       // No resultPath: the error output replaces the state, whatever shape the result had.
       { errors: DYNAMODB_VALIDATION_ERRORS },
+    );
+    // Anything else, once the retries are used up: an hour of work is never lost to a throttle. The
+    // state's input (the worker's output) becomes the execution's output, which the backstop records.
+    recordSuccess.addCatch(
+      new sfn.Succeed(this, SHELL_STATES.resultLeftToBackstop, {
+        comment: 'RecordSuccess could not write the result: the execution output carries it to the backstop and the sweeper.',
+      }),
+      { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD },
     );
 
     const workerChain = sfn.Chain.start(props.worker);

@@ -65,15 +65,22 @@ export function stateMachineId(template: Template): string {
 }
 
 /** Every (action, resource) pair granted to the role of the function `functionId`, from AWS::IAM::Policy resources. */
-export function grantsOf(template: Template, functionId: string): Array<{ action: string; resource: string }> {
+/** One allowed action on one resource; `keys`: the partition keys it is limited to (`dynamodb:LeadingKeys`), if any. */
+export interface Grant {
+  action: string;
+  resource: string;
+  keys?: string[];
+}
+
+export function grantsOf(template: Template, functionId: string): Grant[] {
   const fn = template.toJSON().Resources[functionId] as Json;
   const roleArn = (fn.Properties as Json).Role as Json;
   const roleId = (roleArn['Fn::GetAtt'] as string[])[0];
   return grantsOfRole(template, roleId!);
 }
 
-export function grantsOfRole(template: Template, roleId: string): Array<{ action: string; resource: string }> {
-  const out: Array<{ action: string; resource: string }> = [];
+export function grantsOfRole(template: Template, roleId: string): Grant[] {
+  const out: Grant[] = [];
   for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
     const props = (policy as Json).Properties as Json;
     const roles = (props.Roles as Json[]).map((r) => r.Ref);
@@ -82,7 +89,10 @@ export function grantsOfRole(template: Template, roleId: string): Array<{ action
       if (statement.Effect !== 'Allow') continue;
       const actions = ([] as string[]).concat(statement.Action as string | string[]);
       const resources = ([] as unknown[]).concat(statement.Resource);
-      for (const action of actions) for (const resource of resources) out.push({ action, resource: cfnText(resource) });
+      const keys = ((statement.Condition as Json | undefined)?.['ForAllValues:StringLike'] as Json | undefined)?.['dynamodb:LeadingKeys'] as
+        | string[]
+        | undefined;
+      for (const action of actions) for (const resource of resources) out.push({ action, resource: cfnText(resource), ...(keys && { keys }) });
     }
   }
   return out;

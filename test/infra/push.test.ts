@@ -99,10 +99,11 @@ describe('WebhookDelivery', () => {
         'dynamodb:GetItem <TableCD117FA1.Arn>',
         'dynamodb:PutItem <TableCD117FA1.Arn>',
         'dynamodb:UpdateItem <TableCD117FA1.Arn>',
-        `sqs:ChangeMessageVisibility ${queue}`,
         `sqs:DeleteMessage ${queue}`,
         `sqs:GetQueueAttributes ${queue}`,
         `sqs:ReceiveMessage ${queue}`,
+        // The next attempt is a delayed re-send; without ChangeMessageVisibility no delivery can wait in flight.
+        `sqs:SendMessage ${queue}`,
         `sqs:SendMessage <${idOf(webhooks.deadLetterQueue)}.Arn>`,
       ].sort(),
     );

@@ -45,6 +45,7 @@ describe('state machine', () => {
         'RecordResultTooLarge',
         'RecordSuccess',
         'RecordSuccessFailed',
+        'ResultLeftToBackstop',
         'ResultTooLarge',
         'Sleep',
         'UnknownTaskType',
@@ -93,7 +94,7 @@ describe('state machine', () => {
       Type: 'Task',
       Resource: 'arn:<AWS::Partition>:states:::dynamodb:updateItem',
       Next: 'ResultTooLarge',
-      Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: 'ResultTooLarge' }],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'ResultTooLarge' }],
     });
     expect(states.RecordResultTooLarge!.Parameters).toMatchObject({
       UpdateExpression: updateExpression(t),
@@ -144,6 +145,10 @@ describe('state machine', () => {
       },
     });
     expect(states.AlreadyFinished).toMatchObject({ Type: 'Succeed' });
+    // Out of retries for anything else: the execution still succeeds, its output the worker's, for the backstop to record.
+    const catchers = states.RecordSuccess!.Catch as Array<{ ErrorEquals: string[] }>;
+    expect(catchers.at(-1)).toEqual({ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'ResultLeftToBackstop' });
+    expect(states.ResultLeftToBackstop).toMatchObject({ Type: 'Succeed' });
   });
 
   it('records failure with the failed transition, then fails with the worker error', () => {
@@ -153,7 +158,8 @@ describe('state machine', () => {
       Resource: 'arn:<AWS::Partition>:states:::dynamodb:updateItem',
       ResultPath: null,
       Next: 'Failed',
-      Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], Next: 'Failed' }],
+      // Already finished, or out of retries: the execution fails with the worker's error either way.
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.recordError', Next: 'Failed' }],
     });
     expect(states.RecordFailure!.Parameters).toEqual({
       TableName: `<${table}>`,

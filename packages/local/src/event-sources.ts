@@ -19,6 +19,8 @@ export interface EventSourceMappingDefinition {
   reportBatchItemFailures: boolean;
   maximumRetryAttempts?: number;
   bisectBatchOnFunctionError: boolean;
+  /** An SQS mapping's `ScalingConfig.MaximumConcurrency`: invocations at once, at most. */
+  maximumConcurrency?: number;
 }
 
 export interface QueueDefinition {
@@ -50,6 +52,7 @@ export function findEventSourceMappings(template: CfnTemplate, values: LocalValu
         reportBatchItemFailures: ((p.FunctionResponseTypes ?? []) as string[]).includes('ReportBatchItemFailures'),
         ...(p.MaximumRetryAttempts !== undefined && { maximumRetryAttempts: Number(p.MaximumRetryAttempts) }),
         bisectBatchOnFunctionError: p.BisectBatchOnFunctionError === true,
+        ...(p.ScalingConfig?.MaximumConcurrency !== undefined && { maximumConcurrency: Number(p.ScalingConfig.MaximumConcurrency) }),
       };
     });
 }

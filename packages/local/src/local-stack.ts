@@ -14,6 +14,7 @@ import { ensureTable } from './create-table.ts';
 import { type DynamoDbLocal, LOCAL_CREDENTIALS, startDynamoDbLocal } from './dynamodb-local.ts';
 import type { FaultOptions } from './faults.ts';
 import type { LocalLambda } from './functions/local-lambda.ts';
+import { ReservedConcurrency } from './functions/reserved-concurrency.ts';
 import { WorkerLambda } from './functions/worker-lambda.ts';
 import { apiKeyId, startHttpFront } from './http-front.ts';
 import { LocalPush } from './local-push.ts';
@@ -59,6 +60,8 @@ export interface LocalStackOptions {
   quiet?: boolean;
   /** Replaces the state machine's top-level TimeoutSeconds (and the matching function env). */
   timeoutSecondsOverride?: number;
+  /** Replaces the interval of every Retry in the state machine (milliseconds), so that a test can use up retries in seconds. */
+  retryIntervalMsOverride?: number;
   /** Period of the scheduled rules (the sweeper), replacing the template's rate. */
   sweepIntervalSeconds?: number;
   /** The sweeper's `SWEEP_AGE_SECONDS`. */
@@ -98,6 +101,8 @@ export interface LocalStack {
   push: LocalPush;
   sqsEndpoint: string;
   eventBusEndpoint: string;
+  /** Each function with a reserved concurrency, by label (`get-task`): its reservation, invocations in flight and refused. */
+  concurrency: ReadonlyMap<string, Pick<ReservedConcurrency, 'reserved' | 'inFlight' | 'throttles'>>;
   /** Milliseconds spent starting, by phase. */
   timings: Record<string, number>;
   stop(): Promise<void>;
@@ -201,6 +206,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
 
     const workers: WorkerLambda[] = [];
+    const concurrency = new Map<string, ReservedConcurrency>();
     for (const fn of functions) {
       const worker = new WorkerLambda({
         label: fn.label,
@@ -216,7 +222,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         quiet: options.quiet,
       });
       workers.push(worker);
-      locals.set(fn.logicalId, worker);
+      // Reserved concurrency is also the function's ceiling, locally as on Lambda.
+      if (fn.reservedConcurrency === undefined) {
+        locals.set(fn.logicalId, worker);
+      } else {
+        const limited = new ReservedConcurrency(worker, fn.reservedConcurrency);
+        concurrency.set(fn.label, limited);
+        locals.set(fn.logicalId, limited);
+      }
     }
     const sfnTimeout = options.timeoutSecondsOverride;
     const stepFunctions = await startStepFunctionsEndpoint({
@@ -225,6 +238,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
       timeoutSecondsOverride: sfnTimeout,
+      retryIntervalMsOverride: options.retryIntervalMsOverride,
       resolveLambda: byRef,
       dynamodb: ddb,
       log,
@@ -234,7 +248,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           const fn = locals.get(target.functionLogicalId);
           if (!fn) continue;
           try {
-            await fn.invoke(event, { logStream: 'local/events' });
+            await fn.invoke(event, { logStream: 'local/events', whenThrottled: 'wait' });
           } catch (err) {
             log(`[events] ${fn.functionName} failed on ${event.detail.name} ${event.detail.status}: ${(err as Error)?.stack ?? err}`);
           }
@@ -343,6 +357,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       push,
       sqsEndpoint: push.queues.endpoint,
       eventBusEndpoint: push.bus.endpoint,
+      concurrency,
       timings,
       stop: () => (stopped ??= stopAll()),
     };

@@ -65,6 +65,8 @@ export interface StepFunctionsEndpointOptions {
   port?: number;
   /** Replaces the definition's top-level `TimeoutSeconds` (e.g. for a timeout test). */
   timeoutSecondsOverride?: number;
+  /** Replaces the interval of every Retry (milliseconds, no backoff), e.g. to use up retries in a test. */
+  retryIntervalMsOverride?: number;
   /** Finds the Lambda function a Task resource or `FunctionName` designates (ARN, partial ARN or name). */
   resolveLambda?: (ref: string) => LocalLambda | undefined;
   /** Low-level DynamoDB client used by `arn:aws:states:::dynamodb:*` tasks. */
@@ -169,7 +171,8 @@ function applyJsonToString<T>(value: T): T {
 /** The error a Lambda invocation failure surfaces as in Step Functions: name kept, Cause = JSON. */
 function lambdaError(err: unknown): Error {
   const e = err instanceof Error ? err : new Error(String(err));
-  const errorType = e.name || 'Error';
+  // Step Functions names Lambda's own refusals `Lambda.<exception>` (a function's errors keep their name).
+  const errorType = e.name === 'TooManyRequestsException' ? 'Lambda.TooManyRequestsException' : e.name || 'Error';
   const out = new Error(JSON.stringify({ errorType, errorMessage: e.message, trace: (e.stack ?? '').split('\n') }));
   out.name = errorType;
   return out;
@@ -261,6 +264,14 @@ export class StepFunctionsEndpoint {
       server.closeAllConnections();
       await new Promise<void>((res) => server.close(() => res()));
     }
+  }
+
+  /** `retryIntervalMsOverride` for every state that retries, in aws-local-stepfunctions' terms. */
+  private retryOverrides(): { retryIntervalOverrides?: Record<string, number> } {
+    const ms = this.options.retryIntervalMsOverride;
+    if (ms === undefined) return {};
+    const states = Object.entries(this.definition.States as Record<string, { Retry?: unknown[] }>).filter(([, state]) => state.Retry?.length);
+    return { retryIntervalOverrides: Object.fromEntries(states.map(([name]) => [name, ms])) };
   }
 
   getExecutionStats(nameOrArn: string): ExecutionStats | undefined {
@@ -505,7 +516,7 @@ export class StepFunctionsEndpoint {
     };
 
     const execution = this.machine.run(parsedInput, {
-      overrides: { taskResourceLocalHandlers: this.taskHandlers(record) },
+      overrides: { taskResourceLocalHandlers: this.taskHandlers(record), ...this.retryOverrides() },
       context,
     });
     record.abort = execution.abort;

@@ -73,7 +73,7 @@ export function startSchedules(options: {
     };
     runs++;
     const run = fn
-      .invoke(event, { logStream: 'local/schedule' })
+      .invoke(event, { logStream: 'local/schedule', whenThrottled: 'wait' })
       .then(() => undefined)
       .catch((err: unknown) => options.log(`[schedule] ${fn.functionName} failed: ${(err as Error)?.stack ?? err}`))
       .finally(() => running.delete(key));
