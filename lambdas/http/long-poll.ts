@@ -7,7 +7,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { config } from '#config';
-import { toRepresentation } from '#domain/representation';
+import { toRepresentation, WATCHED_ATTRIBUTES } from '#domain/representation';
 import { isTerminal, type TaskRecord } from '#domain/task';
 import { preferredWait } from '#http/prefer';
 import type { ApiRequest } from '#http/request';
@@ -29,11 +29,19 @@ export interface PolledTask {
   preferenceApplied?: string;
 }
 
-export async function readTaskAwaitingChange(request: ApiRequest, context?: Pick<Context, 'getRemainingTimeInMillis'>): Promise<PolledTask> {
+/**
+ * The caller's task, after waiting for a change when it asked to. `attributes`: what the first read
+ * needs (the default, the watched attributes, serves a representation; the result route reads all).
+ */
+export async function readTaskAwaitingChange(
+  request: ApiRequest,
+  context?: Pick<Context, 'getRemainingTimeInMillis'>,
+  attributes: readonly string[] | undefined = WATCHED_ATTRIBUTES,
+): Promise<PolledTask> {
   const arrived = Date.now();
   const wait = preferredWait(request.headers.prefer);
   const id = request.pathParameters.id ?? '';
-  const task = await findOwnTask(request.owners, id, { consistent: wait !== undefined });
+  const task = await findOwnTask(request.owners, id, { consistent: wait !== undefined, attributes });
   if (!wait) return { task };
   const preferenceApplied = `wait=${wait}`;
   const validator = request.headers['if-none-match'];

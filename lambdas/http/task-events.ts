@@ -1,8 +1,9 @@
-// GET /tasks/{id}/events (response streaming) --> findOwnTask, then streamTask --> task store (GetItem, strongly consistent)
+// GET /tasks/{id}/events (response streaming) --> findOwnTask, then streamTask --> owner index probes, task store (GetItem, strongly consistent) on a change
 // Authentication, 404 and 410 are answered as problem details before the stream starts.
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { config } from '#config';
 import { problems } from '#domain/errors';
+import { WATCHED_ATTRIBUTES } from '#domain/representation';
 import { problemResponse, toProblem } from '#http/problem-details';
 import { parseRequest } from '#http/request';
 import { commonHeaders } from '#http/response';
@@ -31,7 +32,7 @@ export const handler = awslambda.streamifyResponse(async (event: APIGatewayProxy
   let task: Awaited<ReturnType<typeof findOwnTask>>;
   try {
     request = parseRequest(event);
-    task = await findOwnTask(request.owners, request.pathParameters.id ?? '', { consistent: true });
+    task = await findOwnTask(request.owners, request.pathParameters.id ?? '', { consistent: true, attributes: WATCHED_ATTRIBUTES });
   } catch (error) {
     const problem = problemResponse(toProblem(error), event.requestContext?.path ?? event.path ?? '', origin);
     send(answer(problem.statusCode, problem.headers as Record<string, string>), problem.body);

@@ -4,7 +4,7 @@ import { problems } from '#domain/errors';
 import { createdAtOfId, isTaskId } from '#domain/ids';
 import { isExpired } from '#domain/representation';
 import type { TaskRecord } from '#domain/task';
-import { getTask } from '#store/task-store';
+import { getTask, type ReadOptions } from '#store/task-store';
 
 /**
  * The problem for a task the caller cannot see. An id minted longer ago than the retention period
@@ -27,7 +27,7 @@ export function assertVisible(task: TaskRecord | undefined, id: string, owners: 
   if (isExpired(task, config.retentionSeconds)) throw problems.gone();
 }
 
-export async function findOwnTask(owners: Owners, id: string, options: { consistent?: boolean } = {}): Promise<TaskRecord> {
+export async function findOwnTask(owners: Owners, id: string, options: ReadOptions = {}): Promise<TaskRecord> {
   // Malformed ids never reach DynamoDB.
   if (!isTaskId(id)) throw problems.notFound();
   const task = await getTask(id, options);

@@ -23,11 +23,48 @@ export interface IdempotencyRecord {
 export type WriteOutcome = { ok: true; task: TaskRecord } | { ok: false; current?: TaskRecord };
 
 /** `consistent`: a strongly consistent read (twice the read units), for watchers that must see the latest write. */
-export async function getTask(id: string, options: { consistent?: boolean } = {}): Promise<TaskRecord | undefined> {
+export interface ReadOptions {
+  consistent?: boolean;
+  /** Only these attributes (a projection): less to transfer and parse. DynamoDB bills the whole item either way. */
+  attributes?: readonly string[];
+}
+
+/** `#a0, #a1, …` for `attributes`, with their names. */
+function projection(attributes: readonly string[] | undefined) {
+  if (!attributes) return {};
+  const names = Object.fromEntries(attributes.map((name, i) => [`#a${i}`, name]));
+  return { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names };
+}
+
+export async function getTask(id: string, options: ReadOptions = {}): Promise<TaskRecord | undefined> {
   const { Item } = await dynamodb.send(
-    new GetCommand({ TableName: config.tableName, Key: { id }, ...(options.consistent && { ConsistentRead: true }) }),
+    new GetCommand({
+      TableName: config.tableName,
+      Key: { id },
+      ...(options.consistent && { ConsistentRead: true }),
+      ...projection(options.attributes),
+    }),
   );
   return Item?.owner ? (Item as TaskRecord) : undefined;
+}
+
+/**
+ * A task's entry in the owner index: what a client sees of it (the index projects exactly the
+ * representation's attributes), read eventually consistent. Half a read unit for an entry up to
+ * 4 KB whatever the size of the task's input and result, where a strongly consistent GetItem costs
+ * one unit per 4 KB of the whole item: the cheap probe of a watcher. May lag the table by a moment.
+ */
+export async function getIndexedTask(owner: string, id: string): Promise<Partial<TaskRecord> | undefined> {
+  const { Items } = await dynamodb.send(
+    new QueryCommand({
+      TableName: config.tableName,
+      IndexName: OWNER_INDEX.name,
+      KeyConditionExpression: '#owner = :owner AND #id = :id',
+      ExpressionAttributeNames: { '#owner': OWNER_INDEX.partitionKey, '#id': OWNER_INDEX.sortKey },
+      ExpressionAttributeValues: { ':owner': owner, ':id': id },
+    }),
+  );
+  return Items?.[0] as Partial<TaskRecord> | undefined;
 }
 
 export async function putTask(task: TaskRecord): Promise<void> {

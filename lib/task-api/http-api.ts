@@ -124,9 +124,10 @@ export class TaskHttpApi extends Construct {
     const tableArn = props.table.tableArn;
     allow(this.fn('submit-task'), ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], [tableArn]);
     props.stateMachine.grantStartExecution(this.fn('submit-task'));
-    allow(this.fn('get-task'), ['dynamodb:GetItem'], [tableArn]);
-    allow(this.fn('get-task-result'), ['dynamodb:GetItem'], [tableArn]);
-    allow(this.fn('task-events'), ['dynamodb:GetItem'], [tableArn]);
+    // Watchers probe the owner index (what a client sees, half a read unit) and read the task on a change.
+    const ownerIndex = `${tableArn}/index/${OWNER_INDEX.name}`;
+    for (const handler of ['get-task', 'get-task-result', 'task-events']) allow(this.fn(handler), ['dynamodb:GetItem'], [tableArn]);
+    for (const handler of ['get-task', 'get-task-result', 'task-events']) allow(this.fn(handler), ['dynamodb:Query'], [ownerIndex]);
     // Held-connection leases: their own items (`held#…`) only, never a task.
     for (const handler of Object.keys(heldConnectionBudgets(props.heldConnections))) {
       this.fn(handler).addToRolePolicy(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expiresAt, isExpired, retryAfterSeconds, toRepresentation } from '#domain/representation';
+import { expiresAt, isExpired, retryAfterSeconds, sameRepresentation, toRepresentation } from '#domain/representation';
 import { aTask, CREATED, isoAt } from '../support/task-builder.ts';
 
 const created = CREATED;
@@ -80,5 +80,16 @@ describe('Retry-After', () => {
     const running = task({ status: 'running', startedAt: iso(0), progress: { percent: 90 } });
     // 100 s old, 90 % done after 100 s: about 11 s left, less than age / 5 = 20 s.
     expect(retryAfterSeconds(running, created + 100_000)).toBe(12);
+  });
+});
+
+describe('sameRepresentation (what a watcher compares)', () => {
+  it('ignores the order of map keys and attributes a client does not see; notices anything it does see', () => {
+    const a = aTask({ progress: { percent: 10, step: 'one' } });
+    expect(sameRepresentation(a, { ...a, progress: { step: 'one', percent: 10 } })).toBe(true);
+    expect(sameRepresentation(a, { ...a, version: a.version + 1, input: '{"other":1}' })).toBe(true);
+    expect(sameRepresentation(a, { ...a, progress: { percent: 11, step: 'one' } })).toBe(false);
+    expect(sameRepresentation(a, { ...a, status: 'succeeded' })).toBe(false);
+    expect(sameRepresentation(a, { ...a, callback: { status: 'pending', attempts: 1 } })).toBe(false);
   });
 });
