@@ -101,6 +101,8 @@ export const config = lazily({
   sweepPageSize: () => positiveInt('SWEEP_PAGE_SIZE', 50),
   /** At most this many tasks per sweep; the rest wait for the next run (they stay due). */
   sweepMaxTasks: () => positiveInt('SWEEP_MAX_TASKS', 1000),
+  /** Open tasks the sweeper checks at once. */
+  sweepConcurrency: () => positiveInt('SWEEP_CONCURRENCY', 16),
   /** The sweeper stops starting new work this long before its invocation's deadline. */
   sweepSafetyMs: () => positiveInt('SWEEP_SAFETY_MS', 5_000),
   /** Held connections (event streams, long polls) one caller may have open at once. */

@@ -64,7 +64,7 @@ export interface AsyncTaskApiProps {
   readonly executionTimeout?: Duration;
   /** How long a finished task is kept (then `410 Gone`, later deleted by TTL). @default Duration.days(7) */
   readonly retention?: Duration;
-  /** How long an `Idempotency-Key` is remembered. @default Duration.hours(24) */
+  /** How long an `Idempotency-Key` is remembered; at most `executionTimeout` + `retention`, so that no key outlives its task. @default Duration.hours(24) */
   readonly idempotencyKeyTtl?: Duration;
   /** Removal policy of the task table. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
@@ -276,6 +276,14 @@ export function validateProps(props: AsyncTaskApiProps): void {
   positive('executionTimeout', props.executionTimeout, Duration.days(365));
   positive('retention', props.retention);
   positive('idempotencyKeyTtl', props.idempotencyKeyTtl);
+  // A key must not outlive its task: a replay would find the claim and no task to answer with.
+  const keyTtl = props.idempotencyKeyTtl ?? Duration.hours(24);
+  const taskLifetime = (props.executionTimeout ?? Duration.hours(1)).plus(props.retention ?? Duration.days(7));
+  if (![keyTtl, taskLifetime].some((d) => d.isUnresolved()) && keyTtl.toSeconds() > taskLifetime.toSeconds()) {
+    throw new Error(
+      `${where}: idempotencyKeyTtl (${keyTtl.toHumanString()}) must not exceed executionTimeout + retention (${taskLifetime.toHumanString()}): a key would outlive the task it names.`,
+    );
+  }
   positive('sweepInterval', props.sweepInterval, Duration.hours(1));
   positive('sweepAge', props.sweepAge, Duration.days(1));
   if (props.sweepInterval && !props.sweepInterval.isUnresolved() && props.sweepInterval.toSeconds() < 60) {

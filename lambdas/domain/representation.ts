@@ -1,4 +1,5 @@
 /** The task as clients see it, and the polling hint that goes with it. Pure functions of the record. */
+import { canonicalJson } from './canonical-json.ts';
 import { problemObject } from './errors.ts';
 import { resultTooLargeProblem } from './result-pointer.ts';
 import { type CallbackState, isTerminal, type Progress, type TaskRecord, type TaskStatus } from './task.ts';
@@ -53,19 +54,9 @@ export const REPRESENTATION_ATTRIBUTES = [
 /** What a read that serves a representation needs: its attributes, the owner (to check it) and the version (the event id). */
 export const WATCHED_ATTRIBUTES = [...REPRESENTATION_ATTRIBUTES, 'owner', 'version'] as const satisfies readonly (keyof TaskRecord)[];
 
-/** JSON with object keys sorted: DynamoDB does not keep the order of a map's keys. */
-function stableJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 /** True when two reads of a task show a client the same thing (same represented attributes). */
 export function sameRepresentation(a: Partial<TaskRecord>, b: Partial<TaskRecord>): boolean {
-  return REPRESENTATION_ATTRIBUTES.every((name) => stableJson(a[name]) === stableJson(b[name]));
+  return REPRESENTATION_ATTRIBUTES.every((name) => canonicalJson(a[name]) === canonicalJson(b[name]));
 }
 
 /** When a terminal task stops being readable: retention counts from completion. */

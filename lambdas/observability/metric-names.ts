@@ -18,6 +18,8 @@ export const TASK_METRICS = {
   cancelled: 'TaskCancelled',
   /** StartExecution failed at submit: the task was closed as failed (`start-failed`), the caller got 503. */
   startFailed: 'TaskStartFailed',
+  /** StartExecution failed transiently at a submit without Idempotency-Key: the task stays pending for the sweeper, the caller got 202. */
+  startDeferred: 'TaskStartDeferred',
   /** The backstop (status event or sweeper), not the workflow, recorded the task's terminal status. */
   reconciledByBackstop: 'TaskReconciledByBackstop',
 } as const;

@@ -120,11 +120,22 @@ export async function putTaskClaimingKey(
     );
     return { created: true };
   } catch (error) {
-    const reason = error instanceof TransactionCanceledException ? error.CancellationReasons?.[1] : undefined;
+    const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+    const reason = reasons[1];
     if (reason?.Code === 'ConditionalCheckFailed' && reason.Item) {
       return { created: false, existing: unmarshall(reason.Item) as IdempotencyRecord };
     }
+    // Another request with the same key is claiming it at this very moment: ours lost the race.
+    if (reasons.some((r) => r.Code === 'TransactionConflict')) throw new ClaimConflict();
     throw error;
+  }
+}
+
+/** A racing request holds the same idempotency key's claim in a transaction of its own. */
+export class ClaimConflict extends Error {
+  constructor() {
+    super('Another request is claiming this idempotency key');
+    this.name = 'ClaimConflict';
   }
 }
 

@@ -143,7 +143,8 @@ export class TaskHttpApi extends Construct {
     // The executions of this state machine only; equivalent to grantExecution, with a readable ARN.
     allow(this.fn('cancel-task'), ['states:StopExecution'], [props.executionsArn]);
     // The caller's webhook secret item: read, create on first use; rotation updates it.
-    allow(this.fn('get-webhook-secret'), ['dynamodb:GetItem', 'dynamodb:PutItem'], [tableArn]);
+    // Update: a previous secret whose overlap is over is removed when next read.
+    allow(this.fn('get-webhook-secret'), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [tableArn]);
     allow(this.fn('rotate-webhook-secret'), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [tableArn]);
   }
 

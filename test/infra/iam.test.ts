@@ -54,7 +54,7 @@ describe('least privilege', () => {
     ['task-events', [`dynamodb:GetItem ${TABLE}`, `dynamodb:Query ${INDEX}`, ...LEASES]],
     ['list-tasks', [`dynamodb:Query ${INDEX}`]],
     ['cancel-task', [`dynamodb:UpdateItem ${TABLE}`, `states:StopExecution ${EXECUTIONS}`]],
-    ['get-webhook-secret', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`]],
+    ['get-webhook-secret', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`]],
     ['rotate-webhook-secret', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`]],
     ['reconcile-execution', [`dynamodb:UpdateItem ${TABLE}`, `sqs:SendMessage <${queueId('ReconcileFailureQueue')}.Arn>`]],
     [

@@ -36,6 +36,12 @@ describe('AsyncTaskApi props', () => {
     ['empty CORS list', { corsAllowOrigins: [] }, /corsAllowOrigins must list at least one origin/],
     ['CORS origin with a path', { corsAllowOrigins: ['https://a.example/'] }, /corsAllowOrigins entry 'https:\/\/a.example\/'/],
     ['zero rate limit', { throttle: { rateLimit: 0, burstLimit: 10 } }, /throttle.rateLimit must be > 0/],
+    [
+      'an idempotency key outliving its task',
+      { idempotencyKeyTtl: Duration.days(3), retention: Duration.days(1), executionTimeout: Duration.hours(1) },
+      /idempotencyKeyTtl \(3 days\) must not exceed executionTimeout \+ retention \(1 day 1 hour\)/,
+    ],
+    ['a held-connection cap of 0', { heldConnections: { perCaller: 0 } }, /heldConnections.perCaller must be a positive integer/],
   ])('rejects %s with a precise message', (_name, props, message) => {
     expect(() => build(props)).toThrow(message);
   });
