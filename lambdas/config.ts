@@ -5,6 +5,7 @@
  * the variable's name, the first time it is needed.
  */
 import { STAGE_NAME } from '#api/routes';
+import { DEFAULT_WATCH_TOKEN_SECONDS } from '#domain/live';
 import { parseRetryDelays } from '#domain/webhook';
 
 function raw(name: string): string | undefined {
@@ -95,6 +96,12 @@ export const config = lazily({
   eventSource: () => required('EVENT_SOURCE'),
   /** The API's base URL for pushed tasks (absolute, like the links the API hands out); the construct sets the stage URL. */
   apiBaseUrl: () => (raw('API_BASE_URL') ?? `/${STAGE_NAME}`).replace(/\/+$/, ''),
+  /** The WebSocket URL of the live channel (`wss://…/<stage>`), handed out with watch tokens. */
+  liveUrl: () => matching('LIVE_URL', (v) => /^wss?:\/\//.test(v), 'a ws:// or wss:// URL'),
+  /** The live channel's management endpoint (`https://…/<stage>`): where messages are posted to connections. */
+  liveCallbackUrl: () => matching('LIVE_CALLBACK_URL', (v) => /^https?:\/\//.test(v), 'an http(s) URL'),
+  /** How long a watch token may open a connection. */
+  watchTokenSeconds: () => positiveInt('WATCH_TOKEN_SECONDS', DEFAULT_WATCH_TOKEN_SECONDS),
   /** The sweeper checks an open task once it has waited this long since submit (or since its last check). */
   sweepAgeSeconds: () => positiveInt('SWEEP_AGE_SECONDS', 300),
   /** The sweeper's index page size. */

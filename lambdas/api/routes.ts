@@ -17,6 +17,8 @@ export interface Route {
   streaming?: boolean;
   /** The function's memory (MB); the default is 256. */
   memorySize?: number;
+  /** Part of the live channel: built only when the construct has one (`liveUpdates`). */
+  live?: boolean;
 }
 
 /** The longest `Prefer: wait=N` honoured: API Gateway ends a REST integration at 29 s; 25 s leaves room for the last read and the answer. */
@@ -44,6 +46,7 @@ export const ROUTES: readonly Route[] = [
   },
   { method: 'GET', path: '/webhook-secret', handler: 'get-webhook-secret', authenticated: true },
   { method: 'POST', path: '/webhook-secret', handler: 'rotate-webhook-secret', authenticated: true },
+  { method: 'POST', path: '/watch-tokens', handler: 'create-watch-token', authenticated: true, live: true },
   { method: 'GET', path: '/openapi.json', handler: 'get-openapi', authenticated: false },
 ];
 

@@ -19,8 +19,16 @@ export const PROBLEM_KINDS = {
   },
   'invalid-cursor': { status: 400, title: 'Invalid cursor', when: 'The cursor was not issued by this API for this listing.' },
   'bad-request': { status: 400, title: 'Bad Request', when: 'API Gateway refused the request before it reached the API.' },
-  unauthorized: { status: 401, title: 'Unauthorized', when: 'The API key or token is missing or not accepted.' },
-  forbidden: { status: 403, title: 'Forbidden', when: 'The caller may not do this (or the web application firewall refused the request).' },
+  unauthorized: {
+    status: 401,
+    title: 'Unauthorized',
+    when: 'The API key or token (or, on the live channel, the watch token) is missing or not accepted.',
+  },
+  forbidden: {
+    status: 403,
+    title: 'Forbidden',
+    when: 'The caller may not do this (a watch token for another task, or the web application firewall refused the request).',
+  },
   'not-found': { status: 404, title: 'Not Found', when: "No such route, or no such task for this caller (another caller's task answers the same)." },
   'method-not-allowed': { status: 405, title: 'Method Not Allowed', when: 'The route exists but not with this method; `Allow` lists the methods.' },
   'task-not-succeeded': {
@@ -133,11 +141,20 @@ export const problems = {
   tooManyHeldConnections: (perCaller: number, retryAfter: number) =>
     new ProblemError(
       'too-many-requests',
-      `This caller already holds ${perCaller} open connections (event streams and long polls); close one or retry later.`,
+      `This caller already holds ${perCaller} open connections (event streams, long polls and live connections); close one or retry later.`,
       { limit: perCaller },
       { 'Retry-After': String(retryAfter) },
     ),
   internal: () => new ProblemError('internal-error', 'An unexpected error occurred.'),
+  /** A live-channel connection without a usable watch token. */
+  watchTokenRefused: () => new ProblemError('unauthorized', 'The watch token is missing, unknown or expired; get a new one with POST /watch-tokens.'),
+  /** A subscription outside the watch token's scope. */
+  otherTask: () => new ProblemError('forbidden', 'This watch token is for another task.'),
+  /** A live-channel connection past its subscriptions. */
+  tooManySubscriptions: (max: number) =>
+    new ProblemError('too-many-requests', `A connection follows at most ${max} tasks; subscribe to all of them with a caller token instead.`, {
+      limit: max,
+    }),
   /** The execution input (body plus envelope) would exceed Step Functions' limit. */
   executionInputTooLarge: (limit: number) =>
     new ProblemError('payload-too-large', `The task input is too large: with its envelope it must stay under ${limit} bytes.`),

@@ -11,8 +11,14 @@ import { logger } from '#observability/logger';
 import { giveBack, takeSlot } from '#store/lease-store';
 
 /** A held connection's slots; `release` gives them back (never throws). */
-export interface Hold {
+export interface Hold extends HeldSlots {
   release(): Promise<void>;
+}
+
+/** The slots a hold took and the lease holding them: enough to give them back from another invocation (`releaseSlots`). */
+export interface HeldSlots {
+  readonly slots: readonly string[];
+  readonly lease: string;
 }
 
 /** Why a held connection was refused: the caller's cap, or the function's budget for held connections. */
@@ -20,10 +26,15 @@ export type HoldRefusal = 'caller' | 'capacity';
 
 /**
  * Takes a slot for a connection `owner` holds for at most `maxSeconds`; refused past the caller's
- * cap or, where the function has a budget of held connections, past that.
+ * cap or, where the function has a budget of held connections, past that. `lease`: the holder's
+ * own name for the lease (a WebSocket connection's id), a random one by default.
  */
-export async function holdConnection(owner: string, maxSeconds: number, now: number = Date.now()): Promise<Hold | HoldRefusal> {
-  const lease = randomUUID();
+export async function holdConnection(
+  owner: string,
+  maxSeconds: number,
+  now: number = Date.now(),
+  lease: string = randomUUID(),
+): Promise<Hold | HoldRefusal> {
   const nowSeconds = Math.floor(now / 1000);
   const expiresAt = nowSeconds + maxSeconds;
   const taken: string[] = [];
@@ -49,5 +60,16 @@ export async function holdConnection(owner: string, maxSeconds: number, now: num
     }
     taken.push(shared);
   }
-  return { release };
+  return { release, slots: [...taken], lease };
+}
+
+/** Gives back slots a hold took in another invocation (a WebSocket connection's, at `$disconnect`); never throws. */
+export async function releaseSlots(held: HeldSlots): Promise<void> {
+  for (const slot of held.slots) {
+    try {
+      await giveBack(slot, held.lease);
+    } catch (error) {
+      logger.warn('Giving a held-connection slot back failed', { error: error as Error });
+    }
+  }
 }

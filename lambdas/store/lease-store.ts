@@ -3,7 +3,7 @@
  * expired slot; giving it back deletes it only if it is still ours.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamodb } from '#clients/dynamodb';
 import { config } from '#config';
 
@@ -44,4 +44,20 @@ export async function giveBack(slot: string, lease: string): Promise<void> {
   } catch (error) {
     if (!(error instanceof ConditionalCheckFailedException)) throw error;
   }
+}
+
+/** A taken slot: which lease holds it, until when (epoch seconds). */
+export interface SlotHolder {
+  id: string;
+  lease: string;
+  expiresAt: number;
+}
+
+/** Who holds each of `slots` (at most 100; free slots are left out). */
+export async function slotHolders(slots: readonly string[]): Promise<SlotHolder[]> {
+  if (slots.length === 0) return [];
+  const { Responses } = await dynamodb.send(
+    new BatchGetCommand({ RequestItems: { [config.tableName]: { Keys: slots.map((id) => ({ id })), ConsistentRead: true } } }),
+  );
+  return (Responses?.[config.tableName] ?? []) as SlotHolder[];
 }

@@ -1,0 +1,103 @@
+/**
+ * The live channel's items in the task table (see `#domain/live`): watch tokens, connections and
+ * each owner's subscriptions. Reads that decide who gets a message are strongly consistent, so a
+ * subscription written before a task write is always seen by the fan-out of that write.
+ */
+import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamodb } from '#clients/dynamodb';
+import { config } from '#config';
+import {
+  type ConnectionRecord,
+  connectionItemId,
+  type Subscription,
+  subscriptionKey,
+  subscriptionsItemId,
+  subscriptionsOf,
+  type WatchTokenRecord,
+} from '#domain/live';
+
+/** DynamoDB keeps a live item an hour past its own end (TTL runs late anyway; `expiresAt` is what counts). */
+const TTL_MARGIN_SECONDS = 3600;
+/** BatchGetItem's limit. */
+const BATCH_GET_MAX = 100;
+
+export async function putToken(record: Omit<WatchTokenRecord, 'ttl'>): Promise<void> {
+  await dynamodb.send(new PutCommand({ TableName: config.tableName, Item: { ...record, ttl: record.expiresAt + TTL_MARGIN_SECONDS } }));
+}
+
+export async function getToken(id: string): Promise<WatchTokenRecord | undefined> {
+  const { Item } = await dynamodb.send(new GetCommand({ TableName: config.tableName, Key: { id }, ConsistentRead: true }));
+  return Item as WatchTokenRecord | undefined;
+}
+
+export async function putConnection(record: Omit<ConnectionRecord, 'id' | 'ttl'>): Promise<void> {
+  await dynamodb.send(
+    new PutCommand({
+      TableName: config.tableName,
+      Item: { id: connectionItemId(record.connectionId), ...record, ttl: record.expiresAt + TTL_MARGIN_SECONDS },
+    }),
+  );
+}
+
+export async function getConnection(connectionId: string): Promise<ConnectionRecord | undefined> {
+  const { Item } = await dynamodb.send(
+    new GetCommand({ TableName: config.tableName, Key: { id: connectionItemId(connectionId) }, ConsistentRead: true }),
+  );
+  return Item as ConnectionRecord | undefined;
+}
+
+export async function deleteConnection(connectionId: string): Promise<void> {
+  await dynamodb.send(new DeleteCommand({ TableName: config.tableName, Key: { id: connectionItemId(connectionId) } }));
+}
+
+/**
+ * Adds a subscription to `owner`'s item (created by the first one); resolves with how many
+ * subscriptions the connection now holds there.
+ */
+export async function addSubscription(owner: string, subscription: Subscription, nowSeconds: number): Promise<number> {
+  const { Attributes } = await dynamodb.send(
+    new UpdateCommand({
+      TableName: config.tableName,
+      Key: { id: subscriptionsItemId(owner) },
+      // The item outlives every connection that writes to it (each lives at most 2 hours).
+      UpdateExpression: 'SET #key = :until, #ttl = :ttl',
+      ExpressionAttributeNames: { '#key': subscriptionKey(subscription.connectionId, subscription.taskId), '#ttl': 'ttl' },
+      ExpressionAttributeValues: { ':until': subscription.until, ':ttl': Math.max(subscription.until, nowSeconds) + TTL_MARGIN_SECONDS },
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return subscriptionsOf(Attributes).filter((s) => s.connectionId === subscription.connectionId).length;
+}
+
+/** Removes subscriptions from `owner`'s item (nothing to do for none). */
+export async function removeSubscriptions(owner: string, subscriptions: readonly Pick<Subscription, 'connectionId' | 'taskId'>[]): Promise<void> {
+  if (subscriptions.length === 0) return;
+  const names = Object.fromEntries(subscriptions.map((s, i) => [`#s${i}`, subscriptionKey(s.connectionId, s.taskId)]));
+  await dynamodb.send(
+    new UpdateCommand({
+      TableName: config.tableName,
+      Key: { id: subscriptionsItemId(owner) },
+      UpdateExpression: `REMOVE ${Object.keys(names).join(', ')}`,
+      ExpressionAttributeNames: names,
+    }),
+  );
+}
+
+/** The subscriptions to the tasks of each owner, read strongly consistent (an owner nobody follows: none). */
+export async function subscriptionsOfOwners(owners: readonly string[]): Promise<Map<string, Subscription[]>> {
+  const out = new Map<string, Subscription[]>(owners.map((owner) => [owner, []]));
+  const ownerOf = new Map(owners.map((owner) => [subscriptionsItemId(owner), owner]));
+  let pending = [...ownerOf.keys()].map((id) => ({ id }));
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    const chunk = pending.slice(0, BATCH_GET_MAX);
+    const { Responses, UnprocessedKeys } = await dynamodb.send(
+      new BatchGetCommand({ RequestItems: { [config.tableName]: { Keys: chunk, ConsistentRead: true } } }),
+    );
+    for (const item of Responses?.[config.tableName] ?? []) out.set(ownerOf.get(item.id as string)!, subscriptionsOf(item));
+    const unprocessed = (UnprocessedKeys?.[config.tableName]?.Keys ?? []) as { id: string }[];
+    if (unprocessed.length > 0 && attempt >= 5) throw new Error(`BatchGetItem left ${unprocessed.length} subscriptions items unread`);
+    if (unprocessed.length > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt));
+    pending = [...unprocessed, ...pending.slice(BATCH_GET_MAX)];
+  }
+  return out;
+}
