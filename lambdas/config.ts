@@ -100,6 +100,8 @@ export const config = lazily({
   liveUrl: () => matching('LIVE_URL', (v) => /^wss?:\/\//.test(v), 'a ws:// or wss:// URL'),
   /** The live channel's management endpoint (`https://…/<stage>`): where messages are posted to connections. */
   liveCallbackUrl: () => matching('LIVE_CALLBACK_URL', (v) => /^https?:\/\//.test(v), 'an http(s) URL'),
+  /** Whether the events reader also feeds the live channel (the construct sets its callback URL only then). */
+  liveEnabled: () => raw('LIVE_CALLBACK_URL') !== undefined,
   /** How long a watch token may open a connection. */
   watchTokenSeconds: () => positiveInt('WATCH_TOKEN_SECONDS', DEFAULT_WATCH_TOKEN_SECONDS),
   /** The sweeper checks an open task once it has waited this long since submit (or since its last check). */

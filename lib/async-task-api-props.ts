@@ -103,17 +103,18 @@ export interface AsyncTaskApiProps {
   /**
    * Reserved concurrency, so that a burst of long workers cannot starve the API and the backstop
    * (and the API cannot starve the workers). `false` reserves nothing anywhere; `false` for one
-   * key reserves nothing for that group. The defaults reserve 20 for each of the 9 route functions,
+   * key reserves nothing for that group. The defaults reserve 20 for each of the 10 route functions,
    * 30 more on each of the 3 that hold connections (`heldConnections`), 5 each for the reconciler,
-   * the sweeper and the 2 stream readers, and 100 per worker function = 490 in all with the demo
-   * worker's two functions (510 with `auth: jwt`): a standard account (1,000)
-   * deploys; Lambda refuses any reservation that leaves fewer than 100 unreserved, so an account
-   * whose quota is still low (new accounts may start at 10) needs `false` or a quota increase.
-   * @default { api: 20, backstop: 5, worker: 100, streamReaders: 5 }
+   * the sweeper and the 2 stream readers, 10 for each of the live channel's 3 WebSocket route
+   * functions, and 100 per worker function = 540 in all with the demo worker's two functions (560
+   * with `auth: jwt`): a standard account (1,000) deploys; Lambda refuses any reservation that
+   * leaves fewer than 100 unreserved, so an account whose quota is still low (new accounts may start
+   * at 10) needs `false` or a quota increase.
+   * @default { api: 20, backstop: 5, worker: 100, streamReaders: 5, live: 10 }
    */
   readonly reservedConcurrency?: false | ReservedConcurrency;
   /**
-   * Held connections (event streams and `Prefer: wait` long polls) are capped per caller and kept
+   * Held connections (event streams, `Prefer: wait` long polls and live-channel connections) are capped per caller and kept
    * apart from plain requests, so that no number of them can make another caller's plain request
    * wait or fail (docs/security.md, "Sharing fairly").
    * @default { perCaller: 10, longPolls: 30, streams: 30 }
@@ -143,8 +144,23 @@ export interface AsyncTaskApiProps {
   readonly eventBus?: events.IEventBus;
   /** The task events' `source`. @default 'longrun' */
   readonly eventSource?: string;
+  /**
+   * The live channel: a WebSocket API to which a browser or dashboard connects with a short-lived
+   * watch token (`POST /watch-tokens`, obtained with the API key) and follows a task, or every task
+   * of its caller, as the table's stream changes them (lib/task-api/live.ts, docs/live.md). Its
+   * connections count against `heldConnections.perCaller`. `false` builds neither the WebSocket API
+   * nor the token route (clients then follow tasks with the event stream or by polling).
+   * @default - on, watch tokens valid 5 minutes
+   */
+  readonly liveUpdates?: false | LiveUpdatesOptions;
   /** Where the results bucket's S3 server access logs go. @default - none (cdk-nag finding acknowledged with the reason) */
   readonly resultsAccessLogsBucket?: s3.IBucket;
+}
+
+/** Options of the live channel (see {@link AsyncTaskApiProps.liveUpdates}). */
+export interface LiveUpdatesOptions {
+  /** How long a watch token may open a connection (10 seconds to 1 hour); a connection it opened lives on (API Gateway: up to 2 hours). @default Duration.minutes(5) */
+  readonly tokenLifetime?: Duration;
 }
 
 /** Reserved concurrent executions per function of each group; `false`: no reservation. */
@@ -155,8 +171,10 @@ export interface ReservedConcurrency {
   readonly backstop?: number | false;
   /** Each function of `workerFunctions`: a cap on concurrent worker invocations. @default 100 */
   readonly worker?: number | false;
+  /** Each function of the live channel's WebSocket routes (`$connect`, `subscribe`, `$disconnect`). @default 10 */
+  readonly live?: number | false;
   /**
-   * Each reader of the table's stream (the webhook forwarder, the event publisher): a stream reader
+   * Each reader of the table's stream (the webhook forwarder, the event publisher, which also feeds the live channel): a stream reader
    * runs one invocation per shard at a time, so a few are enough, and the reservation keeps a burst of
    * other functions from throttling them into a growing iterator age. @default 5
    */
@@ -165,7 +183,7 @@ export interface ReservedConcurrency {
 
 /** Caps on held connections (see {@link AsyncTaskApiProps.heldConnections}). */
 export interface HeldConnections {
-  /** Event streams and long polls one caller may hold open at once; past it a stream answers `429` and a long poll answers at once. @default 10 */
+  /** Event streams, long polls and live connections one caller may hold open at once; past it a stream answers `429`, a long poll answers at once and a live connection is refused (`429`). @default 10 */
   readonly perCaller?: number;
   /**
    * Long polls each of `get-task` and `get-task-result` serves at once, on top of its `api`
@@ -194,6 +212,7 @@ export const DEFAULT_RESERVED_CONCURRENCY: Required<{ [K in keyof ReservedConcur
   backstop: 5,
   worker: 100,
   streamReaders: 5,
+  live: 10,
 };
 
 /** How the construct watches itself (alarms, dashboard). */
@@ -343,6 +362,12 @@ export function validateProps(props: AsyncTaskApiProps): void {
     (!Number.isInteger(props.webhookConcurrency) || props.webhookConcurrency < 2 || props.webhookConcurrency > 1000)
   ) {
     throw new Error(`${where}: webhookConcurrency must be a whole number from 2 to 1000 (got ${props.webhookConcurrency}).`);
+  }
+  if (props.liveUpdates) {
+    const lifetime = props.liveUpdates.tokenLifetime;
+    if (lifetime && !lifetime.isUnresolved() && (lifetime.toSeconds() < 10 || lifetime.toSeconds() > 3600)) {
+      throw new Error(`${where}: liveUpdates.tokenLifetime must be from 10 seconds to 1 hour (got ${lifetime.toHumanString()}).`);
+    }
   }
   if (props.heldConnections) {
     for (const [name, n] of Object.entries(props.heldConnections)) {

@@ -6,6 +6,7 @@
  *            ExecutionBackstop: execution status change events --> reconcile Lambda;  ApiFirewall: WAF on the stage
  *            TaskMonitoring: alarms (--> SNS topic) and one dashboard over all of the above
  *            WebhookDelivery + TaskEvents: the table's stream --> callbackUrl (signed, retried) and an EventBridge bus
+ *            LiveUpdates: a WebSocket API; the events reader posts task changes to its followers (watch tokens from TaskHttpApi)
  */
 
 import { PROGRESS_WRITE } from '@longrun/worker/protocol';
@@ -21,11 +22,12 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { type AsyncTaskApiProps, DEFAULT_THROTTLE, validateProps } from './async-task-api-props.ts';
+import { type AsyncTaskApiProps, DEFAULT_THROTTLE, heldConnectionsOf, validateProps } from './async-task-api-props.ts';
 import { ExecutionBackstop, RECONCILE_FUNCTION } from './task-api/backstop.ts';
 import { reserveConcurrency } from './task-api/concurrency.ts';
 import { ApiFirewall } from './task-api/firewall.ts';
 import { heldConnectionBudgets, TaskHttpApi } from './task-api/http-api.ts';
+import { LiveUpdates } from './task-api/live.ts';
 import { TaskMonitoring } from './task-api/monitoring.ts';
 import { TaskEvents, WebhookDelivery } from './task-api/push.ts';
 import { ResultsBucket } from './task-api/results-bucket.ts';
@@ -78,6 +80,8 @@ export class AsyncTaskApi extends Construct {
   public readonly taskEvents: TaskEvents;
   /** Results too large to return inline (`results/<taskId>.json`); they expire with their task. */
   public readonly resultsBucket: s3.Bucket;
+  /** The live channel (WebSocket API, its functions, the stream fan-out), unless `liveUpdates: false`. */
+  public readonly live?: LiveUpdates;
 
   private readonly results: ResultsBucket;
 
@@ -114,6 +118,7 @@ export class AsyncTaskApi extends Construct {
       corsAllowOrigins: props.corsAllowOrigins,
       logRetention,
       heldConnections: props.heldConnections,
+      liveRoutes: props.liveUpdates !== false,
     });
     this.api = http.api;
     this.apiKeys = http.apiKeys;
@@ -182,7 +187,23 @@ export class AsyncTaskApi extends Construct {
       apiBaseUrl,
       eventBus: props.eventBus,
       source: props.eventSource,
+      withFollowedWrites: props.liveUpdates !== false,
     });
+    if (props.liveUpdates !== false) {
+      this.live = new LiveUpdates(this, 'Live', {
+        table: this.table,
+        environment,
+        logRetention,
+        apiBaseUrl,
+        perCaller: heldConnectionsOf(props.heldConnections).perCaller,
+        throttle: props.throttle ?? DEFAULT_THROTTLE,
+        tokenLifetime: props.liveUpdates?.tokenLifetime,
+      });
+      this.live.grantTokenIssue(http.functions['create-watch-token']!);
+      // The events reader fans changes out too: the stream's two readers per shard are taken.
+      this.live.grantFanOut(this.taskEvents.publishFunction);
+    }
+    const liveRoutes = this.live ? [this.live.connectFunction, this.live.subscribeFunction, this.live.disconnectFunction] : [];
     this.functions = {
       ...http.functions,
       [RECONCILE_FUNCTION]: backstop.reconcileFunction,
@@ -190,6 +211,11 @@ export class AsyncTaskApi extends Construct {
       'forward-terminal': this.webhooks.forwardFunction,
       'deliver-webhook': this.webhooks.deliveryFunction,
       'publish-events': this.taskEvents.publishFunction,
+      ...(this.live && {
+        'live-connect': this.live.connectFunction,
+        'live-subscribe': this.live.subscribeFunction,
+        'live-disconnect': this.live.disconnectFunction,
+      }),
     };
 
     const workerFunctions = props.workerFunctions ?? [];
@@ -201,6 +227,7 @@ export class AsyncTaskApi extends Construct {
     reserveConcurrency([backstop.reconcileFunction, sweeper.sweepFunction], props.reservedConcurrency, 'backstop');
     reserveConcurrency(workerFunctions, props.reservedConcurrency, 'worker');
     reserveConcurrency([this.webhooks.forwardFunction, this.taskEvents.publishFunction], props.reservedConcurrency, 'streamReaders');
+    reserveConcurrency(liveRoutes, props.reservedConcurrency, 'live');
 
     if (props.monitoring !== false) {
       this.monitoring = new TaskMonitoring(this, 'Monitoring', {

@@ -1,7 +1,8 @@
 /**
  * `@longrun/cdk`: long-running work behind an asynchronous HTTP API on AWS. `AsyncTaskApi` puts a
  * platform team's worker (any Step Functions chain) behind a REST API that answers `202 Accepted`,
- * with status, progress, results of any size, cancel, webhooks, task events and alarms. Its Lambda
+ * with status, progress, results of any size, cancel, webhooks, task events, a live channel
+ * (WebSocket) and alarms. Its Lambda
  * code is prebuilt into this package: a synth bundles nothing of Longrun's.
  *
  * The parts it composes (one construct per capability) are exported too, for teams that assemble
@@ -27,6 +28,7 @@ export type {
   ApiConsumer,
   AsyncTaskApiProps,
   HeldConnections,
+  LiveUpdatesOptions,
   MonitoringOptions,
   ReservedConcurrency,
   Throttle,
@@ -35,6 +37,7 @@ export type { MonitoredRoute, TaskAlarmThresholds } from './task-api/alarm-setti
 export { ExecutionBackstop, type ExecutionBackstopProps, RECONCILE_FUNCTION } from './task-api/backstop.ts';
 export { ApiFirewall, type ApiFirewallProps } from './task-api/firewall.ts';
 export { TaskHttpApi, type TaskHttpApiProps } from './task-api/http-api.ts';
+export { LiveUpdates, type LiveUpdatesProps, SUBSCRIBE_ROUTE } from './task-api/live.ts';
 export { TaskMonitoring, type TaskMonitoringProps } from './task-api/monitoring.ts';
 export { type PushPartProps, TaskEvents, type TaskEventsProps, WebhookDelivery } from './task-api/push.ts';
 export { ResultsBucket, type ResultsBucketProps } from './task-api/results-bucket.ts';

@@ -15,6 +15,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { sameRepresentation } from './representation.ts';
 import { isTerminal, type TaskRecord, type TaskStatus } from './task.ts';
 
+/**
+ * The one attribute the live channel writes on a task row: until when (epoch seconds) a connection
+ * may follow it. The events reader's stream filter passes a followed task's progress writes only,
+ * so the progress of a task nobody follows costs the channel nothing. Not part of the representation.
+ */
+export const FOLLOWED_ATTRIBUTE = 'followedUntil';
+/** Every attribute the follow mark's write names (its IAM grant is limited to exactly these). */
+export const FOLLOW_WRITE_ATTRIBUTES = ['id', 'owner', 'status', FOLLOWED_ATTRIBUTE] as const;
+
 /** The prefix of every live item's id (the functions' IAM grants are limited to it). */
 export const LIVE_PREFIX = 'live#';
 /** API Gateway closes a WebSocket connection after 2 hours. */

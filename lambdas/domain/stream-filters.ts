@@ -5,6 +5,8 @@
  * webhook secrets (and leases and live items) have no `status`, and delivery-state writes keep the
  * status, so none pass.
  */
+
+import { FOLLOWED_ATTRIBUTE } from './live.ts';
 import { isTerminal, TASK_STATUSES, type TaskStatus, TERMINAL_STATUSES } from './task.ts';
 import { ALLOWED_FROM } from './transitions.ts';
 
@@ -36,15 +38,19 @@ export function statusChangeFilters(): FilterPattern[] {
 }
 
 /**
- * The live channel: every write a follower may see, progress included: a new task, and any write
- * to an open task (a progress report, a transition, a terminal write; one filter per `from`). Writes
- * to a terminal task (webhook attempts) never pass: a follower gets exactly one `done`.
+ * The events reader with the live channel (which shares it: a stream serves two readers per shard,
+ * and these are the webhook forwarder and this one): every status change, plus any other write to
+ * an open task that a live connection follows (`followedUntil`, set when it subscribes), such as a
+ * progress report. Progress of a task nobody follows never invokes the reader; writes to a terminal
+ * task (webhook attempts) never pass, so a follower gets exactly one `done`.
  */
-export function liveUpdateFilters(): FilterPattern[] {
-  const filters: FilterPattern[] = [{ eventName: ['INSERT'], dynamodb: { NewImage: statusIs(TASK_STATUSES) } }];
-  for (const from of TASK_STATUSES) {
-    const to = TASK_STATUSES.filter((target) => (target === from && !isTerminal(from)) || ALLOWED_FROM[target].includes(from));
-    if (to.length > 0) filters.push({ eventName: ['MODIFY'], dynamodb: { OldImage: statusIs([from]), NewImage: statusIs(to) } });
-  }
-  return filters;
+export function taskChangeFilters(): FilterPattern[] {
+  const open = TASK_STATUSES.filter((s) => !isTerminal(s));
+  return [
+    ...statusChangeFilters(),
+    {
+      eventName: ['MODIFY'],
+      dynamodb: { OldImage: statusIs(open), NewImage: { ...statusIs(open), [FOLLOWED_ATTRIBUTE]: { N: [{ exists: true }] } } },
+    },
+  ];
 }

@@ -46,6 +46,8 @@ export interface TaskRecord {
   openShard?: number;
   /** When the sweeper next checks the task (open-task index sort key). */
   sweepAt?: string;
+  /** Until when (epoch seconds) a live connection may follow the task (see `#domain/live`); absent: nobody has. */
+  followedUntil?: number;
 }
 
 /** Delivery state of a task's callback, stored on the task and shown in its representation. */

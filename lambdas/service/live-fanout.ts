@@ -4,7 +4,9 @@
  * tasks) as the event stream's `status` / `progress` / `done` event. A task gets at most one
  * message a second: when its last one left less than a second ago, the batch waits out the rest of
  * that second first (the writes that arrive meanwhile are coalesced into the next batch). A
- * connection that is gone loses its subscriptions; any other failed post is retried with the batch.
+ * connection that is gone loses its subscriptions. Any other failed post of a `done` is retried with
+ * the batch (a follower never misses the outcome); a failed `status` or `progress` is not (the next
+ * change, or a re-subscription with `since`, brings the follower up to date).
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +15,7 @@ import { connections } from '#clients/connections';
 import { config } from '#config';
 import { ALL_TASKS, COALESCE_MS, type LiveMessage, liveEventType, type Subscription, type TaskWrite, visibleChanges } from '#domain/live';
 import { toRepresentation } from '#domain/representation';
+import { isTerminal } from '#domain/task';
 import { logger } from '#observability/logger';
 import { removeSubscriptions, subscriptionsOfOwners } from '#store/live-store';
 
@@ -26,7 +29,7 @@ const POST_CONCURRENCY = 16;
 const lastSent = new Map<string, number>();
 
 export interface FanOutResult {
-  /** Position in the batch of the earliest write whose message could not be posted (retry from there). */
+  /** Position in the batch of the earliest write whose `done` could not be posted (retry from there). */
   retryFrom?: number;
   /** Messages posted. */
   posted: number;
@@ -79,8 +82,12 @@ export async function fanOut(writes: readonly TaskWrite[], now: () => number = D
         gone.add(connectionId);
         return;
       }
-      logger.warn('Posting to a live connection failed; the batch is retried from this task', { taskId: change.task.id, error: error as Error });
-      retryFrom = Math.min(retryFrom ?? change.first, change.first);
+      const terminal = isTerminal(change.task.status);
+      logger.warn(`Posting to a live connection failed${terminal ? '; the batch is retried from this task' : ''}`, {
+        taskId: change.task.id,
+        error: error as Error,
+      });
+      if (terminal) retryFrom = Math.min(retryFrom ?? change.first, change.first);
     }
   });
   for (const { change } of sends) lastSent.set(change.task.id, now());

@@ -9,6 +9,7 @@ import { connections } from '#clients/connections';
 import { config } from '#config';
 import { problems } from '#domain/errors';
 import { callerSlots } from '#domain/held-connections';
+import { isTaskId } from '#domain/ids';
 import {
   ALL_TASKS,
   isWatchToken,
@@ -31,6 +32,7 @@ import {
   deleteConnection,
   getConnection,
   getToken,
+  markFollowed,
   putConnection,
   putToken,
   removeSubscriptions,
@@ -126,7 +128,8 @@ async function reclaimLostSlots(owner: string, now: number): Promise<number> {
  * `subscribe`: follow one task (`taskId`; a task token's own task by default) or, with a caller
  * token and no `taskId`, every task of the caller. The answer is the task's current state when it
  * is newer than `since` (a `status` event, or `done`), else `subscribed`; then the fan-out sends
- * every change. The subscription is stored before the task is read, so no write falls in between.
+ * every change. The task is marked followed (its progress writes pass the stream filter) and the
+ * subscription stored before the task is read, so no write falls in between.
  */
 export async function subscribe(connectionId: string, body: string | null | undefined, now: number = Date.now()): Promise<LiveMessage> {
   const request = parseSubscribe(body);
@@ -147,10 +150,16 @@ export async function subscribe(connectionId: string, body: string | null | unde
     for (const owner of connection.owners) await follow(owner, ALL_TASKS);
     return { event: 'subscribed' };
   }
-  const seen = await findOwnTask(connection.owners, taskId, READ);
-  // A terminal task never changes again: its state now is all there is to send.
-  if (!isTerminal(seen.status)) await follow(seen.owner, taskId);
-  const task = isTerminal(seen.status) ? seen : await findOwnTask(connection.owners, taskId, READ);
+  if (!isTaskId(taskId)) throw problems.notFound();
+  // The task is the caller's consumer's or, for older tasks, its key's: the mark says which (and that it is open).
+  for (const owner of connection.owners) {
+    if (await markFollowed(taskId, owner, connection.expiresAt)) {
+      await follow(owner, taskId);
+      break;
+    }
+  }
+  // Not marked: not the caller's (404), past retention (410), or ended (its state now is all there is to send).
+  const task = await findOwnTask(connection.owners, taskId, READ);
   if (upToDate(task, request.since)) return { event: 'subscribed', taskId, since: task.version };
   return {
     event: isTerminal(task.status) ? 'done' : 'status',

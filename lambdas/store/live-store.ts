@@ -3,12 +3,14 @@
  * each owner's subscriptions. Reads that decide who gets a message are strongly consistent, so a
  * subscription written before a task write is always seen by the fan-out of that write.
  */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { dynamodb } from '#clients/dynamodb';
 import { config } from '#config';
 import {
   type ConnectionRecord,
   connectionItemId,
+  FOLLOWED_ATTRIBUTE,
   type Subscription,
   subscriptionKey,
   subscriptionsItemId,
@@ -48,6 +50,32 @@ export async function getConnection(connectionId: string): Promise<ConnectionRec
 
 export async function deleteConnection(connectionId: string): Promise<void> {
   await dynamodb.send(new DeleteCommand({ TableName: config.tableName, Key: { id: connectionItemId(connectionId) } }));
+}
+
+/**
+ * Marks an open task of `owner` as followed (until `until`, epoch seconds: informational, the
+ * stream filter only asks whether it is there), so that its progress writes reach the live
+ * channel. False when the task is not `owner`'s, is gone or has ended. Nothing a client sees
+ * changes: `version` stays.
+ */
+export async function markFollowed(taskId: string, owner: string, until: number): Promise<boolean> {
+  try {
+    await dynamodb.send(
+      new UpdateCommand({
+        TableName: config.tableName,
+        Key: { id: taskId },
+        UpdateExpression: 'SET #followed = :until',
+        ConditionExpression: 'attribute_exists(#id) AND #owner = :owner AND #status IN (:pending, :running)',
+        // Exactly FOLLOW_WRITE_ATTRIBUTES (the IAM grant allows no other attribute of a task row).
+        ExpressionAttributeNames: { '#id': 'id', '#owner': 'owner', '#status': 'status', '#followed': FOLLOWED_ATTRIBUTE },
+        ExpressionAttributeValues: { ':owner': owner, ':pending': 'pending', ':running': 'running', ':until': until },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    return false;
+  }
 }
 
 /**

@@ -55,6 +55,8 @@ export interface TaskHttpApiProps {
   readonly logRetention: logs.RetentionDays;
   /** Caps on held connections (streams, long polls). @default DEFAULT_HELD_CONNECTIONS */
   readonly heldConnections?: HeldConnections;
+  /** Whether the routes of the live channel (`POST /watch-tokens`) are built; the facade grants them with `LiveUpdates`. @default true */
+  readonly liveRoutes?: boolean;
 }
 
 /** The functions that hold connections, and the budget of held connections each serves at once. */
@@ -76,6 +78,8 @@ export class TaskHttpApi extends Construct {
   /** The bearer-token authorizer, with `auth: jwt`. */
   public readonly authorizer?: apigateway.TokenAuthorizer;
 
+  private readonly routes: readonly Route[];
+
   constructor(scope: Construct, id: string, props: TaskHttpApiProps) {
     super(scope, id);
     const extraEnv: Record<string, Record<string, string>> = {
@@ -95,7 +99,8 @@ export class TaskHttpApi extends Construct {
         HELD_CONNECTIONS_PER_FUNCTION: String(budget),
       };
     }
-    for (const route of ROUTES) {
+    this.routes = ROUTES.filter((route) => !route.live || props.liveRoutes !== false);
+    for (const route of this.routes) {
       this.functions[route.handler] = longrunFunction(this, `${pascalCase(route.handler)}Function`, {
         name: route.handler,
         environment: { ...props.environment, ...extraEnv[route.handler] },
@@ -199,13 +204,13 @@ export class TaskHttpApi extends Construct {
             allowOrigins: props.corsAllowOrigins,
             allowHeaders: CORS_ALLOW_HEADERS,
             exposeHeaders: CORS_EXPOSE_HEADERS,
-            allowMethods: [...new Set(ROUTES.map((r) => r.method)), 'OPTIONS'],
+            allowMethods: [...new Set(this.routes.map((r) => r.method)), 'OPTIONS'],
           }
         : undefined,
     });
 
     const byPath = new Map<string, Route[]>();
-    for (const route of ROUTES) byPath.set(route.path, [...(byPath.get(route.path) ?? []), route]);
+    for (const route of this.routes) byPath.set(route.path, [...(byPath.get(route.path) ?? []), route]);
     for (const [routePath, routes] of byPath) {
       const resource = api.root.resourceForPath(routePath);
       for (const route of routes) {

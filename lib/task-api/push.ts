@@ -3,7 +3,9 @@
  *   WebhookDelivery: table stream --(filter: terminal transition with a callbackUrl)--> forward-terminal
  *                    --> SQS --> deliver-webhook --(POST, signed)--> callbackUrl; retries by message
  *                    visibility on the Standard Webhooks schedule, then the dead-letter queue.
- *   TaskEvents:      table stream --(filter: status changes)--> publish-events --> EventBridge bus.
+ *   TaskEvents:      table stream --(filter: status changes)--> publish-events --> EventBridge bus
+ *                    (and, with `liveUpdates`, followed tasks' progress too: the live channel's fan-out
+ *                    runs in the same reader, lib/task-api/live.ts).
  * Both read the table's stream through their own event source mapping (a stream serves at most
  * two readers per shard without throttling: these are the two).
  */
@@ -14,7 +16,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { type FilterPattern, statusChangeFilters, terminalTransitionFilters } from '../../lambdas/domain/stream-filters.ts';
+import { type FilterPattern, statusChangeFilters, taskChangeFilters, terminalTransitionFilters } from '../../lambdas/domain/stream-filters.ts';
 import { longrunFunction } from './function.ts';
 import { allow } from './grants.ts';
 
@@ -163,6 +165,11 @@ export interface TaskEventsProps extends PushPartProps {
   readonly eventBus?: events.IEventBus;
   /** The events' `source`. @default 'longrun' */
   readonly source?: string;
+  /**
+   * Also pass the writes to followed tasks (progress) to the publisher, which feeds the live channel
+   * as well (`LiveUpdates.grantFanOut`): the bus still gets status changes only. @default false
+   */
+  readonly withFollowedWrites?: boolean;
 }
 
 /** Events for servers: every status change on an EventBridge bus, `detail-type` `task.<status>`. */
@@ -195,7 +202,9 @@ export class TaskEvents extends Construct {
         EVENT_BUS_NAME: this.eventBus.eventBusName,
         EVENT_SOURCE: this.source,
       },
-      description: 'Events for servers: publishes every task status change to EventBridge',
+      description: props.withFollowedWrites
+        ? 'Events for servers: publishes every task status change to EventBridge; posts task changes to live followers'
+        : 'Events for servers: publishes every task status change to EventBridge',
       logRetention: props.logRetention,
     });
     allow(this.publishFunction, ['events:PutEvents'], [this.eventBus.eventBusArn]);
@@ -203,7 +212,7 @@ export class TaskEvents extends Construct {
       this.publishFunction,
       'StatusChanges',
       streamArnOf(props.table, 'TaskEvents'),
-      statusChangeFilters(),
+      props.withFollowedWrites ? taskChangeFilters() : statusChangeFilters(),
       this.streamFailureQueue,
     );
     Validations.of(this.streamFailureQueue).acknowledge({

@@ -14,6 +14,9 @@ const entries = [
   'deliver-webhook',
   'publish-events',
   'make-report',
+  'live-connect',
+  'live-subscribe',
+  'live-disconnect',
 ];
 
 function envOf(entry: string): Record<string, unknown> {
@@ -21,11 +24,21 @@ function envOf(entry: string): Record<string, unknown> {
 }
 
 describe('functions', () => {
-  it("are exactly one per route, the reconcile backstop, the sweeper and the demo workers; each of Longrun's names itself", () => {
+  it("are exactly one per route, the reconcile backstop, the sweeper, the push parts, the live channel and the demo workers; each of Longrun's names itself", () => {
     const named = Object.entries(functions).map(([id, f]) => functionName(id, f));
     expect(named.sort()).toEqual([...entries].sort());
     expect(Object.keys(stack.api.functions).sort()).toEqual(
-      [...ROUTES.map((r) => r.handler), 'reconcile-execution', 'sweep-tasks', 'forward-terminal', 'deliver-webhook', 'publish-events'].sort(),
+      [
+        ...ROUTES.map((r) => r.handler),
+        'reconcile-execution',
+        'sweep-tasks',
+        'forward-terminal',
+        'deliver-webhook',
+        'publish-events',
+        'live-connect',
+        'live-subscribe',
+        'live-disconnect',
+      ].sort(),
     );
   });
 

@@ -36,6 +36,11 @@ function ownGrants(entry: string): string[] {
 }
 /** Writing and freeing held-connection leases (their own `held#…` items, never a task). */
 const LEASES = [`dynamodb:DeleteItem ${TABLE} keys held#*`, `dynamodb:PutItem ${TABLE} keys held#*`];
+/** Task rows only, as `dynamodb:LeadingKeys` names them (ids are UUIDv7). */
+const TASK_KEYS = '????????-????-7???-????-????????????';
+const liveApi = Object.keys(template.findResources('AWS::ApiGatewayV2::Api'))[0]!;
+/** ManageConnections on the live channel's connections, for one method of its management API. */
+const connectionsOf = (method: string) => `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${liveApi}>/v1/${method}/@connections/*`;
 
 describe('least privilege', () => {
   it.each([
@@ -71,6 +76,37 @@ describe('least privilege', () => {
     // Conditioned on the progress attributes and task keys (test/infra/props.test.ts).
     ['count-primes', [`dynamodb:UpdateItem ${TABLE} keys ????????-????-7???-????-????????????`]],
     ['make-report', [`s3:PutObject ${RESULTS}`]],
+    // The live channel (lib/task-api/live.ts): its own `live#…` items, leases, the task rows it reads, and its API's connections.
+    ['create-watch-token', [`dynamodb:GetItem ${TABLE} keys ${TASK_KEYS}`, `dynamodb:PutItem ${TABLE} keys live#*`]],
+    [
+      'live-connect',
+      [
+        `dynamodb:GetItem ${TABLE} keys live#*`,
+        `dynamodb:PutItem ${TABLE} keys live#*`,
+        `dynamodb:BatchGetItem ${TABLE} keys held#*`,
+        ...LEASES,
+        `execute-api:ManageConnections ${connectionsOf('GET')}`,
+      ],
+    ],
+    [
+      'live-subscribe',
+      [
+        `dynamodb:GetItem ${TABLE} keys ${TASK_KEYS},live#*`,
+        `dynamodb:UpdateItem ${TABLE} keys live#*`,
+        // Conditioned on the follow mark's attributes (test/infra/live.test.ts).
+        `dynamodb:UpdateItem ${TABLE} keys ${TASK_KEYS}`,
+      ],
+    ],
+    [
+      'live-disconnect',
+      [
+        `dynamodb:BatchGetItem ${TABLE} keys live#*`,
+        `dynamodb:DeleteItem ${TABLE} keys live#*`,
+        `dynamodb:GetItem ${TABLE} keys live#*`,
+        `dynamodb:UpdateItem ${TABLE} keys live#*`,
+        `dynamodb:DeleteItem ${TABLE} keys held#*`,
+      ],
+    ],
   ])('%s is granted exactly its own actions', (entry, expected) => {
     expect(ownGrants(entry)).toEqual([...expected].sort());
   });
@@ -85,6 +121,7 @@ describe('least privilege', () => {
       'cancel-task',
       'get-webhook-secret',
       'rotate-webhook-secret',
+      'create-watch-token',
     ];
     for (const route of ROUTES.filter((r) => !known.includes(r.handler))) {
       expect(ownGrants(route.handler)).toEqual([]);
@@ -181,7 +218,7 @@ const RESOURCELESS_ACTIONS = new Set([
 
 /**
  * Every granted (action, resource) whose resource holds a `*` and is not scoped to the table, its
- * index, the state machine, its executions, or a function's versions (`<fn.Arn>:*`, as the
+ * index, the state machine, its executions, the live channel's connections, or a function's versions (`<fn.Arn>:*`, as the
  * LambdaInvoke task grants it); `*` alone only for actions without resource-level permissions.
  */
 function wildcardViolations(t: Template): string[] {
@@ -192,6 +229,10 @@ function wildcardViolations(t: Template): string[] {
     `<${tbl}.Arn>/index/byOwner`,
     `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${sm}.Name>:*`,
     ...Object.keys(t.findResources('AWS::S3::Bucket')).map((id) => `<${id}.Arn>/results/*`),
+    // The connections of the live channel's stage, by management method (connection ids exist only at run time).
+    ...Object.keys(t.findResources('AWS::ApiGatewayV2::Api')).flatMap((id) =>
+      ['GET', 'POST'].map((method) => `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${id}>/v1/${method}/@connections/*`),
+    ),
   ];
   const functionVersions = new Set(Object.keys(t.findResources('AWS::Lambda::Function')).map((id) => `<${id}.Arn>:*`));
   const out: string[] = [];
@@ -211,7 +252,7 @@ function wildcardViolations(t: Template): string[] {
 }
 
 describe('resource wildcards', () => {
-  it('every wildcard resource is scoped to the table, its index, the state machine, its executions or stored results', () => {
+  it('every wildcard resource is scoped to the table, its index, the state machine, its executions, stored results or the live channel’s connections', () => {
     expect(wildcardViolations(template)).toEqual([]);
     const jwt = buildStack({ api: { auth: { type: 'jwt', issuer: 'https://issuer.example.com', audience: 'a' } } });
     expect(wildcardViolations(jwt.template)).toEqual([]);

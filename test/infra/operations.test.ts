@@ -217,9 +217,11 @@ describe('reserved concurrency', () => {
     'get-openapi',
     'get-webhook-secret',
     'rotate-webhook-secret',
+    'create-watch-token',
   ];
+  const liveRoutes = ['live-connect', 'live-subscribe', 'live-disconnect'];
 
-  it('defaults: 20 per API function, 30 more for held connections on the three that hold them, 5 each for the backstop, the sweeper and the stream readers, 100 on each worker function', () => {
+  it('defaults: 20 per API function, 30 more for held connections on the three that hold them, 5 each for the backstop, the sweeper and the stream readers, 10 on each live-channel route function, 100 on each worker function', () => {
     const { template } = buildStack();
     for (const entry of routes)
       expect(reserved(template, entry), entry).toBe(['get-task', 'get-task-result', 'task-events'].includes(entry) ? 50 : 20);
@@ -229,12 +231,13 @@ describe('reserved concurrency', () => {
     expect(reserved(template, 'publish-events')).toBe(5);
     expect(reserved(template, 'count-primes')).toBe(100);
     expect(reserved(template, 'make-report')).toBe(100);
+    for (const entry of liveRoutes) expect(reserved(template, entry), entry).toBe(10);
     const total = Object.values(template.findResources('AWS::Lambda::Function')).reduce(
       (n, r) => n + ((r.Properties as Json).ReservedConcurrentExecutions ?? 0),
       0,
     );
-    // 9 × 20 + 3 × 30 + 4 × 5 + 2 × 100: a standard account (1,000, of which 100 stay unreserved) deploys.
-    expect(total).toBe(490);
+    // 10 × 20 + 3 × 30 + 4 × 5 + 3 × 10 + 2 × 100: a standard account (1,000, of which 100 stay unreserved) deploys.
+    expect(total).toBe(540);
   });
 
   it('held connections get their own budget: the long-poll and stream budgets are props, and plain requests keep the api share', () => {
@@ -260,6 +263,9 @@ describe('reserved concurrency', () => {
     for (const entry of routes) expect(reserved(a, entry)).toBe(['get-task', 'get-task-result', 'task-events'].includes(entry) ? 80 : 50);
     expect(reserved(a, 'reconcile-execution')).toBeUndefined();
     expect(reserved(a, 'count-primes')).toBe(10);
+    for (const entry of liveRoutes) expect(reserved(a, entry), entry).toBe(10);
+    const { template: offLive } = buildStack({ api: { reservedConcurrency: { live: false } } });
+    for (const entry of liveRoutes) expect(reserved(offLive, entry), entry).toBeUndefined();
     const { template: none } = buildStack({ api: { reservedConcurrency: false } });
     for (const r of Object.values(none.findResources('AWS::Lambda::Function')))
       expect((r.Properties as Json).ReservedConcurrentExecutions).toBeUndefined();
