@@ -48,6 +48,7 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
         `Every error is RFC 9457 problem details with a stable \`type\` under ${PROBLEM_BASE}.`,
         'URLs: `Location`, `Operation-Location`, `links` and `resourceLocation` are absolute, built from the host and the path prefix the request came through (the stage on the execute-api URL, the base path behind a custom domain).',
         `Long poll: \`Prefer: wait=N\` (RFC 7240) on \`GET /tasks/{id}\` and on the result monitor answers as soon as the task differs from \`If-None-Match\` (or from its state when the request arrived), once it is terminal, or after N seconds (at most ${MAX_WAIT_SECONDS}); \`Preference-Applied\` says so. A malformed preference is ignored.`,
+        `Live channel: \`POST /watch-tokens\` (with the API key) gives a short-lived watch token for one task or for all of the caller's tasks, and the URL of a WebSocket API to connect to with it (\`?token=\`; a browser needs no API key). Send \`{ "action": "subscribe", "taskId"?, "since"? }\`; the answer is the task's current state when it is newer than \`since\` (else \`{ "event": "subscribed" }\`), then each change arrives as \`{ "event": "status" | "progress" | "done", "id": <version>, "data": <Task> }\` (the event stream's events; at most one a second per task; drop a message whose \`id\` is not newer than the last). Refusals: \`{ "event": "error", "problem": <Problem> }\`. A connection counts as a held connection of its caller (past the cap the connection is refused with 429). See docs/live.md.`,
         'Clients nobody wrote for this API: Azure pollers (core-lro) follow `Operation-Location` and read `status` and `resourceLocation`; Logic Apps / Power Automate submit with `?location=result` and poll the result monitor, which answers 202 until the task ends.',
         `Webhooks: a task submitted with \`callbackUrl\` is POSTed once terminal, at least once, as \`{ type: task.succeeded | task.failed | task.cancelled, timestamp, data: <Task> }\` in the Standard Webhooks format (\`webhook-id\` stable across retries, \`webhook-timestamp\`, \`webhook-signature\`), signed with the caller's secret (\`GET /webhook-secret\`), User-Agent \`${WEBHOOK_USER_AGENT}\`. Retries after ${DEFAULT_RETRY_DELAYS.map((d) => (d < 60 ? `${d} s` : d < 3600 ? `${d / 60} min` : `${d / 3600} h`)).join(', ')} (+0-20 % jitter, or a longer \`Retry-After\`); any 2xx delivers, 410 stops, anything else retries. The task's \`callback\` shows the delivery state.`,
       ].join('\n\n'),
@@ -58,6 +59,7 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
     tags: [
       { name: 'tasks', description: 'Asynchronous tasks' },
       { name: 'webhooks', description: 'Signing secret of the webhooks' },
+      { name: 'live', description: 'Watch tokens for the live channel (a WebSocket API)' },
       { name: 'meta', description: 'This document' },
     ],
     paths: {
@@ -246,6 +248,26 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
           responses: { '200': { description: 'The new secret.', content: { 'application/json': { schema: ref('WebhookSecret') } } }, ...common },
         },
       },
+      '/watch-tokens': {
+        post: {
+          operationId: 'createWatchToken',
+          tags: ['live'],
+          summary: 'A short-lived token to follow a task (or all of the caller’s tasks) on the live channel',
+          description: [
+            'The token opens one WebSocket connection (`url`, which carries it) until `expiresAt`; the connection then lives on (up to 2 hours). A token for a task follows that task only; without `taskId`, every task of the caller (a dashboard). Hand it to a browser instead of the API key.',
+            'On the connection: `{ "action": "subscribe", "taskId"?, "since"? }` answers the current state if newer than `since`, then every change (`status`, `progress`, `done`, each with `id` = the task version). A token for another task is refused (403 problem in an `error` message); an unknown or expired token, and a caller past its cap of held connections, are refused at connect (401, 429).',
+          ].join('\n\n'),
+          requestBody: { required: false, content: { 'application/json': { schema: ref('WatchTokenRequest') } } },
+          responses: {
+            '201': { description: 'The token.', content: { 'application/json': { schema: ref('WatchToken') } } },
+            '400': problem('Malformed JSON, or a member other than `taskId`.'),
+            '404': problem('No such task for this caller.'),
+            '410': problem('The task is past its retention period.'),
+            '415': problem('A body that is not application/json.'),
+            ...common,
+          },
+        },
+      },
       '/openapi.json': {
         get: {
           operationId: 'getOpenApi',
@@ -344,6 +366,22 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
             secret: { type: 'string', pattern: '^whsec_[A-Za-z0-9+/=]+$', description: 'The Standard Webhooks secret that signs your deliveries.' },
             createdAt: { type: 'string', format: 'date-time', description: 'When this secret was made.' },
             previousSecretExpiresAt: { type: 'string', format: 'date-time', description: 'Until then the previous secret signs too.' },
+          },
+        },
+        WatchTokenRequest: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { taskId: { type: 'string', description: 'The one task to follow; omit for every task of the caller.' } },
+        },
+        WatchToken: {
+          type: 'object',
+          required: ['token', 'expiresAt', 'url'],
+          additionalProperties: false,
+          properties: {
+            token: { type: 'string', pattern: '^lrw_[A-Za-z0-9_-]{43}$', description: 'Opens one connection until `expiresAt`.' },
+            expiresAt: { type: 'string', format: 'date-time' },
+            url: { type: 'string', format: 'uri', description: 'The live channel (`wss://…`) with the token as its `token` query parameter.' },
+            taskId: { type: 'string', description: 'The task the token is for; absent: every task of the caller.' },
           },
         },
         TaskList: {

@@ -7,7 +7,8 @@
  *   live#token#<sha256 of the token>   a watch token: the caller's owners, the task it is limited to, its expiry
  *   live#conn#<connection id>          a connection: the token's owners and task, its held-connection slot, its end
  *   live#subs#<sha256 of an owner>     who follows that owner's tasks: one attribute per subscription,
- *                                      `s#<connection id>#<task id or *>` = the connection's end (epoch s)
+ *                                      `s#<connection id>#<task id or *>` = { u: the connection's end (epoch s),
+ *                                      v: the version the follower has (it is sent nothing older) }
  * One subscriptions item per owner lets the stream's fan-out find every follower of a task with one
  * strongly consistent read (per owner, per batch); connections are capped per caller, so it stays small.
  */
@@ -65,16 +66,24 @@ export interface Subscription {
   taskId: string;
   /** The connection's end (epoch seconds): later, the subscription is void. */
   until: number;
+  /** The task version the follower has already (its `since`, then what `subscribe` answered): nothing up to it is sent again. */
+  since: number;
 }
 
 /** The subscriptions held in an owner's subscriptions item (its other attributes ignored). */
 export function subscriptionsOf(item: Record<string, unknown> | undefined): Subscription[] {
   const out: Subscription[] = [];
   for (const [name, value] of Object.entries(item ?? {})) {
-    if (!name.startsWith(SUBSCRIPTION_PREFIX) || typeof value !== 'number') continue;
+    const entry = value as { u?: unknown; v?: unknown } | null;
+    if (!name.startsWith(SUBSCRIPTION_PREFIX) || typeof entry?.u !== 'number') continue;
     const at = name.lastIndexOf('#');
     if (at <= SUBSCRIPTION_PREFIX.length) continue;
-    out.push({ connectionId: name.slice(SUBSCRIPTION_PREFIX.length, at), taskId: name.slice(at + 1), until: value });
+    out.push({
+      connectionId: name.slice(SUBSCRIPTION_PREFIX.length, at),
+      taskId: name.slice(at + 1),
+      until: entry.u,
+      since: typeof entry.v === 'number' ? entry.v : 0,
+    });
   }
   return out;
 }

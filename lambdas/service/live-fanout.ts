@@ -51,7 +51,8 @@ export async function fanOut(writes: readonly TaskWrite[], now: () => number = D
   const subscriptions = await subscriptionsOfOwners(owners);
   const nowSeconds = Math.floor(now() / 1000);
   const sends = changes.flatMap((change) => {
-    const followed = (s: Subscription) => (s.taskId === change.task.id || s.taskId === ALL_TASKS) && s.until > nowSeconds;
+    const followed = (s: Subscription) =>
+      (s.taskId === ALL_TASKS || (s.taskId === change.task.id && s.since < change.task.version)) && s.until > nowSeconds;
     const followers = [...new Set((subscriptions.get(change.task.owner) ?? []).filter(followed).map((s) => s.connectionId))];
     return followers.length === 0 ? [] : [{ change, followers }];
   });

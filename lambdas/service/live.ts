@@ -29,6 +29,7 @@ import { type Hold, holdConnection, releaseSlots } from '#service/held-connectio
 import { giveBack, slotHolders } from '#store/lease-store';
 import {
   addSubscription,
+  advanceSubscription,
   deleteConnection,
   getConnection,
   getToken,
@@ -139,7 +140,7 @@ export async function subscribe(connectionId: string, body: string | null | unde
   const taskId = request.taskId ?? connection.taskId;
   if (connection.taskId !== undefined && taskId !== connection.taskId) throw problems.otherTask();
   const follow = async (owner: string, id: string) => {
-    const subscription: Subscription = { connectionId, taskId: id, until: connection.expiresAt };
+    const subscription: Subscription = { connectionId, taskId: id, until: connection.expiresAt, since: request.since ?? 0 };
     if ((await addSubscription(owner, subscription, Math.floor(now / 1000))) > MAX_SUBSCRIPTIONS_PER_CONNECTION) {
       await removeSubscriptions(owner, [subscription]);
       throw problems.tooManySubscriptions(MAX_SUBSCRIPTIONS_PER_CONNECTION);
@@ -152,14 +153,18 @@ export async function subscribe(connectionId: string, body: string | null | unde
   }
   if (!isTaskId(taskId)) throw problems.notFound();
   // The task is the caller's consumer's or, for older tasks, its key's: the mark says which (and that it is open).
+  let followedAs: string | undefined;
   for (const owner of connection.owners) {
     if (await markFollowed(taskId, owner, connection.expiresAt)) {
       await follow(owner, taskId);
+      followedAs = owner;
       break;
     }
   }
   // Not marked: not the caller's (404), past retention (410), or ended (its state now is all there is to send).
   const task = await findOwnTask(connection.owners, taskId, READ);
+  // The fan-out of a write it read already need not send it again (a race narrowed, not closed: followers drop repeated versions).
+  if (followedAs !== undefined) await advanceSubscription(followedAs, { connectionId, taskId }, task.version);
   if (upToDate(task, request.since)) return { event: 'subscribed', taskId, since: task.version };
   return {
     event: isTerminal(task.status) ? 'done' : 'status',

@@ -88,13 +88,38 @@ export async function addSubscription(owner: string, subscription: Subscription,
       TableName: config.tableName,
       Key: { id: subscriptionsItemId(owner) },
       // The item outlives every connection that writes to it (each lives at most 2 hours).
-      UpdateExpression: 'SET #key = :until, #ttl = :ttl',
+      UpdateExpression: 'SET #key = :entry, #ttl = :ttl',
       ExpressionAttributeNames: { '#key': subscriptionKey(subscription.connectionId, subscription.taskId), '#ttl': 'ttl' },
-      ExpressionAttributeValues: { ':until': subscription.until, ':ttl': Math.max(subscription.until, nowSeconds) + TTL_MARGIN_SECONDS },
+      ExpressionAttributeValues: {
+        ':entry': { u: subscription.until, v: subscription.since },
+        ':ttl': Math.max(subscription.until, nowSeconds) + TTL_MARGIN_SECONDS,
+      },
       ReturnValues: 'ALL_NEW',
     }),
   );
   return subscriptionsOf(Attributes).filter((s) => s.connectionId === subscription.connectionId).length;
+}
+
+/** Records that a follower has `version` of the task it follows (unless the subscription is gone meanwhile). */
+export async function advanceSubscription(
+  owner: string,
+  subscription: Pick<Subscription, 'connectionId' | 'taskId'>,
+  version: number,
+): Promise<void> {
+  try {
+    await dynamodb.send(
+      new UpdateCommand({
+        TableName: config.tableName,
+        Key: { id: subscriptionsItemId(owner) },
+        UpdateExpression: 'SET #key.#v = :version',
+        ConditionExpression: 'attribute_exists(#key) AND #key.#v < :version',
+        ExpressionAttributeNames: { '#key': subscriptionKey(subscription.connectionId, subscription.taskId), '#v': 'v' },
+        ExpressionAttributeValues: { ':version': version },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
 }
 
 /** Removes subscriptions from `owner`'s item (nothing to do for none). */

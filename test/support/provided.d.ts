@@ -4,6 +4,7 @@ import type { LocalStack } from '@longrun/local';
 export type ProvidedLocalStack = Pick<
   LocalStack,
   | 'baseUrl'
+  | 'liveUrl'
   | 'dynamodbEndpoint'
   | 'stepFunctionsEndpoint'
   | 's3Endpoint'

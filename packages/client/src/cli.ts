@@ -6,7 +6,8 @@
  *   longrun result <id>
  *   longrun cancel <id>
  *   longrun list [--status s] [--limit n] [--cursor c]
- *   longrun wait <id> [--timeout seconds]
+ *   longrun wait <id> [--timeout seconds] [--transport t]
+ *   longrun watch <id> [--timeout seconds] [--transport t]   every change on stdout, live (NDJSON with --json)
  *   longrun webhook-secret [--rotate]
  *   longrun smoke [--timeout s]          a black-box pass over a deployment (src/smoke/)
  *
@@ -18,6 +19,7 @@
  * 4 wait timed out; 130 interrupted (Ctrl-C stops waiting, not the task).
  */
 import { parseArgs } from 'node:util';
+import type { WatchTransport } from './client.ts';
 import { LongrunClient } from './client.ts';
 import { AbortError, LongrunError, NetworkError, ProblemError, TimeoutError, ValidationError } from './errors.ts';
 import { smokeCommand } from './smoke/command.ts';
@@ -35,6 +37,7 @@ commands:
   cancel <id>                 cancel a pending or running task
   list [--status s] [--limit n] [--cursor c]
   wait <id> [--timeout s]     wait until the task finishes, showing progress
+  watch <id> [--timeout s]    print every change of the task until it finishes (one JSON line each with --json)
   webhook-secret [--rotate]   the secret that signs your webhooks (--rotate: a new one; the old one signs 24 h more)
   smoke [--timeout s]         a short black-box pass over a deployment: a pass/fail table, exit 1 if a check fails
 
@@ -43,6 +46,8 @@ options:
   --api-key <key>    x-api-key (default: $LONGRUN_API_KEY)
   --token <jwt>      bearer token instead of an API key (default: $LONGRUN_TOKEN)
   --json             machine-readable output on stdout
+  --transport <t>    how wait, watch and submit --wait follow a task: auto (default: live channel, else
+                     event stream, else long poll, else polling), live, events, long-poll or poll
   -h, --help         this help
 
 exit codes: 0 ok/succeeded, 1 task failed/cancelled, 2 usage error, 3 API error, 4 wait timed out, 130 interrupted`;
@@ -71,17 +76,21 @@ const OPTIONS = {
   limit: { type: 'string' },
   cursor: { type: 'string' },
   timeout: { type: 'string' },
+  transport: { type: 'string' },
   rotate: { type: 'boolean', default: false },
 } as const;
 
+const TRANSPORTS: readonly WatchTransport[] = ['auto', 'live', 'events', 'long-poll', 'poll'];
+
 /** Options each command accepts besides the global ones. */
 const COMMANDS: Record<string, { args: string[]; options: (keyof typeof OPTIONS)[] }> = {
-  submit: { args: ['type', 'json input'], options: ['wait', 'idempotency-key', 'callback-url', 'timeout'] },
+  submit: { args: ['type', 'json input'], options: ['wait', 'idempotency-key', 'callback-url', 'timeout', 'transport'] },
   status: { args: ['id'], options: [] },
   result: { args: ['id'], options: [] },
   cancel: { args: ['id'], options: [] },
   list: { args: [], options: ['status', 'limit', 'cursor'] },
-  wait: { args: ['id'], options: ['timeout'] },
+  wait: { args: ['id'], options: ['timeout', 'transport'] },
+  watch: { args: ['id'], options: ['timeout', 'transport'] },
   'webhook-secret': { args: [], options: ['rotate'] },
 };
 const GLOBAL: (keyof typeof OPTIONS)[] = ['url', 'api-key', 'token', 'json', 'help'];
@@ -125,6 +134,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return usage(io, `${command} takes ${spec.args.length ? spec.args.map((a) => `<${a}>`).join(' ') : 'no arguments'}; got ${args.length}`);
   }
   if (command === 'submit' && values.timeout !== undefined && !values.wait) return usage(io, '--timeout needs --wait');
+  if (command === 'submit' && values.transport !== undefined && !values.wait) return usage(io, '--transport needs --wait');
+  if (values.transport !== undefined && !(TRANSPORTS as readonly string[]).includes(values.transport)) {
+    return usage(io, `--transport must be one of ${TRANSPORTS.join(', ')}`);
+  }
+  const transport = values.transport as WatchTransport | undefined;
 
   const baseUrl = values.url ?? io.env.LONGRUN_URL ?? DEFAULT_URL;
   try {
@@ -163,10 +177,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           return EXIT.ok;
         }
         if (!values.json) io.stderr.write(`submitted ${task.id} (${task.type})\n`);
-        return await waitCommand(client, task, out, io, timeoutMs);
+        return await waitCommand(client, task, out, io, timeoutMs, transport);
       }
       case 'wait':
-        return await waitCommand(client, args[0]!, out, io, seconds(values.timeout, '--timeout'));
+        return await waitCommand(client, args[0]!, out, io, seconds(values.timeout, '--timeout'), transport);
+      case 'watch':
+        return await watchCommand(client, args[0]!, out, io, seconds(values.timeout, '--timeout'), transport);
       case 'status':
         out.task(await client.get(args[0]!, { signal }));
         return EXIT.ok;
@@ -212,13 +228,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-async function waitCommand(client: LongrunClient, task: Task | string, out: Output, io: CliIo, timeoutMs: number | undefined): Promise<number> {
+async function waitCommand(
+  client: LongrunClient,
+  task: Task | string,
+  out: Output,
+  io: CliIo,
+  timeoutMs: number | undefined,
+  transport: WatchTransport | undefined,
+): Promise<number> {
   const id = typeof task === 'string' ? task : task.id;
   const progress = new ProgressView(io);
   try {
     const done = await client.waitFor(task, {
       ...(io.signal && { signal: io.signal }),
       ...(timeoutMs !== undefined && { timeoutMs }),
+      ...(transport !== undefined && { transport }),
       onProgress: (t) => progress.update(t),
     });
     progress.finish(done);
@@ -226,19 +250,47 @@ async function waitCommand(client: LongrunClient, task: Task | string, out: Outp
     return done.status === 'succeeded' ? EXIT.ok : EXIT.taskFailed;
   } catch (err) {
     progress.finish();
-    if (err instanceof AbortError) {
-      io.stderr.write(
-        `\nStopped waiting; task ${id} keeps running.\n  longrun wait ${id}     to wait again\n  longrun cancel ${id}   to cancel it\n`,
-      );
-      return EXIT.interrupted;
-    }
-    if (err instanceof TimeoutError) {
-      io.stderr.write(`longrun: ${err.message} Task ${id} keeps running; cancel it with: longrun cancel ${id}\n`);
-      if (err.task) out.task(err.task);
-      return EXIT.timeout;
-    }
-    throw err;
+    return stoppedWaiting(err, id, out, io);
   }
+}
+
+/** `watch`: every state on stdout as it comes (a line each, or one JSON document per line with --json), then the exit code of its outcome. */
+async function watchCommand(
+  client: LongrunClient,
+  id: string,
+  out: Output,
+  io: CliIo,
+  timeoutMs: number | undefined,
+  transport: WatchTransport | undefined,
+): Promise<number> {
+  let last: Task | undefined;
+  try {
+    for await (const task of client.watch(id, {
+      ...(io.signal && { signal: io.signal }),
+      ...(timeoutMs !== undefined && { timeoutMs }),
+      ...(transport !== undefined && { transport }),
+    })) {
+      last = task;
+      out.change(task);
+    }
+  } catch (err) {
+    return stoppedWaiting(err, id, out, io);
+  }
+  return last?.status === 'succeeded' ? EXIT.ok : EXIT.taskFailed;
+}
+
+/** Ctrl-C or `--timeout` while waiting: the task keeps running (said how to go on); anything else is rethrown. */
+function stoppedWaiting(err: unknown, id: string, out: Output, io: CliIo): number {
+  if (err instanceof AbortError) {
+    io.stderr.write(`\nStopped waiting; task ${id} keeps running.\n  longrun wait ${id}     to wait again\n  longrun cancel ${id}   to cancel it\n`);
+    return EXIT.interrupted;
+  }
+  if (err instanceof TimeoutError) {
+    io.stderr.write(`longrun: ${err.message} Task ${id} keeps running; cancel it with: longrun cancel ${id}\n`);
+    if (err.task) out.task(err.task);
+    return EXIT.timeout;
+  }
+  throw err;
 }
 
 function seconds(text: string | undefined, name: string): number | undefined {
@@ -304,6 +356,12 @@ class Output {
       ...(task.error ? [`error:     ${task.error.title}${task.error.detail ? `: ${task.error.detail}` : ''}`] : []),
     ];
     this.io.stdout.write(`${lines.join('\n')}\n`);
+  }
+
+  /** One change of a followed task: a JSON line with --json, else `status percent step`. */
+  change(task: Task): void {
+    if (this.asJson) this.io.stdout.write(`${JSON.stringify(task)}\n`);
+    else this.io.stdout.write(`${task.status} ${formatPercent(task.progress.percent)}${task.progress.step ? ` ${task.progress.step}` : ''}\n`);
   }
 
   list(items: Task[], nextCursor: string | null): void {

@@ -21,8 +21,9 @@ import {
   ServerError,
   TimeoutError,
 } from './errors.ts';
+import { liveSession } from './live.ts';
 import { readEvents } from './sse.ts';
-import { isTerminal, type Task, type TaskInput, type TaskList, type TaskStatus, type WebhookSecret } from './types.ts';
+import { isTerminal, type Task, type TaskInput, type TaskList, type TaskStatus, type WatchToken, type WebhookSecret } from './types.ts';
 
 /** Where the API is and who is calling. */
 export interface LongrunClientOptions {
@@ -64,8 +65,11 @@ export interface ListOptions extends RequestOptions {
   cursor?: string;
 }
 
-/** How `watch` follows a task: `auto` tries each in turn, the others use one (`events` fails if the server does not stream). */
-export type WatchTransport = 'auto' | 'events' | 'long-poll' | 'poll';
+/**
+ * How `watch` follows a task: `auto` tries each in turn (the live channel, the event stream, the
+ * long poll, polling); the others use one (`live` and `events` fail if the server does not offer them).
+ */
+export type WatchTransport = 'auto' | 'live' | 'events' | 'long-poll' | 'poll';
 
 /** Options of {@link LongrunClient.watch}. */
 export interface WatchOptions {
@@ -73,7 +77,7 @@ export interface WatchOptions {
   signal?: AbortSignal;
   /** Stops waiting after this long: rejects with `TimeoutError`. */
   timeoutMs?: number;
-  /** @default 'auto' (server-sent events, else the long poll, else Retry-After polling) */
+  /** @default 'auto' (the live channel, else server-sent events, else the long poll, else Retry-After polling) */
   transport?: WatchTransport;
 }
 
@@ -200,6 +204,24 @@ export class LongrunClient {
   }
 
   /**
+   * `POST /watch-tokens`: a short-lived token that opens one connection to the live channel (its
+   * `url` carries it) to follow `task`, or every task of the caller without one. Hand it to a
+   * browser instead of the API key.
+   */
+  async watchToken(task?: TaskRef, options: RequestOptions = {}): Promise<WatchToken> {
+    const body = task === undefined ? {} : { taskId: typeof task === 'string' ? task : task.id };
+    const answer = await this.#request('POST', '/watch-tokens', {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: options.signal,
+    });
+    const token = answer.body as WatchToken;
+    if (typeof token?.token !== 'string' || typeof token.url !== 'string')
+      throw new InvalidResponseError('watch-tokens: expected { token, expiresAt, url }', answer.status, JSON.stringify(token));
+    return token;
+  }
+
+  /**
    * `GET /webhook-secret`: the `whsec_…` secret that signs this caller's webhooks (created on first
    * use). Verify a delivery with the `standardwebhooks` package: `new Webhook(secret).verify(body, headers)`.
    */
@@ -255,9 +277,11 @@ export class LongrunClient {
 
   /**
    * The task's states as they change, ending with its terminal state: the first state at once,
-   * then each change of status or progress. Transport (`transport: 'auto'`, the default): the
-   * server-sent event stream (`GET /tasks/{id}/events`, resumed with `Last-Event-ID` when it
-   * drops); if that is unavailable, the long poll (`Prefer: wait=25` with `If-None-Match`); if the
+   * then each change of status or progress. Transport (`transport: 'auto'`, the default): the live
+   * channel (a WebSocket opened with a watch token, `POST /watch-tokens`; resumed from the last
+   * version when it drops); if that is unavailable (no global `WebSocket`, no live channel, or its
+   * connection refused twice, e.g. past the caller's cap), the server-sent event stream
+   * (`GET /tasks/{id}/events`, resumed with `Last-Event-ID` when it drops); if that is unavailable, the long poll (`Prefer: wait=25` with `If-None-Match`); if the
    * server does not honour it, polling that honours `Retry-After`, otherwise backs off with full
    * jitter (base 500 ms, cap 30 s). Rides out up to 5 transient failures in a row (network, 429,
    * 5xx). Throws `AbortError` on `signal`, `TimeoutError` after `timeoutMs`.
@@ -272,12 +296,56 @@ export class LongrunClient {
       yield* changes(state, [initial]);
       if (isTerminal(initial.status)) return;
     }
+    if (transport === 'auto' || transport === 'live') {
+      const outcome = yield* this.#followLive(state);
+      if (outcome === 'done') return;
+      if (transport === 'live') throw new LongrunError(`the live channel is not available for task ${id}`);
+    }
     if (transport === 'auto' || transport === 'events') {
       const outcome = yield* this.#followEvents(state);
       if (outcome === 'done') return;
       if (transport === 'events') throw new LongrunError(`GET /tasks/${id}/events is not available`);
     }
     yield* this.#poll(state, transport !== 'poll');
+  }
+
+  /**
+   * Follows the live channel; `unavailable` if there is none (then the caller tries the event
+   * stream). A dropped connection is resumed on a new one (a new token) from the last version.
+   */
+  async *#followLive(state: FollowState): AsyncGenerator<Task, 'done' | 'unavailable', undefined> {
+    if (typeof globalThis.WebSocket !== 'function') return 'unavailable';
+    let since: number | undefined;
+    let failures = 0;
+    let refusals = 0;
+    for (;;) {
+      checkStop(state);
+      let url: string;
+      try {
+        url = (await this.watchToken(state.id, { signal: combineSignals(state.signal, state.deadline) })).url;
+      } catch (err) {
+        if (err instanceof AbortError) checkStop(state, true);
+        // No such route (an older deployment, `liveUpdates: false`), or the task's own problem: the poll reports it.
+        if (!isTransient(err) || ++failures > WAIT_MAX_TRANSIENT_FAILURES) return 'unavailable';
+        await sleepUntil(backoffDelay(failures), state.signal, state.deadline).catch(() => checkStop(state));
+        continue;
+      }
+      const session = liveSession(url, state.id, since, combineSignals(state.signal, state.deadline));
+      let end: Awaited<ReturnType<typeof session.next>>;
+      while (!(end = await session.next()).done) {
+        since = end.value.id;
+        failures = 0;
+        refusals = 0;
+        yield* changes(state, [end.value.data]);
+      }
+      if (end.value === 'done') return 'done';
+      checkStop(state);
+      // A refused subscription (another task's token, a task gone): the poll answers with the problem.
+      if (typeof end.value === 'object') return 'unavailable';
+      // Refused at connect twice in a row: past the caller's cap, or no live channel here.
+      if (end.value === 'refused' && ++refusals > 1) return 'unavailable';
+      await sleepUntil(STREAM_RECONNECT_MS, state.signal, state.deadline).catch(() => checkStop(state));
+    }
   }
 
   /** Follows the event stream; `unavailable` if the server does not stream (then the caller polls). */

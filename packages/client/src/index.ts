@@ -15,5 +15,6 @@
  */
 export * from './client.ts';
 export * from './errors.ts';
+export { LIVE_KEEPALIVE_MS, type LiveEvent, type LiveMessage, type LiveSessionEnd, liveSession } from './live.ts';
 export { formatReport, runSmoke, type SmokeOptions, type SmokeReport, type SmokeRow } from './smoke/run.ts';
 export * from './types.ts';

@@ -110,6 +110,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/watch-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A short-lived token to follow a task (or all of the caller’s tasks) on the live channel
+         * @description The token opens one WebSocket connection (`url`, which carries it) until `expiresAt`; the connection then lives on (up to 2 hours). A token for a task follows that task only; without `taskId`, every task of the caller (a dashboard). Hand it to a browser instead of the API key.
+         *
+         *     On the connection: `{ "action": "subscribe", "taskId"?, "since"? }` answers the current state if newer than `since`, then every change (`status`, `progress`, `done`, each with `id` = the task version). A token for another task is refused (403 problem in an `error` message); an unknown or expired token, and a caller past its cap of held connections, are refused at connect (401, 429).
+         */
+        post: operations["createWatchToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhook-secret": {
         parameters: {
             query?: never;
@@ -254,6 +276,23 @@ export interface components {
         };
         /** @enum {string} */
         TaskStatus: "pending" | "running" | "succeeded" | "failed" | "cancelled";
+        WatchToken: {
+            /** Format: date-time */
+            expiresAt: string;
+            /** @description The task the token is for; absent: every task of the caller. */
+            taskId?: string;
+            /** @description Opens one connection until `expiresAt`. */
+            token: string;
+            /**
+             * Format: uri
+             * @description The live channel (`wss://…`) with the token as its `token` query parameter.
+             */
+            url: string;
+        };
+        WatchTokenRequest: {
+            /** @description The one task to follow; omit for every task of the caller. */
+            taskId?: string;
+        };
         WebhookSecret: {
             /**
              * Format: date-time
@@ -852,6 +891,103 @@ export interface operations {
             };
             /** @description Past its retention period. */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Briefly unavailable. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWatchToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["WatchTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The token. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WatchToken"];
+                };
+            };
+            /** @description Malformed JSON, or a member other than `taskId`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key (or token, in JWT mode). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, e.g. by the web application firewall. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task for this caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The task is past its retention period. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A body that is not application/json. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -54,6 +54,8 @@ export type Submission = Schemas['Submission'];
 export type CallbackState = Schemas['CallbackState'];
 /** The caller's webhook signing secret. */
 export type WebhookSecret = Schemas['WebhookSecret'];
+/** A watch token for the live channel (`POST /watch-tokens`). */
+export type WatchToken = Schemas['WatchToken'];
 
 /** Every task status. */
 export const TASK_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const satisfies readonly TaskStatus[];

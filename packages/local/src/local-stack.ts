@@ -2,8 +2,8 @@
  * A CDK app's Longrun stack on one machine: the app is synthesized (or an assembly is given), and
  * everything its template declares runs locally: DynamoDB Local with the table, the local S3 with
  * the buckets, the state machine's ASL on a local Step Functions endpoint, the events rules, the
- * schedules, the queues, the stream mappings, the event bus, and the REST API behind a local HTTP
- * front. Every Lambda function runs from its synthesized asset, in a worker thread with its own
+ * schedules, the queues, the stream mappings, the event bus, the REST API behind a local HTTP
+ * front and the WebSocket API (if any) behind a local WebSocket front. Every Lambda function runs from its synthesized asset, in a worker thread with its own
  * environment; its AWS clients reach the local endpoints through `AWS_ENDPOINT_URL_*`.
  */
 import { readFileSync } from 'node:fs';
@@ -33,6 +33,7 @@ import {
   type LocalFunction,
   localValues,
 } from './template.ts';
+import { findWebSocketApi, startWebSocketFront, type WebSocketFront } from './websocket-front.ts';
 
 export interface LocalStackOptions {
   /** The CDK app command (cdk.json's `app` by default, in `cwd`); ignored with `assembly`. */
@@ -77,6 +78,8 @@ export interface LocalStackOptions {
 export interface LocalStack {
   /** `http://127.0.0.1:PORT/<stage>` */
   baseUrl: string;
+  /** `ws://127.0.0.1:PORT/<stage>`: the WebSocket API (the live channel), if the template has one. */
+  liveUrl?: string;
   dynamodbEndpoint: string;
   stepFunctionsEndpoint: string;
   /** The local S3 (s3rver) serving the results bucket and its presigned URLs. */
@@ -146,10 +149,24 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let ddbLocal: DynamoDbLocal | undefined;
   // Stopped in this order: whatever invokes functions or reads DynamoDB first, DynamoDB Local last.
   const stops: Partial<
-    Record<'schedules' | 'push' | 'front' | 'stepFunctions' | 'functions' | 's3' | 'dynamodbClient' | 'dynamodbLocal' | 'assembly', () => unknown>
+    Record<
+      'schedules' | 'push' | 'live' | 'front' | 'stepFunctions' | 'functions' | 's3' | 'dynamodbClient' | 'dynamodbLocal' | 'assembly',
+      () => unknown
+    >
   > = {};
   const stopAll = async (): Promise<void> => {
-    for (const part of ['schedules', 'push', 'front', 'stepFunctions', 'functions', 's3', 'dynamodbClient', 'dynamodbLocal', 'assembly'] as const) {
+    for (const part of [
+      'schedules',
+      'push',
+      'live',
+      'front',
+      'stepFunctions',
+      'functions',
+      's3',
+      'dynamodbClient',
+      'dynamodbLocal',
+      'assembly',
+    ] as const) {
       const stop = stops[part];
       delete stops[part];
       try {
@@ -272,6 +289,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ),
     });
     stops.front = () => front.close();
+    const liveApi = findWebSocketApi(template, values);
+    let live: WebSocketFront | undefined;
+    if (liveApi) {
+      live = await startWebSocketFront({ api: liveApi, resolveFunction: (id) => locals.get(id), log });
+      stops.live = () => live!.close();
+    }
     t = mark('servers', t);
 
     // Each function's own environment, plus what the Lambda runtime and the local stack provide.
@@ -301,6 +324,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (options.sweepAgeSeconds !== undefined && 'SWEEP_AGE_SECONDS' in own) own.SWEEP_AGE_SECONDS = String(options.sweepAgeSeconds);
       // Pushed tasks (webhooks, task events) link to this front, not to the template's execute-api URL.
       if ('API_BASE_URL' in own) own.API_BASE_URL = front.baseUrl;
+      // The WebSocket API's URLs (where clients connect, where functions post to connections) are the local front's.
+      if (live) for (const [k, v] of Object.entries(own)) own[k] = live.localize(v);
       // The template maps AWS key ids to consumers; locally the keys are LONGRUN_API_KEYS'.
       if ('API_KEY_CONSUMERS' in own) own.API_KEY_CONSUMERS = JSON.stringify(localKeyConsumers);
       return {
@@ -342,6 +367,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     let stopped: Promise<void> | undefined;
     return {
       baseUrl: front.baseUrl,
+      ...(live && { liveUrl: live.url }),
       dynamodbEndpoint: ddbLocal.endpoint,
       stepFunctionsEndpoint: stepFunctions.endpoint,
       s3Endpoint: s3Local.endpoint,

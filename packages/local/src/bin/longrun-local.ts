@@ -153,6 +153,7 @@ if (stopping) await new Promise(() => {}); // a signal arrived during start-up: 
 
 const info = {
   baseUrl: stack.baseUrl,
+  liveUrl: stack.liveUrl,
   dynamodbEndpoint: stack.dynamodbEndpoint,
   stepFunctionsEndpoint: stack.stepFunctionsEndpoint,
   s3Endpoint: stack.s3Endpoint,
@@ -186,7 +187,12 @@ Longrun is running locally: stack ${stack.stackName}, ready in ${seconds(Date.no
   StepFunctions ${stack.stepFunctionsEndpoint}
   S3:           ${stack.s3Endpoint}${args.persist ? `   (persisted in ${args.persist}/s3)` : ''}
   Task events:  ${stack.eventBusEndpoint}/events   (what would go to the EventBridge bus)
-
+${
+  stack.liveUrl
+    ? `  Live:         ${stack.liveUrl}   (WebSocket; connect with a token from POST /watch-tokens)
+`
+    : ''
+}
 Try it:
 
   export LONGRUN_URL=${stack.baseUrl} LONGRUN_API_KEY=${key}
