@@ -331,8 +331,8 @@ export class LongrunClient {
         continue;
       }
       const session = liveSession(url, state.id, since, combineSignals(state.signal, state.deadline));
-      let end: Awaited<ReturnType<typeof session.next>>;
-      while (!(end = await session.next()).done) {
+      let end = await session.next();
+      for (; !end.done; end = await session.next()) {
         since = end.value.id;
         failures = 0;
         refusals = 0;
