@@ -153,23 +153,52 @@ describe('LongrunClient against the local stack', () => {
     expect((await client.cancel(task)).status).toBe('cancelled');
   });
 
-  it('watch (default): follows the event stream, one request, no polls, ending with the terminal state', async () => {
+  it('watch (default): follows the live channel, one watch token, no event stream, no polls, ending with the terminal state', async () => {
     const { client, seen } = observedClient();
     const task = await client.submit('primes', { upTo: 2_000_000 });
     const states: Task[] = [];
     for await (const state of client.watch(task, { timeoutMs: 50_000 })) states.push(state);
     expect(states[0]).toEqual(task);
     expect(states.at(-1)).toMatchObject({ id: task.id, status: 'succeeded' });
-    expect(seen.filter((s) => s.url.endsWith(`/tasks/${task.id}/events`))).toHaveLength(1);
+    expect(seen.filter((s) => s.method === 'POST' && s.url.endsWith('/watch-tokens'))).toHaveLength(1);
+    expect(seen.filter((s) => s.url.endsWith(`/tasks/${task.id}/events`))).toHaveLength(0);
     expect(polls(seen, task.id)).toHaveLength(0);
   });
 
-  it('watch falls back to the long poll where the server does not stream (a route it lacks answers 404)', async () => {
+  it('watch with the event stream (transport: events): one request, no polls, ending with the terminal state', async () => {
+    const { client, seen } = observedClient();
+    const task = await client.submit('primes', { upTo: 2_000_000 });
+    const states: Task[] = [];
+    for await (const state of client.watch(task, { timeoutMs: 50_000, transport: 'events' })) states.push(state);
+    expect(states.at(-1)).toMatchObject({ id: task.id, status: 'succeeded' });
+    expect(seen.filter((s) => s.url.endsWith(`/tasks/${task.id}/events`))).toHaveLength(1);
+    expect(seen.filter((s) => s.url.endsWith('/watch-tokens'))).toHaveLength(0);
+    expect(polls(seen, task.id)).toHaveLength(0);
+  });
+
+  it('watch falls back to the event stream where the deployment has no live channel (no /watch-tokens route)', async () => {
+    const stack = inject('localStack');
+    const urls: string[] = [];
+    const withoutLive: typeof fetch = async (input, init) => {
+      const url = String(input).replace(/\/watch-tokens$/, '/watch-tokens-not-deployed');
+      urls.push(url);
+      return fetch(url, init);
+    };
+    const client = new LongrunClient({ baseUrl: stack.baseUrl, apiKey: stack.apiKeys[0], fetch: withoutLive });
+    const task = await client.submit('sleep', { seconds: 1 });
+    expect((await client.waitFor(task, { timeoutMs: 40_000 })).status).toBe('succeeded');
+    expect(urls.filter((u) => u.endsWith('/watch-tokens-not-deployed'))).toHaveLength(1);
+    expect(urls.filter((u) => u.endsWith(`/tasks/${task.id}/events`))).toHaveLength(1);
+  });
+
+  it('watch falls back to the long poll where the server neither has a live channel nor streams (routes it lacks answer 404)', async () => {
     const stack = inject('localStack');
     const seen: Array<{ url: string; prefer: string | null; applied: string | null }> = [];
-    // An older deployment: its gateway has no /events route (the request goes to a path that does not exist).
+    // An older deployment: its gateway has no /watch-tokens and no /events route (the requests go to paths that do not exist).
     const olderServer: typeof fetch = async (input, init) => {
-      const url = String(input).replace(/\/events$/, '/events-not-deployed');
+      const url = String(input)
+        .replace(/\/events$/, '/events-not-deployed')
+        .replace(/\/watch-tokens$/, '/watch-tokens-not-deployed');
       const response = await fetch(url, init);
       seen.push({ url, prefer: new Headers(init?.headers).get('prefer'), applied: response.headers.get('preference-applied') });
       return response;
