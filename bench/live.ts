@@ -124,7 +124,7 @@ const MODEL = {
  * owner-index entry (the representation only, under 4 KB) each interval, and a strongly consistent
  * GetItem only on a change.
  */
-export function watchReadUnitsPerMinute(itemKiB: number, changesPerMinute: number): { before: number; after: number } {
+function watchReadUnitsPerMinute(itemKiB: number, changesPerMinute: number): { before: number; after: number } {
   const rereads = 60_000 / WATCH_INTERVAL_MS;
   const fullRead = Math.ceil(itemKiB / 4) * MODEL.rruPerConsistentGet;
   return { before: rereads * fullRead, after: rereads * MODEL.rruPerProbe + changesPerMinute * fullRead };
