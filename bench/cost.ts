@@ -16,6 +16,10 @@ export const PRICES = {
   dynamoDbPerMillionWru: 0.625,
   dynamoDbPerMillionRru: 0.125,
   stepFunctionsPerThousandTransitions: 0.025,
+  /** API Gateway WebSocket APIs: messages (sent and received, per 32 KB), first billion a month. */
+  apiGatewayWebSocketPerMillionMessages: 1.0,
+  /** API Gateway WebSocket APIs: connection time, per million connection-minutes. */
+  apiGatewayWebSocketPerMillionConnectionMinutes: 0.25,
 } as const;
 
 let sizes: { api: number; countPrimes: number; reconcile: number } | undefined;

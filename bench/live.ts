@@ -1,20 +1,24 @@
 /**
  * Part 6: following a task live. Measured on the local stack: how long a progress write takes to
- * reach a server-sent event client, and how long a long poll takes to wake up after a write (both
- * include the 250 ms re-read interval, `WATCH_INTERVAL_MS`). Modelled from published prices: the
- * requests and the cost of *following* one task of 10 s, 1 min and 10 min (the task's own
- * execution is the same whichever way it is followed, and is left out) with Retry-After polling,
- * long poll, server-sent events and webhooks; and the streaming Lambda's cost per task-minute.
+ * reach a live-channel (WebSocket) client and a server-sent event client, and how long a long poll
+ * takes to wake up after a write (the last two include the 250 ms re-read interval,
+ * `WATCH_INTERVAL_MS`; the first the local stream poller's 250 ms). Modelled from published
+ * prices: the requests and the cost of *following* one task of 10 s, 1 min and 10 min (the task's
+ * own execution is the same whichever way it is followed, and is left out) with Retry-After
+ * polling, long poll, server-sent events, the live channel and webhooks, the live channel's line
+ * items; and the streaming Lambda's cost per task-minute.
  */
 
 import type { LocalStack } from '@longrun/local';
 import { MAX_WAIT_SECONDS, ROUTES } from '../lambdas/api/routes.ts';
+import { COALESCE_MS } from '../lambdas/domain/live.ts';
 import { MAX_STREAM_MS, WATCH_INTERVAL_MS } from '../lambdas/sse/timing.ts';
 import { readEvents } from '../packages/client/src/sse.ts';
 import { modelledPolls, PRICES, RRU_PER_GET, WRU_TASK_WRITE } from './cost.ts';
 import { ms, sleep, summary, table, usd } from './stats.ts';
 
 export interface LiveResult {
+  webSocketLatenciesMs: number[];
   sseLatenciesMs: number[];
   longPollLatenciesMs: number[];
 }
@@ -96,7 +100,56 @@ export async function measureLive(stack: LocalStack, apiKey: string, options: Op
     await answer.arrayBuffer();
   }
   await fetch(`${stack.baseUrl}/tasks/${pollTask}`, { method: 'DELETE', headers });
-  return { sseLatenciesMs, longPollLatenciesMs };
+
+  options.log(`part 6c: live channel (WebSocket) latency, ${options.writes} writes`);
+  const webSocketLatenciesMs = await measureWebSocket(stack, apiKey, options.writes, recordProgress);
+  return { webSocketLatenciesMs, sseLatenciesMs, longPollLatenciesMs };
+}
+
+/**
+ * Progress writes to a quiet task followed over the live channel (a watch token, one subscription),
+ * each until its message arrives. Writes are more than a second apart (plus jitter), so that each is
+ * a message of its own: at most one a second per task is sent, faster writes are coalesced.
+ */
+async function measureWebSocket(
+  stack: LocalStack,
+  apiKey: string,
+  writes: number,
+  recordProgress: (id: string, progress: { percent: number; step?: string }) => Promise<{ ok: boolean }>,
+): Promise<number[]> {
+  const { getTask } = await import('../lambdas/store/task-store.ts');
+  const task = await quietTask(stack, apiKey);
+  const tokenAnswer = await fetch(`${stack.baseUrl}/watch-tokens`, {
+    method: 'POST',
+    headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
+    body: JSON.stringify({ taskId: task }),
+  });
+  if (tokenAnswer.status !== 201) throw new Error(`bench: POST /watch-tokens answered ${tokenAnswer.status}`);
+  const { url } = (await tokenAnswer.json()) as { url: string };
+  const socket = new WebSocket(url);
+  const writtenAt = new Map<number, number>();
+  const latencies: number[] = [];
+  socket.addEventListener('message', (message) => {
+    const { id } = JSON.parse(String(message.data)) as { id?: number };
+    const at = id === undefined ? undefined : writtenAt.get(id);
+    if (at !== undefined) latencies.push(Date.now() - at);
+  });
+  await new Promise((resolve, reject) => {
+    socket.addEventListener('open', resolve, { once: true });
+    socket.addEventListener('error', () => reject(new Error('bench: the live channel refused the connection')), { once: true });
+  });
+  socket.send(JSON.stringify({ action: 'subscribe', taskId: task }));
+  await sleep(1_000);
+  let version = (await getTask(task, { consistent: true }))!.version;
+  for (let i = 1; i <= writes; i++) {
+    await sleep(COALESCE_MS + jitter());
+    const outcome = await recordProgress(task, { percent: i % 100, step: `bench ${i}` });
+    if (outcome.ok) writtenAt.set(++version, Date.now());
+  }
+  await sleep(1_500);
+  socket.close();
+  await fetch(`${stack.baseUrl}/tasks/${task}`, { method: 'DELETE', headers: { 'x-api-key': apiKey } });
+  return latencies;
 }
 
 /** Assumptions of the model, printed with it. */
@@ -114,7 +167,83 @@ const MODEL = {
   rruPerConsistentGet: 1,
   /** A watcher's probe: an eventually consistent Query of the task's owner-index entry (≤ 4 KB). */
   rruPerProbe: 0.5,
+  /** A live-channel route function ($connect, subscribe, $disconnect) or a fan-out batch: billed ms at 256 MB. */
+  liveFunctionMs: 30,
+  /** Writes (tokens, connections, subscriptions, the follow mark, a lease) of items ≤ 1 KB. */
+  wruPerLiveWrite: 1,
 } as const;
+
+/**
+ * How many task writes one invocation of the events reader fans out, and how many callers' follower
+ * items it reads for them (1 RRU each, strongly consistent). Lambda polls each shard about four
+ * times a second: a lone task gets a batch of its own per write; at load, writes of many tasks
+ * share a batch.
+ */
+export interface FanOutBatching {
+  label: string;
+  recordsPerInvocation: number;
+  callersPerInvocation: number;
+}
+
+export const FAN_OUT_BATCHING: readonly FanOutBatching[] = [
+  { label: 'a lone task (one write per invocation)', recordsPerInvocation: 1, callersPerInvocation: 1 },
+  {
+    label: 'at load: 1 task/s, every task followed (~120 writes/s over 4 shards, 4 polls/s: 8 writes from 2 callers per invocation)',
+    recordsPerInvocation: 8,
+    callersPerInvocation: 2,
+  },
+];
+
+const messagesCost = (n: number) => n * PRICES.apiGatewayWebSocketPerMillionMessages * 1e-6;
+const wruCost = (n: number) => n * PRICES.dynamoDbPerMillionWru * 1e-6;
+const rruCost = (n: number) => n * PRICES.dynamoDbPerMillionRru * 1e-6;
+const invocationCost = (n: number, ms: number) => n * (PRICES.lambdaPerMillionRequests * 1e-6 + gbSeconds(ms) * PRICES.lambdaPerGbSecondArm);
+
+/**
+ * Following one task of `seconds` over the live channel, line by line ($ per task): a watch token,
+ * one connection (its route functions, its minutes, its messages: the subscription, the answer with
+ * the current state, then one per change), the fan-out in the events reader, then the result.
+ */
+export function liveChannelLines(seconds: number, batching: FanOutBatching): Array<{ item: string; detail: string; cost: number }> {
+  const changes = 2 + Math.floor(seconds / MODEL.progressEverySeconds); // running, progress reports, terminal
+  const messages = 2 + changes;
+  const minutes = Math.max(1, Math.ceil(seconds / 60));
+  const invocations = changes / batching.recordsPerInvocation;
+  const w = MODEL.wruPerLiveWrite;
+  return [
+    {
+      item: 'watch token (POST /watch-tokens)',
+      detail: '1 REST request; the task read (1 RRU), the token written (1 WRU)',
+      cost: perRequest(1, MODEL.shortRequestMs, MODEL.rruPerConsistentGet) + wruCost(w),
+    },
+    {
+      item: 'connection-minutes',
+      detail: `${minutes} min at $${PRICES.apiGatewayWebSocketPerMillionConnectionMinutes}/M`,
+      cost: (minutes * PRICES.apiGatewayWebSocketPerMillionConnectionMinutes) / 1e6,
+    },
+    {
+      item: 'messages',
+      detail: `${messages}: subscribe, its answer, ${changes} changes (at $${PRICES.apiGatewayWebSocketPerMillionMessages}/M)`,
+      cost: messagesCost(messages),
+    },
+    {
+      item: 'route functions',
+      detail: '$connect (token read, lease + connection written), subscribe (2 reads, 3 writes), $disconnect (3 reads, 3 writes)',
+      cost: invocationCost(3, MODEL.liveFunctionMs) + rruCost(6 * MODEL.rruPerConsistentGet) + wruCost(8 * w),
+    },
+    {
+      item: 'fan-out invocations',
+      detail: `${invocations.toFixed(1)} (${changes} writes, ${batching.recordsPerInvocation} per invocation, ${MODEL.liveFunctionMs} ms each)`,
+      cost: invocationCost(invocations, MODEL.liveFunctionMs),
+    },
+    {
+      item: 'fan-out reads',
+      detail: `${(invocations * batching.callersPerInvocation).toFixed(1)} RRU (followers of ${batching.callersPerInvocation} caller(s) per invocation, strongly consistent)`,
+      cost: rruCost(invocations * batching.callersPerInvocation),
+    },
+    { item: 'result (GET /tasks/{id}/result)', detail: 'as for every mode', cost: perRequest(1, MODEL.shortRequestMs, RRU_PER_GET) },
+  ];
+}
 
 /**
  * Read units a watcher spends per minute on a task of `itemKiB` that changes `changesPerMinute`
@@ -130,7 +259,7 @@ function watchReadUnitsPerMinute(itemKiB: number, changesPerMinute: number): { b
   return { before: rereads * fullRead, after: rereads * MODEL.rruPerProbe + changesPerMinute * fullRead };
 }
 
-type Mode = 'Retry-After polling' | 'long poll' | 'server-sent events' | 'webhook';
+type Mode = 'Retry-After polling' | 'long poll' | 'server-sent events' | 'live channel' | 'webhook';
 
 interface ModelRow {
   mode: Mode;
@@ -180,6 +309,11 @@ function followCost(mode: Mode, seconds: number): ModelRow {
         cost: perRequest(connections, seconds * 1000, rereads * MODEL.rruPerProbe + changes * MODEL.rruPerConsistentGet, STREAM_MEMORY_MB) + result,
       };
     }
+    case 'live channel': {
+      // At load (FAN_OUT_BATCHING[1]); the line items below show a lone task too. Requests: the watch token and the result.
+      const cost = liveChannelLines(seconds, FAN_OUT_BATCHING[1]!).reduce((sum, line) => sum + line.cost, 0);
+      return { mode, seconds, requests: 2, cost };
+    }
     case 'webhook': {
       // No request while the task runs: one delivery (a Lambda, the queue, the attempt recorded on the task), then the result.
       const delivery =
@@ -201,25 +335,27 @@ function streamCostPerMinute(memoryMb: number): number {
 
 export function liveSection(r: LiveResult): string {
   const out: string[] = [];
-  out.push('## 6. Live status: events, long poll, webhooks');
+  out.push('## 6. Live status: WebSocket, events, long poll, webhooks');
   out.push('');
+  const ws = summary(r.webSocketLatenciesMs);
   const sse = summary(r.sseLatenciesMs);
   const lp = summary(r.longPollLatenciesMs);
   out.push(
-    `Measured on the local stack: a progress write (the worker kit's \`reportProgress\`, at a random moment) until the client has it. Both paths look for a change every ${WATCH_INTERVAL_MS} ms (a probe of the owner index, then a strongly consistent read of the task on a change), so about half of that is the expected wait.`,
+    `Measured on the local stack: a progress write (the worker kit's \`reportProgress\`, at a random moment) until the client has it. The event stream and the long poll look for a change every ${WATCH_INTERVAL_MS} ms (a probe of the owner index, then a strongly consistent read of the task on a change), so about half of that is the expected wait; the live channel is pushed from the table's stream, which the local stack polls every 250 ms as Lambda's event source mapping would (its writes are ${COALESCE_MS} ms + jitter apart: faster ones are coalesced, at most one message a second per task). Target for the live channel: p50 ≤ 300 ms.`,
   );
   out.push('');
   out.push(
     table(
       ['path', 'samples', 'p50', 'p95', 'p99', 'max'],
       [
+        ['live channel, WebSocket (write → message received)', ws.n, ms(ws.p50), ms(ws.p95), ms(ws.p99), ms(ws.max)],
         ['server-sent event (write → event received)', sse.n, ms(sse.p50), ms(sse.p95), ms(sse.p99), ms(sse.max)],
         ['long poll (write → answer received)', lp.n, ms(lp.p50), ms(lp.p95), ms(lp.p99), ms(lp.max)],
       ],
     ),
   );
   out.push('');
-  const modes: Mode[] = ['Retry-After polling', 'long poll', 'server-sent events', 'webhook'];
+  const modes: Mode[] = ['Retry-After polling', 'long poll', 'server-sent events', 'live channel', 'webhook'];
   const durations = [10, 60, 600];
   out.push(
     `Modelled: requests per task and cost per million tasks of *following* a task until its outcome and fetching its result (the execution itself costs the same either way and is left out; see part 5). Assumptions: progress reported every ${MODEL.progressEverySeconds} s; a buffered API function bills ${MODEL.shortRequestMs} ms at ${MODEL.memoryMb} MB; a long poll (${MODEL.memoryMb} MB) or a stream (${STREAM_MEMORY_MB} MB) bills its whole open time and probes the owner index every ${WATCH_INTERVAL_MS} ms (${MODEL.rruPerProbe} RRU), reading the task (${MODEL.rruPerConsistentGet} RRU, strongly consistent) on each change; a webhook costs one ${MODEL.webhookDeliveryMs} ms delivery invocation, ${MODEL.sqsRequestsPerDelivery} SQS requests and one recorded attempt (${WRU_TASK_WRITE} WRU); prices: ${PRICES.asOf}.`,
@@ -237,6 +373,29 @@ export function liveSection(r: LiveResult): string {
         ];
       }),
     ),
+  );
+  out.push('');
+  const tenMinutes = 600;
+  const polling = followCost('Retry-After polling', tenMinutes).cost;
+  out.push(
+    `The live channel, line by line: following a ${tenMinutes / 60}-minute task (progress every ${MODEL.progressEverySeconds} s) over the WebSocket, $ per million tasks, for a lone task and at load (the events reader batches the writes of many tasks; its invocations and reads are shared), next to Retry-After polling (${usd(polling * 1e6)}). Prices: WebSocket messages $${PRICES.apiGatewayWebSocketPerMillionMessages}/M, connection-minutes $${PRICES.apiGatewayWebSocketPerMillionConnectionMinutes}/M; route functions and fan-out batches bill ${MODEL.liveFunctionMs} ms at ${MODEL.memoryMb} MB. Target: no more than polling.`,
+  );
+  out.push('');
+  const scenarios = FAN_OUT_BATCHING.map((batching) => liveChannelLines(tenMinutes, batching));
+  out.push(
+    table(
+      ['line item', ...FAN_OUT_BATCHING.map((b) => `${b.label}: what`), ...FAN_OUT_BATCHING.map((b) => `${b.label}: $ per million`)],
+      scenarios[0]!.map((line, i) => [
+        line.item,
+        ...scenarios.map((lines) => lines[i]!.detail),
+        ...scenarios.map((lines) => usd(lines[i]!.cost * 1e6)),
+      ]),
+    ),
+  );
+  out.push('');
+  const totals = scenarios.map((lines) => lines.reduce((sum, line) => sum + line.cost, 0));
+  out.push(
+    `Total: ${FAN_OUT_BATCHING.map((b, i) => `${usd(totals[i]! * 1e6)} (${b.label.split(' (')[0]!.split(':')[0]})`).join(', ')} per million tasks, against ${usd(polling * 1e6)} for Retry-After polling and ${usd(followCost('server-sent events', tenMinutes).cost * 1e6)} for server-sent events: ${totals.map((t) => (t <= polling ? 'within' : `${((t / polling - 1) * 100).toFixed(0)} % over`)).join(' and ')} the target. Messages are most of it (one per change: the progress rate decides); a task nobody follows on the live channel adds nothing (its progress writes never pass the events reader's filter).`,
   );
   out.push('');
   out.push(
@@ -266,7 +425,7 @@ export function liveSection(r: LiveResult): string {
   );
   out.push('');
   out.push(
-    '- Reading: Retry-After polling is the cheapest way to *poll* (its requests grow with the logarithm of the task length) but learns of a change up to `Retry-After` late; the long poll and the stream learn within a re-read interval and pay for every second they wait (Lambda duration), which dominates for long tasks; a webhook is the cheapest for anything longer than a few seconds and needs a reachable receiver.',
+    "- Reading: Retry-After polling is the cheapest way to *poll* (its requests grow with the logarithm of the task length) but learns of a change up to `Retry-After` late; the long poll and the stream learn within a re-read interval and pay for every second they wait (Lambda duration), which dominates for long tasks; the live channel learns of a change as the table's stream delivers it and pays per message and connection-minute instead, so it costs about what polling does; a webhook is the cheapest for anything longer than a few seconds and needs a reachable receiver.",
   );
   out.push('');
   return out.join('\n');

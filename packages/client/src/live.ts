@@ -21,7 +21,11 @@ export type LiveMessage = LiveEvent | { event: 'subscribed'; taskId?: string; si
 /** How a connection ended: the task's `done` arrived; it closed after opening; it never opened; the subscription was refused. */
 export type LiveSessionEnd = 'done' | 'closed' | 'refused' | { problem: Problem };
 
-/** Re-subscribing this often keeps an idle connection open (API Gateway closes one after 10 quiet minutes) and brings back anything missed. */
+/**
+ * After this long without a message, the client re-subscribes (from its last version): it keeps a
+ * quiet connection open (API Gateway closes one after 10 quiet minutes) and brings back anything
+ * missed. A task that reports progress never needs it.
+ */
 export const LIVE_KEEPALIVE_MS = 5 * 60_000;
 
 function parse(text: string): LiveMessage | undefined {
@@ -53,17 +57,28 @@ export async function* liveSession(
   };
   let last = since;
   let opened = false;
-  const subscribe = () => socket.send(JSON.stringify({ action: 'subscribe', taskId, ...(last !== undefined && { since: last }) }));
-  const keepAlive = setInterval(() => {
-    if (socket.readyState === WebSocket.OPEN) subscribe();
-  }, LIVE_KEEPALIVE_MS);
+  let keepAlive: ReturnType<typeof setTimeout> | undefined;
+  const subscribe = () => {
+    socket.send(JSON.stringify({ action: 'subscribe', taskId, ...(last !== undefined && { since: last }) }));
+    quiet();
+  };
+  // Re-armed by every message: only a quiet connection re-subscribes.
+  const quiet = () => {
+    clearTimeout(keepAlive);
+    keepAlive = setTimeout(() => {
+      if (socket.readyState === WebSocket.OPEN) subscribe();
+    }, LIVE_KEEPALIVE_MS);
+  };
   const onAbort = () => push({ closed: true });
   signal?.addEventListener('abort', onAbort, { once: true });
   socket.addEventListener('open', () => {
     opened = true;
     subscribe();
   });
-  socket.addEventListener('message', (message) => push({ message: String(message.data) }));
+  socket.addEventListener('message', (message) => {
+    quiet();
+    push({ message: String(message.data) });
+  });
   socket.addEventListener('close', () => push({ closed: true }));
   try {
     for (;;) {
@@ -81,7 +96,7 @@ export async function* liveSession(
       if (message.event === 'done') return 'done';
     }
   } finally {
-    clearInterval(keepAlive);
+    clearTimeout(keepAlive);
     signal?.removeEventListener('abort', onAbort);
     if (socket.readyState === WebSocket.CONNECTING || socket.readyState === WebSocket.OPEN) socket.close(1000);
   }
