@@ -43,6 +43,18 @@ function list(name: string): string[] {
     .filter(Boolean);
 }
 
+/** Web origins (`scheme://host[:port]`, nothing else: they go into a Content-Security-Policy). */
+function origins(name: string, values: Array<string | undefined>): string[] {
+  return values
+    .filter((value): value is string => value !== undefined)
+    .map((value) => {
+      const origin = value.replace(/\/+$/, '');
+      if (!/^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?$/.test(origin))
+        throw new Error(`environment variable ${name} must list web origins, got ${value}`);
+      return origin;
+    });
+}
+
 function matching(name: string, test: (value: string) => boolean, what: string): string {
   const value = required(name);
   if (!test(value)) throw new Error(`environment variable ${name} must be ${what}`);
@@ -83,6 +95,14 @@ export const config = lazily({
   /** Local stack only (never set by the construct): callbacks to http://127.0.0.1 / localhost are accepted. */
   allowLoopbackCallbacks: () => process.env.ALLOW_LOOPBACK_CALLBACKS === '1',
   corsAllowOrigins: () => list('CORS_ALLOW_ORIGINS'),
+  /**
+   * Where the result route's presigned links point (the results bucket's origins, set by the construct; an S3
+   * endpoint override, as on the local stack): the console may fetch from them, to follow a 303 to a stored result.
+   */
+  resultLinkOrigins: () => [
+    ...origins('RESULT_LINK_ORIGINS', list('RESULT_LINK_ORIGINS')),
+    ...origins('AWS_ENDPOINT_URL_S3', [raw('AWS_ENDPOINT_URL_S3')]),
+  ],
   /** API key id -> consumer name: every key of a consumer is the same caller (the construct sets it from `consumers`). */
   apiKeyConsumers: () => json<Record<string, string>>('API_KEY_CONSUMERS', {}),
   stateMachineArn: () => matching('STATE_MACHINE_ARN', (v) => v.includes(':stateMachine:'), 'a state machine ARN'),

@@ -103,10 +103,10 @@ export interface AsyncTaskApiProps {
   /**
    * Reserved concurrency, so that a burst of long workers cannot starve the API and the backstop
    * (and the API cannot starve the workers). `false` reserves nothing anywhere; `false` for one
-   * key reserves nothing for that group. The defaults reserve 20 for each of the 9 route functions,
+   * key reserves nothing for that group. The defaults reserve 20 for each of the 10 route functions,
    * 30 more on each of the 3 that hold connections (`heldConnections`), 5 each for the reconciler,
-   * the sweeper and the 2 stream readers, and 100 per worker function = 490 in all with the demo
-   * worker's two functions (510 with `auth: jwt`): a standard account (1,000)
+   * the sweeper and the 2 stream readers, and 100 per worker function = 510 in all with the demo
+   * worker's two functions (530 with `auth: jwt`): a standard account (1,000)
    * deploys; Lambda refuses any reservation that leaves fewer than 100 unreserved, so an account
    * whose quota is still low (new accounts may start at 10) needs `false` or a quota increase.
    * @default { api: 20, backstop: 5, worker: 100, streamReaders: 5 }
@@ -178,7 +178,7 @@ export interface HeldConnections {
   readonly streams?: number;
 }
 
-export const DEFAULT_HELD_CONNECTIONS: Required<HeldConnections> = { perCaller: 10, longPolls: 30, streams: 30 };
+const DEFAULT_HELD_CONNECTIONS: Required<HeldConnections> = { perCaller: 10, longPolls: 30, streams: 30 };
 
 /** `held` with its defaults filled in. */
 export function heldConnectionsOf(held: HeldConnections | undefined): Required<HeldConnections> {

@@ -125,10 +125,18 @@ export class AsyncTaskApi extends Construct {
       executionTimeout,
       removalPolicy: props.removalPolicy,
       serverAccessLogsBucket: props.resultsAccessLogsBucket,
-      corsAllowOrigins: props.corsAllowOrigins,
+      // The console is a browser client of every deployment, on the API's own origin, which is not the bucket's: it
+      // follows the 303 to a stored result, so browsers may always read results (the presigned URL is the credential).
+      corsAllowOrigins: props.corsAllowOrigins ?? ['*'],
     });
     this.resultsBucket = this.results.bucket;
     this.results.grantResultRead(http.functions['get-task-result']!);
+    // The console may follow the result route's 303 to a stored result (its Content-Security-Policy names the bucket).
+    const bucket = this.results.bucket;
+    http.functions['get-console']!.addEnvironment(
+      'RESULT_LINK_ORIGINS',
+      `https://${bucket.bucketRegionalDomainName},https://${bucket.bucketDomainName}`,
+    );
 
     if (props.waf ?? true) {
       this.webAcl = new ApiFirewall(this, 'Firewall', {

@@ -4,7 +4,7 @@
  * end-to-end suite checks every response it receives against this document.
  */
 
-import { MAX_WAIT_SECONDS, STAGE_NAME } from '#api/routes';
+import { CONSOLE_ASSETS, MAX_WAIT_SECONDS, STAGE_NAME } from '#api/routes';
 import { PROBLEM_BASE, PROBLEM_KINDS } from '#domain/errors';
 import { RETRY_AFTER_MAX, RETRY_AFTER_MIN } from '#domain/representation';
 import { RESULT_LINK_SECONDS } from '#domain/result-pointer';
@@ -58,7 +58,7 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
     tags: [
       { name: 'tasks', description: 'Asynchronous tasks' },
       { name: 'webhooks', description: 'Signing secret of the webhooks' },
-      { name: 'meta', description: 'This document' },
+      { name: 'meta', description: 'This document and the console' },
     ],
     paths: {
       '/tasks': {
@@ -244,6 +244,43 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
           description:
             'A new secret signs from now on; the previous one keeps signing alongside it for 24 hours (space-separated signatures), so receivers can switch without missing a delivery.',
           responses: { '200': { description: 'The new secret.', content: { 'application/json': { schema: ref('WebhookSecret') } } }, ...common },
+        },
+      },
+      '/console': {
+        get: {
+          operationId: 'getConsole',
+          tags: ['meta'],
+          summary: 'The console: a web page to see, follow and steer your tasks',
+          description:
+            'An HTML page, loaded without a key: it asks for your API key and keeps it in the browser tab (`sessionStorage`), never in a URL. It loads its script and stylesheet from `/console/{asset}` and talks to this API only; its `Content-Security-Policy` allows nothing else.',
+          security: [],
+          responses: {
+            '200': {
+              description: 'The page.',
+              headers: {
+                'Content-Security-Policy': { description: "`script-src 'self'`, no inline script.", required: true, schema: { type: 'string' } },
+              },
+              content: { 'text/html': { schema: { type: 'string' } } },
+            },
+            '429': problem('Rate limit exceeded.'),
+          },
+        },
+      },
+      '/console/{asset}': {
+        parameters: [{ name: 'asset', in: 'path', required: true, schema: { type: 'string', enum: Object.keys(CONSOLE_ASSETS) } }],
+        get: {
+          operationId: 'getConsoleAsset',
+          tags: ['meta'],
+          summary: "The console's script or stylesheet",
+          security: [],
+          responses: {
+            '200': {
+              description: 'The file; with `?v=` as the page names it, cacheable for good.',
+              content: Object.fromEntries(Object.values(CONSOLE_ASSETS).map((type) => [type.split(';')[0]!, { schema: { type: 'string' } }])),
+            },
+            '404': problem('No such file.'),
+            '429': problem('Rate limit exceeded.'),
+          },
         },
       },
       '/openapi.json': {

@@ -7,7 +7,7 @@ export interface Route {
   method: 'GET' | 'POST' | 'DELETE';
   /** API Gateway resource path, below the stage (`/v1`). */
   path: string;
-  /** The handler module `lambdas/http/<handler>.ts`, exporting `handler`. */
+  /** The handler module `lambdas/http/<handler>.ts`, exporting `handler`; routes that name the same handler share one function. */
   handler: string;
   /** Whether the caller must present credentials (API key or JWT). */
   authenticated: boolean;
@@ -45,7 +45,13 @@ export const ROUTES: readonly Route[] = [
   { method: 'GET', path: '/webhook-secret', handler: 'get-webhook-secret', authenticated: true },
   { method: 'POST', path: '/webhook-secret', handler: 'rotate-webhook-secret', authenticated: true },
   { method: 'GET', path: '/openapi.json', handler: 'get-openapi', authenticated: false },
+  // The console: its page, and the two files the page loads (one function serves the three; docs/console.md).
+  { method: 'GET', path: '/console', handler: 'get-console', authenticated: false },
+  { method: 'GET', path: '/console/{asset}', handler: 'get-console', authenticated: false },
 ];
+
+/** The console's files (`GET /console/{asset}`, built from lambdas/console) and their media types. */
+export const CONSOLE_ASSETS = { 'app.js': 'text/javascript; charset=utf-8', 'app.css': 'text/css; charset=utf-8' } as const;
 
 /** The API Gateway stage; every URL the API hands out starts with it. */
 export const STAGE_NAME = 'v1';

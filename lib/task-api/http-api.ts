@@ -22,7 +22,7 @@ import { longrunFunction } from './function.ts';
 import { allow, nagResourceText, pascalCase } from './grants.ts';
 
 /** The shape of an `Authorization` header worth verifying: a bearer JWS in compact form. */
-export const BEARER_TOKEN_PATTERN = '^Bearer [A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$';
+const BEARER_TOKEN_PATTERN = '^Bearer [A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$';
 
 const CORS_ALLOW_HEADERS = ['Content-Type', 'Idempotency-Key', 'If-None-Match', 'Prefer', 'Last-Event-ID', 'X-Api-Key', 'Authorization'];
 const CORS_EXPOSE_HEADERS = ['Location', 'Retry-After', 'ETag', 'Operation-Location', 'Preference-Applied'];
@@ -96,10 +96,14 @@ export class TaskHttpApi extends Construct {
       };
     }
     for (const route of ROUTES) {
+      // Routes that name the same handler share its function (the console's page and files).
+      if (this.functions[route.handler]) continue;
       this.functions[route.handler] = longrunFunction(this, `${pascalCase(route.handler)}Function`, {
         name: route.handler,
         environment: { ...props.environment, ...extraEnv[route.handler] },
-        description: `${route.method} ${route.path}`,
+        description: ROUTES.filter((r) => r.handler === route.handler)
+          .map((r) => `${r.method} ${r.path}`)
+          .join(', '),
         logRetention: props.logRetention,
         ...(route.timeoutSeconds && { timeout: Duration.seconds(route.timeoutSeconds) }),
         ...(route.memorySize && { memorySize: route.memorySize }),

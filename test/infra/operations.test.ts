@@ -215,6 +215,7 @@ describe('reserved concurrency', () => {
     'cancel-task',
     'task-events',
     'get-openapi',
+    'get-console',
     'get-webhook-secret',
     'rotate-webhook-secret',
   ];
@@ -233,8 +234,8 @@ describe('reserved concurrency', () => {
       (n, r) => n + ((r.Properties as Json).ReservedConcurrentExecutions ?? 0),
       0,
     );
-    // 9 × 20 + 3 × 30 + 4 × 5 + 2 × 100: a standard account (1,000, of which 100 stay unreserved) deploys.
-    expect(total).toBe(490);
+    // 10 × 20 + 3 × 30 + 4 × 5 + 2 × 100: a standard account (1,000, of which 100 stay unreserved) deploys.
+    expect(total).toBe(510);
   });
 
   it('held connections get their own budget: the long-poll and stream budgets are props, and plain requests keep the api share', () => {

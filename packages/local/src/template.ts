@@ -114,6 +114,8 @@ export function localValues(template: CfnTemplate, overrides: Partial<LocalValue
         const name = physicalName(resource, id, 'BucketName').toLowerCase();
         refs[id] = name;
         attributes[`${id}.Arn`] = `arn:aws:s3:::${name}`;
+        attributes[`${id}.DomainName`] = `${name}.s3.amazonaws.com`;
+        attributes[`${id}.RegionalDomainName`] = `${name}.s3.${region}.amazonaws.com`;
         break;
       }
       case 'AWS::Logs::LogGroup': {

@@ -69,6 +69,7 @@ describe('capability constructs, each alone', () => {
     template.resourceCountIs('AWS::DynamoDB::Table', 1);
     expect(Object.keys(http.functions).sort()).toEqual([
       'cancel-task',
+      'get-console',
       'get-openapi',
       'get-task',
       'get-task-result',
