@@ -426,6 +426,18 @@ function report(r: ReportInput): { parts: string; conclusions: string } {
     )}).`,
   );
   out.push('');
+  const c = b.console;
+  out.push(
+    `- **The console** (\`GET /v1/console\`, built from \`CONSOLE_BUNDLING\` of scripts/build-functions.ts, served by the get-console function beside its code): ${kb(c.gzipBytes)} gzipped in all, of its budget of ${kb(c.budgetBytes)} (${Math.round((100 * c.gzipBytes) / c.budgetBytes)} %); Preact and htm are ${kb(c.libraryBytes)} of app.js before gzip.`,
+  );
+  out.push('');
+  out.push(
+    table(
+      ['console file', 'size', 'gzip'],
+      c.files.map((f) => [f.name, kb(f.bytes), kb(f.gzipBytes)]),
+    ),
+  );
+  out.push('');
 
   // ---------------------------------------------------------------- 4
   const L = r.loadResult;

@@ -49,6 +49,9 @@ export const CONSOLE_ENTRY_POINTS = [
   { in: 'lambdas/console/console.css', out: 'app' },
 ];
 
+/** The console's budget (shared/DESIGN.md, "Console"): page, script and stylesheet together, gzipped. */
+export const CONSOLE_BUDGET_BYTES = 60 * 1024;
+
 /**
  * The console's esbuild options (`bench/bundles.ts` weighs exactly these): for browsers, one ES module and one
  * stylesheet, minified, no source map (the page loads nothing else), the same bytes from the same sources.

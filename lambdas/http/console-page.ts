@@ -59,7 +59,8 @@ export function consolePolicy(connectOrigins: readonly string[]): string {
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function page(basePath: string, version: string): string {
+/** The page: the app's stylesheet and script (the versioned URLs below `basePath`), and a place to render into. */
+export function consolePage(basePath: string, version: string): string {
   const base = escapeHtml(encodeURI(basePath));
   return `<!doctype html>
 <html lang="en">
@@ -92,7 +93,7 @@ export function consoleResponse(basePath: string, asset: string | undefined, ver
   if (asset === undefined) {
     return {
       status: 200,
-      text: page(basePath, current),
+      text: consolePage(basePath, current),
       headers: {
         ...SECURITY_HEADERS,
         'Content-Type': 'text/html; charset=utf-8',

@@ -4,14 +4,14 @@
  * axe-core run in the page.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import axe from 'axe-core';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { REPO_ROOT } from './spawn-local-stack.ts';
 
 /** Where screenshots go: a test artifact for a person to look at, never committed. */
-export const SCREENSHOT_DIR = join(REPO_ROOT, 'test', 'e2e', 'screenshots');
+const SCREENSHOT_DIR = join(REPO_ROOT, 'test', 'e2e', 'screenshots');
 
 function findChromium(): string | undefined {
   if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
@@ -49,7 +49,8 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** axe-core's own source, to evaluate in the page. */
+const AXE_SOURCE = axe.source;
 
 export interface AxeViolation {
   id: string;

@@ -247,9 +247,9 @@ export function TaskPage(props: { api: Api; caps: Capabilities; id: string }) {
     </section>
 
     <div class="actions">
-      ${open && html`<button type="button" class="danger" onClick=${cancel} disabled=${!!action.busy}>${action.busy === 'cancel' ? 'Cancelling…' : 'Cancel task'}</button>`}
-      ${canRetry && !open && html`<button type="button" onClick=${retry} disabled=${!!action.busy}>${action.busy === 'retry' ? 'Retrying…' : 'Retry'}</button>`}
-      ${caps.purge && !confirmPurge && html`<button type="button" class="danger" onClick=${() => setConfirmPurge(true)} disabled=${!!action.busy}>Purge…</button>`}
+      ${open && html`<button type="button" id="cancel-task" class="danger" onClick=${cancel} disabled=${!!action.busy}>${action.busy === 'cancel' ? 'Cancelling…' : 'Cancel task'}</button>`}
+      ${canRetry && !open && html`<button type="button" id="retry-task" onClick=${retry} disabled=${!!action.busy}>${action.busy === 'retry' ? 'Retrying…' : 'Retry'}</button>`}
+      ${caps.purge && !confirmPurge && html`<button type="button" id="purge-task" class="danger" onClick=${() => setConfirmPurge(true)} disabled=${!!action.busy}>Purge…</button>`}
       ${
         confirmPurge &&
         html`<span class="confirm" role="group" aria-label="Confirm purge">
