@@ -95,6 +95,8 @@ export function ListPage(props: { api: Api; caps: Capabilities; query: ListQuery
   const [refreshedAt, setRefreshedAt] = useState<number>();
   const [visible, setVisible] = useState(document.visibilityState === 'visible');
   const [attempt, setAttempt] = useState(0);
+  // Counts live re-reads, so that one that failed (the page unchanged) still schedules the next.
+  const [reads, setReads] = useState(0);
   const heading = useRef<HTMLHeadingElement>(null);
   const key = JSON.stringify(query);
   // The type filter in the browser when the API does not take it.
@@ -144,13 +146,14 @@ export function ListPage(props: { api: Api; caps: Capabilities; query: ListQuery
             return { items: [...answer.body.items, ...current.items.slice(limit).filter((t) => !fresh.has(t.id))], nextCursor: current.nextCursor };
           });
         })
-        .catch((e) => controller.signal.aborted || setError(e));
+        .catch((e) => controller.signal.aborted || setError(e))
+        .finally(() => controller.signal.aborted || setReads((n) => n + 1));
     }, LIST_REFRESH_SECONDS * 1000);
     return () => {
       clearTimeout(timer);
       controller.abort();
     };
-  }, [live, page, key]);
+  }, [live, page, key, reads]);
 
   const more = () => {
     if (!page?.nextCursor) return;
