@@ -8,6 +8,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { TaskTypeSchemas } from '../lambdas/domain/task-types.ts';
 import type { TaskAlarmThresholds } from './task-api/alarm-settings.ts';
+import type { CompensationOptions } from './task-api/compensation.ts';
 
 /** Upper bounds of the JWT options: a revoked token must stop working within minutes, not hours. */
 const JWT_MAX_CACHE_TTL_SECONDS = 300;
@@ -116,6 +117,18 @@ export interface AsyncTaskApiProps {
   readonly eventSource?: string;
   /** Where the results bucket's S3 server access logs go. @default - none (cdk-nag finding acknowledged with the reason) */
   readonly resultsAccessLogsBucket?: s3.IBucket;
+  /**
+   * Roll back what a task changed: a chain run once, in its own execution, after an attempt ends
+   * `cancelled` (and `failed`, with `onFailure`); the task then carries `compensation`.
+   * @default - none
+   */
+  readonly compensation?: CompensationOptions;
+  /**
+   * Keep the 0.2.0 owner index (`byOwner`) for the one deploy that upgrades a 0.2.0 stack (then
+   * remove this prop and deploy again): CloudFormation creates or deletes one index per update. See
+   * CHANGELOG.md, "From 0.2.0 to 0.3.0". @default false
+   */
+  readonly legacyOwnerIndex?: boolean;
 }
 
 /** Reserved concurrent executions per function of each group; `false`: no reservation. */
@@ -190,6 +203,7 @@ export function validateProps(props: AsyncTaskApiProps): void {
   positive('idempotencyKeyTtl', props.idempotencyKeyTtl);
   positive('sweepInterval', props.sweepInterval, Duration.hours(1));
   positive('sweepAge', props.sweepAge, Duration.days(1));
+  positive('compensation.timeout', props.compensation?.timeout, Duration.days(365));
   if (props.sweepInterval && !props.sweepInterval.isUnresolved() && props.sweepInterval.toSeconds() < 60) {
     throw new Error(
       `${where}: sweepInterval must be at least 1 minute, the finest EventBridge schedule (got ${props.sweepInterval.toHumanString()}).`,

@@ -17,13 +17,17 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { type AsyncTaskApiProps, validateProps } from './async-task-api-props.ts';
+import { AWAIT_INPUT_FUNCTION } from './task-api/await-input.ts';
 import { ExecutionBackstop, RECONCILE_FUNCTION } from './task-api/backstop.ts';
+import { TaskCompensation } from './task-api/compensation.ts';
 import { reserveConcurrency } from './task-api/concurrency.ts';
+import { EXPIRE_FUNCTION, TaskDeadlines } from './task-api/deadlines.ts';
 import { ApiFirewall } from './task-api/firewall.ts';
 import { TaskHttpApi } from './task-api/http-api.ts';
 import { TaskMonitoring } from './task-api/monitoring.ts';
@@ -75,6 +79,12 @@ export class AsyncTaskApi extends Construct {
   public readonly taskEvents: TaskEvents;
   /** Results too large to return inline (`results/<taskId>.json`); they expire with their task. */
   public readonly resultsBucket: s3.Bucket;
+  /** Deadlines (`Cancel-After`): the schedule group, its role and the expire function. */
+  public readonly deadlines: TaskDeadlines;
+  /** The compensation workflow, with the `compensation` prop. */
+  public readonly compensation?: TaskCompensation;
+  /** The key capability URLs of awaited input are derived with, when the worker has `awaitInput` states. */
+  public readonly inputCapabilityKey?: secretsmanager.Secret;
 
   private readonly results: ResultsBucket;
 
@@ -85,15 +95,44 @@ export class AsyncTaskApi extends Construct {
     const retention = props.retention ?? Duration.days(7);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
 
-    this.table = new TaskTable(this, 'Table', { removalPolicy: props.removalPolicy }).table;
-    const workflow = new TaskWorkflow(this, 'Workflow', { table: this.table, worker: props.worker, timeout: executionTimeout, logRetention });
-    this.stateMachine = workflow.stateMachine;
-
+    this.table = new TaskTable(this, 'Table', { removalPolicy: props.removalPolicy, legacyOwnerIndex: props.legacyOwnerIndex }).table;
     const environment: Record<string, string> = {
       TABLE_NAME: this.table.tableName,
       TASK_RETENTION_SECONDS: String(retention.toSeconds()),
     };
     if (props.corsAllowOrigins) environment.CORS_ALLOW_ORIGINS = props.corsAllowOrigins.join(',');
+    const workflow = new TaskWorkflow(this, 'Workflow', {
+      table: this.table,
+      worker: props.worker,
+      timeout: executionTimeout,
+      logRetention,
+      keepFailedOpen: props.compensation?.onFailure ?? false,
+      environment,
+    });
+    this.stateMachine = workflow.stateMachine;
+    this.deadlines = new TaskDeadlines(this, 'Deadlines', {
+      table: this.table,
+      stateMachine: this.stateMachine,
+      executionsArn: workflow.executionsArn,
+      environment,
+      logRetention,
+    });
+    if (props.compensation) {
+      this.compensation = new TaskCompensation(this, 'Compensation', { ...props.compensation, table: this.table, logRetention });
+    }
+    // Capability URLs of awaited input are derived from a secret outside the table (docs/api.md#input).
+    let renderEnvironment: Record<string, string> | undefined;
+    if (workflow.awaitInputFunction) {
+      this.inputCapabilityKey = new secretsmanager.Secret(this, 'InputCapabilityKey', {
+        description: 'Longrun: the key capability URLs of awaited input are derived with (HMAC-SHA-256)',
+        generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      });
+      Validations.of(this.inputCapabilityKey).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'A rotation would break every capability URL handed out; the key never leaves the functions that derive and check the URLs.',
+      });
+      renderEnvironment = { INPUT_CAPABILITY_KEY: this.inputCapabilityKey.secretValue.unsafeUnwrap() };
+    }
 
     const http = new TaskHttpApi(this, 'Http', {
       table: this.table,
@@ -108,6 +147,8 @@ export class AsyncTaskApi extends Construct {
       auth: props.auth ?? { type: 'apiKey' },
       corsAllowOrigins: props.corsAllowOrigins,
       logRetention,
+      deadlines: this.deadlines,
+      renderEnvironment,
     });
     this.api = http.api;
     this.apiKeys = http.apiKeys;
@@ -123,6 +164,8 @@ export class AsyncTaskApi extends Construct {
     });
     this.resultsBucket = this.results.bucket;
     this.results.grantResultRead(http.functions['get-task-result']!);
+    // A purge deletes the stored result.
+    this.results.grantResultDelete(http.functions['cancel-task']!);
 
     if (props.waf ?? true) {
       this.webAcl = new ApiFirewall(this, 'Firewall', {
@@ -138,7 +181,16 @@ export class AsyncTaskApi extends Construct {
       });
     }
 
-    const backstop = new ExecutionBackstop(this, 'Backstop', { table: this.table, stateMachine: this.stateMachine, environment, logRetention });
+    // The backstop and the sweeper start compensations once an attempt's execution has ended.
+    const compensationEnvironment: Record<string, string> = this.compensation
+      ? { COMPENSATION_STATE_MACHINE_ARN: this.compensation.stateMachine.stateMachineArn, COMPENSATE_ON: this.compensation.compensateOn.join(',') }
+      : {};
+    const backstop = new ExecutionBackstop(this, 'Backstop', {
+      table: this.table,
+      stateMachine: this.stateMachine,
+      environment: { ...environment, ...compensationEnvironment },
+      logRetention,
+    });
     this.reconcileRule = backstop.rule;
     this.reconcileDeadLetterQueue = backstop.deadLetterQueue;
     this.reconcileFailureQueue = backstop.failureQueue;
@@ -146,15 +198,26 @@ export class AsyncTaskApi extends Construct {
       table: this.table,
       stateMachine: this.stateMachine,
       executionsArn: workflow.executionsArn,
-      environment,
+      environment: { ...environment, ...compensationEnvironment },
       logRetention,
       interval: props.sweepInterval,
       age: props.sweepAge,
     });
     this.sweepSchedule = sweeper.schedule;
+    // The sweeper starts an attempt as submit does (its deadline first) and expires one past its deadline.
+    this.deadlines.grantScheduling(sweeper.sweepFunction);
+    if (this.compensation) {
+      for (const fn of [backstop.reconcileFunction, sweeper.sweepFunction]) this.compensation.stateMachine.grantStartExecution(fn);
+    }
     // Pushed tasks carry absolute links like the API's (on the execute-api URL; a custom domain would need a prop).
     const apiBaseUrl = this.api.url;
-    this.webhooks = new WebhookDelivery(this, 'Webhooks', { table: this.table, environment, logRetention, apiBaseUrl });
+    this.webhooks = new WebhookDelivery(this, 'Webhooks', {
+      table: this.table,
+      environment,
+      logRetention,
+      apiBaseUrl,
+      deliveryEnvironment: renderEnvironment,
+    });
     this.taskEvents = new TaskEvents(this, 'Events', {
       table: this.table,
       environment,
@@ -170,11 +233,13 @@ export class AsyncTaskApi extends Construct {
       'forward-terminal': this.webhooks.forwardFunction,
       'deliver-webhook': this.webhooks.deliveryFunction,
       'publish-events': this.taskEvents.publishFunction,
+      [EXPIRE_FUNCTION]: this.deadlines.expireFunction,
+      ...(workflow.awaitInputFunction && { [AWAIT_INPUT_FUNCTION]: workflow.awaitInputFunction }),
     };
 
     const workerFunctions = props.workerFunctions ?? [];
     reserveConcurrency(Object.values(http.functions), props.reservedConcurrency, 'api');
-    reserveConcurrency([backstop.reconcileFunction, sweeper.sweepFunction], props.reservedConcurrency, 'backstop');
+    reserveConcurrency([backstop.reconcileFunction, sweeper.sweepFunction, this.deadlines.expireFunction], props.reservedConcurrency, 'backstop');
     reserveConcurrency(workerFunctions, props.reservedConcurrency, 'worker');
 
     if (props.monitoring !== false) {

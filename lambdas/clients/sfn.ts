@@ -5,7 +5,7 @@ import { config } from '#config';
 
 export const sfn = new SFNClient(CLIENT_OPTIONS);
 
-/** Executions are named by task id, so a task's execution ARN is derived, never stored. */
-export function executionArn(taskId: string): string {
-  return `${config.stateMachineArn.replace(':stateMachine:', ':execution:')}:${taskId}`;
+/** Executions are named by task id and attempt (`executionName`), so an execution ARN is derived, never stored. */
+export function executionArn(name: string, stateMachineArn: string = config.stateMachineArn): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }

@@ -1,15 +1,15 @@
 // GET /tasks/{id}/result (the result monitor) --> readTaskAwaitingChange --> task store (GetItem) --> taskResult (inline, or presigned S3 URL)
 // 202 + Location (itself) while pending or running, the result once succeeded, 409 once failed or cancelled.
-import { config } from '#config';
 import { problems } from '#domain/errors';
-import { retryAfterSeconds, toRepresentation } from '#domain/representation';
+import { retryAfterSeconds } from '#domain/representation';
 import { apiHandler } from '#http/api-handler';
 import { readTaskAwaitingChange } from '#http/long-poll';
+import { renderTask } from '#http/render';
 import { taskResult } from '#service/task-result';
 
 export const handler = apiHandler(async (request, context) => {
   const { task, preferenceApplied } = await readTaskAwaitingChange(request, context);
-  const representation = toRepresentation(task, request.baseUrl, config.retentionSeconds);
+  const representation = renderTask(task, request.baseUrl);
   if (representation.error) throw problems.taskNotSucceeded(task.status, undefined, representation.error);
   if (task.status !== 'succeeded') {
     return {

@@ -4,10 +4,9 @@
  * request arrived. A client whose copy is already stale, or a terminal task, is answered at once.
  */
 import type { Context } from 'aws-lambda';
-import { config } from '#config';
-import { toRepresentation } from '#domain/representation';
 import type { TaskRecord } from '#domain/task';
 import { preferredWait } from '#http/prefer';
+import { renderTask } from '#http/render';
 import type { ApiRequest } from '#http/request';
 import { etagOf, ifNoneMatch } from '#http/response';
 import { findOwnTask } from '#service/find-task';
@@ -31,7 +30,7 @@ export async function readTaskAwaitingChange(request: ApiRequest, context?: Pick
   if (!wait) return { task };
   const preferenceApplied = `wait=${wait}`;
   const validator = request.headers['if-none-match'];
-  const clientIsCurrent = validator === undefined || ifNoneMatch(validator, etagOf(toRepresentation(task, request.baseUrl, config.retentionSeconds)));
+  const clientIsCurrent = validator === undefined || ifNoneMatch(validator, etagOf(renderTask(task, request.baseUrl)));
   if (!clientIsCurrent) return { task, preferenceApplied };
   const remaining = context?.getRemainingTimeInMillis?.();
   const until = Math.min(arrived + wait * 1000, remaining === undefined ? Infinity : arrived + remaining - MARGIN_MS);

@@ -49,6 +49,7 @@ export const handler = awslambda.streamifyResponse(async (event: APIGatewayProxy
       owner: request.owner,
       baseUrl: request.baseUrl,
       retentionSeconds: config.retentionSeconds,
+      render: { inputCapabilityKey: config.inputCapabilityKey },
       lastEventId,
       until: Math.min(started + MAX_STREAM_MS, started + context.getRemainingTimeInMillis() - MARGIN_MS),
       signal: gone.signal,

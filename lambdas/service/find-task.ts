@@ -16,9 +16,10 @@ export function absentTask(id: string, now: number = Date.now()): Error {
   return problems.notFound();
 }
 
-/** Throws 404/410 unless `task` is the caller's and still within retention. */
+/** Throws 404/410 unless `task` is the caller's, still within retention and not purged. */
 export function assertVisible(task: TaskRecord | undefined, id: string, owner: string): asserts task is TaskRecord {
   if (!task || task.owner !== owner) throw absentTask(id);
+  if (task.purgedAt !== undefined) throw problems.purged();
   if (isExpired(task, config.retentionSeconds)) throw problems.gone();
 }
 

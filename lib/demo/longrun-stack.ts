@@ -2,7 +2,7 @@
 import { type CfnElement, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { AsyncTaskApi, type AsyncTaskApiProps } from '../index.ts';
-import { demoWorker } from './demo-worker.ts';
+import { demoCompensation, demoWorker } from './demo-worker.ts';
 import { DEMO_TASK_TYPES } from './task-types.ts';
 
 export interface LongrunStackProps extends StackProps {
@@ -22,6 +22,8 @@ export class LongrunStack extends Stack {
       ...props.api,
       worker: worker.chain,
       taskTypes: DEMO_TASK_TYPES,
+      // Every demo type releases what it held when cancelled: docs/api.md#compensation.
+      compensation: { chain: demoCompensation(this, 'DemoCompensation'), ...props.api?.compensation },
     });
     this.api.grantProgress(worker.countPrimesFunction);
     this.api.grantResultWrite(worker.makeReportFunction);

@@ -16,11 +16,25 @@ import type { TaskTypeSchemas } from '../../lambdas/domain/task-types.ts';
 import type { ApiAuth, ApiConsumer, Throttle } from '../async-task-api-props.ts';
 import { addMethodNotAllowed, addProblemResponses } from '../problem-responses.ts';
 import { ACCESS_LOG_FORMAT } from './access-log.ts';
+import type { TaskDeadlines } from './deadlines.ts';
 import { longrunFunction } from './function.ts';
 import { allow, nagResourceText, pascalCase } from './grants.ts';
 
-const CORS_ALLOW_HEADERS = ['Content-Type', 'Idempotency-Key', 'If-None-Match', 'Prefer', 'Last-Event-ID', 'X-Api-Key', 'Authorization'];
-const CORS_EXPOSE_HEADERS = ['Location', 'Retry-After', 'ETag', 'Operation-Location', 'Preference-Applied'];
+const CORS_ALLOW_HEADERS = ['Content-Type', 'Idempotency-Key', 'If-None-Match', 'Prefer', 'Last-Event-ID', 'X-Api-Key', 'Authorization', 'Cancel-After'];
+const CORS_EXPOSE_HEADERS = ['Location', 'Retry-After', 'ETag', 'Operation-Location', 'Preference-Applied', 'Content-Location'];
+
+/** The routes that render tasks (or check capability URLs): they get the capability key of awaited input. */
+const RENDERING_ROUTES = [
+  'submit-task',
+  'get-task',
+  'get-task-result',
+  'list-tasks',
+  'cancel-task',
+  'task-events',
+  'retry-task',
+  'send-input',
+  'send-input-by-capability',
+];
 
 /** What {@link TaskHttpApi} receives. */
 export interface TaskHttpApiProps {
@@ -48,6 +62,10 @@ export interface TaskHttpApiProps {
   readonly corsAllowOrigins?: string[];
   /** Retention of the log groups (functions, access logs). */
   readonly logRetention: logs.RetentionDays;
+  /** Deadlines (`Cancel-After`): submit and retry schedule them. @default - no deadlines: a `Cancel-After` fails at its first use */
+  readonly deadlines?: TaskDeadlines;
+  /** Environment of the routes that render tasks: the capability key of awaited input (`INPUT_CAPABILITY_KEY`). @default - none */
+  readonly renderEnvironment?: Record<string, string>;
 }
 
 /** The REST API (stage `v1`), one function per route with exactly the access it needs, authentication and problem+json gateway answers. */
@@ -73,13 +91,21 @@ export class TaskHttpApi extends Construct {
         TASK_TYPES: JSON.stringify(props.taskTypes),
       },
       'cancel-task': { STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+      'retry-task': {
+        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        EXECUTION_TIMEOUT_SECONDS: String(props.executionTimeout.toSeconds()),
+      },
       // The served OpenAPI document describes the task types this deployment accepts.
       'get-openapi': { TASK_TYPES: JSON.stringify(props.taskTypes) },
     };
     for (const route of ROUTES) {
       this.functions[route.handler] = longrunFunction(this, `${pascalCase(route.handler)}Function`, {
         name: route.handler,
-        environment: { ...props.environment, ...extraEnv[route.handler] },
+        environment: {
+          ...props.environment,
+          ...extraEnv[route.handler],
+          ...(RENDERING_ROUTES.includes(route.handler) && props.renderEnvironment),
+        },
         description: `${route.method} ${route.path}`,
         logRetention: props.logRetention,
         ...(route.timeoutSeconds && { timeout: Duration.seconds(route.timeoutSeconds) }),
@@ -115,6 +141,17 @@ export class TaskHttpApi extends Construct {
     // The caller's webhook secret item: read, create on first use; rotation updates it.
     allow(this.fn('get-webhook-secret'), ['dynamodb:GetItem', 'dynamodb:PutItem'], [tableArn]);
     allow(this.fn('rotate-webhook-secret'), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [tableArn]);
+    // Retry: read the task, move it back to pending, stop a still-running execution of the last attempt, start the next.
+    allow(this.fn('retry-task'), ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [tableArn]);
+    props.stateMachine.grantStartExecution(this.fn('retry-task'));
+    allow(this.fn('retry-task'), ['states:StopExecution'], [props.executionsArn]);
+    // Input: read the wait, end it, resume the worker with the input (task tokens of this state machine).
+    for (const handler of ['send-input', 'send-input-by-capability']) {
+      allow(this.fn(handler), ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [tableArn]);
+      allow(this.fn(handler), ['states:SendTaskSuccess'], [props.stateMachine.stateMachineArn]);
+    }
+    allow(this.fn('get-task-history'), ['dynamodb:GetItem'], [tableArn]);
+    if (props.deadlines) for (const handler of ['submit-task', 'retry-task']) props.deadlines.grantScheduling(this.fn(handler));
   }
 
   private buildAuthorizer(auth: Extract<ApiAuth, { type: 'jwt' }>, logRetention: logs.RetentionDays): apigateway.TokenAuthorizer {
@@ -241,10 +278,11 @@ export class TaskHttpApi extends Construct {
       'AwsSolutions-APIG6',
       'Execution logging needs the account-wide API Gateway CloudWatch role, which this construct does not own (cloudWatchRole off); access logging is on.',
     );
-    const cancel = this.fn('cancel-task');
-    if (cancel.role) {
+    for (const handler of ['cancel-task', 'retry-task']) {
+      const role = this.fn(handler).role;
+      if (!role) continue;
       ack(
-        cancel.role,
+        role,
         `AwsSolutions-IAM5[Resource::${nagResourceText(this, executionsArn)}]`,
         'StopExecution is limited to executions of this one state machine; executions are named after task ids, so no narrower ARN exists at deploy time.',
       );

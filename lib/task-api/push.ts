@@ -1,9 +1,10 @@
 /**
  * Push: the outcome comes to the caller instead of being polled for.
- *   WebhookDelivery: table stream --(filter: terminal transition with a callbackUrl)--> forward-terminal
- *                    --> SQS --> deliver-webhook --(POST, signed)--> callbackUrl; retries by message
- *                    visibility on the Standard Webhooks schedule, then the dead-letter queue.
- *   TaskEvents:      table stream --(filter: status changes)--> publish-events --> EventBridge bus.
+ *   WebhookDelivery: table stream --(filter: terminal transition with a callbackUrl; writes of running
+ *                    tasks subscribed to earlier events)--> forward-terminal --> SQS --> deliver-webhook
+ *                    --(POST, signed)--> callbackUrl; retries by message visibility on the Standard
+ *                    Webhooks schedule, then the dead-letter queue.
+ *   TaskEvents:      table stream --(filter: status changes, writes of running tasks)--> publish-events --> EventBridge bus.
  * Both read the table's stream through their own event source mapping (a stream serves at most
  * two readers per shard without throttling: these are the two).
  */
@@ -14,7 +15,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { type FilterPattern, statusChangeFilters, terminalTransitionFilters } from '../../lambdas/domain/stream-filters.ts';
+import { type FilterPattern, progressFilters, statusChangeFilters, webhookFilters } from '../../lambdas/domain/stream-filters.ts';
 import { longrunFunction } from './function.ts';
 import { allow } from './grants.ts';
 
@@ -28,6 +29,12 @@ export interface PushPartProps {
   readonly logRetention?: logs.RetentionDays;
   /** The API's base URL, for the absolute links in pushed tasks (`API_BASE_URL`). @default - links relative to `/v1` */
   readonly apiBaseUrl?: string;
+}
+
+/** What {@link WebhookDelivery} receives. */
+export interface WebhookDeliveryProps extends PushPartProps {
+  /** Extra environment of the delivery function alone (the capability key that signs `awaitingInput.url`). @default - none */
+  readonly deliveryEnvironment?: Record<string, string>;
 }
 
 function encryptedQueue(scope: Construct, id: string, props: Omit<sqs.QueueProps, 'encryption' | 'enforceSSL'> = {}): sqs.Queue {
@@ -66,7 +73,7 @@ function filteredStreamMapping(
   });
 }
 
-/** Webhooks: terminal transitions of tasks with a `callbackUrl`, delivered at least once, signed. */
+/** Webhooks: the events of tasks with a `callbackUrl` (the outcome, and those of `callbackEvents`), delivered at least once, signed. */
 export class WebhookDelivery extends Construct {
   /** Delivery messages (`{ taskId, version }`), one per terminal transition; retries wait here. */
   public readonly queue: sqs.Queue;
@@ -81,7 +88,7 @@ export class WebhookDelivery extends Construct {
   /** The filtered mapping from the table's stream to `forwardFunction`. */
   public readonly streamMapping: lambda.EventSourceMapping;
 
-  constructor(scope: Construct, id: string, props: PushPartProps) {
+  constructor(scope: Construct, id: string, props: WebhookDeliveryProps) {
     super(scope, id);
     const streamArn = streamArnOf(props.table, 'WebhookDelivery');
     this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue', { retentionPeriod: Duration.days(14) });
@@ -99,7 +106,7 @@ export class WebhookDelivery extends Construct {
     this.forwardFunction = longrunFunction(this, 'ForwardFunction', {
       name: 'forward-terminal',
       environment: { ...props.environment, WEBHOOK_QUEUE_URL: this.queue.queueUrl },
-      description: 'Webhooks: queues a delivery for each terminal transition with a callbackUrl',
+      description: 'Webhooks: queues a delivery for each event of a task with a callbackUrl',
       logRetention: props.logRetention,
     });
     allow(this.forwardFunction, ['sqs:SendMessage'], [this.queue.queueArn]);
@@ -107,7 +114,7 @@ export class WebhookDelivery extends Construct {
       this.forwardFunction,
       'TerminalTransitions',
       streamArn,
-      terminalTransitionFilters(),
+      webhookFilters(),
       this.streamFailureQueue,
     );
 
@@ -115,6 +122,7 @@ export class WebhookDelivery extends Construct {
       name: 'deliver-webhook',
       environment: {
         ...props.environment,
+        ...props.deliveryEnvironment,
         ...(props.apiBaseUrl && { API_BASE_URL: props.apiBaseUrl }),
         WEBHOOK_QUEUE_URL: this.queue.queueUrl,
         WEBHOOK_DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
@@ -154,7 +162,7 @@ export interface TaskEventsProps extends PushPartProps {
   readonly source?: string;
 }
 
-/** Events for servers: every status change on an EventBridge bus, `detail-type` `task.<status>`. */
+/** Events for servers: every status change, progress (at most one per 5-second window) and wait for input on an EventBridge bus, `detail-type` `task.<event>`. */
 export class TaskEvents extends Construct {
   /** The bus the events go to (created unless given). */
   public readonly eventBus: events.IEventBus;
@@ -192,7 +200,7 @@ export class TaskEvents extends Construct {
       this.publishFunction,
       'StatusChanges',
       streamArnOf(props.table, 'TaskEvents'),
-      statusChangeFilters(),
+      [...statusChangeFilters(), ...progressFilters()],
       this.streamFailureQueue,
     );
     Validations.of(this.streamFailureQueue).acknowledge({

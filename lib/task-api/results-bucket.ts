@@ -90,6 +90,15 @@ export class ResultsBucket extends Construct {
     );
   }
 
+  /** Lets a function delete stored results (`s3:DeleteObject` on `results/*`): a purge erases the task's. */
+  public grantResultDelete(grantee: iam.IGrantable): void {
+    this.grant(
+      grantee,
+      's3:DeleteObject',
+      "A purge deletes results/<taskId>.json of the caller's own task; task ids are minted at submit, so no narrower object ARN exists at deploy time.",
+    );
+  }
+
   private grant(grantee: iam.IGrantable, action: string, reason: string): void {
     allow(grantee, [action], [this.resultObjectsArn]);
     if (grantee instanceof lambda.Function) grantee.addEnvironment('RESULTS_BUCKET_NAME', this.bucket.bucketName);

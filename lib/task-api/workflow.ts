@@ -4,14 +4,19 @@
  * a result too large for the workflow or the table --> RecordResultTooLarge --> ResultTooLarge (Fail).
  * Both records are built from the transitions in `lambdas/domain/transitions.ts`.
  */
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { resultTooLargeProblem } from '../../lambdas/domain/result-pointer.ts';
-import { type TransitionExpression, transitionExpression, updateExpression } from '../../lambdas/domain/transitions.ts';
+import { type TransitionExpression, transitionExpression } from '../../lambdas/domain/transitions.ts';
+import { AWAIT_INPUT_FUNCTION, awaitInputStates } from './await-input.ts';
+import { longrunFunction } from './function.ts';
+import { allow } from './grants.ts';
+import { EXECUTION_ATTEMPT, historyValue, updateTaskStep } from './update-task.ts';
 
 /** Names of the states the construct adds after and around the worker. */
 export const SHELL_STATES = {
@@ -84,6 +89,13 @@ export interface TaskWorkflowProps {
   readonly timeout?: Duration;
   /** Retention of the state machine's log group. */
   readonly logRetention: logs.RetentionDays;
+  /**
+   * Keep a failed task in the open-task index until its execution's end is seen (a compensation
+   * after failures is started then). @default false
+   */
+  readonly keepFailedOpen?: boolean;
+  /** Environment of the functions this part creates (the await-input function). */
+  readonly environment?: Record<string, string>;
 }
 
 /**
@@ -95,6 +107,8 @@ export class TaskWorkflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   /** The ARN of every execution of `stateMachine` (`...:execution:<name>:*`). */
   public readonly executionsArn: string;
+  /** The function the worker's `awaitInput` states invoke (`await-input`), if it has any. */
+  public readonly awaitInputFunction?: lambda.Function;
 
   private readonly table: dynamodb.ITable;
 
@@ -102,13 +116,22 @@ export class TaskWorkflow extends Construct {
     super(scope, id);
     this.table = props.table;
 
-    const recordSuccess = this.updateTask(SHELL_STATES.recordSuccess, transitionExpression('succeeded', ['result', 'progress']), {
+    const guarded = { attemptGuard: true } as const;
+    const recordSuccess = this.updateTask(SHELL_STATES.recordSuccess, transitionExpression('succeeded', ['result', 'progress'], guarded), {
       ':result': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$'))),
       ':progress': tasks.DynamoAttributeValue.fromMap({ percent: tasks.DynamoAttributeValue.fromNumber(100) }),
+      ':history': historyValue('succeeded', 'succeeded'),
     });
-    const recordFailure = this.updateTask(SHELL_STATES.recordFailure, transitionExpression('failed', ['error']), {
-      ':error': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.error'))),
-    });
+    // With a compensation after failures, a failed task stays in the open-task index until its
+    // execution's end is seen (the backstop or the sweeper starts the compensation, then closes it).
+    const recordFailure = this.updateTask(
+      SHELL_STATES.recordFailure,
+      transitionExpression('failed', ['error'], { ...guarded, keepOpen: props.keepFailedOpen ?? false }),
+      {
+        ':error': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.error'))),
+        ':history': historyValue('failed', 'failed'),
+      },
+    );
     const failed = new sfn.Fail(this, SHELL_STATES.failed, { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     const alreadyFinished = new sfn.Succeed(this, SHELL_STATES.alreadyFinished, {
       comment: 'The task reached a terminal status (e.g. cancelled) before the workflow did.',
@@ -134,8 +157,9 @@ export class TaskWorkflow extends Construct {
       cause: problem.detail,
     });
     // It reads nothing from the state, so it works whatever the worker's output was.
-    const recordResultTooLarge = this.updateTask(SHELL_STATES.recordResultTooLarge, transitionExpression('failed', ['error']), {
+    const recordResultTooLarge = this.updateTask(SHELL_STATES.recordResultTooLarge, transitionExpression('failed', ['error'], guarded), {
       ':error': tasks.DynamoAttributeValue.fromString(JSON.stringify(problem)),
+      ':history': historyValue('failed', 'failed', 'result-too-large'),
     });
     recordResultTooLarge.addCatch(resultTooLarge, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
     recordResultTooLarge.addRetry(RECORD_RETRY);
@@ -150,6 +174,8 @@ export class TaskWorkflow extends Construct {
     );
 
     const workerChain = sfn.Chain.start(props.worker);
+    const waits = awaitInputStates(workerChain.startState);
+    if (waits.length > 0) this.awaitInputFunction = this.bindAwaitInput(waits, props);
     for (const state of sfn.State.findReachableStates(workerChain.startState)) {
       if (state instanceof sfn.TaskStateBase || state instanceof sfn.Parallel || state instanceof sfn.Map || state instanceof sfn.DistributedMap) {
         state.addCatch(recordResultTooLarge, { errors: [DATA_LIMIT_EXCEEDED], resultPath: sfn.JsonPath.DISCARD });
@@ -168,6 +194,7 @@ export class TaskWorkflow extends Construct {
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
+    (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata('Longrun:StateMachine', 'tasks');
     this.executionsArn = Stack.of(this).formatArn({
       service: 'states',
       resource: 'execution',
@@ -175,6 +202,12 @@ export class TaskWorkflow extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
+    if (this.awaitInputFunction) {
+      Validations.of(this.stateMachine.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.awaitInputFunction.node.defaultChild as CfnElement)}.Arn>:*]`,
+        reason: 'The awaitInput states invoke the await-input function and its versions/aliases (<arn>:*), as Step Functions may invoke a qualified ARN.',
+      });
+    }
     Validations.of(this.stateMachine.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -182,27 +215,21 @@ export class TaskWorkflow extends Construct {
     });
   }
 
-  /** A DynamoDB updateItem step built from one transition of `lambdas/domain/transitions.ts`. */
-  private updateTask(
-    name: string,
-    transition: TransitionExpression,
-    fieldValues: Record<string, tasks.DynamoAttributeValue>,
-  ): tasks.DynamoUpdateItem {
-    const values: Record<string, tasks.DynamoAttributeValue> = {};
-    for (const [placeholder, literal] of Object.entries(transition.values)) {
-      values[placeholder] =
-        typeof literal === 'number' ? tasks.DynamoAttributeValue.fromNumber(literal) : tasks.DynamoAttributeValue.fromString(literal);
-    }
-    values[':now'] = tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.State.EnteredTime'));
-    Object.assign(values, fieldValues);
-    return new tasks.DynamoUpdateItem(this, name, {
-      table: this.table,
-      key: { id: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Input.taskId')) },
-      updateExpression: updateExpression(transition),
-      conditionExpression: transition.condition,
-      expressionAttributeNames: transition.names,
-      expressionAttributeValues: values,
-      resultPath: sfn.JsonPath.DISCARD,
+  /** The await-input function, bound to every `awaitInput` state of the worker: it records the wait on this table. */
+  private bindAwaitInput(waits: ReturnType<typeof awaitInputStates>, props: TaskWorkflowProps): lambda.Function {
+    const fn = longrunFunction(this, 'AwaitInputFunction', {
+      name: AWAIT_INPUT_FUNCTION,
+      environment: { ...props.environment, TABLE_NAME: props.table.tableName },
+      description: 'Records a wait for input (and its task token) on the task',
+      logRetention: props.logRetention,
     });
+    allow(fn, ['dynamodb:UpdateItem'], [props.table.tableArn]);
+    for (const wait of waits) wait.bind(fn);
+    return fn;
+  }
+
+  /** A DynamoDB updateItem step built from one transition of `lambdas/domain/transitions.ts`, for the execution's own attempt. */
+  private updateTask(name: string, transition: TransitionExpression, fieldValues: Record<string, tasks.DynamoAttributeValue>): tasks.DynamoUpdateItem {
+    return updateTaskStep(this, name, this.table, transition, { ':attempt': EXECUTION_ATTEMPT(), ...fieldValues });
   }
 }
