@@ -61,7 +61,7 @@ export function readHistory(task: TaskRecord): HistoryEntry[] {
   }
   for (const entry of late) {
     // Among its attempt's entries, before the first one that happened after it (never before `retried`/`submitted`).
-    const at = out.findIndex((e) => e.attempt === entry.attempt && e.event !== 'retried' && e.event !== 'submitted' && e.at > entry.at);
+    const at = out.findIndex((e) => e.attempt === entry.attempt && e.event !== 'retried' && e.event !== 'submitted' && e.at >= entry.at);
     const afterAttempt = out.findIndex((e) => e.attempt > entry.attempt);
     if (at !== -1) out.splice(at, 0, entry);
     else if (afterAttempt !== -1) out.splice(afterAttempt, 0, entry);

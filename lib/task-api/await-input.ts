@@ -92,7 +92,8 @@ export function awaitInput(scope: Construct, id: string, props: AwaitInputProps)
       ...(timeoutSeconds !== undefined && { timeoutSeconds }),
     }),
     ...(props.timeout && { taskTimeout: sfn.Timeout.duration(props.timeout) }),
-    resultPath: props.resultPath ?? '$',
+    // '$' is the default: left out (aws-local-stepfunctions would write a member named '$').
+    ...(props.resultPath !== undefined && props.resultPath !== '$' && { resultPath: props.resultPath }),
     comment: `Waits for input '${props.name}' (POST /tasks/{id}/input)`,
   });
   STATES.set(state, { state, bind: (fn) => void (bound = fn) });

@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { compensationOutcomeExpression } from '../../lambdas/domain/compensation.ts';
 import type { TaskStatus } from '../../lambdas/domain/task.ts';
 import { ENTERED_TIME, EXECUTION_ATTEMPT, updateTaskStep } from './update-task.ts';
+import { RECORD_RETRY } from './workflow.ts';
 
 /** The compensation of an `AsyncTaskApi`. */
 export interface CompensationOptions {
@@ -79,6 +80,7 @@ export class TaskCompensation extends Construct {
     recordCompensation.addCatch(alreadyRecorded, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
     recordFailure.addCatch(failed, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
     recordFailure.next(failed);
+    for (const step of [recordCompensation, recordFailure]) step.addRetry(RECORD_RETRY);
 
     const chain = sfn.Chain.start(props.chain);
     for (const state of sfn.State.findReachableStates(chain.startState)) {

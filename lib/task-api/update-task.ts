@@ -46,7 +46,8 @@ export function updateTaskStep(
 ): tasks.DynamoUpdateItem {
   const values: Record<string, tasks.DynamoAttributeValue> = {};
   for (const [placeholder, value] of Object.entries(transition.values)) values[placeholder] = literal(value);
-  values[':now'] = ENTERED_TIME();
+  // `:now` only where the expression uses it (DynamoDB refuses unused values).
+  if (`${updateExpression(transition)} ${transition.condition}`.includes(':now')) values[':now'] = ENTERED_TIME();
   Object.assign(values, fieldValues);
   return new tasks.DynamoUpdateItem(scope, name, {
     table,

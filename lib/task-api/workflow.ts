@@ -50,7 +50,7 @@ export const RECORD_RETRY_ERRORS = [
 ];
 
 /** Backoff with full jitter: 1, 2, 4, … s (at most 30 s) over 8 attempts, about two minutes at worst. */
-const RECORD_RETRY: sfn.RetryProps = {
+export const RECORD_RETRY: sfn.RetryProps = {
   errors: RECORD_RETRY_ERRORS,
   interval: Duration.seconds(1),
   maxAttempts: 8,

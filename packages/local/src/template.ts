@@ -428,8 +428,22 @@ export interface StateMachineDefinitionInfo {
   definition: Record<string, any>;
 }
 
+/** The stack's state machines, the task workflow first (`Longrun:StateMachine` metadata says which is which; one alone is it). */
+export function findStateMachines(template: CfnTemplate, values: LocalValues): StateMachineDefinitionInfo[] {
+  const all = resourcesOfType(template, 'AWS::StepFunctions::StateMachine');
+  if (all.length === 0) throw new Error('The template has no state machine');
+  const role = ([, r]: [string, CfnResource]) => r.Metadata?.['Longrun:StateMachine'] as string | undefined;
+  const main = all.length === 1 ? all[0]! : all.find((entry) => role(entry) === 'tasks');
+  if (!main) throw new Error(`The template has ${all.length} state machines and none is marked as the task workflow (Longrun:StateMachine metadata)`);
+  return [main, ...all.filter((entry) => entry !== main)].map(([logicalId, r]) => stateMachineInfo(logicalId, r, values, template));
+}
+
+/** The task workflow's state machine. */
 export function findStateMachine(template: CfnTemplate, values: LocalValues): StateMachineDefinitionInfo {
-  const [logicalId, r] = onlyOne(resourcesOfType(template, 'AWS::StepFunctions::StateMachine'), 'state machine');
+  return findStateMachines(template, values)[0]!;
+}
+
+function stateMachineInfo(logicalId: string, r: CfnResource, values: LocalValues, template: CfnTemplate): StateMachineDefinitionInfo {
   const props = r.Properties ?? {};
   let definition: Record<string, any>;
   if (props.DefinitionString !== undefined) {
