@@ -90,8 +90,8 @@ export interface AsyncTaskApiProps {
   /**
    * Reserved concurrency, so that a burst of long workers cannot starve the API and the backstop
    * (and the API cannot starve the workers). `false` reserves nothing anywhere; `false` for one
-   * key reserves nothing for that group. The defaults reserve 9 × 20 + 2 × 5 + 100 per worker
-   * function = 390 in all with the demo worker's two functions and the sweeper (410 with `auth: jwt`): a standard account (1,000)
+   * key reserves nothing for that group. The defaults reserve 13 × 20 + 3 × 5 + 100 per worker
+   * function = 475 in all with the demo worker's two functions, the sweeper and the deadlines (495 with `auth: jwt`): a standard account (1,000)
    * deploys; Lambda refuses any reservation that leaves fewer than 100 unreserved, so an account
    * whose quota is still low (new accounts may start at 10) needs `false` or a quota increase.
    * @default { api: 20, backstop: 5, worker: 100 }
@@ -135,7 +135,7 @@ export interface AsyncTaskApiProps {
 export interface ReservedConcurrency {
   /** Each route function (and the JWT authorizer): its guaranteed share and its ceiling. @default 20 */
   readonly api?: number | false;
-  /** Each backstop function (the status-event reconciler). @default 5 */
+  /** Each backstop function (the status-event reconciler, the sweeper, the deadline expirer). @default 5 */
   readonly backstop?: number | false;
   /** Each function of `workerFunctions`: a cap on concurrent worker invocations. @default 100 */
   readonly worker?: number | false;

@@ -23,7 +23,12 @@ export interface CompensationInput {
 
 /** Which endings a deployment compensates (`COMPENSATE_ON`): cancelled always, failed if configured. */
 export function shouldCompensate(task: Pick<TaskRecord, 'status' | 'purgedAt' | 'compensation'>, compensateOn: readonly TaskStatus[]): boolean {
-  return compensateOn.includes(task.status) && task.purgedAt === undefined && task.compensation?.status !== 'succeeded' && task.compensation?.status !== 'failed';
+  return (
+    compensateOn.includes(task.status) &&
+    task.purgedAt === undefined &&
+    task.compensation?.status !== 'succeeded' &&
+    task.compensation?.status !== 'failed'
+  );
 }
 
 /**
@@ -40,7 +45,14 @@ export function compensationClaimExpression(statuses: readonly TaskStatus[]): Tr
     set: ['#compensation = :compensation', VERSION_BUMP.set],
     remove: [],
     condition: `attribute_exists(#id) AND #status IN (${statuses.map((_, i) => `:compensate${i}`).join(', ')}) AND ${ATTEMPT_GUARD.condition} AND attribute_not_exists(#compensation) AND attribute_not_exists(#purgedAt)`,
-    names: { '#id': 'id', '#status': 'status', '#compensation': 'compensation', '#purgedAt': 'purgedAt', ...VERSION_BUMP.names, ...ATTEMPT_GUARD.names },
+    names: {
+      '#id': 'id',
+      '#status': 'status',
+      '#compensation': 'compensation',
+      '#purgedAt': 'purgedAt',
+      ...VERSION_BUMP.names,
+      ...ATTEMPT_GUARD.names,
+    },
     values,
   };
 }

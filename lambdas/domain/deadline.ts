@@ -16,7 +16,8 @@ export function parseCancelAfter(raw: string | undefined, maxSeconds: number): n
   if (raw === undefined) return undefined;
   const text = raw.trim();
   const match = DURATION.exec(text);
-  const invalid = () => problems.invalidParameter('Cancel-After', `must be a duration of 1 s to ${maxSeconds} s: whole seconds (90) or e.g. 90s, 5m, 2h, 1h30m`);
+  const invalid = () =>
+    problems.invalidParameter('Cancel-After', `must be a duration of 1 s to ${maxSeconds} s: whole seconds (90) or e.g. 90s, 5m, 2h, 1h30m`);
   if (!match || text === '') throw invalid();
   const [, plain, h, m, s] = match;
   const seconds = plain !== undefined ? Number(plain) : Number(h ?? 0) * 3600 + Number(m ?? 0) * 60 + Number(s ?? 0);

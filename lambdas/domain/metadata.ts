@@ -6,7 +6,7 @@
 /** At most this many pairs. */
 export const METADATA_MAX_PAIRS = 16;
 /** Keys: 1 to 64 letters, digits, `_`, `.` or `-`. */
-export const METADATA_KEY_PATTERN = '^[A-Za-z0-9_.-]{1,64}$';
+const METADATA_KEY_PATTERN = '^[A-Za-z0-9_.-]{1,64}$';
 /** Values: strings of at most this many characters. */
 export const METADATA_MAX_VALUE_LENGTH = 512;
 

@@ -14,12 +14,12 @@ interface Problem {
 }
 
 /** Progress as shown: with the estimated end while the task runs with 0 < percent < 100. */
-export interface ShownProgress extends Progress {
+interface ShownProgress extends Progress {
   estimatedCompletionAt?: string;
 }
 
 /** The awaited input as shown: with the capability URL when the renderer holds the capability key. */
-export interface ShownWait {
+interface ShownWait {
   name: string;
   prompt?: string;
   schema?: Record<string, unknown>;
@@ -29,7 +29,7 @@ export interface ShownWait {
   url?: string;
 }
 
-export interface TaskLinks {
+interface TaskLinks {
   self: string;
   result: string;
   cancel: string;

@@ -6,7 +6,7 @@
  */
 import { HISTORY_APPEND } from './history.ts';
 import { OPEN_INDEX } from './open-index.ts';
-import { TERMINAL_STATUSES, type TaskStatus } from './task.ts';
+import { type TaskStatus, TERMINAL_STATUSES } from './task.ts';
 import type { LiteralValue, TransitionExpression } from './update-expression.ts';
 
 export { type LiteralValue, type TransitionExpression, updateExpression } from './update-expression.ts';

@@ -4,7 +4,7 @@
  */
 
 import type { TaskRepresentation } from './representation.ts';
-import { type CallbackEventKind, type CallbackState, isTerminal, type TaskRecord, type TaskStatus } from './task.ts';
+import { type CallbackEventKind, type CallbackState, isTerminal, type TaskRecord } from './task.ts';
 import type { TransitionExpression } from './update-expression.ts';
 
 /** The Standard Webhooks schedule, in seconds after the previous attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
@@ -19,7 +19,7 @@ export const WEBHOOK_USER_AGENT = 'Longrun-Webhooks/1';
 export const PROGRESS_EVENTS = ['task.running', 'task.progress', 'task.input_required'] as const;
 export type ProgressEventType = (typeof PROGRESS_EVENTS)[number];
 /** Every event type a webhook (and the event bus) carries. */
-export type WebhookEventType = ProgressEventType | 'task.succeeded' | 'task.failed' | 'task.cancelled';
+type WebhookEventType = ProgressEventType | 'task.succeeded' | 'task.failed' | 'task.cancelled';
 
 /** The `callbackEvents` value that subscribes to each event before the outcome. */
 const SUBSCRIPTION: Record<ProgressEventType, CallbackEventKind> = {
@@ -53,7 +53,9 @@ export interface WebhookEvent {
  * others name their type.
  */
 export function webhookId(message: DeliveryMessage): string {
-  return message.event ? `msg_${message.taskId}_${message.version}_${message.event.slice('task.'.length)}` : `msg_${message.taskId}_${message.version}`;
+  return message.event
+    ? `msg_${message.taskId}_${message.version}_${message.event.slice('task.'.length)}`
+    : `msg_${message.taskId}_${message.version}`;
 }
 
 /** Orders a task's events (a later write, or the outcome after what came before it in one write): `callback` follows the newest. */
@@ -63,7 +65,7 @@ export function eventSequence(message: DeliveryMessage): number {
 }
 
 /** Whether the task's callback receives `kind` (no `callbackEvents`: the outcome only). */
-export function isSubscribed(task: Pick<TaskRecord, 'callbackEvents'>, kind: CallbackEventKind): boolean {
+function isSubscribed(task: Pick<TaskRecord, 'callbackEvents'>, kind: CallbackEventKind): boolean {
   return (task.callbackEvents ?? ['completed']).includes(kind);
 }
 

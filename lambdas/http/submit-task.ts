@@ -46,7 +46,13 @@ function locationTarget(request: ApiRequest): 'task' | 'result' {
 const MARGIN_MS = 1_500;
 
 /** With `Prefer: wait=N`: the task once it ended within N s (or the function's time), else as it was. */
-async function waitForOutcome(request: ApiRequest, task: TaskRecord, wait: number, arrived: number, context: Pick<Context, 'getRemainingTimeInMillis'>) {
+async function waitForOutcome(
+  request: ApiRequest,
+  task: TaskRecord,
+  wait: number,
+  arrived: number,
+  context: Pick<Context, 'getRemainingTimeInMillis'>,
+) {
   const remaining = context.getRemainingTimeInMillis?.();
   const until = Math.min(arrived + wait * 1000, remaining === undefined ? Infinity : arrived + remaining - MARGIN_MS);
   return awaitOutcome(request.owner, task, { until, intervalMs: WATCH_INTERVAL_MS });

@@ -24,10 +24,16 @@ function messagesOf(record: DynamoDBRecord): string[] {
  * idempotent per webhook-id, so a repeated message is harmless).
  */
 export function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
-  return forwardRecords(event, messagesOf, SQS_BATCH, async (bodies) => {
-    const result = await sqs.send(
-      new SendMessageBatchCommand({ QueueUrl: config.webhookQueueUrl, Entries: bodies.map((MessageBody, i) => ({ Id: String(i), MessageBody })) }),
-    );
-    return (result.Failed ?? []).map((failure) => Number(failure.Id));
-  }, 'webhook queue send');
+  return forwardRecords(
+    event,
+    messagesOf,
+    SQS_BATCH,
+    async (bodies) => {
+      const result = await sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: config.webhookQueueUrl, Entries: bodies.map((MessageBody, i) => ({ Id: String(i), MessageBody })) }),
+      );
+      return (result.Failed ?? []).map((failure) => Number(failure.Id));
+    },
+    'webhook queue send',
+  );
 }

@@ -33,7 +33,11 @@ export function executionInput(task: Startable): string {
 export async function startExecution(task: Startable): Promise<void> {
   try {
     await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: config.stateMachineArn, name: executionName(task.id, attemptOf(task)), input: executionInput(task) }),
+      new StartExecutionCommand({
+        stateMachineArn: config.stateMachineArn,
+        name: executionName(task.id, attemptOf(task)),
+        input: executionInput(task),
+      }),
     );
   } catch (error) {
     if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;

@@ -55,7 +55,11 @@ function decodeCursor(raw: string, filters: Filters): Cursor {
   const sameListing =
     cursor?.f !== undefined
       ? cursor.f === fingerprint(filters)
-      : cursor?.status === filters.status && !filters.type && filters.metadata.length === 0 && filters.createdAfter === undefined && filters.createdBefore === undefined;
+      : cursor?.status === filters.status &&
+        !filters.type &&
+        filters.metadata.length === 0 &&
+        filters.createdAfter === undefined &&
+        filters.createdBefore === undefined;
   // A cursor only continues the listing it came from; anything else was tampered with.
   if (cursor?.v !== 1 || typeof cursor.after !== 'string' || !isTaskId(cursor.after) || !sameListing) throw problems.invalidCursor();
   return cursor as Cursor;
@@ -110,7 +114,8 @@ function parseLimit(query: ListQuery): number {
   const raw = single(query, 'limit');
   if (raw === undefined) return LIST_DEFAULT_LIMIT;
   const limit = Number(raw);
-  if (!/^\d+$/.test(raw) || limit < 1 || limit > LIST_MAX_LIMIT) throw problems.invalidParameter('limit', `must be an integer from 1 to ${LIST_MAX_LIMIT}`);
+  if (!/^\d+$/.test(raw) || limit < 1 || limit > LIST_MAX_LIMIT)
+    throw problems.invalidParameter('limit', `must be an integer from 1 to ${LIST_MAX_LIMIT}`);
   return limit;
 }
 

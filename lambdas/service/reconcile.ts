@@ -61,7 +61,8 @@ export async function reconcileExecution(detail: ExecutionStatusChange): Promise
   const task = outcome.ok ? outcome.task : outcome.current;
   if (detail.status !== 'RUNNING') {
     // A task cancelled by its owner (or its deadline) stays in the open-task index until its execution has ended: now it has.
-    if (!outcome.ok && task && isTerminal(task.status) && task.openShard !== undefined && (task.attempt ?? 1) === attempt) await closeOpenTask(taskId);
+    if (!outcome.ok && task && isTerminal(task.status) && task.openShard !== undefined && (task.attempt ?? 1) === attempt)
+      await closeOpenTask(taskId);
     await compensateIfDue(task, attempt);
   }
   return task?.status;

@@ -7,6 +7,8 @@
  * a redrive would re-run only that state; an aborted or timed-out execution would resume with its
  * first input (the old `attempt` and `deadline`). docs/api.md#retry says when which runs.
  */
+
+import { isTransientAwsError } from '#clients/transient-errors';
 import { config } from '#config';
 import { deadlineAfter } from '#domain/deadline';
 import { problemObject, problems } from '#domain/errors';
@@ -15,7 +17,6 @@ import { openIndexAttributes } from '#domain/open-index';
 import { attemptOf, MAX_ATTEMPTS, type TaskRecord } from '#domain/task';
 import { retryExpression } from '#domain/transitions';
 import { logger } from '#observability/logger';
-import { isTransientAwsError } from '#clients/transient-errors';
 import { stopExecution } from '#service/executions';
 import { absentTask, assertVisible, findOwnTask } from '#service/find-task';
 import { startTask } from '#service/start-task';
@@ -57,7 +58,13 @@ export async function retryTask(owner: string, id: string): Promise<TaskRecord> 
   } catch (error) {
     logger.error('Starting a retry failed', { taskId: task.id, error: error as Error });
     // Nothing runs this attempt: close it as failed, so the task can be retried again.
-    await transition(task.id, 'failed', new Date().toISOString(), { error: JSON.stringify(START_FAILED) }, { attempt: attempt + 1, detail: 'start-failed' });
+    await transition(
+      task.id,
+      'failed',
+      new Date().toISOString(),
+      { error: JSON.stringify(START_FAILED) },
+      { attempt: attempt + 1, detail: 'start-failed' },
+    );
     throw isTransientAwsError(error) ? problems.unavailable(1) : problems.internal();
   }
   return outcome.task;

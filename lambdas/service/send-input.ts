@@ -29,7 +29,12 @@ export async function sendInput(sender: InputSender, id: string, body: unknown):
   if (!isTaskId(id)) throw problems.notFound();
   const task = await getTask(id, { consistent: true });
   if ('owner' in sender) assertVisible(task, id, sender.owner);
-  else if (!task || task.purgedAt || !config.inputCapabilityKey || !isInputCapability(config.inputCapabilityKey, id, task.awaitingInput, sender.capability)) {
+  else if (
+    !task ||
+    task.purgedAt ||
+    !config.inputCapabilityKey ||
+    !isInputCapability(config.inputCapabilityKey, id, task.awaitingInput, sender.capability)
+  ) {
     throw problems.notFound();
   }
   const wait = task.awaitingInput;

@@ -5,8 +5,8 @@
  * conditional and every Step Functions call idempotent, so overlapping or repeated runs are safe.
  */
 import { config } from '#config';
-import { problemObject } from '#domain/errors';
 import { isPastDeadline } from '#domain/deadline';
+import { problemObject } from '#domain/errors';
 import { executionName } from '#domain/ids';
 import { OPEN_SHARDS } from '#domain/open-index';
 import { type SweepAction, sweepAction } from '#domain/sweep';

@@ -122,11 +122,7 @@ export function demoWorker(scope: Construct, id: string, props: DemoWorkerProps 
     .when(sfn.Condition.stringEquals('$.type', 'approval'), awaitApproval)
     .otherwise(unknownTaskType);
 
-  const chain = sfn.Chain.custom(
-    chooseTaskType,
-    [...primesDone.endStates, sleep, makeReport, succeedAfterFailures, awaitApproval],
-    chooseTaskType,
-  );
+  const chain = sfn.Chain.custom(chooseTaskType, [...primesDone.endStates, sleep, makeReport, succeedAfterFailures, awaitApproval], chooseTaskType);
   return { chain, countPrimesFunction, makeReportFunction };
 }
 

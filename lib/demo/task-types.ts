@@ -44,7 +44,8 @@ export const DEMO_TASK_TYPES: TaskTypeSchemas = {
   },
   approval: {
     type: 'object',
-    description: 'Asks `question` and waits for input `{ approved, note? }` (POST /tasks/{id}/input, or its capability URL), then succeeds with that input as its result.',
+    description:
+      'Asks `question` and waits for input `{ approved, note? }` (POST /tasks/{id}/input, or its capability URL), then succeeds with that input as its result.',
     properties: { question: { type: 'string', minLength: 1, maxLength: 1000 } },
     required: ['question'],
     additionalProperties: false,

@@ -62,7 +62,8 @@ const STATES = new WeakMap<sfn.State, AwaitInputState>();
  * ```
  */
 export function awaitInput(scope: Construct, id: string, props: AwaitInputProps): tasks.LambdaInvoke {
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(props.name)) throw new Error(`awaitInput ${id}: name must be 1 to 64 letters, digits, '_', '.' or '-' (got '${props.name}').`);
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(props.name))
+    throw new Error(`awaitInput ${id}: name must be 1 to 64 letters, digits, '_', '.' or '-' (got '${props.name}').`);
   if (props.prompt !== undefined && props.promptPath !== undefined) throw new Error(`awaitInput ${id}: give prompt or promptPath, not both.`);
   if (props.schema !== undefined && Buffer.byteLength(JSON.stringify(props.schema)) > MAX_SCHEMA_BYTES) {
     throw new Error(`awaitInput ${id}: schema must stay under ${MAX_SCHEMA_BYTES} bytes as JSON.`);
@@ -96,7 +97,12 @@ export function awaitInput(scope: Construct, id: string, props: AwaitInputProps)
     ...(props.resultPath !== undefined && props.resultPath !== '$' && { resultPath: props.resultPath }),
     comment: `Waits for input '${props.name}' (POST /tasks/{id}/input)`,
   });
-  STATES.set(state, { state, bind: (fn) => void (bound = fn) });
+  STATES.set(state, {
+    state,
+    bind: (fn) => {
+      bound = fn;
+    },
+  });
   return state;
 }
 

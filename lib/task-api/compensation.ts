@@ -74,7 +74,10 @@ export class TaskCompensation extends Construct {
       });
     const recordCompensation = record(COMPENSATION_STATES.recordCompensation, 'succeeded');
     const recordFailure = record(COMPENSATION_STATES.recordCompensationFailure, 'failed');
-    const failed = new sfn.Fail(this, COMPENSATION_STATES.compensationFailed, { error: 'CompensationFailed', cause: 'The compensation chain failed.' });
+    const failed = new sfn.Fail(this, COMPENSATION_STATES.compensationFailed, {
+      error: 'CompensationFailed',
+      cause: 'The compensation chain failed.',
+    });
     // Purged meanwhile, or recorded by an earlier run: nothing to record.
     const alreadyRecorded = new sfn.Succeed(this, COMPENSATION_STATES.compensationRecorded);
     recordCompensation.addCatch(alreadyRecorded, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });

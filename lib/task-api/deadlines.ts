@@ -61,7 +61,8 @@ export class TaskDeadlines extends Construct {
     if (this.expireFunction.role) {
       Validations.of(this.expireFunction.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagResourceText(this, props.executionsArn)}]`,
-        reason: 'StopExecution is limited to executions of this one state machine; executions are named after task ids, so no narrower ARN exists at deploy time.',
+        reason:
+          'StopExecution is limited to executions of this one state machine; executions are named after task ids, so no narrower ARN exists at deploy time.',
       });
     }
 
@@ -103,7 +104,8 @@ export class TaskDeadlines extends Construct {
     if (fn.role) {
       Validations.of(fn.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagResourceText(this, this.schedulesArn)}]`,
-        reason: 'CreateSchedule is limited to the deadline schedule group of this API; schedules are named after task ids, so no narrower ARN exists at deploy time.',
+        reason:
+          'CreateSchedule is limited to the deadline schedule group of this API; schedules are named after task ids, so no narrower ARN exists at deploy time.',
       });
     }
   }

@@ -20,7 +20,16 @@ import type { TaskDeadlines } from './deadlines.ts';
 import { longrunFunction } from './function.ts';
 import { allow, nagResourceText, pascalCase } from './grants.ts';
 
-const CORS_ALLOW_HEADERS = ['Content-Type', 'Idempotency-Key', 'If-None-Match', 'Prefer', 'Last-Event-ID', 'X-Api-Key', 'Authorization', 'Cancel-After'];
+const CORS_ALLOW_HEADERS = [
+  'Content-Type',
+  'Idempotency-Key',
+  'If-None-Match',
+  'Prefer',
+  'Last-Event-ID',
+  'X-Api-Key',
+  'Authorization',
+  'Cancel-After',
+];
 const CORS_EXPOSE_HEADERS = ['Location', 'Retry-After', 'ETag', 'Operation-Location', 'Preference-Applied', 'Content-Location'];
 
 /** The routes that render tasks (or check capability URLs): they get the capability key of awaited input. */

@@ -110,13 +110,7 @@ export class WebhookDelivery extends Construct {
       logRetention: props.logRetention,
     });
     allow(this.forwardFunction, ['sqs:SendMessage'], [this.queue.queueArn]);
-    this.streamMapping = filteredStreamMapping(
-      this.forwardFunction,
-      'TerminalTransitions',
-      streamArn,
-      webhookFilters(),
-      this.streamFailureQueue,
-    );
+    this.streamMapping = filteredStreamMapping(this.forwardFunction, 'TerminalTransitions', streamArn, webhookFilters(), this.streamFailureQueue);
 
     this.deliveryFunction = longrunFunction(this, 'DeliveryFunction', {
       name: 'deliver-webhook',

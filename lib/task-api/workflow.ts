@@ -205,7 +205,8 @@ export class TaskWorkflow extends Construct {
     if (this.awaitInputFunction) {
       Validations.of(this.stateMachine.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.awaitInputFunction.node.defaultChild as CfnElement)}.Arn>:*]`,
-        reason: 'The awaitInput states invoke the await-input function and its versions/aliases (<arn>:*), as Step Functions may invoke a qualified ARN.',
+        reason:
+          'The awaitInput states invoke the await-input function and its versions/aliases (<arn>:*), as Step Functions may invoke a qualified ARN.',
       });
     }
     Validations.of(this.stateMachine.role).acknowledge({
@@ -229,7 +230,11 @@ export class TaskWorkflow extends Construct {
   }
 
   /** A DynamoDB updateItem step built from one transition of `lambdas/domain/transitions.ts`, for the execution's own attempt. */
-  private updateTask(name: string, transition: TransitionExpression, fieldValues: Record<string, tasks.DynamoAttributeValue>): tasks.DynamoUpdateItem {
+  private updateTask(
+    name: string,
+    transition: TransitionExpression,
+    fieldValues: Record<string, tasks.DynamoAttributeValue>,
+  ): tasks.DynamoUpdateItem {
     return updateTaskStep(this, name, this.table, transition, { ':attempt': EXECUTION_ATTEMPT(), ...fieldValues });
   }
 }

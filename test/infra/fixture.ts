@@ -58,9 +58,11 @@ export function tableId(template: Template): string {
   return ids[0]!;
 }
 
-export function stateMachineId(template: Template): string {
-  const ids = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'));
-  if (ids.length !== 1) throw new Error(`expected one state machine, found ${ids.length}`);
+/** The task workflow's state machine (`Longrun:StateMachine: tasks`), or the compensation workflow's. */
+export function stateMachineId(template: Template, which: 'tasks' | 'compensation' = 'tasks'): string {
+  const all = Object.entries(template.findResources('AWS::StepFunctions::StateMachine'));
+  const ids = all.filter(([, r]) => (r.Metadata?.['Longrun:StateMachine'] ?? 'tasks') === which).map(([id]) => id);
+  if (ids.length !== 1) throw new Error(`expected one ${which} state machine, found ${ids.length}`);
   return ids[0]!;
 }
 
@@ -89,8 +91,11 @@ export function grantsOfRole(template: Template, roleId: string): Array<{ action
 }
 
 /** The state machine definition as an object, tokens replaced by `<Id>` / `<Id.Attr>` text. */
-export function definitionOf(template: Template): { StartAt: string; States: Record<string, Json>; TimeoutSeconds?: number } {
-  const sm = template.toJSON().Resources[stateMachineId(template)] as Json;
+export function definitionOf(
+  template: Template,
+  which: 'tasks' | 'compensation' = 'tasks',
+): { StartAt: string; States: Record<string, Json>; TimeoutSeconds?: number } {
+  const sm = template.toJSON().Resources[stateMachineId(template, which)] as Json;
   return JSON.parse(cfnText((sm.Properties as Json).DefinitionString));
 }
 

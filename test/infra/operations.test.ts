@@ -172,20 +172,25 @@ describe('reserved concurrency', () => {
     'get-openapi',
     'get-webhook-secret',
     'rotate-webhook-secret',
+    'retry-task',
+    'send-input',
+    'send-input-by-capability',
+    'get-task-history',
   ];
 
-  it('defaults: 20 per API function, 5 each for the backstop and the sweeper, a cap of 100 on each worker function (390 in all, far from 900)', () => {
+  it('defaults: 20 per API function, 5 each for the backstop, the sweeper and the deadlines, a cap of 100 on each worker function (475 in all, far from 900)', () => {
     const { template } = buildStack();
     for (const entry of routes) expect(reserved(template, entry), entry).toBe(20);
     expect(reserved(template, 'reconcile-execution')).toBe(5);
     expect(reserved(template, 'sweep-tasks')).toBe(5);
+    expect(reserved(template, 'expire-task')).toBe(5);
     expect(reserved(template, 'count-primes')).toBe(100);
     const total = Object.values(template.findResources('AWS::Lambda::Function')).reduce(
       (n, r) => n + ((r.Properties as Json).ReservedConcurrentExecutions ?? 0),
       0,
     );
     expect(reserved(template, 'make-report')).toBe(100);
-    expect(total).toBe(390);
+    expect(total).toBe(475);
   });
 
   it('the JWT authorizer is an API function too', () => {

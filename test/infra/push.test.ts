@@ -12,7 +12,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { statusChangeFilters, terminalTransitionFilters } from '../../lambdas/domain/stream-filters.ts';
+import { progressFilters, statusChangeFilters, webhookFilters } from '../../lambdas/domain/stream-filters.ts';
 import { TaskEvents, WebhookDelivery } from '../../lib/task-api/push.ts';
 import { buildStack, cfnText, functionId, grantsOf } from './fixture.ts';
 
@@ -59,7 +59,7 @@ describe('WebhookDelivery', () => {
     expect(mapping.BisectBatchOnFunctionError).toBe(true);
     expect(cfnText(mapping.DestinationConfig.OnFailure.Destination)).toBe(`<${idOf(webhooks.streamFailureQueue)}.Arn>`);
     const patterns = mapping.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern));
-    expect(patterns).toEqual(terminalTransitionFilters());
+    expect(patterns).toEqual(webhookFilters());
     expect(patterns[0].dynamodb.OldImage.status.S).toEqual(['pending', 'running']);
     expect(patterns[0].dynamodb.NewImage.callbackUrl).toEqual({ S: [{ exists: true }] });
   });
@@ -128,10 +128,10 @@ describe('WebhookDelivery', () => {
 });
 
 describe('TaskEvents', () => {
-  it('maps the stream to the publisher, filtered to new tasks and status changes', () => {
+  it('maps the stream to the publisher, filtered to new tasks, status changes (a retry too) and writes of running tasks', () => {
     const mapping = mappingOf('publish-events');
     const patterns = mapping.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern));
-    expect(patterns).toEqual(statusChangeFilters());
+    expect(patterns).toEqual([...statusChangeFilters(), ...progressFilters()]);
     expect(patterns).toEqual([
       { eventName: ['INSERT'], dynamodb: { NewImage: { status: { S: ['pending', 'running', 'succeeded', 'failed', 'cancelled'] } } } },
       {
@@ -142,6 +142,9 @@ describe('TaskEvents', () => {
         eventName: ['MODIFY'],
         dynamodb: { OldImage: { status: { S: ['running'] } }, NewImage: { status: { S: ['succeeded', 'failed', 'cancelled'] } } },
       },
+      { eventName: ['MODIFY'], dynamodb: { OldImage: { status: { S: ['failed'] } }, NewImage: { status: { S: ['pending'] } } } },
+      { eventName: ['MODIFY'], dynamodb: { OldImage: { status: { S: ['cancelled'] } }, NewImage: { status: { S: ['pending'] } } } },
+      { eventName: ['MODIFY'], dynamodb: { OldImage: { status: { S: ['running'] } }, NewImage: { status: { S: ['running'] } } } },
     ]);
   });
 

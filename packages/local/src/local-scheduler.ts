@@ -47,7 +47,8 @@ class SchedulerError extends Error {
 function parseAt(expression: unknown): number {
   const match = /^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$/.exec(String(expression ?? ''));
   const at = match ? Date.parse(`${match[1]}Z`) : Number.NaN;
-  if (Number.isNaN(at)) throw new SchedulerError('ValidationException', `Only one-time at(yyyy-mm-ddThh:mm:ss) schedules run locally, not ${String(expression)}`, 400);
+  if (Number.isNaN(at))
+    throw new SchedulerError('ValidationException', `Only one-time at(yyyy-mm-ddThh:mm:ss) schedules run locally, not ${String(expression)}`, 400);
   return at;
 }
 

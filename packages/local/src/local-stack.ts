@@ -12,8 +12,8 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { assemblyStacks, pickStack, synthesize } from './assembly.ts';
 import { ensureTable } from './create-table.ts';
-import { passesFilters } from './event-filter.ts';
 import { type DynamoDbLocal, LOCAL_CREDENTIALS, startDynamoDbLocal } from './dynamodb-local.ts';
+import { passesFilters } from './event-filter.ts';
 import type { FaultOptions } from './faults.ts';
 import type { LocalLambda } from './functions/local-lambda.ts';
 import { WorkerLambda } from './functions/worker-lambda.ts';
@@ -132,7 +132,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     >
   > = {};
   const stopAll = async (): Promise<void> => {
-    for (const part of ['schedules', 'scheduler', 'push', 'front', 'stepFunctions', 'functions', 's3', 'dynamodbClient', 'dynamodbLocal', 'assembly'] as const) {
+    for (const part of [
+      'schedules',
+      'scheduler',
+      'push',
+      'front',
+      'stepFunctions',
+      'functions',
+      's3',
+      'dynamodbClient',
+      'dynamodbLocal',
+      'assembly',
+    ] as const) {
       const stop = stops[part];
       delete stops[part];
       try {

@@ -7,10 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import type { FaultInjector } from './faults.ts';
 import type { StepFunctionsEndpointOptions } from './step-functions-endpoint.ts';
 import type { ExecutionStats, ExecutionStatus, ExecutionStatusChangeEvent } from './step-functions-events.ts';
 import { stateError, type TaskTokens } from './task-tokens.ts';
-import type { FaultInjector } from './faults.ts';
 
 /** A protocol error: its `__type` and HTTP status reach the SDK. */
 export class ApiError extends Error {

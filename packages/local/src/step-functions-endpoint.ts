@@ -26,7 +26,7 @@ import { ApiError, type ExecutionRecord, epochSeconds, LocalStateMachine, MAX_PA
 import type { ExecutionStats, ExecutionStatus, ExecutionStatusChangeEvent } from './step-functions-events.ts';
 import { TaskTokens, TokenError } from './task-tokens.ts';
 
-export type { ExecutionStats, ExecutionStatus, ExecutionStatusChangeEvent } from './step-functions-events.ts';
+export type { ExecutionStats, ExecutionStatusChangeEvent } from './step-functions-events.ts';
 
 export interface StepFunctionsEndpointOptions {
   /** The state machine's ASL, tokens already resolved. */
@@ -85,7 +85,8 @@ export class StepFunctionsEndpoint {
     };
     this.main = new LocalStateMachine(options.definition, options.stateMachineArn, ctx, options.timeoutSecondsOverride);
     this.machines.set(this.main.arn, this.main);
-    for (const extra of options.machines ?? []) this.machines.set(extra.stateMachineArn, new LocalStateMachine(extra.definition, extra.stateMachineArn, ctx));
+    for (const extra of options.machines ?? [])
+      this.machines.set(extra.stateMachineArn, new LocalStateMachine(extra.definition, extra.stateMachineArn, ctx));
   }
 
   private log(line: string): void {
@@ -124,7 +125,7 @@ export class StepFunctionsEndpoint {
   /** An execution's statistics: a name is one of the task workflow's, an ARN may be any machine's. */
   getExecutionStats(nameOrArn: string): ExecutionStats | undefined {
     const found = this.findExecution(nameOrArn);
-    return found && found.machine.stats(found.record);
+    return found?.machine.stats(found.record);
   }
 
   /** Resolves once the execution is closed and its status-change events were delivered. */
