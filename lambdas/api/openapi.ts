@@ -145,7 +145,7 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
             query('createdAfter', 'Only tasks created after this time.', { type: 'string', format: 'date-time' }, '2026-12-01T00:00:00Z'),
             query('createdBefore', 'Only tasks created before this time.', { type: 'string', format: 'date-time' }, '2026-12-31T00:00:00Z'),
             query('limit', 'Page size.', { type: 'integer', minimum: 1, maximum: LIST_MAX_LIMIT, default: LIST_DEFAULT_LIMIT }, 20),
-            query('cursor', 'Opaque; `nextCursor` of the previous page, with the same filters.', { type: 'string' }),
+            query('cursor', 'Opaque; `nextCursor` of the previous page, with the same filters.', { type: 'string' }, ex.list.nextCursor),
           ],
           responses: {
             '200': { description: 'A page of tasks.', content: json(ref('TaskList'), ex.list) },

@@ -2,11 +2,10 @@
  * Input from a person or a system: a worker waits (a `.waitForTaskToken` state, see `awaitInput`
  * in `@longrun/cdk`), the task carries `awaitingInput`, and `POST /tasks/{id}/input` (or the
  * capability URL, without an API key) resumes it. The writes that start and end a wait, the
- * capability tokens, and the check of an input against the awaited schema. Pure, no AWS imports.
+ * capability tokens (the check of an input against the awaited schema: `#domain/input-schema`).
+ * Pure, no AWS imports.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { Ajv, type ValidateFunction } from 'ajv';
-import { type FieldError, problems } from './errors.ts';
 import { HISTORY_APPEND, HISTORY_INPUT_CAP } from './history.ts';
 import type { AwaitedInput } from './task.ts';
 import { ATTEMPT_GUARD, type TransitionExpression, VERSION_BUMP } from './transitions.ts';
@@ -112,35 +111,4 @@ export function isInputCapability(key: string, taskId: string, wait: AwaitedInpu
 /** Whether a wait is still on: not past `expiresAt`. */
 export function isWaiting(wait: AwaitedInput | undefined, now: number = Date.now()): wait is AwaitedInput {
   return wait !== undefined && (wait.expiresAt === undefined || Date.parse(wait.expiresAt) > now);
-}
-
-const ajv = new Ajv({ allErrors: true, strict: false });
-const compiled = new Map<string, ValidateFunction>();
-
-/** Checks an input against the awaited schema; throws a 400 naming each offending field. */
-export function validateInput(wait: AwaitedInput, body: unknown): void {
-  if (!wait.schema) return;
-  const key = JSON.stringify(wait.schema);
-  let validate = compiled.get(key);
-  if (!validate) {
-    try {
-      validate = ajv.compile(wait.schema);
-    } catch {
-      // The construct checks schemas at synth; an uncompilable one accepts any JSON rather than none.
-      validate = (() => true) as unknown as ValidateFunction;
-    }
-    if (compiled.size > 100) compiled.clear();
-    compiled.set(key, validate);
-  }
-  if (validate(body)) return;
-  const errors: FieldError[] = (validate.errors ?? []).map((error) => {
-    if (error.keyword === 'additionalProperties') {
-      return { pointer: `${error.instancePath}/${(error.params as { additionalProperty: string }).additionalProperty}`, detail: 'is not allowed' };
-    }
-    if (error.keyword === 'required') {
-      return { pointer: `${error.instancePath}/${(error.params as { missingProperty: string }).missingProperty}`, detail: 'is required' };
-    }
-    return { pointer: error.instancePath, detail: error.message ?? 'is invalid' };
-  });
-  throw problems.validation(errors);
 }

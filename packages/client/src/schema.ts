@@ -839,7 +839,10 @@ export interface operations {
                  * @example 2026-12-31T00:00:00Z
                  */
                 createdBefore?: string;
-                /** @description Opaque; `nextCursor` of the previous page, with the same filters. */
+                /**
+                 * @description Opaque; `nextCursor` of the previous page, with the same filters.
+                 * @example eyJ2IjoxLCJhZnRlciI6IjAxYTI0MzI4LTJmZjctNzUxMi05M2NjLWFkZTU0NjMzN2JhNCJ9
+                 */
                 cursor?: string;
                 /**
                  * @description Page size.
