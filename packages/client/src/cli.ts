@@ -152,7 +152,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   if (command === 'submit' && values.timeout !== undefined && !values.wait) return usage(io, '--timeout needs --wait');
 
-  const baseUrl = values.url ?? io.env.LONGRUN_URL ?? DEFAULT_URL;
+  // An empty LONGRUN_URL is no URL: the default (a capability URL needs none at all).
+  const baseUrl = values.url ?? (io.env.LONGRUN_URL || DEFAULT_URL);
   try {
     new URL(baseUrl);
   } catch {
