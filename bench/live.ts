@@ -124,7 +124,7 @@ const MODEL = {
  * owner-index entry (the representation only, under 4 KB) each interval, and a strongly consistent
  * GetItem only on a change.
  */
-export function watchReadUnitsPerMinute(itemKiB: number, changesPerMinute: number): { before: number; after: number } {
+function watchReadUnitsPerMinute(itemKiB: number, changesPerMinute: number): { before: number; after: number } {
   const rereads = 60_000 / WATCH_INTERVAL_MS;
   const fullRead = Math.ceil(itemKiB / 4) * MODEL.rruPerConsistentGet;
   return { before: rereads * fullRead, after: rereads * MODEL.rruPerProbe + changesPerMinute * fullRead };
@@ -164,7 +164,12 @@ function followCost(mode: Mode, seconds: number): ModelRow {
       // A poll returns on each change, or after the maximum wait when nothing changed meanwhile.
       const gap = seconds / changes;
       const polls = changes + changes * Math.floor(gap / MAX_WAIT_SECONDS);
-      return { mode, seconds, requests: polls + 1, cost: perRequest(polls, seconds * 1000, rereads * MODEL.rruPerProbe + changes * MODEL.rruPerConsistentGet) + result };
+      return {
+        mode,
+        seconds,
+        requests: polls + 1,
+        cost: perRequest(polls, seconds * 1000, rereads * MODEL.rruPerProbe + changes * MODEL.rruPerConsistentGet) + result,
+      };
     }
     case 'server-sent events': {
       const connections = Math.ceil((seconds * 1000) / MAX_STREAM_MS);
@@ -190,8 +195,7 @@ function followCost(mode: Mode, seconds: number): ModelRow {
 /** The streaming function's own cost per minute of an open stream (duration and re-reads). */
 function streamCostPerMinute(memoryMb: number): number {
   return (
-    gbSeconds(60_000, memoryMb) * PRICES.lambdaPerGbSecondArm +
-    (60_000 / WATCH_INTERVAL_MS) * MODEL.rruPerProbe * PRICES.dynamoDbPerMillionRru * 1e-6
+    gbSeconds(60_000, memoryMb) * PRICES.lambdaPerGbSecondArm + (60_000 / WATCH_INTERVAL_MS) * MODEL.rruPerProbe * PRICES.dynamoDbPerMillionRru * 1e-6
   );
 }
 

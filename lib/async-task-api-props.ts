@@ -178,7 +178,7 @@ export interface HeldConnections {
   readonly streams?: number;
 }
 
-export const DEFAULT_HELD_CONNECTIONS: Required<HeldConnections> = { perCaller: 10, longPolls: 30, streams: 30 };
+const DEFAULT_HELD_CONNECTIONS: Required<HeldConnections> = { perCaller: 10, longPolls: 30, streams: 30 };
 
 /** `held` with its defaults filled in. */
 export function heldConnectionsOf(held: HeldConnections | undefined): Required<HeldConnections> {

@@ -36,7 +36,7 @@ export { ExecutionBackstop, type ExecutionBackstopProps, RECONCILE_FUNCTION } fr
 export { ApiFirewall, type ApiFirewallProps } from './task-api/firewall.ts';
 export { TaskHttpApi, type TaskHttpApiProps } from './task-api/http-api.ts';
 export { TaskMonitoring, type TaskMonitoringProps } from './task-api/monitoring.ts';
-export { type PushPartProps, TaskEvents, type TaskEventsProps, WebhookDelivery } from './task-api/push.ts';
+export { type PushPartProps, TaskEvents, type TaskEventsProps, WebhookDelivery, type WebhookDeliveryProps } from './task-api/push.ts';
 export { ResultsBucket, type ResultsBucketProps } from './task-api/results-bucket.ts';
 export { SWEEPER_FUNCTION, TaskSweeper, type TaskSweeperProps } from './task-api/sweeper.ts';
 export { TaskTable, type TaskTableProps } from './task-api/table.ts';

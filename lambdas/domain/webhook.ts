@@ -57,13 +57,13 @@ export function webhookEvent(task: TaskRecord, representation: TaskRepresentatio
 }
 
 /** Why an attempt got no status code; never the receiver's words, which are not logged. */
-export type NoResponseReason = 'refused-url' | 'blocked-address' | 'timeout' | 'network';
+type NoResponseReason = 'refused-url' | 'blocked-address' | 'timeout' | 'network';
 
 /**
  * Reasons no retry can change: the URL breaks the callback rules, or its name resolved to an address
  * that is not public (the dial-time SSRF guard). Retrying would only knock on the same door.
  */
-export const PERMANENT_REASONS: readonly NoResponseReason[] = ['refused-url', 'blocked-address'];
+const PERMANENT_REASONS: readonly NoResponseReason[] = ['refused-url', 'blocked-address'];
 
 /** One attempt, as seen by the sender. `statusCode` is absent when no response came (refused, timeout, blocked). */
 export interface AttemptOutcome {

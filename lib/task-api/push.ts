@@ -69,7 +69,7 @@ function filteredStreamMapping(
 }
 
 /** Webhook deliveries running at once, by default (the delivery event source's maximum concurrency). */
-export const DEFAULT_WEBHOOK_CONCURRENCY = 10;
+const DEFAULT_WEBHOOK_CONCURRENCY = 10;
 
 /** What {@link WebhookDelivery} receives. */
 export interface WebhookDeliveryProps extends PushPartProps {

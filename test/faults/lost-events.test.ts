@@ -4,11 +4,9 @@
  * every second on tasks older than 2 s, and a state machine timeout of 6 s.
  */
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { apiKeyId, type LocalStack, startLocalStack } from '@longrun/local';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { dynamodb } from '#clients/dynamodb';
 import { sfn } from '#clients/sfn';
 import { newTaskId } from '#domain/ids';
 import { openIndexAttributes } from '#domain/open-index';

@@ -117,7 +117,7 @@ function execArgvOf(nodeOptions: string | undefined): string[] {
 }
 
 /** `consumer=key` or a bare `key`. */
-export function parseApiKey(spec: string): { key: string; consumer?: string } {
+function parseApiKey(spec: string): { key: string; consumer?: string } {
   const at = spec.indexOf('=');
   if (at < 0) return { key: spec };
   const consumer = spec.slice(0, at);
