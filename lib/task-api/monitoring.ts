@@ -223,6 +223,7 @@ export class TaskMonitoring extends Construct {
       TASK_METRICS.failed,
       TASK_METRICS.cancelled,
       TASK_METRICS.startFailed,
+      TASK_METRICS.startDeferred,
       TASK_METRICS.reconciledByBackstop,
     ];
     const groups: CustomMetricGroup[] = [
