@@ -1,12 +1,22 @@
 /** Shared helpers for the CDK assertion tests: build the stack without bundling, read the template. */
+import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { LongrunStack, type LongrunStackProps } from '../../lib/demo/longrun-stack.ts';
 import type { CfnTemplate } from '../../packages/local/src/template.ts';
 
-/** Builds `LongrunStack` in an app that skips esbuild for the demo's own functions (Longrun's come prebuilt). */
+/** cdk.json's context: the feature flags the CLI gives the app, so that tests synthesize what a deploy does. */
+export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> })
+  .context;
+
+/** An app with cdk.json's feature flags that skips esbuild for the demo's own functions (Longrun's come prebuilt). */
+export function testApp(context: Record<string, unknown> = {}): App {
+  return new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context } });
+}
+
+/** Builds `LongrunStack` in a {@link testApp}. */
 export function buildStack(props: LongrunStackProps = {}): { app: App; stack: LongrunStack; template: Template } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = testApp();
   const stack = new LongrunStack(app, 'Longrun', props);
   return { app, stack, template: Template.fromStack(stack) };
 }
