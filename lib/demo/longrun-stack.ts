@@ -1,47 +1,61 @@
-/** The deployable stack: the AsyncTaskApi construct running the demo worker. */
+/** The deployable stack: the AsyncTaskApi construct running the demo worker, or a worker of the stage's own. */
 import { type CfnElement, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import type { TaskTypeSchemas } from '../../lambdas/domain/task-types.ts';
+import { logRetentionOf } from '../async-task-api-props.ts';
 import { AsyncTaskApi, type AsyncTaskApiProps } from '../index.ts';
 import { demoWorker } from './demo-worker.ts';
 import { DEMO_TASK_TYPES } from './task-types.ts';
 
+/** A worker the stack runs: its chain, its task types, the Lambda functions it invokes. */
+export interface StackWorker {
+  /** The job (input `{ taskId, type, input }`). */
+  readonly chain: sfn.IChainable;
+  /** The task types it accepts. */
+  readonly taskTypes: TaskTypeSchemas;
+  /** Its Lambda functions (alarms, reserved concurrency). @default - none */
+  readonly functions?: lambda.Function[];
+  /** Called once the API exists, e.g. to grant progress writes. @default - nothing */
+  readonly connect?: (api: AsyncTaskApi) => void;
+}
+
 export interface LongrunStackProps extends StackProps {
   /** Overrides of the construct's props (everything but the worker and task types). @default - the construct's defaults */
   readonly api?: Omit<AsyncTaskApiProps, 'worker' | 'taskTypes'>;
+  /** The worker: `'demo'` (primes, sleep, report, fail), or one built in the stack. @default 'demo' */
+  readonly worker?: 'demo' | ((scope: Construct) => StackWorker);
 }
 
 export class LongrunStack extends Stack {
-  /** The task API, with the demo worker plugged in. */
+  /** The task API, with the worker plugged in. */
   public readonly api: AsyncTaskApi;
 
   constructor(scope: Construct, id: string, props: LongrunStackProps = {}) {
     super(scope, id, props);
-    const worker = demoWorker(this, 'DemoWorker', { logRetention: props.api?.logRetention });
+    const worker = typeof props.worker === 'function' ? props.worker(this) : this.demo(props);
     this.api = new AsyncTaskApi(this, 'TaskApi', {
-      workerFunctions: [worker.countPrimesFunction, worker.makeReportFunction],
+      workerFunctions: worker.functions,
       ...props.api,
       worker: worker.chain,
-      taskTypes: DEMO_TASK_TYPES,
+      taskTypes: worker.taskTypes,
     });
-    this.api.grantProgress(worker.countPrimesFunction);
-    this.api.grantResultWrite(worker.makeReportFunction);
-    for (const fn of [worker.countPrimesFunction, worker.makeReportFunction]) {
-      const fnId = this.getLogicalId(fn.node.defaultChild as CfnElement);
-      Validations.of(this.api.stateMachine.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${fnId}.Arn>:*]`,
-        reason: 'The LambdaInvoke task grants the worker function and its versions/aliases (<arn>:*), as Step Functions may invoke a qualified ARN.',
-      });
-    }
+    worker.connect?.(this.api);
 
-    new CfnOutput(this, 'ApiUrl', { value: this.api.api.url, description: 'Base URL of the API (stage v1)' });
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (the custom domain, else the stage v1)' });
     new CfnOutput(this, 'TableName', { value: this.api.table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.api.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ResultsBucketName', { value: this.api.resultsBucket.bucketName });
     if (this.api.monitoring) {
+      const { alarmTopic, warningTopic } = this.api.monitoring;
       new CfnOutput(this, 'AlarmTopicArn', {
-        value: this.api.monitoring.alarmTopic.topicArn,
-        description: 'Every alarm notifies this topic: aws sns subscribe --topic-arn <arn> --protocol email --notification-endpoint <address>',
+        value: alarmTopic.topicArn,
+        description: 'Critical alarms notify this topic: aws sns subscribe --topic-arn <arn> --protocol email --notification-endpoint <address>',
       });
+      if (warningTopic !== alarmTopic) {
+        new CfnOutput(this, 'WarningAlarmTopicArn', { value: warningTopic.topicArn, description: 'Warning alarms notify this topic' });
+      }
       new CfnOutput(this, 'DashboardName', { value: this.api.monitoring.dashboard.dashboardName });
     }
     for (const [name, key] of Object.entries(this.api.apiKeys)) {
@@ -50,5 +64,28 @@ export class LongrunStack extends Stack {
         description: `API key id of consumer ${name}: aws apigateway get-api-key --include-value --api-key <id>`,
       });
     }
+  }
+
+  /** The demo worker: its functions are invoked by version, so a running task keeps the code it started with. */
+  private demo(props: LongrunStackProps): StackWorker {
+    const worker = demoWorker(this, 'DemoWorker', { logRetention: logRetentionOf(props.api?.logRetention).functions });
+    const functions = [worker.countPrimesFunction, worker.makeReportFunction];
+    return {
+      chain: worker.chain,
+      taskTypes: DEMO_TASK_TYPES,
+      functions,
+      connect: (api) => {
+        api.grantProgress(worker.countPrimesFunction);
+        api.grantResultWrite(worker.makeReportFunction);
+        for (const fn of functions) {
+          const versionId = this.getLogicalId(fn.currentVersion.node.defaultChild as CfnElement);
+          Validations.of(api.stateMachine.role).acknowledge({
+            id: `AwsSolutions-IAM5[Resource::<${versionId}>:*]`,
+            reason:
+              'The LambdaInvoke task grants the worker version it invokes and its qualified ARNs (<arn>:*), as Step Functions may invoke a qualified ARN.',
+          });
+        }
+      },
+    };
   }
 }
