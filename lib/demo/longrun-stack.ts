@@ -1,5 +1,5 @@
 /** The deployable stack: the AsyncTaskApi construct running the demo worker, or a worker of the stage's own. */
-import { type CfnElement, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
@@ -69,22 +69,13 @@ export class LongrunStack extends Stack {
   /** The demo worker: its functions are invoked by version, so a running task keeps the code it started with. */
   private demo(props: LongrunStackProps): StackWorker {
     const worker = demoWorker(this, 'DemoWorker', { logRetention: logRetentionOf(props.api?.logRetention).functions });
-    const functions = [worker.countPrimesFunction, worker.makeReportFunction];
     return {
       chain: worker.chain,
       taskTypes: DEMO_TASK_TYPES,
-      functions,
+      functions: [worker.countPrimesFunction, worker.makeReportFunction],
       connect: (api) => {
         api.grantProgress(worker.countPrimesFunction);
         api.grantResultWrite(worker.makeReportFunction);
-        for (const fn of functions) {
-          const versionId = this.getLogicalId(fn.currentVersion.node.defaultChild as CfnElement);
-          Validations.of(api.stateMachine.role).acknowledge({
-            id: `AwsSolutions-IAM5[Resource::<${versionId}>:*]`,
-            reason:
-              'The LambdaInvoke task grants the worker version it invokes and its qualified ARNs (<arn>:*), as Step Functions may invoke a qualified ARN.',
-          });
-        }
       },
     };
   }

@@ -89,7 +89,7 @@ export class TaskRollout extends Construct {
       ...(workflow.type !== 'ALL_AT_ONCE' && {
         percentage: workflow.percentage ?? 10,
         interval: (workflow.interval ?? Duration.minutes(5)).toMinutes(),
-        alarms: props.workflowAlarms.map((alarm) => alarm.alarmName),
+        ...(props.workflowAlarms.length > 0 && { alarms: props.workflowAlarms.map((alarm) => alarm.alarmName) }),
       }),
     };
   }

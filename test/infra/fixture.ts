@@ -62,6 +62,16 @@ export function functionId(template: Template, name: string): string {
   return found[0]![0];
 }
 
+/** The logical id of the `live` alias of the function named `name` (what API Gateway, event sources and rules invoke). */
+export function aliasId(template: Template, name: string): string {
+  const fnId = functionId(template, name);
+  const found = Object.entries(template.findResources('AWS::Lambda::Alias')).filter(([, r]) =>
+    JSON.stringify((r as Json).Properties).includes(`{"Ref":"${fnId}"}`),
+  );
+  if (found.length !== 1) throw new Error(`expected one alias of ${name}, found ${found.length}`);
+  return found[0]![0];
+}
+
 export function tableId(template: Template): string {
   const ids = Object.keys(template.findResources('AWS::DynamoDB::Table'));
   if (ids.length !== 1) throw new Error(`expected one table, found ${ids.length}`);
