@@ -21,9 +21,15 @@ export interface StackWorker {
   readonly connect?: (api: AsyncTaskApi) => void;
 }
 
+/** The construct's props a stack may set: everything but the worker and the task types. */
+export type StackApiProps = Omit<AsyncTaskApiProps, 'worker' | 'taskTypes'>;
+
 export interface LongrunStackProps extends StackProps {
-  /** Overrides of the construct's props (everything but the worker and task types). @default - the construct's defaults */
-  readonly api?: Omit<AsyncTaskApiProps, 'worker' | 'taskTypes'>;
+  /**
+   * Overrides of the construct's props, or a function of the stack giving them (for props that are
+   * constructs of the stack: a key, a certificate, a hosted zone). @default - the construct's defaults
+   */
+  readonly api?: StackApiProps | ((stack: Stack) => StackApiProps);
   /** The worker: `'demo'` (primes, sleep, report, fail), or one built in the stack. @default 'demo' */
   readonly worker?: 'demo' | ((scope: Construct) => StackWorker);
 }
@@ -31,19 +37,27 @@ export interface LongrunStackProps extends StackProps {
 export class LongrunStack extends Stack {
   /** The task API, with the worker plugged in. */
   public readonly api: AsyncTaskApi;
+  /** The output `ApiUrl`: the API's base URL (a pipeline's smoke test reads it). */
+  public readonly apiUrlOutput: CfnOutput;
+  /** The outputs `ApiKeyId<consumer>`, keyed by consumer name. */
+  public readonly apiKeyIdOutputs: Record<string, CfnOutput> = {};
 
   constructor(scope: Construct, id: string, props: LongrunStackProps = {}) {
     super(scope, id, props);
-    const worker = typeof props.worker === 'function' ? props.worker(this) : this.demo(props);
+    const api = typeof props.api === 'function' ? props.api(this) : props.api;
+    const worker = typeof props.worker === 'function' ? props.worker(this) : this.demo(api);
     this.api = new AsyncTaskApi(this, 'TaskApi', {
       workerFunctions: worker.functions,
-      ...props.api,
+      ...api,
       worker: worker.chain,
       taskTypes: worker.taskTypes,
     });
     worker.connect?.(this.api);
 
-    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (the custom domain, else the stage v1)' });
+    this.apiUrlOutput = new CfnOutput(this, 'ApiUrl', {
+      value: this.api.url,
+      description: 'Base URL of the API (the custom domain, else the stage v1)',
+    });
     new CfnOutput(this, 'TableName', { value: this.api.table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: this.api.stateMachine.stateMachineArn });
     new CfnOutput(this, 'ResultsBucketName', { value: this.api.resultsBucket.bucketName });
@@ -59,7 +73,7 @@ export class LongrunStack extends Stack {
       new CfnOutput(this, 'DashboardName', { value: this.api.monitoring.dashboard.dashboardName });
     }
     for (const [name, key] of Object.entries(this.api.apiKeys)) {
-      new CfnOutput(this, `ApiKeyId${name.replace(/[^A-Za-z0-9]/g, '')}`, {
+      this.apiKeyIdOutputs[name] = new CfnOutput(this, `ApiKeyId${name.replace(/[^A-Za-z0-9]/g, '')}`, {
         value: key.keyId,
         description: `API key id of consumer ${name}: aws apigateway get-api-key --include-value --api-key <id>`,
       });
@@ -67,8 +81,8 @@ export class LongrunStack extends Stack {
   }
 
   /** The demo worker: its functions are invoked by version, so a running task keeps the code it started with. */
-  private demo(props: LongrunStackProps): StackWorker {
-    const worker = demoWorker(this, 'DemoWorker', { logRetention: logRetentionOf(props.api?.logRetention).functions });
+  private demo(api: StackApiProps | undefined): StackWorker {
+    const worker = demoWorker(this, 'DemoWorker', { logRetention: logRetentionOf(api?.logRetention).functions });
     return {
       chain: worker.chain,
       taskTypes: DEMO_TASK_TYPES,
