@@ -18,7 +18,11 @@ const END = '<!-- figures:end -->';
 const ACCOUNT_CONCURRENCY = 1000;
 const UNRESERVED_MINIMUM = 100;
 
-type Resource = { Type: string; Properties?: Record<string, any>; Metadata?: Record<string, unknown> };
+interface Resource {
+  Type: string;
+  Properties?: { AlarmName?: string; Rules?: unknown[]; ReservedConcurrentExecutions?: number };
+  Metadata?: Record<string, unknown>;
+}
 
 /** The figures of a template, as rows of the table. */
 export function figures(template: Template): Array<[string, string]> {
@@ -37,7 +41,7 @@ export function figures(template: Template): Array<[string, string]> {
     ['Lambda functions (Longrun + demo worker)', `${functions.length} (${own} + ${functions.length - own})`],
     ['`live` aliases / CodeDeploy deployment groups', `${count('AWS::Lambda::Alias')} / ${count('AWS::CodeDeploy::DeploymentGroup')}`],
     ['Alarms (critical / warning)', `${alarms.length} (${critical} / ${alarms.length - critical})`],
-    ['WAF rules', String((webAcl?.Properties?.Rules as unknown[] | undefined)?.length ?? 0)],
+    ['WAF rules', String(webAcl?.Properties?.Rules?.length ?? 0)],
     ['Log groups', String(count('AWS::Logs::LogGroup'))],
     ['SQS queues (dead-letter and failure queues included)', String(count('AWS::SQS::Queue'))],
     ['SNS topics (critical, warning)', String(count('AWS::SNS::Topic'))],

@@ -106,7 +106,7 @@ export interface AlarmSubscriptions {
 export interface SlackChannel {
   /** The Slack workspace id (`T…`), from the AWS Chatbot console once the workspace is authorized. */
   readonly workspaceId: string;
-  /** The channel id (`C…`, in Slack: the channel's details). A private channel must invite the @aws app. */
+  /** The channel id (`C…`, in Slack: the channel's details). A private channel must invite the AWS Chatbot app (`/invite @aws`). */
   readonly channelId: string;
 }
 

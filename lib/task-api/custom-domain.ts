@@ -21,7 +21,7 @@ export interface CustomDomainOptions {
    * (letters, digits, `-`, `_`, `.`, and `/` between segments). @default - the domain's root
    */
   readonly basePath?: string;
-  /** The hosted zone of `domainName`: an alias record is created in it. @default - no record (point DNS at `domainNameTarget` yourself) */
+  /** The hosted zone of `domainName`: an alias record is created in it. @default - no record (point DNS at `domain.domainNameAliasDomainName` yourself) */
   readonly hostedZone?: route53.IHostedZone;
   /** Refuse requests on the execute-api URL, so every caller goes through the domain. @default false */
   readonly disableExecuteApiEndpoint?: boolean;

@@ -20,7 +20,7 @@ import { METRICS_SERVICE } from '../../lambdas/observability/metric-names.ts';
 const FUNCTION_METADATA_KEY = 'Longrun:Function';
 
 /** The alias API Gateway, event sources and rules invoke: a deploy moves it to the new version (at once, or gradually). */
-export const LIVE_ALIAS = 'live';
+const LIVE_ALIAS = 'live';
 
 const LIVE_ALIASES = new WeakMap<lambda.IFunction, lambda.Alias>();
 

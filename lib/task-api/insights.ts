@@ -11,7 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
 /** What the saved query filters on: replace it with the task id when running the query. */
-export const TASK_ID_PLACEHOLDER = 'TASK-ID-HERE';
+const TASK_ID_PLACEHOLDER = 'TASK-ID-HERE';
 
 /** What {@link TaskInsights} receives. */
 export interface TaskInsightsProps {

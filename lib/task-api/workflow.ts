@@ -58,7 +58,7 @@ const RECORD_RETRY: sfn.RetryProps = {
 };
 
 /** The alias executions start through; a rollout moves it from one version to the next. */
-export const WORKFLOW_ALIAS = 'live';
+const WORKFLOW_ALIAS = 'live';
 
 /** Lambda throttling of a worker Task state (CDK's LambdaInvoke already retries Lambda's 5xx). */
 const WORKER_THROTTLE_RETRY: sfn.RetryProps = {

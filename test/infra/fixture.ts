@@ -10,7 +10,7 @@ export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(new URL('../../cdk.json
   .context;
 
 /** An app with cdk.json's feature flags that skips esbuild for the demo's own functions (Longrun's come prebuilt). */
-export function testApp(context: Record<string, unknown> = {}): App {
+function testApp(context: Record<string, unknown> = {}): App {
   return new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context } });
 }
 
