@@ -172,7 +172,7 @@ export class PipelineStack extends Stack {
    */
   private acknowledgeNagFindings(): void {
     const { account, region } = this;
-    const projects = this.node.findAll().filter((c): c is codebuild.CfnProject => c instanceof codebuild.CfnProject);
+    const projects = this.pipeline.node.findAll().filter((c): c is codebuild.CfnProject => c instanceof codebuild.CfnProject);
     const perProject = projects.flatMap((project) => {
       const id = this.getLogicalId(project);
       return [
@@ -180,7 +180,7 @@ export class PipelineStack extends Stack {
         `arn:aws:logs:${region}:${account}:log-group:/aws/codebuild/<${id}>:*`,
       ];
     });
-    const artifactsBucket = this.node.findAll().find((c) => c instanceof s3.CfnBucket) as s3.CfnBucket;
+    const artifactsBucket = this.pipeline.node.findAll().find((c) => c instanceof s3.CfnBucket) as s3.CfnBucket;
     const wildcards = [
       // Grants on the artifact bucket and its key, by CDK's grant helpers.
       ...['kms:GenerateDataKey*', 'kms:ReEncrypt*', 's3:Abort*', 's3:DeleteObject*', 's3:GetBucket*', 's3:GetObject*', 's3:List*'].map(
@@ -195,7 +195,7 @@ export class PipelineStack extends Stack {
       `Resource::arn:aws:logs:${region}:${account}:log-group:/aws/codebuild/*`,
       ...perProject.map((resource) => `Resource::${resource}`),
     ];
-    Validations.of(this).acknowledge(
+    Validations.of(this.pipeline).acknowledge(
       ...wildcards.map((finding) => ({
         id: `AwsSolutions-IAM5[${finding}]`,
         reason:
