@@ -4,9 +4,12 @@
  * RecordSuccess out of retries --> ResultLeftToBackstop (Succeed: the output is recorded by the backstop);
  * a result too large for the workflow or the table --> RecordResultTooLarge --> ResultTooLarge (Fail).
  * Both records are built from the transitions in `lambdas/domain/transitions.ts`.
+ * Every deploy that changes the definition publishes a version; executions start through the `live`
+ * alias, so a task runs to its end on the version it started on.
  */
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -60,6 +63,9 @@ const RECORD_RETRY: sfn.RetryProps = {
   jitterStrategy: sfn.JitterType.FULL,
 };
 
+/** The alias executions start through; a rollout moves it from one version to the next. */
+const WORKFLOW_ALIAS = 'live';
+
 /** Lambda throttling of a worker Task state (CDK's LambdaInvoke already retries Lambda's 5xx). */
 const WORKER_THROTTLE_RETRY: sfn.RetryProps = {
   errors: ['Lambda.TooManyRequestsException'],
@@ -90,6 +96,10 @@ export interface TaskWorkflowProps {
   readonly timeout?: Duration;
   /** Retention of the state machine's log group. */
   readonly logRetention: logs.RetentionDays;
+  /** What the state machine logs (`ALL` logs every state transition, and costs accordingly). @default sfn.LogLevel.ERROR */
+  readonly logLevel?: sfn.LogLevel;
+  /** Encrypts execution data (input, output, history) and the log group. @default - AWS owned keys */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
@@ -101,6 +111,14 @@ export class TaskWorkflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   /** The ARN of every execution of `stateMachine` (`...:execution:<name>:*`). */
   public readonly executionsArn: string;
+  /** The version the last deploy published (a new one whenever the definition changed). */
+  public readonly version: sfn.CfnStateMachineVersion;
+  /** The `live` alias: executions start through it (its ARN is `aliasArn`); a rollout moves it. */
+  public readonly alias: sfn.CfnStateMachineAlias;
+  /** The ARN of `alias`, what submit and the sweeper start executions with. */
+  public readonly aliasArn: string;
+  /** The state machine's log group, under `/aws/vendedlogs/states/` as AWS recommends for vended logs. */
+  public readonly logGroup: logs.LogGroup;
 
   private readonly table: dynamodb.ITable;
 
@@ -176,14 +194,36 @@ export class TaskWorkflow extends Construct {
     }
     const definition = workerChain.next(recordSuccess);
 
-    const logGroup = new logs.LogGroup(this, 'StateMachineLogGroup', { retention: props.logRetention });
+    // Under /aws/vendedlogs/: CloudWatch Logs' resource policy for vended logs then covers every
+    // state machine with one statement instead of growing (it is limited to 5,120 characters).
+    this.logGroup = new logs.LogGroup(this, 'StateMachineLogGroup', {
+      logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`,
+      retention: props.logRetention,
+      encryptionKey: props.encryptionKey,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       timeout: props.timeout ?? Duration.hours(1),
       tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      logs: { destination: this.logGroup, level: props.logLevel ?? sfn.LogLevel.ERROR, includeExecutionData: false },
+      ...(props.encryptionKey && { encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey) }),
     });
+    // A version per definition: a new revision id replaces the version resource, i.e. publishes the
+    // next one. Old versions stay (a task still running on one, or redriven, needs it).
+    this.version = new sfn.CfnStateMachineVersion(this, 'Version', {
+      stateMachineArn: this.stateMachine.stateMachineArn,
+      stateMachineRevisionId: (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).attrStateMachineRevisionId,
+      description: 'Published by the deploy that changed the definition; tasks started on it finish on it.',
+    });
+    this.version.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    this.alias = new sfn.CfnStateMachineAlias(this, 'LiveAlias', {
+      name: WORKFLOW_ALIAS,
+      description: 'What submit and the sweeper start executions with; a deploy moves it to the new version.',
+      // At once unless a rollout (./rollout.ts) says otherwise.
+      deploymentPreference: { stateMachineVersionArn: this.version.attrArn, type: 'ALL_AT_ONCE' },
+    });
+    this.aliasArn = this.alias.attrArn;
     this.executionsArn = Stack.of(this).formatArn({
       service: 'states',
       resource: 'execution',
@@ -191,6 +231,13 @@ export class TaskWorkflow extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
+    if ((props.logLevel ?? sfn.LogLevel.ERROR) !== sfn.LogLevel.ALL) {
+      Validations.of(this.stateMachine).acknowledge({
+        id: 'AwsSolutions-SF1',
+        reason:
+          'The log level is a prop (workflowLogLevel, default ERROR): ALL writes every state transition of every task, a cost that grows with traffic; failures are logged, and each execution keeps its full history in Step Functions.',
+      });
+    }
     Validations.of(this.stateMachine.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -1,12 +1,22 @@
 /** Shared helpers for the CDK assertion tests: build the stack without bundling, read the template. */
+import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { LongrunStack, type LongrunStackProps } from '../../lib/demo/longrun-stack.ts';
 import type { CfnTemplate } from '../../packages/local/src/template.ts';
 
-/** Builds `LongrunStack` in an app that skips esbuild for the demo's own functions (Longrun's come prebuilt). */
+/** cdk.json's context: the feature flags the CLI gives the app, so that tests synthesize what a deploy does. */
+export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> })
+  .context;
+
+/** An app with cdk.json's feature flags that skips esbuild for the demo's own functions (Longrun's come prebuilt). */
+function testApp(context: Record<string, unknown> = {}): App {
+  return new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context } });
+}
+
+/** Builds `LongrunStack` in a {@link testApp}. */
 export function buildStack(props: LongrunStackProps = {}): { app: App; stack: LongrunStack; template: Template } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = testApp();
   const stack = new LongrunStack(app, 'Longrun', props);
   return { app, stack, template: Template.fromStack(stack) };
 }
@@ -49,6 +59,16 @@ export function functionName(logicalId: string, resource: Json): string | undefi
 export function functionId(template: Template, name: string): string {
   const found = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id, r]) => functionName(id, r as Json) === name);
   if (found.length !== 1) throw new Error(`expected one function named ${name}, found ${found.length}`);
+  return found[0]![0];
+}
+
+/** The logical id of the `live` alias of the function named `name` (what API Gateway, event sources and rules invoke). */
+export function aliasId(template: Template, name: string): string {
+  const fnId = functionId(template, name);
+  const found = Object.entries(template.findResources('AWS::Lambda::Alias')).filter(([, r]) =>
+    JSON.stringify((r as Json).Properties).includes(`{"Ref":"${fnId}"}`),
+  );
+  if (found.length !== 1) throw new Error(`expected one alias of ${name}, found ${found.length}`);
   return found[0]![0];
 }
 

@@ -16,12 +16,12 @@ function literalValues(to: 'succeeded' | 'failed', fields: string[]): Record<str
 }
 
 describe('state machine', () => {
-  it('is STANDARD, times out after 1 hour, traces, and logs ALL without execution data', () => {
+  it('is STANDARD, times out after 1 hour, traces, and logs errors (the default level) without execution data', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: {
-        Level: 'ALL',
+        Level: 'ERROR',
         IncludeExecutionData: false,
         Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }],
       },
@@ -71,9 +71,10 @@ describe('state machine', () => {
     expect(states.FailWithMessage).toEqual({ Type: 'Fail', Error: 'TaskFailed', CausePath: '$.input.message' });
   });
 
-  it('invokes the count-primes function with the whole state input and returns only its payload', () => {
+  it('invokes the version of the count-primes function it was published with (the whole state input in, only its payload out)', () => {
     const fnId = functionId(template, 'count-primes');
-    expect(states.CountPrimes).toMatchObject({ Type: 'Task', Resource: `<${fnId}.Arn>`, Next: 'MorePrimesToCount' });
+    const versionId = Object.entries(template.findResources('AWS::Lambda::Version')).find(([, v]) => v.Properties.FunctionName.Ref === fnId)![0];
+    expect(states.CountPrimes).toMatchObject({ Type: 'Task', Resource: `<${versionId}>`, Next: 'MorePrimesToCount' });
     expect(states.CountPrimes).not.toHaveProperty('Parameters');
     const fn = template.toJSON().Resources[fnId].Properties;
     expect(fn).toMatchObject({ Timeout: 300, MemorySize: 512 });

@@ -376,7 +376,9 @@ export class StepFunctionsEndpoint {
   private checkStateMachine(arn: unknown): void {
     if (typeof arn !== 'string' || !arn) throw new ApiError('ValidationException', 'stateMachineArn is required');
     if (!arn.startsWith('arn:aws:states:')) throw new ApiError('InvalidArn', `Invalid Arn: '${arn}'`);
-    if (arn !== this.stateMachineArn) throw new ApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    // Qualified by a version or an alias (`<arn>:live`): locally there is one definition, whichever was published.
+    const unqualified = arn.split(':').slice(0, 7).join(':');
+    if (unqualified !== this.stateMachineArn) throw new ApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
   }
 
   private recordOf(executionArn: unknown): ExecutionRecord {
