@@ -1,6 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
 /** Tests that need no emulator: the domain, the constructs, the packages' own parts. `npm run test:unit` runs these alone. */
+/**
+ * Tests that run whole processes of their own (packing and installing the packages, the benchmark,
+ * kill -9 and fault loads on stacks of their own): CPU-heavy, so they run after the rest rather than
+ * starving the shared local stack's timing-sensitive tests on a 2-core machine.
+ */
+const HEAVY = ['test/examples/adoption.test.ts', 'test/bench/bench.test.ts', 'test/faults/crash.test.ts', 'test/faults/fault-load.test.ts'];
+
 const UNIT = [
   'test/unit/**/*.test.ts',
   'test/infra/**/*.test.ts',
@@ -34,9 +41,19 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
-          exclude: UNIT,
+          exclude: [...UNIT, ...HEAVY],
           // One local stack (DynamoDB Local, the Step Functions endpoint, the HTTP front) for the whole run.
           globalSetup: ['test/support/local-stack-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'heavy',
+          include: HEAVY,
+          // After the unit and integration projects are done.
+          sequence: { groupOrder: 1 },
+          globalSetup: ['test/support/assembly-setup.ts'],
         },
       },
     ],

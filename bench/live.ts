@@ -112,7 +112,23 @@ const MODEL = {
   sqsRequestsPerDelivery: 3,
   /** A strongly consistent GetItem of a task (≤ 4 KB). */
   rruPerConsistentGet: 1,
+  /** A watcher's probe: an eventually consistent Query of the task's owner-index entry (≤ 4 KB). */
+  rruPerProbe: 0.5,
 } as const;
+
+/**
+ * Read units a watcher spends per minute on a task of `itemKiB` that changes `changesPerMinute`
+ * times. DynamoDB bills a read by the size of the whole item (a projection does not lower it): a
+ * strongly consistent GetItem is 1 unit per 4 KB, an eventually consistent read half that.
+ * Before: every re-read was a strongly consistent GetItem of the whole item. Now: a probe of the
+ * owner-index entry (the representation only, under 4 KB) each interval, and a strongly consistent
+ * GetItem only on a change.
+ */
+function watchReadUnitsPerMinute(itemKiB: number, changesPerMinute: number): { before: number; after: number } {
+  const rereads = 60_000 / WATCH_INTERVAL_MS;
+  const fullRead = Math.ceil(itemKiB / 4) * MODEL.rruPerConsistentGet;
+  return { before: rereads * fullRead, after: rereads * MODEL.rruPerProbe + changesPerMinute * fullRead };
+}
 
 type Mode = 'Retry-After polling' | 'long poll' | 'server-sent events' | 'webhook';
 
@@ -148,7 +164,12 @@ function followCost(mode: Mode, seconds: number): ModelRow {
       // A poll returns on each change, or after the maximum wait when nothing changed meanwhile.
       const gap = seconds / changes;
       const polls = changes + changes * Math.floor(gap / MAX_WAIT_SECONDS);
-      return { mode, seconds, requests: polls + 1, cost: perRequest(polls, seconds * 1000, rereads * MODEL.rruPerConsistentGet) + result };
+      return {
+        mode,
+        seconds,
+        requests: polls + 1,
+        cost: perRequest(polls, seconds * 1000, rereads * MODEL.rruPerProbe + changes * MODEL.rruPerConsistentGet) + result,
+      };
     }
     case 'server-sent events': {
       const connections = Math.ceil((seconds * 1000) / MAX_STREAM_MS);
@@ -156,7 +177,7 @@ function followCost(mode: Mode, seconds: number): ModelRow {
         mode,
         seconds,
         requests: connections + 1,
-        cost: perRequest(connections, seconds * 1000, rereads * MODEL.rruPerConsistentGet, STREAM_MEMORY_MB) + result,
+        cost: perRequest(connections, seconds * 1000, rereads * MODEL.rruPerProbe + changes * MODEL.rruPerConsistentGet, STREAM_MEMORY_MB) + result,
       };
     }
     case 'webhook': {
@@ -174,8 +195,7 @@ function followCost(mode: Mode, seconds: number): ModelRow {
 /** The streaming function's own cost per minute of an open stream (duration and re-reads). */
 function streamCostPerMinute(memoryMb: number): number {
   return (
-    gbSeconds(60_000, memoryMb) * PRICES.lambdaPerGbSecondArm +
-    (60_000 / WATCH_INTERVAL_MS) * MODEL.rruPerConsistentGet * PRICES.dynamoDbPerMillionRru * 1e-6
+    gbSeconds(60_000, memoryMb) * PRICES.lambdaPerGbSecondArm + (60_000 / WATCH_INTERVAL_MS) * MODEL.rruPerProbe * PRICES.dynamoDbPerMillionRru * 1e-6
   );
 }
 
@@ -186,7 +206,7 @@ export function liveSection(r: LiveResult): string {
   const sse = summary(r.sseLatenciesMs);
   const lp = summary(r.longPollLatenciesMs);
   out.push(
-    `Measured on the local stack: a progress write (the worker kit's \`reportProgress\`, at a random moment) until the client has it. Both paths re-read the task every ${WATCH_INTERVAL_MS} ms (strongly consistent), so about half of that is the expected wait.`,
+    `Measured on the local stack: a progress write (the worker kit's \`reportProgress\`, at a random moment) until the client has it. Both paths look for a change every ${WATCH_INTERVAL_MS} ms (a probe of the owner index, then a strongly consistent read of the task on a change), so about half of that is the expected wait.`,
   );
   out.push('');
   out.push(
@@ -202,7 +222,7 @@ export function liveSection(r: LiveResult): string {
   const modes: Mode[] = ['Retry-After polling', 'long poll', 'server-sent events', 'webhook'];
   const durations = [10, 60, 600];
   out.push(
-    `Modelled: requests per task and cost per million tasks of *following* a task until its outcome and fetching its result (the execution itself costs the same either way and is left out; see part 5). Assumptions: progress reported every ${MODEL.progressEverySeconds} s; a buffered API function bills ${MODEL.shortRequestMs} ms at ${MODEL.memoryMb} MB; a long poll (${MODEL.memoryMb} MB) or a stream (${STREAM_MEMORY_MB} MB) bills its whole open time and re-reads every ${WATCH_INTERVAL_MS} ms (${MODEL.rruPerConsistentGet} RRU, strongly consistent); a webhook costs one ${MODEL.webhookDeliveryMs} ms delivery invocation, ${MODEL.sqsRequestsPerDelivery} SQS requests and one recorded attempt (${WRU_TASK_WRITE} WRU); prices: ${PRICES.asOf}.`,
+    `Modelled: requests per task and cost per million tasks of *following* a task until its outcome and fetching its result (the execution itself costs the same either way and is left out; see part 5). Assumptions: progress reported every ${MODEL.progressEverySeconds} s; a buffered API function bills ${MODEL.shortRequestMs} ms at ${MODEL.memoryMb} MB; a long poll (${MODEL.memoryMb} MB) or a stream (${STREAM_MEMORY_MB} MB) bills its whole open time and probes the owner index every ${WATCH_INTERVAL_MS} ms (${MODEL.rruPerProbe} RRU), reading the task (${MODEL.rruPerConsistentGet} RRU, strongly consistent) on each change; a webhook costs one ${MODEL.webhookDeliveryMs} ms delivery invocation, ${MODEL.sqsRequestsPerDelivery} SQS requests and one recorded attempt (${WRU_TASK_WRITE} WRU); prices: ${PRICES.asOf}.`,
   );
   out.push('');
   out.push(
@@ -220,7 +240,29 @@ export function liveSection(r: LiveResult): string {
   );
   out.push('');
   out.push(
-    `The streaming Lambda, per minute of an open stream: ${usd(streamCostPerMinute(STREAM_MEMORY_MB) * 1e6)} per million task-minutes at ${STREAM_MEMORY_MB} MB as deployed (${usd(streamCostPerMinute(256) * 1e6)} at 256 MB, so it was lowered to 128 MB), of which re-reads are ${usd((60_000 / WATCH_INTERVAL_MS) * PRICES.dynamoDbPerMillionRru * 1e-6 * 1e6)} (at a 1 s interval they would be a quarter of that, for 4× the latency). A long poll costs about the same per minute of waiting at ${MODEL.memoryMb} MB.`,
+    `The streaming Lambda, per minute of an open stream: ${usd(streamCostPerMinute(STREAM_MEMORY_MB) * 1e6)} per million task-minutes at ${STREAM_MEMORY_MB} MB as deployed (${usd(streamCostPerMinute(256) * 1e6)} at 256 MB, so it was lowered to 128 MB), of which re-reads are ${usd((60_000 / WATCH_INTERVAL_MS) * MODEL.rruPerProbe * PRICES.dynamoDbPerMillionRru * 1e-6 * 1e6)} (probes; at a 1 s interval they would be a quarter of that, for 4× the latency). A long poll costs about the same per minute of waiting at ${MODEL.memoryMb} MB.`,
+  );
+  out.push('');
+  const changesPerMinute = 60 / MODEL.progressEverySeconds;
+  out.push(
+    `Watch reads per minute of an open stream or long poll, in DynamoDB read units (a read is billed by the size of the whole item; a task changing ${changesPerMinute} times a minute). Before: a strongly consistent GetItem of the whole task every ${WATCH_INTERVAL_MS} ms. Now: an eventually consistent probe of the task's owner-index entry (what a client sees, under 4 KB) every ${WATCH_INTERVAL_MS} ms, and a strongly consistent read only on a change.`,
+  );
+  out.push('');
+  out.push(
+    table(
+      ['task item size', 'read units / stream-minute, before', 'now', 'before ÷ now', '$ per million stream-minutes, before', 'now'],
+      [1, 16, 64, 260].map((kib) => {
+        const { before, after } = watchReadUnitsPerMinute(kib, changesPerMinute);
+        return [
+          `${kib} KiB${kib === 260 ? ' (a 256 KiB input)' : ''}`,
+          before.toFixed(0),
+          after.toFixed(0),
+          `${(before / after).toFixed(1)}×`,
+          usd(before * PRICES.dynamoDbPerMillionRru),
+          usd(after * PRICES.dynamoDbPerMillionRru),
+        ];
+      }),
+    ),
   );
   out.push('');
   out.push(

@@ -460,6 +460,7 @@ function report(r: ReportInput): { parts: string; conclusions: string } {
         ['tasks submitted / terminal', `${L.outcomes.filter((o) => o.id).length} / ${tasksDone}`],
         ['**tasks lost or stuck**', `**${L.lost.length}**`],
         ['5xx answers', L.serverErrors],
+        ['capacity answers waited out (503 + Retry-After at a reserved concurrency)', L.throttled],
         ['wall time', `${L.wallSeconds.toFixed(1)} s`],
         ['throughput (tasks completed / s)', (tasksDone / L.wallSeconds).toFixed(1)],
         ['polls per task (mean)', pollsPerTask.toFixed(2)],

@@ -84,6 +84,8 @@ export const config = lazily({
   /** Local stack only (never set by the construct): callbacks to http://127.0.0.1 / localhost are accepted. */
   allowLoopbackCallbacks: () => process.env.ALLOW_LOOPBACK_CALLBACKS === '1',
   corsAllowOrigins: () => list('CORS_ALLOW_ORIGINS'),
+  /** API key id -> consumer name: every key of a consumer is the same caller (the construct sets it from `consumers`). */
+  apiKeyConsumers: () => json<Record<string, string>>('API_KEY_CONSUMERS', {}),
   stateMachineArn: () => matching('STATE_MACHINE_ARN', (v) => v.includes(':stateMachine:'), 'a state machine ARN'),
   resultsBucket: () => matching('RESULTS_BUCKET_NAME', (v) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v), 'an S3 bucket name'),
   webhookQueueUrl: () => required('WEBHOOK_QUEUE_URL'),
@@ -100,6 +102,8 @@ export const config = lazily({
   sweepPageSize: () => positiveInt('SWEEP_PAGE_SIZE', 50),
   /** At most this many tasks per sweep; the rest wait for the next run (they stay due). */
   sweepMaxTasks: () => positiveInt('SWEEP_MAX_TASKS', 1000),
+  /** Open tasks the sweeper checks at once. */
+  sweepConcurrency: () => positiveInt('SWEEP_CONCURRENCY', 16),
   /** The sweeper stops starting new work this long before its invocation's deadline. */
   sweepSafetyMs: () => positiveInt('SWEEP_SAFETY_MS', 5_000),
   /** Deadlines (`Cancel-After`): the schedule group, the function the schedules invoke and the role they do it with (lib/task-api/deadlines.ts). */
@@ -112,9 +116,25 @@ export const config = lazily({
   compensateOn: (): TaskStatus[] => list('COMPENSATE_ON').filter(isTaskStatus),
   /** The key capability URLs of awaited input are derived with (a secret outside the table); absent: no `awaitingInput.url`. */
   inputCapabilityKey: () => raw('INPUT_CAPABILITY_KEY'),
+  /** Held connections (event streams, long polls) one caller may have open at once. */
+  heldPerCaller: () => positiveInt('HELD_CONNECTIONS_PER_CALLER', 10),
+  /** Of a function serving plain and held requests, the instances held ones may take (unset: no budget, the function serves held ones only). */
+  heldPerFunction: () => (raw('HELD_CONNECTIONS_PER_FUNCTION') === undefined ? undefined : positiveInt('HELD_CONNECTIONS_PER_FUNCTION', 1)),
+  /** This function's name (set by the Lambda runtime): its budget of held connections is its own. */
+  functionName: () => required('AWS_LAMBDA_FUNCTION_NAME'),
   jwtIssuer: () => required('JWT_ISSUER'),
   jwtAudience: () => required('JWT_AUDIENCE'),
   jwtJwksUri: () => raw('JWT_JWKS_URI'),
+  /** The oldest token (by its `iat`) accepted, in seconds: a stolen token stops working after it whatever its `exp` says. */
+  jwtMaxTokenAgeSeconds: () => positiveInt('JWT_MAX_TOKEN_AGE_SECONDS', 86_400),
+  /** Accepted `typ` headers (compared without case and without an `application/` prefix); a token without `typ` is accepted. */
+  jwtTokenTypes: () =>
+    (raw('JWT_TOKEN_TYPES') ?? 'JWT,at+jwt').split(',').map((t) =>
+      t
+        .trim()
+        .toLowerCase()
+        .replace(/^application\//, ''),
+    ),
   /** Clock skew tolerated on `exp`/`nbf`/`iat`: at most 60 s, or expired tokens would stay alive. */
   jwtClockToleranceSeconds: () => {
     const text = raw('JWT_CLOCK_TOLERANCE_SECONDS');

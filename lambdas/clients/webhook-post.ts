@@ -23,9 +23,6 @@ export interface PostOptions {
   timeoutMs?: number;
 }
 
-/** Why an attempt got no status code; never the receiver's words, which are not logged. */
-export type NoResponseReason = 'refused-url' | 'blocked-address' | 'timeout' | 'network';
-
 const LOOPBACK = ['127.0.0.1', '::1'];
 const agents = {
   strict: { http: new RequestFilteringHttpAgent({ keepAlive: false }), https: new RequestFilteringHttpsAgent({ keepAlive: false }) },
@@ -35,12 +32,7 @@ const agents = {
   },
 };
 
-export async function postWebhook(
-  url: string,
-  body: string,
-  headers: Record<string, string>,
-  options: PostOptions = {},
-): Promise<AttemptOutcome & { reason?: NoResponseReason }> {
+export async function postWebhook(url: string, body: string, headers: Record<string, string>, options: PostOptions = {}): Promise<AttemptOutcome> {
   // The submit-time rules again: the stored URL may predate a rule, and the check is free.
   if (callbackUrlViolation(url, { allowLoopback: options.allowLoopback })) return { reason: 'refused-url' };
   const target = new URL(url);
@@ -51,7 +43,7 @@ export async function postWebhook(
 
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (outcome: AttemptOutcome & { reason?: NoResponseReason }) => {
+    const finish = (outcome: AttemptOutcome) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);

@@ -21,6 +21,8 @@ export function isPublicAddress(address: string): boolean {
   const parsed = ipaddr.parse(bare);
   // An IPv4-mapped IPv6 address is as public as the IPv4 address inside it, which is checked instead.
   if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) return false;
+  // IPv4-compatible (::/96, deprecated by RFC 4291): some stacks still route `::a.b.c.d` to a.b.c.d.
+  if (parsed.kind() === 'ipv6' && (parsed as ipaddr.IPv6).parts.slice(0, 6).every((part) => part === 0)) return false;
   return parsed.range() === 'unicast';
 }
 

@@ -61,8 +61,11 @@ export const PROBLEM_KINDS = {
     title: 'Task execution lost',
     when: "In a task's `error`: its execution disappeared while it ran (e.g. the local stack was killed); submit it again.",
   },
-  'bad-gateway': { status: 502, title: 'Bad Gateway', when: 'A bug: the function behind the route failed; never expected.' },
-  'service-unavailable': { status: 503, title: 'Service Unavailable', when: 'A dependency is briefly unavailable; retry after `Retry-After`.' },
+  'service-unavailable': {
+    status: 503,
+    title: 'Service Unavailable',
+    when: 'A dependency is briefly unavailable, or the function behind the route was at capacity or failed; retry after `Retry-After`.',
+  },
   'gateway-timeout': { status: 504, title: 'Gateway Timeout', when: 'The function behind the route did not answer in time; never expected.' },
 } as const satisfies Record<string, { status: number; title: string; when: string }>;
 
@@ -143,6 +146,14 @@ export const problems = {
       {
         'Retry-After': String(retryAfter),
       },
+    ),
+  /** A caller past its cap of held connections (event streams, long polls). */
+  tooManyHeldConnections: (perCaller: number, retryAfter: number) =>
+    new ProblemError(
+      'too-many-requests',
+      `This caller already holds ${perCaller} open connections (event streams and long polls); close one or retry later.`,
+      { limit: perCaller },
+      { 'Retry-After': String(retryAfter) },
     ),
   internal: () => new ProblemError('internal-error', 'An unexpected error occurred.'),
   /** The execution input (body plus envelope) would exceed Step Functions' limit. */

@@ -1,4 +1,5 @@
 /** The task as clients see it, and the polling hint that goes with it. Pure functions of the record. */
+import { canonicalJson } from './canonical-json.ts';
 import { problemObject } from './errors.ts';
 import { inputCapability, isWaiting } from './input.ts';
 import { resultTooLargeProblem } from './result-pointer.ts';
@@ -99,6 +100,14 @@ export const REPRESENTATION_ATTRIBUTES = [
   // Listings leave purged tasks out.
   'purgedAt',
 ] as const satisfies readonly (keyof TaskRecord)[];
+
+/** What a read that serves a representation needs: its attributes, the owner (to check it) and the version (the event id). */
+export const WATCHED_ATTRIBUTES = [...REPRESENTATION_ATTRIBUTES, 'owner', 'version'] as const satisfies readonly (keyof TaskRecord)[];
+
+/** True when two reads of a task show a client the same thing (same represented attributes). */
+export function sameRepresentation(a: Partial<TaskRecord>, b: Partial<TaskRecord>): boolean {
+  return REPRESENTATION_ATTRIBUTES.every((name) => canonicalJson(a[name]) === canonicalJson(b[name]));
+}
 
 /** When a terminal task stops being readable: retention counts from completion. */
 export function expiresAt(task: TaskRecord, retentionSeconds: number): Date {

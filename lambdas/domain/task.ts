@@ -128,6 +128,8 @@ export interface CallbackState {
   event?: string;
   /** Orders a task's events (see `eventSequence` in `#domain/webhook`); not shown. */
   seq?: number;
+  /** Why a `failed` callback will not be tried again without a status code to show for it (e.g. `blocked-address`). */
+  reason?: string;
 }
 
 /** What the workflow receives as execution input. */

@@ -16,9 +16,9 @@ function wantsPurge(value: string | undefined): boolean {
 export const handler = apiHandler(async (request) => {
   const id = request.pathParameters.id ?? '';
   if (wantsPurge(request.query.purge)) {
-    await purgeTask(request.owner, id);
+    await purgeTask(request.owners, id);
     return { status: 204 };
   }
-  const task = await cancelTask(request.owner, id);
+  const task = await cancelTask(request.owners, id);
   return { status: 200, body: renderTask(task, request.baseUrl) };
 });

@@ -4,6 +4,6 @@ import { apiHandler } from '#http/api-handler';
 import { findOwnTask } from '#service/find-task';
 
 export const handler = apiHandler(async (request) => {
-  const task = await findOwnTask(request.owner, request.pathParameters.id ?? '');
+  const task = await findOwnTask(request.owners, request.pathParameters.id ?? '');
   return { status: 200, body: { items: readHistory(task) } };
 });

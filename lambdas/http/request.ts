@@ -1,12 +1,21 @@
 /** What a route handler needs from an API Gateway proxy event, parsed once. */
 import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { config } from '#config';
 import { problems } from '#domain/errors';
 import { MAX_BODY_BYTES } from '#domain/submission';
 import { baseUrlOf } from '#http/base-url';
 
 export interface ApiRequest {
-  /** The caller: the API key id, or the JWT's subject; never a client-supplied header. Empty on public routes. */
+  /**
+   * The caller, never a client-supplied header: its consumer (every key of a consumer is the same
+   * caller), a key of no known consumer, or the JWT's subject. Empty on public routes.
+   */
   owner: string;
+  /**
+   * Every owner whose tasks this caller may read and cancel: `owner`, and for a consumer's key the
+   * key itself, which owned the tasks created before keys were mapped to consumers.
+   */
+  owners: string[];
   /** Lower-cased header names. */
   headers: Record<string, string>;
   pathParameters: Record<string, string>;
@@ -22,18 +31,22 @@ export interface ApiRequest {
   body: string | null;
 }
 
-function callerOf(event: APIGatewayProxyEvent): string | undefined {
+/** The owners of the caller: its consumer (then also the key itself, see `owners`), or the key, or the JWT subject. */
+function callerOf(event: APIGatewayProxyEvent): string[] {
   const authorizer = event.requestContext?.authorizer as Record<string, unknown> | null | undefined;
   const claims = authorizer?.claims as Record<string, unknown> | undefined;
   const jwtClaims = (authorizer?.jwt as { claims?: Record<string, unknown> } | undefined)?.claims;
   const sub = claims?.sub ?? jwtClaims?.sub ?? authorizer?.principalId;
-  if (typeof sub === 'string' && sub) return `sub:${sub}`;
+  if (typeof sub === 'string' && sub) return [`sub:${sub}`];
   const apiKeyId = event.requestContext?.identity?.apiKeyId;
-  return apiKeyId ? `key:${apiKeyId}` : undefined;
+  if (!apiKeyId) return [];
+  const consumer = config.apiKeyConsumers[apiKeyId];
+  return consumer ? [`consumer:${consumer}`, `key:${apiKeyId}`] : [`key:${apiKeyId}`];
 }
 
 export function parseRequest(event: APIGatewayProxyEvent, authenticated = true): ApiRequest {
-  const owner = callerOf(event) ?? '';
+  const owners = callerOf(event);
+  const owner = owners[0] ?? '';
   if (authenticated && !owner) throw problems.unauthenticated();
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.headers ?? {})) if (value !== undefined) headers[name.toLowerCase()] = value;
@@ -41,6 +54,7 @@ export function parseRequest(event: APIGatewayProxyEvent, authenticated = true):
   const { origin, basePath } = baseUrlOf(event);
   return {
     owner,
+    owners,
     headers,
     pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
     query: (event.queryStringParameters ?? {}) as Record<string, string>,

@@ -5,7 +5,7 @@ import { renderTask } from '#http/render';
 import { retryTask } from '#service/retry-task';
 
 export const handler = apiHandler(async (request) => {
-  const task = await retryTask(request.owner, request.pathParameters.id ?? '');
+  const task = await retryTask(request.owners, request.pathParameters.id ?? '');
   const representation = renderTask(task, request.baseUrl);
   return {
     status: 202,

@@ -10,6 +10,8 @@ import { apiHandler } from '#http/api-handler';
 import { preferredWait } from '#http/prefer';
 import { renderTask } from '#http/render';
 import { type ApiRequest, readJsonBody } from '#http/request';
+import { logger } from '#observability/logger';
+import { holdConnection } from '#service/held-connections';
 import { submitTask } from '#service/submit-task';
 import { inlineResult } from '#service/task-result';
 import { awaitOutcome } from '#service/watch-task';
@@ -45,17 +47,35 @@ function locationTarget(request: ApiRequest): 'task' | 'result' {
 /** Time kept back from the function's own timeout for the last read and the answer. */
 const MARGIN_MS = 1_500;
 
-/** With `Prefer: wait=N`: the task once it ended within N s (or the function's time), else as it was. */
+/** A held slot outlives the wait by this much before it frees itself (should `finally` never run). */
+const HOLD_MARGIN_SECONDS = 5;
+
+/**
+ * With `Prefer: wait=N`: the task once it ended within N s (or the function's time), else as it was.
+ * A wait is a held connection: past the caller's cap, or this function's budget for them, the submit
+ * answers at once (`waited: false`, no `Preference-Applied`), so waiting submits never delay plain ones.
+ */
 async function waitForOutcome(
   request: ApiRequest,
   task: TaskRecord,
   wait: number,
   arrived: number,
   context: Pick<Context, 'getRemainingTimeInMillis'>,
-) {
+): Promise<{ task: TaskRecord; waited: boolean }> {
+  if (isTerminal(task.status)) return { task, waited: true };
   const remaining = context.getRemainingTimeInMillis?.();
   const until = Math.min(arrived + wait * 1000, remaining === undefined ? Infinity : arrived + remaining - MARGIN_MS);
-  return awaitOutcome(request.owner, task, { until, intervalMs: WATCH_INTERVAL_MS });
+  const hold = await holdConnection(request.owner, Math.ceil((until - arrived) / 1000) + HOLD_MARGIN_SECONDS).catch((error: unknown) => {
+    // Not being able to count it is no reason to fail a submit that succeeded: answer now.
+    logger.warn('Could not take a held-connection slot; answering at once', { error: error as Error });
+    return 'capacity' as const;
+  });
+  if (typeof hold === 'string') return { task, waited: false };
+  try {
+    return { task: await awaitOutcome(task, { until, intervalMs: WATCH_INTERVAL_MS }), waited: true };
+  } finally {
+    await hold.release();
+  }
 }
 
 export const handler = apiHandler(async (request, context) => {
@@ -65,10 +85,11 @@ export const handler = apiHandler(async (request, context) => {
   const submission = submissionValidator().validate(readJsonBody(request));
   const wait = preferredWait(request.headers.prefer);
   const submitted = await submitTask(request.owner, submission, { idempotencyKey: idempotencyKey(request), cancelAfterSeconds });
-  const task = wait ? await waitForOutcome(request, submitted.task, wait, arrived, context) : submitted.task;
+  const waited = wait ? await waitForOutcome(request, submitted.task, wait, arrived, context) : undefined;
+  const task = waited?.task ?? submitted.task;
   const representation = renderTask(task, request.baseUrl);
-  const preferenceApplied = wait ? `wait=${wait}` : undefined;
-  if (wait && isTerminal(task.status)) {
+  const preferenceApplied = waited?.waited ? `wait=${wait}` : undefined;
+  if (preferenceApplied && isTerminal(task.status)) {
     // It ended within the wait: one request for a quick task (RFC 7240 wait, as Replicate does).
     const result = inlineResult(task);
     return {

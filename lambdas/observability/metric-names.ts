@@ -4,7 +4,10 @@
  * Every one carries the `service` dimension; task counts also a second dimension set with `type`.
  */
 export const METRICS_NAMESPACE = 'Longrun';
-/** The `service` dimension (POWERTOOLS_SERVICE_NAME, set on every function by `lib/task-api/function.ts`). */
+/**
+ * The default `service` dimension. The construct sets POWERTOOLS_SERVICE_NAME on every function to
+ * its deployment name (the stack name by default) and its alarms read that same value.
+ */
 export const METRICS_SERVICE = 'longrun';
 
 export const TASK_METRICS = {
@@ -18,6 +21,8 @@ export const TASK_METRICS = {
   cancelled: 'TaskCancelled',
   /** StartExecution failed at submit: the task was closed as failed (`start-failed`), the caller got 503. */
   startFailed: 'TaskStartFailed',
+  /** StartExecution failed transiently at a submit without Idempotency-Key: the task stays pending for the sweeper, the caller got 202. */
+  startDeferred: 'TaskStartDeferred',
   /** The backstop (status event or sweeper), not the workflow, recorded the task's terminal status. */
   reconciledByBackstop: 'TaskReconciledByBackstop',
 } as const;

@@ -1,8 +1,9 @@
-// SQS (one message per terminal task) --> deliver (POST, record the attempt) --> retry by visibility / DLQ
-import { ChangeMessageVisibilityCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+// SQS (one message per terminal task) --> deliver (POST, record the attempt) --> a delayed re-send for the next attempt / DLQ
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { sqs } from '#clients/sqs';
 import { config } from '#config';
+import { type DeliveryMessage, queueDelaySeconds } from '#domain/webhook';
 import { logger } from '#observability/logger';
 import { deliver, isDeliveryMessage } from '#service/webhook-delivery';
 
@@ -14,7 +15,22 @@ function parse(body: string): unknown {
   }
 }
 
-/** True when the message is done with (delivered, given up, dead-lettered); false to see it again. */
+/**
+ * The message for the next attempt, delayed by at most 15 minutes: a longer wait is a chain of such
+ * hops (the task's `callback.nextAttemptAt` says when the attempt is due). Never a visibility
+ * change: a waiting delivery is a delayed message, not an in-flight one.
+ */
+async function sendOn(message: DeliveryMessage, attempts: number, dueInSeconds: number): Promise<void> {
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: config.webhookQueueUrl,
+      MessageBody: JSON.stringify({ ...message, attempts } satisfies DeliveryMessage),
+      DelaySeconds: queueDelaySeconds(dueInSeconds),
+    }),
+  );
+}
+
+/** True when the message is done with (delivered, sent on, given up, dead-lettered); false to see it again. */
 async function handle(record: SQSRecord): Promise<boolean> {
   const message = parse(record.body);
   if (!isDeliveryMessage(message)) {
@@ -22,19 +38,12 @@ async function handle(record: SQSRecord): Promise<boolean> {
     return true;
   }
   const result = await deliver(message);
-  if (result.action === 'retry') {
-    // The Standard Webhooks schedule: the message comes back when the next attempt is due.
-    await sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: config.webhookQueueUrl,
-        ReceiptHandle: record.receiptHandle,
-        VisibilityTimeout: result.delaySeconds,
-      }),
-    );
-    return false;
-  }
+  if (result.action === 'retry') await sendOn(message, result.state.attempts, result.delaySeconds);
+  if (result.action === 'wait') await sendOn(message, result.attempts, result.dueInSeconds);
   if (result.action === 'dead-letter') {
-    await sqs.send(new SendMessageCommand({ QueueUrl: config.webhookDeadLetterQueueUrl, MessageBody: record.body }));
+    // With the final count: redriven, it is the current message and gets one more attempt.
+    const body = JSON.stringify({ ...message, attempts: result.state.attempts } satisfies DeliveryMessage);
+    await sqs.send(new SendMessageCommand({ QueueUrl: config.webhookDeadLetterQueueUrl, MessageBody: body }));
   }
   return true;
 }

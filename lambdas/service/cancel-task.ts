@@ -4,20 +4,26 @@ import { isTaskId } from '#domain/ids';
 import { attemptOf, type TaskRecord } from '#domain/task';
 import { logger } from '#observability/logger';
 import { stopExecution } from '#service/executions';
-import { absentTask, assertVisible } from '#service/find-task';
+import { absentTask, assertVisible, type Owners } from '#service/find-task';
 import { transition } from '#store/task-store';
 
 const CANCELLED = problemObject('task-cancelled', 'The task was cancelled by its owner.');
 
-export async function cancelTask(owner: string, id: string): Promise<TaskRecord> {
+export async function cancelTask(owners: Owners, id: string): Promise<TaskRecord> {
   if (!isTaskId(id)) throw problems.notFound();
   // The task stays in the open-task index until its execution is known to be stopped (the backstop's
   // ABORTED event or the sweeper takes it out), so a failed StopExecution is retried by the sweeper.
-  const outcome = await transition(id, 'cancelled', new Date().toISOString(), { error: JSON.stringify(CANCELLED) }, { owner, keepOpen: true });
+  const outcome = await transition(
+    id,
+    'cancelled',
+    new Date().toISOString(),
+    { error: JSON.stringify(CANCELLED) },
+    { owner: owners, keepOpen: true },
+  );
   if (!outcome.ok) {
     // The condition failed: absent, someone else's, or already terminal. The old item says which.
     if (!outcome.current) throw absentTask(id);
-    assertVisible(outcome.current, id, owner);
+    assertVisible(outcome.current, id, owners);
     if (outcome.current.status !== 'cancelled') throw problems.taskAlreadyFinished(outcome.current.status);
     // Cancelled before, and its execution not yet known to be stopped: stop it again (idempotent).
     if (outcome.current.openShard !== undefined) await stop(outcome.current);

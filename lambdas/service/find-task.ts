@@ -4,7 +4,7 @@ import { problems } from '#domain/errors';
 import { createdAtOfId, isTaskId } from '#domain/ids';
 import { isExpired } from '#domain/representation';
 import type { TaskRecord } from '#domain/task';
-import { getTask } from '#store/task-store';
+import { getTask, type ReadOptions } from '#store/task-store';
 
 /**
  * The problem for a task the caller cannot see. An id minted longer ago than the retention period
@@ -16,17 +16,22 @@ export function absentTask(id: string, now: number = Date.now()): Error {
   return problems.notFound();
 }
 
+/** One owner, or every owner of a caller (its consumer and, for tasks created before consumers, its key). */
+export type Owners = string | readonly string[];
+
+const ownedBy = (task: TaskRecord, owners: Owners): boolean => (typeof owners === 'string' ? task.owner === owners : owners.includes(task.owner));
+
 /** Throws 404/410 unless `task` is the caller's, still within retention and not purged. */
-export function assertVisible(task: TaskRecord | undefined, id: string, owner: string): asserts task is TaskRecord {
-  if (!task || task.owner !== owner) throw absentTask(id);
+export function assertVisible(task: TaskRecord | undefined, id: string, owners: Owners): asserts task is TaskRecord {
+  if (!task || !ownedBy(task, owners)) throw absentTask(id);
   if (task.purgedAt !== undefined) throw problems.purged();
   if (isExpired(task, config.retentionSeconds)) throw problems.gone();
 }
 
-export async function findOwnTask(owner: string, id: string, options: { consistent?: boolean } = {}): Promise<TaskRecord> {
+export async function findOwnTask(owners: Owners, id: string, options: ReadOptions = {}): Promise<TaskRecord> {
   // Malformed ids never reach DynamoDB.
   if (!isTaskId(id)) throw problems.notFound();
   const task = await getTask(id, options);
-  assertVisible(task, id, owner);
+  assertVisible(task, id, owners);
   return task;
 }

@@ -11,24 +11,25 @@ import { resultKey } from '#domain/result-pointer';
 import { isTerminal } from '#domain/task';
 import { purgeExpression } from '#domain/transitions';
 import { cancelTask } from '#service/cancel-task';
-import { absentTask, assertVisible, findOwnTask } from '#service/find-task';
+import { absentTask, assertVisible, findOwnTask, type Owners } from '#service/find-task';
 import { conditionalUpdate } from '#store/task-store';
 
-export async function purgeTask(owner: string, id: string): Promise<void> {
-  let task = await findOwnTask(owner, id);
+export async function purgeTask(owners: Owners, id: string): Promise<void> {
+  let task = await findOwnTask(owners, id);
   // Twice at most: a retry between our read and our write reopens the task, which is cancelled again.
   for (let round = 0; round < 2; round++) {
-    if (!isTerminal(task.status)) task = await cancelTask(owner, id);
+    if (!isTerminal(task.status)) task = await cancelTask(owners, id);
     // The object first: if the write below fails, a second purge still finds the task and deletes again.
     await s3().send(new DeleteObjectCommand({ Bucket: config.resultsBucket, Key: resultKey(id) }));
     const outcome = await conditionalUpdate(id, purgeExpression(), {
       ':now': new Date().toISOString(),
-      ':owner': owner,
+      // The owner the caller was found to be (one of its owners).
+      ':owner': task.owner,
       ':progress': { percent: task.status === 'succeeded' ? 100 : task.progress.percent },
     });
     if (outcome.ok) return;
     if (!outcome.current) throw absentTask(id);
-    assertVisible(outcome.current, id, owner);
+    assertVisible(outcome.current, id, owners);
     task = outcome.current;
   }
   // Reopened twice in a row by retries: let the caller try again.

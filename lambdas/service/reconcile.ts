@@ -36,7 +36,13 @@ export async function reconcileExecution(detail: ExecutionStatusChange): Promise
       outcome = await transition(taskId, 'running', new Date().toISOString(), {}, { attempt });
       break;
     case 'SUCCEEDED':
-      outcome = await recordResult(taskId, attempt, detail.output ?? 'null', now);
+      // EventBridge leaves out an output too large for its event (`outputDetails.included: false`):
+      // never record a guess; the sweeper reads the whole output from DescribeExecution.
+      if (detail.output === undefined || detail.output === null) {
+        logger.info('Execution output not in its event; the sweeper will record the result', { taskId });
+        return undefined;
+      }
+      outcome = await recordResult(taskId, attempt, detail.output, now);
       break;
     case 'FAILED':
       outcome = await transition(

@@ -18,14 +18,14 @@ import { attemptOf, MAX_ATTEMPTS, type TaskRecord } from '#domain/task';
 import { retryExpression } from '#domain/transitions';
 import { logger } from '#observability/logger';
 import { stopExecution } from '#service/executions';
-import { absentTask, assertVisible, findOwnTask } from '#service/find-task';
+import { absentTask, assertVisible, findOwnTask, type Owners } from '#service/find-task';
 import { startTask } from '#service/start-task';
 import { conditionalUpdate, transition } from '#store/task-store';
 
 const START_FAILED = problemObject('start-failed', 'The retry could not be started; retry it again.');
 
-export async function retryTask(owner: string, id: string): Promise<TaskRecord> {
-  const task = await findOwnTask(owner, id, { consistent: true });
+export async function retryTask(owners: Owners, id: string): Promise<TaskRecord> {
+  const task = await findOwnTask(owners, id, { consistent: true });
   if (task.status !== 'failed' && task.status !== 'cancelled') throw problems.taskNotRetryable(task.status);
   const attempt = attemptOf(task);
   if (attempt >= MAX_ATTEMPTS) throw problems.retryLimitReached(attempt);
@@ -38,7 +38,7 @@ export async function retryTask(owner: string, id: string): Promise<TaskRecord> 
   const deadline = task.cancelAfterSeconds === undefined ? undefined : deadlineAfter(now, task.cancelAfterSeconds);
   const outcome = await conditionalUpdate(task.id, retryExpression(deadline !== undefined), {
     ':now': nowIso,
-    ':owner': owner,
+    ':owner': task.owner,
     ':attempt': attempt,
     ':next': attempt + 1,
     ':progress': { percent: 0 },
@@ -50,7 +50,7 @@ export async function retryTask(owner: string, id: string): Promise<TaskRecord> 
   if (!outcome.ok) {
     // Retried, purged or changed meanwhile: say what it is now.
     if (!outcome.current) throw absentTask(id);
-    assertVisible(outcome.current, id, owner);
+    assertVisible(outcome.current, id, owners);
     throw problems.taskNotRetryable(outcome.current.status);
   }
   try {

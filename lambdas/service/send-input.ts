@@ -15,11 +15,11 @@ import { inputReceivedExpression, isInputCapability, isWaiting, restoreWaitExpre
 import { validateInput } from '#domain/input-schema';
 import type { TaskRecord } from '#domain/task';
 import { logger } from '#observability/logger';
-import { assertVisible } from '#service/find-task';
+import { assertVisible, type Owners } from '#service/find-task';
 import { conditionalUpdate, getTask } from '#store/task-store';
 
 /** Who sends: the task's owner, or the holder of a capability URL. */
-export type InputSender = { owner: string } | { capability: string };
+export type InputSender = { owner: Owners } | { capability: string };
 
 /** Errors of SendTaskSuccess that mean the wait is over (timed out, or its execution ended). */
 const WAIT_OVER = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);

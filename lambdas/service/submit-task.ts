@@ -1,7 +1,9 @@
 /** submit use case: record the task (claiming the idempotency key, if any) and start its execution. */
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isTransientAwsError } from '#clients/transient-errors';
 import { config } from '#config';
+import { canonicalJson } from '#domain/canonical-json';
 import { deadlineAfter } from '#domain/deadline';
 import { problemObject, problems } from '#domain/errors';
 import { historyEntry } from '#domain/history';
@@ -13,22 +15,12 @@ import { logger } from '#observability/logger';
 import { executionInput, MAX_EXECUTION_INPUT_BYTES } from '#service/executions';
 import { startTask } from '#service/start-task';
 import { countTask, TASK_METRICS } from '#service/task-metrics';
-import { getTask, putTask, putTaskClaimingKey, releaseKey, transition } from '#store/task-store';
+import { ClaimConflict, getTask, type IdempotencyRecord, putTask, putTaskClaimingKey, releaseKey, transition } from '#store/task-store';
 
 export interface SubmitResult {
   task: TaskRecord;
   /** True when an earlier request with the same Idempotency-Key created the task. */
   replayed: boolean;
-}
-
-/** JSON with sorted keys, so the same body always has the same fingerprint. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 const START_FAILED = problemObject('start-failed', 'The task could not be started; submit it again.');
@@ -86,7 +78,7 @@ export async function submitTask(owner: string, submission: Submission, options:
   } else {
     claimId = `idempotency#${sha256(`${owner}\n${idempotencyKey}`)}`;
     const claim = { id: claimId, taskId: task.id, requestHash, ttl: Math.ceil(now / 1000) + config.idempotencyTtlSeconds };
-    const outcome = await putTaskClaimingKey(task, claim, Math.floor(now / 1000));
+    const outcome = await claimOrWait(task, claim, Math.floor(now / 1000));
     if (!outcome.created) return replay(owner, outcome.existing, requestHash);
   }
 
@@ -98,6 +90,12 @@ export async function submitTask(owner: string, submission: Submission, options:
     // task stays pending and the key claimed: the client's retry replays it (StartExecution again,
     // idempotent), so the work runs once; a client that never retries is started by the sweeper.
     if (claimId && isTransientAwsError(error)) throw startProblem(error);
+    // Without a key the client cannot replay, and a retry would be a second task: the task stays
+    // pending in the open-task index, accepted, and the sweeper starts it if this start did not take effect.
+    if (isTransientAwsError(error)) {
+      countTask(TASK_METRICS.startDeferred, task.type);
+      return { task, replayed: false };
+    }
     // Otherwise nothing may run this task: close it as failed and free the key, so a retry starts afresh.
     await transition(task.id, 'failed', new Date().toISOString(), { error: JSON.stringify(START_FAILED) }, { detail: 'start-failed' });
     if (claimId) await releaseKey(claimId);
@@ -106,6 +104,29 @@ export async function submitTask(owner: string, submission: Submission, options:
   }
   countTask(TASK_METRICS.submitted, task.type);
   return { task, replayed: false };
+}
+
+/** Time for a racing request's transaction to commit before this one claims again. */
+const CLAIM_RACE_WAIT_MS = 150;
+
+/**
+ * Claims the key; when another request with the same key is in the middle of claiming it, waits a
+ * moment and tries once more (by then the other one has committed: this one replays it). Still
+ * racing: 503 with Retry-After, never a 500.
+ */
+async function claimOrWait(task: TaskRecord, claim: IdempotencyRecord, nowSeconds: number) {
+  try {
+    return await putTaskClaimingKey(task, claim, nowSeconds);
+  } catch (error) {
+    if (!(error instanceof ClaimConflict)) throw error;
+  }
+  await sleep(CLAIM_RACE_WAIT_MS);
+  try {
+    return await putTaskClaimingKey(task, claim, nowSeconds);
+  } catch (error) {
+    if (error instanceof ClaimConflict) throw problems.unavailable(1);
+    throw error;
+  }
 }
 
 async function replay(owner: string, claim: { taskId: string; requestHash: string }, requestHash: string): Promise<SubmitResult> {

@@ -1,7 +1,8 @@
 /**
  * The sweeper: every open task that has waited longer than SWEEP_AGE_SECONDS is checked against
  * its execution (DescribeExecution) and brought to its outcome with the same code the submit,
- * cancel and backstop paths use. Bounded per run (task count, time budget); every write is
+ * cancel and backstop paths use, several at a time, pending tasks first. Bounded per run (task
+ * count, time budget); every write is
  * conditional and every Step Functions call idempotent, so overlapping or repeated runs are safe.
  */
 import { config } from '#config';
@@ -49,32 +50,40 @@ export async function sweepOpenTasks(options: { now: number; deadline: number })
   const outOfBudget = () => report.examined >= config.sweepMaxTasks || Date.now() >= stopAt;
   // Start at a different shard each run, so a run cut short does not always favour shard 0.
   const first = Math.floor(Math.random() * OPEN_SHARDS);
-  for (let i = 0; i < OPEN_SHARDS && !report.truncated; i++) {
-    const shard = (first + i) % OPEN_SHARDS;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      if (outOfBudget()) {
-        report.truncated = true;
-        break;
-      }
-      const page = await queryDue(shard, dueBefore, config.sweepPageSize, startKey);
-      for (const task of page.items) {
+  // Pending tasks first, in every shard: their callers wait for a start that may never have happened.
+  for (const pending of [true, false]) {
+    for (let i = 0; i < OPEN_SHARDS && !report.truncated; i++) {
+      const shard = (first + i) % OPEN_SHARDS;
+      let startKey: Record<string, unknown> | undefined;
+      do {
         if (outOfBudget()) {
           report.truncated = true;
           break;
         }
-        report.examined++;
-        report.oldestOpenAgeSeconds = Math.max(report.oldestOpenAgeSeconds, Math.round((now - Date.parse(task.createdAt)) / 1000));
-        try {
-          report.actions[await sweepOne(task)]++;
-        } catch (error) {
-          // Left as it is: still due, so the next run tries again.
-          report.errors++;
-          logger.error('Sweep of a task failed', { taskId: task.id, error: error as Error });
-        }
-      }
-      startKey = report.truncated ? undefined : page.next;
-    } while (startKey);
+        const page = await queryDue(shard, dueBefore, config.sweepPageSize, startKey, pending);
+        // Several at once: each is a DescribeExecution and a write or two.
+        const queue = [...page.items];
+        const worker = async (): Promise<void> => {
+          for (let task = queue.shift(); task; task = queue.shift()) {
+            if (outOfBudget()) {
+              report.truncated = true;
+              return;
+            }
+            report.examined++;
+            report.oldestOpenAgeSeconds = Math.max(report.oldestOpenAgeSeconds, Math.round((now - Date.parse(task.createdAt)) / 1000));
+            try {
+              report.actions[await sweepOne(task)]++;
+            } catch (error) {
+              // Left as it is: still due, so the next run tries again.
+              report.errors++;
+              logger.error('Sweep of a task failed', { taskId: task.id, error: error as Error });
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: config.sweepConcurrency }, worker));
+        startKey = report.truncated ? undefined : page.next;
+      } while (startKey);
+    }
   }
   publish(report);
   return report;

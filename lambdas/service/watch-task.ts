@@ -1,11 +1,16 @@
 /**
- * "Wait for a change", written once for the long poll (`Prefer: wait`) and the event stream: re-read
- * the caller's task, strongly consistent, until its `version` (bumped by every write, see
- * `VERSION_BUMP`) moves on, it is terminal, or time is up. One GetItem per interval, nothing else.
+ * "Wait for a change", written once for the long poll (`Prefer: wait`) and the event stream. Each
+ * interval it probes the task's entry in the owner index (eventually consistent, half a read unit
+ * for what a client sees, whatever the size of the task's input or result) and reads the task
+ * itself (strongly consistent, the watched attributes only) only when the probe shows a change. A
+ * probe that lags (the index trails the table by a moment) costs one extra read, never a missed or
+ * backward change: only the strongly consistent read decides.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { sameRepresentation, WATCHED_ATTRIBUTES } from '#domain/representation';
 import { isTerminal, type TaskRecord } from '#domain/task';
 import { findOwnTask } from '#service/find-task';
+import { getIndexedTask } from '#store/task-store';
 
 export interface AwaitChangeOptions {
   /** Epoch ms after which the last read is returned, changed or not. */
@@ -16,10 +21,11 @@ export interface AwaitChangeOptions {
 }
 
 /**
- * The task as soon as it differs from `seen` (another version) or is terminal; `seen` itself (or
- * the last read) once `until` passes or `signal` aborts. 404/410 if the task vanishes meanwhile.
+ * The task as soon as a client would see it differ from `seen` (another version) or it is
+ * terminal; `seen` itself once `until` passes or `signal` aborts. 404/410 if the task vanishes
+ * meanwhile. The task returned carries the watched attributes (`WATCHED_ATTRIBUTES`) only.
  */
-export async function awaitChange(owner: string, seen: TaskRecord, options: AwaitChangeOptions): Promise<TaskRecord> {
+export async function awaitChange(seen: TaskRecord, options: AwaitChangeOptions): Promise<TaskRecord> {
   let task = seen;
   while (task.version === seen.version && !isTerminal(task.status)) {
     const remaining = options.until - Date.now();
@@ -29,7 +35,10 @@ export async function awaitChange(owner: string, seen: TaskRecord, options: Awai
     } catch {
       break; // aborted
     }
-    task = await findOwnTask(owner, seen.id, { consistent: true });
+    const probe = await getIndexedTask(seen.owner, seen.id);
+    if (probe && sameRepresentation(probe, task)) continue;
+    // The caller already proved it may see this task: re-read it as its owner.
+    task = await findOwnTask(seen.owner, seen.id, { consistent: true, attributes: WATCHED_ATTRIBUTES });
   }
   return task;
 }
@@ -38,10 +47,10 @@ export async function awaitChange(owner: string, seen: TaskRecord, options: Awai
  * The task once it is terminal, or as last read when `until` passes: `awaitChange` repeated, for a
  * submit with `Prefer: wait=N` (it answers with the outcome when the task ends within N s).
  */
-export async function awaitOutcome(owner: string, seen: TaskRecord, options: AwaitChangeOptions): Promise<TaskRecord> {
+export async function awaitOutcome(seen: TaskRecord, options: AwaitChangeOptions): Promise<TaskRecord> {
   let task = seen;
   while (!isTerminal(task.status) && Date.now() < options.until && !options.signal?.aborted) {
-    task = await awaitChange(owner, task, options);
+    task = await awaitChange(task, options);
   }
   return task;
 }

@@ -21,6 +21,7 @@ import {
   PROGRESS_EVENT_INTERVAL_SECONDS,
   PROGRESS_EVENTS,
   progressEventExpression,
+  secondsUntilDue,
   WEBHOOK_USER_AGENT,
   webhookEvent,
   webhookId,
@@ -31,7 +32,8 @@ import { countTask } from '#service/task-metrics';
 import { conditionalUpdate, getTask, recordCallback } from '#store/task-store';
 import { getOrCreateSecret, signingSecrets } from '#store/webhook-secret-store';
 
-export type DeliveryResult = NextStep | { action: 'skip'; why: string } | { action: 'retry'; delaySeconds: number; state?: undefined };
+/** What became of a message: an attempt's next step, a skip, or `wait` (the next attempt, or the progress slot, is not due yet: send it on). */
+export type DeliveryResult = NextStep | { action: 'skip'; why: string } | { action: 'wait'; dueInSeconds: number; attempts: number };
 
 export function isDeliveryMessage(value: unknown): value is DeliveryMessage {
   const m = value as DeliveryMessage;
@@ -40,7 +42,8 @@ export function isDeliveryMessage(value: unknown): value is DeliveryMessage {
     m !== null &&
     typeof m.taskId === 'string' &&
     Number.isInteger(m.version) &&
-    (m.event === undefined || (PROGRESS_EVENTS as readonly string[]).includes(m.event))
+    (m.event === undefined || (PROGRESS_EVENTS as readonly string[]).includes(m.event)) &&
+    (m.attempts === undefined || (Number.isInteger(m.attempts) && m.attempts >= 0))
   );
 }
 
@@ -79,13 +82,20 @@ export async function deliver(message: DeliveryMessage, postOptions: PostOptions
   if (previous && !own && previous.seq !== undefined && previous.seq > seq) return { action: 'skip', why: 'a newer event was sent' };
   // Delivered, or refused for good (410): done. A `failed` callback whose schedule ran out is
   // attempted again only when its message comes back, i.e. was redriven from the dead-letter queue.
-  if (own?.status === 'delivered' || (own?.status === 'failed' && own.lastStatusCode === 410)) {
+  if (own?.status === 'delivered' || (own?.status === 'failed' && (own.lastStatusCode === 410 || own.reason !== undefined))) {
     return { action: 'skip', why: `callback already ${own.status}` };
   }
+  // A copy of a message (SQS delivers at least once) that another copy has overtaken: drop it, so
+  // copies never multiply into parallel chains of retries.
+  if (own?.status === 'pending' && (message.attempts ?? 0) !== own.attempts) {
+    return { action: 'skip', why: 'a later attempt superseded this message' };
+  }
+  const dueInSeconds = secondsUntilDue(own, new Date());
+  if (dueInSeconds > 0) return { action: 'wait', dueInSeconds, attempts: own?.attempts ?? 0 };
   if (message.event === 'task.progress') {
     const slot = await progressSlot(task, message, Date.now());
     if (slot === 'skip') return { action: 'skip', why: 'a newer progress was sent' };
-    if (slot !== 'claimed') return { action: 'retry', delaySeconds: slot.delaySeconds };
+    if (slot !== 'claimed') return { action: 'wait', dueInSeconds: slot.delaySeconds, attempts: own?.attempts ?? 0 };
   }
 
   const id = webhookId(message);

@@ -37,7 +37,6 @@ export function formatEvent(type: EventType, id: number, data: unknown): string 
 }
 
 export interface StreamOptions {
-  owner: string;
   baseUrl: string;
   retentionSeconds: number;
   /** How tasks are rendered (the capability key of awaited input). */
@@ -63,7 +62,7 @@ export async function streamTask(first: TaskRecord, options: StreamOptions): Pro
   const pingEvery = options.pingIntervalMs ?? PING_INTERVAL_MS;
   let nextPing = Date.now() + pingEvery;
   while (!isTerminal(task.status) && !signal?.aborted && Date.now() < options.until) {
-    const next = await awaitChange(options.owner, task, { until: Math.min(nextPing, options.until), intervalMs: WATCH_INTERVAL_MS, signal });
+    const next = await awaitChange(task, { until: Math.min(nextPing, options.until), intervalMs: WATCH_INTERVAL_MS, signal });
     if (next.version !== task.version || isTerminal(next.status)) send(next, task);
     task = next;
     if (Date.now() >= nextPing && !isTerminal(task.status)) {

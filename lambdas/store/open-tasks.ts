@@ -24,15 +24,25 @@ export interface OpenPage {
   next?: Record<string, unknown>;
 }
 
-/** Tasks of `shard` due for a check (`sweepAt` before `dueBefore`), longest-waiting first. */
-export async function queryDue(shard: number, dueBefore: string, limit: number, startKey?: Record<string, unknown>): Promise<OpenPage> {
+/**
+ * Tasks of `shard` due for a check (`sweepAt` before `dueBefore`), longest-waiting first: the
+ * pending ones only, or all the others (`pending: false`).
+ */
+export async function queryDue(
+  shard: number,
+  dueBefore: string,
+  limit: number,
+  startKey: Record<string, unknown> | undefined,
+  pending: boolean,
+): Promise<OpenPage> {
   const { Items, LastEvaluatedKey } = await dynamodb.send(
     new QueryCommand({
       TableName: config.tableName,
       IndexName: OPEN_INDEX.name,
       KeyConditionExpression: '#shard = :shard AND #sweepAt < :due',
-      ExpressionAttributeNames: { '#shard': OPEN_INDEX.partitionKey, '#sweepAt': OPEN_INDEX.sortKey },
-      ExpressionAttributeValues: { ':shard': shard, ':due': dueBefore },
+      FilterExpression: pending ? '#status = :pending' : '#status <> :pending',
+      ExpressionAttributeNames: { '#shard': OPEN_INDEX.partitionKey, '#sweepAt': OPEN_INDEX.sortKey, '#status': 'status' },
+      ExpressionAttributeValues: { ':shard': shard, ':due': dueBefore, ':pending': 'pending' },
       ScanIndexForward: true,
       Limit: limit,
       ExclusiveStartKey: startKey,

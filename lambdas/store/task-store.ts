@@ -24,11 +24,48 @@ export interface IdempotencyRecord {
 export type WriteOutcome = { ok: true; task: TaskRecord } | { ok: false; current?: TaskRecord };
 
 /** `consistent`: a strongly consistent read (twice the read units), for watchers that must see the latest write. */
-export async function getTask(id: string, options: { consistent?: boolean } = {}): Promise<TaskRecord | undefined> {
+export interface ReadOptions {
+  consistent?: boolean;
+  /** Only these attributes (a projection): less to transfer and parse. DynamoDB bills the whole item either way. */
+  attributes?: readonly string[];
+}
+
+/** `#a0, #a1, …` for `attributes`, with their names. */
+function projection(attributes: readonly string[] | undefined) {
+  if (!attributes) return {};
+  const names = Object.fromEntries(attributes.map((name, i) => [`#a${i}`, name]));
+  return { ProjectionExpression: Object.keys(names).join(', '), ExpressionAttributeNames: names };
+}
+
+export async function getTask(id: string, options: ReadOptions = {}): Promise<TaskRecord | undefined> {
   const { Item } = await dynamodb.send(
-    new GetCommand({ TableName: config.tableName, Key: { id }, ...(options.consistent && { ConsistentRead: true }) }),
+    new GetCommand({
+      TableName: config.tableName,
+      Key: { id },
+      ...(options.consistent && { ConsistentRead: true }),
+      ...projection(options.attributes),
+    }),
   );
   return Item?.owner ? (Item as TaskRecord) : undefined;
+}
+
+/**
+ * A task's entry in the owner index: what a client sees of it (the index projects exactly the
+ * representation's attributes), read eventually consistent. Half a read unit for an entry up to
+ * 4 KB whatever the size of the task's input and result, where a strongly consistent GetItem costs
+ * one unit per 4 KB of the whole item: the cheap probe of a watcher. May lag the table by a moment.
+ */
+export async function getIndexedTask(owner: string, id: string): Promise<Partial<TaskRecord> | undefined> {
+  const { Items } = await dynamodb.send(
+    new QueryCommand({
+      TableName: config.tableName,
+      IndexName: OWNER_INDEX.name,
+      KeyConditionExpression: '#owner = :owner AND #id = :id',
+      ExpressionAttributeNames: { '#owner': OWNER_INDEX.partitionKey, '#id': OWNER_INDEX.sortKey },
+      ExpressionAttributeValues: { ':owner': owner, ':id': id },
+    }),
+  );
+  return Items?.[0] as Partial<TaskRecord> | undefined;
 }
 
 export async function putTask(task: TaskRecord): Promise<void> {
@@ -84,11 +121,22 @@ export async function putTaskClaimingKey(
     );
     return { created: true };
   } catch (error) {
-    const reason = error instanceof TransactionCanceledException ? error.CancellationReasons?.[1] : undefined;
+    const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+    const reason = reasons[1];
     if (reason?.Code === 'ConditionalCheckFailed' && reason.Item) {
       return { created: false, existing: unmarshall(reason.Item) as IdempotencyRecord };
     }
+    // Another request with the same key is claiming it at this very moment: ours lost the race.
+    if (reasons.some((r) => r.Code === 'TransactionConflict')) throw new ClaimConflict();
     throw error;
+  }
+}
+
+/** A racing request holds the same idempotency key's claim in a transaction of its own. */
+export class ClaimConflict extends Error {
+  constructor() {
+    super('Another request is claiming this idempotency key');
+    this.name = 'ClaimConflict';
   }
 }
 
@@ -128,8 +176,8 @@ export async function conditionalUpdate(
 
 /** Options of {@link transition}. */
 export interface TransitionWriteOptions extends Omit<TransitionOptions, 'attemptGuard'> {
-  /** Only the caller's task. */
-  owner?: string;
+  /** Only the caller's task (any of its owners, for a list). */
+  owner?: string | readonly string[];
   /** Only while the task is at this attempt (the writer acts for one execution or deadline). */
   attempt?: number;
   /** Why, in the history entry (a problem kind, e.g. `deadline-exceeded`). */
@@ -151,11 +199,18 @@ export function transition(
   values[':now'] = now;
   values[':history'] = historyEntry(to === 'running' ? 'started' : outcomeEvent(to), to, now, options.detail);
   if (options.attempt !== undefined) values[':attempt'] = options.attempt;
+  const owners = options.owner === undefined ? [] : typeof options.owner === 'string' ? [options.owner] : options.owner;
   return conditionalUpdate(
     id,
     transitionExpression(to, Object.keys(fields), { keepOpen: options.keepOpen, attemptGuard: options.attempt !== undefined }),
     values,
-    options.owner === undefined ? undefined : { condition: '#owner = :owner', names: { '#owner': 'owner' }, values: { ':owner': options.owner } },
+    owners.length === 0
+      ? undefined
+      : {
+          condition: `#owner IN (${owners.map((_, i) => `:owner${i}`).join(', ')})`,
+          names: { '#owner': 'owner' },
+          values: Object.fromEntries(owners.map((o, i) => [`:owner${i}`, o])),
+        },
   );
 }
 

@@ -36,10 +36,34 @@ async function read(owner: string): Promise<WebhookSecretRecord | undefined> {
   return Item as WebhookSecretRecord | undefined;
 }
 
+/**
+ * Removes a previous secret whose overlap is over: a secret that signs nothing is not kept. Only
+ * if it is still the one seen (a rotation meanwhile set a new one).
+ */
+async function dropExpiredPrevious(record: WebhookSecretRecord, now: Date): Promise<WebhookSecretRecord> {
+  if (!record.previousSecret || !record.previousExpiresAt || Date.parse(record.previousExpiresAt) > now.getTime()) return record;
+  try {
+    await dynamodb.send(
+      new UpdateCommand({
+        TableName: config.tableName,
+        Key: { id: record.id },
+        UpdateExpression: 'REMOVE #previousSecret, #previousExpiresAt',
+        ConditionExpression: '#previousExpiresAt = :seen',
+        ExpressionAttributeNames: { '#previousSecret': 'previousSecret', '#previousExpiresAt': 'previousExpiresAt' },
+        ExpressionAttributeValues: { ':seen': record.previousExpiresAt },
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+  const { previousSecret: _gone, previousExpiresAt: _over, ...current } = record;
+  return current;
+}
+
 /** The caller's secret, created on first use (two racing first uses end with the same one). */
 export async function getOrCreateSecret(owner: string, now: Date = new Date()): Promise<WebhookSecretRecord> {
   const existing = await read(owner);
-  if (existing) return existing;
+  if (existing) return dropExpiredPrevious(existing, now);
   const record: WebhookSecretRecord = { id: itemId(owner), secret: newSecret(), createdAt: now.toISOString() };
   try {
     await dynamodb.send(

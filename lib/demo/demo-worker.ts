@@ -65,8 +65,10 @@ export function demoWorker(scope: Construct, id: string, props: DemoWorkerProps 
     logRetention: props.logRetention,
   });
 
+  // By version, not $LATEST: the state machine version a task started on keeps invoking the code it
+  // was published with, whatever a later deploy changes.
   const countPrimes = new tasks.LambdaInvoke(self, DEMO_STATES.countPrimes, {
-    lambdaFunction: countPrimesFunction,
+    lambdaFunction: countPrimesFunction.currentVersion,
     // No `payload`: the function receives the whole state input. (`TaskInput.fromJsonPathAt('$')`
     // would render `"Parameters": "$"`, a string, which ASL rejects: Parameters must be an object.)
     payloadResponseOnly: true,
@@ -83,7 +85,10 @@ export function demoWorker(scope: Construct, id: string, props: DemoWorkerProps 
     description: 'Demo worker: builds a report of a requested size, storing large ones in the results bucket',
     logRetention: props.logRetention,
   });
-  const makeReport = new tasks.LambdaInvoke(self, DEMO_STATES.makeReport, { lambdaFunction: makeReportFunction, payloadResponseOnly: true });
+  const makeReport = new tasks.LambdaInvoke(self, DEMO_STATES.makeReport, {
+    lambdaFunction: makeReportFunction.currentVersion,
+    payloadResponseOnly: true,
+  });
 
   const sleep = sfn.Wait.jsonPath(self, DEMO_STATES.sleep, {
     time: sfn.WaitTime.secondsPath('$.input.seconds'),

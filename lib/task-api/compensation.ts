@@ -40,9 +40,13 @@ export interface TaskCompensationProps extends CompensationOptions {
 
 /** Names of the states the construct adds after the compensation chain. */
 export const COMPENSATION_STATES = {
+  /** Records `compensation: succeeded` on the task once the chain ran. */
   recordCompensation: 'RecordCompensation',
+  /** Records `compensation: failed` when the chain failed. */
   recordCompensationFailure: 'RecordCompensationFailure',
+  /** Ends the execution failed once the chain failed (recorded, or not recordable). */
   compensationFailed: 'CompensationFailed',
+  /** Ends the execution when there is nothing to record (the task was purged meanwhile, or an earlier run recorded it). */
   compensationRecorded: 'CompensationAlreadyRecorded',
 } as const;
 

@@ -15,14 +15,16 @@ function reservationOf(setting: false | ReservedConcurrency | undefined, group: 
   return value === false ? undefined : value;
 }
 
-/** Sets `ReservedConcurrentExecutions` on each function of the group. */
+/** Sets `ReservedConcurrentExecutions` on each function of the group (plus `extra` for each, when the group reserves any). */
 export function reserveConcurrency(
   functions: readonly lambda.IFunction[],
   setting: false | ReservedConcurrency | undefined,
   group: ConcurrencyGroup,
+  extra = 0,
 ): void {
-  const reserved = reservationOf(setting, group);
-  if (reserved === undefined) return;
+  const share = reservationOf(setting, group);
+  if (share === undefined) return;
+  const reserved = share + extra;
   for (const fn of functions) {
     const cfn = fn.node.defaultChild;
     if (!(cfn instanceof lambda.CfnFunction)) throw new Error(`reservedConcurrency.${group}: ${fn.node.path} is not a function defined in this app`);

@@ -7,12 +7,18 @@
  * - POST /tasks declaring more than 256 KiB + margin (Content-Length) is blocked with 413 before it
  *   reaches a function (WAF inspects only the first 8-64 KB of a body, so the header is the measure).
  * - A rate rule keyed on the caller (its API key, or its bearer token in JWT mode), not on an IP
- *   that a NAT shares, answering 429 with Retry-After and problem details.
+ *   that a NAT shares, answering 429 with Retry-After and problem details. WAF leaves requests
+ *   without that header out of such a rule, so those (preflights, junk) have their own, lower,
+ *   limit per IP; and a backstop per IP catches one client rotating junk keys, each of which would
+ *   start a fresh per-caller count.
+ * - No sampled requests: WAF samples keep whole headers, `x-api-key` and `authorization` included,
+ *   and cannot redact them (only WAF logging can); metrics stay on.
  */
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { PROBLEM_BASE, PROBLEM_KINDS, type ProblemKind } from '../../lambdas/domain/errors.ts';
+import { ERROR_EXPOSE_HEADERS } from '../problem-responses.ts';
 
 /** The Common rule set's label for a body over 8 KB (set even when the rule only counts). */
 export const BODY_SIZE_LABEL = 'awswaf:managed:aws:core-rule-set:SizeRestrictions_Body';
@@ -31,6 +37,17 @@ export interface ApiFirewallProps {
   readonly callerHeader?: 'x-api-key' | 'authorization';
   /** Requests one caller may send per 5 minutes before WAF answers 429. @default 15000 (50 per second) */
   readonly requestsPerFiveMinutes?: number;
+  /** Requests without the caller header one IP may send per 5 minutes (CORS preflights, the OpenAPI document, junk). @default 1500 (5 per second) */
+  readonly anonymousRequestsPerFiveMinutes?: number;
+  /** Requests of any kind one IP may send per 5 minutes: twice a caller's limit, as a NAT may carry a few callers. @default 2 × requestsPerFiveMinutes */
+  readonly requestsPerIpPerFiveMinutes?: number;
+  /**
+   * The web ACL's CloudWatch metric name (its `WebACL` dimension): unique per account and region, or
+   * two deployments' WAF metrics and alarms mix. @default 'LongrunWebAcl'
+   */
+  readonly metricName?: string;
+  /** `Access-Control-Allow-Origin` of the WAF's own answers (413, 429), so browsers can read them. @default - none */
+  readonly corsOrigin?: string;
 }
 
 /**
@@ -46,7 +63,8 @@ export class ApiFirewall extends Construct {
     super(scope, id);
     const visibility = (metricName: string): wafv2.CfnWebACL.VisibilityConfigProperty => ({
       cloudWatchMetricsEnabled: true,
-      sampledRequestsEnabled: true,
+      // Samples would show callers' keys and tokens to anyone who may read WAF in the console.
+      sampledRequestsEnabled: false,
       metricName,
     });
     const managed = (name: string, priority: number, overrides: string[] = []): wafv2.CfnWebACL.RuleProperty => ({
@@ -62,15 +80,21 @@ export class ApiFirewall extends Construct {
       },
       visibilityConfig: visibility(name),
     });
-    const problemResponse = (kind: ProblemKind, headers: Record<string, string> = {}): wafv2.CfnWebACL.RuleActionProperty => ({
-      block: {
-        customResponse: {
-          responseCode: PROBLEM_KINDS[kind].status,
-          customResponseBodyKey: kind,
-          ...(Object.keys(headers).length > 0 && { responseHeaders: Object.entries(headers).map(([name, value]) => ({ name, value })) }),
+    const cors: Record<string, string> = props.corsOrigin
+      ? { 'Access-Control-Allow-Origin': props.corsOrigin, 'Access-Control-Expose-Headers': ERROR_EXPOSE_HEADERS }
+      : {};
+    const problemResponse = (kind: ProblemKind, extra: Record<string, string> = {}): wafv2.CfnWebACL.RuleActionProperty => {
+      const headers = { ...cors, ...extra };
+      return {
+        block: {
+          customResponse: {
+            responseCode: PROBLEM_KINDS[kind].status,
+            customResponseBodyKey: kind,
+            ...(Object.keys(headers).length > 0 && { responseHeaders: Object.entries(headers).map(([name, value]) => ({ name, value })) }),
+          },
         },
-      },
-    });
+      };
+    };
     const submitRequest: wafv2.CfnWebACL.StatementProperty = {
       andStatement: {
         statements: [
@@ -95,11 +119,26 @@ export class ApiFirewall extends Construct {
       },
     };
     const limit = props.requestsPerFiveMinutes ?? 15_000;
+    const callerHeader = props.callerHeader ?? 'x-api-key';
+    const tooManyRequests = problemResponse('too-many-requests', { 'Retry-After': String(RATE_LIMIT_RETRY_AFTER_SECONDS) });
+    // A header that is absent fails any size comparison, so "not (size >= 0)" means "no such header".
+    const withoutCallerHeader: wafv2.CfnWebACL.StatementProperty = {
+      notStatement: {
+        statement: {
+          sizeConstraintStatement: {
+            fieldToMatch: { singleHeader: { Name: callerHeader } },
+            comparisonOperator: 'GE',
+            size: 0,
+            textTransformations: [{ priority: 0, type: 'NONE' }],
+          },
+        },
+      },
+    };
 
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
-      visibilityConfig: visibility('LongrunWebAcl'),
+      visibilityConfig: visibility(props.metricName ?? 'LongrunWebAcl'),
       customResponseBodies: {
         'payload-too-large': {
           contentType: 'APPLICATION_JSON',
@@ -114,22 +153,45 @@ export class ApiFirewall extends Construct {
         {
           name: 'RateLimitPerCaller',
           priority: 0,
-          action: problemResponse('too-many-requests', { 'Retry-After': String(RATE_LIMIT_RETRY_AFTER_SECONDS) }),
+          action: tooManyRequests,
           statement: {
             rateBasedStatement: {
               limit,
               evaluationWindowSec: 300,
               aggregateKeyType: 'CUSTOM_KEYS',
-              customKeys: [{ header: { name: props.callerHeader ?? 'x-api-key', textTransformations: [{ priority: 0, type: 'NONE' }] } }],
+              customKeys: [{ header: { name: callerHeader, textTransformations: [{ priority: 0, type: 'NONE' }] } }],
             },
           },
           visibilityConfig: visibility('RateLimitPerCaller'),
         },
-        managed('AWSManagedRulesCommonRuleSet', 1, ['SizeRestrictions_BODY']),
-        managed('AWSManagedRulesKnownBadInputsRuleSet', 2),
+        {
+          name: 'RateLimitWithoutCaller',
+          priority: 1,
+          action: tooManyRequests,
+          statement: {
+            rateBasedStatement: {
+              limit: props.anonymousRequestsPerFiveMinutes ?? 1_500,
+              evaluationWindowSec: 300,
+              aggregateKeyType: 'IP',
+              scopeDownStatement: withoutCallerHeader,
+            },
+          },
+          visibilityConfig: visibility('RateLimitWithoutCaller'),
+        },
+        {
+          name: 'RateLimitPerIp',
+          priority: 2,
+          action: tooManyRequests,
+          statement: {
+            rateBasedStatement: { limit: props.requestsPerIpPerFiveMinutes ?? 2 * limit, evaluationWindowSec: 300, aggregateKeyType: 'IP' },
+          },
+          visibilityConfig: visibility('RateLimitPerIp'),
+        },
+        managed('AWSManagedRulesCommonRuleSet', 3, ['SizeRestrictions_BODY']),
+        managed('AWSManagedRulesKnownBadInputsRuleSet', 4),
         {
           name: 'BodyOnlyWhereAccepted',
-          priority: 3,
+          priority: 5,
           action: problemResponse('payload-too-large'),
           statement: {
             andStatement: {
@@ -140,7 +202,7 @@ export class ApiFirewall extends Construct {
         },
         {
           name: 'SubmitBodyOverLimit',
-          priority: 4,
+          priority: 6,
           action: problemResponse('payload-too-large'),
           statement: {
             andStatement: {

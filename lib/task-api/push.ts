@@ -11,13 +11,14 @@
 import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type FilterPattern, progressFilters, statusChangeFilters, webhookFilters } from '../../lambdas/domain/stream-filters.ts';
-import { longrunFunction } from './function.ts';
-import { allow } from './grants.ts';
+import { liveAlias, longrunFunction } from './function.ts';
+import { allow, encryptedQueue } from './grants.ts';
 
 /** What both push parts receive. */
 export interface PushPartProps {
@@ -29,21 +30,36 @@ export interface PushPartProps {
   readonly logRetention?: logs.RetentionDays;
   /** The API's base URL, for the absolute links in pushed tasks (`API_BASE_URL`). @default - links relative to `/v1` */
   readonly apiBaseUrl?: string;
+  /** How long the failure queues keep a message (never longer than the tasks they name are kept). @default Duration.days(14) */
+  readonly failureRetention?: Duration;
+  /** Encrypts the queues and the log groups. @default - SQS managed keys, CloudWatch Logs' own encryption */
+  readonly encryptionKey?: kms.IKey;
 }
+
+/** Webhook deliveries running at once, by default (the delivery event source's maximum concurrency). */
+const DEFAULT_WEBHOOK_CONCURRENCY = 10;
 
 /** What {@link WebhookDelivery} receives. */
 export interface WebhookDeliveryProps extends PushPartProps {
+  /** Deliveries running at once, at most (2–1000). @default 10 */
+  readonly maxConcurrency?: number;
   /** Extra environment of the delivery function alone (the capability key that signs `awaitingInput.url`). @default - none */
   readonly deliveryEnvironment?: Record<string, string>;
-}
-
-function encryptedQueue(scope: Construct, id: string, props: Omit<sqs.QueueProps, 'encryption' | 'enforceSSL'> = {}): sqs.Queue {
-  return new sqs.Queue(scope, id, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, ...props });
 }
 
 function streamArnOf(table: dynamodb.ITable, who: string): string {
   if (!table.tableStreamArn) throw new Error(`${who}: the task table's stream must be enabled (NEW_AND_OLD_IMAGES)`);
   return table.tableStreamArn;
+}
+
+/**
+ * An event source mapping that invokes the function's `live` alias, so that a rollout moves event
+ * processing too. It stays a child of the function (the logical id it had before aliases): changing
+ * its target updates it in place, where a new mapping would start again from the stream's trim
+ * horizon and deliver up to a day of records a second time.
+ */
+function liveMapping(fn: lambda.Function, id: string, props: lambda.EventSourceMappingOptions): lambda.EventSourceMapping {
+  return new lambda.EventSourceMapping(fn, id, { ...props, target: liveAlias(fn) });
 }
 
 /**
@@ -59,7 +75,7 @@ function filteredStreamMapping(
 ): lambda.EventSourceMapping {
   allow(fn, ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'], [streamArn]);
   allow(fn, ['sqs:SendMessage'], [onFailure.queueArn]);
-  return fn.addEventSourceMapping(id, {
+  return liveMapping(fn, id, {
     eventSourceArn: streamArn,
     startingPosition: lambda.StartingPosition.TRIM_HORIZON,
     batchSize: 100,
@@ -75,7 +91,7 @@ function filteredStreamMapping(
 
 /** Webhooks: the events of tasks with a `callbackUrl` (the outcome, and those of `callbackEvents`), delivered at least once, signed. */
 export class WebhookDelivery extends Construct {
-  /** Delivery messages (`{ taskId, version }`), one per terminal transition; retries wait here. */
+  /** Delivery messages (`{ taskId, version, attempts }`), one per terminal transition; retries wait here as delayed messages. */
   public readonly queue: sqs.Queue;
   /** Deliveries that used up the retry schedule, and malformed messages. */
   public readonly deadLetterQueue: sqs.Queue;
@@ -91,13 +107,17 @@ export class WebhookDelivery extends Construct {
   constructor(scope: Construct, id: string, props: WebhookDeliveryProps) {
     super(scope, id);
     const streamArn = streamArnOf(props.table, 'WebhookDelivery');
-    this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue', { retentionPeriod: Duration.days(14) });
-    this.streamFailureQueue = encryptedQueue(this, 'StreamFailureQueue', { retentionPeriod: Duration.days(14) });
+    this.deadLetterQueue = encryptedQueue(this, 'DeadLetterQueue', props.encryptionKey, {
+      retentionPeriod: props.failureRetention ?? Duration.days(14),
+    });
+    this.streamFailureQueue = encryptedQueue(this, 'StreamFailureQueue', props.encryptionKey, {
+      retentionPeriod: props.failureRetention ?? Duration.days(14),
+    });
     const deliveryTimeout = Duration.seconds(30);
-    this.queue = encryptedQueue(this, 'Queue', {
+    this.queue = encryptedQueue(this, 'Queue', props.encryptionKey, {
       // Six times the function's timeout (Lambda's advice for SQS sources).
       visibilityTimeout: Duration.seconds(deliveryTimeout.toSeconds() * 6),
-      // Longer than the whole schedule (5 s + … + 10 h ≈ 28 h), plus jitter.
+      // Each message lives at most 15 minutes before it is re-sent; days leave room for an outage of the function.
       retentionPeriod: Duration.days(4),
       // A backstop for crashes only: the function itself moves a message here once its schedule is used up.
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 20 },
@@ -108,6 +128,7 @@ export class WebhookDelivery extends Construct {
       environment: { ...props.environment, WEBHOOK_QUEUE_URL: this.queue.queueUrl },
       description: 'Webhooks: queues a delivery for each event of a task with a callbackUrl',
       logRetention: props.logRetention,
+      encryptionKey: props.encryptionKey,
     });
     allow(this.forwardFunction, ['sqs:SendMessage'], [this.queue.queueArn]);
     this.streamMapping = filteredStreamMapping(this.forwardFunction, 'TerminalTransitions', streamArn, webhookFilters(), this.streamFailureQueue);
@@ -124,20 +145,21 @@ export class WebhookDelivery extends Construct {
       description: 'Webhooks: POSTs a signed event to the callbackUrl, records the attempt, schedules the retry',
       timeout: deliveryTimeout,
       logRetention: props.logRetention,
+      encryptionKey: props.encryptionKey,
     });
     // The task (read, record the attempt) and the owner's secret (read, create on first use).
     allow(this.deliveryFunction, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [props.table.tableArn]);
-    allow(
-      this.deliveryFunction,
-      ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'],
-      [this.queue.queueArn],
-    );
+    // A retry is a delayed re-send (SendMessage), never a visibility change: nothing waits in flight.
+    allow(this.deliveryFunction, ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:SendMessage'], [this.queue.queueArn]);
     allow(this.deliveryFunction, ['sqs:SendMessage'], [this.deadLetterQueue.queueArn]);
-    this.deliveryFunction.addEventSourceMapping('Deliveries', {
+    liveMapping(this.deliveryFunction, 'Deliveries', {
       eventSourceArn: this.queue.queueArn,
       batchSize: 10,
       maxBatchingWindow: Duration.millis(0),
       reportBatchItemFailures: true,
+      // Receivers that accept and never answer hold deliveries for their 10 s: a ceiling keeps them
+      // from pulling the function towards the account's unreserved concurrency.
+      maxConcurrency: props.maxConcurrency ?? DEFAULT_WEBHOOK_CONCURRENCY,
     });
 
     for (const queue of [this.deadLetterQueue, this.streamFailureQueue]) {
@@ -177,7 +199,9 @@ export class TaskEvents extends Construct {
     if (props.source?.startsWith('aws.')) throw new Error(`TaskEvents: source may not start with 'aws.' (reserved by AWS)`);
     this.source = props.source ?? 'longrun';
     this.eventBus = props.eventBus ?? new events.EventBus(this, 'Bus', { description: 'Longrun task events: detail-type task.<status>' });
-    this.streamFailureQueue = encryptedQueue(this, 'StreamFailureQueue', { retentionPeriod: Duration.days(14) });
+    this.streamFailureQueue = encryptedQueue(this, 'StreamFailureQueue', props.encryptionKey, {
+      retentionPeriod: props.failureRetention ?? Duration.days(14),
+    });
     this.publishFunction = longrunFunction(this, 'PublishFunction', {
       name: 'publish-events',
       environment: {
@@ -188,6 +212,7 @@ export class TaskEvents extends Construct {
       },
       description: 'Events for servers: publishes every task status change to EventBridge',
       logRetention: props.logRetention,
+      encryptionKey: props.encryptionKey,
     });
     allow(this.publishFunction, ['events:PutEvents'], [this.eventBus.eventBusArn]);
     this.streamMapping = filteredStreamMapping(

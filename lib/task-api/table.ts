@@ -1,6 +1,7 @@
 /** TaskTable: the one DynamoDB table of tasks (and idempotency claims). */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { OPEN_INDEX } from '../../lambdas/domain/open-index.ts';
 import { LEGACY_OWNER_INDEX, OWNER_INDEX } from '../../lambdas/domain/owner-index.ts';
@@ -16,6 +17,10 @@ export interface TaskTableProps {
    * to 0.3.0"). Nothing reads it. @default false
    */
   readonly legacyOwnerIndex?: boolean;
+  /** Refuse DeleteTable (a stack deletion or a replacement) until it is switched off. @default true */
+  readonly deletionProtection?: boolean;
+  /** Encrypt the table (and its stream) with this key. @default - the AWS managed key of DynamoDB */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** The one DynamoDB table of tasks (and idempotency claims and webhook secrets), its indexes and stream. */
@@ -32,8 +37,11 @@ export class TaskTable extends Construct {
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: 'ttl',
-      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      ...(props.encryptionKey
+        ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
+        : { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      deletionProtection: props.deletionProtection ?? true,
       // Webhooks and task events read every write, before and after (lib/task-api/push.ts).
       stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
     });

@@ -1,11 +1,15 @@
 /**
  * TaskWorkflow: the Standard state machine around the platform team's worker.
  * worker --> RecordSuccess (DynamoDB step); any worker Task error --> RecordFailure --> Failed;
+ * RecordSuccess out of retries --> ResultLeftToBackstop (Succeed: the output is recorded by the backstop);
  * a result too large for the workflow or the table --> RecordResultTooLarge --> ResultTooLarge (Fail).
  * Both records are built from the transitions in `lambdas/domain/transitions.ts`.
+ * Every deploy that changes the definition publishes a version; executions start through the `live`
+ * alias, so a task runs to its end on the version it started on.
  */
-import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -36,6 +40,11 @@ export const SHELL_STATES = {
   checkRecordError: 'CheckRecordError',
   /** Ends the execution failed when RecordSuccess could not record. */
   recordSuccessFailed: 'RecordSuccessFailed',
+  /**
+   * RecordSuccess out of retries (throttled, DynamoDB unavailable): the execution still succeeds,
+   * with the worker's output, and the backstop or the sweeper records it from there.
+   */
+  resultLeftToBackstop: 'ResultLeftToBackstop',
 } as const;
 
 /**
@@ -58,6 +67,9 @@ export const RECORD_RETRY: sfn.RetryProps = {
   maxDelay: Duration.seconds(30),
   jitterStrategy: sfn.JitterType.FULL,
 };
+
+/** The alias executions start through; a rollout moves it from one version to the next. */
+const WORKFLOW_ALIAS = 'live';
 
 /** Lambda throttling of a worker Task state (CDK's LambdaInvoke already retries Lambda's 5xx). */
 const WORKER_THROTTLE_RETRY: sfn.RetryProps = {
@@ -96,6 +108,10 @@ export interface TaskWorkflowProps {
   readonly keepFailedOpen?: boolean;
   /** Environment of the functions this part creates (the await-input function). */
   readonly environment?: Record<string, string>;
+  /** What the state machine logs (`ALL` logs every state transition, and costs accordingly). @default sfn.LogLevel.ERROR */
+  readonly logLevel?: sfn.LogLevel;
+  /** Encrypts execution data (input, output, history) and the log group. @default - AWS owned keys */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
@@ -109,6 +125,14 @@ export class TaskWorkflow extends Construct {
   public readonly executionsArn: string;
   /** The function the worker's `awaitInput` states invoke (`await-input`), if it has any. */
   public readonly awaitInputFunction?: lambda.Function;
+  /** The version the last deploy published (a new one whenever the definition changed). */
+  public readonly version: sfn.CfnStateMachineVersion;
+  /** The `live` alias: executions start through it (its ARN is `aliasArn`); a rollout moves it. */
+  public readonly alias: sfn.CfnStateMachineAlias;
+  /** The ARN of `alias`, what submit and the sweeper start executions with. */
+  public readonly aliasArn: string;
+  /** The state machine's log group, under `/aws/vendedlogs/states/` as AWS recommends for vended logs. */
+  public readonly logGroup: logs.LogGroup;
 
   private readonly table: dynamodb.ITable;
 
@@ -142,7 +166,9 @@ export class TaskWorkflow extends Construct {
       errors: ['DynamoDB.ConditionalCheckFailedException'],
       resultPath: '$.recordError',
     });
-    recordFailure.addCatch(failed, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: '$.recordError' });
+    // Already terminal, or out of retries: the execution fails with the worker's own error either
+    // way, and in the second case the backstop records it from there.
+    recordFailure.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.recordError' });
     recordFailure.next(failed);
     // One throttle after an hour of work must not lose the result: retry what retrying can fix
     // (never a failed condition, which means the task is already terminal).
@@ -161,7 +187,7 @@ export class TaskWorkflow extends Construct {
       ':error': tasks.DynamoAttributeValue.fromString(JSON.stringify(problem)),
       ':history': historyValue('failed', 'failed', 'result-too-large'),
     });
-    recordResultTooLarge.addCatch(resultTooLarge, { errors: ['DynamoDB.ConditionalCheckFailedException'], resultPath: sfn.JsonPath.DISCARD });
+    recordResultTooLarge.addCatch(resultTooLarge, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
     recordResultTooLarge.addRetry(RECORD_RETRY);
     recordResultTooLarge.next(resultTooLarge);
     const recordSuccessFailed = new sfn.Fail(this, SHELL_STATES.recordSuccessFailed, { errorPath: '$.Error', causePath: '$.Cause' });
@@ -171,6 +197,14 @@ export class TaskWorkflow extends Construct {
         .otherwise(recordSuccessFailed),
       // No resultPath: the error output replaces the state, whatever shape the result had.
       { errors: DYNAMODB_VALIDATION_ERRORS },
+    );
+    // Anything else, once the retries are used up: an hour of work is never lost to a throttle. The
+    // state's input (the worker's output) becomes the execution's output, which the backstop records.
+    recordSuccess.addCatch(
+      new sfn.Succeed(this, SHELL_STATES.resultLeftToBackstop, {
+        comment: 'RecordSuccess could not write the result: the execution output carries it to the backstop and the sweeper.',
+      }),
+      { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD },
     );
 
     const workerChain = sfn.Chain.start(props.worker);
@@ -186,15 +220,37 @@ export class TaskWorkflow extends Construct {
     }
     const definition = workerChain.next(recordSuccess);
 
-    const logGroup = new logs.LogGroup(this, 'StateMachineLogGroup', { retention: props.logRetention });
+    // Under /aws/vendedlogs/: CloudWatch Logs' resource policy for vended logs then covers every
+    // state machine with one statement instead of growing (it is limited to 5,120 characters).
+    this.logGroup = new logs.LogGroup(this, 'StateMachineLogGroup', {
+      logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`,
+      retention: props.logRetention,
+      encryptionKey: props.encryptionKey,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       timeout: props.timeout ?? Duration.hours(1),
       tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      logs: { destination: this.logGroup, level: props.logLevel ?? sfn.LogLevel.ERROR, includeExecutionData: false },
+      ...(props.encryptionKey && { encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey) }),
     });
     (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata('Longrun:StateMachine', 'tasks');
+    // A version per definition: a new revision id replaces the version resource, i.e. publishes the
+    // next one. Old versions stay (a task still running on one, or redriven, needs it).
+    this.version = new sfn.CfnStateMachineVersion(this, 'Version', {
+      stateMachineArn: this.stateMachine.stateMachineArn,
+      stateMachineRevisionId: (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).attrStateMachineRevisionId,
+      description: 'Published by the deploy that changed the definition; tasks started on it finish on it.',
+    });
+    this.version.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    this.alias = new sfn.CfnStateMachineAlias(this, 'LiveAlias', {
+      name: WORKFLOW_ALIAS,
+      description: 'What submit and the sweeper start executions with; a deploy moves it to the new version.',
+      // At once unless a rollout (./rollout.ts) says otherwise.
+      deploymentPreference: { stateMachineVersionArn: this.version.attrArn, type: 'ALL_AT_ONCE' },
+    });
+    this.aliasArn = this.alias.attrArn;
     this.executionsArn = Stack.of(this).formatArn({
       service: 'states',
       resource: 'execution',
@@ -207,6 +263,13 @@ export class TaskWorkflow extends Construct {
         id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.awaitInputFunction.node.defaultChild as CfnElement)}.Arn>:*]`,
         reason:
           'The awaitInput states invoke the await-input function and its versions/aliases (<arn>:*), as Step Functions may invoke a qualified ARN.',
+      });
+    }
+    if ((props.logLevel ?? sfn.LogLevel.ERROR) !== sfn.LogLevel.ALL) {
+      Validations.of(this.stateMachine).acknowledge({
+        id: 'AwsSolutions-SF1',
+        reason:
+          'The log level is a prop (workflowLogLevel, default ERROR): ALL writes every state transition of every task, a cost that grows with traffic; failures are logged, and each execution keeps its full history in Step Functions.',
       });
     }
     Validations.of(this.stateMachine.role).acknowledge({

@@ -1,8 +1,7 @@
-import { apiKeyId } from '@longrun/local';
 import { describe, expect, it } from 'vitest';
 import { newTaskId } from '#domain/ids';
 import { putRow } from '../support/fixtures.ts';
-import { http, localStack, pollUntil } from '../support/http.ts';
+import { http, localStack, ownerOf, pollUntil } from '../support/http.ts';
 
 const sleepTask = (seconds = 1) => ({ type: 'sleep', input: { seconds } });
 const DAY = 86_400_000;
@@ -72,7 +71,7 @@ describe('ETag and Retry-After on GET /tasks/{id}', () => {
 
   it('derives Retry-After from the task age: an hour-old task is polled less often than a new one', async () => {
     const [key] = localStack().apiKeys;
-    const owner = `key:${apiKeyId(key!)}`;
+    const owner = ownerOf(key!);
     const young = await putRow({ owner, type: 'sleep', status: 'running', startedAt: new Date().toISOString() });
     const old = await putRow(
       { owner, type: 'sleep', status: 'running', startedAt: new Date(Date.now() - 3_600_000).toISOString() },
@@ -88,7 +87,7 @@ describe('ETag and Retry-After on GET /tasks/{id}', () => {
 describe('GET /tasks', () => {
   it('pages newest first with limit and cursor, filters by status, and shows only the caller its own tasks', async () => {
     const [a, b] = localStack().apiKeys;
-    const ownerA = `key:${apiKeyId(a!)}`;
+    const ownerA = ownerOf(a!);
     const start = Date.now() - 1000;
     const seeded = [];
     for (let i = 0; i < 5; i++) seeded.push(await putRow({ owner: ownerA, status: 'failed', completedAt: new Date().toISOString() }, start + i));
@@ -120,7 +119,7 @@ describe('GET /tasks', () => {
 describe('retention', () => {
   it('answers 410 for a task past retention, whether or not TTL has deleted its row', async () => {
     const [key] = localStack().apiKeys;
-    const owner = `key:${apiKeyId(key!)}`;
+    const owner = ownerOf(key!);
     const longAgo = Date.now() - 30 * DAY;
     const expired = await putRow(
       { owner, status: 'succeeded', completedAt: new Date(longAgo).toISOString(), result: '1', ttl: Math.floor(Date.now() / 1000) + 60 },

@@ -6,7 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { newTaskId } from '#domain/ids';
 import { http, localStack, pollUntil } from '../support/http.ts';
 
-const [keyA, keyB] = localStack().apiKeys as [string, string];
+// keyA and keyA2 are two keys of consumer alpha; keyB is consumer beta's.
+const [keyA, keyB, keyA2] = localStack().apiKeys as [string, string, string];
 const submitAs = (key: string, body: unknown, headers: Record<string, string> = {}) => http('POST', '/tasks', { key, body, headers });
 
 /** A problem body with its per-request parts (`instance`: the path) taken out. */
@@ -123,6 +124,29 @@ describe('Idempotency-Key is per caller', () => {
     const again = await submitAs(keyA, body, { 'Idempotency-Key': key });
     expect(again.body.id).toBe(a.body.id);
     expect((await http('GET', b.body.links.self, { key: keyA })).status).toBe(404);
+  });
+});
+
+describe('a consumer, not a key, owns tasks and the webhook secret', () => {
+  it("a second key of the same consumer sees, lists, fetches the result of and cancels the first key's tasks", async () => {
+    expect((await http('GET', finished.self, { key: keyA2 })).body).toMatchObject({ id: finished.id, status: 'succeeded' });
+    expect((await http('GET', finished.result, { key: keyA2 })).status).toBe(200);
+    const listed = await http('GET', '/tasks?limit=100', { key: keyA2 });
+    expect(listed.body.items.map((t: { id: string }) => t.id)).toEqual(expect.arrayContaining([finished.id, running.id]));
+    const mine = await submitAs(keyA2, { type: 'sleep', input: { seconds: 600 } });
+    const cancelled = await http('DELETE', mine.body.links.self, { key: keyA });
+    expect(cancelled).toMatchObject({ status: 200, body: { status: 'cancelled' } });
+    // Another consumer still sees none of it.
+    expect((await http('GET', mine.body.links.self, { key: keyB })).status).toBe(404);
+  });
+
+  it('both keys of a consumer get the same webhook secret; another consumer a different one', async () => {
+    const a = await http('GET', '/webhook-secret', { key: keyA });
+    const a2 = await http('GET', '/webhook-secret', { key: keyA2 });
+    const b = await http('GET', '/webhook-secret', { key: keyB });
+    expect(a.status).toBe(200);
+    expect(a2.body.secret).toBe(a.body.secret);
+    expect(b.body.secret).not.toBe(a.body.secret);
   });
 });
 

@@ -49,8 +49,9 @@ const stopsOf = (id: string) => stack.stepFunctions.requests.filter((r) => r.ope
 const terminal = (t: any) => ['succeeded', 'failed', 'cancelled'].includes(t?.status);
 
 /** A task row as the submit function writes it, with no execution behind it. */
-async function orphan(status: 'pending' | 'running'): Promise<string> {
+async function orphan(status: 'pending' | 'running', dueInSeconds = -10): Promise<string> {
   const now = new Date(Date.now() - 10_000).toISOString();
+  const sweepAt = new Date(Date.now() + dueInSeconds * 1000).toISOString();
   const id = newTaskId();
   await putTask({
     id,
@@ -64,7 +65,7 @@ async function orphan(status: 'pending' | 'running'): Promise<string> {
     ...(status === 'running' && { startedAt: now }),
     version: 1,
     ttl: Math.ceil(Date.now() / 1000) + 3600,
-    ...openIndexAttributes(id, now),
+    ...openIndexAttributes(id, sweepAt),
   });
   return id;
 }
@@ -155,6 +156,20 @@ describe('with every status event lost, the sweeper alone', () => {
     const task = await waitFor(id, terminal);
     expect(task).toMatchObject({ status: 'failed', error: { type: 'https://longrun.dev/problems/execution-lost', status: 503 } });
     expect((await getTask(id))?.openShard).toBeUndefined();
+  });
+});
+
+describe('order of a run', () => {
+  it('pending tasks are checked first, in every shard', async () => {
+    const { sweepOpenTasks } = await import('#service/sweep');
+    const ids = { running: [] as string[], pending: [] as string[] };
+    // Due in 30 minutes: the stack's own sweeper (every second) leaves them alone; this run looks an hour ahead.
+    for (const status of ['running', 'running', 'running', 'pending', 'pending', 'pending'] as const) ids[status].push(await orphan(status, 1800));
+    await sweepOpenTasks({ now: Date.now() + 3_600_000, deadline: Date.now() + 60_000 });
+    const described = stack.stepFunctions.requests.filter((r) => r.operation === 'DescribeExecution').map((r) => r.name);
+    const firstCheck = (id: string) => described.indexOf(id);
+    for (const id of [...ids.running, ...ids.pending]) expect(firstCheck(id), id).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...ids.pending.map(firstCheck))).toBeLessThan(Math.min(...ids.running.map(firstCheck)));
   });
 });
 

@@ -12,15 +12,15 @@
 import { createHash } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { apiKeyId } from '@longrun/local';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ownerOf } from '../support/http.ts';
 import { closeAgent, type FuzzRequest, type FuzzResponse, fuzzRequest, send } from './requests.ts';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 const stack = inject('localStack');
 const key = stack.apiKeys[1]!;
-const owner = `key:${apiKeyId(key)}`;
+const owner = ownerOf(key);
 const origin = new URL(stack.baseUrl).origin;
 
 const db = DynamoDBDocumentClient.from(

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { ROUTES, STAGE_NAME } from '../../lambdas/api/routes.ts';
-import { apiMethods, buildStack, cfnText, functionId } from './fixture.ts';
+import { aliasId, apiMethods, buildStack, cfnText, functionId } from './fixture.ts';
 
 const { template } = buildStack();
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
@@ -15,22 +15,29 @@ describe('REST API', () => {
     template.hasResourceProperties('AWS::ApiGateway::Stage', {
       StageName: STAGE_NAME,
       TracingEnabled: true,
-      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, MetricsEnabled: true, DataTraceEnabled: false })],
+      MethodSettings: [
+        Match.objectLike({
+          ThrottlingRateLimit: 50,
+          ThrottlingBurstLimit: 100,
+          MetricsEnabled: true,
+          DataTraceEnabled: false,
+          LoggingLevel: 'ERROR',
+        }),
+      ],
       AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"status"') },
     });
     const format = Object.values(template.findResources('AWS::ApiGateway::Stage'))[0]!.Properties.AccessLogSetting.Format;
     expect(format).not.toMatch(/requestBody|responseBody|\$input/);
     template.hasResourceProperties('AWS::ApiGateway::RestApi', { ApiKeySourceType: 'HEADER' });
-    template.resourceCountIs('AWS::ApiGateway::Account', 0);
   });
 
-  it.each(ROUTES.map((r) => [r.method, r.path, r]))('%s %s has a Lambda proxy method', (method, path, route) => {
-    const fnId = functionId(template, route.handler);
+  it.each(ROUTES.map((r) => [r.method, r.path, r]))("%s %s has a Lambda proxy method on its function's live alias", (method, path, route) => {
+    const liveId = aliasId(template, route.handler);
     const method_ = methodsAt(path).find((m) => m.HttpMethod === method);
     expect(method_).toBeDefined();
     expect(method_!.ApiKeyRequired).toBe(route.authenticated);
     expect(method_!.Integration.Type).toBe('AWS_PROXY');
-    expect(cfnText(method_!.Integration.Uri)).toContain(`<${fnId}.Arn>`);
+    expect(cfnText(method_!.Integration.Uri)).toContain(`/functions/<${liveId}>/`);
   });
 
   it('streams GET /tasks/{id}/events (responseTransferMode STREAM, 15 min integration timeout); every other route is buffered', () => {
@@ -99,9 +106,10 @@ describe('REST API', () => {
   it('issues one API key and usage plan per consumer, bound to the stage', () => {
     template.resourceCountIs('AWS::ApiGateway::ApiKey', 1);
     template.resourceCountIs('AWS::ApiGateway::UsagePlan', 1);
+    // The one default consumer gets half the stage (50/100): the stage keeps a share no consumer can take.
     template.hasResourceProperties('AWS::ApiGateway::UsagePlan', {
       ApiStages: [Match.objectLike({ Stage: Match.anyValue() })],
-      Throttle: { RateLimit: 50, BurstLimit: 100 },
+      Throttle: { RateLimit: 25, BurstLimit: 50 },
     });
     template.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 1);
 
@@ -113,6 +121,40 @@ describe('REST API', () => {
       Throttle: { RateLimit: 5, BurstLimit: 10 },
       Quota: { Limit: 1000, Period: 'DAY' },
     });
+    // beta's share of the stage: 50/3 per second, 100/3 burst.
+    custom.hasResourceProperties('AWS::ApiGateway::UsagePlan', { Throttle: { RateLimit: 16.66, BurstLimit: 33 } });
+  });
+
+  it("consumers' keys: several per consumer, each in the consumer's plan; every route function maps key ids to consumers", () => {
+    const { stack, template: t } = buildStack({ api: { consumers: [{ name: 'alpha', keys: ['primary', 'next'] }, { name: 'beta' }] } });
+    t.resourceCountIs('AWS::ApiGateway::ApiKey', 3);
+    t.resourceCountIs('AWS::ApiGateway::UsagePlanKey', 3);
+    expect(Object.keys(stack.api.apiKeys).sort()).toEqual(['alpha', 'alpha/next', 'beta']);
+    const keyIds = Object.fromEntries(Object.entries(stack.api.apiKeys).map(([name, key]) => [name, stack.resolve(key.keyId)]));
+    for (const route of ROUTES) {
+      const env = t.toJSON().Resources[functionId(t, route.handler)].Properties.Environment.Variables;
+      const mapping = JSON.stringify(stack.resolve(env.API_KEY_CONSUMERS));
+      for (const [name, id] of Object.entries(keyIds)) {
+        expect(mapping, route.handler).toContain(JSON.stringify(id));
+        expect(mapping).toContain(name.split('/')[0]!);
+      }
+    }
+  });
+
+  it("refuses consumers whose rates add up to the stage's or more, naming the totals", () => {
+    expect(() =>
+      buildStack({
+        api: {
+          throttle: { rateLimit: 10, burstLimit: 20 },
+          consumers: [
+            { name: 'a', rateLimit: 6 },
+            { name: 'b', rateLimit: 4 },
+          ],
+        },
+      }),
+    ).toThrow(/rateLimits add up to 10 requests\/s, not less than the stage's throttle.rateLimit \(10\)/);
+    expect(() => buildStack({ api: { consumers: [{ name: 'a', keys: [] }] } })).toThrow(/at least one key/);
+    expect(() => buildStack({ api: { consumers: [{ name: 'a', keys: ['x', 'X'] }] } })).toThrow(/names a key twice/);
   });
 
   it('creates no keys or plans for an empty consumer list (keys managed outside), yet still requires a key', () => {

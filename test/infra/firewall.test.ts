@@ -79,7 +79,6 @@ describe('web application firewall', () => {
   });
 
   it('rate-limits each caller by its API key (not by IP), answering 429 with Retry-After and a problem body', () => {
-    expect(acl.Rules.some((r: any) => r.Statement.RateBasedStatement?.AggregateKeyType === 'IP')).toBe(false);
     expect(rule(acl, 'RateLimitPerCaller')).toMatchObject({
       Action: {
         Block: {
@@ -115,6 +114,37 @@ describe('web application firewall', () => {
       Limit: 3_000,
       CustomKeys: [{ Header: { Name: 'authorization', TextTransformations: [{ Priority: 0, Type: 'NONE' }] } }],
     });
+  });
+
+  it('requests without the caller header are limited per IP (WAF leaves them out of a header-keyed rule), and so is every IP, as a backstop', () => {
+    const withoutCaller = rule(acl, 'RateLimitWithoutCaller');
+    expect(withoutCaller.Action).toEqual(rule(acl, 'RateLimitPerCaller').Action);
+    expect(withoutCaller.Statement.RateBasedStatement).toMatchObject({
+      Limit: 1_500,
+      AggregateKeyType: 'IP',
+      ScopeDownStatement: {
+        NotStatement: {
+          Statement: { SizeConstraintStatement: { FieldToMatch: { SingleHeader: { Name: 'x-api-key' } }, ComparisonOperator: 'GE', Size: 0 } },
+        },
+      },
+    });
+    // Junk keys each start a fresh per-caller count: per IP, twice a caller's limit stops that.
+    expect(rule(acl, 'RateLimitPerIp').Statement.RateBasedStatement).toEqual({ Limit: 30_000, EvaluationWindowSec: 300, AggregateKeyType: 'IP' });
+    const jwt = webAcl({ api: { auth: { type: 'jwt', issuer: 'https://issuer.example.com', audience: 'a' } } });
+    expect(
+      rule(jwt, 'RateLimitWithoutCaller').Statement.RateBasedStatement.ScopeDownStatement.NotStatement.Statement.SizeConstraintStatement.FieldToMatch,
+    ).toEqual({
+      SingleHeader: { Name: 'authorization' },
+    });
+    // Rate rules come first: a request blocked by a managed rule is still counted.
+    const ratePriorities = ['RateLimitPerCaller', 'RateLimitWithoutCaller', 'RateLimitPerIp'].map((name) => rule(acl, name).Priority);
+    expect(Math.max(...ratePriorities)).toBeLessThan(rule(acl, 'AWSManagedRulesCommonRuleSet').Priority);
+  });
+
+  it('keeps no sampled requests anywhere (they would show x-api-key and authorization values); metrics stay on', () => {
+    for (const config of [acl.VisibilityConfig, ...acl.Rules.map((r: { VisibilityConfig: unknown }) => r.VisibilityConfig)]) {
+      expect(config).toMatchObject({ SampledRequestsEnabled: false, CloudWatchMetricsEnabled: true });
+    }
   });
 
   it('gives every rule a distinct priority', () => {

@@ -1,12 +1,22 @@
 /** Shared helpers for the CDK assertion tests: build the stack without bundling, read the template. */
+import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { LongrunStack, type LongrunStackProps } from '../../lib/demo/longrun-stack.ts';
 import type { CfnTemplate } from '../../packages/local/src/template.ts';
 
-/** Builds `LongrunStack` in an app that skips esbuild for the demo's own functions (Longrun's come prebuilt). */
+/** cdk.json's context: the feature flags the CLI gives the app, so that tests synthesize what a deploy does. */
+export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> })
+  .context;
+
+/** An app with cdk.json's feature flags that skips esbuild for the demo's own functions (Longrun's come prebuilt). */
+function testApp(context: Record<string, unknown> = {}): App {
+  return new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context } });
+}
+
+/** Builds `LongrunStack` in a {@link testApp}. */
 export function buildStack(props: LongrunStackProps = {}): { app: App; stack: LongrunStack; template: Template } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = testApp();
   const stack = new LongrunStack(app, 'Longrun', props);
   return { app, stack, template: Template.fromStack(stack) };
 }
@@ -52,6 +62,16 @@ export function functionId(template: Template, name: string): string {
   return found[0]![0];
 }
 
+/** The logical id of the `live` alias of the function named `name` (what API Gateway, event sources and rules invoke). */
+export function aliasId(template: Template, name: string): string {
+  const fnId = functionId(template, name);
+  const found = Object.entries(template.findResources('AWS::Lambda::Alias')).filter(([, r]) =>
+    JSON.stringify((r as Json).Properties).includes(`{"Ref":"${fnId}"}`),
+  );
+  if (found.length !== 1) throw new Error(`expected one alias of ${name}, found ${found.length}`);
+  return found[0]![0];
+}
+
 export function tableId(template: Template): string {
   const ids = Object.keys(template.findResources('AWS::DynamoDB::Table'));
   if (ids.length !== 1) throw new Error(`expected one table, found ${ids.length}`);
@@ -67,15 +87,22 @@ export function stateMachineId(template: Template, which: 'tasks' | 'compensatio
 }
 
 /** Every (action, resource) pair granted to the role of the function `functionId`, from AWS::IAM::Policy resources. */
-export function grantsOf(template: Template, functionId: string): Array<{ action: string; resource: string }> {
+/** One allowed action on one resource; `keys`: the partition keys it is limited to (`dynamodb:LeadingKeys`), if any. */
+export interface Grant {
+  action: string;
+  resource: string;
+  keys?: string[];
+}
+
+export function grantsOf(template: Template, functionId: string): Grant[] {
   const fn = template.toJSON().Resources[functionId] as Json;
   const roleArn = (fn.Properties as Json).Role as Json;
   const roleId = (roleArn['Fn::GetAtt'] as string[])[0];
   return grantsOfRole(template, roleId!);
 }
 
-export function grantsOfRole(template: Template, roleId: string): Array<{ action: string; resource: string }> {
-  const out: Array<{ action: string; resource: string }> = [];
+export function grantsOfRole(template: Template, roleId: string): Grant[] {
+  const out: Grant[] = [];
   for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
     const props = (policy as Json).Properties as Json;
     const roles = (props.Roles as Json[]).map((r) => r.Ref);
@@ -84,7 +111,10 @@ export function grantsOfRole(template: Template, roleId: string): Array<{ action
       if (statement.Effect !== 'Allow') continue;
       const actions = ([] as string[]).concat(statement.Action as string | string[]);
       const resources = ([] as unknown[]).concat(statement.Resource);
-      for (const action of actions) for (const resource of resources) out.push({ action, resource: cfnText(resource) });
+      const keys = ((statement.Condition as Json | undefined)?.['ForAllValues:StringLike'] as Json | undefined)?.['dynamodb:LeadingKeys'] as
+        | string[]
+        | undefined;
+      for (const action of actions) for (const resource of resources) out.push({ action, resource: cfnText(resource), ...(keys && { keys }) });
     }
   }
   return out;

@@ -46,8 +46,8 @@ describe('functions', () => {
     expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
     expect(fn.Properties.Handler).toBe('index.handler');
     expect(fn.Properties.Environment.Variables).toMatchObject({ NODE_OPTIONS: '--enable-source-maps' });
-    // Longrun's own functions log and count under the service name; the demo's workers use the worker kit only.
-    if (fn.Metadata?.['Longrun:Function']) expect(fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe('longrun');
+    // Longrun's own functions log and count under the deployment's name (the stack's by default); the demo's workers use the worker kit only.
+    if (fn.Metadata?.['Longrun:Function']) expect(fn.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe('Longrun');
     else expect(['count-primes', 'make-report']).toContain(functionName(id, fn));
     const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
     expect(template.toJSON().Resources[logGroupId]).toMatchObject({
@@ -75,16 +75,19 @@ describe('functions', () => {
   it('pass the table, retention and, to submit and cancel, the state machine', () => {
     const table = { Ref: tableId(template) };
     const sm = { Ref: stateMachineId(template) };
+    // Submit starts executions through the state machine's live alias; cancel only derives execution ARNs.
+    const live = { 'Fn::GetAtt': [Object.keys(template.findResources('AWS::StepFunctions::StateMachineAlias'))[0], 'Arn'] };
     for (const entry of entries.filter((e) => !e.includes('make-report'))) expect(envOf(entry)).toMatchObject({ TABLE_NAME: table });
     for (const entry of entries.filter((e) => !e.includes('count-primes') && !e.includes('make-report'))) {
       expect(envOf(entry)).toMatchObject({ TASK_RETENTION_SECONDS: String(7 * 24 * 3600) });
     }
     expect(envOf('submit-task')).toMatchObject({
-      STATE_MACHINE_ARN: sm,
+      STATE_MACHINE_ARN: live,
       EXECUTION_TIMEOUT_SECONDS: '3600',
       IDEMPOTENCY_TTL_SECONDS: String(24 * 3600),
       TASK_TYPES: JSON.stringify(DEMO_TASK_TYPES),
     });
+    expect(envOf('sweep-tasks')).toMatchObject({ STATE_MACHINE_ARN: live });
     expect(envOf('cancel-task')).toMatchObject({ STATE_MACHINE_ARN: sm });
     expect(envOf('cancel-task')).not.toHaveProperty('TASK_TYPES');
     expect(envOf('get-task')).not.toHaveProperty('STATE_MACHINE_ARN');

@@ -35,13 +35,15 @@ function grants(entry: string) {
   return grantsOf(template, functionId(template, entry));
 }
 
-/** The grants that are not the baseline, as sorted `action resource` lines. */
+/** The grants that are not the baseline, as sorted `action resource [keys …]` lines. */
 function ownGrants(entry: string): string[] {
   return grants(entry)
     .filter((g) => !BASELINE.includes(g.action))
-    .map((g) => `${g.action} ${g.resource}`)
+    .map((g) => `${g.action} ${g.resource}${g.keys ? ` keys ${g.keys.join(',')}` : ''}`)
     .sort();
 }
+/** Writing and freeing held-connection leases (their own `held#…` items, never a task). */
+const LEASES = [`dynamodb:DeleteItem ${TABLE} keys held#*`, `dynamodb:PutItem ${TABLE} keys held#*`];
 
 describe('least privilege', () => {
   it.each([
@@ -56,10 +58,10 @@ describe('least privilege', () => {
         ...SCHEDULING,
       ],
     ],
-    ['get-task', [`dynamodb:GetItem ${TABLE}`]],
+    ['get-task', [`dynamodb:GetItem ${TABLE}`, `dynamodb:Query ${INDEX}`, ...LEASES]],
     ['get-task-history', [`dynamodb:GetItem ${TABLE}`]],
-    ['get-task-result', [`dynamodb:GetItem ${TABLE}`, `s3:GetObject ${RESULTS}`]],
-    ['task-events', [`dynamodb:GetItem ${TABLE}`]],
+    ['get-task-result', [`dynamodb:GetItem ${TABLE}`, `dynamodb:Query ${INDEX}`, `s3:GetObject ${RESULTS}`, ...LEASES]],
+    ['task-events', [`dynamodb:GetItem ${TABLE}`, `dynamodb:Query ${INDEX}`, ...LEASES]],
     ['list-tasks', [`dynamodb:Query ${INDEX}`]],
     // A purge deletes the stored result.
     ['cancel-task', [`dynamodb:UpdateItem ${TABLE}`, `states:StopExecution ${EXECUTIONS}`, `s3:DeleteObject ${RESULTS}`]],
@@ -77,7 +79,7 @@ describe('least privilege', () => {
     ['send-input-by-capability', [`dynamodb:GetItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`, `states:SendTaskSuccess <${stateMachine}>`]],
     ['expire-task', [`dynamodb:UpdateItem ${TABLE}`, `states:StopExecution ${EXECUTIONS}`]],
     ['await-input', [`dynamodb:UpdateItem ${TABLE}`]],
-    ['get-webhook-secret', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`]],
+    ['get-webhook-secret', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`]],
     ['rotate-webhook-secret', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`]],
     [
       'reconcile-execution',
@@ -97,7 +99,7 @@ describe('least privilege', () => {
       ],
     ],
     // Conditioned on the progress attributes and task keys (test/infra/props.test.ts).
-    ['count-primes', [`dynamodb:UpdateItem ${TABLE}`]],
+    ['count-primes', [`dynamodb:UpdateItem ${TABLE} keys ????????-????-7???-????-????????????`]],
     ['make-report', [`s3:PutObject ${RESULTS}`]],
   ])('%s is granted exactly its own actions', (entry, expected) => {
     expect(ownGrants(entry)).toEqual([...expected].sort());
@@ -154,12 +156,12 @@ describe('least privilege', () => {
     expect(s3Grants).toEqual([`s3:DeleteObject ${RESULTS}`, `s3:GetObject ${RESULTS}`, `s3:PutObject ${RESULTS}`]);
   });
 
-  it('submit may not stop executions; reads may not write; no action is a wildcard', () => {
+  it('submit may not stop executions; reads write nothing but their leases; no action is a wildcard', () => {
     expect(grants('submit-task').map((g) => g.action)).not.toContain('states:StopExecution');
-    for (const entry of ['get-task', 'get-task-result', 'list-tasks']) {
-      const actions = grants(entry).map((g) => g.action);
-      expect(actions.filter((a) => /^dynamodb:(Put|Update|Delete|BatchWrite|TransactWrite)/.test(a))).toEqual([]);
-      expect(actions.filter((a) => a.startsWith('states:'))).toEqual([]);
+    for (const entry of ['get-task', 'get-task-result', 'task-events', 'list-tasks']) {
+      const writes = grants(entry).filter((g) => /^dynamodb:(Put|Update|Delete|BatchWrite|TransactWrite)/.test(g.action));
+      for (const write of writes) expect(write.keys, `${entry} ${write.action}`).toEqual(['held#*']);
+      expect(grants(entry).filter((g) => g.action.startsWith('states:'))).toEqual([]);
     }
     for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
       for (const statement of policy.Properties.PolicyDocument.Statement) {
@@ -168,16 +170,25 @@ describe('least privilege', () => {
     }
   });
 
-  it('no function role carries a managed policy (no AWSLambdaBasicExecutionRole)', () => {
-    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
-      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-    }
+  it('no role carries a managed policy (no AWSLambdaBasicExecutionRole), but the account log role and the CodeDeploy role', () => {
+    const managed = Object.entries(template.findResources('AWS::IAM::Role'))
+      .filter(([, role]) => role.Properties.ManagedPolicyArns !== undefined)
+      .map(([, role]) => ({
+        service: role.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service,
+        policies: role.Properties.ManagedPolicyArns.map(cfnText),
+      }));
+    expect(managed).toEqual([
+      { service: 'apigateway.amazonaws.com', policies: ['arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs'] },
+      { service: 'codedeploy.amazonaws.com', policies: ['arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited'] },
+    ]);
   });
 
-  it('the state machine may update the table and invoke the worker functions (and the await-input function) only', () => {
+  it('the state machine may update the table and invoke the versions of the worker functions it names (and the await-input function) only', () => {
     const smRole = template.toJSON().Resources[stateMachine].Properties.RoleArn['Fn::GetAtt'][0] as string;
-    const countPrimes = functionId(template, 'count-primes');
-    const makeReport = functionId(template, 'make-report');
+    const versionOf = (name: string): string => {
+      const fnId = functionId(template, name);
+      return Object.entries(template.findResources('AWS::Lambda::Version')).find(([, v]) => v.Properties.FunctionName.Ref === fnId)![0];
+    };
     const awaitInput = functionId(template, 'await-input');
     const own = grantsOfRole(template, smRole)
       .filter((g) => g.resource !== '*')
@@ -187,10 +198,8 @@ describe('least privilege', () => {
       [
         // DynamoUpdateItem grants the table by a formatted ARN rather than its Arn attribute.
         `dynamodb:UpdateItem arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/<${table}>`,
-        `lambda:InvokeFunction <${countPrimes}.Arn>`,
-        `lambda:InvokeFunction <${countPrimes}.Arn>:*`,
-        `lambda:InvokeFunction <${makeReport}.Arn>`,
-        `lambda:InvokeFunction <${makeReport}.Arn>:*`,
+        `lambda:InvokeFunction <${versionOf('count-primes')}>`,
+        `lambda:InvokeFunction <${versionOf('make-report')}>`,
         `lambda:InvokeFunction <${awaitInput}.Arn>`,
         `lambda:InvokeFunction <${awaitInput}.Arn>:*`,
       ].sort(),

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambdas/api/routes.ts';
-import { apiMethods, buildStack, cfnText, functionId, grantsOf } from './fixture.ts';
+import { aliasId, apiMethods, buildStack, cfnText, functionId, grantsOf } from './fixture.ts';
 
 const ISSUER = 'https://issuer.example.com/tenant';
 const jwtProps = { api: { auth: { type: 'jwt', issuer: ISSUER, audience: 'longrun-api' } } } as const;
@@ -15,13 +15,21 @@ describe('auth: jwt', () => {
   const authorizerId = Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))[0]!;
   const fnId = functionId(template, 'jwt-authorizer');
 
-  it('has one TOKEN authorizer on the Authorization header, cached 60 s, backed by the jwt-authorizer function', () => {
+  it("has one TOKEN authorizer on the Authorization header, cached 60 s, backed by the jwt-authorizer function's live alias", () => {
     template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
     const props = resources[authorizerId]!.Properties;
     expect(props.Type).toBe('TOKEN');
     expect(props.IdentitySource).toBe('method.request.header.Authorization');
     expect(props.AuthorizerResultTtlInSeconds).toBe(60);
-    expect(cfnText(props.AuthorizerUri)).toContain(`<${fnId}.Arn>`);
+    expect(cfnText(props.AuthorizerUri)).toContain(`/functions/<${aliasId(template, 'jwt-authorizer')}>/invocations`);
+  });
+
+  it('has an identity validation expression: only `Bearer <JWS compact>` invokes the authorizer, junk gets 401 from API Gateway', () => {
+    const pattern = new RegExp(resources[authorizerId]!.Properties.IdentityValidationExpression);
+    expect(pattern.test('Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln')).toBe(true);
+    for (const junk of ['', 'Bearer', 'Bearer x', 'Basic dXNlcjpwYXNz', 'Bearer a.b', 'Bearer a.b.c.d', 'Bearer a.b.c ', 'bearer a.b.c']) {
+      expect(pattern.test(junk), junk).toBe(false);
+    }
   });
 
   it('the authorizer function knows the issuer, audience and the default JWKS URI, and has the baseline grants only', () => {
@@ -31,7 +39,9 @@ describe('auth: jwt', () => {
       JWT_AUDIENCE: 'longrun-api',
       JWT_JWKS_URI: `${ISSUER}/.well-known/jwks.json`,
       JWT_CLOCK_TOLERANCE_SECONDS: '5',
+      JWT_MAX_TOKEN_AGE_SECONDS: '86400',
     });
+    expect(env.JWT_TOKEN_TYPES).toBeUndefined();
     const own = grantsOf(template, fnId).filter((g) => !/^(logs|xray):/.test(g.action));
     expect(own).toEqual([]);
   });
@@ -46,11 +56,20 @@ describe('auth: jwt', () => {
     expect(t.toJSON().Resources[id].Properties.Environment.Variables.JWT_CLOCK_TOLERANCE_SECONDS).toBe('30');
   });
 
+  it('maxTokenAge and tokenTypes are props', () => {
+    const { template: t } = buildStack({ api: { auth: { ...jwtProps.api.auth, maxTokenAge: Duration.hours(1), tokenTypes: ['at+jwt'] } } });
+    const env = t.toJSON().Resources[functionId(t, 'jwt-authorizer')].Properties.Environment.Variables;
+    expect(env).toMatchObject({ JWT_MAX_TOKEN_AGE_SECONDS: '3600', JWT_TOKEN_TYPES: 'at+jwt' });
+  });
+
   it.each([
     [{ cacheTtl: Duration.seconds(301) }, /auth.cacheTtl must be a whole number of seconds from 0 to 300 \(got 5 minutes 1 second\)/],
     [{ cacheTtl: Duration.hours(1) }, /auth.cacheTtl must be .* from 0 to 300/],
     [{ clockTolerance: Duration.seconds(61) }, /auth.clockTolerance must be a whole number of seconds from 0 to 60/],
     [{ clockTolerance: Duration.millis(1500) }, /auth.clockTolerance must be a whole number of seconds/],
+    [{ maxTokenAge: Duration.days(31) }, /auth.maxTokenAge must be a whole number of seconds/],
+    [{ maxTokenAge: Duration.seconds(0) }, /auth.maxTokenAge must be at least 1 second/],
+    [{ tokenTypes: [] }, /auth.tokenTypes must list at least one media type/],
   ])('refuses %o', (extra, message) => {
     expect(() => buildStack({ api: { auth: { ...jwtProps.api.auth, ...extra } } })).toThrow(message);
   });

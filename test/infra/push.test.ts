@@ -14,7 +14,7 @@ import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { progressFilters, statusChangeFilters, webhookFilters } from '../../lambdas/domain/stream-filters.ts';
 import { TaskEvents, WebhookDelivery } from '../../lib/task-api/push.ts';
-import { buildStack, cfnText, functionId, grantsOf } from './fixture.ts';
+import { aliasId, buildStack, cfnText, functionId, grantsOf } from './fixture.ts';
 
 function build(options: { eventBus?: boolean; source?: string; stream?: boolean; extra?: (stack: Stack, taskEvents: TaskEvents) => void } = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -44,9 +44,12 @@ const own = (entry: string) =>
     .map((g) => `${g.action} ${g.resource}`)
     .sort();
 
+/** The event source mapping of a function: it invokes the function's `live` alias, so that a rollout moves it too. */
 function mappingOf(entry: string) {
-  const fnId = functionId(template, entry);
-  const found = Object.values(json.Resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName?.Ref === fnId);
+  const live = `{"Ref":"${aliasId(template, entry)}"}`;
+  const found = Object.values(json.Resources).filter(
+    (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties.FunctionName).includes(live),
+  );
   expect(found).toHaveLength(1);
   return found[0]!.Properties;
 }
@@ -99,10 +102,11 @@ describe('WebhookDelivery', () => {
         'dynamodb:GetItem <TableCD117FA1.Arn>',
         'dynamodb:PutItem <TableCD117FA1.Arn>',
         'dynamodb:UpdateItem <TableCD117FA1.Arn>',
-        `sqs:ChangeMessageVisibility ${queue}`,
         `sqs:DeleteMessage ${queue}`,
         `sqs:GetQueueAttributes ${queue}`,
         `sqs:ReceiveMessage ${queue}`,
+        // The next attempt is a delayed re-send; without ChangeMessageVisibility no delivery can wait in flight.
+        `sqs:SendMessage ${queue}`,
         `sqs:SendMessage <${idOf(webhooks.deadLetterQueue)}.Arn>`,
       ].sort(),
     );

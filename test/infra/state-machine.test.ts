@@ -30,12 +30,12 @@ const executionValues = (event: string, status: string, detail?: string) => ({
 });
 
 describe('state machine', () => {
-  it('is STANDARD, times out after 1 hour, traces, and logs ALL without execution data', () => {
+  it('is STANDARD, times out after 1 hour, traces, and logs errors (the default level) without execution data', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: {
-        Level: 'ALL',
+        Level: 'ERROR',
         IncludeExecutionData: false,
         Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }],
       },
@@ -62,6 +62,7 @@ describe('state machine', () => {
         'RecordResultTooLarge',
         'RecordSuccess',
         'RecordSuccessFailed',
+        'ResultLeftToBackstop',
         'ResultTooLarge',
         'Sleep',
         'SucceedAfterFailures',
@@ -142,9 +143,10 @@ describe('state machine', () => {
     expect(compensation.States.RecordCompensation).toMatchObject({ End: true });
   });
 
-  it('invokes the count-primes function with the whole state input and returns only its payload', () => {
+  it('invokes the version of the count-primes function it was published with (the whole state input in, only its payload out)', () => {
     const fnId = functionId(template, 'count-primes');
-    expect(states.CountPrimes).toMatchObject({ Type: 'Task', Resource: `<${fnId}.Arn>`, Next: 'MorePrimesToCount' });
+    const versionId = Object.entries(template.findResources('AWS::Lambda::Version')).find(([, v]) => v.Properties.FunctionName.Ref === fnId)![0];
+    expect(states.CountPrimes).toMatchObject({ Type: 'Task', Resource: `<${versionId}>`, Next: 'MorePrimesToCount' });
     expect(states.CountPrimes).not.toHaveProperty('Parameters');
     const fn = template.toJSON().Resources[fnId].Properties;
     expect(fn).toMatchObject({ Timeout: 300, MemorySize: 512 });
@@ -165,7 +167,7 @@ describe('state machine', () => {
       Type: 'Task',
       Resource: 'arn:<AWS::Partition>:states:::dynamodb:updateItem',
       Next: 'ResultTooLarge',
-      Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: null, Next: 'ResultTooLarge' }],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'ResultTooLarge' }],
     });
     expect(states.RecordResultTooLarge!.Parameters).toMatchObject({
       UpdateExpression: updateExpression(t),
@@ -217,6 +219,10 @@ describe('state machine', () => {
       },
     });
     expect(states.AlreadyFinished).toMatchObject({ Type: 'Succeed' });
+    // Out of retries for anything else: the execution still succeeds, its output the worker's, for the backstop to record.
+    const catchers = states.RecordSuccess!.Catch as Array<{ ErrorEquals: string[] }>;
+    expect(catchers.at(-1)).toEqual({ ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'ResultLeftToBackstop' });
+    expect(states.ResultLeftToBackstop).toMatchObject({ Type: 'Succeed' });
   });
 
   it('records failure with the failed transition, then fails with the worker error', () => {
@@ -227,7 +233,8 @@ describe('state machine', () => {
       Resource: 'arn:<AWS::Partition>:states:::dynamodb:updateItem',
       ResultPath: null,
       Next: 'Failed',
-      Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], Next: 'Failed' }],
+      // Already finished, or out of retries: the execution fails with the worker's error either way.
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.recordError', Next: 'Failed' }],
     });
     expect(states.RecordFailure!.Parameters).toEqual({
       TableName: `<${table}>`,

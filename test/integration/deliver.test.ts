@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sqs } from '#clients/sqs';
 import { logger } from '#observability/logger';
+import { handler as deliverHandler } from '#push/deliver-webhook';
 import { handler as forward } from '#push/forward-terminal';
 import { deliver } from '#service/webhook-delivery';
 import { getOrCreateSecret } from '#store/webhook-secret-store';
@@ -131,9 +132,9 @@ describe('events before the outcome', () => {
     expect(row?.callback).toMatchObject({ status: 'delivered', attempts: 1, event: 'task.progress' });
     await putRow({ ...row!, version: 6, progress: { percent: 60 } });
     const later = await deliver({ taskId: task.id, version: 6, event: 'task.progress' });
-    expect(later).toMatchObject({ action: 'retry' });
-    expect((later as { delaySeconds: number }).delaySeconds).toBeGreaterThanOrEqual(1);
-    expect((later as { delaySeconds: number }).delaySeconds).toBeLessThanOrEqual(5);
+    expect(later).toMatchObject({ action: 'wait' });
+    expect((later as { dueInSeconds: number }).dueInSeconds).toBeGreaterThanOrEqual(1);
+    expect((later as { dueInSeconds: number }).dueInSeconds).toBeLessThanOrEqual(5);
     expect(await deliver({ taskId: task.id, version: 5, event: 'task.progress' })).toMatchObject({ action: 'skip' });
     expect(typesFor(task.id)).toEqual(['task.progress']);
     // A receiver that fails a progress event: done with, not retried.
@@ -157,6 +158,67 @@ describe('events before the outcome', () => {
     // Two events of one write: each its own webhook-id.
     const ids = receiver.forTask(task.id).map((r) => r.headers['webhook-id']);
     expect(ids).toEqual([`msg_${task.id}_5_input_required`, `msg_${task.id}_9`]);
+  });
+});
+
+describe('deliver: no receiver can park its delivery', () => {
+  it('Retry-After: 999999 is honoured for an hour at most (callback.nextAttemptAt)', async () => {
+    receiver.respond = () => ({ status: 503, headers: { 'retry-after': '999999' } });
+    const { task, message } = await finishedTask();
+    const before = Date.now();
+    const step = await deliver(message);
+    expect(step).toMatchObject({ action: 'retry', state: { status: 'pending', attempts: 1, lastStatusCode: 503 } });
+    const next = Date.parse((await getRow(task.id))!.callback!.nextAttemptAt!);
+    expect(next - before).toBeGreaterThanOrEqual(3_600_000 - 1000);
+    expect(next - Date.now()).toBeLessThanOrEqual(3_600_000 + 1000);
+  });
+
+  it('the message for the next attempt, arriving early, is sent on; a stale copy is dropped; neither posts', async () => {
+    receiver.respond = () => ({ status: 500 });
+    const { task, message } = await finishedTask();
+    expect(await deliver(message)).toMatchObject({ action: 'retry', state: { attempts: 1 } });
+    const before = receiver.forTask(task.id).length;
+    const early = await deliver({ ...message, attempts: 1 });
+    expect(early).toMatchObject({ action: 'wait', attempts: 1 });
+    expect((early as { dueInSeconds: number }).dueInSeconds).toBeGreaterThan(0);
+    // A copy of the first message (SQS delivers at least once) is behind the task: dropped.
+    expect(await deliver(message)).toMatchObject({ action: 'skip', why: expect.stringContaining('superseded') });
+    expect(receiver.forTask(task.id)).toHaveLength(before);
+  });
+
+  it('an address refused at dial time is final: callback failed with the reason, no retry, never attempted again', async () => {
+    const { task, message } = await finishedTask({ callbackUrl: 'https://hooks.example.com/in' });
+    // DNS that answers with a private address: the dial-time guard refuses it before any byte is sent.
+    const lookup = ((_host: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) =>
+      options?.all ? callback(null, [{ address: '10.0.0.7', family: 4 }]) : callback(null, '10.0.0.7', 4)) as never;
+    expect(await deliver(message, { lookup })).toMatchObject({ action: 'done', state: { status: 'failed', attempts: 1, reason: 'blocked-address' } });
+    expect((await getRow(task.id))?.callback).toMatchObject({ status: 'failed', reason: 'blocked-address' });
+    expect(await deliver(message, { lookup })).toMatchObject({ action: 'skip' });
+  });
+
+  it('the handler sends the next attempt on as a message delayed 15 minutes at most, and never changes a visibility', async () => {
+    receiver.respond = () => ({ status: 503, headers: { 'retry-after': '999999' } });
+    const { message } = await finishedTask();
+    // Observe what the handler asks of SQS (the queue URL of this test is not a real queue).
+    const sent: Array<{ name: string; input: Record<string, unknown> }> = [];
+    const send = vi.spyOn(sqs, 'send').mockImplementation((async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+      sent.push({ name: command.constructor.name, input: command.input });
+      return {};
+    }) as never);
+    try {
+      const record = { messageId: 'm-1', receiptHandle: 'r-1', body: JSON.stringify(message) };
+      expect(await deliverHandler({ Records: [record] } as never)).toEqual({ batchItemFailures: [] });
+      expect(await deliverHandler({ Records: [{ ...record, body: sent[0]!.input.MessageBody as string }] } as never)).toEqual({
+        batchItemFailures: [],
+      });
+    } finally {
+      send.mockRestore();
+    }
+    expect(sent.map((c) => c.name)).toEqual(['SendMessageCommand', 'SendMessageCommand']);
+    for (const command of sent) {
+      expect(command.input.DelaySeconds).toBe(900);
+      expect(JSON.parse(command.input.MessageBody as string)).toEqual({ ...message, attempts: 1 });
+    }
   });
 });
 

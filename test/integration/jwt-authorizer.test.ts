@@ -55,14 +55,18 @@ interface TokenOptions {
   key?: JoseKey;
   alg?: string;
   kid?: string;
+  /** `typ` header. */
+  typ?: string;
+  /** `iat`; null leaves it out. */
+  issuedAt?: number | null;
 }
 
 function token(o: TokenOptions = {}): Promise<string> {
   const jwt = new SignJWT({})
-    .setProtectedHeader({ alg: o.alg ?? 'RS256', kid: o.kid ?? 'rsa-1' })
+    .setProtectedHeader({ alg: o.alg ?? 'RS256', kid: o.kid ?? 'rsa-1', ...(o.typ && { typ: o.typ }) })
     .setIssuer(o.iss ?? ISSUER)
-    .setAudience(o.aud ?? AUDIENCE)
-    .setIssuedAt();
+    .setAudience(o.aud ?? AUDIENCE);
+  if (o.issuedAt !== null) jwt.setIssuedAt(o.issuedAt);
   if (o.expiresAt !== null) jwt.setExpirationTime(o.expiresAt ?? Math.floor(Date.now() / 1000) + 300);
   if (o.sub !== null) jwt.setSubject(o.sub ?? 'user-123');
   return jwt.sign(o.key ?? rsa.privateKey);
@@ -85,6 +89,12 @@ describe('JWT authorizer', () => {
     const result = await authorize(`Bearer ${await token({ key: ec.privateKey, alg: 'ES256', kid: 'ec-1', sub: 'svc-7' })}`);
     expect(result.principalId).toBe('svc-7');
     expect(jwksRequests).toBe(1);
+  });
+
+  it('accepts typ JWT, at+jwt and application/at+jwt, and a token without typ', async () => {
+    for (const typ of ['JWT', 'at+jwt', 'application/at+JWT', undefined]) {
+      await expect(authorize(`Bearer ${await token({ ...(typ && { typ }) })}`), String(typ)).resolves.toMatchObject({ principalId: 'user-123' });
+    }
   });
 
   it('tolerates 5 s of clock skew, not more', async () => {
@@ -116,6 +126,12 @@ describe('JWT authorizer', () => {
       },
     ],
     ['no sub', async () => `Bearer ${await token({ sub: null })}`],
+    ['no iat (its age cannot be told)', async () => `Bearer ${await token({ issuedAt: null })}`],
+    [
+      'issued more than the maximum token age ago (24 h), though not expired',
+      async () => `Bearer ${await token({ issuedAt: Math.floor(Date.now() / 1000) - 25 * 3600 })}`,
+    ],
+    ['typ of another kind of token (a security event token)', async () => `Bearer ${await token({ typ: 'secevent+jwt' })}`],
     ['missing header', async () => ''],
     ['non-Bearer scheme', async () => `Basic ${Buffer.from('user:pass').toString('base64')}`],
     ['token without scheme', async () => token()],

@@ -1,5 +1,8 @@
 /** Submit when StartExecution fails: 503 only when a retry can help, never 202 for a replay that did not start, 413 before anything is written. */
+
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { dynamodb } from '#clients/dynamodb';
 import { sfn } from '#clients/sfn';
 import { handler } from '#http/submit-task';
 import { submitTask } from '#service/submit-task';
@@ -51,6 +54,18 @@ describe('StartExecution failing', () => {
     expect(row!.openShard).toBeUndefined();
   });
 
+  it('without an Idempotency-Key, a start that may have taken effect is accepted (202): the task stays pending for the sweeper, not failed', async () => {
+    const caller = newCaller();
+    vi.spyOn(sfn, 'send').mockRejectedValueOnce(sdkError('ThrottlingException', 'client', 400));
+    const keyless = { 'Content-Type': 'application/json' };
+    const response = await invoke(handler, apiEvent({ method: 'POST', resource: '/tasks', headers: keyless, body, apiKeyId: caller.apiKeyId }));
+    expect(response.status).toBe(202);
+    const [row] = await rowsOf(caller.owner);
+    expect(row).toMatchObject({ id: response.body!.id, status: 'pending' });
+    // Still in the open-task index: the sweeper will start it (or find the execution that did start).
+    expect(row!.openShard).toBeDefined();
+  });
+
   it('a 5xx from Step Functions answers 503', async () => {
     const caller = newCaller();
     vi.spyOn(sfn, 'send').mockRejectedValueOnce(sdkError('InternalFailure', 'server', 500));
@@ -79,5 +94,35 @@ describe('the open-task index', () => {
     const response = await submit(caller.apiKeyId);
     const [row] = await rowsOf(caller.owner);
     expect(row).toMatchObject({ id: response.body!.id, openShard: expect.any(Number), sweepAt: row!.createdAt });
+  });
+});
+
+describe('two requests racing with one Idempotency-Key', () => {
+  /** DynamoDB's answer to a transaction that collided with another one on the same item. */
+  const conflict = () =>
+    new TransactionCanceledException({
+      message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict]',
+      $metadata: {},
+      CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' }],
+    });
+
+  it('the loser of the race tries once more and gets through (here: creates, as the winner never committed)', async () => {
+    const caller = newCaller();
+    vi.spyOn(dynamodb, 'send').mockRejectedValueOnce(conflict() as never);
+    const response = await submit(caller.apiKeyId);
+    expect(response.status).toBe(202);
+    expect(await rowsOf(caller.owner)).toHaveLength(1);
+  });
+
+  it('still racing after the wait: 503 with Retry-After, never a 500; nothing written', async () => {
+    const caller = newCaller();
+    vi.spyOn(dynamodb, 'send')
+      .mockRejectedValueOnce(conflict() as never)
+      .mockRejectedValueOnce(conflict() as never);
+    const response = await submit(caller.apiKeyId);
+    expect(response.status).toBe(503);
+    expect(response.headers['retry-after']).toBe('1');
+    vi.restoreAllMocks();
+    expect(await rowsOf(caller.owner)).toEqual([]);
   });
 });

@@ -44,3 +44,23 @@ export async function rowsOf(owner: string): Promise<TaskRecord[]> {
   );
   return (Items ?? []) as TaskRecord[];
 }
+
+/** Every task row whose stored input contains `marker` (a whole-table scan, every page). */
+export async function rowsWithInputContaining(marker: string): Promise<TaskRecord[]> {
+  const rows: TaskRecord[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client().send(
+      new ScanCommand({
+        TableName: inject('localStack').tableName,
+        FilterExpression: 'contains(#input, :marker)',
+        ExpressionAttributeNames: { '#input': 'input' },
+        ExpressionAttributeValues: { ':marker': marker },
+        ExclusiveStartKey: start,
+      }),
+    );
+    rows.push(...((page.Items ?? []) as TaskRecord[]));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return rows;
+}

@@ -2,8 +2,10 @@
  * Real HTTP against the local stack. Every response is checked against the OpenAPI document as
  * it arrives, so each end-to-end test also proves the document tells the truth.
  */
+import { apiKeyId } from '@longrun/local';
 import { expect, inject } from 'vitest';
 import { violations } from './openapi-conformance.ts';
+import { fetchRetryingThrottles, type ThrottleCount } from './throttle-retry.ts';
 
 export interface HttpResponse {
   status: number;
@@ -21,10 +23,18 @@ export interface RequestOptions {
   key?: string | null;
   /** Skip the conformance check (for deliberately broken requests the gateway answers). */
   unchecked?: boolean;
+  /** Wait out and resend capacity answers (503/429 with Retry-After), counting them here, as a good client does. */
+  retryThrottles?: ThrottleCount;
 }
 
 export function localStack() {
   return inject('localStack');
+}
+
+/** The owner the API records for a caller presenting `key`: its consumer, or the key itself when it has none. */
+export function ownerOf(key: string): string {
+  const consumer = localStack().consumers[key];
+  return consumer ? `consumer:${consumer}` : `key:${apiKeyId(key)}`;
 }
 
 export async function http(method: string, path: string, options: RequestOptions = {}): Promise<HttpResponse> {
@@ -37,7 +47,8 @@ export async function http(method: string, path: string, options: RequestOptions
     headers['content-type'] ??= 'application/json';
   }
   const url = path.startsWith('http') ? path : `${stack.baseUrl}${path.replace(/^\/v1/, '')}`;
-  const response = await fetch(url, { method, headers, ...(body !== undefined && { body }) });
+  const init = { method, headers, ...(body !== undefined && { body }) };
+  const response = options.retryThrottles ? await fetchRetryingThrottles(url, init, options.retryThrottles) : await fetch(url, init);
   const text = await response.text();
   let parsed: unknown;
   try {

@@ -4,7 +4,8 @@
  * process for the whole run. Provides its coordinates as `inject('localStack')`, and the cloud
  * assembly as `inject('assemblyDir')` (tests that start a stack of their own reuse it).
  *
- * - API keys: two test keys (`LONGRUN_API_KEYS`), so isolation between callers can be tested.
+ * - API keys (`LONGRUN_API_KEYS`): apiKeys[0] and apiKeys[2] are two keys of consumer `alpha`, apiKeys[1]
+ *   the key of consumer `beta`, so isolation between callers and sharing between keys can be tested.
  * - State machine timeout: `LONGRUN_EXECUTION_TIMEOUT_SECONDS` (default here: 20 s, so a timeout
  *   test can wait for TIMED_OUT; override it from the environment of `vitest run`).
  * - Teardown: SIGTERM, then SIGKILL after 10 s; DynamoDB Local's Java process is stopped by the child.
@@ -16,7 +17,8 @@ import { CORS_TEST_ORIGIN, REPO_ROOT, spawnLocalStack } from './spawn-local-stac
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const assembly = await synthesize({ cwd: REPO_ROOT, context: { corsAllowOrigins: CORS_TEST_ORIGIN } });
-  const keys = [`test-a-${randomBytes(8).toString('hex')}`, `test-b-${randomBytes(8).toString('hex')}`];
+  const key = (name: string) => `test-${name}-${randomBytes(8).toString('hex')}`;
+  const keys = [`alpha=${key('a')}`, `beta=${key('b')}`, `alpha=${key('a2')}`];
   const executionTimeoutSeconds = Number(process.env.LONGRUN_EXECUTION_TIMEOUT_SECONDS ?? 20);
   let stack: Awaited<ReturnType<typeof spawnLocalStack>>;
   try {

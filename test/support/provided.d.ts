@@ -14,6 +14,7 @@ export type ProvidedLocalStack = Pick<
   | 'sqsEndpoint'
   | 'eventBusEndpoint'
   | 'stackName'
+  | 'consumers'
 > & {
   /** The local stack process. */
   pid: number;

@@ -38,14 +38,14 @@ function checkExample(pointer: string, example: unknown): string[] {
   if (!validate) return [`${pointer}: no schema`];
   return validate(example) ? [] : [`${pointer}: ${ajv.errorsText(validate.errors)}`];
 }
-const escape = (part: string) => part.replace(/~/g, '~0').replace(/\//g, '~1');
+const escapePointer = (part: string) => part.replace(/~/g, '~0').replace(/\//g, '~1');
 
 describe('OpenAPI examples', () => {
   it.each(operations.map((o) => [`${o.method.toUpperCase()} ${o.path}`, o]))(
     '%s: its request and its 2xx answers have examples, each valid',
     (_, o) => {
       const { path, method, operation, shared } = o as (typeof operations)[number];
-      const base = `/paths/${escape(path)}/${method}`;
+      const base = `/paths/${escapePointer(path)}/${method}`;
       const problems: string[] = [];
       const body = operation.requestBody?.content?.['application/json'];
       if (operation.requestBody) {
@@ -60,7 +60,7 @@ describe('OpenAPI examples', () => {
         for (const [media, content] of Object.entries((deref(response as Json).content ?? {}) as Json)) {
           if ((content as Json).example === undefined) problems.push(`${status} ${media} has no example`);
           else if (media.endsWith('json')) {
-            problems.push(...checkExample(`${base}/responses/${status}/content/${escape(media)}/schema`, (content as Json).example));
+            problems.push(...checkExample(`${base}/responses/${status}/content/${escapePointer(media)}/schema`, (content as Json).example));
           }
         }
       }
@@ -71,7 +71,7 @@ describe('OpenAPI examples', () => {
   it.each(Object.keys(document.webhooks))('webhook %s: its body has a valid example and the Standard Webhooks headers', (type) => {
     const post = document.webhooks[type].post as Json;
     const content = post.requestBody.content['application/json'];
-    expect(checkExample(`/webhooks/${escape(type)}/post/requestBody/content/application~1json/schema`, content.example)).toEqual([]);
+    expect(checkExample(`/webhooks/${escapePointer(type)}/post/requestBody/content/application~1json/schema`, content.example)).toEqual([]);
     expect(content.example.type).toBe(type);
     expect(post.parameters.map((p: Json) => p.name)).toEqual(['webhook-id', 'webhook-timestamp', 'webhook-signature']);
   });

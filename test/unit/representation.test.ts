@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inputCapability, isInputCapability } from '#domain/input';
-import { estimatedCompletion, expiresAt, isExpired, retryAfterSeconds, toRepresentation } from '#domain/representation';
+import { estimatedCompletion, expiresAt, isExpired, retryAfterSeconds, sameRepresentation, toRepresentation } from '#domain/representation';
 import { aTask, CREATED, isoAt } from '../support/task-builder.ts';
 
 const created = CREATED;
@@ -132,5 +132,16 @@ describe('estimated completion', () => {
   ])('is absent when %s', (_, overrides) => {
     const shown = toRepresentation(task(overrides), '/v1', 60, { now: created + 5000 });
     expect(shown.progress).not.toHaveProperty('estimatedCompletionAt');
+  });
+});
+
+describe('sameRepresentation (what a watcher compares)', () => {
+  it('ignores the order of map keys and attributes a client does not see; notices anything it does see', () => {
+    const a = aTask({ progress: { percent: 10, step: 'one' } });
+    expect(sameRepresentation(a, { ...a, progress: { step: 'one', percent: 10 } })).toBe(true);
+    expect(sameRepresentation(a, { ...a, version: a.version + 1, input: '{"other":1}' })).toBe(true);
+    expect(sameRepresentation(a, { ...a, progress: { percent: 11, step: 'one' } })).toBe(false);
+    expect(sameRepresentation(a, { ...a, status: 'succeeded' })).toBe(false);
+    expect(sameRepresentation(a, { ...a, callback: { status: 'pending', attempts: 1 } })).toBe(false);
   });
 });

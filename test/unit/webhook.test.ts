@@ -3,7 +3,19 @@ import { callbackUrlViolation, isPublicAddress } from '#domain/callback-url';
 import { toRepresentation } from '#domain/representation';
 import { progressFilters, statusChangeFilters, webhookFilters } from '#domain/stream-filters';
 import type { TaskRecord, TaskStatus } from '#domain/task';
-import { DEFAULT_RETRY_DELAYS, MAX_DELAY_SECONDS, nextStep, parseRetryAfter, parseRetryDelays, webhookEvent, webhookId } from '#domain/webhook';
+import {
+  DEFAULT_RETRY_DELAYS,
+  MAX_DELAY_SECONDS,
+  MAX_QUEUE_DELAY_SECONDS,
+  MAX_RETRY_AFTER_SECONDS,
+  nextStep,
+  parseRetryAfter,
+  parseRetryDelays,
+  queueDelaySeconds,
+  secondsUntilDue,
+  webhookEvent,
+  webhookId,
+} from '#domain/webhook';
 import { passesFilters } from '../../packages/local/src/event-filter.ts';
 import { aTask } from '../support/task-builder.ts';
 
@@ -17,6 +29,9 @@ const HOSTILE = [
   ['short IPv4 (127.1)', 'https://127.1/hook'],
   ['percent-encoded host', 'https://%31%32%37.0.0.1/hook'],
   ['private 10/8', 'https://10.1.2.3/'],
+  ['IPv4-compatible IPv6 of 127.0.0.1 (::/96)', 'https://[::7f00:1]/hook'],
+  ['IPv4-compatible IPv6 of 10.0.0.1 (::/96)', 'https://[::10.0.0.1]/hook'],
+  ['IPv4-compatible IPv6 of a public address (::/96 is never dialled)', 'https://[::8.8.8.8]/hook'],
   ['private 172.16/12', 'https://172.20.0.5/'],
   ['private 192.168/16', 'https://192.168.1.1/'],
   ['CGNAT 100.64/10', 'https://100.64.0.1/'],
@@ -105,13 +120,48 @@ describe('retry schedule', () => {
     expect(nextStep(2, { statusCode }, now, DEFAULT_RETRY_DELAYS, noJitter)).toMatchObject({ action: 'retry', delaySeconds: 300 });
   });
 
-  it('jitter adds up to 20 %; a longer Retry-After wins; 12 h at most', () => {
+  it('jitter adds up to 20 %; a longer Retry-After wins, up to an hour', () => {
     expect(nextStep(2, { statusCode: 500 }, now, DEFAULT_RETRY_DELAYS, () => 0.999)).toMatchObject({ delaySeconds: 360 });
     expect(nextStep(1, { statusCode: 429, retryAfterSeconds: 120 }, now, DEFAULT_RETRY_DELAYS, noJitter)).toMatchObject({ delaySeconds: 120 });
     expect(nextStep(2, { statusCode: 503, retryAfterSeconds: 10 }, now, DEFAULT_RETRY_DELAYS, noJitter)).toMatchObject({ delaySeconds: 300 });
-    expect(nextStep(6, { statusCode: 503, retryAfterSeconds: 10 ** 6 }, now, DEFAULT_RETRY_DELAYS, () => 0.999)).toMatchObject({
-      delaySeconds: MAX_DELAY_SECONDS,
+    // Retry-After: 999999 parks the delivery for an hour, not 12 h.
+    expect(nextStep(1, { statusCode: 503, retryAfterSeconds: 999_999 }, now, DEFAULT_RETRY_DELAYS, noJitter)).toMatchObject({
+      delaySeconds: MAX_RETRY_AFTER_SECONDS,
+      state: { nextAttemptAt: '2026-01-01T01:00:00.000Z' },
     });
+    // The schedule's own 10 h steps stay as they are (a Retry-After does not shorten them).
+    expect(nextStep(6, { statusCode: 503, retryAfterSeconds: 10 ** 6 }, now, DEFAULT_RETRY_DELAYS, noJitter)).toMatchObject({ delaySeconds: 36_000 });
+  });
+
+  it('an address refused at dial time (or a URL the rules refuse) is final: failed, with the reason, no retry', () => {
+    for (const reason of ['blocked-address', 'refused-url'] as const) {
+      expect(nextStep(1, { reason }, now)).toEqual({
+        action: 'done',
+        state: { status: 'failed', attempts: 1, lastAttemptAt: now.toISOString(), reason },
+      });
+    }
+    // Nobody listening, or too slow, may change: those retry.
+    for (const reason of ['network', 'timeout'] as const) expect(nextStep(1, { reason }, now).action).toBe('retry');
+  });
+
+  it('a retry waits as a chain of delayed messages of 15 minutes at most: never a long invisibility', () => {
+    const delays = [...DEFAULT_RETRY_DELAYS, MAX_DELAY_SECONDS, MAX_RETRY_AFTER_SECONDS, 0, 1, 899, 900, 901];
+    for (const delay of delays) {
+      const hop = queueDelaySeconds(delay);
+      expect(hop).toBeGreaterThanOrEqual(0);
+      expect(hop).toBeLessThanOrEqual(MAX_QUEUE_DELAY_SECONDS);
+      expect(hop).toBe(Math.min(delay, 900));
+    }
+    // The whole 10 h step is covered by 40 hops, each re-sent when it arrives early.
+    const pending = { status: 'pending' as const, attempts: 5, nextAttemptAt: new Date(now.getTime() + 36_000_000).toISOString() };
+    let at = now.getTime();
+    let hops = 0;
+    while (secondsUntilDue(pending, new Date(at)) > 0) {
+      at += queueDelaySeconds(secondsUntilDue(pending, new Date(at))) * 1000;
+      hops++;
+    }
+    expect(hops).toBe(40);
+    expect(secondsUntilDue({ status: 'delivered', attempts: 1 }, now)).toBe(0);
   });
 
   it('after the last scheduled retry: dead-letter, failed', () => {

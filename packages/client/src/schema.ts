@@ -407,13 +407,21 @@ export interface components {
             items: components["schemas"]["HistoryEntry"][];
         };
         HistoryEntry: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it happened.
+             */
             at: string;
+            /** @description The attempt it happened in (1 for the first run, one more per retry). */
             attempt: number;
             /** @description The input awaited or received, why it failed (a problem kind), how a compensation ended. */
             detail?: string;
-            /** @enum {string} */
+            /**
+             * @description What happened.
+             * @enum {string}
+             */
             event: "submitted" | "started" | "input_required" | "input_received" | "retried" | "succeeded" | "failed" | "cancelled" | "compensated";
+            /** @description The status the task had after it. */
             status: components["schemas"]["TaskStatus"];
         };
         /** @description RFC 9457 problem details. */
@@ -435,7 +443,7 @@ export interface components {
              * Format: uri
              * @enum {string}
              */
-            type: "https://longrun.dev/problems/malformed-json" | "https://longrun.dev/problems/validation-error" | "https://longrun.dev/problems/invalid-parameter" | "https://longrun.dev/problems/invalid-cursor" | "https://longrun.dev/problems/bad-request" | "https://longrun.dev/problems/unauthorized" | "https://longrun.dev/problems/forbidden" | "https://longrun.dev/problems/not-found" | "https://longrun.dev/problems/method-not-allowed" | "https://longrun.dev/problems/task-not-succeeded" | "https://longrun.dev/problems/task-already-finished" | "https://longrun.dev/problems/task-not-retryable" | "https://longrun.dev/problems/retry-limit-reached" | "https://longrun.dev/problems/no-input-awaited" | "https://longrun.dev/problems/gone" | "https://longrun.dev/problems/payload-too-large" | "https://longrun.dev/problems/unsupported-media-type" | "https://longrun.dev/problems/idempotency-key-reused" | "https://longrun.dev/problems/too-many-requests" | "https://longrun.dev/problems/quota-exceeded" | "https://longrun.dev/problems/internal-error" | "https://longrun.dev/problems/task-failed" | "https://longrun.dev/problems/task-cancelled" | "https://longrun.dev/problems/result-too-large" | "https://longrun.dev/problems/deadline-exceeded" | "https://longrun.dev/problems/start-failed" | "https://longrun.dev/problems/execution-lost" | "https://longrun.dev/problems/bad-gateway" | "https://longrun.dev/problems/service-unavailable" | "https://longrun.dev/problems/gateway-timeout";
+            type: "https://longrun.dev/problems/malformed-json" | "https://longrun.dev/problems/validation-error" | "https://longrun.dev/problems/invalid-parameter" | "https://longrun.dev/problems/invalid-cursor" | "https://longrun.dev/problems/bad-request" | "https://longrun.dev/problems/unauthorized" | "https://longrun.dev/problems/forbidden" | "https://longrun.dev/problems/not-found" | "https://longrun.dev/problems/method-not-allowed" | "https://longrun.dev/problems/task-not-succeeded" | "https://longrun.dev/problems/task-already-finished" | "https://longrun.dev/problems/task-not-retryable" | "https://longrun.dev/problems/retry-limit-reached" | "https://longrun.dev/problems/no-input-awaited" | "https://longrun.dev/problems/gone" | "https://longrun.dev/problems/payload-too-large" | "https://longrun.dev/problems/unsupported-media-type" | "https://longrun.dev/problems/idempotency-key-reused" | "https://longrun.dev/problems/too-many-requests" | "https://longrun.dev/problems/quota-exceeded" | "https://longrun.dev/problems/internal-error" | "https://longrun.dev/problems/task-failed" | "https://longrun.dev/problems/task-cancelled" | "https://longrun.dev/problems/result-too-large" | "https://longrun.dev/problems/deadline-exceeded" | "https://longrun.dev/problems/start-failed" | "https://longrun.dev/problems/execution-lost" | "https://longrun.dev/problems/service-unavailable" | "https://longrun.dev/problems/gateway-timeout";
         };
         Progress: {
             /**

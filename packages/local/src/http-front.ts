@@ -8,6 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LocalLambda } from './functions/local-lambda.ts';
+import { isThrottle } from './functions/reserved-concurrency.ts';
 import { streamToResponse } from './streaming.ts';
 import type { ApiDefinition, ApiMethod, ApiResource, GatewayResponseDefinition } from './template.ts';
 
@@ -208,6 +209,22 @@ export class HttpFront {
     clearTimeout(timer);
   }
 
+  /**
+   * A Lambda integration that failed. As the Lambda developer guide says ("Handling Lambda errors
+   * with an API Gateway API"), API Gateway answers 500 when Lambda refuses the invocation (throttled
+   * past the function's reserved concurrency) and 502 when the function fails or answers in the wrong
+   * shape, both through the INTEGRATION_FAILURE gateway response: the API's own, when it defines one.
+   * `error` undefined: a malformed answer (already logged).
+   */
+  private integrationFailure(fn: LocalLambda, ctx: TemplateContext, error: unknown): Answer {
+    const throttled = isThrottle(error);
+    if (throttled) this.log(`[http] ${fn.functionName} throttled (${ctx.requestId}): at its reserved concurrency`);
+    else if (error !== undefined) this.log(`[http] ${fn.functionName} failed (${ctx.requestId}): ${(error as Error)?.stack ?? error}`);
+    const own = this.options.api.gatewayResponses.find((g) => g.responseType === 'INTEGRATION_FAILURE');
+    const status = own?.statusCode ? undefined : throttled ? 500 : 502;
+    return this.gatewayResponse('INTEGRATION_FAILURE', { ...ctx, errorMessage: 'Internal server error' }, status);
+  }
+
   private gatewayResponse(type: string, ctx: TemplateContext, statusOverride?: number): Answer {
     const all = this.options.api.gatewayResponses;
     const exact = all.find((g) => g.responseType === type);
@@ -361,12 +378,11 @@ export class HttpFront {
     try {
       result = await fn.invoke(event, { logStream: 'local/http' });
     } catch (err) {
-      this.log(`[http] ${fn.functionName} failed (${ctx.requestId}): ${(err as Error)?.stack ?? err}`);
-      return this.gatewayResponse('INTEGRATION_FAILURE', { ...ctx, errorMessage: 'Internal server error' }, 502);
+      return this.integrationFailure(fn, ctx, err);
     }
     if (!result || typeof result !== 'object' || !Number.isInteger(Number(result.statusCode))) {
       this.log(`[http] ${fn.functionName}: malformed Lambda proxy response (${ctx.requestId}): ${safeJson(result)}`);
-      return this.gatewayResponse('INTEGRATION_FAILURE', { ...ctx, errorMessage: 'Internal server error' }, 502);
+      return this.integrationFailure(fn, ctx, undefined);
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries((result.headers ?? {}) as Record<string, unknown>)) headers[k] = String(v);
@@ -395,12 +411,12 @@ export class HttpFront {
       await streamToResponse(fn, event, res, { 'x-amzn-RequestId': ctx.requestId }, { logStream: 'local/http' });
       return 'streamed';
     } catch (err) {
-      this.log(`[http] ${fn.functionName} failed (${ctx.requestId}): ${(err as Error)?.stack ?? err}`);
       if (res.headersSent) {
+        this.log(`[http] ${fn.functionName} failed (${ctx.requestId}): ${(err as Error)?.stack ?? err}`);
         res.destroy();
         return 'streamed';
       }
-      return this.gatewayResponse('INTEGRATION_FAILURE', { ...ctx, errorMessage: 'Internal server error' }, 502);
+      return this.integrationFailure(fn, ctx, err);
     } finally {
       clearTimeout(timer);
     }

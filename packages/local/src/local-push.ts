@@ -57,7 +57,7 @@ export class LocalPush {
     const invoker = (functionLogicalId: string, source: string) => {
       const fn = options.functions.get(functionLogicalId);
       if (!fn) throw new Error(`event source mapping target ${functionLogicalId} is not a local function`);
-      return (event: unknown) => fn.invoke(event, { logStream: `local/${source}` });
+      return (event: unknown) => fn.invoke(event, { logStream: `local/${source}`, whenThrottled: 'wait' });
     };
 
     const streamMappings = mappings.filter((m) => m.sourceLogicalId === options.tableLogicalId);
@@ -81,6 +81,7 @@ export class LocalPush {
         queue,
         deadLetter: this.queues.deadLetterOf(queue),
         batchSize: mapping.batchSize,
+        ...(mapping.maximumConcurrency !== undefined && { concurrency: mapping.maximumConcurrency }),
         invoke: invoker(mapping.functionLogicalId, 'sqs'),
         log,
         region,

@@ -215,7 +215,7 @@ export interface SqsPollerOptions {
   queue: LocalQueue;
   deadLetter?: LocalQueue;
   batchSize: number;
-  /** Batches in flight at once (Lambda scales SQS pollers out; a few suffice locally). */
+  /** Batches in flight at once: the mapping's maximum concurrency, else a few (Lambda scales SQS pollers out). */
   concurrency?: number;
   invoke: (event: unknown) => Promise<unknown>;
   log: (line: string) => void;

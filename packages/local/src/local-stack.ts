@@ -16,8 +16,9 @@ import { type DynamoDbLocal, LOCAL_CREDENTIALS, startDynamoDbLocal } from './dyn
 import { passesFilters } from './event-filter.ts';
 import type { FaultOptions } from './faults.ts';
 import type { LocalLambda } from './functions/local-lambda.ts';
+import { ReservedConcurrency } from './functions/reserved-concurrency.ts';
 import { WorkerLambda } from './functions/worker-lambda.ts';
-import { startHttpFront } from './http-front.ts';
+import { apiKeyId, startHttpFront } from './http-front.ts';
 import { LocalPush } from './local-push.ts';
 import { LocalScheduler } from './local-scheduler.ts';
 import { startS3Local } from './s3-local.ts';
@@ -50,7 +51,10 @@ export interface LocalStackOptions {
   stack?: string;
   /** HTTP port on 127.0.0.1; 0 = a free port (default 0). */
   port?: number;
-  /** Accepted `x-api-key` values. */
+  /**
+   * Accepted `x-api-key` values, each `consumer=key` (a key of that consumer: all keys of a consumer
+   * are the same caller, as the construct's `consumers` make them) or a bare key (its own caller).
+   */
   apiKeys: string[];
   /** Keep DynamoDB data (and the local S3's objects, under `s3/`) in this directory between runs (default: in memory). */
   persistDir?: string;
@@ -60,6 +64,8 @@ export interface LocalStackOptions {
   quiet?: boolean;
   /** Replaces the state machine's top-level TimeoutSeconds (and the matching function env). */
   timeoutSecondsOverride?: number;
+  /** Replaces the interval of every Retry in the state machine (milliseconds), so that a test can use up retries in seconds. */
+  retryIntervalMsOverride?: number;
   /** Period of the scheduled rules (the sweeper), replacing the template's rate. */
   sweepIntervalSeconds?: number;
   /** The sweeper's `SWEEP_AGE_SECONDS`. */
@@ -83,7 +89,10 @@ export interface LocalStack {
   resultsBucketName?: string;
   tableName: string;
   stateMachineArn: string;
+  /** The accepted `x-api-key` values (without their consumers). */
   apiKeys: string[];
+  /** The consumer of each key that has one. */
+  consumers: Record<string, string>;
   /** The stack that runs. */
   stackName: string;
   /** The cloud assembly it runs from. */
@@ -96,6 +105,8 @@ export interface LocalStack {
   push: LocalPush;
   sqsEndpoint: string;
   eventBusEndpoint: string;
+  /** Each function with a reserved concurrency, by label (`get-task`): its reservation, invocations in flight and refused. */
+  concurrency: ReadonlyMap<string, Pick<ReservedConcurrency, 'reserved' | 'inFlight' | 'throttles'>>;
   /** Milliseconds spent starting, by phase. */
   timings: Record<string, number>;
   stop(): Promise<void>;
@@ -109,8 +120,21 @@ function execArgvOf(nodeOptions: string | undefined): string[] {
   return (nodeOptions ?? '').split(/\s+/).filter((option) => option === '--enable-source-maps');
 }
 
+/** `consumer=key` or a bare `key`. */
+function parseApiKey(spec: string): { key: string; consumer?: string } {
+  const at = spec.indexOf('=');
+  if (at < 0) return { key: spec };
+  const consumer = spec.slice(0, at);
+  const key = spec.slice(at + 1);
+  if (!/^[A-Za-z0-9_-]+$/.test(consumer) || !key)
+    throw new Error(`API key '${spec}': expected consumer=key (consumer: letters, digits, '-', '_') or a bare key`);
+  return { key, consumer };
+}
+
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const log = options.log ?? ((line: string) => console.error(line));
+  const keys = options.apiKeys.map(parseApiKey);
+  const localKeyConsumers = Object.fromEntries(keys.filter((k) => k.consumer).map((k) => [apiKeyId(k.key), k.consumer!]));
   const timings: Record<string, number> = {};
   const t0 = Date.now();
   const mark = (phase: string, since: number): number => {
@@ -204,6 +228,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
 
     const workers: WorkerLambda[] = [];
+    const concurrency = new Map<string, ReservedConcurrency>();
     for (const fn of functions) {
       const worker = new WorkerLambda({
         label: fn.label,
@@ -219,7 +244,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         quiet: options.quiet,
       });
       workers.push(worker);
-      locals.set(fn.logicalId, worker);
+      // Reserved concurrency is also the function's ceiling, locally as on Lambda.
+      if (fn.reservedConcurrency === undefined) {
+        locals.set(fn.logicalId, worker);
+      } else {
+        const limited = new ReservedConcurrency(worker, fn.reservedConcurrency);
+        concurrency.set(fn.label, limited);
+        locals.set(fn.logicalId, limited);
+      }
     }
     const sfnTimeout = options.timeoutSecondsOverride;
     const stepFunctions = await startStepFunctionsEndpoint({
@@ -229,6 +261,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
       timeoutSecondsOverride: sfnTimeout,
+      retryIntervalMsOverride: options.retryIntervalMsOverride,
       resolveLambda: byRef,
       dynamodb: ddb,
       log,
@@ -239,7 +272,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           const fn = locals.get(target.functionLogicalId);
           if (!fn) continue;
           try {
-            await fn.invoke(event, { logStream: 'local/events' });
+            await fn.invoke(event, { logStream: 'local/events', whenThrottled: 'wait' });
           } catch (err) {
             log(`[events] ${fn.functionName} failed on ${event.detail.name} ${event.detail.status}: ${(err as Error)?.stack ?? err}`);
           }
@@ -259,7 +292,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     const front = await startHttpFront({
       api,
-      apiKeys: options.apiKeys,
+      apiKeys: keys.map((k) => k.key),
       port: options.port ?? 0,
       resolveFunction: (id) => locals.get(id),
       accountId: LOCAL_ACCOUNT,
@@ -302,6 +335,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (options.sweepAgeSeconds !== undefined && 'SWEEP_AGE_SECONDS' in own) own.SWEEP_AGE_SECONDS = String(options.sweepAgeSeconds);
       // Pushed tasks (webhooks, task events) link to this front, not to the template's execute-api URL.
       if ('API_BASE_URL' in own) own.API_BASE_URL = front.baseUrl;
+      // The template maps AWS key ids to consumers; locally the keys are LONGRUN_API_KEYS'.
+      if ('API_KEY_CONSUMERS' in own) own.API_KEY_CONSUMERS = JSON.stringify(localKeyConsumers);
       return {
         ...own,
         ...baseEnvironment,
@@ -347,7 +382,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       resultsBucketName: functions.map((fn) => fn.environment.RESULTS_BUCKET_NAME).find(Boolean),
       tableName: table.tableName,
       stateMachineArn: stateMachine.arn,
-      apiKeys: [...options.apiKeys],
+      apiKeys: keys.map((k) => k.key),
+      consumers: Object.fromEntries(keys.filter((k) => k.consumer).map((k) => [k.key, k.consumer!])),
       stackName: stack.stackName,
       assemblyDir,
       stepFunctions,
@@ -355,6 +391,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       push,
       sqsEndpoint: push.queues.endpoint,
       eventBusEndpoint: push.bus.endpoint,
+      concurrency,
       timings,
       stop: () => (stopped ??= stopAll()),
     };

@@ -43,7 +43,7 @@ export interface ExecutionRecord {
 
 /** What a machine shares with the endpoint that hosts it. */
 export interface MachineContext {
-  options: Pick<StepFunctionsEndpointOptions, 'resolveLambda' | 'dynamodb' | 'onStatusChange' | 'roleArn'>;
+  options: Pick<StepFunctionsEndpointOptions, 'resolveLambda' | 'dynamodb' | 'onStatusChange' | 'roleArn' | 'retryIntervalMsOverride'>;
   region: string;
   account: string;
   faults: FaultInjector;
@@ -117,7 +117,8 @@ function applyJsonToString<T>(value: T): T {
 /** The error a Lambda invocation failure surfaces as in Step Functions: name kept, Cause = JSON. */
 function lambdaError(err: unknown): Error {
   const e = err instanceof Error ? err : new Error(String(err));
-  const errorType = e.name || 'Error';
+  // Step Functions names Lambda's own refusals `Lambda.<exception>` (a function's errors keep their name).
+  const errorType = e.name === 'TooManyRequestsException' ? 'Lambda.TooManyRequestsException' : e.name || 'Error';
   const out = new Error(JSON.stringify({ errorType, errorMessage: e.message, trace: (e.stack ?? '').split('\n') }));
   out.name = errorType;
   return out;
@@ -133,6 +134,14 @@ export class LocalStateMachine {
   readonly executions = new Map<string, ExecutionRecord>();
   private readonly machine: StateMachine;
   private readonly taskStates = new Map<string, any>();
+
+  /** `retryIntervalMsOverride` for every state that retries, in aws-local-stepfunctions' terms. */
+  private retryOverrides(): { retryIntervalOverrides?: Record<string, number> } {
+    const ms = this.ctx.options.retryIntervalMsOverride;
+    if (ms === undefined) return {};
+    const states = Object.entries(this.definition.States as Record<string, { Retry?: unknown[] }>).filter(([, state]) => state.Retry?.length);
+    return { retryIntervalOverrides: Object.fromEntries(states.map(([name]) => [name, ms])) };
+  }
 
   constructor(
     definition: Record<string, any>,
@@ -279,7 +288,7 @@ export class LocalStateMachine {
     };
 
     const execution = this.machine.run(parsedInput, {
-      overrides: { taskResourceLocalHandlers: this.taskHandlers(record) },
+      overrides: { taskResourceLocalHandlers: this.taskHandlers(record), ...this.retryOverrides() },
       context,
     });
     record.abort = execution.abort;

@@ -41,6 +41,8 @@ export interface StepFunctionsEndpointOptions {
   port?: number;
   /** Replaces the definition's top-level `TimeoutSeconds` (e.g. for a timeout test). */
   timeoutSecondsOverride?: number;
+  /** Replaces the interval of every Retry (milliseconds, no backoff), e.g. to use up retries in a test. */
+  retryIntervalMsOverride?: number;
   /** Finds the Lambda function a Task resource or `FunctionName` designates (ARN, partial ARN or name). */
   resolveLambda?: (ref: string) => LocalLambda | undefined;
   /** Low-level DynamoDB client used by `arn:aws:states:::dynamodb:*` tasks. */
@@ -242,7 +244,8 @@ export class StepFunctionsEndpoint {
   private machineOf(arn: unknown): LocalStateMachine {
     if (typeof arn !== 'string' || !arn) throw new ApiError('ValidationException', 'stateMachineArn is required');
     if (!arn.startsWith('arn:aws:states:')) throw new ApiError('InvalidArn', `Invalid Arn: '${arn}'`);
-    const machine = this.machines.get(arn);
+    // Qualified by a version or an alias (`<arn>:live`): locally there is one definition, whichever was published.
+    const machine = this.machines.get(arn.split(':').slice(0, 7).join(':'));
     if (!machine) throw new ApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
     return machine;
   }

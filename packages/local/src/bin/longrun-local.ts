@@ -14,7 +14,7 @@
  *   --ready-json <file>      when ready, write the endpoints as JSON to <file>
  *   --quiet                  only warnings and errors: no request, event or metric lines
  *
- *   LONGRUN_API_KEYS=k1,k2               accepted x-api-key values (default: a printed development key)
+ *   LONGRUN_API_KEYS=alpha=k1,alpha=k2,k3  accepted x-api-key values, `consumer=key` or a bare key (its own caller) (default: a printed development key)
  *   LONGRUN_EXECUTION_TIMEOUT_SECONDS=N  override the state machine's TimeoutSeconds
  *   LONGRUN_SWEEP_INTERVAL_SECONDS=N     run scheduled rules (the sweeper) every N s
  *   LONGRUN_SWEEP_AGE_SECONDS=N          the sweeper checks open tasks older than N s
@@ -163,6 +163,7 @@ const info = {
   eventBusEndpoint: stack.eventBusEndpoint,
   stackName: stack.stackName,
   apiKeys: stack.apiKeys,
+  consumers: stack.consumers,
   pid: process.pid,
 };
 if (args['ready-json']) {
@@ -171,7 +172,7 @@ if (args['ready-json']) {
   renameSync(`${file}.tmp`, file); // atomic: a watcher never reads half a file
 }
 
-const key = apiKeys[0]!;
+const key = stack.apiKeys[0]!;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 console.log(`
 Longrun is running locally: stack ${stack.stackName}, ready in ${seconds(Date.now() - started)} (${Object.entries(stack.timings)
@@ -180,7 +181,7 @@ Longrun is running locally: stack ${stack.stackName}, ready in ${seconds(Date.no
   .join(', ')})
 
   API:          ${stack.baseUrl}
-  API key:      ${key}${devKey ? '   (development key; set LONGRUN_API_KEYS=k1,k2 to choose)' : ''}
+  API key:      ${key}${devKey ? '   (development key; set LONGRUN_API_KEYS=consumer=key,… to choose)' : ''}
   DynamoDB:     ${stack.dynamodbEndpoint}   table ${stack.tableName}${args.persist ? `   (persisted in ${args.persist})` : '   (in memory)'}
   StepFunctions ${stack.stepFunctionsEndpoint}
   S3:           ${stack.s3Endpoint}${args.persist ? `   (persisted in ${args.persist}/s3)` : ''}

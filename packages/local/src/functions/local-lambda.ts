@@ -7,6 +7,12 @@
 export interface InvokeOptions {
   /** @default 'local' */
   logStream?: string;
+  /**
+   * Past the function's reserved concurrency: `reject` with `TooManyRequestsException`, as Lambda
+   * answers a synchronous invocation, or `wait` for an instance, as Lambda's event source mappings
+   * and asynchronous invocations retry. @default 'reject'
+   */
+  whenThrottled?: 'reject' | 'wait';
 }
 
 /** What a streaming handler writes, as it writes it. */

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inProcessLambda } from '../../src/functions/in-process-lambda.ts';
 import type { LocalLambda } from '../../src/functions/local-lambda.ts';
+import { TooManyRequestsError } from '../../src/functions/reserved-concurrency.ts';
 import { apiKeyId, type HttpFront, MAX_BODY_BYTES, startHttpFront } from '../../src/http-front.ts';
 import { type CfnTemplate, findApi, localValues } from '../../src/template.ts';
 
@@ -121,7 +122,7 @@ const template: CfnTemplate = {
 
 const KEY = 'secret-key-1';
 const events: any[] = [];
-let boomMode: 'throw' | 'malformed' = 'throw';
+let boomMode: 'throw' | 'malformed' | 'throttled' = 'throw';
 const fns: Record<string, LocalLambda> = {
   EchoFn: inProcessLambda({
     functionName: 'EchoFn',
@@ -139,6 +140,7 @@ const fns: Record<string, LocalLambda> = {
     functionName: 'BoomFn',
     handler: async () => {
       if (boomMode === 'throw') throw new Error('internal detail that must not leak');
+      if (boomMode === 'throttled') throw new TooManyRequestsError('BoomFn');
       return { nope: true };
     },
   }),
@@ -260,5 +262,50 @@ describe('local API Gateway front', () => {
     expect(logs.some((l) => l.includes('internal detail that must not leak'))).toBe(true);
     expect(logs.some((l) => l.includes('malformed Lambda proxy response'))).toBe(true);
     expect((await fetch(`${front.baseUrl}/items/1`, { headers: { 'x-api-key': KEY } })).status).toBe(201);
+  });
+
+  it('a throttled invocation (Lambda refused it) is a 500, as the Lambda developer guide says of API Gateway', async () => {
+    boomMode = 'throttled';
+    const res = await fetch(`${front.baseUrl}/items/boom`);
+    expect(res.status).toBe(500);
+    expect(await res.json()).toMatchObject({ status: 500, detail: 'The server could not complete the request.' });
+    expect(logs.some((l) => l.includes('BoomFn throttled'))).toBe(true);
+    boomMode = 'throw';
+  });
+
+  it("with the API's own INTEGRATION_FAILURE response, a throttled or failed function answers with it (status, headers, body)", async () => {
+    const withOwn: CfnTemplate = {
+      Resources: {
+        ...template.Resources,
+        GrIntegration: {
+          Type: 'AWS::ApiGateway::GatewayResponse',
+          Properties: {
+            RestApiId: { Ref: 'Api' },
+            ResponseType: 'INTEGRATION_FAILURE',
+            StatusCode: '503',
+            ResponseParameters: { 'gatewayresponse.header.Content-Type': "'application/problem+json'", 'gatewayresponse.header.Retry-After': "'1'" },
+            ResponseTemplates: { 'application/json': problem(503, 'Service Unavailable', '"Retry later."') },
+          },
+        },
+      },
+    };
+    const own = await startHttpFront({
+      api: findApi(withOwn, localValues(withOwn)),
+      apiKeys: [KEY],
+      resolveFunction: (id) => fns[id],
+      log: () => {},
+    });
+    try {
+      for (const mode of ['throttled', 'throw'] as const) {
+        boomMode = mode;
+        const res = await fetch(`${own.baseUrl}/items/boom`);
+        expect(res.status, mode).toBe(503);
+        expect(res.headers.get('retry-after')).toBe('1');
+        expect(await res.json()).toMatchObject({ status: 503, title: 'Service Unavailable' });
+      }
+    } finally {
+      boomMode = 'throw';
+      await own.close();
+    }
   });
 });
