@@ -1,4 +1,14 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * One temporary folder for everything a run writes there (each CDK synth leaves a cdk.out of ~30 MB
+ * in the temporary folder, and nothing removes it), removed when the run ends.
+ */
+const RUN_TMPDIR = mkdtempSync(join(tmpdir(), 'longrun-test-'));
+process.once('exit', () => rmSync(RUN_TMPDIR, { recursive: true, force: true }));
 
 /** Tests that need no emulator: the domain, the constructs, the packages' own parts. `npm run test:unit` runs these alone. */
 /**
@@ -27,6 +37,7 @@ export default defineConfig({
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       POWERTOOLS_LOG_LEVEL: 'WARN',
+      TMPDIR: RUN_TMPDIR,
     },
     testTimeout: 60_000,
     hookTimeout: 120_000,
