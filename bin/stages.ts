@@ -67,7 +67,8 @@ export const STAGES: Record<StageName, StageSettings> = {
       consumers: [{ name: 'default' }, { name: SMOKE_CONSUMER, rateLimit: 5, burstLimit: 10, quotaPerDay: 2000 }],
       throttle: { rateLimit: 20, burstLimit: 40 },
       // A third of the defaults: staging shares nothing with prod, but may share an account with dev.
-      reservedConcurrency: { api: 5, backstop: 2, worker: 20 },
+      reservedConcurrency: { api: 5, backstop: 2, worker: 20, streamReaders: 2 },
+      heldConnections: { perCaller: 5, longPolls: 10, streams: 10 },
       logRetention: {
         functions: logs.RetentionDays.TWO_WEEKS,
         workflow: logs.RetentionDays.TWO_WEEKS,

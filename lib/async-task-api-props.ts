@@ -157,9 +157,9 @@ export interface AsyncTaskApiProps {
    * Reserved concurrency, so that a burst of long workers cannot starve the API and the backstop
    * (and the API cannot starve the workers). `false` reserves nothing anywhere; `false` for one
    * key reserves nothing for that group. The defaults reserve 20 for each of the 13 route functions,
-   * 30 more on each of the 3 that hold connections (`heldConnections`), 5 each for the reconciler,
-   * the sweeper, the deadline function and the 2 stream readers, and 100 per worker function = 575
-   * in all with the demo worker's two functions (595 with `auth: jwt`; docs/deploy.md#figures has the
+   * 30 more on each of the 4 that hold connections (`heldConnections`), 5 each for the reconciler,
+   * the sweeper, the deadline function and the 2 stream readers, and 100 per worker function = 605
+   * in all with the demo worker's two functions (625 with `auth: jwt`; docs/deploy.md#figures has the
    * template's count): a standard account (1,000)
    * deploys; Lambda refuses any reservation that leaves fewer than 100 unreserved, so an account
    * whose quota is still low (new accounts may start at 10) needs `false` or a quota increase.

@@ -158,12 +158,15 @@ export class AsyncTaskApi extends Construct {
       executionsArn: workflow.executionsArn,
       environment,
       logRetention: logRetention.functions,
+      encryptionKey,
     });
     if (props.compensation) {
       this.compensation = new TaskCompensation(this, 'Compensation', {
         ...props.compensation,
         table: this.table,
         logRetention: logRetention.workflow,
+        logLevel: props.workflowLogLevel,
+        encryptionKey,
       });
     }
     // Capability URLs of awaited input are derived from a secret outside the table (docs/api.md#input).
@@ -294,6 +297,7 @@ export class AsyncTaskApi extends Construct {
     if (encryptionKey) {
       for (const fn of Object.values(this.functions)) grantKeyUse(fn, encryptionKey);
       grantKeyUse(this.stateMachine, encryptionKey);
+      if (this.compensation) grantKeyUse(this.compensation.stateMachine, encryptionKey);
     }
 
     const workerFunctions = props.workerFunctions ?? [];

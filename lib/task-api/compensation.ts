@@ -4,8 +4,9 @@
  * (or the sweeper) once the attempt's execution has ended, named like that execution.
  *   chain --> RecordCompensation (compensation: succeeded);  any chain error --> RecordCompensationFailure --> Failed
  */
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration, Names, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -36,6 +37,10 @@ export interface TaskCompensationProps extends CompensationOptions {
   readonly table: dynamodb.ITable;
   /** Retention of the state machine's log group. */
   readonly logRetention: logs.RetentionDays;
+  /** What the state machine logs. @default sfn.LogLevel.ERROR */
+  readonly logLevel?: sfn.LogLevel;
+  /** Encrypts execution data and the log group. @default - AWS owned keys */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** Names of the states the construct adds after the compensation chain. */
@@ -95,16 +100,29 @@ export class TaskCompensation extends Construct {
         state.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
       }
     }
-    const logGroup = new logs.LogGroup(this, 'StateMachineLogGroup', { retention: props.logRetention });
+    // As the task workflow's: under /aws/vendedlogs/, encrypted with the deployment's key when it has one.
+    const logGroup = new logs.LogGroup(this, 'StateMachineLogGroup', {
+      logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`,
+      retention: props.logRetention,
+      encryptionKey: props.encryptionKey,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(chain.next(recordCompensation)),
       timeout: props.timeout ?? Duration.hours(1),
       tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      logs: { destination: logGroup, level: props.logLevel ?? sfn.LogLevel.ERROR, includeExecutionData: false },
+      ...(props.encryptionKey && { encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey) }),
       comment: 'Longrun compensation: rolls back what a cancelled (or failed) task changed',
     });
     (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata('Longrun:StateMachine', 'compensation');
+    if ((props.logLevel ?? sfn.LogLevel.ERROR) !== sfn.LogLevel.ALL) {
+      Validations.of(this.stateMachine).acknowledge({
+        id: 'AwsSolutions-SF1',
+        reason:
+          'The log level follows workflowLogLevel (default ERROR): failures are logged, and each execution keeps its full history in Step Functions.',
+      });
+    }
     Validations.of(this.stateMachine.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

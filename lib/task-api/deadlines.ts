@@ -10,6 +10,7 @@
 import { ArnFormat, Names, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
@@ -33,6 +34,8 @@ export interface TaskDeadlinesProps {
   readonly environment: Record<string, string>;
   /** Retention of the log groups this part creates. */
   readonly logRetention: logs.RetentionDays;
+  /** Encrypts the function's log group. @default - CloudWatch Logs' own encryption */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** Deadlines: the schedule group, the role the schedules invoke with, and the expire function. */
@@ -55,6 +58,7 @@ export class TaskDeadlines extends Construct {
       environment: { ...props.environment, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
       description: 'Deadlines: fails a task that reached its deadline (deadline-exceeded) and stops its execution',
       logRetention: props.logRetention,
+      encryptionKey: props.encryptionKey,
     });
     allow(this.expireFunction, ['dynamodb:UpdateItem'], [props.table.tableArn]);
     allow(this.expireFunction, ['states:StopExecution'], [props.executionsArn]);

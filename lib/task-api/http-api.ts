@@ -148,6 +148,7 @@ export class TaskHttpApi extends Construct {
     };
     for (const [handler, budget] of Object.entries(heldConnectionBudgets(props.heldConnections))) {
       extraEnv[handler] = {
+        ...extraEnv[handler],
         HELD_CONNECTIONS_PER_CALLER: String(heldConnectionsOf(props.heldConnections).perCaller),
         HELD_CONNECTIONS_PER_FUNCTION: String(budget),
       };

@@ -286,6 +286,7 @@ export class TaskWorkflow extends Construct {
       environment: { ...props.environment, TABLE_NAME: props.table.tableName },
       description: 'Records a wait for input (and its task token) on the task',
       logRetention: props.logRetention,
+      encryptionKey: props.encryptionKey,
     });
     allow(fn, ['dynamodb:UpdateItem'], [props.table.tableArn]);
     for (const wait of waits) wait.bind(fn);

@@ -56,6 +56,8 @@ describe('least privilege', () => {
         `dynamodb:UpdateItem ${TABLE}`,
         `states:StartExecution <${stateMachine}>`,
         ...SCHEDULING,
+        // Prefer: wait on submit holds its connection: lease items.
+        ...LEASES,
       ],
     ],
     ['get-task', [`dynamodb:GetItem ${TABLE}`, `dynamodb:Query ${INDEX}`, ...LEASES]],

@@ -248,10 +248,10 @@ describe('reserved concurrency', () => {
     'get-task-history',
   ];
 
-  it('defaults: 20 per API function, 30 more for held connections on the three that hold them, 5 each for the backstop, the sweeper, the deadlines and the stream readers, 100 on each worker function', () => {
+  it('defaults: 20 per API function, 30 more for held connections on the four that hold them (submit with Prefer: wait too), 5 each for the backstop, the sweeper, the deadlines and the stream readers, 100 on each worker function', () => {
     const { template } = buildStack();
     for (const entry of routes)
-      expect(reserved(template, entry), entry).toBe(['get-task', 'get-task-result', 'task-events'].includes(entry) ? 50 : 20);
+      expect(reserved(template, entry), entry).toBe(['submit-task', 'get-task', 'get-task-result', 'task-events'].includes(entry) ? 50 : 20);
     expect(reserved(template, 'reconcile-execution')).toBe(5);
     expect(reserved(template, 'sweep-tasks')).toBe(5);
     expect(reserved(template, 'expire-task')).toBe(5);
@@ -264,8 +264,8 @@ describe('reserved concurrency', () => {
       0,
     );
     expect(reserved(template, 'make-report')).toBe(100);
-    // 13 × 20 + 3 × 30 + 5 × 5 + 2 × 100: a standard account (1,000, of which 100 stay unreserved) deploys.
-    expect(total).toBe(575);
+    // 13 × 20 + 4 × 30 + 5 × 5 + 2 × 100: a standard account (1,000, of which 100 stay unreserved) deploys.
+    expect(total).toBe(605);
   });
 
   it('held connections get their own budget: the long-poll and stream budgets are props, and plain requests keep the api share', () => {
@@ -288,7 +288,8 @@ describe('reserved concurrency', () => {
 
   it('each group is a prop; false turns one group or all of them off', () => {
     const { template: a } = buildStack({ api: { reservedConcurrency: { api: 50, backstop: false, worker: 10 } } });
-    for (const entry of routes) expect(reserved(a, entry)).toBe(['get-task', 'get-task-result', 'task-events'].includes(entry) ? 80 : 50);
+    for (const entry of routes)
+      expect(reserved(a, entry)).toBe(['submit-task', 'get-task', 'get-task-result', 'task-events'].includes(entry) ? 80 : 50);
     expect(reserved(a, 'reconcile-execution')).toBeUndefined();
     expect(reserved(a, 'count-primes')).toBe(10);
     const { template: none } = buildStack({ api: { reservedConcurrency: false } });

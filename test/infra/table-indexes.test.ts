@@ -18,22 +18,22 @@ describe('task table indexes', () => {
     ).toBeLessThanOrEqual(1);
   });
 
-  const byOwner = deployed.byOwner!;
+  const byOwner = deployed.tasksByOwner!;
   const added: IndexShape = { keys: ['type HASH', 'id RANGE'], projection: 'KEYS_ONLY' };
   it.each<[string, Record<string, IndexShape>, string[]]>([
     ['nothing', { ...deployed }, []],
     ['one index added', { ...deployed, byType: added }, ['create byType']],
-    ['one index removed', { byOwner }, ['delete openTasks']],
+    ['one index removed', { tasksByOwner: byOwner }, ['delete openTasks']],
     ['two indexes added', { ...deployed, byType: added, byDay: added }, ['create byType', 'create byDay']],
     [
       'a projection changed (a deletion and a creation)',
-      { ...deployed, byOwner: { ...byOwner, projection: 'ALL' } },
-      ['delete byOwner (its keys or projection change)', 'create byOwner'],
+      { ...deployed, tasksByOwner: { ...byOwner, projection: 'ALL' } },
+      ['delete tasksByOwner (its keys or projection change)', 'create tasksByOwner'],
     ],
     [
       'a key changed',
-      { ...deployed, byOwner: { ...byOwner, keys: ['owner HASH', 'createdAt RANGE'] } },
-      ['delete byOwner (its keys or projection change)', 'create byOwner'],
+      { ...deployed, tasksByOwner: { ...byOwner, keys: ['owner HASH', 'createdAt RANGE'] } },
+      ['delete tasksByOwner (its keys or projection change)', 'create tasksByOwner'],
     ],
   ])('counts %s', (_, next, expected) => {
     expect(indexChanges(deployed, next)).toEqual(expected);
