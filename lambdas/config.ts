@@ -5,6 +5,7 @@
  * the variable's name, the first time it is needed.
  */
 import { STAGE_NAME } from '#api/routes';
+import { isTaskStatus, type TaskStatus } from '#domain/task';
 import { parseRetryDelays } from '#domain/webhook';
 
 function raw(name: string): string | undefined {
@@ -125,6 +126,16 @@ export const config = lazily({
   sweepConcurrency: () => positiveInt('SWEEP_CONCURRENCY', 16),
   /** The sweeper stops starting new work this long before its invocation's deadline. */
   sweepSafetyMs: () => positiveInt('SWEEP_SAFETY_MS', 5_000),
+  /** Deadlines (`Cancel-After`): the schedule group, the function the schedules invoke and the role they do it with (lib/task-api/deadlines.ts). */
+  deadlineScheduleGroup: () => required('DEADLINE_SCHEDULE_GROUP'),
+  deadlineFunctionArn: () => matching('DEADLINE_FUNCTION_ARN', (v) => v.startsWith('arn:'), 'a Lambda function ARN'),
+  deadlineRoleArn: () => matching('DEADLINE_ROLE_ARN', (v) => v.startsWith('arn:'), 'an IAM role ARN'),
+  /** The compensation state machine, if the construct has a compensation chain. */
+  compensationStateMachineArn: () => raw('COMPENSATION_STATE_MACHINE_ARN'),
+  /** Which endings are compensated: `cancelled`, and `failed` if configured. */
+  compensateOn: (): TaskStatus[] => list('COMPENSATE_ON').filter(isTaskStatus),
+  /** The key capability URLs of awaited input are derived with (a secret outside the table); absent: no `awaitingInput.url`. */
+  inputCapabilityKey: () => raw('INPUT_CAPABILITY_KEY'),
   /** Held connections (event streams, long polls) one caller may have open at once. */
   heldPerCaller: () => positiveInt('HELD_CONNECTIONS_PER_CALLER', 10),
   /** Of a function serving plain and held requests, the instances held ones may take (unset: no budget, the function serves held ones only). */

@@ -4,15 +4,19 @@
  * (`eventName`, `dynamodb.OldImage`/`NewImage` in attribute-value form). Idempotency claims and
  * webhook secrets have no `status`, and delivery-state writes keep the status, so none pass.
  */
-import { isTerminal, TASK_STATUSES, type TaskStatus, TERMINAL_STATUSES } from './task.ts';
+import { CALLBACK_EVENT_KINDS, isTerminal, TASK_STATUSES, type TaskStatus, TERMINAL_STATUSES } from './task.ts';
 import { ALLOWED_FROM } from './transitions.ts';
 
 export type FilterPattern = Record<string, unknown>;
 
 const statusIs = (statuses: readonly TaskStatus[]) => ({ status: { S: [...statuses] } });
 
-/** Webhooks: a non-terminal -> terminal write of a task that has a `callbackUrl`. */
-export function terminalTransitionFilters(): FilterPattern[] {
+/**
+ * Webhooks: a non-terminal -> terminal write of a task that has a `callbackUrl`, and any write of a
+ * running task whose callback subscribed to events before the outcome (`callbackEvents` holds one of
+ * them; the forwarder tells which write is an event, see `webhookEventsOf`).
+ */
+export function webhookFilters(): FilterPattern[] {
   return [
     {
       eventName: ['MODIFY'],
@@ -21,7 +25,25 @@ export function terminalTransitionFilters(): FilterPattern[] {
         NewImage: { ...statusIs(TERMINAL_STATUSES), callbackUrl: { S: [{ exists: true }] } },
       },
     },
+    {
+      eventName: ['MODIFY'],
+      dynamodb: {
+        NewImage: {
+          ...statusIs(['running']),
+          callbackUrl: { S: [{ exists: true }] },
+          callbackEvents: { L: { S: CALLBACK_EVENT_KINDS.filter((kind) => kind !== 'completed') } },
+        },
+      },
+    },
   ];
+}
+
+/**
+ * Events for servers, `task.progress`: a write of a running task that was running before too (the
+ * publisher tells a progress report from other writes, and keeps at most one per 5-second window).
+ */
+export function progressFilters(): FilterPattern[] {
+  return [{ eventName: ['MODIFY'], dynamodb: { OldImage: statusIs(['running']), NewImage: statusIs(['running']) } }];
 }
 
 /** Events for servers: a new task, or a write that moved its status (one filter per `from`). */

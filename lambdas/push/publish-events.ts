@@ -1,38 +1,38 @@
-// DynamoDB stream (new tasks and status changes; the mapping's filter) --> EventBridge bus, detail-type task.submitted | task.<status>
+// DynamoDB stream (new tasks, status changes and writes of running tasks; the mapping's filters) --> EventBridge bus, detail-type task.submitted | task.running | task.progress | task.input_required | task.<outcome> | task.retried
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { eventbridge } from '#clients/eventbridge';
 import { config } from '#config';
 import { toRepresentation } from '#domain/representation';
-import type { TaskStatus } from '#domain/task';
-import { newTask } from '#push/stream';
+import { busEventTypes } from '#domain/task-events';
+import { newTask, oldTask } from '#push/stream';
 import { forwardRecords } from '#push/stream-batch';
 
 const PUT_EVENTS_BATCH = 10;
 
-/** `task.submitted` for a new task, `task.<status>` for every later transition. */
-function eventType(eventName: string | undefined, status: TaskStatus): string {
-  return eventName === 'INSERT' ? 'task.submitted' : `task.${status}`;
-}
-
-/** detail = the representation plus the owner (servers subscribe per owner with a rule); the result stays behind `links.result`. */
-function toEvent(record: DynamoDBRecord): PutEventsRequestEntry | undefined {
+/**
+ * detail = the representation plus the owner (servers subscribe per owner with a rule); the result
+ * stays behind `links.result`, and an awaited input's capability URL is left out (the bus is shared).
+ */
+function toEvents(record: DynamoDBRecord): PutEventsRequestEntry[] {
   const task = newTask(record);
-  if (!task) return undefined;
-  return {
+  if (!task || task.purgedAt) return [];
+  const before = record.eventName === 'INSERT' ? undefined : oldTask(record);
+  const detail = JSON.stringify({ ...toRepresentation(task, config.apiBaseUrl, config.retentionSeconds), owner: task.owner });
+  return busEventTypes(before, task).map((DetailType) => ({
     EventBusName: config.eventBusName,
     Source: config.eventSource,
-    DetailType: eventType(record.eventName, task.status),
-    Detail: JSON.stringify({ ...toRepresentation(task, config.apiBaseUrl, config.retentionSeconds), owner: task.owner }),
+    DetailType,
+    Detail: detail,
     Time: new Date(task.updatedAt),
-  };
+  }));
 }
 
-/** One event per transition, `detail-type` `task.<status>`. */
+/** The events of each write (see `busEventTypes`). */
 export function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
   return forwardRecords(
     event,
-    toEvent,
+    toEvents,
     PUT_EVENTS_BATCH,
     async (entries) => {
       const result = await eventbridge.send(new PutEventsCommand({ Entries: entries }));

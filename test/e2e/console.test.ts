@@ -4,8 +4,8 @@
  * 100 % live, cancel one, submit one through the generated form, read a failed task's problem and a stored
  * result; axe-core on the list and task pages. A screenshot per view goes to test/e2e/screenshots (gitignored).
  *
- * Steering (issue 18: retry, awaited input) is tested here too, and skipped, saying why, while the API's OpenAPI
- * document does not describe those operations: the tests run by themselves once it does.
+ * Steering (retry, awaited input) is tested here too: the console shows it because the API's OpenAPI document
+ * describes it, and a document that stopped describing it fails these tests.
  */
 import type { Browser, HTTPRequest, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -15,9 +15,6 @@ import { sleep } from '../support/http.ts';
 import { type SpawnedLocalStack, spawnLocalStack } from '../support/spawn-local-stack.ts';
 
 if (!CHROMIUM) console.warn(`console browser tests skipped: ${NO_CHROMIUM_REASON}`);
-
-/** Set to true once issue 18 is merged: a missing steering operation then fails these tests instead of skipping them. */
-const REQUIRE_STEERING = false;
 
 const CAROL = `console-carol-${crypto.randomUUID()}`;
 const DAVE = `console-dave-${crypto.randomUUID()}`;
@@ -276,14 +273,13 @@ describe.skipIf(!CHROMIUM)('console in headless Chromium', () => {
     await screenshot(page, 'console-submitted');
   });
 
-  // Steering (issue 18). Skipped while the document lacks the operation (see REQUIRE_STEERING to make that a failure).
-  const steering = (ctx: { skip: (condition: boolean, note?: string) => void }, missing: string | undefined) => {
-    if (missing && !REQUIRE_STEERING) ctx.skip(true, `${missing} (issue 18, "Steer and find", not merged yet)`);
+  // Steering: the API describes it, so a missing operation is a failure, not a skip.
+  const steering = (missing: string | undefined) => {
     if (missing) throw new Error(missing);
   };
 
-  it('retries a failed task (POST /tasks/{id}/retry)', async (ctx) => {
-    steering(ctx, caps.retry ? undefined : 'the OpenAPI document describes no POST /tasks/{id}/retry');
+  it('retries a failed task (POST /tasks/{id}/retry)', async () => {
+    steering(caps.retry ? undefined : 'the OpenAPI document describes no POST /tasks/{id}/retry');
     const flaky = caps.taskTypes.some((t) => t.name === 'flaky');
     const task = flaky ? await submit(CAROL, 'flaky', { failures: 1 }) : await submit(CAROL, 'fail', { message: 'retry me' });
     await until(CAROL, task.id, (t) => t.status === 'failed');
@@ -296,9 +292,8 @@ describe.skipIf(!CHROMIUM)('console in headless Chromium', () => {
     await screenshot(page, 'console-task-retried');
   });
 
-  it('answers an awaited input through the form generated from its JSON Schema (POST /tasks/{id}/input)', async (ctx) => {
+  it('answers an awaited input through the form generated from its JSON Schema (POST /tasks/{id}/input)', async () => {
     steering(
-      ctx,
       !caps.input
         ? 'the OpenAPI document describes no POST /tasks/{id}/input'
         : !caps.taskTypes.some((t) => t.name === 'approval')
