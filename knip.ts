@@ -33,6 +33,8 @@ const config: KnipConfig = {
         'lib/demo/functions/*.ts',
         // Tools run by hand or by tests.
         'scripts/*.ts',
+        // The console's browser entry (bundled by scripts/build-functions.ts into the function that serves it).
+        'lambdas/console/main.ts',
         // The package's one public entry.
         'lib/index.ts',
         // The examples are consumer apps of their own (their package.json, cdk.json and entry points).

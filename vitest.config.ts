@@ -1,6 +1,23 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * One temporary folder for everything a run writes there (each CDK synth leaves a cdk.out of ~30 MB
+ * in the temporary folder, and nothing removes it), removed when the run ends.
+ */
+const RUN_TMPDIR = mkdtempSync(join(tmpdir(), 'longrun-test-'));
+process.once('exit', () => rmSync(RUN_TMPDIR, { recursive: true, force: true }));
+
 /** Tests that need no emulator: the domain, the constructs, the packages' own parts. `npm run test:unit` runs these alone. */
+/**
+ * Tests that run whole processes of their own (packing and installing the packages, the benchmark,
+ * kill -9 and fault loads on stacks of their own): CPU-heavy, so they run after the rest rather than
+ * starving the shared local stack's timing-sensitive tests on a 2-core machine.
+ */
+const HEAVY = ['test/examples/adoption.test.ts', 'test/bench/bench.test.ts', 'test/faults/crash.test.ts', 'test/faults/fault-load.test.ts'];
+
 const UNIT = [
   'test/unit/**/*.test.ts',
   'test/infra/**/*.test.ts',
@@ -20,6 +37,7 @@ export default defineConfig({
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       POWERTOOLS_LOG_LEVEL: 'WARN',
+      TMPDIR: RUN_TMPDIR,
     },
     testTimeout: 60_000,
     hookTimeout: 120_000,
@@ -34,9 +52,19 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
-          exclude: UNIT,
+          exclude: [...UNIT, ...HEAVY],
           // One local stack (DynamoDB Local, the Step Functions endpoint, the HTTP front) for the whole run.
           globalSetup: ['test/support/local-stack-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'heavy',
+          include: HEAVY,
+          // After the unit and integration projects are done.
+          sequence: { groupOrder: 1 },
+          globalSetup: ['test/support/assembly-setup.ts'],
         },
       },
     ],

@@ -13,8 +13,9 @@ import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import { ROUTES } from '../lambdas/api/routes.ts';
+import { consolePage } from '../lambdas/http/console-page.ts';
 import { DEMO_TASK_TYPES } from '../lib/demo/task-types.ts';
-import { BUNDLING } from '../scripts/build-functions.ts';
+import { BUNDLING, CONSOLE_BUDGET_BYTES, CONSOLE_BUNDLING, CONSOLE_ENTRY_POINTS } from '../scripts/build-functions.ts';
 import { median } from './stats.ts';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '..');
@@ -62,15 +63,33 @@ interface FunctionBundles {
   validatorBytes: number;
 }
 
+/** One file of the console as browsers get it. */
+interface ConsoleFile {
+  name: string;
+  bytes: number;
+  gzipBytes: number;
+}
+
+/** The console's weight (GET /v1/console and the two files it loads), built from `CONSOLE_BUNDLING`. */
+interface ConsoleWeight {
+  files: ConsoleFile[];
+  gzipBytes: number;
+  budgetBytes: number;
+  /** Bytes of app.js (minified, before gzip) that come from Preact and htm. */
+  libraryBytes: number;
+}
+
 export interface BundlesResult {
   functions: FunctionBundles[];
+  console: ConsoleWeight;
   runs: number;
   esbuildVersion: string;
 }
 
 function functionEntries(): Array<{ name: string; entry: string }> {
   return [
-    ...ROUTES.map((r) => ({ name: r.handler, entry: `lambdas/http/${r.handler}.ts` })),
+    // Routes that name the same handler share one function (the console's page and files).
+    ...[...new Set(ROUTES.map((r) => r.handler))].map((handler) => ({ name: handler, entry: `lambdas/http/${handler}.ts` })),
     { name: 'count-primes', entry: 'lib/demo/functions/count-primes.ts' },
     { name: 'reconcile-execution', entry: 'lambdas/workflow/reconcile-execution.ts' },
   ];
@@ -104,6 +123,35 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<strin
       else res(stdout);
     });
   });
+}
+
+/** Builds the console as scripts/build-functions.ts does and weighs it, gzipped as a server would send it. */
+async function measureConsole(): Promise<ConsoleWeight> {
+  const dir = mkdtempSync(join(tmpdir(), 'longrun-bench-console-'));
+  try {
+    const result = await esbuild.build({
+      ...CONSOLE_BUNDLING,
+      entryPoints: CONSOLE_ENTRY_POINTS,
+      outdir: dir,
+      absWorkingDir: REPO_ROOT,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    let libraryBytes = 0;
+    for (const out of Object.values(result.metafile.outputs))
+      for (const [input, { bytesInOutput }] of Object.entries(out.inputs))
+        if (/node_modules\/(preact|htm)\//.test(input)) libraryBytes += bytesInOutput;
+    const weigh = (name: string, bytes: Buffer): ConsoleFile => ({ name, bytes: bytes.length, gzipBytes: gzipSync(bytes, { level: 9 }).length });
+    const files = [
+      // The page names its files with a version digest; the digest's length is what matters here.
+      weigh('console (the page)', Buffer.from(consolePage('/v1', 'x'.repeat(16)))),
+      weigh('console/app.js', readFileSync(join(dir, 'app.js'))),
+      weigh('console/app.css', readFileSync(join(dir, 'app.css'))),
+    ];
+    return { files, gzipBytes: files.reduce((sum, f) => sum + f.gzipBytes, 0), budgetBytes: CONSOLE_BUDGET_BYTES, libraryBytes };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function measureBundles(options: { runs: number; log: (l: string) => void }): Promise<BundlesResult> {
@@ -195,7 +243,9 @@ export async function measureBundles(options: { runs: number; log: (l: string) =
       else job.fn.variants[job.key].loadMs = m;
     }
     for (const fn of functions) if (fn.externals.length === 0) fn.sdkOnlyMs = 0;
-    return { functions, runs: options.runs, esbuildVersion: esbuild.version };
+    const consoleWeight = await measureConsole();
+    options.log('bundles: weighed the console');
+    return { functions, console: consoleWeight, runs: options.runs, esbuildVersion: esbuild.version };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -91,7 +91,7 @@ export function costPerMillion(usage: Usage, model: CostModel): CostBreakdown {
 export const RRU_PER_GET = 0.5;
 /** A Query of `limit` items of ~1 KB: ceil(limit KB / 4 KB) × 0.5 RRU. */
 export const rruPerQuery = (limit: number, itemKb = 1): number => Math.ceil((limit * itemKb) / 4) * 0.5;
-/** A write that changes a task item: 1 WRU on the table + 1 on the `byOwner` index (projection ALL). */
+/** A write that changes a task item: 1 WRU on the table + 1 on the `tasksByOwner` index (which projects progress too). */
 export const WRU_TASK_WRITE = 2;
 /** A write whose condition fails still consumes 1 WRU (nothing reaches the index). */
 export const WRU_FAILED_WRITE = 1;

@@ -179,13 +179,13 @@ const MODEL = {
  * times a second: a lone task gets a batch of its own per write; at load, writes of many tasks
  * share a batch.
  */
-export interface FanOutBatching {
+interface FanOutBatching {
   label: string;
   recordsPerInvocation: number;
   callersPerInvocation: number;
 }
 
-export const FAN_OUT_BATCHING: readonly FanOutBatching[] = [
+const FAN_OUT_BATCHING: readonly FanOutBatching[] = [
   { label: 'a lone task (one write per invocation)', recordsPerInvocation: 1, callersPerInvocation: 1 },
   {
     label: 'at load: 1 task/s, every task followed (~120 writes/s over 4 shards, 4 polls/s: 8 writes from 2 callers per invocation)',
@@ -204,7 +204,7 @@ const invocationCost = (n: number, ms: number) => n * (PRICES.lambdaPerMillionRe
  * one connection (its route functions, its minutes, its messages: the subscription, the answer with
  * the current state, then one per change), the fan-out in the events reader, then the result.
  */
-export function liveChannelLines(seconds: number, batching: FanOutBatching): Array<{ item: string; detail: string; cost: number }> {
+function liveChannelLines(seconds: number, batching: FanOutBatching): Array<{ item: string; detail: string; cost: number }> {
   const changes = 2 + Math.floor(seconds / MODEL.progressEverySeconds); // running, progress reports, terminal
   const messages = 2 + changes;
   const minutes = Math.max(1, Math.ceil(seconds / 60));
@@ -395,7 +395,7 @@ export function liveSection(r: LiveResult): string {
   out.push('');
   const totals = scenarios.map((lines) => lines.reduce((sum, line) => sum + line.cost, 0));
   out.push(
-    `Total: ${FAN_OUT_BATCHING.map((b, i) => `${usd(totals[i]! * 1e6)} (${b.label.split(' (')[0]!.split(':')[0]})`).join(', ')} per million tasks, against ${usd(polling * 1e6)} for Retry-After polling and ${usd(followCost('server-sent events', tenMinutes).cost * 1e6)} for server-sent events: ${totals.map((t) => (t <= polling ? 'within' : `${((t / polling - 1) * 100).toFixed(0)} % over`)).join(' and ')} the target. Messages are most of it (one per change: the progress rate decides); a task nobody follows on the live channel adds nothing (its progress writes never pass the events reader's filter).`,
+    `Total: ${FAN_OUT_BATCHING.map((b, i) => `${usd(totals[i]! * 1e6)} (${b.label.split(' (')[0]!.split(':')[0]})`).join(', ')} per million tasks, against ${usd(polling * 1e6)} for Retry-After polling and ${usd(followCost('server-sent events', tenMinutes).cost * 1e6)} for server-sent events: ${totals.map((t) => (t <= polling ? 'within' : `${((t / polling - 1) * 100).toFixed(0)} % over`)).join(' and ')} the target. Messages are most of it (one per change: the progress rate decides); a task nobody follows on the live channel adds no follower read (its progress writes reach the events reader, which publishes them as task.progress on the bus, but only status changes and followed tasks' writes are fanned out).`,
   );
   out.push('');
   out.push(

@@ -5,7 +5,9 @@
  * result and checks it. A task is lost when it is not terminal by its deadline, ends with the wrong
  * status, or a primes result is wrong.
  */
+import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { fetchRetryingThrottles, type ThrottleCount } from '../test/support/throttle-retry.ts';
 import { sleep, summary } from './stats.ts';
 
 type Kind = 'submit' | 'status' | 'cancel' | 'result';
@@ -49,8 +51,10 @@ export interface LoadResult {
   latencies: Record<Kind, number[]>;
   wallSeconds: number;
   lost: TaskOutcome[];
-  /** Responses with a 5xx status (a 5xx is a bug). */
+  /** Responses with a 5xx status, besides capacity answers waited out (a 5xx of our own is a bug). */
   serverErrors: number;
+  /** Capacity answers (503/429 with Retry-After: a function at its reserved concurrency), waited out and retried. */
+  throttled: number;
   mix: Record<string, number>;
   /** Bytes of the 200 status bodies, and how many there were (what a 304 saves per answer). */
   statusBodyBytes: number;
@@ -105,15 +109,26 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const plans = planTasks(options.tasks, options.seed);
   const latencies: Record<Kind, number[]> = { submit: [], status: [], cancel: [], result: [] };
   let serverErrors = 0;
+  const throttles: ThrottleCount = { throttled: 0 };
   let statusBodyBytes = 0;
   let statusBodies = 0;
   const request = async (kind: Kind, method: string, path: string, init: { body?: unknown; headers?: Record<string, string> } = {}) => {
     const t0 = performance.now();
-    const res = await fetch(`${options.baseUrl}${path}`, {
-      method,
-      headers: { 'x-api-key': options.apiKey, ...(init.body !== undefined && { 'content-type': 'application/json' }), ...init.headers },
-      body: init.body === undefined ? undefined : JSON.stringify(init.body),
-    });
+    // A capacity answer is waited out and sent again, as a client honouring Retry-After does (a
+    // submit carries an Idempotency-Key, so a retry never makes a second task).
+    const res = await fetchRetryingThrottles(
+      `${options.baseUrl}${path}`,
+      {
+        method,
+        headers: {
+          'x-api-key': options.apiKey,
+          ...(init.body !== undefined && { 'content-type': 'application/json', 'idempotency-key': randomUUID() }),
+          ...init.headers,
+        },
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      },
+      throttles,
+    );
     const text = await res.text();
     latencies[kind].push(performance.now() - t0);
     if (res.status >= 500) serverErrors++;
@@ -228,6 +243,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     wallSeconds,
     lost: outcomes.filter((o) => o.problem),
     serverErrors,
+    throttled: throttles.throttled,
     mix,
     statusBodyBytes,
     statusBodies,

@@ -11,6 +11,7 @@
  *   --no-write                         do not write bench/results.md and bench/latency.svg
  *   --verbose                          the local stack's log lines on stderr
  */
+
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -39,6 +40,7 @@ import { liveSection, measureLive } from './live.ts';
 import { type LoadResult, latencySummary, runLoad } from './load.ts';
 import { SdkCounter, sumTally, type Tally } from './sdk-counter.ts';
 import { kb, mean, ms, ratio, table, usd } from './stats.ts';
+import { steeringCostSection } from './steering-cost.ts';
 import { latencySvg } from './svg.ts';
 import { measureTransitions, type TransitionRow } from './transitions.ts';
 import { runWebhookLoad, type WebhookLoadResult, webhookSection } from './webhooks.ts';
@@ -426,6 +428,18 @@ function report(r: ReportInput): { parts: string; conclusions: string } {
     )}).`,
   );
   out.push('');
+  const c = b.console;
+  out.push(
+    `- **The console** (\`GET /v1/console\`, built from \`CONSOLE_BUNDLING\` of scripts/build-functions.ts, served by the get-console function beside its code): ${kb(c.gzipBytes)} gzipped in all, of its budget of ${kb(c.budgetBytes)} (${Math.round((100 * c.gzipBytes) / c.budgetBytes)} %); Preact and htm are ${kb(c.libraryBytes)} of app.js before gzip.`,
+  );
+  out.push('');
+  out.push(
+    table(
+      ['console file', 'size', 'gzip'],
+      c.files.map((f) => [f.name, kb(f.bytes), kb(f.gzipBytes)]),
+    ),
+  );
+  out.push('');
 
   // ---------------------------------------------------------------- 4
   const L = r.loadResult;
@@ -458,6 +472,7 @@ function report(r: ReportInput): { parts: string; conclusions: string } {
         ['tasks submitted / terminal', `${L.outcomes.filter((o) => o.id).length} / ${tasksDone}`],
         ['**tasks lost or stuck**', `**${L.lost.length}**`],
         ['5xx answers', L.serverErrors],
+        ['capacity answers waited out (503 + Retry-After at a reserved concurrency)', L.throttled],
         ['wall time', `${L.wallSeconds.toFixed(1)} s`],
         ['throughput (tasks completed / s)', (tasksDone / L.wallSeconds).toFixed(1)],
         ['polls per task (mean)', pollsPerTask.toFixed(2)],
@@ -528,7 +543,7 @@ function findings(r: ReportInput, cost: CostSection, sdk: { bundleSdk: boolean; 
           : '.'),
   );
   out.push(
-    `2. **Worker progress is throttled**: \`progressReporter\` (\`lambdas/workflow/progress.ts\`) writes the first report at once, then only when 500 ms have passed or progress moved 25 points, instead of once per chunk (19 UpdateItems per count-primes invocation before). Measured now: **${pw}** progress write${pw === 1 ? '' : 's'} per invocation of upTo 20,000 (part 1)${p ? `; a primes task of upTo 100,000 costs ${p.usage.wru.toFixed(0)} WRU in all (part 2), ${usd(p.cost.dynamoDbWrites)} of DynamoDB writes per million` : ''}. A longer task writes about twice a second (and at most once per chunk), each write 2 WRU (table + \`byOwner\`); cancellation is noticed within 500 ms or 25 points.`,
+    `2. **Worker progress is throttled**: \`progressReporter\` (\`lambdas/workflow/progress.ts\`) writes the first report at once, then only when 500 ms have passed or progress moved 25 points, instead of once per chunk (19 UpdateItems per count-primes invocation before). Measured now: **${pw}** progress write${pw === 1 ? '' : 's'} per invocation of upTo 20,000 (part 1)${p ? `; a primes task of upTo 100,000 costs ${p.usage.wru.toFixed(0)} WRU in all (part 2), ${usd(p.cost.dynamoDbWrites)} of DynamoDB writes per million` : ''}. A longer task writes about twice a second (and at most once per chunk), each write 2 WRU (table + \`tasksByOwner\`); cancellation is noticed within 500 ms or 25 points.`,
   );
   out.push('');
   out.push('Considered and not changed:');
@@ -551,7 +566,7 @@ function findings(r: ReportInput, cost: CostSection, sdk: { bundleSdk: boolean; 
     );
   }
   out.push(
-    `6. **\`byOwner\` projection**: projecting only what the list needs (INCLUDE without \`progress\`/\`updatedAt\`) would stop progress writes from touching the index (1 WRU instead of 2 each), at the price of stale progress in list answers.`,
+    `6. **\`tasksByOwner\` projection**: projecting only what the list needs (INCLUDE without \`progress\`/\`updatedAt\`) would stop progress writes from touching the index (1 WRU instead of 2 each), at the price of stale progress in list answers.`,
   );
   out.push('');
   const minimal = r.calls.rows.filter((c) => c.minimum > 0);
@@ -663,7 +678,7 @@ function costSection(r: ReportInput, pollsPerTask: number): CostSection {
   );
   out.push(`- Polls per task: ${pollsPerTask.toFixed(2)} (mean of the load test, part 4); per type below, the load test’s mean for that type.`);
   out.push(
-    `- Items ≤ 1 KB. A write that changes a task item costs ${WRU_TASK_WRITE} WRU (table + the \`byOwner\` GSI, which projects ALL, so every task write is written to the index too); a write whose condition fails costs ${WRU_FAILED_WRITE} WRU; an eventually consistent GetItem ≤ 4 KB costs ${RRU_PER_GET} RRU; a list Query of 20 items ≈ ${rruPerQuery(20)} RRU.`,
+    `- Items ≤ 1 KB. A write that changes a task item costs ${WRU_TASK_WRITE} WRU (table + the \`tasksByOwner\` GSI, which projects what the representation shows, progress included, so nearly every task write is written to the index too); a write whose condition fails costs ${WRU_FAILED_WRITE} WRU; an eventually consistent GetItem ≤ 4 KB costs ${RRU_PER_GET} RRU; a list Query of 20 items ≈ ${rruPerQuery(20)} RRU.`,
   );
   out.push(
     `- Progress writes: count-primes reports after each of its 20 chunks, but the progress helper writes a conditional UpdateItem only when 500 ms have passed or progress moved 25 points (the first at once): ${r.calls.progressWrites} per invocation of upTo 20,000 (part 1); the per-type rows and the mix count the writes the Lambdas actually made (parts 2 and 4).`,
@@ -751,9 +766,10 @@ function costSection(r: ReportInput, pollsPerTask: number): CostSection {
   const listRow = r.calls.rows.find((c) => c.request.startsWith('list'));
   const listCost = costPerMillion({ apiRequests: 1, invocations: { 'list-tasks': 1 }, wru: 0, rru: rruPerQuery(20), transitions: 0 }, model);
   out.push(
-    `- **List endpoint**: ${usd(listCost.total)} per million calls (limit 20: one Query of the \`byOwner\` index, ≈ ${rruPerQuery(20)} RRU, ${listRow ? `${Math.ceil(listRow.medianMs)} ms` : 'n/a'} at ${mem.api} MB) — ${ratio(listCost.total, perPoll)} the price of one status poll; a client that lists instead of polling N tasks pays once per page instead of N times. The index itself doubles every task write (see WRU above).`,
+    `- **List endpoint**: ${usd(listCost.total)} per million calls (limit 20: one Query of the \`tasksByOwner\` index, ≈ ${rruPerQuery(20)} RRU, ${listRow ? `${Math.ceil(listRow.medianMs)} ms` : 'n/a'} at ${mem.api} MB) — ${ratio(listCost.total, perPoll)} the price of one status poll; a client that lists instead of polling N tasks pays once per page instead of N times. The index itself doubles every task write (see WRU above).`,
   );
   out.push('');
+  out.push(...steeringCostSection(model));
   const primes = typeRows.find((t) => t.t.body.type === 'primes');
   return { lines: out, mix: mixCost, mixUsage, primes: primes && { usage: primes.usage, cost: primes.cost } };
 }

@@ -5,7 +5,9 @@
  * terminal write (the task's `completedAt`) to the receiver, deliveries per task, lost deliveries,
  * and the cost per million deliveries. `test/e2e/webhooks-load.test.ts` runs the same load.
  */
+import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { fetchRetryingThrottles, type ThrottleCount } from '../test/support/throttle-retry.ts';
 import { WebhookReceiver } from '../test/support/webhook-receiver.ts';
 import { PRICES } from './cost.ts';
 import { sleep, summary, table, usd } from './stats.ts';
@@ -42,14 +44,31 @@ export interface WebhookLoadResult {
    */
   latencyMs: number[];
   seconds: number;
+  /** Submits answered 503 at the submit function's reserved concurrency, waited out and retried. */
+  throttledSubmits: number;
 }
 
-async function call(baseUrl: string, apiKey: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { 'x-api-key': apiKey, ...(body !== undefined && { 'content-type': 'application/json' }) },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
+/** One request; a capacity answer (503/429 with Retry-After) is waited out and retried, and counted. */
+async function call(
+  baseUrl: string,
+  apiKey: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  count?: ThrottleCount,
+): Promise<{ status: number; body: any }> {
+  const response = await fetchRetryingThrottles(
+    `${baseUrl}${path}`,
+    {
+      method,
+      headers: {
+        'x-api-key': apiKey,
+        ...(body !== undefined && { 'content-type': 'application/json', 'idempotency-key': randomUUID() }),
+      },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    },
+    count,
+  );
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
 }
@@ -87,12 +106,13 @@ export async function runWebhookLoad(options: WebhookLoadOptions): Promise<Webho
   };
 
   const ids: string[] = [];
+  const throttles: ThrottleCount = { throttled: 0 };
   let next = 0;
   const client = async () => {
     for (let i = next++; i < options.tasks; i = next++) {
       // Half succeed (RecordSuccess writes the outcome), half fail (a Fail state: the backstop writes it).
       const body = i % 2 === 0 ? { type: 'primes', input: { upTo: 2000 } } : { type: 'fail', input: { message: `task ${i}` } };
-      const response = await call(baseUrl, apiKey, 'POST', '/tasks', { ...body, callbackUrl: receiver.url });
+      const response = await call(baseUrl, apiKey, 'POST', '/tasks', { ...body, callbackUrl: receiver.url }, throttles);
       if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${JSON.stringify(response.body)}`);
       if (failFirstEvery > 0 && i % failFirstEvery === failFirstEvery - 1) failing.add(response.body.id);
       ids.push(response.body.id);
@@ -118,6 +138,7 @@ export async function runWebhookLoad(options: WebhookLoadOptions): Promise<Webho
     attemptsPerTask: ids.length ? attempts / ids.length : NaN,
     latencyMs: ids.filter((id) => !failing.has(id) && recordedBySuccess.has(id) && firstOk.has(id)).map((id) => firstOk.get(id)!),
     seconds: (Date.now() - started) / 1000,
+    throttledSubmits: throttles.throttled,
   };
 }
 
@@ -155,8 +176,8 @@ interface DeliveryCost {
 function costPerMillionDeliveries(attemptsPerDelivery: number): DeliveryCost {
   const a = PUSH_ASSUMPTIONS;
   const gb = a.memoryMb / 1024;
-  // Per delivery: SendMessage; per attempt: one receive and either a delete or a ChangeMessageVisibility.
-  const sqsRequests = 1 + attemptsPerDelivery * 2;
+  // Per delivery: SendMessage; per attempt: a receive and a delete; per retry: the delayed re-send.
+  const sqsRequests = 1 + attemptsPerDelivery * 2 + (attemptsPerDelivery - 1);
   const lambdaRequests = 1 + attemptsPerDelivery;
   const gbSeconds = (a.forwardMs / 1000) * gb + attemptsPerDelivery * (a.deliveryMs / 1000) * gb;
   const M = 1_000_000;
@@ -185,7 +206,7 @@ export function webhookSection(r: WebhookLoadResult, clients: number): string[] 
   return [
     '## 8. Webhooks',
     '',
-    `${r.submitted} tasks with a \`callbackUrl\` (half primes, half fail) from ${clients} clients; a receiver on 127.0.0.1 verifies every POST with \`standardwebhooks\` and answers 503 to the first attempt of every 10th task (retried after 1 s: \`LONGRUN_WEBHOOK_RETRY_DELAYS=1,2,4\`). Latency is measured on the succeeded tasks answered at the first attempt (their \`completedAt\` is the terminal write). Took ${r.seconds.toFixed(0)} s.`,
+    `${r.submitted} tasks with a \`callbackUrl\` (half primes, half fail) from ${clients} clients; a receiver on 127.0.0.1 verifies every POST with \`standardwebhooks\` and answers 503 to the first attempt of every 10th task (retried after 1 s: \`LONGRUN_WEBHOOK_RETRY_DELAYS=1,2,4\`). Latency is measured on the succeeded tasks answered at the first attempt (their \`completedAt\` is the terminal write). Took ${r.seconds.toFixed(0)} s. ${r.throttledSubmits} submits were answered \`503\` at the submit function's reserved concurrency (the local stack enforces it, as Lambda does) and sent again after their \`Retry-After\`, with the same \`Idempotency-Key\`.`,
     '',
     table(
       ['delivered once, verified', 'lost', 'duplicates', 'unverified', 'POSTs per task', 'latency p50 / p95 / p99 (terminal write → receiver)'],

@@ -6,6 +6,7 @@
  */
 import { STAGE_NAME } from '#api/routes';
 import { DEFAULT_WATCH_TOKEN_SECONDS } from '#domain/live';
+import { isTaskStatus, type TaskStatus } from '#domain/task';
 import { parseRetryDelays } from '#domain/webhook';
 
 function raw(name: string): string | undefined {
@@ -42,6 +43,18 @@ function list(name: string): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter(Boolean);
+}
+
+/** Web origins (`scheme://host[:port]`, nothing else: they go into a Content-Security-Policy). */
+function origins(name: string, values: Array<string | undefined>): string[] {
+  return values
+    .filter((value): value is string => value !== undefined)
+    .map((value) => {
+      const origin = value.replace(/\/+$/, '');
+      if (!/^https?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?$/.test(origin))
+        throw new Error(`environment variable ${name} must list web origins, got ${value}`);
+      return origin;
+    });
 }
 
 function matching(name: string, test: (value: string) => boolean, what: string): string {
@@ -84,6 +97,14 @@ export const config = lazily({
   /** Local stack only (never set by the construct): callbacks to http://127.0.0.1 / localhost are accepted. */
   allowLoopbackCallbacks: () => process.env.ALLOW_LOOPBACK_CALLBACKS === '1',
   corsAllowOrigins: () => list('CORS_ALLOW_ORIGINS'),
+  /**
+   * Where the result route's presigned links point (the results bucket's origins, set by the construct; an S3
+   * endpoint override, as on the local stack): the console may fetch from them, to follow a 303 to a stored result.
+   */
+  resultLinkOrigins: () => [
+    ...origins('RESULT_LINK_ORIGINS', list('RESULT_LINK_ORIGINS')),
+    ...origins('AWS_ENDPOINT_URL_S3', [raw('AWS_ENDPOINT_URL_S3')]),
+  ],
   /** API key id -> consumer name: every key of a consumer is the same caller (the construct sets it from `consumers`). */
   apiKeyConsumers: () => json<Record<string, string>>('API_KEY_CONSUMERS', {}),
   stateMachineArn: () => matching('STATE_MACHINE_ARN', (v) => v.includes(':stateMachine:'), 'a state machine ARN'),
@@ -114,6 +135,16 @@ export const config = lazily({
   sweepConcurrency: () => positiveInt('SWEEP_CONCURRENCY', 16),
   /** The sweeper stops starting new work this long before its invocation's deadline. */
   sweepSafetyMs: () => positiveInt('SWEEP_SAFETY_MS', 5_000),
+  /** Deadlines (`Cancel-After`): the schedule group, the function the schedules invoke and the role they do it with (lib/task-api/deadlines.ts). */
+  deadlineScheduleGroup: () => required('DEADLINE_SCHEDULE_GROUP'),
+  deadlineFunctionArn: () => matching('DEADLINE_FUNCTION_ARN', (v) => v.startsWith('arn:'), 'a Lambda function ARN'),
+  deadlineRoleArn: () => matching('DEADLINE_ROLE_ARN', (v) => v.startsWith('arn:'), 'an IAM role ARN'),
+  /** The compensation state machine, if the construct has a compensation chain. */
+  compensationStateMachineArn: () => raw('COMPENSATION_STATE_MACHINE_ARN'),
+  /** Which endings are compensated: `cancelled`, and `failed` if configured. */
+  compensateOn: (): TaskStatus[] => list('COMPENSATE_ON').filter(isTaskStatus),
+  /** The key capability URLs of awaited input are derived with (a secret outside the table); absent: no `awaitingInput.url`. */
+  inputCapabilityKey: () => raw('INPUT_CAPABILITY_KEY'),
   /** Held connections (event streams, long polls) one caller may have open at once. */
   heldPerCaller: () => positiveInt('HELD_CONNECTIONS_PER_CALLER', 10),
   /** Of a function serving plain and held requests, the instances held ones may take (unset: no budget, the function serves held ones only). */

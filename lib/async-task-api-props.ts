@@ -1,13 +1,17 @@
 /** The props of `AsyncTaskApi`, and their validation (precise messages, at synth time). */
 import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type * as events from 'aws-cdk-lib/aws-events';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { TaskTypeSchemas } from '../lambdas/domain/task-types.ts';
-import type { TaskAlarmThresholds } from './task-api/alarm-settings.ts';
+import type { AlarmSubscriptions, TaskAlarmThresholds } from './task-api/alarm-settings.ts';
+import type { CompensationOptions } from './task-api/compensation.ts';
+import type { CustomDomainOptions } from './task-api/custom-domain.ts';
+import { type RolloutOptions, validateWorkflowDeployment } from './task-api/rollout.ts';
 
 /** Upper bounds of the JWT options: a revoked token must stop working within minutes, not hours. */
 const JWT_MAX_CACHE_TTL_SECONDS = 300;
@@ -66,8 +70,54 @@ export interface AsyncTaskApiProps {
   readonly retention?: Duration;
   /** How long an `Idempotency-Key` is remembered; at most `executionTimeout` + `retention`, so that no key outlives its task. @default Duration.hours(24) */
   readonly idempotencyKeyTtl?: Duration;
-  /** Removal policy of the task table. @default RemovalPolicy.RETAIN */
+  /** Removal policy of the task table and the results bucket. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * DynamoDB deletion protection on the task table: neither a stack deletion nor a change that
+   * would replace it can delete it until it is switched off (a deploy with `false`). @default true
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * A name for this deployment, unique in its account and region (letters, digits, `-`, `_`; at most
+   * 64): the `service` dimension of its business metrics, the name of its WAF metrics, the prefix of
+   * its alarms, dashboard, saved query and Contributor Insights rule. Two deployments in one account
+   * never read each other's metrics. @default - the stack name
+   */
+  readonly deploymentName?: string;
+  /**
+   * Create the region's API Gateway account setting (`AWS::ApiGateway::Account`) with a role that may
+   * write to CloudWatch Logs: a stage with access logging is refused ("CloudWatch Logs role ARN must
+   * be set in account settings") until the account has one. The role and the setting outlive the
+   * stack (other APIs in the account may rely on them). `false` when the account already has one
+   * (set by another stack or in the console): see docs/deploy.md. @default true
+   */
+  readonly cloudWatchRole?: boolean;
+  /**
+   * The API on a domain of your own (certificate given, optional base path and hosted zone): the
+   * stack maps it, and every link the API pushes (webhooks, task events) uses it. @default - the execute-api URL only
+   */
+  readonly domain?: CustomDomainOptions;
+  /**
+   * A customer managed key for everything the construct stores: the table (and its stream), the
+   * results bucket, every queue, every log group and the state machine's execution data. The
+   * construct grants its roles and, for a key of the same app, adds what CloudWatch Logs and
+   * EventBridge need to its policy (docs/deploy.md). @default - AWS managed or owned keys
+   */
+  readonly encryptionKey?: kms.IKey;
+  /** What the state machine logs (`ALL`: every state transition, at a price). @default sfn.LogLevel.ERROR */
+  readonly workflowLogLevel?: sfn.LogLevel;
+  /**
+   * Tags on every resource the construct creates (e.g. cost allocation tags: activate them in the
+   * Billing console). @default - none
+   */
+  readonly tags?: Record<string, string>;
+  /**
+   * How a deploy reaches traffic: each function's `live` alias (CodeDeploy) and the state machine's
+   * (Step Functions) move to the new version gradually, rolled back by the alarms; `false`: at once.
+   * Tasks already running always keep the state machine version they started on.
+   * @default - canary: 10 % for 5 minutes, then all (functions and state machine)
+   */
+  readonly rollout?: false | RolloutOptions;
   /** Origins allowed by CORS (`*` allowed). @default - no CORS */
   readonly corsAllowOrigins?: string[];
   /** Stage-wide throttling. @default { rateLimit: 50, burstLimit: 100 } */
@@ -78,8 +128,11 @@ export interface AsyncTaskApiProps {
    * `api.deploymentStage`). @default [{ name: 'default' }]
    */
   readonly consumers?: ApiConsumer[];
-  /** Retention of every log group the construct creates. @default logs.RetentionDays.ONE_MONTH */
-  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Retention of the log groups, one value for all or per kind. @default - functions, workflow and
+   * execution logs: one month; the API access log (who called what): one year
+   */
+  readonly logRetention?: logs.RetentionDays | LogRetention;
   /**
    * Protect the stage with a regional WAF web ACL: AWS managed common and known-bad-inputs rules
    * (their 8 KB body rule only where no body is accepted), bodies over 256 KiB + margin refused with
@@ -103,13 +156,13 @@ export interface AsyncTaskApiProps {
   /**
    * Reserved concurrency, so that a burst of long workers cannot starve the API and the backstop
    * (and the API cannot starve the workers). `false` reserves nothing anywhere; `false` for one
-   * key reserves nothing for that group. The defaults reserve 20 for each of the 10 route functions,
-   * 30 more on each of the 3 that hold connections (`heldConnections`), 5 each for the reconciler,
-   * the sweeper and the 2 stream readers, 10 for each of the live channel's 3 WebSocket route
-   * functions, and 100 per worker function = 540 in all with the demo worker's two functions (560
-   * with `auth: jwt`): a standard account (1,000) deploys; Lambda refuses any reservation that
-   * leaves fewer than 100 unreserved, so an account whose quota is still low (new accounts may start
-   * at 10) needs `false` or a quota increase.
+   * key reserves nothing for that group. The defaults reserve 20 for each of the 15 route functions,
+   * 30 more on each of the 4 that hold connections (`heldConnections`), 5 each for the reconciler,
+   * the sweeper, the deadline function and the 2 stream readers, 10 for each of the live channel's 3
+   * WebSocket route functions, and 100 per worker function = 675 in all with the demo worker's two
+   * functions (695 with `auth: jwt`; docs/deploy.md#figures has the template's count): a standard
+   * account (1,000) deploys; Lambda refuses any reservation that leaves fewer than 100 unreserved, so
+   * an account whose quota is still low (new accounts may start at 10) needs `false` or a quota increase.
    * @default { api: 20, backstop: 5, worker: 100, streamReaders: 5, live: 10 }
    */
   readonly reservedConcurrency?: false | ReservedConcurrency;
@@ -126,7 +179,7 @@ export interface AsyncTaskApiProps {
    * @default 10
    */
   readonly webhookConcurrency?: number;
-  /** Where alarms notify. @default - a topic the construct creates (`monitoring.alarmTopic`), encrypted, TLS only */
+  /** Where critical alarms notify. @default - a topic the construct creates (`monitoring.alarmTopic`), encrypted, TLS only */
   readonly alarmTopic?: sns.ITopic;
   /**
    * Alarms and one dashboard (lib/task-api/monitoring.ts); `false` creates neither.
@@ -155,6 +208,41 @@ export interface AsyncTaskApiProps {
   readonly liveUpdates?: false | LiveUpdatesOptions;
   /** Where the results bucket's S3 server access logs go. @default - none (cdk-nag finding acknowledged with the reason) */
   readonly resultsAccessLogsBucket?: s3.IBucket;
+  /**
+   * Roll back what a task changed: a chain run once, in its own execution, after an attempt ends
+   * `cancelled` (and `failed`, with `onFailure`); the task then carries `compensation`.
+   * @default - none
+   */
+  readonly compensation?: CompensationOptions;
+  /**
+   * Keep the 0.2.0 owner index (`byOwner`) for the one deploy that upgrades a 0.2.0 stack (then
+   * remove this prop and deploy again): CloudFormation creates or deletes one index per update. See
+   * CHANGELOG.md, "From 0.2.0 to 0.3.0". @default false
+   */
+  readonly legacyOwnerIndex?: boolean;
+}
+
+/** Retention per kind of log group. */
+export interface LogRetention {
+  /** Every function's log group. @default logs.RetentionDays.ONE_MONTH */
+  readonly functions?: logs.RetentionDays;
+  /** The state machine's log group. @default logs.RetentionDays.ONE_MONTH */
+  readonly workflow?: logs.RetentionDays;
+  /** The API access log: one line per request, the audit trail of who called what. @default logs.RetentionDays.ONE_YEAR */
+  readonly accessLogs?: logs.RetentionDays;
+  /** The API execution log: the gateway's own errors (authorizer, integration). @default logs.RetentionDays.ONE_MONTH */
+  readonly executionLogs?: logs.RetentionDays;
+}
+
+/** `logRetention` per kind, defaults applied. */
+export function logRetentionOf(setting: logs.RetentionDays | LogRetention | undefined): Required<LogRetention> {
+  if (typeof setting === 'number') return { functions: setting, workflow: setting, accessLogs: setting, executionLogs: setting };
+  return {
+    functions: setting?.functions ?? logs.RetentionDays.ONE_MONTH,
+    workflow: setting?.workflow ?? logs.RetentionDays.ONE_MONTH,
+    accessLogs: setting?.accessLogs ?? logs.RetentionDays.ONE_YEAR,
+    executionLogs: setting?.executionLogs ?? logs.RetentionDays.ONE_MONTH,
+  };
 }
 
 /** Options of the live channel (see {@link AsyncTaskApiProps.liveUpdates}). */
@@ -167,7 +255,7 @@ export interface LiveUpdatesOptions {
 export interface ReservedConcurrency {
   /** Each route function (and the JWT authorizer): its guaranteed share and its ceiling. @default 20 */
   readonly api?: number | false;
-  /** Each backstop function (the status-event reconciler). @default 5 */
+  /** Each backstop function (the status-event reconciler, the sweeper, the deadline expirer). @default 5 */
   readonly backstop?: number | false;
   /** Each function of `workerFunctions`: a cap on concurrent worker invocations. @default 100 */
   readonly worker?: number | false;
@@ -219,8 +307,18 @@ export const DEFAULT_RESERVED_CONCURRENCY: Required<{ [K in keyof ReservedConcur
 export interface MonitoringOptions {
   /** Alarm thresholds. @default - lib/task-api/monitoring.ts DEFAULT_THRESHOLDS; the oldest open task: executionTimeout + 15 min */
   readonly thresholds?: TaskAlarmThresholds;
-  /** The runbook the alarm descriptions link to (section anchors appended). @default 'docs/operations.md' */
+  /**
+   * The runbook the alarm descriptions link to (section anchors appended): an absolute URL, since
+   * alarms are read in a mail, a page or a chat, e.g. where your team publishes docs/operations.md.
+   * @default 'docs/operations.md' (relative: set it for any deployment someone is paged for)
+   */
   readonly runbookUrl?: string;
+  /** Where warning alarms notify. @default - `alarmTopic` when given, else a second topic the construct creates */
+  readonly warningTopic?: sns.ITopic;
+  /** Where an alarm's return to OK notifies; `false`: nowhere. @default - the topic the alarm went to */
+  readonly okTopic?: sns.ITopic | false;
+  /** E-mail addresses (critical, warning) and a Slack channel (AWS Chatbot) subscribed to the topics. @default - none */
+  readonly subscriptions?: AlarmSubscriptions;
 }
 
 /**
@@ -305,6 +403,7 @@ export function validateProps(props: AsyncTaskApiProps): void {
   }
   positive('sweepInterval', props.sweepInterval, Duration.hours(1));
   positive('sweepAge', props.sweepAge, Duration.days(1));
+  positive('compensation.timeout', props.compensation?.timeout, Duration.days(365));
   if (props.sweepInterval && !props.sweepInterval.isUnresolved() && props.sweepInterval.toSeconds() < 60) {
     throw new Error(
       `${where}: sweepInterval must be at least 1 minute, the finest EventBridge schedule (got ${props.sweepInterval.toHumanString()}).`,
@@ -375,6 +474,7 @@ export function validateProps(props: AsyncTaskApiProps): void {
         throw new Error(`${where}: heldConnections.${name} must be a positive integer (got ${n}).`);
     }
   }
+  validateDeployment(where, props);
   if (props.consumers) {
     const seen = new Set<string>();
     for (const c of props.consumers) {
@@ -402,4 +502,54 @@ export function validateProps(props: AsyncTaskApiProps): void {
       );
     }
   }
+}
+
+const DEPLOYMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const DOMAIN_NAME = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const BASE_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+/** The props of deploying (names, domain, tags, alarms' reach, rollout), checked with precise messages. */
+function validateDeployment(where: string, props: AsyncTaskApiProps): void {
+  if (props.deploymentName !== undefined && !DEPLOYMENT_NAME.test(props.deploymentName)) {
+    throw new Error(`${where}: deploymentName '${props.deploymentName}' must be 1-64 letters, digits, '-' or '_', starting with a letter or digit.`);
+  }
+  if (props.domain) {
+    const { domainName, basePath } = props.domain;
+    if (!DOMAIN_NAME.test(domainName))
+      throw new Error(`${where}: domain.domainName '${domainName}' is not a lower-case domain name like 'api.example.com'.`);
+    if (basePath !== undefined && !BASE_PATH.test(basePath)) {
+      throw new Error(
+        `${where}: domain.basePath '${basePath}' must be path segments of letters, digits, '.', '_' or '-', joined by '/', with no leading or trailing '/'.`,
+      );
+    }
+  }
+  for (const [key, value] of Object.entries(props.tags ?? {})) {
+    if (key.length < 1 || key.length > 128 || !TAG_TEXT.test(key) || key.toLowerCase().startsWith('aws:')) {
+      throw new Error(`${where}: tag key '${key}' must be 1-128 letters, digits, spaces or _.:/=+-@, and not start with 'aws:'.`);
+    }
+    if (value.length > 256 || !TAG_TEXT.test(value))
+      throw new Error(`${where}: tag '${key}' has a value that is not 0-256 letters, digits, spaces or _.:/=+-@.`);
+  }
+  const monitoring = props.monitoring === false ? undefined : props.monitoring;
+  if (monitoring?.runbookUrl !== undefined && !/^https?:\/\/[^\s#]+$/.test(monitoring.runbookUrl)) {
+    throw new Error(
+      `${where}: monitoring.runbookUrl must be an absolute http(s) URL without a fragment (alarms are read in a mail or a page), got '${monitoring.runbookUrl}'.`,
+    );
+  }
+  const subscriptions = monitoring?.subscriptions;
+  for (const email of [...(subscriptions?.criticalEmails ?? []), ...(subscriptions?.warningEmails ?? [])]) {
+    if (!EMAIL.test(email)) throw new Error(`${where}: monitoring.subscriptions has '${email}', which is not an e-mail address.`);
+  }
+  if (subscriptions?.slack) {
+    for (const name of ['workspaceId', 'channelId'] as const) {
+      if (!/^[A-Z0-9]{1,255}$/.test(subscriptions.slack[name])) {
+        throw new Error(
+          `${where}: monitoring.subscriptions.slack.${name} must be the Slack id (upper-case letters and digits), got '${subscriptions.slack[name]}'.`,
+        );
+      }
+    }
+  }
+  if (props.rollout) validateWorkflowDeployment(where, props.rollout.workflow);
 }

@@ -51,8 +51,23 @@ function problemTemplate(kind: ProblemKind, detailExpr: string): string {
   return `{"type":"${PROBLEM_BASE}${kind}","title":"${title}","status":${status},"detail":${detailExpr},"instance":"$context.path"}`;
 }
 
-/** Every gateway response as problem+json; `singleOrigin` also gets CORS on them. */
-export function addProblemResponses(api: apigateway.RestApi, singleOrigin: string | undefined): void {
+/**
+ * The `Access-Control-Allow-Origin` of answers the gateway and the WAF give by themselves (401, 403,
+ * 429, 4XX, 5XX), which can only carry a fixed value: the one allowed origin, or `*` when several
+ * are allowed. `*` lets any page read these problem bodies, which carry no task data; no cookie is
+ * involved (callers send a key or a token in a header), and every answer of a function, where the
+ * data is, names only an allowed origin. Without CORS: none.
+ */
+export function errorCorsOrigin(origins: readonly string[] | undefined): string | undefined {
+  if (!origins?.length) return undefined;
+  return origins.length === 1 ? origins[0] : '*';
+}
+
+/** Headers a browser may read on an error answer: how long to wait after a 429 or a 503. */
+export const ERROR_EXPOSE_HEADERS = 'Retry-After';
+
+/** Every gateway response as problem+json; with `corsOrigin` (see {@link errorCorsOrigin}), readable by browsers too. */
+export function addProblemResponses(api: apigateway.RestApi, corsOrigin: string | undefined): void {
   for (const problem of GATEWAY_PROBLEMS) {
     const detail = problem.detail ? JSON.stringify(problem.detail) : '$context.error.messageString';
     api.addGatewayResponse(`Problem${problem.type.responseType}`, {
@@ -60,7 +75,10 @@ export function addProblemResponses(api: apigateway.RestApi, singleOrigin: strin
       statusCode: String(PROBLEM_KINDS[problem.kind].status),
       responseHeaders: {
         'Content-Type': PROBLEM_CONTENT_TYPE,
-        ...(singleOrigin ? { 'Access-Control-Allow-Origin': `'${singleOrigin}'` } : {}),
+        ...(corsOrigin && {
+          'Access-Control-Allow-Origin': `'${corsOrigin}'`,
+          'Access-Control-Expose-Headers': `'${ERROR_EXPOSE_HEADERS}'`,
+        }),
         ...problem.headers,
       },
       templates: { 'application/json': problemTemplate(problem.kind, detail) },

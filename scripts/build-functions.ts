@@ -1,7 +1,8 @@
 /**
  * Builds the construct's Lambda functions into `dist/functions/<name>/index.mjs`: every module
  * under `lambdas/<capability>/` that exports `handler`, bundled with esbuild (the AWS SDK
- * included). `@longrun/cdk` ships these files, so a consumer's synth bundles nothing of ours.
+ * included), and the console (lambdas/console) into the folder of the function that serves it.
+ * `@longrun/cdk` ships these files, so a consumer's synth bundles nothing of ours.
  *
  *   npx tsx scripts/build-functions.ts
  */
@@ -35,6 +36,33 @@ export const BUNDLING = {
   external: [] as string[],
   banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
   // The same input gives the same bytes, so the asset hash changes only when the code does.
+  legalComments: 'none',
+  logLevel: 'warning',
+} as const satisfies BuildOptions;
+
+/** The function that serves the console, and where in its folder the console's files go (lambdas/http/console-page.ts reads them there). */
+export const CONSOLE_FUNCTION = 'get-console';
+export const CONSOLE_ASSET_DIR = 'console';
+/** The console's sources: its script (`app.js`, with Preact and htm) and its stylesheet (`app.css`). */
+export const CONSOLE_ENTRY_POINTS = [
+  { in: 'lambdas/console/main.ts', out: 'app' },
+  { in: 'lambdas/console/console.css', out: 'app' },
+];
+
+/** The console's budget (shared/DESIGN.md, "Console"): page, script and stylesheet together, gzipped. */
+export const CONSOLE_BUDGET_BYTES = 60 * 1024;
+
+/**
+ * The console's esbuild options (`bench/bundles.ts` weighs exactly these): for browsers, one ES module and one
+ * stylesheet, minified, no source map (the page loads nothing else), the same bytes from the same sources.
+ */
+export const CONSOLE_BUNDLING = {
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: ['chrome120', 'firefox121', 'safari17'],
+  minify: true,
+  sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
 } as const satisfies BuildOptions;
@@ -82,6 +110,12 @@ export async function buildFunctions(): Promise<string[]> {
     entryPoints: Object.fromEntries(Object.entries(modules).map(([name, path]) => [`${name}/index`, path])),
     outdir: fresh,
     outExtension: { '.js': '.mjs' },
+    absWorkingDir: REPO_ROOT,
+  });
+  await build({
+    ...CONSOLE_BUNDLING,
+    entryPoints: CONSOLE_ENTRY_POINTS,
+    outdir: join(fresh, CONSOLE_FUNCTION, CONSOLE_ASSET_DIR),
     absWorkingDir: REPO_ROOT,
   });
   if (sameFiles(fresh, FUNCTIONS_OUT_DIR)) {

@@ -15,7 +15,7 @@ export const PROBLEM_KINDS = {
   'invalid-parameter': {
     status: 400,
     title: 'Invalid parameter',
-    when: 'A query parameter or header (limit, status, Idempotency-Key) is malformed.',
+    when: 'A query parameter or header (`limit`, `status`, a list filter, `purge`, `Idempotency-Key`, `Cancel-After`) is malformed; `errors` names it.',
   },
   'invalid-cursor': { status: 400, title: 'Invalid cursor', when: 'The cursor was not issued by this API for this listing.' },
   'bad-request': { status: 400, title: 'Bad Request', when: 'API Gateway refused the request before it reached the API.' },
@@ -37,7 +37,14 @@ export const PROBLEM_KINDS = {
     when: 'The result of a task that has not succeeded; `taskStatus` states its status.',
   },
   'task-already-finished': { status: 409, title: 'Task already finished', when: 'Cancelling a task that already succeeded or failed.' },
-  gone: { status: 410, title: 'Gone', when: 'The task has passed its retention period.' },
+  'task-not-retryable': {
+    status: 409,
+    title: 'Task cannot be retried',
+    when: 'Retrying a task that is pending, running or succeeded (only failed and cancelled tasks are retried); `taskStatus` states its status.',
+  },
+  'retry-limit-reached': { status: 409, title: 'Retry limit reached', when: 'Retrying a task that has had its last attempt (20).' },
+  'no-input-awaited': { status: 409, title: 'No input awaited', when: 'Sending input to a task that is not waiting for input (or no longer).' },
+  gone: { status: 410, title: 'Gone', when: 'The task has passed its retention period, or was purged.' },
   'payload-too-large': { status: 413, title: 'Payload Too Large', when: 'The body exceeds 256 KiB.' },
   'unsupported-media-type': { status: 415, title: 'Unsupported Media Type', when: 'The body is not application/json.' },
   'idempotency-key-reused': { status: 422, title: 'Idempotency key reused', when: 'The Idempotency-Key was used before with a different body.' },
@@ -50,6 +57,11 @@ export const PROBLEM_KINDS = {
     status: 500,
     title: 'Result too large',
     when: "In a task's `error`: the worker returned a result larger than the workflow (256 KB) or the task record (400 KB) can carry; it should store it with `storeLargeResult`.",
+  },
+  'deadline-exceeded': {
+    status: 504,
+    title: 'Deadline exceeded',
+    when: "In a task's `error`: it was not finished by its `deadline` (`Cancel-After`); a pending one never started, a running one was stopped.",
   },
   'start-failed': { status: 503, title: 'Task could not be started', when: "In a task's `error`: its execution could not be started; submit again." },
   'execution-lost': {
@@ -105,6 +117,12 @@ export const problems = {
   unauthenticated: () => new ProblemError('unauthorized', 'This request carries no caller identity.'),
   notFound: (what = 'task') => new ProblemError('not-found', `No such ${what}.`),
   gone: () => new ProblemError('gone', 'This task has passed its retention period and is no longer available.'),
+  purged: () => new ProblemError('gone', 'This task was purged: its data is erased.'),
+  taskNotRetryable: (status: string) =>
+    new ProblemError('task-not-retryable', `The task is ${status}; only a failed or cancelled task can be retried.`, { taskStatus: status }),
+  retryLimitReached: (attempts: number) =>
+    new ProblemError('retry-limit-reached', `The task has had ${attempts} attempts, the most a task may have.`),
+  noInputAwaited: () => new ProblemError('no-input-awaited', 'The task is not waiting for input.'),
   /** `error`: the task's own problem (why it failed or was cancelled), carried as an extension member. */
   taskNotSucceeded: (status: string, retryAfter?: number, error?: Record<string, unknown>) =>
     new ProblemError(

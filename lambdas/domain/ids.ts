@@ -22,3 +22,24 @@ export function isTaskId(value: string): boolean {
 export function createdAtOfId(id: string): number {
   return parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
 }
+
+/**
+ * The execution of a task's attempt: the task id for the first, `<id>-<attempt>` after a retry
+ * (execution names never repeat within 90 days, and a retry always starts a new one).
+ */
+export function executionName(taskId: string, attempt: number): string {
+  return attempt <= 1 ? taskId : `${taskId}-${attempt}`;
+}
+
+/** The task and attempt an execution (or deadline schedule) name stands for, or undefined for any other name. */
+export function parseExecutionName(name: string): { taskId: string; attempt: number } | undefined {
+  const match = /^(.{36})(?:-([1-9]\d{0,2}))?$/.exec(name);
+  if (!match || !isTaskId(match[1]!)) return undefined;
+  return { taskId: match[1]!, attempt: match[2] ? Number(match[2]) : 1 };
+}
+
+/** The lowest id a task created at `ms` (epoch milliseconds) can have: ids sort by creation time. */
+export function lowestIdAt(ms: number): string {
+  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0').slice(-12);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-0000-0000-000000000000`;
+}

@@ -162,8 +162,10 @@ export function visibleChanges(writes: readonly TaskWrite[]): VisibleChange[] {
 }
 
 /**
- * The version of a terminal task's terminal write. Writes after it record webhook attempts only
- * (`callbackExpression`, one version and one attempt each): nothing a follower waits for.
+ * The version of a terminal task's terminal write, as far as a follower cares. A webhook attempt
+ * after it is one version and one attempt (`callbackExpression`): nothing a follower waits for. A
+ * compensation record is news (the representation shows it), so a resumed follower gets the task
+ * once more.
  */
 export function terminalVersion(task: Pick<TaskRecord, 'version' | 'callback'>): number {
   return task.version - (task.callback?.attempts ?? 0);

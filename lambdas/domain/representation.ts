@@ -1,8 +1,9 @@
 /** The task as clients see it, and the polling hint that goes with it. Pure functions of the record. */
 import { canonicalJson } from './canonical-json.ts';
 import { problemObject } from './errors.ts';
+import { inputCapability, isWaiting } from './input.ts';
 import { resultTooLargeProblem } from './result-pointer.ts';
-import { type CallbackState, isTerminal, type Progress, type TaskRecord, type TaskStatus } from './task.ts';
+import { attemptOf, type CallbackState, type CompensationState, isTerminal, type Progress, type TaskRecord, type TaskStatus } from './task.ts';
 
 interface Problem {
   type: string;
@@ -13,22 +14,64 @@ interface Problem {
   [extension: string]: unknown;
 }
 
+/** Progress as shown: with the estimated end while the task runs with 0 < percent < 100. */
+interface ShownProgress extends Progress {
+  estimatedCompletionAt?: string;
+}
+
+/** The awaited input as shown: with the capability URL when the renderer holds the capability key. */
+interface ShownWait {
+  name: string;
+  prompt?: string;
+  schema?: Record<string, unknown>;
+  since: string;
+  expiresAt?: string;
+  /** POST the input here without an API key, once (a capability URL); absent on the event bus. */
+  url?: string;
+}
+
+interface TaskLinks {
+  self: string;
+  result: string;
+  cancel: string;
+  /** The event stream. */
+  events: string;
+  history: string;
+  /** Failed or cancelled: `POST` retries it. */
+  retry?: string;
+  /** Waiting for input: `POST` the input here. */
+  input?: string;
+}
+
 export interface TaskRepresentation {
   id: string;
   type: string;
   status: TaskStatus;
-  progress: Progress;
+  progress: ShownProgress;
   createdAt: string;
   updatedAt: string;
   startedAt?: string;
   completedAt?: string;
   expiresAt: string;
-  links: { self: string; result: string; cancel: string };
+  attempt: number;
+  deadline?: string;
+  metadata?: Record<string, string>;
+  awaitingInput?: ShownWait;
+  links: TaskLinks;
   /** Once succeeded: the absolute URL of the result (Azure's long-running operation convention, read by core-lro). */
   resourceLocation?: string;
   error?: Problem;
   /** Webhook delivery state, for a task submitted with a `callbackUrl`. */
-  callback?: CallbackState;
+  callback?: Omit<CallbackState, 'seq'>;
+  compensation?: CompensationState;
+}
+
+/** How a representation is rendered besides the record. */
+export interface RenderOptions {
+  /** The deployment's capability key: without it `awaitingInput.url` is left out (the event bus). */
+  inputCapabilityKey?: string;
+  /** The clock (tests). @default Date.now() */
+  now?: number;
 }
 
 /**
@@ -49,6 +92,13 @@ export const REPRESENTATION_ATTRIBUTES = [
   // The webhook delivery state (`callback`) is shown for a task that has a `callbackUrl`.
   'callbackUrl',
   'callback',
+  'attempt',
+  'deadline',
+  'metadata',
+  'awaitingInput',
+  'compensation',
+  // Listings leave purged tasks out.
+  'purgedAt',
 ] as const satisfies readonly (keyof TaskRecord)[];
 
 /** What a read that serves a representation needs: its attributes, the owner (to check it) and the version (the event id). */
@@ -125,26 +175,72 @@ function failureSummary(error: string, cause: unknown): string {
   return 'The task failed.';
 }
 
+/**
+ * When a running task will end, estimated from its progress so far: at the rate it went from
+ * `startedAt` to its last report (`updatedAt`), the rest takes `(100 - percent) / percent` of that.
+ * Epoch ms, or undefined unless running with 0 < percent < 100 and not waiting for input.
+ */
+export function estimatedCompletion(task: TaskRecord, now: number = Date.now()): number | undefined {
+  const percent = task.progress.percent;
+  if (task.status !== 'running' || !task.startedAt || !(percent > 0 && percent < 100) || isWaiting(task.awaitingInput, now)) return undefined;
+  const started = Date.parse(task.startedAt);
+  const reported = Math.max(started, Date.parse(task.updatedAt));
+  return Math.round(started + ((reported - started) * 100) / percent);
+}
+
 /** `baseUrl`: what every link starts with, absolute when the request named its host (`#http/base-url`). */
-export function toRepresentation(task: TaskRecord, baseUrl: string, retentionSeconds: number): TaskRepresentation {
+export function toRepresentation(task: TaskRecord, baseUrl: string, retentionSeconds: number, options: RenderOptions = {}): TaskRepresentation {
+  const now = options.now ?? Date.now();
   const self = `${baseUrl}/tasks/${task.id}`;
+  const eta = estimatedCompletion(task, now);
+  const wait = task.status === 'running' && isWaiting(task.awaitingInput, now) ? task.awaitingInput : undefined;
   const representation: TaskRepresentation = {
     id: task.id,
     type: task.type,
     status: task.status,
-    progress: task.status === 'succeeded' ? { ...task.progress, percent: 100 } : task.progress,
+    progress:
+      task.status === 'succeeded'
+        ? { ...task.progress, percent: 100 }
+        : { ...task.progress, ...(eta !== undefined && { estimatedCompletionAt: new Date(eta).toISOString() }) },
     createdAt: task.createdAt,
     updatedAt: task.updatedAt,
     ...(task.startedAt && { startedAt: task.startedAt }),
     ...(task.completedAt && { completedAt: task.completedAt }),
     expiresAt: expiresAt(task, retentionSeconds).toISOString(),
-    links: { self, result: `${self}/result`, cancel: self },
+    attempt: attemptOf(task),
+    ...(task.deadline && { deadline: task.deadline }),
+    ...(task.metadata && Object.keys(task.metadata).length > 0 && { metadata: task.metadata }),
+    ...(wait && { awaitingInput: shownWait(task.id, self, wait, options.inputCapabilityKey) }),
+    links: {
+      self,
+      result: `${self}/result`,
+      cancel: self,
+      events: `${self}/events`,
+      history: `${self}/history`,
+      ...((task.status === 'failed' || task.status === 'cancelled') && { retry: `${self}/retry` }),
+      ...(wait && { input: `${self}/input` }),
+    },
     ...(task.status === 'succeeded' && { resourceLocation: `${self}/result` }),
   };
   const problem = taskProblem(task, self);
   if (problem) representation.error = problem;
-  if (task.callbackUrl) representation.callback = task.callback ?? { status: 'pending', attempts: 0 };
+  if (task.callbackUrl) {
+    const { seq: _seq, ...callback } = task.callback ?? { status: 'pending' as const, attempts: 0 };
+    representation.callback = callback;
+  }
+  if (task.compensation) representation.compensation = task.compensation;
   return representation;
+}
+
+function shownWait(taskId: string, self: string, wait: NonNullable<TaskRecord['awaitingInput']>, key: string | undefined): ShownWait {
+  return {
+    name: wait.name,
+    ...(wait.prompt !== undefined && { prompt: wait.prompt }),
+    ...(wait.schema !== undefined && { schema: wait.schema }),
+    since: wait.since,
+    ...(wait.expiresAt !== undefined && { expiresAt: wait.expiresAt }),
+    ...(key && { url: `${self}/input/${inputCapability(key, taskId, wait.since)}` }),
+  };
 }
 
 export const RETRY_AFTER_MIN = 1;
@@ -153,17 +249,15 @@ export const RETRY_AFTER_MAX = 30;
 /**
  * Seconds a client should wait before polling again, or undefined once terminal. The rule:
  * a fifth of the task's age (young tasks are polled often, old ones rarely, so polls per task grow
- * only logarithmically with its duration), capped by the remaining time estimated from progress,
- * within [1, 30].
+ * only logarithmically with its duration), capped by the time left until the estimated end
+ * (`estimatedCompletion`), within [1, 30].
  */
 export function retryAfterSeconds(task: TaskRecord, now: number = Date.now()): number | undefined {
   if (isTerminal(task.status)) return undefined;
   const ageSeconds = Math.max(0, (now - Date.parse(task.createdAt)) / 1000);
   let wait = ageSeconds / 5;
-  const percent = task.progress.percent;
-  if (task.status === 'running' && task.startedAt && percent > 0 && percent < 100) {
-    const elapsed = Math.max(0, (now - Date.parse(task.startedAt)) / 1000);
-    wait = Math.min(wait, (elapsed * (100 - percent)) / percent);
-  }
+  // The same estimate as `progress.estimatedCompletionAt`: poll again around the expected end.
+  const eta = estimatedCompletion(task, now);
+  if (eta !== undefined) wait = Math.min(wait, (eta - now) / 1000);
   return Math.min(RETRY_AFTER_MAX, Math.max(RETRY_AFTER_MIN, Math.ceil(wait)));
 }

@@ -5,12 +5,16 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { callbackUrlViolation } from './callback-url.ts';
 import { type FieldError, problems } from './errors.ts';
+import { METADATA_SCHEMA } from './metadata.ts';
+import { CALLBACK_EVENT_KINDS, type CallbackEventKind } from './task.ts';
 import type { TaskTypeSchemas } from './task-types.ts';
 
 export interface Submission {
   type: string;
   input: unknown;
   callbackUrl?: string;
+  metadata?: Record<string, string>;
+  callbackEvents?: CallbackEventKind[];
 }
 
 /** Step Functions' input limit, which bounds the body too. */
@@ -28,7 +32,18 @@ export function submissionSchema(inputSchema: Record<string, unknown>, type?: st
         // The full SSRF rules (no credentials, no private/loopback/link-local/CGNAT host) are checked
         // after the schema, in `callbackUrlViolation`; http:// only on the local stack, for loopback receivers.
         pattern: '^https?://',
-        description: "https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret).",
+        description:
+          "https:// URL with a public host, called once the task is terminal (and on the events of `callbackEvents`), signed with the caller's secret (Standard Webhooks).",
+      },
+      metadata: METADATA_SCHEMA,
+      callbackEvents: {
+        type: 'array',
+        description:
+          'Which events `callbackUrl` receives: `started` (task.running), `progress` (task.progress, the first at once, then at most one per 5 s), `input_required` (task.input_required), `completed` (task.succeeded, task.failed, task.cancelled). Default: `["completed"]`.',
+        items: { enum: [...CALLBACK_EVENT_KINDS] },
+        uniqueItems: true,
+        maxItems: CALLBACK_EVENT_KINDS.length,
+        default: ['completed'],
       },
     },
     required: ['type', 'input'],
@@ -73,18 +88,30 @@ export class SubmissionValidator {
 }
 
 function fieldErrors(errors: ErrorObject[]): FieldError[] {
-  return errors.map((error) => {
-    if (error.keyword === 'additionalProperties') {
-      const extra = (error.params as { additionalProperty: string }).additionalProperty;
-      return { pointer: `${error.instancePath}/${extra}`, detail: 'is not allowed' };
-    }
-    if (error.keyword === 'required') {
-      const missing = (error.params as { missingProperty: string }).missingProperty;
-      return { pointer: `${error.instancePath}/${missing}`, detail: 'is required' };
-    }
-    if (error.keyword === 'pattern' && error.instancePath === '/callbackUrl') {
-      return { pointer: '/callbackUrl', detail: 'must be an https:// URL' };
-    }
-    return { pointer: error.instancePath, detail: error.message ?? 'is invalid' };
+  const seen = new Set<string>();
+  return errors.map(fieldError).filter((e) => {
+    const key = `${e.pointer}\n${e.detail}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
+}
+
+function fieldError(error: ErrorObject): FieldError {
+  if (error.keyword === 'additionalProperties') {
+    const extra = (error.params as { additionalProperty: string }).additionalProperty;
+    return { pointer: `${error.instancePath}/${extra}`, detail: 'is not allowed' };
+  }
+  if (error.keyword === 'required') {
+    const missing = (error.params as { missingProperty: string }).missingProperty;
+    return { pointer: `${error.instancePath}/${missing}`, detail: 'is required' };
+  }
+  if (error.keyword === 'pattern' && error.instancePath === '/callbackUrl') {
+    return { pointer: '/callbackUrl', detail: 'must be an https:// URL' };
+  }
+  if (error.keyword === 'propertyNames' || (error.keyword === 'pattern' && error.propertyName !== undefined)) {
+    const name = (error.params as { propertyName?: string }).propertyName ?? error.propertyName;
+    return { pointer: error.instancePath, detail: `key ${JSON.stringify(name)} must be 1 to 64 letters, digits, '_', '.' or '-'` };
+  }
+  return { pointer: error.instancePath, detail: error.message ?? 'is invalid' };
 }

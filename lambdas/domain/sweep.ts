@@ -15,8 +15,10 @@ export type SweepAction =
   | 'lose'
   /** Record the execution's status, as the lost status event would have (the backstop's logic). */
   | 'record'
-  /** Cancelled, but its execution still runs: StopExecution again, then close. */
+  /** Cancelled (or past its deadline), but its execution still runs: StopExecution again, then close. */
   | 'stop'
+  /** Open past its deadline (the deadline's schedule never fired): fail it with `deadline-exceeded` and stop it. */
+  | 'expire'
   /** Terminal and its execution is not running: take it out of the open-task index. */
   | 'close'
   /** Healthy (running execution, open task): check again later. */
@@ -32,6 +34,6 @@ export function sweepAction(status: TaskStatus, execution: ExecutionState): Swee
     // RUNNING: a pending task whose RUNNING event was lost is recorded as running too.
     return status === 'pending' ? 'record' : 'defer';
   }
-  // Terminal. Only a cancel by the owner keeps a task in the index while its execution may run.
-  return status === 'cancelled' && execution === 'RUNNING' ? 'stop' : 'close';
+  // Terminal. Only a cancel (by the owner or the deadline) keeps a task in the index while its execution may run.
+  return execution === 'RUNNING' ? 'stop' : 'close';
 }

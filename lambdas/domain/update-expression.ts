@@ -9,8 +9,11 @@ export interface TransitionExpression {
   condition: string;
   names: Record<string, string>;
   /** Literal values; `:now` and caller values are added by whoever runs the update. */
-  values: Record<string, string | number>;
+  values: Record<string, LiteralValue>;
 }
+
+/** A literal of an expression: a string, a number or the empty list (the history's start). */
+export type LiteralValue = string | number | readonly never[];
 
 /** The `UpdateExpression` of a transition or progress write: `SET …` and, if any, ` REMOVE …`. */
 export function updateExpression(expression: Pick<TransitionExpression, 'set' | 'remove'>): string {

@@ -4,7 +4,8 @@
  */
 
 import type { TaskRepresentation } from './representation.ts';
-import { type CallbackState, isTerminal, type TaskRecord, type TaskStatus } from './task.ts';
+import { type CallbackEventKind, type CallbackState, isTerminal, type TaskRecord } from './task.ts';
+import type { TransitionExpression } from './update-expression.ts';
 
 /** The Standard Webhooks schedule, in seconds after the previous attempt: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
 export const DEFAULT_RETRY_DELAYS: readonly number[] = [5, 300, 1800, 7200, 18000, 36000, 36000];
@@ -24,10 +25,30 @@ export const MAX_QUEUE_DELAY_SECONDS = 900;
 
 export const WEBHOOK_USER_AGENT = 'Longrun-Webhooks/1';
 
-/** What the queue carries: which task, at which terminal version (the event's identity). */
+/** The events before the outcome a callback may subscribe to (`callbackEvents`). */
+export const PROGRESS_EVENTS = ['task.running', 'task.progress', 'task.input_required'] as const;
+export type ProgressEventType = (typeof PROGRESS_EVENTS)[number];
+/** Every event type a webhook (and the event bus) carries. */
+type WebhookEventType = ProgressEventType | 'task.succeeded' | 'task.failed' | 'task.cancelled';
+
+/** The `callbackEvents` value that subscribes to each event before the outcome. */
+const SUBSCRIPTION: Record<ProgressEventType, CallbackEventKind> = {
+  'task.running': 'started',
+  'task.progress': 'progress',
+  'task.input_required': 'input_required',
+};
+
+/** `task.progress` webhooks: the first at once, then at most one per this many seconds per task. */
+export const PROGRESS_EVENT_INTERVAL_SECONDS = 5;
+
+/**
+ * What the queue carries: which task, at which version (the event's identity), and which event
+ * before the outcome (absent: the terminal event, as before events were added).
+ */
 export interface DeliveryMessage {
   taskId: string;
   version: number;
+  event?: ProgressEventType;
   /**
    * The attempts recorded on the task when this message was sent (absent: 0, from the forwarder).
    * A message whose count is behind the task's is a stale copy, and is dropped.
@@ -36,24 +57,80 @@ export interface DeliveryMessage {
 }
 
 export interface WebhookEvent {
-  type: `task.${TaskStatus}`;
+  type: WebhookEventType;
   timestamp: string;
   data: Omit<TaskRepresentation, 'callback'>;
 }
 
-/** `webhook-id`: the same for every retry of one terminal transition, different for any other. */
+/**
+ * `webhook-id`: the same for every retry of one event, different for any other. A terminal event
+ * keeps the form it always had; one write may cause two events (running and progress), so the
+ * others name their type.
+ */
 export function webhookId(message: DeliveryMessage): string {
-  return `msg_${message.taskId}_${message.version}`;
+  return message.event
+    ? `msg_${message.taskId}_${message.version}_${message.event.slice('task.'.length)}`
+    : `msg_${message.taskId}_${message.version}`;
+}
+
+/** Orders a task's events (a later write, or the outcome after what came before it in one write): `callback` follows the newest. */
+export function eventSequence(message: DeliveryMessage): number {
+  const rank = message.event ? PROGRESS_EVENTS.indexOf(message.event) : PROGRESS_EVENTS.length;
+  return message.version * (PROGRESS_EVENTS.length + 1) + rank;
+}
+
+/** Whether the task's callback receives `kind` (no `callbackEvents`: the outcome only). */
+function isSubscribed(task: Pick<TaskRecord, 'callbackEvents'>, kind: CallbackEventKind): boolean {
+  return (task.callbackEvents ?? ['completed']).includes(kind);
 }
 
 /**
- * The envelope for a terminal task. `data` leaves out the delivery state, so every retry carries
- * the same body (only `webhook-timestamp` and the signature change).
+ * The webhook events one write of a task with a `callbackUrl` causes, given the task before and
+ * after it: the outcome (a move to a terminal status), `task.running` (pending to running),
+ * `task.progress` (progress moved while running), `task.input_required` (a wait began); each only
+ * if subscribed.
  */
-export function webhookEvent(task: TaskRecord, representation: TaskRepresentation): WebhookEvent {
-  if (!isTerminal(task.status)) throw new Error(`task ${task.id} is ${task.status}, not terminal`);
+export function webhookEventsOf(before: TaskRecord | undefined, after: TaskRecord): Array<ProgressEventType | 'outcome'> {
+  if (!after.callbackUrl || !before) return [];
+  const events: Array<ProgressEventType | 'outcome'> = [];
+  if (isTerminal(after.status)) {
+    if (!isTerminal(before.status) && isSubscribed(after, 'completed')) events.push('outcome');
+    return events;
+  }
+  if (after.status !== 'running') return events;
+  if (before.status === 'pending') events.push('task.running');
+  const moved = before.progress?.percent !== after.progress?.percent || before.progress?.step !== after.progress?.step;
+  if (moved) events.push('task.progress');
+  if (after.awaitingInput && after.awaitingInput.since !== before.awaitingInput?.since) events.push('task.input_required');
+  return events.filter((event) => event === 'outcome' || isSubscribed(after, SUBSCRIPTION[event]));
+}
+
+/**
+ * The envelope of an event. `data` leaves out the delivery state, so every retry of a terminal
+ * event carries the same body (only `webhook-timestamp` and the signature change); an event before
+ * the outcome carries the task as it is when the attempt is made.
+ */
+export function webhookEvent(task: TaskRecord, representation: TaskRepresentation, event?: ProgressEventType): WebhookEvent {
   const { callback: _callback, ...data } = representation;
-  return { type: `task.${task.status}`, timestamp: task.completedAt ?? task.updatedAt, data };
+  if (event) return { type: event, timestamp: task.updatedAt, data };
+  if (!isTerminal(task.status)) throw new Error(`task ${task.id} is ${task.status}, not terminal`);
+  return { type: `task.${task.status as 'succeeded' | 'failed' | 'cancelled'}`, timestamp: task.completedAt ?? task.updatedAt, data };
+}
+
+/**
+ * Claims the task's `task.progress` slot for `:version`: only one per PROGRESS_EVENT_INTERVAL_SECONDS
+ * (`:windowStart` is that long ago) and only for a newer version than the last one sent. Bookkeeping:
+ * `version` does not move.
+ */
+export function progressEventExpression(): TransitionExpression {
+  return {
+    set: ['#progressEvent = :slot'],
+    remove: [],
+    condition:
+      'attribute_exists(#id) AND #status = :running AND (attribute_not_exists(#progressEvent) OR (#progressEvent.#at <= :windowStart AND #progressEvent.#version < :version))',
+    names: { '#id': 'id', '#status': 'status', '#progressEvent': 'progressEvent', '#at': 'at', '#version': 'version' },
+    values: { ':running': 'running' },
+  };
 }
 
 /** Why an attempt got no status code; never the receiver's words, which are not logged. */
@@ -78,6 +155,11 @@ export type NextStep =
   | { action: 'done'; state: CallbackState }
   | { action: 'retry'; delaySeconds: number; state: CallbackState }
   | { action: 'dead-letter'; state: CallbackState };
+
+/** Events before the outcome that are never retried: a newer `task.progress` (or the outcome) follows anyway. */
+export function isRetried(event: ProgressEventType | undefined): boolean {
+  return event !== 'task.progress';
+}
 
 /**
  * What follows attempt number `attempt` (1-based): 2xx delivered; 410, or an address the SSRF guard

@@ -1,10 +1,10 @@
 // GET /tasks/{id}/result (the result monitor) --> readTaskAwaitingChange --> task store (GetItem, owner index probes while waiting) --> taskResult (inline, or presigned S3 URL)
 // 202 + Location (itself) while pending or running, the result once succeeded, 409 once failed or cancelled.
-import { config } from '#config';
 import { problems } from '#domain/errors';
-import { retryAfterSeconds, toRepresentation } from '#domain/representation';
+import { retryAfterSeconds } from '#domain/representation';
 import { apiHandler } from '#http/api-handler';
 import { readTaskAwaitingChange } from '#http/long-poll';
+import { renderTask } from '#http/render';
 import { findOwnTask } from '#service/find-task';
 import { taskResult } from '#service/task-result';
 
@@ -16,7 +16,7 @@ export const handler = apiHandler(async (request, context) => {
     polled.task.status === 'succeeded' && !('result' in polled.task)
       ? await findOwnTask(request.owners, polled.task.id, { consistent: true })
       : polled.task;
-  const representation = toRepresentation(task, request.baseUrl, config.retentionSeconds);
+  const representation = renderTask(task, request.baseUrl);
   if (representation.error) throw problems.taskNotSucceeded(task.status, undefined, representation.error);
   if (task.status !== 'succeeded') {
     return {

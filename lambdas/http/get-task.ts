@@ -1,13 +1,13 @@
 // GET /tasks/{id} --> readTaskAwaitingChange (long poll with Prefer: wait) --> task store (GetItem)
-import { config } from '#config';
-import { retryAfterSeconds, toRepresentation } from '#domain/representation';
+import { retryAfterSeconds } from '#domain/representation';
 import { apiHandler } from '#http/api-handler';
 import { readTaskAwaitingChange } from '#http/long-poll';
+import { renderTask } from '#http/render';
 import { etagOf, ifNoneMatch } from '#http/response';
 
 export const handler = apiHandler(async (request, context) => {
   const { task, preferenceApplied } = await readTaskAwaitingChange(request, context);
-  const representation = toRepresentation(task, request.baseUrl, config.retentionSeconds);
+  const representation = renderTask(task, request.baseUrl);
   const etag = etagOf(representation);
   const headers = {
     ETag: etag,

@@ -6,10 +6,10 @@
  * function's budget for them (no `Preference-Applied`: RFC 7240 lets a server ignore a preference).
  */
 import type { Context } from 'aws-lambda';
-import { config } from '#config';
-import { toRepresentation, WATCHED_ATTRIBUTES } from '#domain/representation';
+import { WATCHED_ATTRIBUTES } from '#domain/representation';
 import { isTerminal, type TaskRecord } from '#domain/task';
 import { preferredWait } from '#http/prefer';
+import { renderTask } from '#http/render';
 import type { ApiRequest } from '#http/request';
 import { etagOf, ifNoneMatch } from '#http/response';
 import { logger } from '#observability/logger';
@@ -45,7 +45,7 @@ export async function readTaskAwaitingChange(
   if (!wait) return { task };
   const preferenceApplied = `wait=${wait}`;
   const validator = request.headers['if-none-match'];
-  const clientIsCurrent = validator === undefined || ifNoneMatch(validator, etagOf(toRepresentation(task, request.baseUrl, config.retentionSeconds)));
+  const clientIsCurrent = validator === undefined || ifNoneMatch(validator, etagOf(renderTask(task, request.baseUrl)));
   if (!clientIsCurrent || isTerminal(task.status)) return { task, preferenceApplied };
   const remaining = context?.getRemainingTimeInMillis?.();
   const until = Math.min(arrived + wait * 1000, remaining === undefined ? Infinity : arrived + remaining - MARGIN_MS);

@@ -20,6 +20,8 @@ export interface ApiRequest {
   headers: Record<string, string>;
   pathParameters: Record<string, string>;
   query: Record<string, string>;
+  /** Every value of every query parameter (a repeated parameter has several). */
+  queryAll: Record<string, string[]>;
   /** The path prefix of the API as the client reached it: `/v1` on execute-api, a custom domain's base path. */
   basePath: string;
   /** The absolute URL every link and `Location` starts with, e.g. `https://api.example.com/longrun` (see `#http/base-url`). */
@@ -56,11 +58,20 @@ export function parseRequest(event: APIGatewayProxyEvent, authenticated = true):
     headers,
     pathParameters: (event.pathParameters ?? {}) as Record<string, string>,
     query: (event.queryStringParameters ?? {}) as Record<string, string>,
+    queryAll: queryValues(event),
     basePath,
     baseUrl: origin + basePath,
     path: event.requestContext?.path ?? event.path,
     body,
   };
+}
+
+function queryValues(event: APIGatewayProxyEvent): Record<string, string[]> {
+  const all: Record<string, string[]> = Object.create(null);
+  for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) if (values) all[name] = values;
+  // Events built without the multi-value map (tests, other fronts): the single values.
+  for (const [name, value] of Object.entries(event.queryStringParameters ?? {})) if (value !== undefined) all[name] ??= [value];
+  return all;
 }
 
 const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;.*)?$/i;

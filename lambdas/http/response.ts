@@ -5,7 +5,10 @@ import { config } from '#config';
 
 export interface ApiResponse {
   status: number;
+  /** Sent as JSON. */
   body?: unknown;
+  /** Sent as is instead of `body` (a page, a script), with the Content-Type given in `headers`. */
+  text?: string;
   headers?: Record<string, string | undefined>;
 }
 
@@ -24,7 +27,8 @@ export function toResult(response: ApiResponse, origin?: string): APIGatewayProx
   const headers: Record<string, string> = commonHeaders(origin);
   if (response.body !== undefined) headers['Content-Type'] = 'application/json';
   for (const [name, value] of Object.entries(response.headers ?? {})) if (value !== undefined) headers[name] = value;
-  return { statusCode: response.status, headers, body: response.body === undefined ? '' : JSON.stringify(response.body) };
+  const body = response.text ?? (response.body === undefined ? '' : JSON.stringify(response.body));
+  return { statusCode: response.status, headers, body };
 }
 
 /** A strong validator over the exact representation bytes. */

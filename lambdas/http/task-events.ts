@@ -66,6 +66,7 @@ export const handler = awslambda.streamifyResponse(async (event: APIGatewayProxy
     await streamTask(task, {
       baseUrl: request.baseUrl,
       retentionSeconds: config.retentionSeconds,
+      render: { inputCapabilityKey: config.inputCapabilityKey },
       lastEventId,
       until,
       signal: gone.signal,

@@ -11,10 +11,15 @@ import { fanOut } from '#service/live-fanout';
 
 /** Fans the batch out to followers; resolves with the position of the record to retry the batch from, if any. */
 export async function fanOutRecords(event: DynamoDBStreamEvent): Promise<number | undefined> {
+  const now = Date.now() / 1000;
   const writes: Array<TaskWrite & { position: number }> = event.Records.flatMap((record, position) => {
     const task = newTask(record);
     const previous = oldTask(record);
-    return task ? [{ task, ...(previous && { previous }), position }] : [];
+    // The reader sees every write of an open task (the bus publishes progress too): only status
+    // changes and the writes of a task someone follows (`followedUntil`) reach followers' reads.
+    const followed = (task?.followedUntil ?? 0) > now;
+    if (!task || (previous && previous.status === task.status && !followed)) return [];
+    return [{ task, ...(previous && { previous }), position }];
   });
   try {
     const { retryFrom } = await fanOut(writes);

@@ -4,7 +4,10 @@
  * Every one carries the `service` dimension; task counts also a second dimension set with `type`.
  */
 export const METRICS_NAMESPACE = 'Longrun';
-/** The `service` dimension (POWERTOOLS_SERVICE_NAME, set on every function by `lib/task-api/function.ts`). */
+/**
+ * The default `service` dimension. The construct sets POWERTOOLS_SERVICE_NAME on every function to
+ * its deployment name (the stack name by default) and its alarms read that same value.
+ */
 export const METRICS_SERVICE = 'longrun';
 
 export const TASK_METRICS = {

@@ -6,7 +6,9 @@
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '#observability/metric-names';
 
-// Fixed, not from the environment: the construct's alarms read exactly these (metric-names.ts).
-export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+// The namespace is fixed; the `service` dimension is the deployment's name, which the construct gives
+// both to the functions (POWERTOOLS_SERVICE_NAME) and to its alarms, so two deployments in one account
+// never count into each other's metrics.
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: process.env.POWERTOOLS_SERVICE_NAME || METRICS_SERVICE });
 
 export { MetricUnit };

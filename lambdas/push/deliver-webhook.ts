@@ -24,7 +24,7 @@ async function sendOn(message: DeliveryMessage, attempts: number, dueInSeconds: 
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: config.webhookQueueUrl,
-      MessageBody: JSON.stringify({ taskId: message.taskId, version: message.version, attempts } satisfies DeliveryMessage),
+      MessageBody: JSON.stringify({ ...message, attempts } satisfies DeliveryMessage),
       DelaySeconds: queueDelaySeconds(dueInSeconds),
     }),
   );
@@ -42,7 +42,7 @@ async function handle(record: SQSRecord): Promise<boolean> {
   if (result.action === 'wait') await sendOn(message, result.attempts, result.dueInSeconds);
   if (result.action === 'dead-letter') {
     // With the final count: redriven, it is the current message and gets one more attempt.
-    const body = JSON.stringify({ taskId: message.taskId, version: message.version, attempts: result.state.attempts } satisfies DeliveryMessage);
+    const body = JSON.stringify({ ...message, attempts: result.state.attempts } satisfies DeliveryMessage);
     await sqs.send(new SendMessageCommand({ QueueUrl: config.webhookDeadLetterQueueUrl, MessageBody: body }));
   }
   return true;

@@ -1,41 +1,42 @@
-// DynamoDB stream (new tasks and status changes; with the live channel also followed tasks' other writes) --> EventBridge bus,
-// detail-type task.submitted | task.<status>; with the live channel, every visible change --> its followers (#live/stream-changes)
+// DynamoDB stream (new tasks, status changes and writes of running tasks; with the live channel also followed tasks' other writes)
+// --> EventBridge bus, detail-type task.submitted | task.running | task.progress | task.input_required | task.<outcome> | task.retried;
+// with the live channel, every visible change --> its followers (#live/stream-changes)
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { eventbridge } from '#clients/eventbridge';
 import { config } from '#config';
 import { toRepresentation } from '#domain/representation';
-import type { TaskStatus } from '#domain/task';
+import { busEventTypes } from '#domain/task-events';
 import { fanOutRecords } from '#live/stream-changes';
 import { newTask, oldTask } from '#push/stream';
 import { forwardRecords } from '#push/stream-batch';
 
 const PUT_EVENTS_BATCH = 10;
 
-/** `task.submitted` for a new task, `task.<status>` for every later transition. */
-function eventType(eventName: string | undefined, status: TaskStatus): string {
-  return eventName === 'INSERT' ? 'task.submitted' : `task.${status}`;
-}
-
-/** detail = the representation plus the owner (servers subscribe per owner with a rule); the result stays behind `links.result`. */
-function toEvent(record: DynamoDBRecord): PutEventsRequestEntry | undefined {
+/**
+ * detail = the representation plus the owner (servers subscribe per owner with a rule); the result
+ * stays behind `links.result`, and an awaited input's capability URL is left out (the bus is shared).
+ */
+function toEvents(record: DynamoDBRecord): PutEventsRequestEntry[] {
   const task = newTask(record);
-  // A new task or a transition; the live channel's progress writes pass the mapping too, never the bus.
-  if (!task || (record.eventName !== 'INSERT' && oldTask(record)?.status === task.status)) return undefined;
-  return {
+  // A write that makes no bus event (e.g. a followed task's write for the live channel only) publishes nothing.
+  if (!task || task.purgedAt) return [];
+  const before = record.eventName === 'INSERT' ? undefined : oldTask(record);
+  const detail = JSON.stringify({ ...toRepresentation(task, config.apiBaseUrl, config.retentionSeconds), owner: task.owner });
+  return busEventTypes(before, task).map((DetailType) => ({
     EventBusName: config.eventBusName,
     Source: config.eventSource,
-    DetailType: eventType(record.eventName, task.status),
-    Detail: JSON.stringify({ ...toRepresentation(task, config.apiBaseUrl, config.retentionSeconds), owner: task.owner }),
+    DetailType,
+    Detail: detail,
     Time: new Date(task.updatedAt),
-  };
+  }));
 }
 
-/** One event per transition, `detail-type` `task.<status>`; then the live channel's messages. */
+/** The events of each write (see `busEventTypes`); then the live channel's messages. */
 export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
   const published = await forwardRecords(
     event,
-    toEvent,
+    toEvents,
     PUT_EVENTS_BATCH,
     async (entries) => {
       const result = await eventbridge.send(new PutEventsCommand({ Entries: entries }));

@@ -11,14 +11,16 @@ export type ChunkSender<E> = (chunk: E[]) => Promise<number[]>;
 
 export async function forwardRecords<E>(
   event: DynamoDBStreamEvent,
-  toEntry: (record: DynamoDBRecord) => E | undefined,
+  /** The entries of one record: one, several (an array), or none. */
+  toEntry: (record: DynamoDBRecord) => E | readonly E[] | undefined,
   chunkSize: number,
   send: ChunkSender<E>,
   what: string,
 ): Promise<DynamoDBBatchResponse> {
   const entries = event.Records.flatMap((record, index) => {
     const entry = toEntry(record);
-    return entry === undefined ? [] : [{ index, entry }];
+    if (entry === undefined) return [];
+    return (Array.isArray(entry) ? (entry as readonly E[]) : [entry as E]).map((one) => ({ index, entry: one }));
   });
   const failed: number[] = [];
   for (let i = 0; i < entries.length; i += chunkSize) {

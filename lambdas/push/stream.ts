@@ -10,7 +10,7 @@ export function newTask(record: DynamoDBRecord): TaskRecord | undefined {
   return image ? (unmarshall(image as Record<string, AttributeValue>) as TaskRecord) : undefined;
 }
 
-/** The task as it was before the write, or undefined for a new item. */
+/** The task as it was before the write, or undefined for a record without an old image (an insert). */
 export function oldTask(record: DynamoDBRecord): TaskRecord | undefined {
   const image = record.dynamodb?.OldImage;
   return image ? (unmarshall(image as Record<string, AttributeValue>) as TaskRecord) : undefined;

@@ -1,18 +1,28 @@
 /**
- * A task's execution: named after the task id, started with the same input by submit, by an
- * idempotent replay and by the sweeper; described and stopped by the sweeper and by cancel.
+ * A task's execution: one per attempt, named `executionName(id, attempt)`, started with the same
+ * input by submit, by an idempotent replay, by a retry and by the sweeper (`#service/start-task`);
+ * described and stopped by the sweeper, by cancel and by the deadline.
  */
 import { DescribeExecutionCommand, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { executionArn, sfn } from '#clients/sfn';
 import { config } from '#config';
+import { executionName } from '#domain/ids';
 import type { ExecutionState } from '#domain/sweep';
-import type { ExecutionInput, TaskRecord } from '#domain/task';
+import { attemptOf, type ExecutionInput, type TaskRecord } from '#domain/task';
 
 /** Step Functions' limit on an execution input (256 KiB, UTF-8). */
 export const MAX_EXECUTION_INPUT_BYTES = 256 * 1024;
 
-export function executionInput(task: Pick<TaskRecord, 'id' | 'type' | 'input'>): string {
-  const input: ExecutionInput = { taskId: task.id, type: task.type, input: JSON.parse(task.input) };
+export type Startable = Pick<TaskRecord, 'id' | 'type' | 'input' | 'attempt' | 'deadline'>;
+
+export function executionInput(task: Startable): string {
+  const input: ExecutionInput = {
+    taskId: task.id,
+    type: task.type,
+    input: JSON.parse(task.input),
+    attempt: attemptOf(task),
+    ...(task.deadline && { deadline: task.deadline }),
+  };
   return JSON.stringify(input);
 }
 
@@ -20,9 +30,15 @@ export function executionInput(task: Pick<TaskRecord, 'id' | 'type' | 'input'>):
  * StartExecution is idempotent for the same name and input. `ExecutionAlreadyExists` (an
  * execution of that name already ran) means it was started before: that is success too.
  */
-export async function startExecution(task: Pick<TaskRecord, 'id' | 'type' | 'input'>): Promise<void> {
+export async function startExecution(task: Startable): Promise<void> {
   try {
-    await sfn.send(new StartExecutionCommand({ stateMachineArn: config.stateMachineArn, name: task.id, input: executionInput(task) }));
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: config.stateMachineArn,
+        name: executionName(task.id, attemptOf(task)),
+        input: executionInput(task),
+      }),
+    );
   } catch (error) {
     if ((error as Error).name !== 'ExecutionAlreadyExists') throw error;
   }
@@ -37,9 +53,9 @@ export interface DescribedExecution {
   stopDate?: number;
 }
 
-export async function describeExecution(taskId: string): Promise<DescribedExecution> {
+export async function describeExecution(taskId: string, attempt: number): Promise<DescribedExecution> {
   try {
-    const out = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(taskId) }));
+    const out = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(executionName(taskId, attempt)) }));
     return {
       state: (out.status ?? 'RUNNING') as ExecutionState,
       ...(out.output !== undefined && { output: out.output }),
@@ -53,10 +69,16 @@ export async function describeExecution(taskId: string): Promise<DescribedExecut
   }
 }
 
-/** Stops the task's execution; one that does not exist (or has ended) needs no stopping. */
-export async function stopExecution(taskId: string): Promise<void> {
+/** Why an execution is stopped: its owner cancelled it, or its deadline passed. */
+const STOP_REASONS = {
+  cancel: { error: 'TaskCancelled', cause: 'Cancelled by its owner.' },
+  deadline: { error: 'DeadlineExceeded', cause: 'The task did not finish by its deadline.' },
+} as const;
+
+/** Stops an attempt's execution; one that does not exist (or has ended) needs no stopping. */
+export async function stopExecution(taskId: string, attempt: number, reason: keyof typeof STOP_REASONS = 'cancel'): Promise<void> {
   try {
-    await sfn.send(new StopExecutionCommand({ executionArn: executionArn(taskId), error: 'TaskCancelled', cause: 'Cancelled by its owner.' }));
+    await sfn.send(new StopExecutionCommand({ executionArn: executionArn(executionName(taskId, attempt)), ...STOP_REASONS[reason] }));
   } catch (error) {
     if ((error as Error).name !== 'ExecutionDoesNotExist') throw error;
   }

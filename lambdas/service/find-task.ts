@@ -21,9 +21,10 @@ export type Owners = string | readonly string[];
 
 const ownedBy = (task: TaskRecord, owners: Owners): boolean => (typeof owners === 'string' ? task.owner === owners : owners.includes(task.owner));
 
-/** Throws 404/410 unless `task` is the caller's and still within retention. */
+/** Throws 404/410 unless `task` is the caller's, still within retention and not purged. */
 export function assertVisible(task: TaskRecord | undefined, id: string, owners: Owners): asserts task is TaskRecord {
   if (!task || !ownedBy(task, owners)) throw absentTask(id);
+  if (task.purgedAt !== undefined) throw problems.purged();
   if (isExpired(task, config.retentionSeconds)) throw problems.gone();
 }
 

@@ -15,11 +15,11 @@ function isItemTooLarge(error: unknown): boolean {
   );
 }
 
-export async function recordResult(taskId: string, output: string, now: string): Promise<WriteOutcome> {
+export async function recordResult(taskId: string, attempt: number, output: string, now: string): Promise<WriteOutcome> {
   try {
-    return await transition(taskId, 'succeeded', now, { result: output, progress: { percent: 100 } });
+    return await transition(taskId, 'succeeded', now, { result: output, progress: { percent: 100 } }, { attempt });
   } catch (error) {
     if (!isItemTooLarge(error)) throw error;
-    return transition(taskId, 'failed', now, { error: JSON.stringify(resultTooLargeProblem()) });
+    return transition(taskId, 'failed', now, { error: JSON.stringify(resultTooLargeProblem()) }, { attempt, detail: 'result-too-large' });
   }
 }

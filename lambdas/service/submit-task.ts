@@ -4,13 +4,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isTransientAwsError } from '#clients/transient-errors';
 import { config } from '#config';
 import { canonicalJson } from '#domain/canonical-json';
+import { deadlineAfter } from '#domain/deadline';
 import { problemObject, problems } from '#domain/errors';
+import { historyEntry } from '#domain/history';
 import { newTaskId } from '#domain/ids';
 import { openIndexAttributes } from '#domain/open-index';
 import type { Submission } from '#domain/submission';
 import type { TaskRecord } from '#domain/task';
 import { logger } from '#observability/logger';
-import { executionInput, MAX_EXECUTION_INPUT_BYTES, startExecution } from '#service/executions';
+import { executionInput, MAX_EXECUTION_INPUT_BYTES } from '#service/executions';
+import { startTask } from '#service/start-task';
 import { countTask, TASK_METRICS } from '#service/task-metrics';
 import { ClaimConflict, getTask, type IdempotencyRecord, putTask, putTaskClaimingKey, releaseKey, transition } from '#store/task-store';
 
@@ -29,10 +32,19 @@ function startProblem(error: unknown) {
   return isTransientAwsError(error) ? problems.unavailable(1) : problems.internal();
 }
 
-export async function submitTask(owner: string, submission: Submission, idempotencyKey?: string): Promise<SubmitResult> {
+/** How a submit was asked for besides its body. */
+export interface SubmitOptions {
+  idempotencyKey?: string;
+  /** `Cancel-After`, in seconds: the task's deadline is this far from now. */
+  cancelAfterSeconds?: number;
+}
+
+export async function submitTask(owner: string, submission: Submission, options: SubmitOptions = {}): Promise<SubmitResult> {
+  const { idempotencyKey, cancelAfterSeconds } = options;
   const now = Date.now();
   const nowIso = new Date(now).toISOString();
-  const requestHash = sha256(canonicalJson(submission));
+  // Cancel-After is part of the request: the same key with another deadline is another request.
+  const requestHash = sha256(canonicalJson(cancelAfterSeconds === undefined ? submission : { ...submission, cancelAfterSeconds }));
   const taskId = newTaskId(now);
   const task: TaskRecord = {
     id: taskId,
@@ -44,6 +56,11 @@ export async function submitTask(owner: string, submission: Submission, idempote
     createdAt: nowIso,
     updatedAt: nowIso,
     ...(submission.callbackUrl && { callbackUrl: submission.callbackUrl }),
+    ...(submission.callbackEvents && { callbackEvents: submission.callbackEvents }),
+    ...(submission.metadata && Object.keys(submission.metadata).length > 0 && { metadata: submission.metadata }),
+    ...(cancelAfterSeconds !== undefined && { cancelAfterSeconds, deadline: deadlineAfter(now, cancelAfterSeconds) }),
+    attempt: 1,
+    history: historyEntry('submitted', 'pending', nowIso),
     requestHash,
     version: 1,
     // The row may go once the longest possible run plus retention has passed.
@@ -66,7 +83,7 @@ export async function submitTask(owner: string, submission: Submission, idempote
   }
 
   try {
-    await startExecution(task);
+    await startTask(task);
   } catch (error) {
     logger.error('StartExecution failed', { taskId: task.id, error: error as Error });
     // A transient failure may have taken effect (the execution may run). With an Idempotency-Key the
@@ -80,7 +97,7 @@ export async function submitTask(owner: string, submission: Submission, idempote
       return { task, replayed: false };
     }
     // Otherwise nothing may run this task: close it as failed and free the key, so a retry starts afresh.
-    await transition(task.id, 'failed', new Date().toISOString(), { error: JSON.stringify(START_FAILED) });
+    await transition(task.id, 'failed', new Date().toISOString(), { error: JSON.stringify(START_FAILED) }, { detail: 'start-failed' });
     if (claimId) await releaseKey(claimId);
     countTask(TASK_METRICS.startFailed, task.type);
     throw startProblem(error);
@@ -123,7 +140,7 @@ async function replay(owner: string, claim: { taskId: string; requestHash: strin
   // that fails is not answered 202: the task stays pending (the sweeper or the next replay starts it).
   if (task.status === 'pending') {
     try {
-      await startExecution(task);
+      await startTask(task);
     } catch (error) {
       logger.warn('StartExecution on replay failed', { taskId: task.id, error: error as Error });
       throw startProblem(error);

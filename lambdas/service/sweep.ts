@@ -6,14 +6,20 @@
  * conditional and every Step Functions call idempotent, so overlapping or repeated runs are safe.
  */
 import { config } from '#config';
+import { isPastDeadline } from '#domain/deadline';
 import { problemObject } from '#domain/errors';
+import { executionName } from '#domain/ids';
 import { OPEN_SHARDS } from '#domain/open-index';
 import { type SweepAction, sweepAction } from '#domain/sweep';
+import { attemptOf } from '#domain/task';
 import { logger } from '#observability/logger';
 import { PEER_METRICS } from '#observability/metric-names';
 import { MetricUnit, metrics } from '#observability/metrics';
-import { describeExecution, startExecution, stopExecution } from '#service/executions';
+import { compensateIfDue } from '#service/compensation';
+import { expireTask } from '#service/deadlines';
+import { describeExecution, stopExecution } from '#service/executions';
 import { reconcileExecution } from '#service/reconcile';
+import { startTask } from '#service/start-task';
 import { closeOpenTask, deferSweep, type OpenTask, queryDue } from '#store/open-tasks';
 import { getTask, transition } from '#store/task-store';
 
@@ -35,7 +41,7 @@ export async function sweepOpenTasks(options: { now: number; deadline: number })
   const stopAt = options.deadline - config.sweepSafetyMs;
   const dueBefore = new Date(now - config.sweepAgeSeconds * 1000).toISOString();
   const report: SweepReport = {
-    actions: { start: 0, lose: 0, record: 0, stop: 0, close: 0, defer: 0 },
+    actions: { start: 0, lose: 0, record: 0, stop: 0, expire: 0, close: 0, defer: 0 },
     examined: 0,
     errors: 0,
     oldestOpenAgeSeconds: 0,
@@ -83,25 +89,31 @@ export async function sweepOpenTasks(options: { now: number; deadline: number })
   return report;
 }
 
-async function sweepOne(task: OpenTask): Promise<SweepAction> {
-  const execution = await describeExecution(task.id);
-  const action = sweepAction(task.status, execution.state);
+async function sweepOne(open: OpenTask): Promise<SweepAction> {
+  // The index carries neither the attempt nor the deadline: read the task (0.5 RRU).
+  const task = await getTask(open.id);
+  if (!task) return 'close';
+  const attempt = attemptOf(task);
   const nowIso = new Date().toISOString();
+  // The deadline's backstop: its schedule never fired (lost with a local stack's restart, say).
+  if ((task.status === 'pending' || task.status === 'running') && isPastDeadline(task.deadline)) {
+    await expireTask({ taskId: task.id, attempt });
+    return 'expire';
+  }
+  const execution = await describeExecution(task.id, attempt);
+  const action = sweepAction(task.status, execution.state);
   switch (action) {
-    case 'start': {
-      // The index does not carry the input: read the task, then start it exactly as submit would.
-      const full = await getTask(task.id);
-      if (full?.status !== 'pending') return action;
-      await startExecution(full);
+    case 'start':
+      // Started exactly as submit would (its deadline's schedule first).
+      await startTask(task);
       await deferSweep(task.id, 'pending', nowIso);
       break;
-    }
     case 'lose':
-      await transition(task.id, 'failed', nowIso, { error: JSON.stringify(EXECUTION_LOST) });
+      await transition(task.id, 'failed', nowIso, { error: JSON.stringify(EXECUTION_LOST) }, { attempt, detail: 'execution-lost' });
       break;
     case 'record':
       await reconcileExecution({
-        name: task.id,
+        name: executionName(task.id, attempt),
         status: execution.state,
         output: execution.output,
         error: execution.error,
@@ -110,11 +122,13 @@ async function sweepOne(task: OpenTask): Promise<SweepAction> {
       });
       break;
     case 'stop':
-      await stopExecution(task.id);
+      await stopExecution(task.id, attempt, task.status === 'cancelled' ? 'cancel' : 'deadline');
       await closeOpenTask(task.id);
       break;
     case 'close':
       await closeOpenTask(task.id);
+      // The execution's end event never came: start the compensation it would have (never for a task that never ran).
+      if (execution.state !== 'MISSING') await compensateIfDue(task, attempt);
       break;
     case 'defer':
       await deferSweep(task.id, task.status, nowIso);
@@ -129,7 +143,7 @@ function publish(report: SweepReport): void {
   metrics.addMetric(PEER_METRICS.oldestOpenTaskAge, MetricUnit.Seconds, report.oldestOpenAgeSeconds);
   metrics.addMetric(PEER_METRICS.openTasks, MetricUnit.Count, report.examined);
   metrics.addMetric('SweepErrors', MetricUnit.Count, report.errors);
-  for (const action of ['start', 'lose', 'record', 'stop'] as const) {
+  for (const action of ['start', 'lose', 'record', 'stop', 'expire'] as const) {
     metrics.addMetric(`Sweep${action[0]!.toUpperCase()}${action.slice(1)}`, MetricUnit.Count, report.actions[action]);
   }
   metrics.publishStoredMetrics();

@@ -15,3 +15,10 @@ export async function taskResult(task: TaskRecord): Promise<TaskResult> {
   const command = new GetObjectCommand({ Bucket: config.resultsBucket, Key: resultKey(task.id) });
   return { stored: true, url: await getSignedUrl(s3(), command, { expiresIn: RESULT_LINK_SECONDS }) };
 }
+
+/** A succeeded task's result when it is inline (not stored in the bucket), else undefined. */
+export function inlineResult(task: TaskRecord): { value: unknown } | undefined {
+  if (task.status !== 'succeeded') return undefined;
+  const value: unknown = JSON.parse(task.result ?? 'null');
+  return isResultPointer(value) ? undefined : { value };
+}

@@ -42,3 +42,15 @@ export async function awaitChange(seen: TaskRecord, options: AwaitChangeOptions)
   }
   return task;
 }
+
+/**
+ * The task once it is terminal, or as last read when `until` passes: `awaitChange` repeated, for a
+ * submit with `Prefer: wait=N` (it answers with the outcome when the task ends within N s).
+ */
+export async function awaitOutcome(seen: TaskRecord, options: AwaitChangeOptions): Promise<TaskRecord> {
+  let task = seen;
+  while (!isTerminal(task.status) && Date.now() < options.until && !options.signal?.aborted) {
+    task = await awaitChange(task, options);
+  }
+  return task;
+}

@@ -3,7 +3,7 @@
  * the shared `awaitChange`), ending with `event: done`; `: ping` every 15 s in between; at most
  * 14 minutes (API Gateway and Lambda stop a response at 15), after which the client reconnects.
  */
-import { toRepresentation } from '#domain/representation';
+import { type RenderOptions, toRepresentation } from '#domain/representation';
 import { isTerminal, type TaskRecord } from '#domain/task';
 import { awaitChange } from '#service/watch-task';
 import { PING_INTERVAL_MS, RECONNECT_MS, WATCH_INTERVAL_MS } from '#sse/timing';
@@ -39,6 +39,8 @@ export function formatEvent(type: EventType, id: number, data: unknown): string 
 export interface StreamOptions {
   baseUrl: string;
   retentionSeconds: number;
+  /** How tasks are rendered (the capability key of awaited input). */
+  render?: RenderOptions;
   lastEventId?: number;
   /** Epoch ms at which the stream ends even if the task has not. */
   until: number;
@@ -52,7 +54,7 @@ export interface StreamOptions {
 export async function streamTask(first: TaskRecord, options: StreamOptions): Promise<void> {
   const { write, signal } = options;
   const send = (task: TaskRecord, previous: TaskRecord | undefined): void =>
-    write(formatEvent(eventType(task, previous), task.version, toRepresentation(task, options.baseUrl, options.retentionSeconds)));
+    write(formatEvent(eventType(task, previous), task.version, toRepresentation(task, options.baseUrl, options.retentionSeconds, options.render)));
   write(`retry: ${RECONNECT_MS}\n\n`);
   let task = first;
   // On a resume at the current version the client has this state already; wait for the next one.

@@ -8,6 +8,7 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteComma
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { dynamodb } from '#clients/dynamodb';
 import { config } from '#config';
+import { historyEntry, outcomeEvent } from '#domain/history';
 import { OWNER_INDEX } from '#domain/owner-index';
 import type { CallbackState, TaskRecord, TaskStatus } from '#domain/task';
 import { callbackExpression, type TransitionExpression, type TransitionOptions, transitionExpression, updateExpression } from '#domain/transitions';
@@ -173,24 +174,36 @@ export async function conditionalUpdate(
   }
 }
 
+/** Options of {@link transition}. */
+export interface TransitionWriteOptions extends Omit<TransitionOptions, 'attemptGuard'> {
+  /** Only the caller's task (any of its owners, for a list). */
+  owner?: string | readonly string[];
+  /** Only while the task is at this attempt (the writer acts for one execution or deadline). */
+  attempt?: number;
+  /** Why, in the history entry (a problem kind, e.g. `deadline-exceeded`). */
+  detail?: string;
+}
+
 /**
- * Moves a task to `to` if the transition table allows it from its current status. `fields` are
- * set alongside (e.g. `error`); `owner`, when given, must match too (any of them, for a list).
+ * Moves a task to `to` if the transition table allows it from its current status, appending its
+ * history entry. `fields` are set alongside (e.g. `error`).
  */
 export function transition(
   id: string,
   to: Exclude<TaskStatus, 'pending'>,
   now: string,
   fields: Record<string, unknown> = {},
-  owner?: string | readonly string[],
-  options: TransitionOptions = {},
+  options: TransitionWriteOptions = {},
 ): Promise<WriteOutcome> {
-  const values = Object.fromEntries(Object.entries(fields).map(([name, value]) => [`:${name}`, value]));
-  const owners = owner === undefined ? [] : typeof owner === 'string' ? [owner] : owner;
+  const values: Record<string, unknown> = Object.fromEntries(Object.entries(fields).map(([name, value]) => [`:${name}`, value]));
+  values[':now'] = now;
+  values[':history'] = historyEntry(to === 'running' ? 'started' : outcomeEvent(to), to, now, options.detail);
+  if (options.attempt !== undefined) values[':attempt'] = options.attempt;
+  const owners = options.owner === undefined ? [] : typeof options.owner === 'string' ? [options.owner] : options.owner;
   return conditionalUpdate(
     id,
-    transitionExpression(to, Object.keys(fields), options),
-    { ...values, ':now': now },
+    transitionExpression(to, Object.keys(fields), { keepOpen: options.keepOpen, attemptGuard: options.attempt !== undefined }),
+    values,
     owners.length === 0
       ? undefined
       : {
@@ -207,22 +220,75 @@ export interface Page {
   lastId?: string;
 }
 
-/** The caller's tasks, newest first. With a status filter, reads at most `maxPages` index pages. */
-export async function queryByOwner(
-  owner: string,
-  options: { limit: number; afterId?: string; status?: TaskStatus; maxPages?: number },
-): Promise<Page> {
+/** What a listing keeps: every filter is ANDed; ids bound the creation time (ids sort by it). */
+export interface OwnerQuery {
+  limit: number;
+  afterId?: string;
+  /** Only ids at or above this one (created at or after its time). */
+  idFrom?: string;
+  /** Only ids below this one (created before its time). */
+  idBelow?: string;
+  status?: TaskStatus;
+  type?: string;
+  /** `[key, value]` pairs, each of which must match. */
+  metadata?: Array<[string, string]>;
+  /** Index pages read at most per call: a filtered listing stays bounded in reads. @default 5 */
+  maxPages?: number;
+}
+
+/** The key condition and filter of a listing. */
+function ownerQueryExpressions(owner: string, options: OwnerQuery) {
+  const names: Record<string, string> = { '#owner': 'owner', '#purgedAt': 'purgedAt' };
+  const values: Record<string, unknown> = { ':owner': owner };
+  let key = '#owner = :owner';
+  if (options.idFrom !== undefined && options.idBelow !== undefined) {
+    names['#id'] = 'id';
+    Object.assign(values, { ':idFrom': options.idFrom, ':idBelow': options.idBelow });
+    // BETWEEN is inclusive; the upper bound is exclusive: no id equals it (its version nibble is 0).
+    key += ' AND #id BETWEEN :idFrom AND :idBelow';
+  } else if (options.idFrom !== undefined) {
+    names['#id'] = 'id';
+    values[':idFrom'] = options.idFrom;
+    key += ' AND #id >= :idFrom';
+  } else if (options.idBelow !== undefined) {
+    names['#id'] = 'id';
+    values[':idBelow'] = options.idBelow;
+    key += ' AND #id < :idBelow';
+  }
+  const filter = ['attribute_not_exists(#purgedAt)'];
+  if (options.status) {
+    names['#status'] = 'status';
+    values[':status'] = options.status;
+    filter.push('#status = :status');
+  }
+  if (options.type) {
+    names['#type'] = 'type';
+    values[':type'] = options.type;
+    filter.push('#type = :type');
+  }
+  (options.metadata ?? []).forEach(([name, value], i) => {
+    names['#metadata'] = 'metadata';
+    names[`#m${i}`] = name;
+    values[`:m${i}`] = value;
+    filter.push(`#metadata.#m${i} = :m${i}`);
+  });
+  return { key, filter: filter.join(' AND '), names, values };
+}
+
+/** The caller's tasks, newest first, filtered; reads at most `maxPages` index pages of `limit` items. */
+export async function queryByOwner(owner: string, options: OwnerQuery): Promise<Page> {
   const items: TaskRecord[] = [];
+  const { key, filter, names, values } = ownerQueryExpressions(owner, options);
   let startKey: Record<string, unknown> | undefined = options.afterId ? { owner, id: options.afterId } : undefined;
   for (let page = 0; page < (options.maxPages ?? 5); page++) {
     const result = await dynamodb.send(
       new QueryCommand({
         TableName: config.tableName,
         IndexName: OWNER_INDEX.name,
-        KeyConditionExpression: '#owner = :owner',
-        ExpressionAttributeNames: { '#owner': 'owner', ...(options.status && { '#status': 'status' }) },
-        ExpressionAttributeValues: { ':owner': owner, ...(options.status && { ':status': options.status }) },
-        ...(options.status && { FilterExpression: '#status = :status' }),
+        KeyConditionExpression: key,
+        FilterExpression: filter,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
         ScanIndexForward: false,
         Limit: options.limit,
         ExclusiveStartKey: startKey,
@@ -241,9 +307,10 @@ export async function queryByOwner(
 }
 
 /**
- * Records a webhook attempt (`callback`), if no other copy of the delivery recorded attempt
- * `previousAttempts + 1` first. Leaves `updatedAt` alone; bumps `version`.
+ * Records a webhook attempt (`callback`) of the event ordered `seq`, if no other copy of the
+ * delivery recorded attempt `previousAttempts + 1` first and no newer event took the state over.
+ * Leaves `updatedAt` alone; bumps `version`.
  */
-export function recordCallback(id: string, callback: CallbackState, previousAttempts: number): Promise<WriteOutcome> {
-  return conditionalUpdate(id, callbackExpression(previousAttempts), { ':callback': callback });
+export function recordCallback(id: string, callback: CallbackState, seq: number, previousAttempts: number): Promise<WriteOutcome> {
+  return conditionalUpdate(id, callbackExpression(seq, previousAttempts), { ':callback': { ...callback, seq } });
 }

@@ -1,6 +1,7 @@
 /**
- * The demo worker: `primes`, `sleep` and `fail` task types, as one Step Functions chain.
- * State names are a contract: the local stack binds Task states by name.
+ * The demo worker: `primes`, `sleep`, `report`, `fail`, `flaky` and `approval` task types, as one
+ * Step Functions chain, and the demo compensation. State names are a contract: the local stack
+ * binds Task states by name.
  */
 import { Duration } from 'aws-cdk-lib';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -8,7 +9,9 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { awaitInput } from '../index.ts';
 import { demoFunction } from './demo-function.ts';
+import { APPROVAL_SCHEMA } from './task-types.ts';
 
 /** The state names of the demo worker. */
 export const DEMO_STATES = {
@@ -18,7 +21,12 @@ export const DEMO_STATES = {
   sleep: 'Sleep',
   makeReport: 'MakeReport',
   failWithMessage: 'FailWithMessage',
+  failsLeft: 'FailsLeft',
+  failPlanned: 'FailPlanned',
+  succeedAfterFailures: 'SucceedAfterFailures',
+  awaitApproval: 'AwaitApproval',
   unknownTaskType: 'UnknownTaskType',
+  releaseResources: 'ReleaseResources',
 } as const;
 
 export interface DemoWorker {
@@ -44,6 +52,8 @@ export interface DemoWorkerProps {
  * - `report`: `MakeReport` builds a report of `input.sizeKb` KiB and returns it, through the
  *   results bucket when large (a pointer; `input.inline` returns it as is, to show result-too-large).
  * - `fail`: fails with error `TaskFailed` and cause `input.message`.
+ * - `flaky`: fails while `attempt` ≤ `input.failures`, then succeeds with `{ attempts }` (no Lambda: a Choice).
+ * - `approval`: an `awaitInput` state asks `input.question`; the input it gets is the result.
  */
 export function demoWorker(scope: Construct, id: string, props: DemoWorkerProps = {}): DemoWorker {
   const self = new Construct(scope, id);
@@ -55,8 +65,10 @@ export function demoWorker(scope: Construct, id: string, props: DemoWorkerProps 
     logRetention: props.logRetention,
   });
 
+  // By version, not $LATEST: the state machine version a task started on keeps invoking the code it
+  // was published with, whatever a later deploy changes.
   const countPrimes = new tasks.LambdaInvoke(self, DEMO_STATES.countPrimes, {
-    lambdaFunction: countPrimesFunction,
+    lambdaFunction: countPrimesFunction.currentVersion,
     // No `payload`: the function receives the whole state input. (`TaskInput.fromJsonPathAt('$')`
     // would render `"Parameters": "$"`, a string, which ASL rejects: Parameters must be an object.)
     payloadResponseOnly: true,
@@ -73,7 +85,10 @@ export function demoWorker(scope: Construct, id: string, props: DemoWorkerProps 
     description: 'Demo worker: builds a report of a requested size, storing large ones in the results bucket',
     logRetention: props.logRetention,
   });
-  const makeReport = new tasks.LambdaInvoke(self, DEMO_STATES.makeReport, { lambdaFunction: makeReportFunction, payloadResponseOnly: true });
+  const makeReport = new tasks.LambdaInvoke(self, DEMO_STATES.makeReport, {
+    lambdaFunction: makeReportFunction.currentVersion,
+    payloadResponseOnly: true,
+  });
 
   const sleep = sfn.Wait.jsonPath(self, DEMO_STATES.sleep, {
     time: sfn.WaitTime.secondsPath('$.input.seconds'),
@@ -88,13 +103,42 @@ export function demoWorker(scope: Construct, id: string, props: DemoWorkerProps 
     causePath: '$.type',
   });
 
+  const succeedAfterFailures = new sfn.Pass(self, DEMO_STATES.succeedAfterFailures, { parameters: { 'attempts.$': '$.attempt' } });
+  const failsLeft = new sfn.Choice(self, DEMO_STATES.failsLeft)
+    .when(
+      sfn.Condition.numberLessThanEqualsJsonPath('$.attempt', '$.input.failures'),
+      new sfn.Fail(self, DEMO_STATES.failPlanned, { error: 'TaskFailed', cause: 'A planned failure (flaky): retry the task.' }),
+    )
+    .otherwise(succeedAfterFailures);
+
+  const awaitApproval = awaitInput(self, DEMO_STATES.awaitApproval, {
+    name: 'approval',
+    promptPath: '$.input.question',
+    schema: APPROVAL_SCHEMA,
+    timeout: Duration.minutes(30),
+  });
+
   const chooseTaskType = new sfn.Choice(self, DEMO_STATES.chooseTaskType)
     .when(sfn.Condition.stringEquals('$.type', 'primes'), countPrimes)
     .when(sfn.Condition.stringEquals('$.type', 'sleep'), sleep)
     .when(sfn.Condition.stringEquals('$.type', 'report'), makeReport)
     .when(sfn.Condition.stringEquals('$.type', 'fail'), failWithMessage)
+    .when(sfn.Condition.stringEquals('$.type', 'flaky'), failsLeft)
+    .when(sfn.Condition.stringEquals('$.type', 'approval'), awaitApproval)
     .otherwise(unknownTaskType);
 
-  const chain = sfn.Chain.custom(chooseTaskType, [...primesDone.endStates, sleep, makeReport], chooseTaskType);
+  const chain = sfn.Chain.custom(chooseTaskType, [...primesDone.endStates, sleep, makeReport, succeedAfterFailures, awaitApproval], chooseTaskType);
   return { chain, countPrimesFunction, makeReportFunction };
+}
+
+/**
+ * The demo compensation: "releases" what a cancelled (or failed) task held and records it as its
+ * output (`{ released: { taskId, type, atPercent } }`, in the compensation execution's history).
+ */
+export function demoCompensation(scope: Construct, id: string): sfn.IChainable {
+  return new sfn.Pass(new Construct(scope, id), DEMO_STATES.releaseResources, {
+    parameters: {
+      released: { 'taskId.$': '$.taskId', 'type.$': '$.type', 'attempt.$': '$.attempt', 'atPercent.$': '$.progress.percent' },
+    },
+  });
 }

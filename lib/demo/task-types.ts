@@ -35,4 +35,27 @@ export const DEMO_TASK_TYPES: TaskTypeSchemas = {
     required: ['message'],
     additionalProperties: false,
   },
+  flaky: {
+    type: 'object',
+    description: 'Fails its first `failures` attempts, then succeeds with `{ attempts }`: retry it (POST /tasks/{id}/retry).',
+    properties: { failures: { type: 'integer', minimum: 0, maximum: 5 } },
+    required: ['failures'],
+    additionalProperties: false,
+  },
+  approval: {
+    type: 'object',
+    description:
+      'Asks `question` and waits for input `{ approved, note? }` (POST /tasks/{id}/input, or its capability URL), then succeeds with that input as its result.',
+    properties: { question: { type: 'string', minLength: 1, maxLength: 1000 } },
+    required: ['question'],
+    additionalProperties: false,
+  },
+};
+
+/** The input the `approval` type waits for. */
+export const APPROVAL_SCHEMA = {
+  type: 'object',
+  properties: { approved: { type: 'boolean' }, note: { type: 'string', maxLength: 1000 } },
+  required: ['approved'],
+  additionalProperties: false,
 };

@@ -54,6 +54,12 @@ export interface TaskAlarmThresholds {
   readonly webhookQueueAge?: Duration;
   /** Webhook messages in flight (received, not yet deleted) above which it alarms: retries never wait in flight. @default 1000 */
   readonly webhookMessagesInFlight?: number;
+  /**
+   * Age of the oldest stream record a stream reader (webhooks, task events) has yet to take, 2 of
+   * 3 periods of 5 min, above which it alarms: pushes are late, and records older than 24 h are
+   * dropped to the failure queue. @default Duration.minutes(10)
+   */
+  readonly streamIteratorAge?: Duration;
 }
 
 export type Thresholds = Readonly<Required<TaskAlarmThresholds>>;
@@ -75,6 +81,7 @@ export const DEFAULT_THRESHOLDS: Thresholds = {
   webhookDeliveriesFailed: 5,
   webhookQueueAge: Duration.minutes(30),
   webhookMessagesInFlight: 1000,
+  streamIteratorAge: Duration.minutes(10),
 };
 
 /**
@@ -87,7 +94,32 @@ export const DEFAULT_LATENCY_ALARM_ROUTES: readonly MonitoredRoute[] = [
   { method: 'DELETE', path: '/tasks/{id}' },
 ];
 
-/** Runbook anchors in docs/operations.md, one per alarm kind. */
+/**
+ * Who hears of alarms beyond the topics: e-mail addresses and a Slack channel. A subscription is
+ * made on the topic whichever created it (the construct, or the team passing its own).
+ */
+export interface AlarmSubscriptions {
+  /** Addresses told of critical alarms (each confirms once, from the mail SNS sends). @default - none */
+  readonly criticalEmails?: string[];
+  /** Addresses told of warning alarms. @default - none */
+  readonly warningEmails?: string[];
+  /**
+   * A Slack channel told of both, through AWS Chatbot: the workspace must have been authorized once in
+   * the Chatbot console (its id is shown there). The channel's role has no permissions and its
+   * guardrail is CloudWatch read-only: the channel shows alarms, it cannot run commands. @default - none
+   */
+  readonly slack?: SlackChannel;
+}
+
+/** A Slack channel AWS Chatbot posts to. */
+export interface SlackChannel {
+  /** The Slack workspace id (`T…`), from the AWS Chatbot console once the workspace is authorized. */
+  readonly workspaceId: string;
+  /** The channel id (`C…`, in Slack: the channel's details). A private channel must invite the AWS Chatbot app (`/invite @aws`). */
+  readonly channelId: string;
+}
+
+/** Runbook anchors, one per alarm kind: sections of the runbook (docs/operations.md). */
 export const RUNBOOK_ANCHORS = {
   api5xx: 'alarm-api-5xx-rate',
   apiLatency: 'alarm-api-p99-latency',
@@ -102,4 +134,5 @@ export const RUNBOOK_ANCHORS = {
   oldestOpenTask: 'alarm-oldest-open-task',
   webhookFailed: 'alarm-webhook-deliveries-failed',
   webhookQueue: 'alarm-webhook-queue-backlog',
+  streamIteratorAge: 'alarm-stream-iterator-age',
 } as const;

@@ -6,13 +6,14 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { longrunFunction } from './function.ts';
-import { allow } from './grants.ts';
+import { liveAlias, longrunFunction } from './function.ts';
+import { allow, encryptedQueue } from './grants.ts';
 
 /** The function of the reconcile backstop, in `AsyncTaskApi.functions`. */
 export const RECONCILE_FUNCTION = 'reconcile-execution';
@@ -29,6 +30,8 @@ export interface ExecutionBackstopProps {
   readonly logRetention: logs.RetentionDays;
   /** How long the failure queues keep a message (never longer than the tasks they name are kept). @default Duration.days(14) */
   readonly failureRetention?: Duration;
+  /** Encrypts the queues and the log group. @default - SQS managed keys, CloudWatch Logs' own encryption */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
@@ -53,21 +56,20 @@ export class ExecutionBackstop extends Construct {
       environment: { ...props.environment },
       description: 'Backstop: records timed-out, aborted and failed executions',
       logRetention: props.logRetention,
+      encryptionKey: props.encryptionKey,
     });
     allow(this.reconcileFunction, ['dynamodb:UpdateItem'], [props.table.tableArn]);
-    this.deadLetterQueue = new sqs.Queue(this, 'ReconcileDeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+    this.deadLetterQueue = encryptedQueue(this, 'ReconcileDeadLetterQueue', props.encryptionKey, {
       retentionPeriod: props.failureRetention ?? Duration.days(14),
     });
     // EventBridge's DLQ only catches delivery failures; an invocation that throws (e.g. DynamoDB
     // throttling past Lambda's own retries) lands here, with its event, for a redrive.
-    this.failureQueue = new sqs.Queue(this, 'ReconcileFailureQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+    this.failureQueue = encryptedQueue(this, 'ReconcileFailureQueue', props.encryptionKey, {
       retentionPeriod: props.failureRetention ?? Duration.days(14),
     });
-    this.reconcileFunction.configureAsyncInvoke({
+    // Invocations go to the `live` alias, so its asynchronous settings are the ones that apply.
+    const live = liveAlias(this.reconcileFunction);
+    live.configureAsyncInvoke({
       onFailure: sendOnlyDestination(this.failureQueue),
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
@@ -77,10 +79,12 @@ export class ExecutionBackstop extends Construct {
       eventPattern: {
         source: ['aws.states'],
         detailType: ['Step Functions Execution Status Change'],
-        detail: { stateMachineArn: [props.stateMachine.stateMachineArn] },
+        // The state machine, and the same ARN qualified by a version or an alias, should an event name
+        // the one its execution started through.
+        detail: { stateMachineArn: [props.stateMachine.stateMachineArn, { prefix: `${props.stateMachine.stateMachineArn}:` }] },
       },
       targets: [
-        new targets.LambdaFunction(this.reconcileFunction, {
+        new targets.LambdaFunction(live, {
           retryAttempts: 8,
           maxEventAge: Duration.hours(6),
           deadLetterQueue: this.deadLetterQueue,

@@ -18,6 +18,7 @@ import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { PROBLEM_BASE, PROBLEM_KINDS, type ProblemKind } from '../../lambdas/domain/errors.ts';
+import { ERROR_EXPOSE_HEADERS } from '../problem-responses.ts';
 
 /** The Common rule set's label for a body over 8 KB (set even when the rule only counts). */
 export const BODY_SIZE_LABEL = 'awswaf:managed:aws:core-rule-set:SizeRestrictions_Body';
@@ -40,6 +41,13 @@ export interface ApiFirewallProps {
   readonly anonymousRequestsPerFiveMinutes?: number;
   /** Requests of any kind one IP may send per 5 minutes: twice a caller's limit, as a NAT may carry a few callers. @default 2 × requestsPerFiveMinutes */
   readonly requestsPerIpPerFiveMinutes?: number;
+  /**
+   * The web ACL's CloudWatch metric name (its `WebACL` dimension): unique per account and region, or
+   * two deployments' WAF metrics and alarms mix. @default 'LongrunWebAcl'
+   */
+  readonly metricName?: string;
+  /** `Access-Control-Allow-Origin` of the WAF's own answers (413, 429), so browsers can read them. @default - none */
+  readonly corsOrigin?: string;
 }
 
 /**
@@ -72,15 +80,21 @@ export class ApiFirewall extends Construct {
       },
       visibilityConfig: visibility(name),
     });
-    const problemResponse = (kind: ProblemKind, headers: Record<string, string> = {}): wafv2.CfnWebACL.RuleActionProperty => ({
-      block: {
-        customResponse: {
-          responseCode: PROBLEM_KINDS[kind].status,
-          customResponseBodyKey: kind,
-          ...(Object.keys(headers).length > 0 && { responseHeaders: Object.entries(headers).map(([name, value]) => ({ name, value })) }),
+    const cors: Record<string, string> = props.corsOrigin
+      ? { 'Access-Control-Allow-Origin': props.corsOrigin, 'Access-Control-Expose-Headers': ERROR_EXPOSE_HEADERS }
+      : {};
+    const problemResponse = (kind: ProblemKind, extra: Record<string, string> = {}): wafv2.CfnWebACL.RuleActionProperty => {
+      const headers = { ...cors, ...extra };
+      return {
+        block: {
+          customResponse: {
+            responseCode: PROBLEM_KINDS[kind].status,
+            customResponseBodyKey: kind,
+            ...(Object.keys(headers).length > 0 && { responseHeaders: Object.entries(headers).map(([name, value]) => ({ name, value })) }),
+          },
         },
-      },
-    });
+      };
+    };
     const submitRequest: wafv2.CfnWebACL.StatementProperty = {
       andStatement: {
         statements: [
@@ -124,7 +138,7 @@ export class ApiFirewall extends Construct {
     this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
       scope: 'REGIONAL',
       defaultAction: { allow: {} },
-      visibilityConfig: visibility('LongrunWebAcl'),
+      visibilityConfig: visibility(props.metricName ?? 'LongrunWebAcl'),
       customResponseBodies: {
         'payload-too-large': {
           contentType: 'APPLICATION_JSON',

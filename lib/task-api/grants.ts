@@ -1,11 +1,27 @@
-/** Small helpers the capability constructs share: exact IAM statements and cdk-nag resource names. */
+/** Small helpers the capability constructs share: exact IAM statements, encrypted queues and cdk-nag resource names. */
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
 /** Grants exactly `actions` on exactly `resources` (no `grant*` helper widens them). */
 export function allow(grantee: iam.IGrantable, actions: string[], resources: string[]): void {
   grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+}
+
+/** A TLS-only queue, encrypted with `key` (or SQS managed keys without one). */
+export function encryptedQueue(
+  scope: Construct,
+  id: string,
+  key: kms.IKey | undefined,
+  props: Omit<sqs.QueueProps, 'encryption' | 'encryptionMasterKey' | 'enforceSSL'> = {},
+): sqs.Queue {
+  return new sqs.Queue(scope, id, {
+    ...(key ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key } : { encryption: sqs.QueueEncryption.SQS_MANAGED }),
+    enforceSSL: true,
+    ...props,
+  });
 }
 
 /** `submit-task` -> `SubmitTask`: construct ids and operation names from handler names. */

@@ -1,12 +1,13 @@
 /**
  * TaskHttpApi: the REST API (stage v1), one Lambda per route with exactly the access it needs,
  * authentication (API keys + usage plans, or a JWT TOKEN authorizer) and problem+json gateway answers.
- * client --> API Gateway --> route Lambda --> DynamoDB (+ Step Functions for submit and cancel)
+ * client --> API Gateway --> route Lambda (its `live` alias) --> DynamoDB (+ Step Functions for submit and cancel)
  */
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -16,16 +17,39 @@ import { LEASE_PREFIX } from '../../lambdas/domain/held-connections.ts';
 import { OWNER_INDEX } from '../../lambdas/domain/owner-index.ts';
 import type { TaskTypeSchemas } from '../../lambdas/domain/task-types.ts';
 import { type ApiAuth, type ApiConsumer, consumerLimits, type HeldConnections, heldConnectionsOf, type Throttle } from '../async-task-api-props.ts';
-import { addMethodNotAllowed, addProblemResponses } from '../problem-responses.ts';
+import { addMethodNotAllowed, addProblemResponses, errorCorsOrigin } from '../problem-responses.ts';
 import { ACCESS_LOG_FORMAT } from './access-log.ts';
-import { longrunFunction } from './function.ts';
+import type { TaskDeadlines } from './deadlines.ts';
+import { liveAlias, longrunFunction } from './function.ts';
 import { allow, nagResourceText, pascalCase } from './grants.ts';
 
 /** The shape of an `Authorization` header worth verifying: a bearer JWS in compact form. */
 const BEARER_TOKEN_PATTERN = '^Bearer [A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$';
 
-const CORS_ALLOW_HEADERS = ['Content-Type', 'Idempotency-Key', 'If-None-Match', 'Prefer', 'Last-Event-ID', 'X-Api-Key', 'Authorization'];
-const CORS_EXPOSE_HEADERS = ['Location', 'Retry-After', 'ETag', 'Operation-Location', 'Preference-Applied'];
+const CORS_ALLOW_HEADERS = [
+  'Content-Type',
+  'Idempotency-Key',
+  'If-None-Match',
+  'Prefer',
+  'Last-Event-ID',
+  'X-Api-Key',
+  'Authorization',
+  'Cancel-After',
+];
+const CORS_EXPOSE_HEADERS = ['Location', 'Retry-After', 'ETag', 'Operation-Location', 'Preference-Applied', 'Content-Location'];
+
+/** The routes that render tasks (or check capability URLs): they get the capability key of awaited input. */
+const RENDERING_ROUTES = [
+  'submit-task',
+  'get-task',
+  'get-task-result',
+  'list-tasks',
+  'cancel-task',
+  'task-events',
+  'retry-task',
+  'send-input',
+  'send-input-by-capability',
+];
 
 /** What {@link TaskHttpApi} receives. */
 export interface TaskHttpApiProps {
@@ -33,6 +57,11 @@ export interface TaskHttpApiProps {
   readonly table: dynamodb.ITable;
   /** The workflow submit starts and cancel stops. */
   readonly stateMachine: sfn.IStateMachine;
+  /**
+   * The ARN submit starts executions with: an alias of `stateMachine` (TaskWorkflow's `aliasArn`), so
+   * that a task finishes on the version it started on. @default - the state machine itself
+   */
+  readonly startExecutionArn?: string;
   /** The ARN pattern of the state machine's executions (cancel stops them). */
   readonly executionsArn: string;
   /** Environment shared by every task function (table name, retention, …). */
@@ -51,18 +80,38 @@ export interface TaskHttpApiProps {
   readonly auth: ApiAuth;
   /** Origins allowed by CORS. @default - no CORS */
   readonly corsAllowOrigins?: string[];
-  /** Retention of the log groups (functions, access logs). */
+  /** Retention of the functions' log groups. */
   readonly logRetention: logs.RetentionDays;
+  /** Deadlines (`Cancel-After`): submit and retry schedule them. @default - no deadlines: a `Cancel-After` fails at its first use */
+  readonly deadlines?: TaskDeadlines;
+  /** Environment of the routes that render tasks: the capability key of awaited input (`INPUT_CAPABILITY_KEY`). @default - none */
+  readonly renderEnvironment?: Record<string, string>;
   /** Caps on held connections (streams, long polls). @default DEFAULT_HELD_CONNECTIONS */
   readonly heldConnections?: HeldConnections;
   /** Whether the routes of the live channel (`POST /watch-tokens`) are built; the facade grants them with `LiveUpdates`. @default true */
   readonly liveRoutes?: boolean;
+  /** Retention of the access log group (who called what). @default - `logRetention` */
+  readonly accessLogRetention?: logs.RetentionDays;
+  /** Retention of the execution log group (the gateway's own errors). @default - `logRetention` */
+  readonly executionLogRetention?: logs.RetentionDays;
+  /** Encrypts every log group of this part. @default - CloudWatch Logs' own encryption */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * Create the region's API Gateway account setting (`AWS::ApiGateway::Account`) with a role that may
+   * write to CloudWatch Logs: a stage with access or execution logging is refused until the account has
+   * one. The role and the setting are kept when the stack is deleted (other APIs may use them). `false`
+   * when the account already has one. @default true
+   */
+  readonly cloudWatchRole?: boolean;
+  /** Answer only on a custom domain: the execute-api URL refuses every request. @default false */
+  readonly disableExecuteApiEndpoint?: boolean;
 }
 
 /** The functions that hold connections, and the budget of held connections each serves at once. */
 export function heldConnectionBudgets(heldConnections: HeldConnections | undefined): Record<string, number> {
   const held = heldConnectionsOf(heldConnections);
-  return { 'get-task': held.longPolls, 'get-task-result': held.longPolls, 'task-events': held.streams };
+  // A submit with `Prefer: wait=N` holds its connection like a long poll.
+  return { 'submit-task': held.longPolls, 'get-task': held.longPolls, 'get-task-result': held.longPolls, 'task-events': held.streams };
 }
 
 /** The REST API (stage `v1`), one function per route with exactly the access it needs, authentication and problem+json gateway answers. */
@@ -77,6 +126,10 @@ export class TaskHttpApi extends Construct {
   public readonly usagePlans: Record<string, apigateway.UsagePlan> = {};
   /** The bearer-token authorizer, with `auth: jwt`. */
   public readonly authorizer?: apigateway.TokenAuthorizer;
+  /** The access log group: one JSON line per request (who, what, how it went; see ./access-log.ts). */
+  public readonly accessLogGroup: logs.LogGroup;
+  /** The execution log group of the stage (`API-Gateway-Execution-Logs_<api id>/v1`): the gateway's own errors. */
+  public readonly executionLogGroup: logs.LogGroup;
 
   private readonly routes: readonly Route[];
 
@@ -84,36 +137,62 @@ export class TaskHttpApi extends Construct {
     super(scope, id);
     const extraEnv: Record<string, Record<string, string>> = {
       'submit-task': {
-        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        STATE_MACHINE_ARN: props.startExecutionArn ?? props.stateMachine.stateMachineArn,
         EXECUTION_TIMEOUT_SECONDS: String(props.executionTimeout.toSeconds()),
         IDEMPOTENCY_TTL_SECONDS: String(props.idempotencyKeyTtl.toSeconds()),
         TASK_TYPES: JSON.stringify(props.taskTypes),
       },
       'cancel-task': { STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+      'retry-task': {
+        STATE_MACHINE_ARN: props.startExecutionArn ?? props.stateMachine.stateMachineArn,
+        EXECUTION_TIMEOUT_SECONDS: String(props.executionTimeout.toSeconds()),
+      },
       // The served OpenAPI document describes the task types this deployment accepts.
       'get-openapi': { TASK_TYPES: JSON.stringify(props.taskTypes) },
     };
     for (const [handler, budget] of Object.entries(heldConnectionBudgets(props.heldConnections))) {
       extraEnv[handler] = {
+        ...extraEnv[handler],
         HELD_CONNECTIONS_PER_CALLER: String(heldConnectionsOf(props.heldConnections).perCaller),
         HELD_CONNECTIONS_PER_FUNCTION: String(budget),
       };
     }
     this.routes = ROUTES.filter((route) => !route.live || props.liveRoutes !== false);
     for (const route of this.routes) {
+      // Routes that name the same handler share its function (the console's page and files).
+      if (this.functions[route.handler]) continue;
       this.functions[route.handler] = longrunFunction(this, `${pascalCase(route.handler)}Function`, {
         name: route.handler,
-        environment: { ...props.environment, ...extraEnv[route.handler] },
-        description: `${route.method} ${route.path}`,
+        environment: {
+          ...props.environment,
+          ...extraEnv[route.handler],
+          ...(RENDERING_ROUTES.includes(route.handler) && props.renderEnvironment),
+        },
+        description: ROUTES.filter((r) => r.handler === route.handler)
+          .map((r) => `${r.method} ${r.path}`)
+          .join(', '),
         logRetention: props.logRetention,
+        encryptionKey: props.encryptionKey,
         ...(route.timeoutSeconds && { timeout: Duration.seconds(route.timeoutSeconds) }),
         ...(route.memorySize && { memorySize: route.memorySize }),
       });
     }
     this.grantRoutes(props);
 
-    if (props.auth.type === 'jwt') this.authorizer = this.buildAuthorizer(props.auth, props.logRetention);
+    if (props.auth.type === 'jwt') this.authorizer = this.buildAuthorizer(props.auth, props);
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogGroup', {
+      retention: props.accessLogRetention ?? props.logRetention,
+      encryptionKey: props.encryptionKey,
+    });
     this.api = this.buildApi(props);
+    // API Gateway would create the execution log group itself, kept forever and unencrypted: it is
+    // created first (the stage waits for it), with a retention and the key.
+    this.executionLogGroup = new logs.LogGroup(this, 'ExecutionLogGroup', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.api.restApiId}/${STAGE_NAME}`,
+      retention: props.executionLogRetention ?? props.logRetention,
+      encryptionKey: props.encryptionKey,
+    });
+    this.api.deploymentStage.node.addDependency(this.executionLogGroup);
     // Usage plans are keyed by API key, so they exist only in API key mode.
     if (props.auth.type === 'apiKey') this.addConsumers(props.consumers, props.throttle);
     this.addNagAcknowledgements(props.executionsArn);
@@ -151,9 +230,20 @@ export class TaskHttpApi extends Construct {
     // Update: a previous secret whose overlap is over is removed when next read.
     allow(this.fn('get-webhook-secret'), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [tableArn]);
     allow(this.fn('rotate-webhook-secret'), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], [tableArn]);
+    // Retry: read the task, move it back to pending, stop a still-running execution of the last attempt, start the next.
+    allow(this.fn('retry-task'), ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [tableArn]);
+    props.stateMachine.grantStartExecution(this.fn('retry-task'));
+    allow(this.fn('retry-task'), ['states:StopExecution'], [props.executionsArn]);
+    // Input: read the wait, end it, resume the worker with the input (task tokens of this state machine).
+    for (const handler of ['send-input', 'send-input-by-capability']) {
+      allow(this.fn(handler), ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [tableArn]);
+      allow(this.fn(handler), ['states:SendTaskSuccess'], [props.stateMachine.stateMachineArn]);
+    }
+    allow(this.fn('get-task-history'), ['dynamodb:GetItem'], [tableArn]);
+    if (props.deadlines) for (const handler of ['submit-task', 'retry-task']) props.deadlines.grantScheduling(this.fn(handler));
   }
 
-  private buildAuthorizer(auth: Extract<ApiAuth, { type: 'jwt' }>, logRetention: logs.RetentionDays): apigateway.TokenAuthorizer {
+  private buildAuthorizer(auth: Extract<ApiAuth, { type: 'jwt' }>, props: TaskHttpApiProps): apigateway.TokenAuthorizer {
     const fn = longrunFunction(this, 'JwtAuthorizerFunction', {
       name: 'jwt-authorizer',
       environment: {
@@ -165,11 +255,12 @@ export class TaskHttpApi extends Construct {
         ...(auth.tokenTypes && { JWT_TOKEN_TYPES: auth.tokenTypes.join(',') }),
       },
       description: 'Verifies bearer JWTs (issuer, audience, exp, RS256/ES256 signature)',
-      logRetention,
+      logRetention: props.logRetention,
+      encryptionKey: props.encryptionKey,
     });
     this.functions['jwt-authorizer'] = fn;
     return new apigateway.TokenAuthorizer(this, 'JwtAuthorizer', {
-      handler: fn,
+      handler: liveAlias(fn),
       identitySource: apigateway.IdentitySource.header('Authorization'),
       // Anything that is not `Bearer <JWS compact>` is refused by API Gateway (401) without invoking the function.
       validationRegex: BEARER_TOKEN_PATTERN,
@@ -180,13 +271,17 @@ export class TaskHttpApi extends Construct {
   }
 
   private buildApi(props: TaskHttpApiProps): apigateway.RestApi {
-    const accessLogs = new logs.LogGroup(this, 'AccessLogGroup', { retention: props.logRetention });
+    const cloudWatchRole = props.cloudWatchRole ?? true;
     const api = new apigateway.RestApi(this, 'RestApi', {
       // API Gateway's metrics are keyed by API name: one per stack, or two stacks share alarms.
       restApiName: `${Stack.of(this).stackName}-${this.node.id}`,
       description: 'Longrun: asynchronous task API',
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      cloudWatchRole: false,
+      // A stage that logs is refused until the region's account setting names a role (the stage
+      // waits for the setting when it is created here).
+      cloudWatchRole,
+      ...(cloudWatchRole && { cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN }),
+      disableExecuteApiEndpoint: props.disableExecuteApiEndpoint,
       apiKeySourceType: apigateway.ApiKeySourceType.HEADER,
       deployOptions: {
         stageName: STAGE_NAME,
@@ -194,8 +289,10 @@ export class TaskHttpApi extends Construct {
         throttlingBurstLimit: props.throttle.burstLimit,
         tracingEnabled: true,
         metricsEnabled: true,
+        // Execution logs: the gateway's own errors only (authorizer, integration), never bodies.
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
         dataTraceEnabled: false,
-        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
         // The caller, the request id, latencies and the gateway's error: never bodies, keys or tokens.
         accessLogFormat: ACCESS_LOG_FORMAT,
       },
@@ -217,11 +314,11 @@ export class TaskHttpApi extends Construct {
         const authorizer = route.authenticated ? this.authorizer : undefined;
         // A streamed response may last up to 15 minutes (a buffered one 29 s).
         const integration = route.streaming
-          ? new apigateway.LambdaIntegration(this.fn(route.handler), {
+          ? new apigateway.LambdaIntegration(liveAlias(this.fn(route.handler)), {
               responseTransferMode: apigateway.ResponseTransferMode.STREAM,
               timeout: Duration.seconds(route.timeoutSeconds ?? 900),
             })
-          : new apigateway.LambdaIntegration(this.fn(route.handler));
+          : new apigateway.LambdaIntegration(liveAlias(this.fn(route.handler)));
         resource.addMethod(route.method, integration, {
           apiKeyRequired: route.authenticated && !authorizer,
           ...(authorizer && { authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM }),
@@ -232,7 +329,7 @@ export class TaskHttpApi extends Construct {
       addMethodNotAllowed(resource, allowed);
     }
 
-    addProblemResponses(api, props.corsAllowOrigins?.length === 1 ? props.corsAllowOrigins[0] : undefined);
+    addProblemResponses(api, errorCorsOrigin(props.corsAllowOrigins));
     return api;
   }
 
@@ -286,15 +383,18 @@ export class TaskHttpApi extends Construct {
         ? "JWTs come from an OIDC issuer of the platform team's choosing (Cognito or another), verified by the Lambda TOKEN authorizer (issuer, audience, signature against its JWKS)."
         : 'Authentication is by API key, not by a Cognito user pool authorizer.',
     );
-    ack(
-      this.api.deploymentStage,
-      'AwsSolutions-APIG6',
-      'Execution logging needs the account-wide API Gateway CloudWatch role, which this construct does not own (cloudWatchRole off); access logging is on.',
-    );
-    const cancel = this.fn('cancel-task');
-    if (cancel.role) {
+    if (this.api.node.tryFindChild('CloudWatchRole')) {
       ack(
-        cancel.role,
+        this.api.node.findChild('CloudWatchRole'),
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+        "The region's API Gateway account role must write to the log groups of every API in the account (API Gateway names them itself); AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for it.",
+      );
+    }
+    for (const handler of ['cancel-task', 'retry-task']) {
+      const role = this.fn(handler).role;
+      if (!role) continue;
+      ack(
+        role,
         `AwsSolutions-IAM5[Resource::${nagResourceText(this, executionsArn)}]`,
         'StopExecution is limited to executions of this one state machine; executions are named after task ids, so no narrower ARN exists at deploy time.',
       );

@@ -21,7 +21,7 @@ import { STAGE_NAME } from '../../lambdas/api/routes.ts';
 import { LEASE_PREFIX } from '../../lambdas/domain/held-connections.ts';
 import { DEFAULT_WATCH_TOKEN_SECONDS, FOLLOW_WRITE_ATTRIBUTES, LIVE_PREFIX } from '../../lambdas/domain/live.ts';
 import type { Throttle } from '../async-task-api-props.ts';
-import { longrunFunction } from './function.ts';
+import { liveAlias, longrunFunction } from './function.ts';
 import { nagResourceText } from './grants.ts';
 import type { PushPartProps } from './push.ts';
 
@@ -68,6 +68,7 @@ export class LiveUpdates extends Construct {
         environment: { ...props.environment, ...(props.apiBaseUrl && { API_BASE_URL: props.apiBaseUrl }), ...extra },
         description,
         logRetention: props.logRetention,
+        encryptionKey: props.encryptionKey,
       });
     this.connectFunction = fn('live-connect', 'ConnectFunction', 'Live channel $connect: watch token, held-connection slot', {
       HELD_CONNECTIONS_PER_CALLER: String(props.perCaller ?? 10),
@@ -80,16 +81,19 @@ export class LiveUpdates extends Construct {
       apiName: `${Stack.of(this).stackName}-${this.node.id}`,
       description: 'Longrun live channel: task changes pushed to followers',
       routeSelectionExpression: '$request.body.action',
-      connectRouteOptions: { integration: new WebSocketLambdaIntegration('Connect', this.connectFunction) },
-      disconnectRouteOptions: { integration: new WebSocketLambdaIntegration('Disconnect', this.disconnectFunction) },
+      connectRouteOptions: { integration: new WebSocketLambdaIntegration('Connect', liveAlias(this.connectFunction)) },
+      disconnectRouteOptions: { integration: new WebSocketLambdaIntegration('Disconnect', liveAlias(this.disconnectFunction)) },
     });
     // The function's answer (the task's current state, or `subscribed`) is the client's reply.
     this.webSocketApi.addRoute(SUBSCRIBE_ROUTE, {
-      integration: new WebSocketLambdaIntegration('Subscribe', this.subscribeFunction),
+      integration: new WebSocketLambdaIntegration('Subscribe', liveAlias(this.subscribeFunction)),
       returnResponse: true,
     });
     const throttle = props.throttle ?? { rateLimit: 50, burstLimit: 100 };
-    const accessLogs = new logs.LogGroup(this, 'AccessLogGroup', { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH });
+    const accessLogs = new logs.LogGroup(this, 'AccessLogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      encryptionKey: props.encryptionKey,
+    });
     this.stage = new apigatewayv2.WebSocketStage(this, 'Stage', {
       webSocketApi: this.webSocketApi,
       stageName: STAGE_NAME,

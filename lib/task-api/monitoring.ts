@@ -1,33 +1,33 @@
 /**
  * TaskMonitoring: alarms and one dashboard over every part of the task API, built with
- * cdk-monitoring-constructs (MonitoringFacade), alarms wired to one SNS topic.
- * parts (api, functions, workflow, table, WAF, queues) + business metrics --> alarms --> SNS topic
+ * cdk-monitoring-constructs (MonitoringFacade).
+ * parts (api, functions, workflow, table, WAF, queues) + business metrics --> alarms --> critical / warning topic
+ *   --> e-mail, Slack (AWS Chatbot), whatever the team subscribes
  *
  * Generic over functions and dead-letter queues: pass a new one in the lists and it gets its alarms.
  * Every alarm's description says what it means and links its runbook section (docs/operations.md).
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import {
+  type AlarmWithAnnotation,
   type CustomMetricGroup,
   DefaultDashboardFactory,
   MetricStatistic,
   MonitoringFacade,
-  SnsAlarmActionStrategy,
 } from 'cdk-monitoring-constructs';
 import { Construct } from 'constructs';
 import { ROUTES, STAGE_NAME } from '../../lambdas/api/routes.ts';
 import { METRICS_NAMESPACE, METRICS_SERVICE, PEER_METRICS, TASK_METRICS } from '../../lambdas/observability/metric-names.ts';
 import {
+  type AlarmSubscriptions,
   DEFAULT_LATENCY_ALARM_ROUTES,
   DEFAULT_THRESHOLDS,
   type MonitoredRoute,
@@ -35,6 +35,7 @@ import {
   type TaskAlarmThresholds,
   type Thresholds,
 } from './alarm-settings.ts';
+import { createAlarmTopic, SeverityRouting, subscribe } from './alarm-topics.ts';
 
 /** What {@link TaskMonitoring} receives. */
 export interface TaskMonitoringProps {
@@ -46,6 +47,8 @@ export interface TaskMonitoringProps {
   readonly latencyAlarmRoutes?: readonly MonitoredRoute[];
   /** Every Lambda function of the API and the backstop; each gets an errors alarm and a throttles alarm. */
   readonly functions: readonly lambda.IFunction[];
+  /** Functions of `functions` that read a stream (webhooks, task events); each also gets an iterator age alarm. @default - none */
+  readonly streamReaders?: readonly lambda.IFunction[];
   /** The worker's Lambda functions; each gets a throttles alarm and an errors alarm at `workerFunctionErrors`. @default - none */
   readonly workerFunctions?: readonly lambda.IFunction[];
   /** The task workflow. */
@@ -60,33 +63,53 @@ export interface TaskMonitoringProps {
   readonly queues?: readonly sqs.IQueue[];
   /** The webhook delivery queue: alarms on the age of its oldest message and on messages in flight. @default - none */
   readonly webhookQueue?: sqs.IQueue;
-  /** Where alarms go. @default - a topic created here (encrypted, TLS only) */
+  /** Where critical alarms go (someone acts now). @default - a topic created here (encrypted, TLS only) */
   readonly alarmTopic?: sns.ITopic;
-  /** The runbook the alarm descriptions link to (anchors are appended). @default 'docs/operations.md' */
+  /** Where warning alarms go (someone looks today). @default - `alarmTopic` when given, else a second topic created here */
+  readonly warningTopic?: sns.ITopic;
+  /** Where an alarm's return to OK goes; `false`: nowhere. @default - the topic the alarm went to */
+  readonly okTopic?: sns.ITopic | false;
+  /** E-mail addresses and a Slack channel subscribed to the topics. @default - none */
+  readonly subscriptions?: AlarmSubscriptions;
+  /** The runbook the alarm descriptions link to (anchors are appended); an absolute URL, read in a page or a mail. @default 'docs/operations.md' */
   readonly runbookUrl?: string;
   /** Prefix of alarm names and the dashboard name; unique per account and region. @default - the stack name */
   readonly namePrefix?: string;
+  /** The `service` dimension of the business metrics (the functions' `POWERTOOLS_SERVICE_NAME`). @default 'longrun' */
+  readonly serviceName?: string;
+  /** How often the sweeper publishes the open-task metrics: the period of their alarm, which treats no data as breaching. @default Duration.minutes(5) */
+  readonly sweepInterval?: Duration;
   /** @default DEFAULT_THRESHOLDS */
   readonly thresholds?: TaskAlarmThresholds;
 }
 
-/** Alarms and one dashboard for the task API; alarm actions go to `alarmTopic`. */
+/** Alarms and one dashboard for the task API; critical alarms go to `alarmTopic`, warnings to `warningTopic`. */
 export class TaskMonitoring extends Construct {
-  /** The topic every alarm notifies (given or created). */
+  /** The topic critical alarms notify (given or created). */
   public readonly alarmTopic: sns.ITopic;
+  /** The topic warning alarms notify (given, `alarmTopic` when only that was given, or created). */
+  public readonly warningTopic: sns.ITopic;
   /** The cdk-monitoring-constructs facade, for more `monitor*` calls. */
   public readonly facade: MonitoringFacade;
   /** The dashboard. */
   public readonly dashboard: cloudwatch.Dashboard;
+  /** The workflow's alarms (executions failed, timed out, throttled): what a rollout of the state machine watches. */
+  public readonly workflowAlarms: cloudwatch.IAlarm[] = [];
 
   private readonly runbookUrl: string;
+  private readonly serviceName: string;
+  private readonly alarmsByFunction = new Map<lambda.IFunction, AlarmWithAnnotation[]>();
 
   constructor(scope: Construct, id: string, props: TaskMonitoringProps) {
     super(scope, id);
     const t = { ...DEFAULT_THRESHOLDS, ...props.thresholds };
     const prefix = props.namePrefix ?? Stack.of(this).stackName;
     this.runbookUrl = props.runbookUrl ?? 'docs/operations.md';
-    this.alarmTopic = props.alarmTopic ?? this.createTopic(prefix);
+    this.serviceName = props.serviceName ?? METRICS_SERVICE;
+    // The ids of the first topic and its key predate the warning topic: they stay, so do its subscribers.
+    this.alarmTopic = props.alarmTopic ?? createAlarmTopic(this, 'AlarmTopic', `${prefix} critical alarms`);
+    this.warningTopic = props.warningTopic ?? props.alarmTopic ?? createAlarmTopic(this, 'WarningTopic', `${prefix} warning alarms`);
+    if (props.subscriptions) subscribe(this, { critical: this.alarmTopic, warning: this.warningTopic }, props.subscriptions, prefix);
 
     const dashboards = new DefaultDashboardFactory(this, 'Dashboards', {
       dashboardNamePrefix: prefix,
@@ -98,8 +121,8 @@ export class TaskMonitoring extends Construct {
       alarmFactoryDefaults: {
         alarmNamePrefix: prefix,
         actionsEnabled: true,
-        // Recovery is news too: the on-call learns when an alarm clears.
-        action: new SnsAlarmActionStrategy({ onAlarmTopic: this.alarmTopic, onOkTopic: this.alarmTopic }),
+        // By severity; recovery is news too: whoever was told of an alarm learns when it clears.
+        action: new SeverityRouting({ critical: this.alarmTopic, warning: this.warningTopic, ok: props.okTopic }),
         datapointsToAlarm: 1,
       },
       dashboardFactory: dashboards,
@@ -107,39 +130,30 @@ export class TaskMonitoring extends Construct {
     this.dashboard = dashboards.dashboard!;
 
     this.monitorRequestPath(props, t);
-    this.monitorTaskLifecycle(t);
+    this.monitorTaskLifecycle(t, props.sweepInterval ?? Duration.minutes(5));
     this.monitorWorkflow(props, t);
     this.monitorFunctions(props, t);
     this.monitorQueues(props, t);
   }
 
+  /**
+   * The critical alarms of one function of `functions` or `workerFunctions` (errors; iterator age for
+   * a stream reader): what a rollout of it watches. Throttles are left out: load throttles, not a version.
+   */
+  public alarmsOf(fn: lambda.IFunction): cloudwatch.IAlarm[] {
+    return (this.alarmsByFunction.get(fn) ?? []).filter((a) => a.disambiguator === 'Critical').map((a) => a.alarm);
+  }
+
+  /** The alarms `monitor` creates. */
+  private alarmsCreatedBy(monitor: () => void): AlarmWithAnnotation[] {
+    const before = this.facade.createdAlarms().length;
+    monitor();
+    return this.facade.createdAlarms().slice(before);
+  }
+
   /** Text of an alarm description: what it means, then where the runbook section is. */
   private describe(meaning: string, anchor: string): string {
     return `${meaning} Runbook: ${this.runbookUrl}#${anchor}`;
-  }
-
-  /**
-   * An encrypted, TLS-only topic. CloudWatch cannot publish to a topic under the AWS managed key
-   * (alias/aws/sns): its key policy cannot be changed to let CloudWatch use it, and alarms would
-   * fail silently. So the topic gets its own key that lets CloudWatch (this account only) in.
-   */
-  private createTopic(prefix: string): sns.Topic {
-    const key = new kms.Key(this, 'AlarmTopicKey', {
-      description: `${prefix}: encrypts the alarm topic`,
-      enableKeyRotation: true,
-      // It encrypts notifications in flight only, nothing stored: it goes with the stack.
-      removalPolicy: RemovalPolicy.DESTROY,
-      pendingWindow: Duration.days(7),
-    });
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-    );
-    return new sns.Topic(this, 'AlarmTopic', { displayName: `${prefix} alarms`, masterKey: key, enforceSSL: true });
   }
 
   private monitorRequestPath(props: TaskMonitoringProps, t: Thresholds): void {
@@ -213,9 +227,10 @@ export class TaskMonitoring extends Construct {
     }
   }
 
-  private monitorTaskLifecycle(t: Thresholds): void {
+  private monitorTaskLifecycle(t: Thresholds, sweepInterval: Duration): void {
+    const sweepPeriod = Duration.seconds(Math.max(300, sweepInterval.toSeconds()));
     const metric = (metricName: string, statistic = MetricStatistic.SUM, label = metricName) =>
-      this.facade.createMetricFactory().createMetric(metricName, statistic, label, { service: METRICS_SERVICE }, undefined, METRICS_NAMESPACE);
+      this.facade.createMetricFactory().createMetric(metricName, statistic, label, { service: this.serviceName }, undefined, METRICS_NAMESPACE);
     const lifecycle = [
       TASK_METRICS.submitted,
       TASK_METRICS.started,
@@ -223,6 +238,7 @@ export class TaskMonitoring extends Construct {
       TASK_METRICS.failed,
       TASK_METRICS.cancelled,
       TASK_METRICS.startFailed,
+      TASK_METRICS.startDeferred,
       TASK_METRICS.reconciledByBackstop,
     ];
     const groups: CustomMetricGroup[] = [
@@ -239,7 +255,7 @@ export class TaskMonitoring extends Construct {
             searchQuery: `MetricName="${name}"`,
             namespace: METRICS_NAMESPACE,
             // `type` without a value: in the search schema, matching any type (DimensionsMap types it as a string).
-            dimensionsMap: { service: METRICS_SERVICE, type: undefined as unknown as string },
+            dimensionsMap: { service: this.serviceName, type: undefined as unknown as string },
             statistic: MetricStatistic.SUM,
             // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudWatch search label expression, not a JS template
             label: "${PROP('Dim.type')}",
@@ -254,16 +270,20 @@ export class TaskMonitoring extends Construct {
         title: 'Oldest open task (seconds)',
         metrics: [
           {
-            metric: metric(PEER_METRICS.oldestOpenTaskAge, MetricStatistic.MAX, 'Oldest open task age'),
+            // One datapoint per sweep: the period is the sweep interval (at least 5 minutes).
+            metric: metric(PEER_METRICS.oldestOpenTaskAge, MetricStatistic.MAX, 'Oldest open task age').with({ period: sweepPeriod }),
             alarmFriendlyName: 'OldestOpenTask',
             addAlarm: {
               Critical: {
                 threshold: t.oldestOpenTaskAge.toSeconds(),
                 comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                period: sweepPeriod,
                 datapointsToAlarm: 2,
                 evaluationPeriods: 3,
+                // Every sweep publishes the age (0 with no open task): no data means no sweeper.
+                treatMissingDataOverride: cloudwatch.TreatMissingData.BREACHING,
                 alarmDescriptionOverride: this.describe(
-                  `A task has been pending or running for more than ${t.oldestOpenTaskAge.toHumanString()} (longer than its execution may last): the sweeper is not closing it.`,
+                  `A task has been pending or running for more than ${t.oldestOpenTaskAge.toHumanString()} (longer than its execution may last), or the sweeper reported nothing in 2 of the last 3 periods (it is not running): either way open tasks are not being closed.`,
                   RUNBOOK_ANCHORS.oldestOpenTask,
                 ),
               },
@@ -303,40 +323,43 @@ export class TaskMonitoring extends Construct {
 
   private monitorWorkflow(props: TaskMonitoringProps, t: Thresholds): void {
     this.facade.addLargeHeader('Workflow and table');
-    this.facade.monitorStepFunction({
-      stateMachine: props.stateMachine,
-      alarmFriendlyName: 'Workflow',
-      humanReadableName: 'Task workflow (Step Functions)',
-      addFailedExecutionCountAlarm: {
-        Warning: {
-          maxErrorCount: t.executionsFailed,
-          datapointsToAlarm: 2,
-          evaluationPeriods: 3,
-          alarmDescriptionOverride: this.describe(
-            `More than ${t.executionsFailed} executions failed in 2 of the last three 5-minute periods. Single failed tasks are normal; a wave means the worker or a dependency is broken.`,
-            RUNBOOK_ANCHORS.executionsFailed,
-          ),
+    const workflowAlarms = this.alarmsCreatedBy(() =>
+      this.facade.monitorStepFunction({
+        stateMachine: props.stateMachine,
+        alarmFriendlyName: 'Workflow',
+        humanReadableName: 'Task workflow (Step Functions)',
+        addFailedExecutionCountAlarm: {
+          Warning: {
+            maxErrorCount: t.executionsFailed,
+            datapointsToAlarm: 2,
+            evaluationPeriods: 3,
+            alarmDescriptionOverride: this.describe(
+              `More than ${t.executionsFailed} executions failed in 2 of the last three 5-minute periods. Single failed tasks are normal; a wave means the worker or a dependency is broken.`,
+              RUNBOOK_ANCHORS.executionsFailed,
+            ),
+          },
         },
-      },
-      addTimedOutExecutionCountAlarm: {
-        Warning: {
-          maxErrorCount: t.executionsTimedOut,
-          alarmDescriptionOverride: this.describe(
-            'An execution reached the state machine timeout: a worker hung, or the timeout is too short for the work.',
-            RUNBOOK_ANCHORS.executionsTimedOut,
-          ),
+        addTimedOutExecutionCountAlarm: {
+          Warning: {
+            maxErrorCount: t.executionsTimedOut,
+            alarmDescriptionOverride: this.describe(
+              'An execution reached the state machine timeout: a worker hung, or the timeout is too short for the work.',
+              RUNBOOK_ANCHORS.executionsTimedOut,
+            ),
+          },
         },
-      },
-      addThrottledExecutionCountAlarm: {
-        Warning: {
-          maxErrorCount: t.executionsThrottled,
-          alarmDescriptionOverride: this.describe(
-            `Step Functions throttled more than ${t.executionsThrottled} state transitions in 5 minutes: tasks slow down and may time out.`,
-            RUNBOOK_ANCHORS.executionsThrottled,
-          ),
+        addThrottledExecutionCountAlarm: {
+          Warning: {
+            maxErrorCount: t.executionsThrottled,
+            alarmDescriptionOverride: this.describe(
+              `Step Functions throttled more than ${t.executionsThrottled} state transitions in 5 minutes: tasks slow down and may time out.`,
+              RUNBOOK_ANCHORS.executionsThrottled,
+            ),
+          },
         },
-      },
-    });
+      }),
+    );
+    this.workflowAlarms.push(...workflowAlarms.map((a) => a.alarm));
     const throttled = (what: string) =>
       this.describe(
         `DynamoDB throttled more than ${t.tableThrottledEvents} ${what} events on the task table in 2 of the last three 5-minute periods; callers get 503 with Retry-After.`,
@@ -372,33 +395,52 @@ export class TaskMonitoring extends Construct {
       ...props.functions.map((fn) => ({ fn, errors: t.functionErrors, datapoints: 1 })),
       ...(props.workerFunctions ?? []).map((fn) => ({ fn, errors: t.workerFunctionErrors, datapoints: 2 })),
     ];
+    const streamReaders = new Set(props.streamReaders ?? []);
+    const iteratorAge = t.streamIteratorAge;
     for (const { fn, errors, datapoints } of functions) {
       const name = fn.node.id;
-      this.facade.monitorLambdaFunction({
-        lambdaFunction: fn,
-        alarmFriendlyName: name,
-        humanReadableName: name,
-        addFaultCountAlarm: {
-          Critical: {
-            maxErrorCount: errors,
-            datapointsToAlarm: datapoints,
-            evaluationPeriods: datapoints === 1 ? 1 : 3,
-            alarmDescriptionOverride: this.describe(
-              `Function ${name} failed (crash, timeout or unhandled error) more than ${errors} times in ${datapoints === 1 ? '5 minutes' : '2 of the last three 5-minute periods'}.`,
-              RUNBOOK_ANCHORS.functionErrors,
-            ),
+      const alarms = this.alarmsCreatedBy(() =>
+        this.facade.monitorLambdaFunction({
+          lambdaFunction: fn,
+          alarmFriendlyName: name,
+          humanReadableName: name,
+          isIterator: streamReaders.has(fn),
+          addFaultCountAlarm: {
+            Critical: {
+              maxErrorCount: errors,
+              datapointsToAlarm: datapoints,
+              evaluationPeriods: datapoints === 1 ? 1 : 3,
+              alarmDescriptionOverride: this.describe(
+                `Function ${name} failed (crash, timeout or unhandled error) more than ${errors} times in ${datapoints === 1 ? '5 minutes' : '2 of the last three 5-minute periods'}.`,
+                RUNBOOK_ANCHORS.functionErrors,
+              ),
+            },
           },
-        },
-        addThrottlesCountAlarm: {
-          Warning: {
-            maxErrorCount: t.functionThrottles,
-            alarmDescriptionOverride: this.describe(
-              `Function ${name} was throttled more than ${t.functionThrottles} times in 5 minutes: its reserved concurrency or the account's limit is reached.`,
-              RUNBOOK_ANCHORS.functionThrottles,
-            ),
+          addThrottlesCountAlarm: {
+            Warning: {
+              maxErrorCount: t.functionThrottles,
+              alarmDescriptionOverride: this.describe(
+                `Function ${name} was throttled more than ${t.functionThrottles} times in 5 minutes: its reserved concurrency or the account's limit is reached.`,
+                RUNBOOK_ANCHORS.functionThrottles,
+              ),
+            },
           },
-        },
-      });
+          ...(streamReaders.has(fn) && {
+            addMaxIteratorAgeAlarm: {
+              Critical: {
+                maxAgeInMillis: iteratorAge.toMilliseconds(),
+                datapointsToAlarm: 2,
+                evaluationPeriods: 3,
+                alarmDescriptionOverride: this.describe(
+                  `Function ${name} is more than ${iteratorAge.toHumanString()} behind the task table's stream in 2 of the last three 5-minute periods: pushes are late, and records older than 24 hours go to its failure queue instead.`,
+                  RUNBOOK_ANCHORS.streamIteratorAge,
+                ),
+              },
+            },
+          }),
+        }),
+      );
+      this.alarmsByFunction.set(fn, alarms);
     }
   }
 

@@ -4,6 +4,7 @@
  */
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -24,6 +25,8 @@ export interface ResultsBucketProps {
   readonly serverAccessLogsBucket?: s3.IBucket;
   /** Browser origins of the API (its `corsAllowOrigins`): browsers may then follow the 303 to a result. @default - no CORS */
   readonly corsAllowOrigins?: string[];
+  /** Encrypt results with this key (SSE-KMS, with an S3 Bucket Key). @default - S3 managed keys (SSE-S3) */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
@@ -40,7 +43,9 @@ export class ResultsBucket extends Construct {
     // task still runs, so it must outlive the task's longest run plus its retention.
     const expirationDays = Math.ceil((props.retention.toSeconds() + props.executionTimeout.toSeconds()) / 86_400);
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      encryption: s3.BucketEncryption.S3_MANAGED,
+      ...(props.encryptionKey
+        ? { encryption: s3.BucketEncryption.KMS, encryptionKey: props.encryptionKey, bucketKeyEnabled: true }
+        : { encryption: s3.BucketEncryption.S3_MANAGED }),
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       enforceSSL: true,
@@ -87,6 +92,15 @@ export class ResultsBucket extends Construct {
       grantee,
       's3:GetObject',
       'The result route presigns GETs of results/<taskId>.json for the owner of the task; task ids are minted at submit, so no narrower object ARN exists at deploy time.',
+    );
+  }
+
+  /** Lets a function delete stored results (`s3:DeleteObject` on `results/*`): a purge erases the task's. */
+  public grantResultDelete(grantee: iam.IGrantable): void {
+    this.grant(
+      grantee,
+      's3:DeleteObject',
+      "A purge deletes results/<taskId>.json of the caller's own task; task ids are minted at submit, so no narrower object ARN exists at deploy time.",
     );
   }
 

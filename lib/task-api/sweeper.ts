@@ -8,12 +8,13 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { OPEN_INDEX } from '../../lambdas/domain/open-index.ts';
-import { longrunFunction } from './function.ts';
+import { liveAlias, longrunFunction } from './function.ts';
 import { allow, nagResourceText } from './grants.ts';
 
 /** The sweeper function, in `AsyncTaskApi.functions`. */
@@ -25,12 +26,16 @@ export interface TaskSweeperProps {
   readonly table: dynamodb.ITable;
   /** The task workflow's state machine. */
   readonly stateMachine: sfn.IStateMachine;
+  /** The ARN the sweeper starts executions with (TaskWorkflow's `aliasArn`). @default - the state machine itself */
+  readonly startExecutionArn?: string;
   /** The ARN pattern of the state machine's executions (described and stopped by the sweeper). */
   readonly executionsArn: string;
   /** Environment shared by every task function (table name, retention, …). */
   readonly environment: Record<string, string>;
   /** Retention of the log groups this part creates. */
   readonly logRetention: logs.RetentionDays;
+  /** Encrypts the log group. @default - CloudWatch Logs' own encryption */
+  readonly encryptionKey?: kms.IKey;
   /** How often the sweeper runs. @default Duration.minutes(5) */
   readonly interval?: Duration;
   /**
@@ -58,13 +63,14 @@ export class TaskSweeper extends Construct {
       name: SWEEPER_FUNCTION,
       environment: {
         ...props.environment,
-        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        STATE_MACHINE_ARN: props.startExecutionArn ?? props.stateMachine.stateMachineArn,
         SWEEP_AGE_SECONDS: String(age.toSeconds()),
       },
       // A run stops starting work 5 s before this (SWEEP_SAFETY_MS); the rest stays due.
       timeout: Duration.minutes(1),
       description: 'Sweeper: brings open tasks whose status event or start was lost to their outcome',
       logRetention: props.logRetention,
+      encryptionKey: props.encryptionKey,
     });
     const fn = this.sweepFunction;
     allow(fn, ['dynamodb:Query'], [`${props.table.tableArn}/index/${OPEN_INDEX.name}`]);
@@ -77,7 +83,7 @@ export class TaskSweeper extends Construct {
       description: 'Runs the task sweeper',
       schedule: events.Schedule.rate(interval),
       // A missed run is not worth retrying: the next one does the same work.
-      targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
+      targets: [new targets.LambdaFunction(liveAlias(fn), { retryAttempts: 0 })],
     });
 
     if (fn.role) {

@@ -4,15 +4,23 @@
  * RecordSuccess out of retries --> ResultLeftToBackstop (Succeed: the output is recorded by the backstop);
  * a result too large for the workflow or the table --> RecordResultTooLarge --> ResultTooLarge (Fail).
  * Both records are built from the transitions in `lambdas/domain/transitions.ts`.
+ * Every deploy that changes the definition publishes a version; executions start through the `live`
+ * alias, so a task runs to its end on the version it started on.
  */
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { resultTooLargeProblem } from '../../lambdas/domain/result-pointer.ts';
-import { type TransitionExpression, transitionExpression, updateExpression } from '../../lambdas/domain/transitions.ts';
+import { type TransitionExpression, transitionExpression } from '../../lambdas/domain/transitions.ts';
+import { AWAIT_INPUT_FUNCTION, awaitInputStates } from './await-input.ts';
+import { longrunFunction } from './function.ts';
+import { allow } from './grants.ts';
+import { EXECUTION_ATTEMPT, historyValue, updateTaskStep } from './update-task.ts';
 
 /** Names of the states the construct adds after and around the worker. */
 export const SHELL_STATES = {
@@ -51,7 +59,7 @@ export const RECORD_RETRY_ERRORS = [
 ];
 
 /** Backoff with full jitter: 1, 2, 4, … s (at most 30 s) over 8 attempts, about two minutes at worst. */
-const RECORD_RETRY: sfn.RetryProps = {
+export const RECORD_RETRY: sfn.RetryProps = {
   errors: RECORD_RETRY_ERRORS,
   interval: Duration.seconds(1),
   maxAttempts: 8,
@@ -59,6 +67,9 @@ const RECORD_RETRY: sfn.RetryProps = {
   maxDelay: Duration.seconds(30),
   jitterStrategy: sfn.JitterType.FULL,
 };
+
+/** The alias executions start through; a rollout moves it from one version to the next. */
+const WORKFLOW_ALIAS = 'live';
 
 /** Lambda throttling of a worker Task state (CDK's LambdaInvoke already retries Lambda's 5xx). */
 const WORKER_THROTTLE_RETRY: sfn.RetryProps = {
@@ -90,6 +101,17 @@ export interface TaskWorkflowProps {
   readonly timeout?: Duration;
   /** Retention of the state machine's log group. */
   readonly logRetention: logs.RetentionDays;
+  /**
+   * Keep a failed task in the open-task index until its execution's end is seen (a compensation
+   * after failures is started then). @default false
+   */
+  readonly keepFailedOpen?: boolean;
+  /** Environment of the functions this part creates (the await-input function). */
+  readonly environment?: Record<string, string>;
+  /** What the state machine logs (`ALL` logs every state transition, and costs accordingly). @default sfn.LogLevel.ERROR */
+  readonly logLevel?: sfn.LogLevel;
+  /** Encrypts execution data (input, output, history) and the log group. @default - AWS owned keys */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
@@ -101,6 +123,16 @@ export class TaskWorkflow extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   /** The ARN of every execution of `stateMachine` (`...:execution:<name>:*`). */
   public readonly executionsArn: string;
+  /** The function the worker's `awaitInput` states invoke (`await-input`), if it has any. */
+  public readonly awaitInputFunction?: lambda.Function;
+  /** The version the last deploy published (a new one whenever the definition changed). */
+  public readonly version: sfn.CfnStateMachineVersion;
+  /** The `live` alias: executions start through it (its ARN is `aliasArn`); a rollout moves it. */
+  public readonly alias: sfn.CfnStateMachineAlias;
+  /** The ARN of `alias`, what submit and the sweeper start executions with. */
+  public readonly aliasArn: string;
+  /** The state machine's log group, under `/aws/vendedlogs/states/` as AWS recommends for vended logs. */
+  public readonly logGroup: logs.LogGroup;
 
   private readonly table: dynamodb.ITable;
 
@@ -108,13 +140,22 @@ export class TaskWorkflow extends Construct {
     super(scope, id);
     this.table = props.table;
 
-    const recordSuccess = this.updateTask(SHELL_STATES.recordSuccess, transitionExpression('succeeded', ['result', 'progress']), {
+    const guarded = { attemptGuard: true } as const;
+    const recordSuccess = this.updateTask(SHELL_STATES.recordSuccess, transitionExpression('succeeded', ['result', 'progress'], guarded), {
       ':result': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$'))),
       ':progress': tasks.DynamoAttributeValue.fromMap({ percent: tasks.DynamoAttributeValue.fromNumber(100) }),
+      ':history': historyValue('succeeded', 'succeeded'),
     });
-    const recordFailure = this.updateTask(SHELL_STATES.recordFailure, transitionExpression('failed', ['error']), {
-      ':error': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.error'))),
-    });
+    // With a compensation after failures, a failed task stays in the open-task index until its
+    // execution's end is seen (the backstop or the sweeper starts the compensation, then closes it).
+    const recordFailure = this.updateTask(
+      SHELL_STATES.recordFailure,
+      transitionExpression('failed', ['error'], { ...guarded, keepOpen: props.keepFailedOpen ?? false }),
+      {
+        ':error': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.error'))),
+        ':history': historyValue('failed', 'failed'),
+      },
+    );
     const failed = new sfn.Fail(this, SHELL_STATES.failed, { errorPath: '$.error.Error', causePath: '$.error.Cause' });
     const alreadyFinished = new sfn.Succeed(this, SHELL_STATES.alreadyFinished, {
       comment: 'The task reached a terminal status (e.g. cancelled) before the workflow did.',
@@ -142,8 +183,9 @@ export class TaskWorkflow extends Construct {
       cause: problem.detail,
     });
     // It reads nothing from the state, so it works whatever the worker's output was.
-    const recordResultTooLarge = this.updateTask(SHELL_STATES.recordResultTooLarge, transitionExpression('failed', ['error']), {
+    const recordResultTooLarge = this.updateTask(SHELL_STATES.recordResultTooLarge, transitionExpression('failed', ['error'], guarded), {
       ':error': tasks.DynamoAttributeValue.fromString(JSON.stringify(problem)),
+      ':history': historyValue('failed', 'failed', 'result-too-large'),
     });
     recordResultTooLarge.addCatch(resultTooLarge, { errors: [sfn.Errors.ALL], resultPath: sfn.JsonPath.DISCARD });
     recordResultTooLarge.addRetry(RECORD_RETRY);
@@ -166,6 +208,8 @@ export class TaskWorkflow extends Construct {
     );
 
     const workerChain = sfn.Chain.start(props.worker);
+    const waits = awaitInputStates(workerChain.startState);
+    if (waits.length > 0) this.awaitInputFunction = this.bindAwaitInput(waits, props);
     for (const state of sfn.State.findReachableStates(workerChain.startState)) {
       if (state instanceof sfn.TaskStateBase || state instanceof sfn.Parallel || state instanceof sfn.Map || state instanceof sfn.DistributedMap) {
         state.addCatch(recordResultTooLarge, { errors: [DATA_LIMIT_EXCEEDED], resultPath: sfn.JsonPath.DISCARD });
@@ -176,14 +220,37 @@ export class TaskWorkflow extends Construct {
     }
     const definition = workerChain.next(recordSuccess);
 
-    const logGroup = new logs.LogGroup(this, 'StateMachineLogGroup', { retention: props.logRetention });
+    // Under /aws/vendedlogs/: CloudWatch Logs' resource policy for vended logs then covers every
+    // state machine with one statement instead of growing (it is limited to 5,120 characters).
+    this.logGroup = new logs.LogGroup(this, 'StateMachineLogGroup', {
+      logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`,
+      retention: props.logRetention,
+      encryptionKey: props.encryptionKey,
+    });
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       timeout: props.timeout ?? Duration.hours(1),
       tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      logs: { destination: this.logGroup, level: props.logLevel ?? sfn.LogLevel.ERROR, includeExecutionData: false },
+      ...(props.encryptionKey && { encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey) }),
     });
+    (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata('Longrun:StateMachine', 'tasks');
+    // A version per definition: a new revision id replaces the version resource, i.e. publishes the
+    // next one. Old versions stay (a task still running on one, or redriven, needs it).
+    this.version = new sfn.CfnStateMachineVersion(this, 'Version', {
+      stateMachineArn: this.stateMachine.stateMachineArn,
+      stateMachineRevisionId: (this.stateMachine.node.defaultChild as sfn.CfnStateMachine).attrStateMachineRevisionId,
+      description: 'Published by the deploy that changed the definition; tasks started on it finish on it.',
+    });
+    this.version.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    this.alias = new sfn.CfnStateMachineAlias(this, 'LiveAlias', {
+      name: WORKFLOW_ALIAS,
+      description: 'What submit and the sweeper start executions with; a deploy moves it to the new version.',
+      // At once unless a rollout (./rollout.ts) says otherwise.
+      deploymentPreference: { stateMachineVersionArn: this.version.attrArn, type: 'ALL_AT_ONCE' },
+    });
+    this.aliasArn = this.alias.attrArn;
     this.executionsArn = Stack.of(this).formatArn({
       service: 'states',
       resource: 'execution',
@@ -191,6 +258,20 @@ export class TaskWorkflow extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
+    if (this.awaitInputFunction) {
+      Validations.of(this.stateMachine.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.awaitInputFunction.node.defaultChild as CfnElement)}.Arn>:*]`,
+        reason:
+          'The awaitInput states invoke the await-input function and its versions/aliases (<arn>:*), as Step Functions may invoke a qualified ARN.',
+      });
+    }
+    if ((props.logLevel ?? sfn.LogLevel.ERROR) !== sfn.LogLevel.ALL) {
+      Validations.of(this.stateMachine).acknowledge({
+        id: 'AwsSolutions-SF1',
+        reason:
+          'The log level is a prop (workflowLogLevel, default ERROR): ALL writes every state transition of every task, a cost that grows with traffic; failures are logged, and each execution keeps its full history in Step Functions.',
+      });
+    }
     Validations.of(this.stateMachine.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -198,27 +279,26 @@ export class TaskWorkflow extends Construct {
     });
   }
 
-  /** A DynamoDB updateItem step built from one transition of `lambdas/domain/transitions.ts`. */
+  /** The await-input function, bound to every `awaitInput` state of the worker: it records the wait on this table. */
+  private bindAwaitInput(waits: ReturnType<typeof awaitInputStates>, props: TaskWorkflowProps): lambda.Function {
+    const fn = longrunFunction(this, 'AwaitInputFunction', {
+      name: AWAIT_INPUT_FUNCTION,
+      environment: { ...props.environment, TABLE_NAME: props.table.tableName },
+      description: 'Records a wait for input (and its task token) on the task',
+      logRetention: props.logRetention,
+      encryptionKey: props.encryptionKey,
+    });
+    allow(fn, ['dynamodb:UpdateItem'], [props.table.tableArn]);
+    for (const wait of waits) wait.bind(fn);
+    return fn;
+  }
+
+  /** A DynamoDB updateItem step built from one transition of `lambdas/domain/transitions.ts`, for the execution's own attempt. */
   private updateTask(
     name: string,
     transition: TransitionExpression,
     fieldValues: Record<string, tasks.DynamoAttributeValue>,
   ): tasks.DynamoUpdateItem {
-    const values: Record<string, tasks.DynamoAttributeValue> = {};
-    for (const [placeholder, literal] of Object.entries(transition.values)) {
-      values[placeholder] =
-        typeof literal === 'number' ? tasks.DynamoAttributeValue.fromNumber(literal) : tasks.DynamoAttributeValue.fromString(literal);
-    }
-    values[':now'] = tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.State.EnteredTime'));
-    Object.assign(values, fieldValues);
-    return new tasks.DynamoUpdateItem(this, name, {
-      table: this.table,
-      key: { id: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.Input.taskId')) },
-      updateExpression: updateExpression(transition),
-      conditionExpression: transition.condition,
-      expressionAttributeNames: transition.names,
-      expressionAttributeValues: values,
-      resultPath: sfn.JsonPath.DISCARD,
-    });
+    return updateTaskStep(this, name, this.table, transition, { ':attempt': EXECUTION_ATTEMPT(), ...fieldValues });
   }
 }

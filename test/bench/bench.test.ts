@@ -34,5 +34,7 @@ describe('npm run bench -- --quick', () => {
     }
     expect(report).toMatch(/\| \*\*tasks lost or stuck\*\* \| \*\*0\*\* \|/);
     expect(report).toContain('latency.svg');
+    // Part 3 weighs the console beside the function bundles.
+    expect(report).toMatch(/\*\*The console\*\* .*KiB gzipped in all, of its budget of 60\.0 KiB/);
   }, 210_000);
 });

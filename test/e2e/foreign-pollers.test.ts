@@ -5,6 +5,7 @@
  */
 import { createHttpPoller, type OperationResponse, type RunningOperation } from '@azure/core-lro';
 import { describe, expect, it } from 'vitest';
+import { rowsWithInputContaining } from '../support/fixtures.ts';
 import { type HttpResponse, http, sleep } from '../support/http.ts';
 
 type Raw = OperationResponse<unknown>;
@@ -110,10 +111,15 @@ describe('Logic Apps / Power Automate HTTP action (asynchronous pattern)', () =>
 
 describe('?location', () => {
   it('an unknown value is a 400 naming the parameter, and no task is created', async () => {
-    const before = (await http('GET', '/tasks?limit=100')).body.items.length;
-    const response = await http('POST', '/tasks?location=elsewhere', { body: { type: 'sleep', input: { seconds: 0 } } });
+    // Other tests submit as this caller meanwhile: look for this very request's input, not a count.
+    const marker = `location-${crypto.randomUUID()}`;
+    const response = await http('POST', '/tasks?location=elsewhere', { body: { type: 'fail', input: { message: marker } } });
     expect(response.status).toBe(400);
     expect(response.body).toMatchObject({ type: 'https://longrun.dev/problems/invalid-parameter', errors: [{ pointer: 'location' }] });
-    expect((await http('GET', '/tasks?limit=100')).body.items.length).toBe(before);
+    expect(await rowsWithInputContaining(marker)).toEqual([]);
+    // The same body without the bad parameter is stored, so the search can find one.
+    const accepted = await http('POST', '/tasks', { body: { type: 'fail', input: { message: marker } } });
+    expect(accepted.status).toBe(202);
+    expect((await rowsWithInputContaining(marker)).map((r) => r.id)).toEqual([accepted.body.id]);
   });
 });

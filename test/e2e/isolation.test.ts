@@ -50,6 +50,26 @@ describe("another caller's task is a task that does not exist", () => {
     }
   });
 
+  it.each([
+    ['GET', '/history', undefined],
+    ['POST', '/retry', undefined],
+    ['POST', '/input', { approved: true }],
+    ['DELETE', '?purge=true', undefined],
+  ])("%s …%s: B gets the same 404 for A's task as for a never-existing id", async (method, suffix, body) => {
+    for (const task of [finished, running]) {
+      const theirs = await http(method, `${task.self}${suffix}`, { key: keyB, ...(body && { body }) });
+      const missing = await http(method, `${task.self.replace(task.id, never())}${suffix}`, { key: keyB, ...(body && { body }) });
+      expect(theirs.status).toBe(404);
+      expect(missing.status).toBe(404);
+      expect(shape(theirs.body)).toEqual(shape(missing.body));
+    }
+  });
+
+  it("B's purge and retry changed nothing: A's tasks are as they were", async () => {
+    expect((await http('GET', finished.self, { key: keyA })).body.status).toBe('succeeded');
+    expect((await http('GET', `${finished.self}/history`, { key: keyA })).status).toBe(200);
+  });
+
   it("B's cancel changed nothing: A still sees its task running and its result", async () => {
     const still = await http('GET', running.self, { key: keyA });
     expect(still.status).toBe(200);

@@ -131,7 +131,8 @@ describe('GET /tasks/{id}/events with the eventsource package', () => {
     expect(types.filter((t) => t === 'progress').length).toBeGreaterThanOrEqual(3);
     expect(types.at(-1)).toBe('done');
     const progress = stream.events.filter((e) => e.type === 'progress').map((e) => e.data.progress);
-    expect(progress.at(-1)).toEqual({ percent: 80, step: 'step 80' });
+    // While running with progress, the estimated end comes with it.
+    expect(progress.at(-1)).toEqual({ percent: 80, step: 'step 80', estimatedCompletionAt: expect.any(String) });
     expect(stream.events.at(-1)!.data.status).toBe('cancelled');
   });
 

@@ -236,18 +236,24 @@ describe('events for servers (the local bus)', () => {
     return events;
   }
 
-  it('every transition, in order, once: task.submitted, task.running, task.succeeded, with the owner; progress writes publish nothing', async () => {
+  it('every transition, in order, once: task.submitted, task.running, task.succeeded, with the owner; progress at most once per 5-second window', async () => {
     const { id, location } = await submit({ type: 'primes', input: { upTo: 3_000_000 } });
     // The worker writes progress at least every 25 points (README), so several running -> running writes happen.
     await pollUntil(location, terminal);
     const events = await eventsOf(id, 'task.succeeded');
-    expect(events.map((e) => e.detailType)).toEqual(['task.submitted', 'task.running', 'task.succeeded']);
+    const types = events.map((e) => e.detailType);
+    expect(types.filter((t) => t !== 'task.progress')).toEqual(['task.submitted', 'task.running', 'task.succeeded']);
+    // The first report at once (with task.running), then at most one per 5-second window of the writes' time.
+    const progress = events.filter((e) => e.detailType === 'task.progress');
+    expect(progress.length).toBeGreaterThanOrEqual(1);
+    const windows = progress.map((e) => Math.floor(Date.parse(e.detail.updatedAt) / 5000));
+    expect(new Set(windows).size).toBe(windows.length);
     for (const e of events) {
       expect(e.source).toBe('longrun');
       expect(e.detail.owner).toBe(ownerOf(localStack().apiKeys[0]!));
     }
     expect(events[0]!.detail).toMatchObject({ id, status: 'pending' });
-    expect(events[2]!.detail).toMatchObject({ id, status: 'succeeded', progress: { percent: 100 } });
+    expect(events.at(-1)!.detail).toMatchObject({ id, status: 'succeeded', progress: { percent: 100 } });
   });
 
   it('a cancelled task: task.submitted, task.running, task.cancelled', async () => {
@@ -257,5 +263,20 @@ describe('events for servers (the local bus)', () => {
     const events = await eventsOf(id, 'task.cancelled');
     expect(events.map((e) => e.detailType)).toEqual(['task.submitted', 'task.running', 'task.cancelled']);
     expect(events[2]!.detail.error.type).toMatch(/task-cancelled$/);
+  });
+
+  it('a retry: task.retried, then the next attempt as before', async () => {
+    const { id, location } = await submit({ type: 'flaky', input: { failures: 1 } });
+    await pollUntil(location, terminal);
+    expect((await http('POST', `${location}/retry`)).status).toBe(202);
+    await pollUntil(location, terminal);
+    const events = await eventsOf(id, 'task.succeeded');
+    expect(events.map((e) => e.detailType).filter((t) => t !== 'task.running')).toEqual([
+      'task.submitted',
+      'task.failed',
+      'task.retried',
+      'task.succeeded',
+    ]);
+    expect(events.find((e) => e.detailType === 'task.retried')!.detail).toMatchObject({ status: 'pending', attempt: 2 });
   });
 });

@@ -76,7 +76,8 @@ describe('examples/lambda-worker', () => {
   it('grants the worker progress access only (grantProgress: UpdateItem on the task table), and TABLE_NAME', () => {
     const tableId = Object.keys(template.findResources('AWS::DynamoDB::Table'))[0]!;
     const grants = grantsOf(template, workerId).filter((g) => !g.action.startsWith('logs:') && !g.action.startsWith('xray:'));
-    expect(grants).toEqual([{ action: 'dynamodb:UpdateItem', resource: `<${tableId}.Arn>` }]);
+    // Task rows only (keys shaped like a task id), never an idempotency claim or a lease.
+    expect(grants).toEqual([{ action: 'dynamodb:UpdateItem', resource: `<${tableId}.Arn>`, keys: ['????????-????-7???-????-????????????'] }]);
     expect(template.toJSON().Resources[workerId].Properties.Environment.Variables.TABLE_NAME).toEqual({ Ref: tableId });
   });
 

@@ -75,7 +75,8 @@ beforeAll(async () => {
     assembly: inject('assemblyDir'),
     port: 0,
     apiKeys: [KEY],
-    timeoutSecondsOverride: 6,
+    // Long enough for the sweeper to stop a cancelled execution first on a busy machine.
+    timeoutSecondsOverride: 10,
     sweepIntervalSeconds: 1,
     sweepAgeSeconds: 2,
     faults: { dropStatusEvents: 1 },

@@ -4,7 +4,9 @@
  *
  *   FUZZ_RUNS=N   generated requests (default 300; `npm run fuzz` runs 10,000)
  *
- * Every answer: no 5xx; every error is problem details; nothing internal in any body. At the end:
+ * Every route (the steering ones too: retry, input by key and by capability, purge, history, the
+ * list filters, Cancel-After and Prefer on submit). Every answer: no 5xx; every error is problem
+ * details; nothing internal in any body. At the end:
  * the fuzzer's rows grew by exactly the tasks it was answered 202 for, and no rejected Idempotency-Key was claimed.
  */
 import { createHash } from 'node:crypto';
@@ -134,7 +136,8 @@ async function exchange(r: FuzzRequest): Promise<FuzzResponse> {
   stats.requests++;
   stats.statuses.set(res.status, (stats.statuses.get(res.status) ?? 0) + 1);
   stats.kinds.set(r.kind, (stats.kinds.get(r.kind) ?? 0) + 1);
-  if (r.method === 'POST' && res.status === 202) {
+  // A submit is accepted with 202, or with 200 when `Prefer: wait` saw it end.
+  if (r.method === 'POST' && r.path === '/v1/tasks' && (res.status === 202 || res.status === 200)) {
     stats.accepted++;
     try {
       stats.acceptedIds.add((JSON.parse(res.text) as { id: string }).id);

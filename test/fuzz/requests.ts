@@ -28,8 +28,17 @@ export interface FuzzResponse {
 }
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS', 'TRACE'];
-const ROUTE_PATHS = ['/tasks', '/tasks/{id}', '/tasks/{id}/result', '/openapi.json'];
-const TASK_TYPES = ['primes', 'sleep', 'fail'];
+const ROUTE_PATHS = [
+  '/tasks',
+  '/tasks/{id}',
+  '/tasks/{id}/result',
+  '/tasks/{id}/history',
+  '/tasks/{id}/retry',
+  '/tasks/{id}/input',
+  '/tasks/{id}/input/{capability}',
+  '/openapi.json',
+];
+const TASK_TYPES = ['primes', 'sleep', 'fail', 'flaky', 'approval'];
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: exactly the control bytes Node refuses in a header value (tab is allowed)
 const REFUSED_IN_HEADER = /[\x00-\x08\x0a-\x1f\x7f]/g;
@@ -81,7 +90,9 @@ const strangePath = fc.oneof(
   fc.webPath().map((p) => `/v1${p.startsWith('/') ? p : `/${p}`}`),
 );
 
-const routePath = fc.tuple(fc.constantFrom(...ROUTE_PATHS), taskIdLike).map(([p, id]) => `/v1${p.replace('{id}', id)}`);
+const routePath = fc
+  .tuple(fc.constantFrom(...ROUTE_PATHS), taskIdLike, taskIdLike)
+  .map(([p, id, capability]) => `/v1${p.replace('{id}', id).replace('{capability}', capability)}`);
 
 // --- query strings --------------------------------------------------------------------------
 
@@ -109,12 +120,25 @@ const status = fc.oneof(fc.constantFrom('PENDING', 'done', '', 'pending,running'
 /** Names that are properties of every plain object: a map keyed by client input must not trip on them. */
 const protoName = fc.constantFrom('constructor', 'valueOf', 'toString', '__proto__', 'hasOwnProperty', 'prototype');
 
+const timestamp = fc.oneof(
+  fc.constantFrom('2026-01-01T00:00:00Z', '2026-01-01', 'yesterday', '2026-13-01T00:00:00Z', '0', '-1', '9999-12-31T23:59:59.999999999Z', ''),
+  fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+  anyText,
+);
+const metadataFilter = fc
+  .tuple(fc.oneof(fc.constantFrom('team', 'a.b', 'x'.repeat(65), 'bad key', '', '__proto__'), anyText), anyText)
+  .map(([k, v]) => `metadata.${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+
 const query = fc
   .record(
     {
       limit,
       cursor,
       status,
+      type: fc.oneof(fc.constantFrom(...TASK_TYPES), anyText).map(encodeURIComponent),
+      createdAfter: timestamp.map(encodeURIComponent),
+      createdBefore: timestamp.map(encodeURIComponent),
+      metadata: fc.array(metadataFilter, { maxLength: 20 }).map((m) => m.join('&')),
       extra: fc.tuple(fc.oneof(anyText, protoName), anyText).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`),
       repeated: fc.constantFrom('limit=1&limit=2', 'status=pending&status=failed', 'cursor=a&cursor=b'),
     },
@@ -122,7 +146,7 @@ const query = fc
   )
   .map((q) =>
     Object.entries(q)
-      .map(([k, v]) => (k === 'extra' || k === 'repeated' ? v : `${k}=${v}`))
+      .map(([k, v]) => (k === 'extra' || k === 'repeated' || k === 'metadata' ? v : `${k}=${v}`))
       .join('&'),
   );
 
@@ -153,6 +177,20 @@ const wrongTypeSubmission = fc
         fc.record({ message: fc.oneof(fc.jsonValue(), anyText, fc.constant('x'.repeat(1001))) }, { requiredKeys: [] }),
       ),
       callbackUrl: fc.oneof(fc.webUrl(), anyText, fc.constantFrom('http://127.0.0.1/', 'file:///etc/passwd', 'javascript:alert(1)')),
+      callbackEvents: fc.oneof(
+        fc.jsonValue(),
+        fc.array(fc.oneof(fc.constantFrom('started', 'progress', 'input_required', 'completed', 'finished', ''), anyText), { maxLength: 6 }),
+      ),
+      metadata: fc.oneof(
+        fc.jsonValue(),
+        fc.dictionary(
+          fc.oneof(fc.constantFrom('team', '', 'bad key', 'x'.repeat(65), '__proto__', 'constructor'), anyText),
+          fc.oneof(anyText, fc.jsonValue()),
+          {
+            maxKeys: 20,
+          },
+        ),
+      ),
       extra: fc.jsonValue(),
     },
     { requiredKeys: [] },
@@ -213,6 +251,49 @@ const contentType = fc.oneof(
     'application/json\t',
     'application/xml',
     'application/octet-stream',
+  ),
+  anyText,
+);
+
+const cancelAfter = fc.oneof(
+  fc.constantFrom(
+    '',
+    ' ',
+    '0',
+    '1',
+    '15',
+    '20',
+    '21',
+    '1.5',
+    '-1',
+    '2s',
+    '1m',
+    '1h30m',
+    '1h 30m',
+    '5M',
+    'PT5M',
+    'soon',
+    '9'.repeat(30),
+    '0x10',
+    '1e3',
+    '١٠',
+  ),
+  anyText,
+);
+const prefer = fc.oneof(
+  fc.constantFrom(
+    'wait=0',
+    'wait=1',
+    'wait=25',
+    'wait=26',
+    'wait=99999999999',
+    'wait=-1',
+    'wait=x',
+    'wait',
+    'respond-async',
+    'respond-async, wait=1',
+    'wait="2"',
+    '',
   ),
   anyText,
 );
@@ -292,6 +373,11 @@ export function fuzzRequest({ key }: GeneratorContext): fc.Arbitrary<FuzzRequest
     { weight: 1, arbitrary: fc.tuple(idempotencyKey, idempotencyKey).map(([a, b]) => [wireText(a), wireText(b)]) },
   );
 
+  // Cancel-After and Prefer (wait=N on submit), now and then, at most a second of waiting.
+  const steerHeaders = fc.record(
+    { cancel: cancelAfter.map(wireText), prefer: prefer.map(wireText).map((p) => p.replace(/wait=\d{2,}/g, 'wait=1')) },
+    { requiredKeys: [] },
+  );
   const submit = fc
     .record({
       body: fc.oneof({ weight: 8, arbitrary: body }, { weight: 1, arbitrary: validSubmission.map((s) => Buffer.from(s)) }),
@@ -299,17 +385,43 @@ export function fuzzRequest({ key }: GeneratorContext): fc.Arbitrary<FuzzRequest
       types: contentTypes,
       extra: extraHeaders,
       idem: idemKeys,
+      steer: steerHeaders,
     })
     .map(
-      ({ body, keys, types, extra, idem }): FuzzRequest => ({
+      ({ body, keys, types, extra, idem, steer }): FuzzRequest => ({
         kind: 'submit',
         method: 'POST',
         path: '/v1/tasks',
-        headers: [...keys, ...types, ...extra, ...idem.map((k): [string, string] => ['Idempotency-Key', k])],
+        headers: [
+          ...keys,
+          ...types,
+          ...extra,
+          ...idem.map((k): [string, string] => ['Idempotency-Key', k]),
+          ...(steer.cancel !== undefined ? [['Cancel-After', steer.cancel] as [string, string]] : []),
+          ...(steer.prefer !== undefined ? [['Prefer', steer.prefer] as [string, string]] : []),
+        ],
         body,
         idempotencyKeys: idem,
       }),
     );
+
+  /** Retry, input (by key or capability) and purge of any id, with any body. */
+  const steer = fc
+    .record({
+      route: fc.constantFrom('retry', 'input', 'capability', 'purge'),
+      id: taskIdLike,
+      capability: taskIdLike,
+      purge: fc.oneof(fc.constantFrom('true', 'false', 'TRUE', '1', '', 'yes'), anyText.map(encodeURIComponent)),
+      body: fc.option(body),
+      keys: apiKeyHeaders,
+      types: contentTypes,
+    })
+    .map(({ route, id, capability, purge, body, keys, types }): FuzzRequest => {
+      const base = `/v1/tasks/${id}`;
+      if (route === 'purge') return { kind: 'purge', method: 'DELETE', path: `${base}?purge=${purge}`, headers: keys, idempotencyKeys: [] };
+      const path = route === 'retry' ? `${base}/retry` : route === 'input' ? `${base}/input` : `${base}/input/${capability}`;
+      return { kind: route, method: 'POST', path, headers: [...keys, ...(body ? types : [])], ...(body && { body }), idempotencyKeys: [] };
+    });
 
   /** A valid submission spoiled by one bad Idempotency-Key (or two of them). */
   const badIdempotency = fc
@@ -372,6 +484,7 @@ export function fuzzRequest({ key }: GeneratorContext): fc.Arbitrary<FuzzRequest
     { weight: 6, arbitrary: submit },
     { weight: 1, arbitrary: badIdempotency },
     { weight: 2, arbitrary: read },
+    { weight: 2, arbitrary: steer },
     { weight: 2, arbitrary: list },
     { weight: 2, arbitrary: wrongMethod },
     { weight: 1, arbitrary: anywhere },

@@ -1,12 +1,13 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { buildStack, functionId, stateMachineId } from './fixture.ts';
+import { aliasId, buildStack, stateMachineId } from './fixture.ts';
 
 const { template } = buildStack();
 
 describe('reconcile backstop', () => {
-  it('routes the state machine status changes to the reconcile function, with retries and a DLQ', () => {
-    const reconcile = functionId(template, 'reconcile-execution');
+  it("routes the state machine status changes (however qualified) to the reconcile function's live alias, with retries and a DLQ", () => {
+    const reconcile = aliasId(template, 'reconcile-execution');
+    const stateMachine = { Ref: stateMachineId(template) };
     // The backstop's dead-letter queue (its on-failure queue and the push parts' queues are tested elsewhere).
     const queues = Object.keys(template.findResources('AWS::SQS::Queue')).filter((id) => id.includes('ReconcileDeadLetterQueue'));
     expect(queues).toHaveLength(1);
@@ -14,11 +15,11 @@ describe('reconcile backstop', () => {
       EventPattern: {
         source: ['aws.states'],
         'detail-type': ['Step Functions Execution Status Change'],
-        detail: { stateMachineArn: [{ Ref: stateMachineId(template) }] },
+        detail: { stateMachineArn: [stateMachine, { prefix: { 'Fn::Join': ['', [stateMachine, ':']] } }] },
       },
       Targets: [
         Match.objectLike({
-          Arn: { 'Fn::GetAtt': [reconcile, 'Arn'] },
+          Arn: { Ref: reconcile },
           RetryPolicy: Match.objectLike({ MaximumRetryAttempts: Match.anyValue() }),
           DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queues[0], 'Arn'] } },
         }),
@@ -27,7 +28,7 @@ describe('reconcile backstop', () => {
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
       Principal: 'events.amazonaws.com',
-      FunctionName: { 'Fn::GetAtt': [reconcile, 'Arn'] },
+      FunctionName: { Ref: reconcile },
     });
   });
 

@@ -1,12 +1,22 @@
 /** Shared helpers for the CDK assertion tests: build the stack without bundling, read the template. */
+import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { LongrunStack, type LongrunStackProps } from '../../lib/demo/longrun-stack.ts';
 import type { CfnTemplate } from '../../packages/local/src/template.ts';
 
-/** Builds `LongrunStack` in an app that skips esbuild for the demo's own functions (Longrun's come prebuilt). */
+/** cdk.json's context: the feature flags the CLI gives the app, so that tests synthesize what a deploy does. */
+export const CDK_JSON_CONTEXT = (JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8')) as { context: Record<string, unknown> })
+  .context;
+
+/** An app with cdk.json's feature flags that skips esbuild for the demo's own functions (Longrun's come prebuilt). */
+function testApp(context: Record<string, unknown> = {}): App {
+  return new App({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context } });
+}
+
+/** Builds `LongrunStack` in a {@link testApp}. */
 export function buildStack(props: LongrunStackProps = {}): { app: App; stack: LongrunStack; template: Template } {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = testApp();
   const stack = new LongrunStack(app, 'Longrun', props);
   return { app, stack, template: Template.fromStack(stack) };
 }
@@ -52,15 +62,27 @@ export function functionId(template: Template, name: string): string {
   return found[0]![0];
 }
 
+/** The logical id of the `live` alias of the function named `name` (what API Gateway, event sources and rules invoke). */
+export function aliasId(template: Template, name: string): string {
+  const fnId = functionId(template, name);
+  const found = Object.entries(template.findResources('AWS::Lambda::Alias')).filter(([, r]) =>
+    JSON.stringify((r as Json).Properties).includes(`{"Ref":"${fnId}"}`),
+  );
+  if (found.length !== 1) throw new Error(`expected one alias of ${name}, found ${found.length}`);
+  return found[0]![0];
+}
+
 export function tableId(template: Template): string {
   const ids = Object.keys(template.findResources('AWS::DynamoDB::Table'));
   if (ids.length !== 1) throw new Error(`expected one table, found ${ids.length}`);
   return ids[0]!;
 }
 
-export function stateMachineId(template: Template): string {
-  const ids = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'));
-  if (ids.length !== 1) throw new Error(`expected one state machine, found ${ids.length}`);
+/** The task workflow's state machine (`Longrun:StateMachine: tasks`), or the compensation workflow's. */
+export function stateMachineId(template: Template, which: 'tasks' | 'compensation' = 'tasks'): string {
+  const all = Object.entries(template.findResources('AWS::StepFunctions::StateMachine'));
+  const ids = all.filter(([, r]) => (r.Metadata?.['Longrun:StateMachine'] ?? 'tasks') === which).map(([id]) => id);
+  if (ids.length !== 1) throw new Error(`expected one ${which} state machine, found ${ids.length}`);
   return ids[0]!;
 }
 
@@ -99,8 +121,11 @@ export function grantsOfRole(template: Template, roleId: string): Grant[] {
 }
 
 /** The state machine definition as an object, tokens replaced by `<Id>` / `<Id.Attr>` text. */
-export function definitionOf(template: Template): { StartAt: string; States: Record<string, Json>; TimeoutSeconds?: number } {
-  const sm = template.toJSON().Resources[stateMachineId(template)] as Json;
+export function definitionOf(
+  template: Template,
+  which: 'tasks' | 'compensation' = 'tasks',
+): { StartAt: string; States: Record<string, Json>; TimeoutSeconds?: number } {
+  const sm = template.toJSON().Resources[stateMachineId(template, which)] as Json;
   return JSON.parse(cfnText((sm.Properties as Json).DefinitionString));
 }
 

@@ -9,8 +9,16 @@ import { buildStack, cfnText, functionId, grantsOf, grantsOfRole, stateMachineId
 const { template } = buildStack();
 const table = tableId(template);
 const stateMachine = stateMachineId(template);
+const compensation = stateMachineId(template, 'compensation');
 const TABLE = `<${table}.Arn>`;
-const INDEX = `<${table}.Arn>/index/byOwner`;
+const INDEX = `<${table}.Arn>/index/tasksByOwner`;
+const scheduleGroup = Object.keys(template.findResources('AWS::Scheduler::ScheduleGroup'))[0]!;
+const schedulerRole = Object.keys(template.findResources('AWS::IAM::Role')).find((id) => id.includes('SchedulerRole'))!;
+/** What a function that starts attempts gets: create deadline schedules in the group, and hand them the scheduler role. */
+const SCHEDULING = [
+  `scheduler:CreateSchedule arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${scheduleGroup}>/*`,
+  `iam:PassRole <${schedulerRole}.Arn>`,
+];
 const bucket = Object.keys(template.findResources('AWS::S3::Bucket'))[0]!;
 const RESULTS = `<${bucket}.Arn>/results/*`;
 const EXECUTIONS = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${stateMachine}.Name>:*`;
@@ -52,16 +60,38 @@ describe('least privilege', () => {
         `dynamodb:PutItem ${TABLE}`,
         `dynamodb:UpdateItem ${TABLE}`,
         `states:StartExecution <${stateMachine}>`,
+        ...SCHEDULING,
+        // Prefer: wait on submit holds its connection: lease items.
+        ...LEASES,
       ],
     ],
     ['get-task', [`dynamodb:GetItem ${TABLE}`, `dynamodb:Query ${INDEX}`, ...LEASES]],
+    ['get-task-history', [`dynamodb:GetItem ${TABLE}`]],
     ['get-task-result', [`dynamodb:GetItem ${TABLE}`, `dynamodb:Query ${INDEX}`, `s3:GetObject ${RESULTS}`, ...LEASES]],
     ['task-events', [`dynamodb:GetItem ${TABLE}`, `dynamodb:Query ${INDEX}`, ...LEASES]],
     ['list-tasks', [`dynamodb:Query ${INDEX}`]],
-    ['cancel-task', [`dynamodb:UpdateItem ${TABLE}`, `states:StopExecution ${EXECUTIONS}`]],
+    // A purge deletes the stored result.
+    ['cancel-task', [`dynamodb:UpdateItem ${TABLE}`, `states:StopExecution ${EXECUTIONS}`, `s3:DeleteObject ${RESULTS}`]],
+    [
+      'retry-task',
+      [
+        `dynamodb:GetItem ${TABLE}`,
+        `dynamodb:UpdateItem ${TABLE}`,
+        `states:StartExecution <${stateMachine}>`,
+        `states:StopExecution ${EXECUTIONS}`,
+        ...SCHEDULING,
+      ],
+    ],
+    ['send-input', [`dynamodb:GetItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`, `states:SendTaskSuccess <${stateMachine}>`]],
+    ['send-input-by-capability', [`dynamodb:GetItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`, `states:SendTaskSuccess <${stateMachine}>`]],
+    ['expire-task', [`dynamodb:UpdateItem ${TABLE}`, `states:StopExecution ${EXECUTIONS}`]],
+    ['await-input', [`dynamodb:UpdateItem ${TABLE}`]],
     ['get-webhook-secret', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`]],
     ['rotate-webhook-secret', [`dynamodb:GetItem ${TABLE}`, `dynamodb:PutItem ${TABLE}`, `dynamodb:UpdateItem ${TABLE}`]],
-    ['reconcile-execution', [`dynamodb:UpdateItem ${TABLE}`, `sqs:SendMessage <${queueId('ReconcileFailureQueue')}.Arn>`]],
+    [
+      'reconcile-execution',
+      [`dynamodb:UpdateItem ${TABLE}`, `sqs:SendMessage <${queueId('ReconcileFailureQueue')}.Arn>`, `states:StartExecution <${compensation}>`],
+    ],
     [
       'sweep-tasks',
       [
@@ -71,6 +101,8 @@ describe('least privilege', () => {
         `states:DescribeExecution ${EXECUTIONS}`,
         `states:StartExecution <${stateMachine}>`,
         `states:StopExecution ${EXECUTIONS}`,
+        `states:StartExecution <${compensation}>`,
+        ...SCHEDULING,
       ],
     ],
     // Conditioned on the progress attributes and task keys (test/infra/props.test.ts).
@@ -122,6 +154,10 @@ describe('least privilege', () => {
       'get-webhook-secret',
       'rotate-webhook-secret',
       'create-watch-token',
+      'retry-task',
+      'send-input',
+      'send-input-by-capability',
+      'get-task-history',
     ];
     for (const route of ROUTES.filter((r) => !known.includes(r.handler))) {
       expect(ownGrants(route.handler)).toEqual([]);
@@ -150,13 +186,13 @@ describe('least privilege', () => {
     expect(Object.keys(statements[0].Condition).sort()).toEqual(['ForAllValues:StringEquals', 'ForAllValues:StringLike', 'StringEqualsIfExists']);
   });
 
-  it('only the result route reads stored results, only workers that need it write them', () => {
+  it('only the result route reads stored results, only workers that need it write them, only a purge deletes them', () => {
     const s3Grants = Object.values(template.findResources('AWS::IAM::Policy'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement)
       .flatMap((s: { Action: unknown; Resource: unknown }) => ([] as string[]).concat(s.Action as string).map((a) => `${a} ${cfnText(s.Resource)}`))
       .filter((g: string) => g.startsWith('s3:'))
       .sort();
-    expect(s3Grants).toEqual([`s3:GetObject ${RESULTS}`, `s3:PutObject ${RESULTS}`]);
+    expect(s3Grants).toEqual([`s3:DeleteObject ${RESULTS}`, `s3:GetObject ${RESULTS}`, `s3:PutObject ${RESULTS}`]);
   });
 
   it('submit may not stop executions; reads write nothing but their leases; no action is a wildcard', () => {
@@ -173,16 +209,26 @@ describe('least privilege', () => {
     }
   });
 
-  it('no function role carries a managed policy (no AWSLambdaBasicExecutionRole)', () => {
-    for (const role of Object.values(template.findResources('AWS::IAM::Role'))) {
-      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
-    }
+  it('no role carries a managed policy (no AWSLambdaBasicExecutionRole), but the account log role and the CodeDeploy role', () => {
+    const managed = Object.entries(template.findResources('AWS::IAM::Role'))
+      .filter(([, role]) => role.Properties.ManagedPolicyArns !== undefined)
+      .map(([, role]) => ({
+        service: role.Properties.AssumeRolePolicyDocument.Statement[0].Principal.Service,
+        policies: role.Properties.ManagedPolicyArns.map(cfnText),
+      }));
+    expect(managed).toEqual([
+      { service: 'apigateway.amazonaws.com', policies: ['arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs'] },
+      { service: 'codedeploy.amazonaws.com', policies: ['arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited'] },
+    ]);
   });
 
-  it('the state machine may update the table and invoke the worker function only', () => {
+  it('the state machine may update the table and invoke the versions of the worker functions it names (and the await-input function) only', () => {
     const smRole = template.toJSON().Resources[stateMachine].Properties.RoleArn['Fn::GetAtt'][0] as string;
-    const countPrimes = functionId(template, 'count-primes');
-    const makeReport = functionId(template, 'make-report');
+    const versionOf = (name: string): string => {
+      const fnId = functionId(template, name);
+      return Object.entries(template.findResources('AWS::Lambda::Version')).find(([, v]) => v.Properties.FunctionName.Ref === fnId)![0];
+    };
+    const awaitInput = functionId(template, 'await-input');
     const own = grantsOfRole(template, smRole)
       .filter((g) => g.resource !== '*')
       .map((g) => `${g.action} ${g.resource}`)
@@ -191,12 +237,39 @@ describe('least privilege', () => {
       [
         // DynamoUpdateItem grants the table by a formatted ARN rather than its Arn attribute.
         `dynamodb:UpdateItem arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/<${table}>`,
-        `lambda:InvokeFunction <${countPrimes}.Arn>`,
-        `lambda:InvokeFunction <${countPrimes}.Arn>:*`,
-        `lambda:InvokeFunction <${makeReport}.Arn>`,
-        `lambda:InvokeFunction <${makeReport}.Arn>:*`,
+        `lambda:InvokeFunction <${versionOf('count-primes')}>`,
+        `lambda:InvokeFunction <${versionOf('make-report')}>`,
+        `lambda:InvokeFunction <${awaitInput}.Arn>`,
+        `lambda:InvokeFunction <${awaitInput}.Arn>:*`,
       ].sort(),
     );
+  });
+
+  it('the compensation state machine may update the table only', () => {
+    const role = template.toJSON().Resources[compensation].Properties.RoleArn['Fn::GetAtt'][0] as string;
+    const own = grantsOfRole(template, role)
+      .filter((g) => g.resource !== '*')
+      .map((g) => `${g.action} ${g.resource}`);
+    expect(own).toEqual([`dynamodb:UpdateItem arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/<${table}>`]);
+  });
+
+  it('EventBridge Scheduler may invoke the expire function only, and only for this account', () => {
+    expect(grantsOfRole(template, schedulerRole).map((g) => `${g.action} ${g.resource}`)).toEqual([
+      `lambda:InvokeFunction <${functionId(template, 'expire-task')}.Arn>`,
+    ]);
+    const trust = template.toJSON().Resources[schedulerRole].Properties.AssumeRolePolicyDocument.Statement[0];
+    expect(trust).toMatchObject({
+      Principal: { Service: 'scheduler.amazonaws.com' },
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    });
+  });
+
+  it('a role is passed to EventBridge Scheduler only', () => {
+    const passRole = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((s: { Action: unknown }) => ([] as unknown[]).concat(s.Action).includes('iam:PassRole'));
+    expect(passRole.length).toBe(3);
+    for (const statement of passRole) expect(statement.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
   });
 });
 
@@ -226,8 +299,11 @@ function wildcardViolations(t: Template): string[] {
   const sm = stateMachineId(t);
   const allowed = [
     `<${tbl}.Arn>`,
-    `<${tbl}.Arn>/index/byOwner`,
+    `<${tbl}.Arn>/index/tasksByOwner`,
     `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${sm}.Name>:*`,
+    ...Object.keys(t.findResources('AWS::Scheduler::ScheduleGroup')).map(
+      (id) => `arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/<${id}>/*`,
+    ),
     ...Object.keys(t.findResources('AWS::S3::Bucket')).map((id) => `<${id}.Arn>/results/*`),
     // The connections of the live channel's stage, by management method (connection ids exist only at run time).
     ...Object.keys(t.findResources('AWS::ApiGatewayV2::Api')).flatMap((id) =>
@@ -252,7 +328,7 @@ function wildcardViolations(t: Template): string[] {
 }
 
 describe('resource wildcards', () => {
-  it('every wildcard resource is scoped to the table, its index, the state machine, its executions, stored results or the live channel’s connections', () => {
+  it('every wildcard resource is scoped to the table, its index, the state machine, its executions, stored results, the deadline schedules or the live channel’s connections', () => {
     expect(wildcardViolations(template)).toEqual([]);
     const jwt = buildStack({ api: { auth: { type: 'jwt', issuer: 'https://issuer.example.com', audience: 'a' } } });
     expect(wildcardViolations(jwt.template)).toEqual([]);

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambdas/api/routes.ts';
-import { apiMethods, buildStack, cfnText, functionId, grantsOf } from './fixture.ts';
+import { aliasId, apiMethods, buildStack, cfnText, functionId, grantsOf } from './fixture.ts';
 
 const ISSUER = 'https://issuer.example.com/tenant';
 const jwtProps = { api: { auth: { type: 'jwt', issuer: ISSUER, audience: 'longrun-api' } } } as const;
@@ -15,13 +15,13 @@ describe('auth: jwt', () => {
   const authorizerId = Object.keys(template.findResources('AWS::ApiGateway::Authorizer'))[0]!;
   const fnId = functionId(template, 'jwt-authorizer');
 
-  it('has one TOKEN authorizer on the Authorization header, cached 60 s, backed by the jwt-authorizer function', () => {
+  it("has one TOKEN authorizer on the Authorization header, cached 60 s, backed by the jwt-authorizer function's live alias", () => {
     template.resourceCountIs('AWS::ApiGateway::Authorizer', 1);
     const props = resources[authorizerId]!.Properties;
     expect(props.Type).toBe('TOKEN');
     expect(props.IdentitySource).toBe('method.request.header.Authorization');
     expect(props.AuthorizerResultTtlInSeconds).toBe(60);
-    expect(cfnText(props.AuthorizerUri)).toContain(`<${fnId}.Arn>`);
+    expect(cfnText(props.AuthorizerUri)).toContain(`/functions/<${aliasId(template, 'jwt-authorizer')}>/invocations`);
   });
 
   it('has an identity validation expression: only `Bearer <JWS compact>` invokes the authorizer, junk gets 401 from API Gateway', () => {

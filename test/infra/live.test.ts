@@ -8,7 +8,7 @@ import { Duration } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { FOLLOW_WRITE_ATTRIBUTES } from '../../lambdas/domain/live.ts';
-import { statusChangeFilters, taskChangeFilters } from '../../lambdas/domain/stream-filters.ts';
+import { publisherFilters } from '../../lambdas/domain/stream-filters.ts';
 import { buildStack, cfnText, functionId, grantsOf } from './fixture.ts';
 
 type Json = Record<string, any>;
@@ -81,7 +81,7 @@ describe('the fan-out rides on the events reader', () => {
   it('the table’s stream keeps exactly two readers; the events reader passes followed tasks’ progress besides status changes', () => {
     expect(readerMappings(template)).toHaveLength(2);
     const events = readerMappings(template).find(([, m]) => m.Properties.FunctionName.Ref === functionId(template, 'publish-events'))!;
-    expect(events[1].Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual(taskChangeFilters());
+    expect(events[1].Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual(publisherFilters());
   });
 
   it('grants the events reader the followers (live items only), and POST on this API’s connections only', () => {
@@ -134,7 +134,7 @@ describe('liveUpdates: false', () => {
     expect(() => functionId(off, 'live-connect')).toThrow(/found 0/);
     expect(ofType(off, 'AWS::ApiGateway::Resource').map(([, r]) => r.Properties.PathPart)).not.toContain('watch-tokens');
     const events = readerMappings(off).find(([, m]) => m.Properties.FunctionName.Ref === functionId(off, 'publish-events'))!;
-    expect(events[1].Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual(statusChangeFilters());
+    expect(events[1].Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual(publisherFilters());
     expect(env(off, 'publish-events').LIVE_CALLBACK_URL).toBeUndefined();
     expect(grantsOf(off, functionId(off, 'publish-events')).filter((g) => g.action.startsWith('execute-api:'))).toEqual([]);
   });

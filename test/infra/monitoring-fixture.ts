@@ -10,10 +10,15 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { TaskMonitoring, type TaskMonitoringProps } from '../../lib/task-api/monitoring.ts';
 
-export function smallMonitoredStack(props: Partial<TaskMonitoringProps> & { topic?: (stack: Stack) => sns.ITopic } = {}): {
+type GivenTopic = (stack: Stack) => sns.ITopic;
+
+export function smallMonitoredStack(
+  props: Partial<TaskMonitoringProps> & { topic?: GivenTopic; topics?: { warning?: GivenTopic; ok?: GivenTopic }; withStreamReader?: boolean } = {},
+): {
   stack: Stack;
   monitoring: TaskMonitoring;
   template: Template;
+  reader?: lambda.Function;
 } {
   const app = new App();
   const stack = new Stack(app, 'Small', { env: { account: '123456789012', region: 'eu-west-1' } });
@@ -22,6 +27,13 @@ export function smallMonitoredStack(props: Partial<TaskMonitoringProps> & { topi
     handler: 'index.handler',
     code: lambda.Code.fromInline('exports.handler = async () => ({})'),
   });
+  const reader = props.withStreamReader
+    ? new lambda.Function(stack, 'ForwardFunction', {
+        runtime: lambda.Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: lambda.Code.fromInline('exports.handler = async () => ({})'),
+      })
+    : undefined;
   const api = new apigateway.RestApi(stack, 'Api', { deployOptions: { stageName: 'v1', metricsEnabled: true } });
   api.root.addResource('tasks').addMethod('POST', new apigateway.LambdaIntegration(fn));
   const table = new dynamodb.Table(stack, 'Table', {
@@ -41,13 +53,16 @@ export function smallMonitoredStack(props: Partial<TaskMonitoringProps> & { topi
   const monitoring = new TaskMonitoring(stack, 'Monitoring', {
     api,
     routes: [{ method: 'POST', path: '/tasks' }],
-    functions: [fn],
+    functions: reader ? [fn, reader] : [fn],
+    ...(reader && { streamReaders: [reader] }),
     stateMachine,
     table,
     webAcl,
     deadLetterQueues: [dlq],
-    ...(props.topic && { alarmTopic: props.topic(stack) }),
     ...props,
+    ...(props.topic && { alarmTopic: props.topic(stack) }),
+    ...(props.topics?.warning && { warningTopic: props.topics.warning(stack) }),
+    ...(props.topics?.ok && { okTopic: props.topics.ok(stack) }),
   });
-  return { stack, monitoring, template: Template.fromStack(stack) };
+  return { stack, monitoring, template: Template.fromStack(stack), reader };
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type Stack } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
@@ -9,12 +9,13 @@ import { smallMonitoredStack } from './monitoring-fixture.ts';
 
 type Json = Record<string, any>;
 
-const { stack, template } = smallMonitoredStack();
+const { stack, template, monitoring } = smallMonitoredStack();
 const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Json }>;
 const alarms = Object.values(resources)
   .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
   .map((r) => r.Properties);
-const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0]!;
+const topicIds = Object.keys(template.findResources('AWS::SNS::Topic'));
+const topicOf = { Critical: topicIds.find((id) => id.includes('AlarmTopic'))!, Warning: topicIds.find((id) => id.includes('WarningTopic'))! };
 
 /** The alarm on `metricName` (in any of its metric stats), with dimension `dims` if given. */
 function alarmOn(metricName: string, dims: Record<string, string> = {}): Json {
@@ -33,6 +34,9 @@ function alarmOn(metricName: string, dims: Record<string, string> = {}): Json {
 function stat(alarm: Json, metricName: string): Json {
   return (alarm.Metrics as Json[]).find((m) => m.MetricStat?.Metric.MetricName === metricName)!.MetricStat;
 }
+
+/** Alarms someone must act on now: the rest are warnings (someone looks today). */
+const CRITICAL = new Set(['API 5xx rate', 'Lambda errors', 'DLQ not empty', 'oldest open task']);
 
 describe('TaskMonitoring alarms (metric, threshold, action)', () => {
   it.each<[string, string, Json, number, string, Partial<Json>]>([
@@ -88,11 +92,14 @@ describe('TaskMonitoring alarms (metric, threshold, action)', () => {
       { Namespace: 'Longrun', Stat: 'Maximum' },
       4500,
       RUNBOOK_ANCHORS.oldestOpenTask,
-      { DatapointsToAlarm: 2 },
+      // The sweeper publishes on every run (0 with nothing open): no data means it is not running.
+      { DatapointsToAlarm: 2, TreatMissingData: 'breaching' },
     ],
     ['webhook deliveries failed', 'WebhookDeliveryFailed', { Namespace: 'Longrun', Stat: 'Sum', Period: 3600 }, 5, RUNBOOK_ANCHORS.webhookFailed, {}],
-  ])('%s: %s, threshold %#, notifies the topic, links its runbook section', (_, metricName, metric, threshold, anchor, extra) => {
+  ])('%s: %s, threshold %#, notifies the topic of its severity, links its runbook section', (name, metricName, metric, threshold, anchor, extra) => {
     const alarm = alarmOn(metricName);
+    const severity = CRITICAL.has(name) ? 'Critical' : 'Warning';
+    expect(alarm.AlarmName).toMatch(new RegExp(`-${severity}$`));
     const s = stat(alarm, metricName);
     expect(s.Metric.Namespace).toBe(metric.Namespace);
     expect(s.Stat).toBe(metric.Stat);
@@ -100,8 +107,8 @@ describe('TaskMonitoring alarms (metric, threshold, action)', () => {
     expect(alarm.Threshold).toBe(threshold);
     expect(alarm.ComparisonOperator).toBe('GreaterThanThreshold');
     expect(alarm.ActionsEnabled).toBe(true);
-    expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
-    expect(alarm.OKActions).toEqual([{ Ref: topicId }]);
+    expect(alarm.AlarmActions).toEqual([{ Ref: topicOf[severity] }]);
+    expect(alarm.OKActions).toEqual([{ Ref: topicOf[severity] }]);
     expect(alarm.AlarmDescription).toMatch(new RegExp(`Runbook: docs/operations\\.md#${anchor}$`));
     // The description says what it means before the link.
     expect(alarm.AlarmDescription.split(' Runbook:')[0].length).toBeGreaterThan(40);
@@ -122,6 +129,37 @@ describe('TaskMonitoring alarms (metric, threshold, action)', () => {
     for (const name of ['OldestOpenTaskAgeSeconds', 'WebhookDeliveryFailed']) {
       expect(stat(alarmOn(name), name).Metric.Dimensions).toEqual([{ Name: 'service', Value: 'longrun' }]);
     }
+  });
+
+  it("the service dimension is a prop (a deployment's own name), and so is the oldest open task's period (the sweep interval)", () => {
+    const { template: t } = smallMonitoredStack({ serviceName: 'Longrun-prod', sweepInterval: Duration.minutes(15) });
+    const oldest = Object.values(t.findResources('AWS::CloudWatch::Alarm'))
+      .map((r) => r.Properties as Json)
+      .find((a) => a.AlarmName.endsWith('OldestOpenTask-Critical'))!;
+    const s = stat(oldest, 'OldestOpenTaskAgeSeconds');
+    expect(s.Metric.Dimensions).toEqual([{ Name: 'service', Value: 'Longrun-prod' }]);
+    expect(s.Period).toBe(900);
+    expect(oldest.TreatMissingData).toBe('breaching');
+  });
+
+  it('a stream reader gets a critical iterator age alarm (10 minutes, 2 of 3 periods), which alarmsOf reports with its errors alarm', () => {
+    const { template: t, monitoring, reader } = smallMonitoredStack({ withStreamReader: true });
+    const iterator = Object.values(t.findResources('AWS::CloudWatch::Alarm'))
+      .map((r) => r.Properties as Json)
+      .filter((a) => (a.Metrics as Json[] | undefined)?.some((m) => m.MetricStat?.Metric.MetricName === 'IteratorAge'));
+    expect(iterator).toHaveLength(1);
+    expect(iterator[0]).toMatchObject({ Threshold: 600_000, DatapointsToAlarm: 2, EvaluationPeriods: 3, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(stat(iterator[0]!, 'IteratorAge').Stat).toBe('Maximum');
+    expect(iterator[0]!.AlarmName).toMatch(/-Critical$/);
+    expect(iterator[0]!.AlarmDescription).toMatch(/Runbook: docs\/operations\.md#alarm-stream-iterator-age$/);
+    // Its errors and its iterator age.
+    expect(monitoring.alarmsOf(reader!)).toHaveLength(2);
+    // Throttles are load, not a version: a rollout does not watch them.
+    expect(monitoring.alarmsOf(reader!).some((a) => a.node.id.includes('Throttled'))).toBe(false);
+  });
+
+  it('the workflow alarms (failed, timed out, throttled executions) are what a state machine rollout watches', () => {
+    expect(monitoring.workflowAlarms).toHaveLength(3);
   });
 
   it('the WAF alarm reads the web ACL by its metric name, in the stack region', () => {
@@ -159,22 +197,34 @@ describe('the runbook', () => {
       .toLowerCase()
       .replace(/[^\p{L}\p{N} _-]/gu, '')
       .replace(/ /g, '-');
-  const anchors = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8')
-    .split('\n')
-    .filter((l) => /^#{1,6} /.test(l))
-    .map((l) => slug(l.replace(/^#+ /, '')));
+  const headings = (page: string) =>
+    readFileSync(new URL(`../../docs/${page}`, import.meta.url), 'utf8')
+      .split('\n')
+      .filter((l) => /^#{1,6} /.test(l))
+      .map((l) => slug(l.replace(/^#+ /, '')));
+  // The runbook is docs/operations.md; alarms added with the deployment work have their sections in
+  // docs/deploy.md ("Alarms added for deployment") until the runbook takes them in.
+  const anchors = [...headings('operations.md'), ...headings('deploy.md')];
 
-  it.each(Object.entries(RUNBOOK_ANCHORS))('docs/operations.md has the section every %s alarm links to (#%s)', (_, anchor) => {
+  it.each(Object.entries(RUNBOOK_ANCHORS))('the runbook has the section every %s alarm links to (#%s)', (_, anchor) => {
     expect(anchors).toContain(anchor);
+  });
+
+  it('the check can fail: an anchor without a section is not found', () => {
+    expect(anchors).not.toContain('alarm-that-does-not-exist');
   });
 });
 
-describe('TaskMonitoring alarm topic', () => {
-  it('creates an encrypted, TLS-only topic whose key lets CloudWatch (this account) publish', () => {
-    template.resourceCountIs('AWS::SNS::Topic', 1);
-    const topic = resources[topicId]!.Properties;
+describe('TaskMonitoring alarm topics', () => {
+  it('creates a critical and a warning topic, encrypted and TLS-only, under one key that lets CloudWatch (this account) publish', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 2);
+    template.resourceCountIs('AWS::KMS::Key', 1);
     const keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0]!;
-    expect(topic.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    for (const topicId of Object.values(topicOf)) {
+      expect(resources[topicId]!.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    }
+    // The critical topic keeps the logical id the single topic had: its subscribers stay.
+    expect(topicOf.Critical).toMatch(/^MonitoringAlarmTopic[0-9A-F]{8}$/);
     expect(resources[keyId]!.Properties.EnableKeyRotation).toBe(true);
     // Nothing is stored under it: deleting the stack schedules its deletion instead of leaving a billed key.
     expect(template.toJSON().Resources[keyId].DeletionPolicy).toBe('Delete');
@@ -191,16 +241,51 @@ describe('TaskMonitoring alarm topic', () => {
     expect(JSON.stringify(policy.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
   });
 
-  it('uses a given topic and creates none', () => {
+  it('uses a given topic for every alarm and creates none', () => {
     const { template: t, monitoring } = smallMonitoredStack({
       topic: (s) => sns.Topic.fromTopicArn(s, 'Given', 'arn:aws:sns:eu-west-1:123456789012:oncall'),
     });
     t.resourceCountIs('AWS::SNS::Topic', 0);
     t.resourceCountIs('AWS::KMS::Key', 0);
     expect(monitoring.alarmTopic.topicArn).toBe('arn:aws:sns:eu-west-1:123456789012:oncall');
+    expect(monitoring.warningTopic).toBe(monitoring.alarmTopic);
     for (const alarm of Object.values(t.findResources('AWS::CloudWatch::Alarm'))) {
       expect((alarm.Properties as Json).AlarmActions).toEqual(['arn:aws:sns:eu-west-1:123456789012:oncall']);
     }
+  });
+
+  it('routes critical and warning alarms to given topics, and OK to a third one or nowhere', () => {
+    const given = (arn: string) => (s: Stack) => sns.Topic.fromTopicArn(s, arn.split(':').pop()!, arn);
+    const page = 'arn:aws:sns:eu-west-1:123456789012:page';
+    const ticket = 'arn:aws:sns:eu-west-1:123456789012:ticket';
+    const ok = 'arn:aws:sns:eu-west-1:123456789012:ok';
+    const { template: t } = smallMonitoredStack({ topic: given(page), topics: { warning: given(ticket), ok: given(ok) } });
+    const alarmsOf = (tpl: typeof t) => Object.values(tpl.findResources('AWS::CloudWatch::Alarm')).map((r) => r.Properties as Json);
+    for (const alarm of alarmsOf(t)) {
+      expect(alarm.AlarmActions).toEqual([alarm.AlarmName.endsWith('-Critical') ? page : ticket]);
+      expect(alarm.OKActions).toEqual([ok]);
+    }
+    const silent = smallMonitoredStack({ okTopic: false }).template;
+    for (const alarm of alarmsOf(silent)) expect(alarm.OKActions).toBeUndefined();
+  });
+
+  it('subscribes e-mail addresses per severity and a Slack channel (AWS Chatbot, read-only guardrail) to both topics', () => {
+    const { template: t } = smallMonitoredStack({
+      subscriptions: {
+        criticalEmails: ['oncall@example.com'],
+        warningEmails: ['team@example.com'],
+        slack: { workspaceId: 'T0123', channelId: 'C0456' },
+      },
+    });
+    const topics = t.findResources('AWS::SNS::Topic');
+    const idOf = (part: string) => Object.keys(topics).find((id) => id.includes(part))!;
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com', TopicArn: { Ref: idOf('AlarmTopic') } });
+    t.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'team@example.com', TopicArn: { Ref: idOf('WarningTopic') } });
+    t.resourceCountIs('AWS::SNS::Subscription', 2);
+    const slack = Object.values(t.findResources('AWS::Chatbot::SlackChannelConfiguration'))[0]!.Properties as Json;
+    expect(slack).toMatchObject({ SlackWorkspaceId: 'T0123', SlackChannelId: 'C0456', ConfigurationName: 'Small-alarms' });
+    expect(slack.SnsTopicArns).toEqual([{ Ref: idOf('AlarmTopic') }, { Ref: idOf('WarningTopic') }]);
+    expect(slack.GuardrailPolicies.map(cfnText)).toEqual(['arn:<AWS::Partition>:iam::aws:policy/CloudWatchReadOnlyAccess']);
   });
 });
 

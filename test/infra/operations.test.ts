@@ -110,12 +110,28 @@ describe('nothing is left unwatched', () => {
     expect(watched.some((q) => q?.startsWith('<ForgottenDeadLetterQueue'))).toBe(false);
   });
 
-  it('every alarm notifies the alarm topic, on alarm and on recovery', () => {
-    const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0]!;
-    for (const alarm of alarmsOf(template)) {
-      expect(alarm.AlarmActions).toEqual([{ Ref: topicId }]);
-      expect(alarm.OKActions).toEqual([{ Ref: topicId }]);
+  it('every alarm notifies the topic of its severity (critical or warning), on alarm and on recovery', () => {
+    const topics = Object.keys(template.findResources('AWS::SNS::Topic'));
+    const critical = topics.find((id) => id.includes('AlarmTopic'))!;
+    const warning = topics.find((id) => id.includes('WarningTopic'))!;
+    const alarms = alarmsOf(template);
+    for (const alarm of alarms) {
+      const topic = alarm.AlarmName.endsWith('-Critical') ? critical : warning;
+      expect(alarm.AlarmActions).toEqual([{ Ref: topic }]);
+      expect(alarm.OKActions).toEqual([{ Ref: topic }]);
     }
+    expect(alarms.filter((a) => a.AlarmName.endsWith('-Critical')).length).toBeGreaterThan(10);
+    expect(alarms.filter((a) => a.AlarmName.endsWith('-Warning')).length).toBeGreaterThan(10);
+  });
+
+  it('both stream readers (webhooks, task events) have an iterator age alarm; no other function has one', () => {
+    const withIteratorAge = metrics.filter((m) => m.name === 'IteratorAge').map((m) => m.dims.FunctionName);
+    expect(withIteratorAge.sort()).toEqual([`<${functionId(template, 'forward-terminal')}>`, `<${functionId(template, 'publish-events')}>`].sort());
+  });
+
+  it('every queue, work queues included, is on the dashboard', () => {
+    const dashboard = cfnText(Object.values(template.findResources('AWS::CloudWatch::Dashboard'))[0]!.Properties.DashboardBody);
+    for (const id of Object.keys(template.findResources('AWS::SQS::Queue'))) expect(dashboard, id).toContain(`<${id}.QueueName>`);
   });
 
   it('the oldest-open-task threshold follows the execution timeout (+ 15 min)', () => {
@@ -130,6 +146,10 @@ describe('nothing is left unwatched', () => {
     t.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
     t.resourceCountIs('AWS::SNS::Topic', 0);
     expect(stack.api.monitoring).toBeUndefined();
+    // Nothing watches a rollout then: CodeDeploy still shifts gradually, without alarms to stop it.
+    for (const group of Object.values(t.findResources('AWS::CodeDeploy::DeploymentGroup'))) {
+      expect(group.Properties.AlarmConfiguration ?? { Enabled: false }).toEqual({ Enabled: false });
+    }
   });
 
   it('a given alarmTopic receives every alarm; none is created', () => {
@@ -178,7 +198,12 @@ describe('no part can stall the others', () => {
   });
 
   it('every stream reader has a reservation', () => {
-    const readers = mappings.filter((m) => !isQueue(m.Properties.EventSourceArn)).map((m) => m.Properties.FunctionName.Ref as string);
+    // Event sources invoke the `live` alias: its FunctionName names the function.
+    const functionOf = (name: unknown) => {
+      const alias = resources[JSON.stringify(name).match(/"Ref":"([^"]+)"/)![1]!]!;
+      return alias.Type === 'AWS::Lambda::Alias' ? (alias.Properties.FunctionName.Ref as string) : JSON.stringify(name).match(/"Ref":"([^"]+)"/)![1]!;
+    };
+    const readers = mappings.filter((m) => !isQueue(m.Properties.EventSourceArn)).map((m) => functionOf(m.Properties.FunctionName));
     expect(readers.length).toBe(2);
     for (const id of readers) expect(resources[id]!.Properties.ReservedConcurrentExecutions, id).toBe(5);
   });
@@ -215,18 +240,24 @@ describe('reserved concurrency', () => {
     'cancel-task',
     'task-events',
     'get-openapi',
+    'get-console',
     'get-webhook-secret',
     'rotate-webhook-secret',
     'create-watch-token',
+    'retry-task',
+    'send-input',
+    'send-input-by-capability',
+    'get-task-history',
   ];
   const liveRoutes = ['live-connect', 'live-subscribe', 'live-disconnect'];
 
-  it('defaults: 20 per API function, 30 more for held connections on the three that hold them, 5 each for the backstop, the sweeper and the stream readers, 10 on each live-channel route function, 100 on each worker function', () => {
+  it('defaults: 20 per API function, 30 more for held connections on the four that hold them (submit with Prefer: wait too), 5 each for the backstop, the sweeper, the deadlines and the stream readers, 10 on each live-channel route function, 100 on each worker function', () => {
     const { template } = buildStack();
     for (const entry of routes)
-      expect(reserved(template, entry), entry).toBe(['get-task', 'get-task-result', 'task-events'].includes(entry) ? 50 : 20);
+      expect(reserved(template, entry), entry).toBe(['submit-task', 'get-task', 'get-task-result', 'task-events'].includes(entry) ? 50 : 20);
     expect(reserved(template, 'reconcile-execution')).toBe(5);
     expect(reserved(template, 'sweep-tasks')).toBe(5);
+    expect(reserved(template, 'expire-task')).toBe(5);
     expect(reserved(template, 'forward-terminal')).toBe(5);
     expect(reserved(template, 'publish-events')).toBe(5);
     expect(reserved(template, 'count-primes')).toBe(100);
@@ -236,8 +267,9 @@ describe('reserved concurrency', () => {
       (n, r) => n + ((r.Properties as Json).ReservedConcurrentExecutions ?? 0),
       0,
     );
-    // 10 × 20 + 3 × 30 + 4 × 5 + 3 × 10 + 2 × 100: a standard account (1,000, of which 100 stay unreserved) deploys.
-    expect(total).toBe(540);
+    expect(reserved(template, 'make-report')).toBe(100);
+    // 15 × 20 + 4 × 30 + 5 × 5 + 3 × 10 + 2 × 100: a standard account (1,000, of which 100 stay unreserved) deploys.
+    expect(total).toBe(675);
   });
 
   it('held connections get their own budget: the long-poll and stream budgets are props, and plain requests keep the api share', () => {
@@ -260,7 +292,8 @@ describe('reserved concurrency', () => {
 
   it('each group is a prop; false turns one group or all of them off', () => {
     const { template: a } = buildStack({ api: { reservedConcurrency: { api: 50, backstop: false, worker: 10 } } });
-    for (const entry of routes) expect(reserved(a, entry)).toBe(['get-task', 'get-task-result', 'task-events'].includes(entry) ? 80 : 50);
+    for (const entry of routes)
+      expect(reserved(a, entry)).toBe(['submit-task', 'get-task', 'get-task-result', 'task-events'].includes(entry) ? 80 : 50);
     expect(reserved(a, 'reconcile-execution')).toBeUndefined();
     expect(reserved(a, 'count-primes')).toBe(10);
     for (const entry of liveRoutes) expect(reserved(a, entry), entry).toBe(10);

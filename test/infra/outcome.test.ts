@@ -3,7 +3,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { RECORD_RETRY_ERRORS } from '../../lib/task-api/workflow.ts';
-import { buildStack, definitionOf, functionId } from './fixture.ts';
+import { aliasId, buildStack, definitionOf, functionId } from './fixture.ts';
 
 const { template } = buildStack();
 const states = definitionOf(template).States;
@@ -14,7 +14,7 @@ describe('sweeper', () => {
   it('runs every 5 minutes by default, once per schedule (no retries)', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(5 minutes)',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [sweeper, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
+      Targets: [Match.objectLike({ Arn: { Ref: aliasId(template, 'sweep-tasks') }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
     });
   });
 
@@ -76,6 +76,9 @@ describe('failure paths of the backstop', () => {
       MaximumRetryAttempts: 2,
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [failureQueue, 'Arn'] } } },
     });
+    // The settings of the alias the rule invokes (the qualifier is the last part of its ARN).
+    const config = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'))[0]!.Properties;
+    expect(JSON.stringify(config.Qualifier)).toContain(`{"Ref":"${aliasId(template, 'reconcile-execution')}"}`);
   });
 
   it('both backstop queues (and every other queue) are encrypted and refuse plain HTTP', () => {

@@ -42,6 +42,30 @@ describe('AsyncTaskApi props', () => {
       /idempotencyKeyTtl \(3 days\) must not exceed executionTimeout \+ retention \(1 day 1 hour\)/,
     ],
     ['a held-connection cap of 0', { heldConnections: { perCaller: 0 } }, /heldConnections.perCaller must be a positive integer/],
+    ['a deployment name with a space', { deploymentName: 'my api' }, /deploymentName 'my api' must be 1-64 letters/],
+    ['a relative runbook URL', { monitoring: { runbookUrl: 'docs/operations.md' } }, /monitoring.runbookUrl must be an absolute http\(s\) URL/],
+    ['a runbook URL with a fragment', { monitoring: { runbookUrl: 'https://wiki.example.com/ops#top' } }, /without a fragment/],
+    [
+      'a mistyped alarm address',
+      { monitoring: { subscriptions: { criticalEmails: ['oncall.example.com'] } } },
+      /'oncall.example.com', which is not an e-mail address/,
+    ],
+    [
+      'a Slack channel name instead of its id',
+      { monitoring: { subscriptions: { slack: { workspaceId: 'T01', channelId: '#alerts' } } } },
+      /slack.channelId must be the Slack id/,
+    ],
+    ['a reserved tag key', { tags: { 'aws:team': 'x' } }, /tag key 'aws:team' must be 1-128 letters/],
+    [
+      'a canary percentage of 100',
+      { rollout: { workflow: { type: 'CANARY', percentage: 100 } } },
+      /rollout.workflow.percentage must be an integer from 1 to 99/,
+    ],
+    [
+      'a canary interval in seconds',
+      { rollout: { workflow: { type: 'LINEAR', interval: Duration.seconds(90) } } },
+      /rollout.workflow.interval must be a whole number of minutes/,
+    ],
   ])('rejects %s with a precise message', (_name, props, message) => {
     expect(() => build(props)).toThrow(message);
   });

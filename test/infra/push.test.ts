@@ -12,9 +12,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { statusChangeFilters, terminalTransitionFilters } from '../../lambdas/domain/stream-filters.ts';
+import { publisherFilters, webhookFilters } from '../../lambdas/domain/stream-filters.ts';
 import { TaskEvents, WebhookDelivery } from '../../lib/task-api/push.ts';
-import { buildStack, cfnText, functionId, grantsOf } from './fixture.ts';
+import { aliasId, buildStack, cfnText, functionId, grantsOf } from './fixture.ts';
 
 function build(options: { eventBus?: boolean; source?: string; stream?: boolean; extra?: (stack: Stack, taskEvents: TaskEvents) => void } = {}) {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -44,9 +44,12 @@ const own = (entry: string) =>
     .map((g) => `${g.action} ${g.resource}`)
     .sort();
 
+/** The event source mapping of a function: it invokes the function's `live` alias, so that a rollout moves it too. */
 function mappingOf(entry: string) {
-  const fnId = functionId(template, entry);
-  const found = Object.values(json.Resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName?.Ref === fnId);
+  const live = `{"Ref":"${aliasId(template, entry)}"}`;
+  const found = Object.values(json.Resources).filter(
+    (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties.FunctionName).includes(live),
+  );
   expect(found).toHaveLength(1);
   return found[0]!.Properties;
 }
@@ -59,7 +62,7 @@ describe('WebhookDelivery', () => {
     expect(mapping.BisectBatchOnFunctionError).toBe(true);
     expect(cfnText(mapping.DestinationConfig.OnFailure.Destination)).toBe(`<${idOf(webhooks.streamFailureQueue)}.Arn>`);
     const patterns = mapping.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern));
-    expect(patterns).toEqual(terminalTransitionFilters());
+    expect(patterns).toEqual(webhookFilters());
     expect(patterns[0].dynamodb.OldImage.status.S).toEqual(['pending', 'running']);
     expect(patterns[0].dynamodb.NewImage.callbackUrl).toEqual({ S: [{ exists: true }] });
   });
@@ -129,10 +132,10 @@ describe('WebhookDelivery', () => {
 });
 
 describe('TaskEvents', () => {
-  it('maps the stream to the publisher, filtered to new tasks and status changes', () => {
+  it('maps the stream to the publisher, filtered to new tasks, status changes (a retry too) and writes of running tasks', () => {
     const mapping = mappingOf('publish-events');
     const patterns = mapping.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern));
-    expect(patterns).toEqual(statusChangeFilters());
+    expect(patterns).toEqual(publisherFilters());
     expect(patterns).toEqual([
       { eventName: ['INSERT'], dynamodb: { NewImage: { status: { S: ['pending', 'running', 'succeeded', 'failed', 'cancelled'] } } } },
       {
@@ -143,6 +146,9 @@ describe('TaskEvents', () => {
         eventName: ['MODIFY'],
         dynamodb: { OldImage: { status: { S: ['running'] } }, NewImage: { status: { S: ['succeeded', 'failed', 'cancelled'] } } },
       },
+      { eventName: ['MODIFY'], dynamodb: { OldImage: { status: { S: ['failed'] } }, NewImage: { status: { S: ['pending'] } } } },
+      { eventName: ['MODIFY'], dynamodb: { OldImage: { status: { S: ['cancelled'] } }, NewImage: { status: { S: ['pending'] } } } },
+      { eventName: ['MODIFY'], dynamodb: { OldImage: { status: { S: ['running'] } }, NewImage: { status: { S: ['running'] } } } },
     ]);
   });
 

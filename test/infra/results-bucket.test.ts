@@ -40,12 +40,14 @@ describe('results bucket', () => {
     t.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: [Match.objectLike({ ExpirationInDays: 32 })] } });
   });
 
-  it('lets browsers follow the 303 only when the API allows browser origins', () => {
-    expect(template.toJSON().Resources[Object.keys(template.findResources('AWS::S3::Bucket'))[0]!].Properties.CorsConfiguration).toBeUndefined();
-    const t = buildStack({ api: { corsAllowOrigins: ['https://app.example.com'] } }).template;
-    t.hasResourceProperties('AWS::S3::Bucket', {
-      CorsConfiguration: { CorsRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'], AllowedHeaders: ['*'], MaxAge: 3600 }] },
-    });
+  it('lets browsers follow the 303 (the console on the API origin, and any allowed origin): GET only', () => {
+    const rule = { CorsConfiguration: { CorsRules: [{ AllowedOrigins: ['*'], AllowedMethods: ['GET'], AllowedHeaders: ['*'], MaxAge: 3600 }] } };
+    template.hasResourceProperties('AWS::S3::Bucket', rule);
+    buildStack({ api: { corsAllowOrigins: ['https://app.example.com'] } }).template.hasResourceProperties('AWS::S3::Bucket', rule);
+    // The part alone allows none unless told.
+    const stack = new Stack(new App(), 'Alone');
+    new ResultsBucket(stack, 'Results', { retention: Duration.days(7), executionTimeout: Duration.hours(1) });
+    expect(Object.values(Template.fromStack(stack).findResources('AWS::S3::Bucket'))[0]!.Properties.CorsConfiguration).toBeUndefined();
   });
 
   it('sends server access logs where asked, and then needs no acknowledgment for them', () => {

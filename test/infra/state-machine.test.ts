@@ -1,7 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { compensationOutcomeExpression } from '../../lambdas/domain/compensation.ts';
 import { resultTooLargeProblem } from '../../lambdas/domain/result-pointer.ts';
 import { transitionExpression, updateExpression } from '../../lambdas/domain/transitions.ts';
+import { APPROVAL_SCHEMA } from '../../lib/demo/task-types.ts';
 import { buildStack, definitionOf, functionId, tableId } from './fixture.ts';
 
 const { template } = buildStack();
@@ -9,19 +11,31 @@ const definition = definitionOf(template);
 const states = definition.States;
 const table = tableId(template);
 
+const GUARDED = { attemptGuard: true } as const;
+
 /** The ExpressionAttributeValues the construct must derive from a transition. */
 function literalValues(to: 'succeeded' | 'failed', fields: string[]): Record<string, unknown> {
-  const t = transitionExpression(to, fields);
-  return Object.fromEntries(Object.entries(t.values).map(([k, v]) => [k, typeof v === 'number' ? { N: String(v) } : { S: v }]));
+  const t = transitionExpression(to, fields, GUARDED);
+  return Object.fromEntries(
+    Object.entries(t.values).map(([k, v]) => [k, typeof v === 'number' ? { N: String(v) } : typeof v === 'string' ? { S: v } : { L: [] }]),
+  );
 }
 
+/** The values every record derives from its execution: the attempt (the guard) and its history entry. */
+const executionValues = (event: string, status: string, detail?: string) => ({
+  ':attempt': { 'N.$': 'States.JsonToString($$.Execution.Input.attempt)' },
+  ':history': {
+    L: [{ M: { at: { 'S.$': '$$.State.EnteredTime' }, status: { S: status }, event: { S: event }, ...(detail && { detail: { S: detail } }) } }],
+  },
+});
+
 describe('state machine', () => {
-  it('is STANDARD, times out after 1 hour, traces, and logs ALL without execution data', () => {
+  it('is STANDARD, times out after 1 hour, traces, and logs errors (the default level) without execution data', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: {
-        Level: 'ALL',
+        Level: 'ERROR',
         IncludeExecutionData: false,
         Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }],
       },
@@ -34,11 +48,14 @@ describe('state machine', () => {
     expect(Object.keys(states).sort()).toEqual(
       [
         'AlreadyFinished',
+        'AwaitApproval',
         'CheckRecordError',
         'ChooseTaskType',
         'CountPrimes',
+        'FailPlanned',
         'FailWithMessage',
         'Failed',
+        'FailsLeft',
         'MakeReport',
         'MorePrimesToCount',
         'RecordFailure',
@@ -48,6 +65,7 @@ describe('state machine', () => {
         'ResultLeftToBackstop',
         'ResultTooLarge',
         'Sleep',
+        'SucceedAfterFailures',
         'UnknownTaskType',
       ].sort(),
     );
@@ -58,6 +76,8 @@ describe('state machine', () => {
         { Variable: '$.type', StringEquals: 'sleep', Next: 'Sleep' },
         { Variable: '$.type', StringEquals: 'report', Next: 'MakeReport' },
         { Variable: '$.type', StringEquals: 'fail', Next: 'FailWithMessage' },
+        { Variable: '$.type', StringEquals: 'flaky', Next: 'FailsLeft' },
+        { Variable: '$.type', StringEquals: 'approval', Next: 'AwaitApproval' },
       ],
       Default: 'UnknownTaskType',
     });
@@ -69,11 +89,64 @@ describe('state machine', () => {
     });
     expect(states.Sleep).toEqual({ Type: 'Wait', SecondsPath: '$.input.seconds', OutputPath: '$.input', Next: 'RecordSuccess' });
     expect(states.FailWithMessage).toEqual({ Type: 'Fail', Error: 'TaskFailed', CausePath: '$.input.message' });
+    // flaky: fails while its attempt is within `failures`, then succeeds with the attempt count.
+    expect(states.FailsLeft).toMatchObject({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.attempt', NumericLessThanEqualsPath: '$.input.failures', Next: 'FailPlanned' }],
+      Default: 'SucceedAfterFailures',
+    });
+    expect(states.SucceedAfterFailures).toMatchObject({ Type: 'Pass', Parameters: { 'attempts.$': '$.attempt' }, Next: 'RecordSuccess' });
   });
 
-  it('invokes the count-primes function with the whole state input and returns only its payload', () => {
+  it('waits for input with awaitInput: a .waitForTaskToken invocation of the await-input function, with the token and the schema', () => {
+    const fnId = functionId(template, 'await-input');
+    expect(states.AwaitApproval).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:<AWS::Partition>:states:::lambda:invoke.waitForTaskToken',
+      TimeoutSeconds: 1800,
+      Next: 'RecordSuccess',
+      Parameters: {
+        FunctionName: `<${fnId}.Arn>`,
+        Payload: {
+          'taskId.$': '$$.Execution.Input.taskId',
+          'attempt.$': '$$.Execution.Input.attempt',
+          'token.$': '$$.Task.Token',
+          name: 'approval',
+          'prompt.$': '$.input.question',
+          schema: JSON.stringify(APPROVAL_SCHEMA),
+          timeoutSeconds: 1800,
+        },
+      },
+    });
+    // The input replaces the state: it is the result. A failure (a timeout too) is the task's failure.
+    expect(states.AwaitApproval).not.toHaveProperty('ResultPath');
+    expect((states.AwaitApproval!.Catch as Array<{ Next: string }>).map((c) => c.Next)).toEqual(['RecordResultTooLarge', 'RecordFailure']);
+  });
+
+  it('compensates in a state machine of its own: the chain, then its outcome recorded once on the task', () => {
+    const compensation = definitionOf(template, 'compensation');
+    expect(compensation.StartAt).toBe('ReleaseResources');
+    // The demo chain is one Pass state: nothing in it can fail, so the failure record is not reachable (a Task chain gets it: parts.test.ts).
+    expect(Object.keys(compensation.States).sort()).toEqual(['CompensationAlreadyRecorded', 'RecordCompensation', 'ReleaseResources'].sort());
+    const t = compensationOutcomeExpression();
+    expect(compensation.States.RecordCompensation!.Parameters).toMatchObject({
+      UpdateExpression: updateExpression(t),
+      ConditionExpression: t.condition,
+      ExpressionAttributeValues: expect.objectContaining({
+        ':compensation': { M: { status: { S: 'succeeded' }, completedAt: { 'S.$': '$$.State.EnteredTime' } } },
+        ':attempt': { 'N.$': 'States.JsonToString($$.Execution.Input.attempt)' },
+      }),
+    });
+    expect(
+      (compensation.States.RecordCompensation!.Parameters as { ExpressionAttributeValues: object }).ExpressionAttributeValues,
+    ).not.toHaveProperty(':now');
+    expect(compensation.States.RecordCompensation).toMatchObject({ End: true });
+  });
+
+  it('invokes the version of the count-primes function it was published with (the whole state input in, only its payload out)', () => {
     const fnId = functionId(template, 'count-primes');
-    expect(states.CountPrimes).toMatchObject({ Type: 'Task', Resource: `<${fnId}.Arn>`, Next: 'MorePrimesToCount' });
+    const versionId = Object.entries(template.findResources('AWS::Lambda::Version')).find(([, v]) => v.Properties.FunctionName.Ref === fnId)![0];
+    expect(states.CountPrimes).toMatchObject({ Type: 'Task', Resource: `<${versionId}>`, Next: 'MorePrimesToCount' });
     expect(states.CountPrimes).not.toHaveProperty('Parameters');
     const fn = template.toJSON().Resources[fnId].Properties;
     expect(fn).toMatchObject({ Timeout: 300, MemorySize: 512 });
@@ -89,7 +162,7 @@ describe('state machine', () => {
   });
 
   it('records a too-large result as a failure with the result-too-large problem, telling the worker what to do', () => {
-    const t = transitionExpression('failed', ['error']);
+    const t = transitionExpression('failed', ['error'], GUARDED);
     expect(states.RecordResultTooLarge).toMatchObject({
       Type: 'Task',
       Resource: 'arn:<AWS::Partition>:states:::dynamodb:updateItem',
@@ -120,7 +193,7 @@ describe('state machine', () => {
   });
 
   it('records success with the succeeded transition of transitions.ts', () => {
-    const t = transitionExpression('succeeded', ['result', 'progress']);
+    const t = transitionExpression('succeeded', ['result', 'progress'], GUARDED);
     expect(states.RecordSuccess).toMatchObject({
       Type: 'Task',
       Resource: 'arn:<AWS::Partition>:states:::dynamodb:updateItem',
@@ -134,11 +207,12 @@ describe('state machine', () => {
     expect(states.RecordSuccess!.Parameters).toEqual({
       TableName: `<${table}>`,
       Key: { id: { 'S.$': '$$.Execution.Input.taskId' } },
-      UpdateExpression: `SET ${t.set.join(', ')} REMOVE #openShard, #sweepAt`,
+      UpdateExpression: `SET ${t.set.join(', ')} REMOVE #openShard, #sweepAt, #awaitingInput, #inputToken`,
       ConditionExpression: t.condition,
       ExpressionAttributeNames: t.names,
       ExpressionAttributeValues: {
         ...literalValues('succeeded', ['result', 'progress']),
+        ...executionValues('succeeded', 'succeeded'),
         ':now': { 'S.$': '$$.State.EnteredTime' },
         ':result': { 'S.$': 'States.JsonToString($)' },
         ':progress': { M: { percent: { N: '100' } } },
@@ -152,7 +226,8 @@ describe('state machine', () => {
   });
 
   it('records failure with the failed transition, then fails with the worker error', () => {
-    const t = transitionExpression('failed', ['error']);
+    const t = transitionExpression('failed', ['error'], GUARDED);
+    expect(t.condition).toContain('#attempt = :attempt');
     expect(states.RecordFailure).toMatchObject({
       Type: 'Task',
       Resource: 'arn:<AWS::Partition>:states:::dynamodb:updateItem',
@@ -164,11 +239,12 @@ describe('state machine', () => {
     expect(states.RecordFailure!.Parameters).toEqual({
       TableName: `<${table}>`,
       Key: { id: { 'S.$': '$$.Execution.Input.taskId' } },
-      UpdateExpression: `SET ${t.set.join(', ')} REMOVE #openShard, #sweepAt`,
+      UpdateExpression: `SET ${t.set.join(', ')} REMOVE #openShard, #sweepAt, #awaitingInput, #inputToken`,
       ConditionExpression: t.condition,
       ExpressionAttributeNames: t.names,
       ExpressionAttributeValues: {
         ...literalValues('failed', ['error']),
+        ...executionValues('failed', 'failed'),
         ':now': { 'S.$': '$$.State.EnteredTime' },
         ':error': { 'S.$': 'States.JsonToString($.error)' },
       },

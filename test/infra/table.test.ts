@@ -16,7 +16,7 @@ describe('task table', () => {
     });
   });
 
-  it('has the byOwner index: owner (HASH), id (RANGE), projecting only what the representation reads', () => {
+  it('has the tasksByOwner index: owner (HASH), id (RANGE), projecting only what the representation reads and lists filter on', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       AttributeDefinitions: Match.arrayWith([
         { AttributeName: 'id', AttributeType: 'S' },
@@ -24,7 +24,7 @@ describe('task table', () => {
       ]),
       GlobalSecondaryIndexes: Match.arrayWith([
         {
-          IndexName: 'byOwner',
+          IndexName: 'tasksByOwner',
           KeySchema: [
             { AttributeName: 'owner', KeyType: 'HASH' },
             { AttributeName: 'id', KeyType: 'RANGE' },
@@ -43,6 +43,12 @@ describe('task table', () => {
               'error',
               'callbackUrl',
               'callback',
+              'attempt',
+              'deadline',
+              'metadata',
+              'awaitingInput',
+              'compensation',
+              'purgedAt',
             ],
           },
         },

@@ -107,6 +107,60 @@ describe('deliver', () => {
   });
 });
 
+describe('events before the outcome', () => {
+  async function runningTask(extra: Record<string, unknown> = {}) {
+    const caller = newCaller();
+    return putRow({
+      owner: caller.owner,
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      progress: { percent: 30 },
+      callbackUrl: receiver.url,
+      callbackEvents: ['started', 'progress', 'input_required', 'completed'],
+      version: 5,
+      ...extra,
+    });
+  }
+  const typesFor = (id: string) => receiver.forTask(id).map((r) => JSON.parse(r.body).type as string);
+
+  it('task.progress: sent at once, then a newer one waits for the slot (5 s), an older one is dropped, never retried', async () => {
+    receiver.respond = () => ({ status: 204 });
+    const task = await runningTask();
+    expect(await deliver({ taskId: task.id, version: 5, event: 'task.progress' })).toMatchObject({ action: 'done', state: { status: 'delivered' } });
+    const row = await getRow(task.id);
+    expect(row?.progressEvent).toMatchObject({ version: 5 });
+    expect(row?.callback).toMatchObject({ status: 'delivered', attempts: 1, event: 'task.progress' });
+    await putRow({ ...row!, version: 6, progress: { percent: 60 } });
+    const later = await deliver({ taskId: task.id, version: 6, event: 'task.progress' });
+    expect(later).toMatchObject({ action: 'wait' });
+    expect((later as { dueInSeconds: number }).dueInSeconds).toBeGreaterThanOrEqual(1);
+    expect((later as { dueInSeconds: number }).dueInSeconds).toBeLessThanOrEqual(5);
+    expect(await deliver({ taskId: task.id, version: 5, event: 'task.progress' })).toMatchObject({ action: 'skip' });
+    expect(typesFor(task.id)).toEqual(['task.progress']);
+    // A receiver that fails a progress event: done with, not retried.
+    receiver.respond = () => ({ status: 500 });
+    const other = await runningTask();
+    expect(await deliver({ taskId: other.id, version: 5, event: 'task.progress' })).toMatchObject({ action: 'done', state: { status: 'failed' } });
+  });
+
+  it('the delivery state follows the newest event: an older event stops once a newer one was attempted; one for a task that moved on is dropped', async () => {
+    receiver.respond = () => ({ status: 500 });
+    const task = await runningTask({ awaitingInput: { name: 'approval', since: new Date().toISOString() } });
+    expect(await deliver({ taskId: task.id, version: 5, event: 'task.input_required' })).toMatchObject({ action: 'retry' });
+    receiver.respond = () => ({ status: 204 });
+    const finished = { ...(await getRow(task.id))!, status: 'succeeded' as const, completedAt: new Date().toISOString(), version: 9 };
+    await putRow(finished);
+    expect(await deliver({ taskId: task.id, version: 9 })).toMatchObject({ action: 'done', state: { status: 'delivered' } });
+    expect((await getRow(task.id))?.callback).toMatchObject({ status: 'delivered', event: 'task.succeeded', attempts: 1 });
+    // The input_required retry comes back: the task moved on.
+    expect(await deliver({ taskId: task.id, version: 5, event: 'task.input_required' })).toMatchObject({ action: 'skip' });
+    expect(typesFor(task.id)).toEqual(['task.input_required', 'task.succeeded']);
+    // Two events of one write: each its own webhook-id.
+    const ids = receiver.forTask(task.id).map((r) => r.headers['webhook-id']);
+    expect(ids).toEqual([`msg_${task.id}_5_input_required`, `msg_${task.id}_9`]);
+  });
+});
+
 describe('deliver: no receiver can park its delivery', () => {
   it('Retry-After: 999999 is honoured for an hour at most (callback.nextAttemptAt)', async () => {
     receiver.respond = () => ({ status: 503, headers: { 'retry-after': '999999' } });
@@ -169,10 +223,49 @@ describe('deliver: no receiver can park its delivery', () => {
 });
 
 describe('forward-terminal', () => {
-  it('queues { taskId, version } per record; a failed send reports the first record, so Lambda retries from it', async () => {
+  it('queues one message per event of a write: the outcome, task.running and task.progress of a first report', () => {
+    const image = (status: string, percent: number, version: number) => ({
+      id: { S: 't1' },
+      owner: { S: 'key:x' },
+      status: { S: status },
+      version: { N: String(version) },
+      progress: { M: { percent: { N: String(percent) } } },
+      callbackUrl: { S: 'https://example.com/h' },
+      callbackEvents: { L: [{ S: 'started' }, { S: 'progress' }, { S: 'completed' }] },
+    });
+    const send = vi.spyOn(sqs, 'send').mockImplementation((async () => ({ Failed: [] })) as never);
+    return forward({
+      Records: [
+        { eventName: 'MODIFY', dynamodb: { SequenceNumber: '1', OldImage: image('pending', 0, 1), NewImage: image('running', 25, 2) } },
+        { eventName: 'MODIFY', dynamodb: { SequenceNumber: '2', OldImage: image('running', 25, 2), NewImage: image('running', 25, 3) } },
+        { eventName: 'MODIFY', dynamodb: { SequenceNumber: '3', OldImage: image('running', 25, 3), NewImage: image('succeeded', 100, 4) } },
+      ],
+    } as never).then((answer) => {
+      expect(answer).toEqual({ batchItemFailures: [] });
+      const input = (send.mock.calls[0]![0] as { input: { Entries: Array<{ MessageBody: string }> } }).input;
+      expect(input.Entries.map((e) => JSON.parse(e.MessageBody))).toEqual([
+        { taskId: 't1', version: 2, event: 'task.running' },
+        { taskId: 't1', version: 2, event: 'task.progress' },
+        { taskId: 't1', version: 4 },
+      ]);
+      send.mockRestore();
+    });
+  });
+
+  it('queues { taskId, version } per outcome; a failed send reports the first record, so Lambda retries from it', async () => {
     const record = (id: string, seq: string) => ({
       eventName: 'MODIFY',
-      dynamodb: { SequenceNumber: seq, NewImage: { id: { S: id }, owner: { S: 'key:x' }, status: { S: 'failed' }, version: { N: '3' } } },
+      dynamodb: {
+        SequenceNumber: seq,
+        OldImage: {
+          id: { S: id },
+          owner: { S: 'key:x' },
+          status: { S: 'running' },
+          version: { N: '2' },
+          callbackUrl: { S: 'https://example.com/h' },
+        },
+        NewImage: { id: { S: id }, owner: { S: 'key:x' }, status: { S: 'failed' }, version: { N: '3' }, callbackUrl: { S: 'https://example.com/h' } },
+      },
     });
     const send = vi.spyOn(sqs, 'send').mockImplementationOnce((async () => {
       throw Object.assign(new Error('throttled'), { name: 'ThrottlingException' });

@@ -92,10 +92,16 @@ describe('business metrics (EMF)', () => {
   });
 
   it('a StartExecution failure counts TaskStartFailed (and no TaskSubmitted)', async () => {
-    vi.spyOn(sfn, 'send').mockRejectedValueOnce(Object.assign(new Error('boom'), { name: 'ServiceUnavailable' }) as never);
-    expect((await invoke(submit, submitEvent('primes', { upTo: 10 }))).status).toBe(503);
+    vi.spyOn(sfn, 'send').mockRejectedValueOnce(Object.assign(new Error('boom'), { name: 'StateMachineDoesNotExist', $fault: 'client' }) as never);
+    expect((await invoke(submit, submitEvent('primes', { upTo: 10 }))).status).toBe(500);
     expect(names()).toEqual(['TaskStartFailed']);
     expect(emf()[0]!.record.type).toBe('primes');
+  });
+
+  it('a transient one without an Idempotency-Key counts TaskStartDeferred: the task is accepted and left to the sweeper', async () => {
+    vi.spyOn(sfn, 'send').mockRejectedValueOnce(Object.assign(new Error('boom'), { name: 'ServiceUnavailable' }) as never);
+    expect((await invoke(submit, submitEvent('primes', { upTo: 10 }))).status).toBe(202);
+    expect(names()).toEqual(['TaskStartDeferred']);
   });
 
   it('RUNNING counts a start; an end recorded by the workflow counts the outcome only', async () => {

@@ -79,7 +79,7 @@ async function run(input: Record<string, unknown>, inputText = JSON.stringify(in
     new StartExecutionCommand({
       stateMachineArn: endpoint.stateMachineArn,
       name: row.id,
-      input: JSON.stringify({ taskId: row.id, type: 'report', input }),
+      input: JSON.stringify({ taskId: row.id, type: 'report', input, attempt: 1 }),
     }),
   );
   const stats = await endpoint.waitForExecution(row.id);

@@ -99,7 +99,9 @@ describe('startLocalStack (in-process, real template and handlers)', () => {
 describe('the stack provided by the vitest global setup', () => {
   it('answers over HTTP with the provided keys', async () => {
     const info = inject('localStack');
-    expect(info.apiKeys).toHaveLength(2);
+    // Consumers alpha (two keys) and beta (test/support/local-stack-setup.ts).
+    expect(info.apiKeys).toHaveLength(3);
+    expect(new Set(Object.values(info.consumers))).toEqual(new Set(['alpha', 'beta']));
     const res = await fetch(`${info.baseUrl}/tasks`, { headers: { 'x-api-key': info.apiKeys[0]! } });
     expect(res.status).toBe(200);
     expect((await fetch(`${info.baseUrl}/tasks`)).status).toBeGreaterThanOrEqual(401);

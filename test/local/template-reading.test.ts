@@ -3,7 +3,7 @@
  * domain's filters, the queue mapping and the redrive.
  */
 import { describe, expect, it } from 'vitest';
-import { statusChangeFilters, terminalTransitionFilters } from '#domain/stream-filters';
+import { publisherFilters, webhookFilters } from '#domain/stream-filters';
 import { findEventSourceMappings, findQueues } from '../../packages/local/src/event-sources.ts';
 import { localValues } from '../../packages/local/src/template.ts';
 import { demoTemplate } from '../infra/fixture.ts';
@@ -15,11 +15,11 @@ describe('the synthesized template, as the local stack reads it', () => {
     const mappings = findEventSourceMappings(template, values);
     const byName = (name: string) => mappings.find((m) => template.Resources[m.functionLogicalId]?.Metadata?.['Longrun:Function'] === name)!;
     expect(byName('forward-terminal')).toMatchObject({
-      filters: terminalTransitionFilters(),
+      filters: webhookFilters(),
       reportBatchItemFailures: true,
       batchSize: 100,
     });
-    expect(byName('publish-events')).toMatchObject({ filters: statusChangeFilters(), reportBatchItemFailures: true });
+    expect(byName('publish-events')).toMatchObject({ filters: publisherFilters(), reportBatchItemFailures: true });
     const delivery = byName('deliver-webhook');
     expect(delivery).toMatchObject({ filters: [], reportBatchItemFailures: true, batchSize: 10 });
     const queue = findQueues(template, values).find((q) => q.logicalId === delivery.sourceLogicalId)!;

@@ -24,6 +24,11 @@ const CHECK_NAMES = [
   'cancel a running task',
   'cancel again: 200, idempotent',
   'Idempotency-Key replay: same task',
+  'retry the cancelled task: attempt 2, in its history',
+  'purge the cancelled task: 204, then 410',
+  'Prefer: wait on submit: a quick task answered 200 with its result',
+  'metadata: a filtered listing finds the tagged task',
+  '400 naming a malformed Cancel-After or metadata',
   '404 for an unknown task',
 ];
 

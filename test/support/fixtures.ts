@@ -32,15 +32,32 @@ export async function getRow(id: string): Promise<TaskRecord | undefined> {
   return Item as TaskRecord | undefined;
 }
 
-/** Every row that belongs to `owner` (tests use a fresh owner, so this is what they wrote). */
+/** Every row that belongs to `owner` (tests use a fresh owner, so this is what they wrote): every page of a scan. */
 export async function rowsOf(owner: string): Promise<TaskRecord[]> {
-  const { Items } = await client().send(
-    new ScanCommand({
-      TableName: inject('localStack').tableName,
-      FilterExpression: '#o = :o',
-      ExpressionAttributeNames: { '#o': 'owner' },
-      ExpressionAttributeValues: { ':o': owner },
-    }),
-  );
-  return (Items ?? []) as TaskRecord[];
+  return scanAll('#o = :o', { '#o': 'owner' }, { ':o': owner });
+}
+
+/** A whole-table scan, every page (one page stops at 1 MB: the shared table outgrows it). */
+async function scanAll(filter: string, names: Record<string, string>, values: Record<string, unknown>): Promise<TaskRecord[]> {
+  const rows: TaskRecord[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client().send(
+      new ScanCommand({
+        TableName: inject('localStack').tableName,
+        FilterExpression: filter,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+        ExclusiveStartKey: start,
+      }),
+    );
+    rows.push(...((page.Items ?? []) as TaskRecord[]));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return rows;
+}
+
+/** Every task row whose stored input contains `marker` (a whole-table scan, every page). */
+export async function rowsWithInputContaining(marker: string): Promise<TaskRecord[]> {
+  return scanAll('contains(#input, :marker)', { '#input': 'input' }, { ':marker': marker });
 }

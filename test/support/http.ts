@@ -5,6 +5,7 @@
 import { apiKeyId } from '@longrun/local';
 import { expect, inject } from 'vitest';
 import { violations } from './openapi-conformance.ts';
+import { fetchRetryingThrottles, type ThrottleCount } from './throttle-retry.ts';
 
 export interface HttpResponse {
   status: number;
@@ -22,6 +23,8 @@ export interface RequestOptions {
   key?: string | null;
   /** Skip the conformance check (for deliberately broken requests the gateway answers). */
   unchecked?: boolean;
+  /** Wait out and resend capacity answers (503/429 with Retry-After), counting them here, as a good client does. */
+  retryThrottles?: ThrottleCount;
 }
 
 export function localStack() {
@@ -44,7 +47,8 @@ export async function http(method: string, path: string, options: RequestOptions
     headers['content-type'] ??= 'application/json';
   }
   const url = path.startsWith('http') ? path : `${stack.baseUrl}${path.replace(/^\/v1/, '')}`;
-  const response = await fetch(url, { method, headers, ...(body !== undefined && { body }) });
+  const init = { method, headers, ...(body !== undefined && { body }) };
+  const response = options.retryThrottles ? await fetchRetryingThrottles(url, init, options.retryThrottles) : await fetch(url, init);
   const text = await response.text();
   let parsed: unknown;
   try {

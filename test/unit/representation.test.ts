@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { expiresAt, isExpired, retryAfterSeconds, sameRepresentation, toRepresentation } from '#domain/representation';
+import { inputCapability, isInputCapability } from '#domain/input';
+import { estimatedCompletion, expiresAt, isExpired, retryAfterSeconds, sameRepresentation, toRepresentation } from '#domain/representation';
 import { aTask, CREATED, isoAt } from '../support/task-builder.ts';
 
 const created = CREATED;
@@ -7,15 +8,48 @@ const iso = (offsetSeconds: number) => isoAt(offsetSeconds);
 const task = aTask;
 
 describe('representation', () => {
-  it('links to itself, its result and its cancel', () => {
+  it('links to itself, its result, its cancel, its events and its history', () => {
     const representation = toRepresentation(task(), '/v1', 86400);
-    expect(representation.links).toEqual({
-      self: '/v1/tasks/019b7b28-6c00-7000-8000-000000000001',
-      result: '/v1/tasks/019b7b28-6c00-7000-8000-000000000001/result',
-      cancel: '/v1/tasks/019b7b28-6c00-7000-8000-000000000001',
-    });
+    const self = '/v1/tasks/019b7b28-6c00-7000-8000-000000000001';
+    expect(representation.links).toEqual({ self, result: `${self}/result`, cancel: self, events: `${self}/events`, history: `${self}/history` });
     expect(representation).not.toHaveProperty('owner');
     expect(representation).not.toHaveProperty('input');
+    expect(representation.attempt).toBe(1);
+  });
+
+  it.each(['failed', 'cancelled'] as const)('links to its retry once %s, and only then', (status) => {
+    expect(toRepresentation(task({ status, completedAt: iso(1) }), '/v1', 60).links.retry).toMatch(/\/retry$/);
+    for (const other of ['pending', 'running', 'succeeded'] as const)
+      expect(toRepresentation(task({ status: other }), '/v1', 60).links.retry).toBeUndefined();
+  });
+
+  it('shows the awaited input with its input link and capability URL while running and not expired, never the token', () => {
+    const wait = { name: 'approval', prompt: 'Ship?', since: iso(10), expiresAt: iso(100) };
+    const waiting = task({ status: 'running', startedAt: iso(1), awaitingInput: wait, inputToken: 'secret-token' });
+    const shown = toRepresentation(waiting, '/v1', 60, { inputCapabilityKey: 'k', now: created + 20_000 });
+    const capability = inputCapability('k', waiting.id, wait.since);
+    expect(shown.awaitingInput).toEqual({ ...wait, url: `/v1/tasks/${waiting.id}/input/${capability}` });
+    expect(shown.links.input).toBe(`/v1/tasks/${waiting.id}/input`);
+    expect(JSON.stringify(shown)).not.toContain('secret-token');
+    // Without the key (the event bus): no URL. Expired, or no longer running: no wait at all.
+    expect(toRepresentation(waiting, '/v1', 60, { now: created + 20_000 }).awaitingInput).not.toHaveProperty('url');
+    expect(toRepresentation(waiting, '/v1', 60, { now: created + 200_000 }).awaitingInput).toBeUndefined();
+    expect(toRepresentation({ ...waiting, status: 'failed' }, '/v1', 60).awaitingInput).toBeUndefined();
+    // The capability is of this wait of this task only.
+    expect(isInputCapability('k', waiting.id, wait, capability)).toBe(true);
+    expect(isInputCapability('k', waiting.id, { ...wait, since: iso(11) }, capability)).toBe(false);
+    expect(isInputCapability('k', '019b7b28-6c00-7000-8000-000000000002', wait, capability)).toBe(false);
+    expect(isInputCapability('other', waiting.id, wait, capability)).toBe(false);
+    expect(isInputCapability('k', waiting.id, wait, `${capability.slice(0, -1)}A`)).toBe(capability.endsWith('A'));
+  });
+
+  it('shows attempt, deadline, metadata and compensation', () => {
+    const shown = toRepresentation(
+      task({ status: 'cancelled', attempt: 3, deadline: iso(60), metadata: { a: 'b' }, compensation: { status: 'succeeded', completedAt: iso(9) } }),
+      '/v1',
+      60,
+    );
+    expect(shown).toMatchObject({ attempt: 3, deadline: iso(60), metadata: { a: 'b' }, compensation: { status: 'succeeded', completedAt: iso(9) } });
   });
 
   it('carries resourceLocation (the result, absolute with an absolute base) once succeeded, and only then', () => {
@@ -76,10 +110,28 @@ describe('Retry-After', () => {
     expect(retryAfterSeconds(task(), created + 3600_000)).toBe(30);
   });
 
-  it('shrinks to the remaining time estimated from progress', () => {
-    const running = task({ status: 'running', startedAt: iso(0), progress: { percent: 90 } });
+  it('shrinks to the time left until the estimated end', () => {
+    const running = task({ status: 'running', startedAt: iso(0), updatedAt: iso(100), progress: { percent: 90 } });
     // 100 s old, 90 % done after 100 s: about 11 s left, less than age / 5 = 20 s.
     expect(retryAfterSeconds(running, created + 100_000)).toBe(12);
+  });
+});
+
+describe('estimated completion', () => {
+  it('extrapolates from the rate so far: 25 % in 10 s ends 40 s after the start, shown while running', () => {
+    const running = task({ status: 'running', startedAt: iso(0), updatedAt: iso(10), progress: { percent: 25 } });
+    expect(estimatedCompletion(running)).toBe(created + 40_000);
+    expect(toRepresentation(running, '/v1', 60).progress.estimatedCompletionAt).toBe(iso(40));
+  });
+
+  it.each([
+    ['pending', { status: 'pending' as const }],
+    ['at 0 %', { status: 'running' as const, startedAt: iso(0), updatedAt: iso(5), progress: { percent: 0 } }],
+    ['succeeded', { status: 'succeeded' as const, startedAt: iso(0), completedAt: iso(9), progress: { percent: 100 } }],
+    ['waiting for input', { status: 'running' as const, startedAt: iso(0), progress: { percent: 50 }, awaitingInput: { name: 'x', since: iso(1) } }],
+  ])('is absent when %s', (_, overrides) => {
+    const shown = toRepresentation(task(overrides), '/v1', 60, { now: created + 5000 });
+    expect(shown.progress).not.toHaveProperty('estimatedCompletionAt');
   });
 });
 

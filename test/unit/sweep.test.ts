@@ -25,9 +25,10 @@ const table: [TaskStatus, ExecutionState, SweepAction][] = [
   ['cancelled', 'FAILED', 'close'],
   ['cancelled', 'TIMED_OUT', 'close'],
   ['cancelled', 'ABORTED', 'close'],
-  ['succeeded', 'RUNNING', 'close'],
+  // Only a keepOpen task (cancelled, or failed by its deadline) is in the index with a running execution: stop it.
+  ['succeeded', 'RUNNING', 'stop'],
   ['succeeded', 'SUCCEEDED', 'close'],
-  ['failed', 'RUNNING', 'close'],
+  ['failed', 'RUNNING', 'stop'],
   ['failed', 'MISSING', 'close'],
 ];
 
@@ -51,13 +52,15 @@ describe('open-task index', () => {
 
   it.each(['succeeded', 'failed', 'cancelled'] as const)('a transition to %s leaves the index', (to) => {
     const expression = transitionExpression(to, []);
-    expect(updateExpression(expression)).toMatch(/ REMOVE #openShard, #sweepAt$/);
+    expect(updateExpression(expression)).toMatch(/ REMOVE #openShard, #sweepAt, #awaitingInput, #inputToken$/);
     expect(expression.names).toMatchObject({ '#openShard': 'openShard', '#sweepAt': 'sweepAt' });
   });
 
   it('a cancel by the owner stays in the index until its execution is known to be stopped', () => {
     const expression = transitionExpression('cancelled', ['error'], { keepOpen: true });
-    expect(updateExpression(expression)).not.toContain('REMOVE');
+    expect(updateExpression(expression)).not.toContain('#openShard');
+    // The wait for input is over either way.
+    expect(updateExpression(expression)).toMatch(/ REMOVE #awaitingInput, #inputToken$/);
   });
 
   it('running stays in the index', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { callbackUrlViolation, isPublicAddress } from '#domain/callback-url';
 import { toRepresentation } from '#domain/representation';
-import { statusChangeFilters, terminalTransitionFilters } from '#domain/stream-filters';
+import { progressFilters, statusChangeFilters, webhookFilters } from '#domain/stream-filters';
 import type { TaskRecord, TaskStatus } from '#domain/task';
 import {
   DEFAULT_RETRY_DELAYS,
@@ -232,8 +232,8 @@ describe('stream filters (applied by the local event filter, as the mapping woul
   });
   const withCallback = { callbackUrl: { S: 'https://example.com/h' } };
 
-  it('webhooks: non-terminal -> terminal with a callbackUrl only', () => {
-    const f = terminalTransitionFilters();
+  it('webhooks: non-terminal -> terminal with a callbackUrl only (without callbackEvents)', () => {
+    const f = webhookFilters();
     for (const from of ['pending', 'running'] as const) {
       for (const to of ['succeeded', 'failed', 'cancelled'] as const) expect(passesFilters(f, modify(from, to, withCallback))).toBe(true);
     }
@@ -245,12 +245,32 @@ describe('stream filters (applied by the local event filter, as the mapping woul
     expect(passesFilters(f, { eventName: 'REMOVE', dynamodb: { OldImage: image('failed', withCallback) } })).toBe(false);
   });
 
+  it('webhooks: any write of a running task whose callback subscribed to an event before the outcome', () => {
+    const f = webhookFilters();
+    const subscribed = (kinds: string[]) => ({ ...withCallback, callbackEvents: { L: kinds.map((S) => ({ S })) } });
+    expect(passesFilters(f, modify('running', 'running', subscribed(['progress', 'completed'])))).toBe(true);
+    expect(passesFilters(f, modify('pending', 'running', subscribed(['started'])))).toBe(true);
+    expect(passesFilters(f, modify('running', 'running', subscribed(['input_required'])))).toBe(true);
+    expect(passesFilters(f, modify('running', 'running', subscribed(['completed'])))).toBe(false);
+    expect(passesFilters(f, modify('running', 'running', subscribed([])))).toBe(false);
+    expect(passesFilters(f, modify('pending', 'pending', subscribed(['progress'])))).toBe(false);
+    expect(passesFilters(f, modify('running', 'running', { callbackEvents: { L: [{ S: 'progress' }] } }))).toBe(false); // no callbackUrl
+  });
+
+  it('events: running tasks pass for task.progress (the publisher tells a report from other writes)', () => {
+    const f = progressFilters();
+    expect(passesFilters(f, modify('running', 'running'))).toBe(true);
+    expect(passesFilters(f, modify('pending', 'running'))).toBe(false);
+    expect(passesFilters(f, modify('failed', 'failed'))).toBe(false);
+  });
+
   it('events: inserts and status changes, never progress, delivery state, claims or secrets', () => {
     const f = statusChangeFilters();
     expect(passesFilters(f, { eventName: 'INSERT', dynamodb: { NewImage: image('pending') } })).toBe(true);
     expect(passesFilters(f, modify('pending', 'running'))).toBe(true);
     expect(passesFilters(f, modify('pending', 'cancelled'))).toBe(true);
     expect(passesFilters(f, modify('running', 'failed'))).toBe(true);
+    expect(passesFilters(f, modify('failed', 'pending'))).toBe(true); // a retry
     expect(passesFilters(f, modify('running', 'running'))).toBe(false);
     expect(passesFilters(f, modify('failed', 'failed', withCallback))).toBe(false);
     expect(passesFilters(f, { eventName: 'INSERT', dynamodb: { NewImage: image(undefined, { taskId: { S: 'x' } }) } })).toBe(false);

@@ -1,11 +1,15 @@
 /**
  * The `longrun` command line (the `longrun` bin, src/bin/longrun.ts).
  *
- *   longrun submit <type> '<json input>' [--wait] [--idempotency-key k] [--callback-url u]
+ *   longrun submit <type> '<json input>' [--wait] [--idempotency-key k] [--callback-url u] [--callback-events e,…]
+ *                  [--metadata k=v …] [--cancel-after d] [--prefer-wait s]
  *   longrun status <id>
  *   longrun result <id>
- *   longrun cancel <id>
- *   longrun list [--status s] [--limit n] [--cursor c]
+ *   longrun cancel <id> [--purge]
+ *   longrun retry <id>
+ *   longrun input <id> '<json input>'    (or: longrun input --capability-url <url> '<json input>')
+ *   longrun history <id>
+ *   longrun list [--status s] [--type t] [--metadata k=v …] [--created-after t] [--created-before t] [--limit n] [--cursor c]
  *   longrun wait <id> [--timeout seconds] [--transport t]
  *   longrun watch <id> [--timeout seconds] [--transport t]   every change on stdout, live (NDJSON with --json)
  *   longrun webhook-secret [--rotate]
@@ -19,11 +23,12 @@
  * 4 wait timed out; 130 interrupted (Ctrl-C stops waiting, not the task).
  */
 import { parseArgs } from 'node:util';
+import { Output, ProgressView } from './cli-output.ts';
 import type { WatchTransport } from './client.ts';
 import { LongrunClient } from './client.ts';
 import { AbortError, LongrunError, NetworkError, ProblemError, TimeoutError, ValidationError } from './errors.ts';
 import { smokeCommand } from './smoke/command.ts';
-import { TASK_STATUSES, type Task, type TaskStatus } from './types.ts';
+import { type CallbackEventKind, isTerminal, TASK_STATUSES, type Task, type TaskStatus } from './types.ts';
 
 export const EXIT = { ok: 0, taskFailed: 1, usage: 2, api: 3, timeout: 4, interrupted: 130 } as const;
 const DEFAULT_URL = 'http://127.0.0.1:3000/v1';
@@ -31,11 +36,15 @@ const DEFAULT_URL = 'http://127.0.0.1:3000/v1';
 const USAGE = `usage: longrun <command> [options]
 
 commands:
-  submit <type> '<json input>' [--wait] [--idempotency-key k] [--callback-url url]
+  submit <type> '<json input>' [--wait] [--idempotency-key k] [--callback-url url] [--callback-events e,...]
+         [--metadata key=value ...] [--cancel-after 5m] [--prefer-wait seconds]
   status <id>                 status and progress of a task
   result <id>                 the result of a succeeded task
-  cancel <id>                 cancel a pending or running task
-  list [--status s] [--limit n] [--cursor c]
+  cancel <id> [--purge]       cancel a pending or running task (--purge: erase its data now)
+  retry <id>                  run a failed or cancelled task again
+  input <id> '<json input>'   send the input the task waits for (--capability-url url instead of <id>: no API key)
+  history <id>                what happened to the task
+  list [--status s] [--type t] [--metadata key=value ...] [--created-after time] [--created-before time] [--limit n] [--cursor c]
   wait <id> [--timeout s]     wait until the task finishes, showing progress
   watch <id> [--timeout s]    print every change of the task until it finishes (one JSON line each with --json)
   webhook-secret [--rotate]   the secret that signs your webhooks (--rotate: a new one; the old one signs 24 h more)
@@ -78,17 +87,32 @@ const OPTIONS = {
   timeout: { type: 'string' },
   transport: { type: 'string' },
   rotate: { type: 'boolean', default: false },
+  'callback-events': { type: 'string' },
+  metadata: { type: 'string', multiple: true },
+  'cancel-after': { type: 'string' },
+  'prefer-wait': { type: 'string' },
+  purge: { type: 'boolean', default: false },
+  'capability-url': { type: 'string' },
+  type: { type: 'string' },
+  'created-after': { type: 'string' },
+  'created-before': { type: 'string' },
 } as const;
 
 const TRANSPORTS: readonly WatchTransport[] = ['auto', 'live', 'events', 'long-poll', 'poll'];
 
 /** Options each command accepts besides the global ones. */
 const COMMANDS: Record<string, { args: string[]; options: (keyof typeof OPTIONS)[] }> = {
-  submit: { args: ['type', 'json input'], options: ['wait', 'idempotency-key', 'callback-url', 'timeout', 'transport'] },
+  submit: {
+    args: ['type', 'json input'],
+    options: ['wait', 'idempotency-key', 'callback-url', 'timeout', 'transport', 'callback-events', 'metadata', 'cancel-after', 'prefer-wait'],
+  },
   status: { args: ['id'], options: [] },
   result: { args: ['id'], options: [] },
-  cancel: { args: ['id'], options: [] },
-  list: { args: [], options: ['status', 'limit', 'cursor'] },
+  cancel: { args: ['id'], options: ['purge'] },
+  retry: { args: ['id'], options: [] },
+  input: { args: ['id', 'json input'], options: ['capability-url'] },
+  history: { args: ['id'], options: [] },
+  list: { args: [], options: ['status', 'type', 'metadata', 'created-after', 'created-before', 'limit', 'cursor'] },
   wait: { args: ['id'], options: ['timeout', 'transport'] },
   watch: { args: ['id'], options: ['timeout', 'transport'] },
   'webhook-secret': { args: [], options: ['rotate'] },
@@ -130,8 +154,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const given = values[name] !== undefined && values[name] !== false;
     if (given && !GLOBAL.includes(name) && !spec.options.includes(name)) return usage(io, `--${name} does not apply to ${command}`);
   }
-  if (args.length !== spec.args.length) {
-    return usage(io, `${command} takes ${spec.args.length ? spec.args.map((a) => `<${a}>`).join(' ') : 'no arguments'}; got ${args.length}`);
+  // `input --capability-url <url> '<json>'`: the URL stands for the id.
+  const wanted = command === 'input' && values['capability-url'] !== undefined ? spec.args.slice(1) : spec.args;
+  if (args.length !== wanted.length) {
+    return usage(io, `${command} takes ${wanted.length ? wanted.map((a) => `<${a}>`).join(' ') : 'no arguments'}; got ${args.length}`);
   }
   if (command === 'submit' && values.timeout !== undefined && !values.wait) return usage(io, '--timeout needs --wait');
   if (command === 'submit' && values.transport !== undefined && !values.wait) return usage(io, '--transport needs --wait');
@@ -140,7 +166,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
   const transport = values.transport as WatchTransport | undefined;
 
-  const baseUrl = values.url ?? io.env.LONGRUN_URL ?? DEFAULT_URL;
+  // An empty LONGRUN_URL is no URL: the default (a capability URL needs none at all).
+  const baseUrl = values.url ?? (io.env.LONGRUN_URL || DEFAULT_URL);
   try {
     new URL(baseUrl);
   } catch {
@@ -166,14 +193,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           throw new UsageError(`<json input> is not valid JSON: ${(err as Error).message}`);
         }
         const timeoutMs = seconds(values.timeout, '--timeout');
+        const preferWait = seconds(values['prefer-wait'], '--prefer-wait');
         const task = await client.submit(type, input as Record<string, unknown>, {
           ...(values['idempotency-key'] !== undefined && { idempotencyKey: values['idempotency-key'] }),
           ...(values['callback-url'] !== undefined && { callbackUrl: values['callback-url'] }),
+          ...(values['callback-events'] !== undefined && {
+            callbackEvents: values['callback-events'].split(',').map((e) => e.trim()) as CallbackEventKind[],
+          }),
+          ...(values.metadata !== undefined && { metadata: pairs(values.metadata) }),
+          ...(values['cancel-after'] !== undefined && { cancelAfter: values['cancel-after'] }),
+          ...(preferWait !== undefined && { preferWait: Math.ceil(preferWait / 1000) }),
           signal,
         });
         if (!values.wait) {
           out.task(task);
-          if (!values.json) io.stderr.write(`wait for it: longrun wait ${task.id}\n`);
+          if (!values.json && !isTerminal(task.status)) io.stderr.write(`wait for it: longrun wait ${task.id}\n`);
           return EXIT.ok;
         }
         if (!values.json) io.stderr.write(`submitted ${task.id} (${task.type})\n`);
@@ -190,8 +224,34 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         out.json(await client.result(args[0]!, { signal }));
         return EXIT.ok;
       case 'cancel': {
-        const task = await client.cancel(args[0]!, { signal });
-        out.task(task);
+        if (values.purge) {
+          await client.purge(args[0]!, { signal });
+          if (!values.json) io.stderr.write(`purged ${args[0]}\n`);
+          return EXIT.ok;
+        }
+        out.task(await client.cancel(args[0]!, { signal }));
+        return EXIT.ok;
+      }
+      case 'retry':
+        out.task(await client.retry(args[0]!, { signal }));
+        return EXIT.ok;
+      case 'history':
+        out.history(await client.history(args[0]!, { signal }));
+        return EXIT.ok;
+      case 'input': {
+        const url = values['capability-url'];
+        const inputText = url === undefined ? args[1]! : args[0]!;
+        let input: unknown;
+        try {
+          input = JSON.parse(inputText);
+        } catch (err) {
+          throw new UsageError(`<json input> is not valid JSON: ${(err as Error).message}`);
+        }
+        if (url === undefined) out.task(await client.sendInput(args[0]!, input, { signal }));
+        else {
+          await client.sendInputByUrl(url, input, { signal });
+          io.stderr.write('input sent\n');
+        }
         return EXIT.ok;
       }
       case 'webhook-secret': {
@@ -214,6 +274,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         }
         const page = await client.list({
           ...(values.status !== undefined && { status: values.status as TaskStatus }),
+          ...(values.type !== undefined && { type: values.type }),
+          ...(values.metadata !== undefined && { metadata: pairs(values.metadata) }),
+          ...(values['created-after'] !== undefined && { createdAfter: values['created-after'] }),
+          ...(values['created-before'] !== undefined && { createdBefore: values['created-before'] }),
           ...(limit !== undefined && { limit }),
           ...(values.cursor !== undefined && { cursor: values.cursor }),
           signal,
@@ -300,6 +364,17 @@ function seconds(text: string | undefined, name: string): number | undefined {
   return value * 1000;
 }
 
+/** `--metadata key=value` (repeated) as an object. */
+function pairs(items: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const at = item.indexOf('=');
+    if (at < 1) throw new UsageError(`--metadata expects key=value, got ${JSON.stringify(item)}`);
+    out[item.slice(0, at)] = item.slice(at + 1);
+  }
+  return out;
+}
+
 function usage(io: CliIo, message: string): number {
   io.stderr.write(`longrun: ${message}\n\n${USAGE}\n`);
   return EXIT.usage;
@@ -327,83 +402,4 @@ function failure(io: CliIo, err: unknown): number {
     return EXIT.api;
   }
   throw err;
-}
-
-/** stdout: one JSON document with --json, readable lines otherwise. */
-class Output {
-  constructor(
-    private readonly io: CliIo,
-    private readonly asJson: boolean,
-  ) {}
-
-  json(value: unknown): void {
-    this.io.stdout.write(`${JSON.stringify(value, null, this.asJson ? undefined : 2)}\n`);
-  }
-
-  task(task: Task): void {
-    if (this.asJson) {
-      this.json(task);
-      return;
-    }
-    const lines = [
-      `id:        ${task.id}`,
-      `type:      ${task.type}`,
-      `status:    ${task.status}`,
-      `progress:  ${formatPercent(task.progress.percent)}${task.progress.step ? ` (${task.progress.step})` : ''}`,
-      `created:   ${task.createdAt}`,
-      ...(task.startedAt ? [`started:   ${task.startedAt}`] : []),
-      ...(task.completedAt ? [`completed: ${task.completedAt}`] : []),
-      ...(task.error ? [`error:     ${task.error.title}${task.error.detail ? `: ${task.error.detail}` : ''}`] : []),
-    ];
-    this.io.stdout.write(`${lines.join('\n')}\n`);
-  }
-
-  /** One change of a followed task: a JSON line with --json, else `status percent step`. */
-  change(task: Task): void {
-    if (this.asJson) this.io.stdout.write(`${JSON.stringify(task)}\n`);
-    else this.io.stdout.write(`${task.status} ${formatPercent(task.progress.percent)}${task.progress.step ? ` ${task.progress.step}` : ''}\n`);
-  }
-
-  list(items: Task[], nextCursor: string | null): void {
-    if (this.asJson) {
-      this.json({ items, nextCursor });
-      return;
-    }
-    for (const t of items) {
-      this.io.stdout.write(`${t.id}  ${t.type.padEnd(8)} ${t.status.padEnd(10)} ${formatPercent(t.progress.percent).padStart(4)}  ${t.createdAt}\n`);
-    }
-    if (items.length === 0) this.io.stdout.write('no tasks\n');
-    if (nextCursor) this.io.stdout.write(`more: longrun list --cursor ${nextCursor}\n`);
-  }
-}
-
-function formatPercent(percent: number): string {
-  return `${Math.floor(percent)}%`;
-}
-
-/** Progress on stderr: a live bar on a TTY, one line per change otherwise. */
-class ProgressView {
-  private drawn = false;
-
-  constructor(private readonly io: CliIo) {}
-
-  update(task: Task): void {
-    const step = task.progress.step ? ` ${task.progress.step}` : '';
-    if (!this.io.stderr.isTTY) {
-      this.io.stderr.write(`${task.status} ${formatPercent(task.progress.percent)}${step}\n`);
-      return;
-    }
-    const width = 24;
-    const filled = Math.round((Math.min(100, Math.max(0, task.progress.percent)) / 100) * width);
-    const line = `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${formatPercent(task.progress.percent).padStart(4)} ${task.status}${step}`;
-    const columns = this.io.stderr.columns ?? 80;
-    this.io.stderr.write(`\r\x1b[2K${line.slice(0, Math.max(10, columns - 1))}`);
-    this.drawn = true;
-  }
-
-  finish(task?: Task): void {
-    if (task && this.io.stderr.isTTY) this.update(task);
-    if (this.drawn) this.io.stderr.write('\n');
-    this.drawn = false;
-  }
 }

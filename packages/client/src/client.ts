@@ -23,7 +23,18 @@ import {
 } from './errors.ts';
 import { liveSession } from './live.ts';
 import { readEvents } from './sse.ts';
-import { isTerminal, type Task, type TaskInput, type TaskList, type TaskStatus, type WatchToken, type WebhookSecret } from './types.ts';
+import {
+  type CallbackEventKind,
+  type HistoryEntry,
+  isTerminal,
+  type Task,
+  type TaskInput,
+  type TaskList,
+  type TaskStatus,
+  type TaskWithResult,
+  type WatchToken,
+  type WebhookSecret,
+} from './types.ts';
 
 /** Where the API is and who is calling. */
 export interface LongrunClientOptions {
@@ -43,8 +54,16 @@ export interface LongrunClientOptions {
 export interface SubmitOptions {
   /** Makes the submit safe to retry: the same key and body return the same task. */
   idempotencyKey?: string;
-  /** https URL called on every terminal transition (Standard Webhooks). */
+  /** https URL called on every terminal transition (Standard Webhooks), and on the events of `callbackEvents`. */
   callbackUrl?: string;
+  /** Which events `callbackUrl` receives. @default ['completed'] */
+  callbackEvents?: CallbackEventKind[];
+  /** The task's tags (at most 16; keys of 1-64 letters, digits, `_`, `.`, `-`; values of at most 512 characters). */
+  metadata?: Record<string, string>;
+  /** `Cancel-After`: the deadline, from now, as seconds or a duration (`'90s'`, `'5m'`, `'1h30m'`). */
+  cancelAfter?: number | string;
+  /** `Prefer: wait=N` (N ≤ 25): if the task ends within N seconds, the answer is its final state (with `result`). */
+  preferWait?: number;
   /** Aborts the request. */
   signal?: AbortSignal;
 }
@@ -59,6 +78,14 @@ export interface RequestOptions {
 export interface ListOptions extends RequestOptions {
   /** Only tasks with this status. */
   status?: TaskStatus;
+  /** Only tasks of this type. */
+  type?: string;
+  /** Only tasks with every one of these tags. */
+  metadata?: Record<string, string>;
+  /** Only tasks created after this time. */
+  createdAfter?: Date | string;
+  /** Only tasks created before this time. */
+  createdBefore?: Date | string;
   /** Page size (1–100). @default 20 */
   limit?: number;
   /** The `nextCursor` of the previous page. */
@@ -172,13 +199,64 @@ export class LongrunClient {
     this.#headers = options.headers ?? {};
   }
 
-  /** `POST /tasks`: accepted at once (202); the task is `pending`. */
-  async submit<T extends string>(type: T, input: TaskInput<T>, options: SubmitOptions = {}): Promise<Task> {
-    const body = { type, input, ...(options.callbackUrl !== undefined && { callbackUrl: options.callbackUrl }) };
+  /**
+   * `POST /tasks`: accepted at once (202); the task is `pending`. With `preferWait`, a task that
+   * ends within that many seconds comes back finished, with its inline `result`.
+   */
+  async submit<T extends string>(type: T, input: TaskInput<T>, options: SubmitOptions = {}): Promise<TaskWithResult> {
+    const body = {
+      type,
+      input,
+      ...(options.callbackUrl !== undefined && { callbackUrl: options.callbackUrl }),
+      ...(options.callbackEvents !== undefined && { callbackEvents: options.callbackEvents }),
+      ...(options.metadata !== undefined && { metadata: options.metadata }),
+    };
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (options.idempotencyKey !== undefined) headers['idempotency-key'] = options.idempotencyKey;
+    if (options.cancelAfter !== undefined) headers['cancel-after'] = String(options.cancelAfter);
+    if (options.preferWait !== undefined) headers.prefer = `wait=${options.preferWait}`;
     const answer = await this.#request('POST', '/tasks', { headers, body: JSON.stringify(body), signal: options.signal });
     return this.#task(answer);
+  }
+
+  /** `POST /tasks/{id}/retry`: a failed or cancelled task runs again as its next `attempt` (202); `ConflictError` otherwise. */
+  async retry(task: TaskRef, options: RequestOptions = {}): Promise<Task> {
+    return this.#task(await this.#request('POST', `${taskPath(task)}/retry`, { signal: options.signal }));
+  }
+
+  /**
+   * `POST /tasks/{id}/input`: the input the task waits for (`awaitingInput`); `ValidationError`
+   * naming each field that breaks its schema, `ConflictError` when no input is awaited.
+   */
+  async sendInput(task: TaskRef, input: unknown, options: RequestOptions = {}): Promise<Task> {
+    const request = { headers: { 'content-type': 'application/json' }, body: JSON.stringify(input), signal: options.signal };
+    return this.#task(await this.#request('POST', `${taskPath(task)}/input`, request));
+  }
+
+  /**
+   * POSTs the input to a capability URL (`awaitingInput.url`), without this client's API key or
+   * token: the URL is the credential (once). `NotFoundError` for a forged, used or expired one.
+   */
+  async sendInputByUrl(url: string, input: unknown, options: RequestOptions = {}): Promise<void> {
+    await this.#request('POST', url, {
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(input),
+      signal: options.signal,
+      anonymous: true,
+    });
+  }
+
+  /** `DELETE /tasks/{id}?purge=true`: erases the task's data now (an open task is cancelled first); every route then answers 410 for it. */
+  async purge(task: TaskRef, options: RequestOptions = {}): Promise<void> {
+    await this.#request('DELETE', `${taskPath(task)}?purge=true`, { signal: options.signal });
+  }
+
+  /** `GET /tasks/{id}/history`: what happened to the task, oldest first. */
+  async history(task: TaskRef, options: RequestOptions = {}): Promise<HistoryEntry[]> {
+    const answer = await this.#request('GET', `${taskPath(task)}/history`, { signal: options.signal });
+    const body = answer.body as { items?: HistoryEntry[] };
+    if (!Array.isArray(body?.items)) throw new InvalidResponseError('GET …/history: expected { items }', answer.status, JSON.stringify(body));
+    return body.items;
   }
 
   /** `GET /tasks/{id}`: status and progress. */
@@ -238,6 +316,10 @@ export class LongrunClient {
   async list(options: ListOptions = {}): Promise<TaskList> {
     const query = new URLSearchParams();
     if (options.status !== undefined) query.set('status', options.status);
+    if (options.type !== undefined) query.set('type', options.type);
+    for (const [key, value] of Object.entries(options.metadata ?? {})) query.append(`metadata.${key}`, value);
+    if (options.createdAfter !== undefined) query.set('createdAfter', new Date(options.createdAfter).toISOString());
+    if (options.createdBefore !== undefined) query.set('createdBefore', new Date(options.createdBefore).toISOString());
     if (options.limit !== undefined) query.set('limit', String(options.limit));
     if (options.cursor !== undefined) query.set('cursor', options.cursor);
     const qs = query.toString();
@@ -467,14 +549,14 @@ export class LongrunClient {
       notModifiedOk?: boolean;
       /** `manual`: answer a 303 as is (its `Location` is read by the caller). */
       redirect?: 'manual';
-      /** `path` is an absolute URL elsewhere (a presigned result): send no credentials or custom headers. */
+      /** `path` is an absolute URL that is its own credential (a presigned result, a capability URL): send no credentials or custom headers. */
       anonymous?: boolean;
     } = {},
   ): Promise<Answer> {
     const url = options.anonymous ? path : this.baseUrl + path;
     // An anonymous request (a presigned result link) carries no credentials: the link is its own.
     const headers = options.anonymous
-      ? { accept: 'application/json, application/problem+json' }
+      ? { accept: 'application/json, application/problem+json', ...options.headers }
       : this.#authHeaders({ accept: 'application/json, application/problem+json', ...options.headers });
     let response: Response;
     let text: string;

@@ -16,10 +16,32 @@ export interface LiveEvent {
 }
 
 /** Every message the live channel sends. */
-export type LiveMessage = LiveEvent | { event: 'subscribed'; taskId?: string; since?: number } | { event: 'error'; problem: Problem };
+export type LiveMessage =
+  | LiveEvent
+  | {
+      /** The subscription holds; changes follow. */
+      event: 'subscribed';
+      /** The task subscribed to; absent for a caller-wide subscription. */
+      taskId?: string;
+      /** The version the follower already has (nothing newer to send yet). */
+      since?: number;
+    }
+  | {
+      /** The subscription was refused. */
+      event: 'error';
+      /** Why the subscription was refused. */
+      problem: Problem;
+    };
 
 /** How a connection ended: the task's `done` arrived; it closed after opening; it never opened; the subscription was refused. */
-export type LiveSessionEnd = 'done' | 'closed' | 'refused' | { problem: Problem };
+export type LiveSessionEnd =
+  | 'done'
+  | 'closed'
+  | 'refused'
+  | {
+      /** The refusal the channel answered with. */
+      problem: Problem;
+    };
 
 /**
  * After this long without a message, the client re-subscribes (from its last version): it keeps a

@@ -4,6 +4,45 @@
  */
 
 export interface paths {
+    "/console": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The console: a web page to see, follow and steer your tasks
+         * @description An HTML page, loaded without a key: it asks for your API key and keeps it in the browser tab (`sessionStorage`), never in a URL. It loads its script and stylesheet from `/console/{asset}` and talks to this API only; its `Content-Security-Policy` allows nothing else.
+         */
+        get: operations["getConsole"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/console/{asset}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                asset: "app.js" | "app.css";
+            };
+            cookie?: never;
+        };
+        /** The console's script or stylesheet */
+        get: operations["getConsoleAsset"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -28,7 +67,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the caller's tasks, newest first */
+        /**
+         * List the caller's tasks, newest first
+         * @description Filters, all ANDed: `status`, `type`, `createdAfter` / `createdBefore` (RFC 3339, exclusive), and `metadata.<key>=<value>` (repeatable, one per tag, e.g. `?metadata.customer=acme&metadata.batch=2026-12`).
+         *
+         *     A filtered page may hold fewer than `limit` tasks (even none) while `nextCursor` says there are more: each call reads at most five index pages, so a rare match costs bounded reads per call. Follow `nextCursor` until it is null.
+         */
         get: operations["listTasks"];
         put?: never;
         /** Submit a task */
@@ -44,6 +88,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @example 01a24328-2ff7-7512-93cc-ade546337ba4 */
                 id: components["parameters"]["TaskId"];
             };
             cookie?: never;
@@ -53,8 +98,10 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Cancel a task
+         * Cancel a task, or purge it
          * @description Cancelling a pending or running task records it as cancelled and stops its execution; cancelling a cancelled task answers the same again.
+         *
+         *     With `?purge=true`: the task's input, result (the stored object too), error detail, metadata and history are erased now, not at retention (an open task is cancelled first); `204`, and from then on every route answers `410` for it.
          */
         delete: operations["cancelTask"];
         options?: never;
@@ -67,6 +114,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @example 01a24328-2ff7-7512-93cc-ade546337ba4 */
                 id: components["parameters"]["TaskId"];
             };
             cookie?: never;
@@ -88,11 +136,83 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tasks/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 01a24328-2ff7-7512-93cc-ade546337ba4 */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * What happened to the task, oldest first
+         * @description Submitted, started, input awaited and received, retried, the outcome of each attempt, the compensation; never a progress report.
+         */
+        get: operations["getTaskHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tasks/{id}/input": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 01a24328-2ff7-7512-93cc-ade546337ba4 */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the input the task waits for
+         * @description The body is checked against `awaitingInput.schema` (400 naming each offending field), then the worker resumes with it. No input awaited (or no longer): 409.
+         */
+        post: operations["sendInput"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tasks/{id}/input/{capability}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example QPvGRAV4SCtzMmm4X-wnfBf2EGJXmJY87C65fh1ZMkw */
+                capability: string;
+                /** @example 01a24328-2ff7-7512-93cc-ade546337ba4 */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send the input through a capability URL (`awaitingInput.url`), without an API key
+         * @description The URL is the credential: for this wait of this task, once. The body is checked like `POST /tasks/{id}/input`. A forged, used or expired URL (or a task that no longer waits) answers 404, and nothing about the task is shown.
+         */
+        post: operations["sendInputByCapability"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tasks/{id}/result": {
         parameters: {
             query?: never;
             header?: never;
             path: {
+                /** @example 01a24328-2ff7-7512-93cc-ade546337ba4 */
                 id: components["parameters"]["TaskId"];
             };
             cookie?: never;
@@ -104,6 +224,29 @@ export interface paths {
         get: operations["getTaskResult"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tasks/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 01a24328-2ff7-7512-93cc-ade546337ba4 */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry a failed or cancelled task
+         * @description The task goes back to `pending` as its next `attempt` (the worker sees it in its event), with a fresh deadline if the submit had `Cancel-After`, and runs in a new execution. Open or succeeded: 409; after 20 attempts: 409.
+         */
+        post: operations["retryTask"];
         delete?: never;
         options?: never;
         head?: never;
@@ -154,12 +297,157 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "task.cancelled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * task.cancelled: It was cancelled (with `completed`, the default).
+         * @description Standard Webhooks: verify `webhook-signature` over `<webhook-id>.<webhook-timestamp>.<body>` with your secret (`GET /webhook-secret`), e.g. `new Webhook(secret).verify(body, headers)`. `webhook-id` is the same for every retry of one event; events of one task may arrive out of order (use `timestamp`); the task's `callback` shows the newest event's delivery state.
+         */
+        post: operations["webhook_task_cancelled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "task.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * task.failed: It failed (with `completed`, the default).
+         * @description Standard Webhooks: verify `webhook-signature` over `<webhook-id>.<webhook-timestamp>.<body>` with your secret (`GET /webhook-secret`), e.g. `new Webhook(secret).verify(body, headers)`. `webhook-id` is the same for every retry of one event; events of one task may arrive out of order (use `timestamp`); the task's `callback` shows the newest event's delivery state.
+         */
+        post: operations["webhook_task_failed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "task.input_required": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * task.input_required: Its worker waits for input (with `input_required`): `data.awaitingInput.url` may be forwarded to whoever answers.
+         * @description Standard Webhooks: verify `webhook-signature` over `<webhook-id>.<webhook-timestamp>.<body>` with your secret (`GET /webhook-secret`), e.g. `new Webhook(secret).verify(body, headers)`. `webhook-id` is the same for every retry of one event; events of one task may arrive out of order (use `timestamp`); the task's `callback` shows the newest event's delivery state.
+         */
+        post: operations["webhook_task_input_required"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "task.progress": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * task.progress: Its progress moved (with `progress`): the first report at once, then at most one per 5 s; never retried (the next one, or the outcome, follows).
+         * @description Standard Webhooks: verify `webhook-signature` over `<webhook-id>.<webhook-timestamp>.<body>` with your secret (`GET /webhook-secret`), e.g. `new Webhook(secret).verify(body, headers)`. `webhook-id` is the same for every retry of one event; events of one task may arrive out of order (use `timestamp`); the task's `callback` shows the newest event's delivery state.
+         */
+        post: operations["webhook_task_progress"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "task.running": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * task.running: The task started (with `callbackEvents` containing `started`).
+         * @description Standard Webhooks: verify `webhook-signature` over `<webhook-id>.<webhook-timestamp>.<body>` with your secret (`GET /webhook-secret`), e.g. `new Webhook(secret).verify(body, headers)`. `webhook-id` is the same for every retry of one event; events of one task may arrive out of order (use `timestamp`); the task's `callback` shows the newest event's delivery state.
+         */
+        post: operations["webhook_task_running"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "task.succeeded": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * task.succeeded: It succeeded (with `completed`, the default).
+         * @description Standard Webhooks: verify `webhook-signature` over `<webhook-id>.<webhook-timestamp>.<body>` with your secret (`GET /webhook-secret`), e.g. `new Webhook(secret).verify(body, headers)`. `webhook-id` is the same for every retry of one event; events of one task may arrive out of order (use `timestamp`); the task's `callback` shows the newest event's delivery state.
+         */
+        post: operations["webhook_task_succeeded"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
-        /** @description Webhook delivery state, for a task submitted with a callbackUrl. */
+        /** @description The input the worker waits for: `POST` it to `links.input` (or, without an API key, to `url`). */
+        AwaitingInput: {
+            /**
+             * Format: date-time
+             * @description When the wait times out (the task then fails, unless its worker handles it).
+             */
+            expiresAt?: string;
+            name: string;
+            prompt?: string;
+            /** @description The JSON Schema the input must match. */
+            schema?: Record<string, never>;
+            /** Format: date-time */
+            since: string;
+            /**
+             * Format: uri
+             * @description A capability URL: a `POST` of the input to it works without an API key, once, for this wait of this task only (for an approver without a key). Absent on the event bus.
+             */
+            url?: string;
+        };
+        /** @description Webhook delivery state, for a task submitted with a callbackUrl: of the newest event attempted. */
         CallbackState: {
             attempts: number;
+            /**
+             * @description The event this is the delivery of.
+             * @enum {string}
+             */
+            event?: "task.running" | "task.progress" | "task.input_required" | "task.succeeded" | "task.failed" | "task.cancelled";
             /** Format: date-time */
             lastAttemptAt?: string;
             /** @description Absent when the last attempt got no answer (refused, timed out, blocked). */
@@ -169,6 +457,34 @@ export interface components {
             /** @enum {string} */
             status: "pending" | "delivered" | "failed";
         };
+        /** @description The compensation run after the attempt ended cancelled (or failed, if configured); the task's own status does not change. */
+        Compensation: {
+            /** Format: date-time */
+            completedAt?: string;
+            /** @enum {string} */
+            status: "running" | "succeeded" | "failed";
+        };
+        History: {
+            items: components["schemas"]["HistoryEntry"][];
+        };
+        HistoryEntry: {
+            /**
+             * Format: date-time
+             * @description When it happened.
+             */
+            at: string;
+            /** @description The attempt it happened in (1 for the first run, one more per retry). */
+            attempt: number;
+            /** @description The input awaited or received, why it failed (a problem kind), how a compensation ended. */
+            detail?: string;
+            /**
+             * @description What happened.
+             * @enum {string}
+             */
+            event: "submitted" | "started" | "input_required" | "input_received" | "retried" | "succeeded" | "failed" | "cancelled" | "compensated";
+            /** @description The status the task had after it. */
+            status: components["schemas"]["TaskStatus"];
+        };
         /** @description RFC 9457 problem details. */
         Problem: {
             detail: string;
@@ -177,7 +493,7 @@ export interface components {
             errors?: {
                 /** @description What is wrong with it. */
                 detail: string;
-                /** @description JSON Pointer (RFC 6901) to the offending field of the body, e.g. `/input/upTo`. */
+                /** @description JSON Pointer (RFC 6901) to the offending field of the body, e.g. `/input/upTo`, or the name of the offending parameter or header. */
                 pointer: string;
             }[];
             instance?: string;
@@ -188,35 +504,111 @@ export interface components {
              * Format: uri
              * @enum {string}
              */
-            type: "https://longrun.dev/problems/malformed-json" | "https://longrun.dev/problems/validation-error" | "https://longrun.dev/problems/invalid-parameter" | "https://longrun.dev/problems/invalid-cursor" | "https://longrun.dev/problems/bad-request" | "https://longrun.dev/problems/unauthorized" | "https://longrun.dev/problems/forbidden" | "https://longrun.dev/problems/not-found" | "https://longrun.dev/problems/method-not-allowed" | "https://longrun.dev/problems/task-not-succeeded" | "https://longrun.dev/problems/task-already-finished" | "https://longrun.dev/problems/gone" | "https://longrun.dev/problems/payload-too-large" | "https://longrun.dev/problems/unsupported-media-type" | "https://longrun.dev/problems/idempotency-key-reused" | "https://longrun.dev/problems/too-many-requests" | "https://longrun.dev/problems/quota-exceeded" | "https://longrun.dev/problems/internal-error" | "https://longrun.dev/problems/task-failed" | "https://longrun.dev/problems/task-cancelled" | "https://longrun.dev/problems/result-too-large" | "https://longrun.dev/problems/start-failed" | "https://longrun.dev/problems/execution-lost" | "https://longrun.dev/problems/service-unavailable" | "https://longrun.dev/problems/gateway-timeout";
+            type: "https://longrun.dev/problems/malformed-json" | "https://longrun.dev/problems/validation-error" | "https://longrun.dev/problems/invalid-parameter" | "https://longrun.dev/problems/invalid-cursor" | "https://longrun.dev/problems/bad-request" | "https://longrun.dev/problems/unauthorized" | "https://longrun.dev/problems/forbidden" | "https://longrun.dev/problems/not-found" | "https://longrun.dev/problems/method-not-allowed" | "https://longrun.dev/problems/task-not-succeeded" | "https://longrun.dev/problems/task-already-finished" | "https://longrun.dev/problems/task-not-retryable" | "https://longrun.dev/problems/retry-limit-reached" | "https://longrun.dev/problems/no-input-awaited" | "https://longrun.dev/problems/gone" | "https://longrun.dev/problems/payload-too-large" | "https://longrun.dev/problems/unsupported-media-type" | "https://longrun.dev/problems/idempotency-key-reused" | "https://longrun.dev/problems/too-many-requests" | "https://longrun.dev/problems/quota-exceeded" | "https://longrun.dev/problems/internal-error" | "https://longrun.dev/problems/task-failed" | "https://longrun.dev/problems/task-cancelled" | "https://longrun.dev/problems/result-too-large" | "https://longrun.dev/problems/deadline-exceeded" | "https://longrun.dev/problems/start-failed" | "https://longrun.dev/problems/execution-lost" | "https://longrun.dev/problems/service-unavailable" | "https://longrun.dev/problems/gateway-timeout";
         };
         Progress: {
+            /**
+             * Format: date-time
+             * @description While running with 0 < percent < 100 (and not waiting for input): when the task should end, at the rate it progressed from `startedAt` to its last report. The same estimate `Retry-After` uses.
+             */
+            estimatedCompletionAt?: string;
             percent: number;
             step?: string;
         };
-        Submission: components["schemas"]["Submit_primes"] | components["schemas"]["Submit_sleep"] | components["schemas"]["Submit_report"] | components["schemas"]["Submit_fail"];
+        Submission: components["schemas"]["Submit_primes"] | components["schemas"]["Submit_sleep"] | components["schemas"]["Submit_report"] | components["schemas"]["Submit_fail"] | components["schemas"]["Submit_flaky"] | components["schemas"]["Submit_approval"];
+        Submit_approval: {
+            /**
+             * @description Which events `callbackUrl` receives: `started` (task.running), `progress` (task.progress, the first at once, then at most one per 5 s), `input_required` (task.input_required), `completed` (task.succeeded, task.failed, task.cancelled). Default: `["completed"]`.
+             * @default [
+             *       "completed"
+             *     ]
+             */
+            callbackEvents: ("started" | "progress" | "input_required" | "completed")[];
+            /** @description https:// URL with a public host, called once the task is terminal (and on the events of `callbackEvents`), signed with the caller's secret (Standard Webhooks). */
+            callbackUrl?: string;
+            /** @description Asks `question` and waits for input `{ approved, note? }` (POST /tasks/{id}/input, or its capability URL), then succeeds with that input as its result. */
+            input: {
+                question: string;
+            };
+            /** @description The caller's tags: at most 16 pairs, keys of 1-64 letters, digits, `_`, `.` or `-`, string values of at most 512 characters. Returned with the task, in webhooks and events; `GET /tasks?metadata.<key>=<value>` filters on them. */
+            metadata?: {
+                [key: string]: string;
+            };
+            /** @constant */
+            type: "approval";
+        };
         Submit_fail: {
-            /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
+            /**
+             * @description Which events `callbackUrl` receives: `started` (task.running), `progress` (task.progress, the first at once, then at most one per 5 s), `input_required` (task.input_required), `completed` (task.succeeded, task.failed, task.cancelled). Default: `["completed"]`.
+             * @default [
+             *       "completed"
+             *     ]
+             */
+            callbackEvents: ("started" | "progress" | "input_required" | "completed")[];
+            /** @description https:// URL with a public host, called once the task is terminal (and on the events of `callbackEvents`), signed with the caller's secret (Standard Webhooks). */
             callbackUrl?: string;
             /** @description Fails with `message`, to exercise the failure path. */
             input: {
                 message: string;
             };
+            /** @description The caller's tags: at most 16 pairs, keys of 1-64 letters, digits, `_`, `.` or `-`, string values of at most 512 characters. Returned with the task, in webhooks and events; `GET /tasks?metadata.<key>=<value>` filters on them. */
+            metadata?: {
+                [key: string]: string;
+            };
             /** @constant */
             type: "fail";
         };
+        Submit_flaky: {
+            /**
+             * @description Which events `callbackUrl` receives: `started` (task.running), `progress` (task.progress, the first at once, then at most one per 5 s), `input_required` (task.input_required), `completed` (task.succeeded, task.failed, task.cancelled). Default: `["completed"]`.
+             * @default [
+             *       "completed"
+             *     ]
+             */
+            callbackEvents: ("started" | "progress" | "input_required" | "completed")[];
+            /** @description https:// URL with a public host, called once the task is terminal (and on the events of `callbackEvents`), signed with the caller's secret (Standard Webhooks). */
+            callbackUrl?: string;
+            /** @description Fails its first `failures` attempts, then succeeds with `{ attempts }`: retry it (POST /tasks/{id}/retry). */
+            input: {
+                failures: number;
+            };
+            /** @description The caller's tags: at most 16 pairs, keys of 1-64 letters, digits, `_`, `.` or `-`, string values of at most 512 characters. Returned with the task, in webhooks and events; `GET /tasks?metadata.<key>=<value>` filters on them. */
+            metadata?: {
+                [key: string]: string;
+            };
+            /** @constant */
+            type: "flaky";
+        };
         Submit_primes: {
-            /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
+            /**
+             * @description Which events `callbackUrl` receives: `started` (task.running), `progress` (task.progress, the first at once, then at most one per 5 s), `input_required` (task.input_required), `completed` (task.succeeded, task.failed, task.cancelled). Default: `["completed"]`.
+             * @default [
+             *       "completed"
+             *     ]
+             */
+            callbackEvents: ("started" | "progress" | "input_required" | "completed")[];
+            /** @description https:// URL with a public host, called once the task is terminal (and on the events of `callbackEvents`), signed with the caller's secret (Standard Webhooks). */
             callbackUrl?: string;
             /** @description Counts the primes up to `upTo`, in chunks, reporting progress after each chunk. */
             input: {
                 upTo: number;
             };
+            /** @description The caller's tags: at most 16 pairs, keys of 1-64 letters, digits, `_`, `.` or `-`, string values of at most 512 characters. Returned with the task, in webhooks and events; `GET /tasks?metadata.<key>=<value>` filters on them. */
+            metadata?: {
+                [key: string]: string;
+            };
             /** @constant */
             type: "primes";
         };
         Submit_report: {
-            /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
+            /**
+             * @description Which events `callbackUrl` receives: `started` (task.running), `progress` (task.progress, the first at once, then at most one per 5 s), `input_required` (task.input_required), `completed` (task.succeeded, task.failed, task.cancelled). Default: `["completed"]`.
+             * @default [
+             *       "completed"
+             *     ]
+             */
+            callbackEvents: ("started" | "progress" | "input_required" | "completed")[];
+            /** @description https:// URL with a public host, called once the task is terminal (and on the events of `callbackEvents`), signed with the caller's secret (Standard Webhooks). */
             callbackUrl?: string;
             /** @description Builds a report of about `sizeKb` KiB; over 64 KiB it is stored in the results bucket (GET …/result answers 303). `inline: true` returns it inline anyway, so a large one fails with result-too-large. */
             input: {
@@ -224,37 +616,58 @@ export interface components {
                 label?: string;
                 sizeKb: number;
             };
+            /** @description The caller's tags: at most 16 pairs, keys of 1-64 letters, digits, `_`, `.` or `-`, string values of at most 512 characters. Returned with the task, in webhooks and events; `GET /tasks?metadata.<key>=<value>` filters on them. */
+            metadata?: {
+                [key: string]: string;
+            };
             /** @constant */
             type: "report";
         };
         Submit_sleep: {
-            /** @description https:// URL with a public host, called once the task is terminal (Standard Webhooks, signed with the caller's secret). */
+            /**
+             * @description Which events `callbackUrl` receives: `started` (task.running), `progress` (task.progress, the first at once, then at most one per 5 s), `input_required` (task.input_required), `completed` (task.succeeded, task.failed, task.cancelled). Default: `["completed"]`.
+             * @default [
+             *       "completed"
+             *     ]
+             */
+            callbackEvents: ("started" | "progress" | "input_required" | "completed")[];
+            /** @description https:// URL with a public host, called once the task is terminal (and on the events of `callbackEvents`), signed with the caller's secret (Standard Webhooks). */
             callbackUrl?: string;
             /** @description Waits `seconds` in a Wait state; costs nothing while waiting. */
             input: {
                 seconds: number;
             };
+            /** @description The caller's tags: at most 16 pairs, keys of 1-64 letters, digits, `_`, `.` or `-`, string values of at most 512 characters. Returned with the task, in webhooks and events; `GET /tasks?metadata.<key>=<value>` filters on them. */
+            metadata?: {
+                [key: string]: string;
+            };
             /** @constant */
             type: "sleep";
         };
         Task: {
+            /** @description 1, then 2, … after each retry. */
+            attempt: number;
+            awaitingInput?: components["schemas"]["AwaitingInput"];
             callback?: components["schemas"]["CallbackState"];
+            compensation?: components["schemas"]["Compensation"];
             /** Format: date-time */
             completedAt?: string;
             /** Format: date-time */
             createdAt: string;
+            /**
+             * Format: date-time
+             * @description When the current attempt ends `failed` with `deadline-exceeded` unless finished (from `Cancel-After`).
+             */
+            deadline?: string;
             error?: components["schemas"]["Problem"];
             /** Format: date-time */
             expiresAt: string;
             /** Format: uuid */
             id: string;
-            links: {
-                /** Format: uri */
-                cancel: string;
-                /** Format: uri */
-                result: string;
-                /** Format: uri */
-                self: string;
+            links: components["schemas"]["TaskLinks"];
+            /** @description The tags given at submit. */
+            metadata?: {
+                [key: string]: string;
             };
             progress: components["schemas"]["Progress"];
             /**
@@ -266,9 +679,34 @@ export interface components {
             startedAt?: string;
             status: components["schemas"]["TaskStatus"];
             /** @enum {string} */
-            type: "primes" | "sleep" | "report" | "fail";
+            type: "primes" | "sleep" | "report" | "fail" | "flaky" | "approval";
             /** Format: date-time */
             updatedAt: string;
+        };
+        TaskLinks: {
+            /** Format: uri */
+            cancel: string;
+            /**
+             * Format: uri
+             * @description The event stream (`text/event-stream`).
+             */
+            events: string;
+            /** Format: uri */
+            history: string;
+            /**
+             * Format: uri
+             * @description Waiting for input: `POST` the input here.
+             */
+            input?: string;
+            /** Format: uri */
+            result: string;
+            /**
+             * Format: uri
+             * @description Failed or cancelled: `POST` retries it.
+             */
+            retry?: string;
+            /** Format: uri */
+            self: string;
         };
         TaskList: {
             items: components["schemas"]["Task"][];
@@ -276,8 +714,53 @@ export interface components {
         };
         /** @enum {string} */
         TaskStatus: "pending" | "running" | "succeeded" | "failed" | "cancelled";
-        WatchToken: {
+        /** @description A task that ended within `Prefer: wait=N` of its submit; `result` when it succeeded with an inline result. */
+        TaskWithResult: {
+            /** @description 1, then 2, … after each retry. */
+            attempt: number;
+            awaitingInput?: components["schemas"]["AwaitingInput"];
+            callback?: components["schemas"]["CallbackState"];
+            compensation?: components["schemas"]["Compensation"];
             /** Format: date-time */
+            completedAt?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When the current attempt ends `failed` with `deadline-exceeded` unless finished (from `Cancel-After`).
+             */
+            deadline?: string;
+            error?: components["schemas"]["Problem"];
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: uuid */
+            id: string;
+            links: components["schemas"]["TaskLinks"];
+            /** @description The tags given at submit. */
+            metadata?: {
+                [key: string]: string;
+            };
+            progress: components["schemas"]["Progress"];
+            /**
+             * Format: uri
+             * @description Once succeeded: the absolute URL of the result.
+             */
+            resourceLocation?: string;
+            /** @description The worker's result (absent for a stored one: follow `links.result`). */
+            result?: unknown;
+            /** Format: date-time */
+            startedAt?: string;
+            status: components["schemas"]["TaskStatus"];
+            /** @enum {string} */
+            type: "primes" | "sleep" | "report" | "fail" | "flaky" | "approval";
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        WatchToken: {
+            /**
+             * Format: date-time
+             * @description Until when the token opens a connection.
+             */
             expiresAt: string;
             /** @description The task the token is for; absent: every task of the caller. */
             taskId?: string;
@@ -292,6 +775,54 @@ export interface components {
         WatchTokenRequest: {
             /** @description The one task to follow; omit for every task of the caller. */
             taskId?: string;
+        };
+        /** @description The body of a `task.cancelled` webhook (and the shape of the event on the bus: detail = `data` plus `owner`). */
+        WebhookEvent_task_cancelled: {
+            data: components["schemas"]["Task"];
+            /** Format: date-time */
+            timestamp: string;
+            /** @constant */
+            type: "task.cancelled";
+        };
+        /** @description The body of a `task.failed` webhook (and the shape of the event on the bus: detail = `data` plus `owner`). */
+        WebhookEvent_task_failed: {
+            data: components["schemas"]["Task"];
+            /** Format: date-time */
+            timestamp: string;
+            /** @constant */
+            type: "task.failed";
+        };
+        /** @description The body of a `task.input_required` webhook (and the shape of the event on the bus: detail = `data` plus `owner`). */
+        WebhookEvent_task_input_required: {
+            data: components["schemas"]["Task"];
+            /** Format: date-time */
+            timestamp: string;
+            /** @constant */
+            type: "task.input_required";
+        };
+        /** @description The body of a `task.progress` webhook (and the shape of the event on the bus: detail = `data` plus `owner`). */
+        WebhookEvent_task_progress: {
+            data: components["schemas"]["Task"];
+            /** Format: date-time */
+            timestamp: string;
+            /** @constant */
+            type: "task.progress";
+        };
+        /** @description The body of a `task.running` webhook (and the shape of the event on the bus: detail = `data` plus `owner`). */
+        WebhookEvent_task_running: {
+            data: components["schemas"]["Task"];
+            /** Format: date-time */
+            timestamp: string;
+            /** @constant */
+            type: "task.running";
+        };
+        /** @description The body of a `task.succeeded` webhook (and the shape of the event on the bus: detail = `data` plus `owner`). */
+        WebhookEvent_task_succeeded: {
+            data: components["schemas"]["Task"];
+            /** Format: date-time */
+            timestamp: string;
+            /** @constant */
+            type: "task.succeeded";
         };
         WebhookSecret: {
             /**
@@ -310,10 +841,27 @@ export interface components {
     };
     responses: never;
     parameters: {
-        /** @description Makes the submit safe to retry: same key and body, same task. */
+        /**
+         * @description The task's deadline, from now: whole seconds (`90`) or a duration (`90s`, `5m`, `2h`, `1h30m`), at least 1 s and at most the execution timeout. A task not finished by then ends `failed` with `deadline-exceeded` (a pending one never starts; a running one is stopped). Anything else is a 400 naming the header.
+         * @example 5m
+         */
+        CancelAfter: string;
+        /**
+         * @description Makes the submit safe to retry: same key and body, same task.
+         * @example order-4711
+         */
         IdempotencyKey: string;
-        /** @description RFC 7240 `wait=N`: wait up to N seconds (at most 25) for the task to change before answering. Malformed preferences are ignored. */
+        /**
+         * @description RFC 7240 `wait=N`: wait up to N seconds (at most 25) for the task to change before answering. Malformed preferences are ignored.
+         * @example wait=20
+         */
         Prefer: string;
+        /**
+         * @description RFC 7240 `wait=N` (N ≤ 25): if the task ends within N seconds, answer `200` with its final state (and its inline result) instead of `202`. Malformed preferences are ignored.
+         * @example wait=10
+         */
+        PreferOutcome: string;
+        /** @example 01a24328-2ff7-7512-93cc-ade546337ba4 */
         TaskId: string;
     };
     requestBodies: never;
@@ -329,6 +877,78 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getConsole: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    /** @description `script-src 'self'`, no inline script. */
+                    "Content-Security-Policy": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Rate limit exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConsoleAsset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                asset: "app.js" | "app.css";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file; with `?v=` as the page names it, cacheable for good. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/css": string;
+                    "text/javascript": string;
+                };
+            };
+            /** @description No such file. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getOpenApi: {
         parameters: {
             query?: never;
@@ -344,6 +964,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "openapi": "3.1.0",
+                     *       "info": {
+                     *         "title": "Longrun",
+                     *         "version": "1.0.0"
+                     *       }
+                     *     }
+                     */
                     "application/json": Record<string, never>;
                 };
             };
@@ -361,10 +990,36 @@ export interface operations {
     listTasks: {
         parameters: {
             query?: {
-                /** @description Opaque; `nextCursor` of the previous page, with the same `status`. */
+                /**
+                 * @description Only tasks created after this time.
+                 * @example 2026-12-01T00:00:00Z
+                 */
+                createdAfter?: string;
+                /**
+                 * @description Only tasks created before this time.
+                 * @example 2026-12-31T00:00:00Z
+                 */
+                createdBefore?: string;
+                /**
+                 * @description Opaque; `nextCursor` of the previous page, with the same filters.
+                 * @example eyJ2IjoxLCJhZnRlciI6IjAxYTI0MzI4LTJmZjctNzUxMi05M2NjLWFkZTU0NjMzN2JhNCJ9
+                 */
                 cursor?: string;
+                /**
+                 * @description Page size.
+                 * @example 20
+                 */
                 limit?: number;
+                /**
+                 * @description Only tasks with this status.
+                 * @example failed
+                 */
                 status?: components["schemas"]["TaskStatus"];
+                /**
+                 * @description Only tasks of this type.
+                 * @example primes
+                 */
+                type?: string;
             };
             header?: never;
             path?: never;
@@ -378,10 +1033,83 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": "01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *           "type": "primes",
+                     *           "status": "running",
+                     *           "progress": {
+                     *             "percent": 40,
+                     *             "step": "chunk 8 of 20",
+                     *             "estimatedCompletionAt": "2026-12-04T09:01:02.000Z"
+                     *           },
+                     *           "createdAt": "2026-12-04T09:00:00.000Z",
+                     *           "updatedAt": "2026-12-04T09:00:25.000Z",
+                     *           "expiresAt": "2026-12-11T10:00:00.000Z",
+                     *           "attempt": 1,
+                     *           "deadline": "2026-12-04T09:05:00.000Z",
+                     *           "metadata": {
+                     *             "customer": "acme",
+                     *             "batch": "2026-12"
+                     *           },
+                     *           "links": {
+                     *             "self": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *             "result": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result",
+                     *             "cancel": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *             "events": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/events",
+                     *             "history": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/history"
+                     *           },
+                     *           "callback": {
+                     *             "status": "pending",
+                     *             "attempts": 0
+                     *           },
+                     *           "startedAt": "2026-12-04T09:00:01.000Z"
+                     *         },
+                     *         {
+                     *           "id": "01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *           "type": "primes",
+                     *           "status": "succeeded",
+                     *           "progress": {
+                     *             "percent": 100,
+                     *             "step": "chunk 20 of 20"
+                     *           },
+                     *           "createdAt": "2026-12-04T09:00:00.000Z",
+                     *           "updatedAt": "2026-12-04T09:01:00.000Z",
+                     *           "expiresAt": "2026-12-11T09:01:00.000Z",
+                     *           "attempt": 1,
+                     *           "deadline": "2026-12-04T09:05:00.000Z",
+                     *           "metadata": {
+                     *             "customer": "acme",
+                     *             "batch": "2026-12"
+                     *           },
+                     *           "links": {
+                     *             "self": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *             "result": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result",
+                     *             "cancel": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *             "events": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/events",
+                     *             "history": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/history"
+                     *           },
+                     *           "callback": {
+                     *             "status": "delivered",
+                     *             "attempts": 1,
+                     *             "lastStatusCode": 204,
+                     *             "lastAttemptAt": "2026-12-04T09:01:01.000Z",
+                     *             "event": "task.succeeded"
+                     *           },
+                     *           "startedAt": "2026-12-04T09:00:01.000Z",
+                     *           "completedAt": "2026-12-04T09:01:00.000Z",
+                     *           "resourceLocation": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result"
+                     *         }
+                     *       ],
+                     *       "nextCursor": "eyJ2IjoxLCJhZnRlciI6IjAxYTI0MzI4LTJmZjctNzUxMi05M2NjLWFkZTU0NjMzN2JhNCJ9"
+                     *     }
+                     */
                     "application/json": components["schemas"]["TaskList"];
                 };
             };
-            /** @description Bad status, limit or cursor. */
+            /** @description Bad status, limit, cursor, time or metadata filter; names the parameter. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -432,36 +1160,154 @@ export interface operations {
     submitTask: {
         parameters: {
             query?: {
-                /** @description What `Location` points at: the task (default) or its result monitor (`result`, for Logic Apps / Power Automate). Any other value is a 400. */
+                /**
+                 * @description What `Location` points at: the task (default) or its result monitor (`result`, for Logic Apps / Power Automate). Any other value is a 400.
+                 * @example task
+                 */
                 location?: "task" | "result";
             };
             header?: {
-                /** @description Makes the submit safe to retry: same key and body, same task. */
+                /**
+                 * @description The task's deadline, from now: whole seconds (`90`) or a duration (`90s`, `5m`, `2h`, `1h30m`), at least 1 s and at most the execution timeout. A task not finished by then ends `failed` with `deadline-exceeded` (a pending one never starts; a running one is stopped). Anything else is a 400 naming the header.
+                 * @example 5m
+                 */
+                "Cancel-After"?: components["parameters"]["CancelAfter"];
+                /**
+                 * @description Makes the submit safe to retry: same key and body, same task.
+                 * @example order-4711
+                 */
                 "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+                /**
+                 * @description RFC 7240 `wait=N` (N ≤ 25): if the task ends within N seconds, answer `200` with its final state (and its inline result) instead of `202`. Malformed preferences are ignored.
+                 * @example wait=10
+                 */
+                Prefer?: components["parameters"]["PreferOutcome"];
             };
             path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "type": "primes",
+                 *       "input": {
+                 *         "upTo": 2
+                 *       },
+                 *       "metadata": {
+                 *         "customer": "acme",
+                 *         "batch": "2026-12"
+                 *       },
+                 *       "callbackUrl": "https://hooks.example.com/longrun",
+                 *       "callbackEvents": [
+                 *         "progress",
+                 *         "completed"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["Submission"];
             };
         };
         responses: {
+            /** @description With `Prefer: wait=N`: the task ended within N seconds; its final state, with `result` when it succeeded with an inline one. */
+            200: {
+                headers: {
+                    /** @description Absolute URL of the task. */
+                    "Content-Location": string;
+                    /** @description With `Prefer: wait=N`: `wait=N`, the wait honoured. */
+                    "Preference-Applied"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *       "type": "primes",
+                     *       "status": "succeeded",
+                     *       "progress": {
+                     *         "percent": 100,
+                     *         "step": "chunk 20 of 20"
+                     *       },
+                     *       "createdAt": "2026-12-04T09:00:00.000Z",
+                     *       "updatedAt": "2026-12-04T09:01:00.000Z",
+                     *       "expiresAt": "2026-12-11T09:01:00.000Z",
+                     *       "attempt": 1,
+                     *       "deadline": "2026-12-04T09:05:00.000Z",
+                     *       "metadata": {
+                     *         "customer": "acme",
+                     *         "batch": "2026-12"
+                     *       },
+                     *       "links": {
+                     *         "self": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *         "result": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result",
+                     *         "cancel": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *         "events": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/events",
+                     *         "history": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/history"
+                     *       },
+                     *       "callback": {
+                     *         "status": "delivered",
+                     *         "attempts": 1,
+                     *         "lastStatusCode": 204,
+                     *         "lastAttemptAt": "2026-12-04T09:01:01.000Z",
+                     *         "event": "task.succeeded"
+                     *       },
+                     *       "startedAt": "2026-12-04T09:00:01.000Z",
+                     *       "completedAt": "2026-12-04T09:01:00.000Z",
+                     *       "resourceLocation": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result",
+                     *       "result": {
+                     *         "ok": true
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TaskWithResult"];
+                };
+            };
             /** @description Accepted; poll `Location` (or `Operation-Location`), or follow `GET /tasks/{id}/events`. */
             202: {
                 headers: {
                     Location: components["headers"]["Location"];
                     /** @description Absolute URL of the task (Azure long-running operation convention). */
                     "Operation-Location": string;
+                    /** @description With `Prefer: wait=N`: `wait=N`, the wait honoured. */
+                    "Preference-Applied"?: string;
                     "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *       "type": "primes",
+                     *       "status": "pending",
+                     *       "progress": {
+                     *         "percent": 0
+                     *       },
+                     *       "createdAt": "2026-12-04T09:00:00.000Z",
+                     *       "updatedAt": "2026-12-04T09:00:00.000Z",
+                     *       "expiresAt": "2026-12-11T10:00:00.000Z",
+                     *       "attempt": 1,
+                     *       "deadline": "2026-12-04T09:05:00.000Z",
+                     *       "metadata": {
+                     *         "customer": "acme",
+                     *         "batch": "2026-12"
+                     *       },
+                     *       "links": {
+                     *         "self": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *         "result": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result",
+                     *         "cancel": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *         "events": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/events",
+                     *         "history": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/history"
+                     *       },
+                     *       "callback": {
+                     *         "status": "pending",
+                     *         "attempts": 0
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Task"];
                 };
             };
-            /** @description Malformed JSON, schema violation, unknown task type or `location` value; names the offending field. */
+            /** @description Malformed JSON, schema violation (e.g. `/metadata`), unknown task type, `location` value or `Cancel-After`; names the offending field. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -540,11 +1386,16 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @example "3n4b5Qf0kq3Xy1m8VhJt7cZ2aEo" */
                 "If-None-Match"?: string;
-                /** @description RFC 7240 `wait=N`: wait up to N seconds (at most 25) for the task to change before answering. Malformed preferences are ignored. */
+                /**
+                 * @description RFC 7240 `wait=N`: wait up to N seconds (at most 25) for the task to change before answering. Malformed preferences are ignored.
+                 * @example wait=20
+                 */
                 Prefer?: components["parameters"]["Prefer"];
             };
             path: {
+                /** @example 01a24328-2ff7-7512-93cc-ade546337ba4 */
                 id: components["parameters"]["TaskId"];
             };
             cookie?: never;
@@ -561,6 +1412,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *       "type": "primes",
+                     *       "status": "running",
+                     *       "progress": {
+                     *         "percent": 40,
+                     *         "step": "chunk 8 of 20",
+                     *         "estimatedCompletionAt": "2026-12-04T09:01:02.000Z"
+                     *       },
+                     *       "createdAt": "2026-12-04T09:00:00.000Z",
+                     *       "updatedAt": "2026-12-04T09:00:25.000Z",
+                     *       "expiresAt": "2026-12-11T10:00:00.000Z",
+                     *       "attempt": 1,
+                     *       "deadline": "2026-12-04T09:05:00.000Z",
+                     *       "metadata": {
+                     *         "customer": "acme",
+                     *         "batch": "2026-12"
+                     *       },
+                     *       "links": {
+                     *         "self": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *         "result": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result",
+                     *         "cancel": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *         "events": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/events",
+                     *         "history": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/history"
+                     *       },
+                     *       "callback": {
+                     *         "status": "pending",
+                     *         "attempts": 0
+                     *       },
+                     *       "startedAt": "2026-12-04T09:00:01.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Task"];
                 };
             };
@@ -602,7 +1486,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Past its retention period. */
+            /** @description Past its retention period, or purged. */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -634,9 +1518,16 @@ export interface operations {
     };
     cancelTask: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description Erase the task now (`true`) instead of cancelling it.
+                 * @example true
+                 */
+                purge?: boolean;
+            };
             header?: never;
             path: {
+                /** @example 01a24328-2ff7-7512-93cc-ade546337ba4 */
                 id: components["parameters"]["TaskId"];
             };
             cookie?: never;
@@ -649,7 +1540,67 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *       "type": "primes",
+                     *       "status": "cancelled",
+                     *       "progress": {
+                     *         "percent": 0
+                     *       },
+                     *       "createdAt": "2026-12-04T09:00:00.000Z",
+                     *       "updatedAt": "2026-12-04T09:05:00.000Z",
+                     *       "expiresAt": "2026-12-11T09:05:00.000Z",
+                     *       "attempt": 1,
+                     *       "deadline": "2026-12-04T09:05:00.000Z",
+                     *       "metadata": {
+                     *         "customer": "acme",
+                     *         "batch": "2026-12"
+                     *       },
+                     *       "links": {
+                     *         "self": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *         "result": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result",
+                     *         "cancel": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *         "events": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/events",
+                     *         "history": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/history",
+                     *         "retry": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/retry"
+                     *       },
+                     *       "callback": {
+                     *         "status": "pending",
+                     *         "attempts": 0
+                     *       },
+                     *       "startedAt": "2026-12-04T09:00:01.000Z",
+                     *       "completedAt": "2026-12-04T09:05:00.000Z",
+                     *       "error": {
+                     *         "type": "https://longrun.dev/problems/task-cancelled",
+                     *         "title": "Task cancelled",
+                     *         "status": 409,
+                     *         "detail": "The task was cancelled by its owner.",
+                     *         "instance": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4"
+                     *       },
+                     *       "compensation": {
+                     *         "status": "succeeded",
+                     *         "completedAt": "2026-12-04T09:05:02.000Z"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Purged. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `purge` is neither true nor false. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Missing or unknown API key (or token, in JWT mode). */
@@ -679,7 +1630,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Already succeeded or failed. */
+            /** @description Already succeeded or failed (a cancel). */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -688,7 +1639,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Past its retention period. */
+            /** @description Past its retention period, or purged. */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -722,9 +1673,11 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @example 7 */
                 "Last-Event-ID"?: string;
             };
             path: {
+                /** @example 01a24328-2ff7-7512-93cc-ade546337ba4 */
                 id: components["parameters"]["TaskId"];
             };
             cookie?: never;
@@ -737,6 +1690,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example id: 7
+                     *     event: progress
+                     *     data: {"id":"01a24328-2ff7-7512-93cc-ade546337ba4","type":"primes","status":"running","progress":{"percent":40,"step":"chunk 8 of 20","estimatedCompletionAt":"2026-12-04T09:01:02.000Z"},"createdAt":"2026-12-04T09:00:00.000Z","updatedAt":"2026-12-04T09:00:25.000Z","expiresAt":"2026-12-11T10:00:00.000Z","attempt":1,"deadline":"2026-12-04T09:05:00.000Z","metadata":{"customer":"acme","batch":"2026-12"},"links":{"self":"https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4","result":"https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result","cancel":"https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4","events":"https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/events","history":"https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/history"},"callback":{"status":"pending","attempts":0},"startedAt":"2026-12-04T09:00:01.000Z"}
+                     */
                     "text/event-stream": string;
                 };
             };
@@ -774,8 +1732,375 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Past its retention period. */
+            /** @description Past its retention period, or purged. */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Briefly unavailable. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTaskHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 01a24328-2ff7-7512-93cc-ade546337ba4 */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The history. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "at": "2026-12-04T09:00:00.000Z",
+                     *           "status": "pending",
+                     *           "attempt": 1,
+                     *           "event": "submitted"
+                     *         },
+                     *         {
+                     *           "at": "2026-12-04T09:00:01.000Z",
+                     *           "status": "running",
+                     *           "attempt": 1,
+                     *           "event": "started"
+                     *         },
+                     *         {
+                     *           "at": "2026-12-04T09:05:00.000Z",
+                     *           "status": "failed",
+                     *           "attempt": 1,
+                     *           "event": "failed",
+                     *           "detail": "deadline-exceeded"
+                     *         },
+                     *         {
+                     *           "at": "2026-12-04T09:06:40.000Z",
+                     *           "status": "pending",
+                     *           "attempt": 2,
+                     *           "event": "retried"
+                     *         },
+                     *         {
+                     *           "at": "2026-12-04T09:06:41.000Z",
+                     *           "status": "running",
+                     *           "attempt": 2,
+                     *           "event": "started"
+                     *         },
+                     *         {
+                     *           "at": "2026-12-04T09:07:40.000Z",
+                     *           "status": "succeeded",
+                     *           "attempt": 2,
+                     *           "event": "succeeded"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["History"];
+                };
+            };
+            /** @description Missing or unknown API key (or token, in JWT mode). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, e.g. by the web application firewall. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task for this caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Past its retention period, or purged. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Briefly unavailable. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendInput: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 01a24328-2ff7-7512-93cc-ade546337ba4 */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "approved": true,
+                 *       "note": "Looks good."
+                 *     }
+                 */
+                "application/json": unknown;
+            };
+        };
+        responses: {
+            /** @description Taken; the worker resumes. */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *       "type": "primes",
+                     *       "status": "running",
+                     *       "progress": {
+                     *         "percent": 40,
+                     *         "step": "chunk 8 of 20",
+                     *         "estimatedCompletionAt": "2026-12-04T09:01:02.000Z"
+                     *       },
+                     *       "createdAt": "2026-12-04T09:00:00.000Z",
+                     *       "updatedAt": "2026-12-04T09:00:25.000Z",
+                     *       "expiresAt": "2026-12-11T10:00:00.000Z",
+                     *       "attempt": 1,
+                     *       "deadline": "2026-12-04T09:05:00.000Z",
+                     *       "metadata": {
+                     *         "customer": "acme",
+                     *         "batch": "2026-12"
+                     *       },
+                     *       "links": {
+                     *         "self": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *         "result": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result",
+                     *         "cancel": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *         "events": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/events",
+                     *         "history": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/history"
+                     *       },
+                     *       "callback": {
+                     *         "status": "pending",
+                     *         "attempts": 0
+                     *       },
+                     *       "startedAt": "2026-12-04T09:00:01.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Malformed JSON, or the input breaks the awaited schema; names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or unknown API key (or token, in JWT mode). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, e.g. by the web application firewall. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task for this caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The task is not waiting for input. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Past its retention period, or purged. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Briefly unavailable. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendInputByCapability: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example QPvGRAV4SCtzMmm4X-wnfBf2EGJXmJY87C65fh1ZMkw */
+                capability: string;
+                /** @example 01a24328-2ff7-7512-93cc-ade546337ba4 */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "approved": true,
+                 *       "note": "Looks good."
+                 *     }
+                 */
+                "application/json": unknown;
+            };
+        };
+        responses: {
+            /** @description Taken; the worker resumes. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed JSON, or the input breaks the awaited schema; names each field. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such wait: forged, used or expired. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body over 256 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body is not application/json. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -808,10 +2133,14 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description RFC 7240 `wait=N`: wait up to N seconds (at most 25) for the task to change before answering. Malformed preferences are ignored. */
+                /**
+                 * @description RFC 7240 `wait=N`: wait up to N seconds (at most 25) for the task to change before answering. Malformed preferences are ignored.
+                 * @example wait=20
+                 */
                 Prefer?: components["parameters"]["Prefer"];
             };
             path: {
+                /** @example 01a24328-2ff7-7512-93cc-ade546337ba4 */
                 id: components["parameters"]["TaskId"];
             };
             cookie?: never;
@@ -826,6 +2155,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "ok": true
+                     *     }
+                     */
                     "application/json": unknown;
                 };
             };
@@ -839,6 +2173,39 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *       "type": "primes",
+                     *       "status": "running",
+                     *       "progress": {
+                     *         "percent": 40,
+                     *         "step": "chunk 8 of 20",
+                     *         "estimatedCompletionAt": "2026-12-04T09:01:02.000Z"
+                     *       },
+                     *       "createdAt": "2026-12-04T09:00:00.000Z",
+                     *       "updatedAt": "2026-12-04T09:00:25.000Z",
+                     *       "expiresAt": "2026-12-11T10:00:00.000Z",
+                     *       "attempt": 1,
+                     *       "deadline": "2026-12-04T09:05:00.000Z",
+                     *       "metadata": {
+                     *         "customer": "acme",
+                     *         "batch": "2026-12"
+                     *       },
+                     *       "links": {
+                     *         "self": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *         "result": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result",
+                     *         "cancel": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *         "events": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/events",
+                     *         "history": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/history"
+                     *       },
+                     *       "callback": {
+                     *         "status": "pending",
+                     *         "attempts": 0
+                     *       },
+                     *       "startedAt": "2026-12-04T09:00:01.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["Task"];
                 };
             };
@@ -889,7 +2256,126 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Past its retention period. */
+            /** @description Past its retention period, or purged. */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limit or quota exceeded. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Briefly unavailable. */
+            503: {
+                headers: {
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retryTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example 01a24328-2ff7-7512-93cc-ade546337ba4 */
+                id: components["parameters"]["TaskId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Retrying; poll `Location` (the same task). */
+            202: {
+                headers: {
+                    Location: components["headers"]["Location"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *       "type": "primes",
+                     *       "status": "pending",
+                     *       "progress": {
+                     *         "percent": 0
+                     *       },
+                     *       "createdAt": "2026-12-04T09:00:00.000Z",
+                     *       "updatedAt": "2026-12-04T09:06:40.000Z",
+                     *       "expiresAt": "2026-12-11T10:00:00.000Z",
+                     *       "attempt": 2,
+                     *       "deadline": "2026-12-04T09:11:40.000Z",
+                     *       "metadata": {
+                     *         "customer": "acme",
+                     *         "batch": "2026-12"
+                     *       },
+                     *       "links": {
+                     *         "self": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *         "result": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result",
+                     *         "cancel": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                     *         "events": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/events",
+                     *         "history": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/history"
+                     *       },
+                     *       "callback": {
+                     *         "status": "pending",
+                     *         "attempts": 0
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Task"];
+                };
+            };
+            /** @description Missing or unknown API key (or token, in JWT mode). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Refused, e.g. by the web application firewall. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such task for this caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Pending, running or succeeded (`taskStatus`), or no attempts left. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Past its retention period, or purged. */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -1031,6 +2517,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                     *       "createdAt": "2026-12-04T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookSecret"];
                 };
             };
@@ -1088,6 +2580,13 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                     *       "createdAt": "2026-12-04T09:00:00.000Z",
+                     *       "previousSecretExpiresAt": "2026-12-05T09:00:00.000Z"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WebhookSecret"];
                 };
             };
@@ -1127,6 +2626,467 @@ export interface operations {
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
+            };
+        };
+    };
+    webhook_task_cancelled: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Unique per event, the same for each retry of it.
+                 * @example msg_01a24328-2ff7-7512-93cc-ade546337ba4_7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description `v1,<base64 HMAC-SHA256>`; during a secret rotation, two, space-separated.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+                /**
+                 * @description When this attempt was signed (epoch seconds); refuse one more than 5 minutes away.
+                 * @example 1796374860
+                 */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "task.cancelled",
+                 *       "timestamp": "2026-12-04T09:05:00.000Z",
+                 *       "data": {
+                 *         "id": "01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *         "type": "primes",
+                 *         "status": "cancelled",
+                 *         "progress": {
+                 *           "percent": 0
+                 *         },
+                 *         "createdAt": "2026-12-04T09:00:00.000Z",
+                 *         "updatedAt": "2026-12-04T09:05:00.000Z",
+                 *         "expiresAt": "2026-12-11T09:05:00.000Z",
+                 *         "attempt": 1,
+                 *         "deadline": "2026-12-04T09:05:00.000Z",
+                 *         "metadata": {
+                 *           "customer": "acme",
+                 *           "batch": "2026-12"
+                 *         },
+                 *         "links": {
+                 *           "self": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *           "result": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result",
+                 *           "cancel": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *           "events": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/events",
+                 *           "history": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/history",
+                 *           "retry": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/retry"
+                 *         },
+                 *         "startedAt": "2026-12-04T09:00:01.000Z",
+                 *         "completedAt": "2026-12-04T09:05:00.000Z",
+                 *         "error": {
+                 *           "type": "https://longrun.dev/problems/task-cancelled",
+                 *           "title": "Task cancelled",
+                 *           "status": 409,
+                 *           "detail": "The task was cancelled by its owner.",
+                 *           "instance": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4"
+                 *         },
+                 *         "compensation": {
+                 *           "status": "succeeded",
+                 *           "completedAt": "2026-12-04T09:05:02.000Z"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEvent_task_cancelled"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx delivers it (a 410 stops its deliveries for good; anything else is retried). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_task_failed: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Unique per event, the same for each retry of it.
+                 * @example msg_01a24328-2ff7-7512-93cc-ade546337ba4_7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description `v1,<base64 HMAC-SHA256>`; during a secret rotation, two, space-separated.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+                /**
+                 * @description When this attempt was signed (epoch seconds); refuse one more than 5 minutes away.
+                 * @example 1796374860
+                 */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "task.failed",
+                 *       "timestamp": "2026-12-04T09:05:00.000Z",
+                 *       "data": {
+                 *         "id": "01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *         "type": "primes",
+                 *         "status": "failed",
+                 *         "progress": {
+                 *           "percent": 0
+                 *         },
+                 *         "createdAt": "2026-12-04T09:00:00.000Z",
+                 *         "updatedAt": "2026-12-04T09:05:00.000Z",
+                 *         "expiresAt": "2026-12-11T09:05:00.000Z",
+                 *         "attempt": 1,
+                 *         "deadline": "2026-12-04T09:05:00.000Z",
+                 *         "metadata": {
+                 *           "customer": "acme",
+                 *           "batch": "2026-12"
+                 *         },
+                 *         "links": {
+                 *           "self": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *           "result": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result",
+                 *           "cancel": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *           "events": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/events",
+                 *           "history": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/history",
+                 *           "retry": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/retry"
+                 *         },
+                 *         "startedAt": "2026-12-04T09:00:01.000Z",
+                 *         "completedAt": "2026-12-04T09:05:00.000Z",
+                 *         "error": {
+                 *           "type": "https://longrun.dev/problems/deadline-exceeded",
+                 *           "title": "Deadline exceeded",
+                 *           "status": 504,
+                 *           "detail": "The task did not finish by its deadline (Cancel-After).",
+                 *           "instance": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEvent_task_failed"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx delivers it (a 410 stops its deliveries for good; anything else is retried). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_task_input_required: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Unique per event, the same for each retry of it.
+                 * @example msg_01a24328-2ff7-7512-93cc-ade546337ba4_7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description `v1,<base64 HMAC-SHA256>`; during a secret rotation, two, space-separated.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+                /**
+                 * @description When this attempt was signed (epoch seconds); refuse one more than 5 minutes away.
+                 * @example 1796374860
+                 */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "task.input_required",
+                 *       "timestamp": "2026-12-04T09:00:25.000Z",
+                 *       "data": {
+                 *         "id": "01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *         "type": "primes",
+                 *         "status": "running",
+                 *         "progress": {
+                 *           "percent": 40,
+                 *           "step": "waiting for approval"
+                 *         },
+                 *         "createdAt": "2026-12-04T09:00:00.000Z",
+                 *         "updatedAt": "2026-12-04T09:00:25.000Z",
+                 *         "expiresAt": "2026-12-11T10:00:00.000Z",
+                 *         "attempt": 1,
+                 *         "deadline": "2026-12-04T09:05:00.000Z",
+                 *         "metadata": {
+                 *           "customer": "acme",
+                 *           "batch": "2026-12"
+                 *         },
+                 *         "links": {
+                 *           "self": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *           "result": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result",
+                 *           "cancel": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *           "events": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/events",
+                 *           "history": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/history",
+                 *           "input": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/input"
+                 *         },
+                 *         "startedAt": "2026-12-04T09:00:01.000Z",
+                 *         "awaitingInput": {
+                 *           "name": "approval",
+                 *           "prompt": "Ship release 4.2 to production?",
+                 *           "schema": {
+                 *             "type": "object",
+                 *             "properties": {
+                 *               "approved": {
+                 *                 "type": "boolean"
+                 *               }
+                 *             },
+                 *             "required": [
+                 *               "approved"
+                 *             ]
+                 *           },
+                 *           "since": "2026-12-04T09:00:25.000Z",
+                 *           "expiresAt": "2026-12-04T09:30:25.000Z",
+                 *           "url": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/input/QPvGRAV4SCtzMmm4X-wnfBf2EGJXmJY87C65fh1ZMkw"
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEvent_task_input_required"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx delivers it (a 410 stops its deliveries for good; anything else is retried). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_task_progress: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Unique per event, the same for each retry of it.
+                 * @example msg_01a24328-2ff7-7512-93cc-ade546337ba4_7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description `v1,<base64 HMAC-SHA256>`; during a secret rotation, two, space-separated.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+                /**
+                 * @description When this attempt was signed (epoch seconds); refuse one more than 5 minutes away.
+                 * @example 1796374860
+                 */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "task.progress",
+                 *       "timestamp": "2026-12-04T09:00:25.000Z",
+                 *       "data": {
+                 *         "id": "01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *         "type": "primes",
+                 *         "status": "running",
+                 *         "progress": {
+                 *           "percent": 40,
+                 *           "step": "chunk 8 of 20",
+                 *           "estimatedCompletionAt": "2026-12-04T09:01:02.000Z"
+                 *         },
+                 *         "createdAt": "2026-12-04T09:00:00.000Z",
+                 *         "updatedAt": "2026-12-04T09:00:25.000Z",
+                 *         "expiresAt": "2026-12-11T10:00:00.000Z",
+                 *         "attempt": 1,
+                 *         "deadline": "2026-12-04T09:05:00.000Z",
+                 *         "metadata": {
+                 *           "customer": "acme",
+                 *           "batch": "2026-12"
+                 *         },
+                 *         "links": {
+                 *           "self": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *           "result": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result",
+                 *           "cancel": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *           "events": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/events",
+                 *           "history": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/history"
+                 *         },
+                 *         "startedAt": "2026-12-04T09:00:01.000Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEvent_task_progress"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx delivers it (a 410 stops its deliveries for good; anything else is retried). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_task_running: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Unique per event, the same for each retry of it.
+                 * @example msg_01a24328-2ff7-7512-93cc-ade546337ba4_7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description `v1,<base64 HMAC-SHA256>`; during a secret rotation, two, space-separated.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+                /**
+                 * @description When this attempt was signed (epoch seconds); refuse one more than 5 minutes away.
+                 * @example 1796374860
+                 */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "task.running",
+                 *       "timestamp": "2026-12-04T09:00:01.000Z",
+                 *       "data": {
+                 *         "id": "01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *         "type": "primes",
+                 *         "status": "running",
+                 *         "progress": {
+                 *           "percent": 0
+                 *         },
+                 *         "createdAt": "2026-12-04T09:00:00.000Z",
+                 *         "updatedAt": "2026-12-04T09:00:01.000Z",
+                 *         "expiresAt": "2026-12-11T10:00:00.000Z",
+                 *         "attempt": 1,
+                 *         "deadline": "2026-12-04T09:05:00.000Z",
+                 *         "metadata": {
+                 *           "customer": "acme",
+                 *           "batch": "2026-12"
+                 *         },
+                 *         "links": {
+                 *           "self": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *           "result": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result",
+                 *           "cancel": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *           "events": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/events",
+                 *           "history": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/history"
+                 *         },
+                 *         "startedAt": "2026-12-04T09:00:01.000Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEvent_task_running"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx delivers it (a 410 stops its deliveries for good; anything else is retried). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    webhook_task_succeeded: {
+        parameters: {
+            query?: never;
+            header: {
+                /**
+                 * @description Unique per event, the same for each retry of it.
+                 * @example msg_01a24328-2ff7-7512-93cc-ade546337ba4_7
+                 */
+                "webhook-id": string;
+                /**
+                 * @description `v1,<base64 HMAC-SHA256>`; during a secret rotation, two, space-separated.
+                 * @example v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=
+                 */
+                "webhook-signature": string;
+                /**
+                 * @description When this attempt was signed (epoch seconds); refuse one more than 5 minutes away.
+                 * @example 1796374860
+                 */
+                "webhook-timestamp": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "task.succeeded",
+                 *       "timestamp": "2026-12-04T09:01:00.000Z",
+                 *       "data": {
+                 *         "id": "01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *         "type": "primes",
+                 *         "status": "succeeded",
+                 *         "progress": {
+                 *           "percent": 100,
+                 *           "step": "chunk 20 of 20"
+                 *         },
+                 *         "createdAt": "2026-12-04T09:00:00.000Z",
+                 *         "updatedAt": "2026-12-04T09:01:00.000Z",
+                 *         "expiresAt": "2026-12-11T09:01:00.000Z",
+                 *         "attempt": 1,
+                 *         "deadline": "2026-12-04T09:05:00.000Z",
+                 *         "metadata": {
+                 *           "customer": "acme",
+                 *           "batch": "2026-12"
+                 *         },
+                 *         "links": {
+                 *           "self": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *           "result": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result",
+                 *           "cancel": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4",
+                 *           "events": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/events",
+                 *           "history": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/history"
+                 *         },
+                 *         "startedAt": "2026-12-04T09:00:01.000Z",
+                 *         "completedAt": "2026-12-04T09:01:00.000Z",
+                 *         "resourceLocation": "https://api.example.com/v1/tasks/01a24328-2ff7-7512-93cc-ade546337ba4/result"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["WebhookEvent_task_succeeded"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx delivers it (a 410 stops its deliveries for good; anything else is retried). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

@@ -13,7 +13,8 @@ export interface ServerSentEvent {
 
 /** Yields each complete event of the stream; ends when the stream ends. Comments and `retry:` are skipped. */
 export async function* readEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerSentEvent, void, undefined> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  // The cast: the DOM's types (the console bundles this reader) type the decoder's input as BufferSource.
+  const reader = body.pipeThrough(new TextDecoderStream() as TransformStream<Uint8Array, string>).getReader();
   let buffer = '';
   let lastId: string | undefined;
   let event = '';

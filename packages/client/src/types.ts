@@ -43,6 +43,19 @@ export type Task = Omit<Schemas['Task'], 'type' | 'error'> & {
   /** Why it failed or was cancelled (problem details), for `failed` and `cancelled`. */
   error?: Problem;
 };
+/** A task that ended within `Prefer: wait` of its submit, with its inline result (`result`) when it succeeded. */
+export type TaskWithResult = Task & {
+  /** The worker's result, when the task succeeded with an inline one. */
+  result?: unknown;
+};
+/** The input a task's worker waits for: `name`, `prompt?`, `schema?`, `since`, `expiresAt?`, `url?` (its capability URL). */
+export type AwaitingInput = Schemas['AwaitingInput'];
+/** A task's compensation: `{ status, completedAt? }`. */
+export type Compensation = Schemas['Compensation'];
+/** One entry of a task's history: `{ at, status, attempt, event, detail? }`. */
+export type HistoryEntry = Schemas['HistoryEntry'];
+/** The events a `callbackUrl` may subscribe to (`callbackEvents`). */
+export type CallbackEventKind = NonNullable<Schemas['Submission']['callbackEvents']>[number];
 /** One page of a listing. */
 export type TaskList = Omit<Schemas['TaskList'], 'items'> & {
   /** The tasks, newest first. */

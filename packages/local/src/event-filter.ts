@@ -39,6 +39,9 @@ function matchesPattern(pattern: Pattern, event: unknown): boolean {
   return Object.entries(pattern).every(([key, expected]) => {
     const value = object?.[key];
     if (Array.isArray(expected)) return matchLeaf(expected, value);
+    // An array of objects in the event matches when any of its elements does (as EventBridge does).
+    if (expected !== null && typeof expected === 'object' && Array.isArray(value))
+      return value.some((item) => matchesPattern(expected as Pattern, item));
     if (expected !== null && typeof expected === 'object') return matchesPattern(expected as Pattern, value);
     throw new Error(`event filter pattern ${JSON.stringify(pattern)}: values must be lists or objects`);
   });

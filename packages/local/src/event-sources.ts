@@ -3,7 +3,7 @@
  * (the stream poller and the local queue run what the template declares: filters, batch sizes,
  * visibility timeouts, redrive policies).
  */
-import { type CfnTemplate, type LocalValues, referencedLogicalIds, resolveIntrinsics } from './template.ts';
+import { type CfnTemplate, functionBehind, type LocalValues, referencedLogicalIds, resolveIntrinsics } from './template.ts';
 
 export interface EventSourceMappingDefinition {
   logicalId: string;
@@ -38,7 +38,7 @@ export function findEventSourceMappings(template: CfnTemplate, values: LocalValu
     .filter(([, r]) => r.Type === 'AWS::Lambda::EventSourceMapping')
     .map(([logicalId, r]) => {
       const p = r.Properties ?? {};
-      const functionLogicalId = [...referencedLogicalIds(p.FunctionName)][0];
+      const functionLogicalId = functionBehind(template, p.FunctionName);
       const sourceLogicalId = [...referencedLogicalIds(p.EventSourceArn)][0];
       if (!functionLogicalId || !sourceLogicalId) throw new Error(`event source mapping ${logicalId}: cannot tell its function or source`);
       const filters = ((p.FilterCriteria?.Filters ?? []) as Array<{ Pattern: string }>).map((f) => JSON.parse(f.Pattern) as Record<string, unknown>);

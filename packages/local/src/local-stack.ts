@@ -6,18 +6,21 @@
  * front and the WebSocket API (if any) behind a local WebSocket front. Every Lambda function runs from its synthesized asset, in a worker thread with its own
  * environment; its AWS clients reach the local endpoints through `AWS_ENDPOINT_URL_*`.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { assemblyStacks, pickStack, synthesize } from './assembly.ts';
 import { ensureTable } from './create-table.ts';
 import { type DynamoDbLocal, LOCAL_CREDENTIALS, startDynamoDbLocal } from './dynamodb-local.ts';
+import { passesFilters } from './event-filter.ts';
 import type { FaultOptions } from './faults.ts';
 import type { LocalLambda } from './functions/local-lambda.ts';
 import { ReservedConcurrency } from './functions/reserved-concurrency.ts';
 import { WorkerLambda } from './functions/worker-lambda.ts';
 import { apiKeyId, startHttpFront } from './http-front.ts';
 import { LocalPush } from './local-push.ts';
+import { LocalScheduler } from './local-scheduler.ts';
 import { startS3Local } from './s3-local.ts';
 import { type ExecutionStatusChangeEvent, type StepFunctionsEndpoint, startStepFunctionsEndpoint } from './step-functions-endpoint.ts';
 import { findScheduledTargets, type LocalSchedule, startSchedules } from './sweeper-schedule.ts';
@@ -26,12 +29,13 @@ import {
   findBuckets,
   findEventsRuleTargets,
   findFunctions,
-  findStateMachine,
+  findStateMachines,
   findTable,
   LOCAL_ACCOUNT,
   LOCAL_REGION,
   type LocalFunction,
   localValues,
+  resolveIntrinsics,
 } from './template.ts';
 import { findWebSocketApi, startWebSocketFront, type WebSocketFront } from './websocket-front.ts';
 
@@ -150,13 +154,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   // Stopped in this order: whatever invokes functions or reads DynamoDB first, DynamoDB Local last.
   const stops: Partial<
     Record<
-      'schedules' | 'push' | 'live' | 'front' | 'stepFunctions' | 'functions' | 's3' | 'dynamodbClient' | 'dynamodbLocal' | 'assembly',
+      'schedules' | 'scheduler' | 'push' | 'live' | 'front' | 'stepFunctions' | 'functions' | 's3' | 'dynamodbClient' | 'dynamodbLocal' | 'assembly',
       () => unknown
     >
   > = {};
   const stopAll = async (): Promise<void> => {
     for (const part of [
       'schedules',
+      'scheduler',
       'push',
       'live',
       'front',
@@ -197,12 +202,16 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const values = localValues(template, { stackName: stack.stackName, refs: push.queueRefs(template, LOCAL_ACCOUNT) });
     const functions = findFunctions(template, values, stack.dir);
     const table = findTable(template, values);
-    const stateMachine = findStateMachine(template, values);
+    const [stateMachine, ...otherStateMachines] = findStateMachines(template, values);
+    if (!stateMachine) throw new Error('no state machine');
     const api = findApi(template, values);
-    const ruleTargets = findEventsRuleTargets(template).filter((r) => {
-      const p = r.eventPattern;
-      return (p.source ?? []).includes('aws.states') && (p['detail-type'] ?? []).includes('Step Functions Execution Status Change');
-    });
+    const ruleTargets = findEventsRuleTargets(template)
+      .filter((r) => {
+        const p = r.eventPattern;
+        return (p.source ?? []).includes('aws.states') && (p['detail-type'] ?? []).includes('Step Functions Execution Status Change');
+      })
+      // The whole pattern, resolved: a rule of one state machine sees its events only.
+      .map((r) => ({ ...r, eventPattern: resolveIntrinsics(r.eventPattern, values, template) as Record<string, any> }));
 
     const ddb = new DynamoDBClient({ endpoint: ddbLocal.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
     stops.dynamodbClient = () => ddb.destroy();
@@ -252,6 +261,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const stepFunctions = await startStepFunctionsEndpoint({
       definition: stateMachine.definition,
       stateMachineArn: stateMachine.arn,
+      machines: otherStateMachines.map((m) => ({ definition: m.definition, stateMachineArn: m.arn })),
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
       timeoutSecondsOverride: sfnTimeout,
@@ -262,6 +272,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       faults: options.faults,
       onStatusChange: async (event: ExecutionStatusChangeEvent) => {
         for (const target of ruleTargets) {
+          if (!passesFilters([target.eventPattern], event)) continue;
           const fn = locals.get(target.functionLogicalId);
           if (!fn) continue;
           try {
@@ -273,6 +284,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       },
     });
     stops.stepFunctions = () => stepFunctions.close();
+    const scheduler = await new LocalScheduler({
+      resolveFunction: byRef,
+      account: LOCAL_ACCOUNT,
+      region: LOCAL_REGION,
+      persistDir: options.persistDir,
+      log,
+    }).start();
+    stops.scheduler = () => scheduler.stop();
+    const secrets = localSecrets(options.persistDir);
 
     const front = await startHttpFront({
       api,
@@ -309,6 +329,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_SQS: push.queues.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: push.bus.endpoint,
       AWS_ENDPOINT_URL_S3: s3Local.endpoint,
+      AWS_ENDPOINT_URL_SCHEDULER: scheduler.endpoint,
       // The local stack only (never the construct): receivers on 127.0.0.1 / localhost may be called back.
       ALLOW_LOOPBACK_CALLBACKS: '1',
       ...options.environment,
@@ -319,7 +340,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       for (const [k, v] of Object.entries(fn.environment)) {
         if (RUNTIME_ENV.test(k)) continue;
         // A variable that carries the state machine's timeout follows the override.
-        own[k] = sfnTimeout !== undefined && templateTimeout !== undefined && v === String(templateTimeout) ? String(sfnTimeout) : v;
+        own[k] = sfnTimeout !== undefined && templateTimeout !== undefined && v === String(templateTimeout) ? String(sfnTimeout) : secrets(v);
       }
       if (options.sweepAgeSeconds !== undefined && 'SWEEP_AGE_SECONDS' in own) own.SWEEP_AGE_SECONDS = String(options.sweepAgeSeconds);
       // Pushed tasks (webhooks, task events) link to this front, not to the template's execute-api URL.
@@ -399,4 +420,25 @@ function contentTypeOf(file: string): string {
   if (file.endsWith('.js')) return 'text/javascript; charset=utf-8';
   if (file.endsWith('.css')) return 'text/css; charset=utf-8';
   return 'application/octet-stream';
+}
+
+/**
+ * CloudFormation's dynamic references to Secrets Manager (`{{resolve:secretsmanager:<secret>:…}}`,
+ * e.g. a generated key in a function's environment): each secret gets a random value of its own,
+ * kept in the persist directory (if any) so a restart keeps it.
+ */
+function localSecrets(persistDir: string | undefined): (value: string) => string {
+  const file = persistDir ? join(persistDir, 'secrets.json') : undefined;
+  const known: Record<string, string> = file && existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>) : {};
+  return (value) =>
+    value.replace(/\{\{resolve:secretsmanager:([^:}]+(?::[^:}]+)*?):SecretString:[^}]*\}\}/g, (_whole, secret: string) => {
+      if (!known[secret]) {
+        known[secret] = randomBytes(32).toString('base64url');
+        if (file) {
+          mkdirSync(persistDir!, { recursive: true });
+          writeFileSync(file, JSON.stringify(known));
+        }
+      }
+      return known[secret]!;
+    });
 }

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { LocalLambda } from './functions/local-lambda.ts';
-import { type CfnTemplate, referencedLogicalIds } from './template.ts';
+import { type CfnTemplate, functionBehind } from './template.ts';
 
 export interface ScheduledTarget {
   ruleLogicalId: string;
@@ -27,9 +27,8 @@ export function findScheduledTargets(template: CfnTemplate): ScheduledTarget[] {
     const periodSeconds = Number(match[1]) * (UNIT_SECONDS[match[2]!] ?? Number.NaN);
     if (!Number.isFinite(periodSeconds)) throw new Error(`${ruleId}: unsupported schedule ${rule.Properties?.ScheduleExpression}`);
     for (const target of (rule.Properties?.Targets ?? []) as Array<Record<string, unknown>>) {
-      for (const id of referencedLogicalIds(target.Arn)) {
-        if (template.Resources[id]?.Type === 'AWS::Lambda::Function') out.push({ ruleLogicalId: ruleId, functionLogicalId: id, periodSeconds });
-      }
+      const id = functionBehind(template, target.Arn);
+      if (id) out.push({ ruleLogicalId: ruleId, functionLogicalId: id, periodSeconds });
     }
   }
   return out;

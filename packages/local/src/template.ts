@@ -114,6 +114,8 @@ export function localValues(template: CfnTemplate, overrides: Partial<LocalValue
         const name = physicalName(resource, id, 'BucketName').toLowerCase();
         refs[id] = name;
         attributes[`${id}.Arn`] = `arn:aws:s3:::${name}`;
+        attributes[`${id}.DomainName`] = `${name}.s3.amazonaws.com`;
+        attributes[`${id}.RegionalDomainName`] = `${name}.s3.${region}.amazonaws.com`;
         break;
       }
       case 'AWS::Logs::LogGroup': {
@@ -132,6 +134,17 @@ export function localValues(template: CfnTemplate, overrides: Partial<LocalValue
         refs[id] = id;
     }
   }
+  // Versions and aliases name their function or state machine: the base resource's values are known now.
+  for (const [id, resource] of Object.entries(template.Resources ?? {})) {
+    const qualifier = qualifierOf(resource);
+    const base = qualifier && baseOf(template, resource);
+    if (!qualifier || !base) continue;
+    const baseArn = resource.Type.startsWith('AWS::Lambda::') ? attributes[`${base}.Arn`] : refs[base];
+    if (baseArn === undefined) continue;
+    refs[id] = `${baseArn}:${qualifier.name}`;
+    attributes[`${id}.Arn`] = refs[id];
+    if (resource.Type === 'AWS::Lambda::Version') attributes[`${id}.Version`] = qualifier.name;
+  }
   for (const [id, parameter] of Object.entries(template.Parameters ?? {})) {
     if (parameter.Default !== undefined) refs[id] = String(parameter.Default);
   }
@@ -142,6 +155,61 @@ export function localValues(template: CfnTemplate, overrides: Partial<LocalValue
     refs: { ...refs, ...overrides.refs },
     attributes: { ...attributes, ...overrides.attributes },
   };
+}
+
+/**
+ * The qualifier of a Lambda or Step Functions version or alias, locally: an alias's name, and `1` for
+ * a version (locally there is one code and one definition, whichever was published).
+ */
+function qualifierOf(resource: CfnResource): { name: string } | undefined {
+  switch (resource.Type) {
+    case 'AWS::Lambda::Version':
+    case 'AWS::StepFunctions::StateMachineVersion':
+      return { name: '1' };
+    case 'AWS::Lambda::Alias':
+    case 'AWS::StepFunctions::StateMachineAlias':
+      return { name: String(resource.Properties?.Name ?? 'alias') };
+    default:
+      return undefined;
+  }
+}
+
+/** The logical id of the function or state machine a version or alias qualifies. */
+function baseOf(template: CfnTemplate, resource: CfnResource): string | undefined {
+  const first = (value: unknown): string | undefined => referencedLogicalIds(value).values().next().value;
+  switch (resource.Type) {
+    case 'AWS::Lambda::Version':
+    case 'AWS::Lambda::Alias':
+      return first(resource.Properties?.FunctionName);
+    case 'AWS::StepFunctions::StateMachineVersion':
+      return first(resource.Properties?.StateMachineArn);
+    case 'AWS::StepFunctions::StateMachineAlias': {
+      // An alias names versions (its routing or deployment preference, next to alarms), not the state machine.
+      const refs = referencedLogicalIds([resource.Properties?.DeploymentPreference, resource.Properties?.RoutingConfiguration]);
+      const version = [...refs].map((id) => template.Resources[id]).find((r) => r?.Type === 'AWS::StepFunctions::StateMachineVersion');
+      return version && first(version.Properties?.StateMachineArn);
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The logical id of the Lambda function a value designates: the function itself, or a version or an
+ * alias of it (`Ref`, `Fn::GetAtt`, or inside an `Fn::Join`, e.g. an integration URI).
+ */
+export function functionBehind(template: CfnTemplate, value: unknown): string | undefined {
+  for (const id of referencedLogicalIds(value)) {
+    const resource = template.Resources[id];
+    if (resource?.Type === 'AWS::Lambda::Function') return id;
+    if (resource?.Type === 'AWS::Lambda::Version' || resource?.Type === 'AWS::Lambda::Alias') {
+      const fn = [...referencedLogicalIds(resource.Properties?.FunctionName)].find(
+        (ref) => template.Resources[ref]?.Type === 'AWS::Lambda::Function',
+      );
+      if (fn) return fn;
+    }
+  }
+  return undefined;
 }
 
 const NO_VALUE = Symbol('AWS::NoValue');
@@ -428,8 +496,22 @@ export interface StateMachineDefinitionInfo {
   definition: Record<string, any>;
 }
 
+/** The stack's state machines, the task workflow first (`Longrun:StateMachine` metadata says which is which; one alone is it). */
+export function findStateMachines(template: CfnTemplate, values: LocalValues): StateMachineDefinitionInfo[] {
+  const all = resourcesOfType(template, 'AWS::StepFunctions::StateMachine');
+  if (all.length === 0) throw new Error('The template has no state machine');
+  const role = ([, r]: [string, CfnResource]) => r.Metadata?.['Longrun:StateMachine'] as string | undefined;
+  const main = all.length === 1 ? all[0]! : all.find((entry) => role(entry) === 'tasks');
+  if (!main) throw new Error(`The template has ${all.length} state machines and none is marked as the task workflow (Longrun:StateMachine metadata)`);
+  return [main, ...all.filter((entry) => entry !== main)].map(([logicalId, r]) => stateMachineInfo(logicalId, r, values, template));
+}
+
+/** The task workflow's state machine. */
 export function findStateMachine(template: CfnTemplate, values: LocalValues): StateMachineDefinitionInfo {
-  const [logicalId, r] = onlyOne(resourcesOfType(template, 'AWS::StepFunctions::StateMachine'), 'state machine');
+  return findStateMachines(template, values)[0]!;
+}
+
+function stateMachineInfo(logicalId: string, r: CfnResource, values: LocalValues, template: CfnTemplate): StateMachineDefinitionInfo {
   const props = r.Properties ?? {};
   let definition: Record<string, any>;
   if (props.DefinitionString !== undefined) {
@@ -463,11 +545,8 @@ export function findEventsRuleTargets(template: CfnTemplate): EventsRuleTarget[]
   const out: EventsRuleTarget[] = [];
   for (const [ruleId, r] of resourcesOfType(template, 'AWS::Events::Rule')) {
     for (const target of (r.Properties?.Targets ?? []) as Array<Record<string, unknown>>) {
-      for (const id of referencedLogicalIds(target.Arn)) {
-        if (template.Resources[id]?.Type === 'AWS::Lambda::Function') {
-          out.push({ ruleLogicalId: ruleId, eventPattern: r.Properties?.EventPattern ?? {}, functionLogicalId: id });
-        }
-      }
+      const id = functionBehind(template, target.Arn);
+      if (id) out.push({ ruleLogicalId: ruleId, eventPattern: r.Properties?.EventPattern ?? {}, functionLogicalId: id });
     }
   }
   return out;
@@ -541,7 +620,7 @@ export function findApi(template: CfnTemplate, values: LocalValues): ApiDefiniti
     const p = r.Properties ?? {};
     const path = rootRef(p.ResourceId) ? '/' : pathOf(String(referencedLogicalIds(p.ResourceId).values().next().value));
     const integration = (p.Integration ?? {}) as Record<string, any>;
-    const fnId = [...referencedLogicalIds(integration.Uri)].find((ref) => template.Resources[ref]?.Type === 'AWS::Lambda::Function');
+    const fnId = functionBehind(template, integration.Uri);
     byPath.get(path)!.methods.push({
       logicalId: id,
       httpMethod: String(p.HttpMethod).toUpperCase(),

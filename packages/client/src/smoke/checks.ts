@@ -53,7 +53,8 @@ async function submit(probe: Probe, body: unknown, headers?: Record<string, stri
   assert(answer.status === 202, `submit answered ${describe(answer)}`);
   assert(typeof answer.body?.id === 'string', 'submit answered no task id');
   assert(replay || ['pending', 'running'].includes(answer.body.status), `a new task is ${answer.body.status}`);
-  assert(answer.headers.get('retry-after'), 'submit answered no Retry-After');
+  // A replay answers the task as it is now: once it is finished there is nothing to poll for.
+  if (['pending', 'running'].includes(answer.body.status)) assert(answer.headers.get('retry-after'), 'submit answered no Retry-After');
   return answer;
 }
 
@@ -200,12 +201,97 @@ export const CHECKS: readonly Check[] = [
     },
   },
   {
+    name: 'retry the cancelled task: attempt 2, in its history',
+    needs: ['sleep'],
+    after: 'cancel a running task',
+    async run(probe, ctx) {
+      const retried = await probe.request('POST', `${ctx.cancelled!.location}/retry`);
+      assert(retried.status === 202, `POST …/retry answered ${describe(retried)}`);
+      assert(
+        retried.body?.attempt === 2 && retried.body?.status === 'pending',
+        `after the retry the task is ${retried.body?.status}, attempt ${retried.body?.attempt}`,
+      );
+      ctx.openTasks.add(ctx.cancelled!.location);
+      const cancel = await probe.request('DELETE', ctx.cancelled!.location);
+      assert(cancel.status === 200 || cancel.status === 202, `DELETE of the retry answered ${describe(cancel)}`);
+      ctx.openTasks.delete(ctx.cancelled!.location);
+      const history = await probe.request('GET', `${ctx.cancelled!.location}/history`);
+      assert(history.status === 200, `GET …/history answered ${describe(history)}`);
+      const events = ((history.body?.items ?? []) as Array<{ event: string }>).map((e) => e.event);
+      assert(events.includes('retried') && events.includes('cancelled'), `history: ${events.join(', ')}`);
+      return `202, attempt 2; history: ${events.join(', ')}`;
+    },
+  },
+  {
+    name: 'purge the cancelled task: 204, then 410',
+    needs: ['sleep'],
+    after: 'cancel a running task',
+    async run(probe, ctx) {
+      const purged = await probe.request('DELETE', `${ctx.cancelled!.location}?purge=true`);
+      assert(purged.status === 204, `DELETE …?purge=true answered ${describe(purged)}`);
+      expectProblem(await probe.request('GET', ctx.cancelled!.location), 410, 'GET a purged task');
+      return '204; GET answers 410';
+    },
+  },
+  {
+    name: 'Prefer: wait on submit: a quick task answered 200 with its result',
+    needs: ['primes'],
+    async run(probe) {
+      const answer = await probe.request('POST', 'tasks', { body: { type: 'primes', input: { upTo: 1_000 } }, headers: { prefer: 'wait=20' } });
+      assert(answer.status === 200, `POST /tasks with Prefer: wait=20 answered ${describe(answer)}`);
+      assert(answer.headers.get('preference-applied') === 'wait=20', 'no Preference-Applied: wait=20');
+      assert(answer.body?.result?.count === 168, `result ${JSON.stringify(answer.body?.result)}, expected { count: 168 }`);
+      return '200, Preference-Applied, result inline';
+    },
+  },
+  {
+    name: 'metadata: a filtered listing finds the tagged task',
+    needs: ['fail'],
+    async run(probe, ctx) {
+      const tag = `smoke-${freshTaskId().slice(-12)}`;
+      const submitted = await submit(probe, { type: 'fail', input: { message: 'tagged' }, metadata: { smoke: tag } });
+      ctx.openTasks.add(taskUrl(submitted));
+      const page = await probe.request('GET', `tasks?metadata.smoke=${tag}&type=fail`);
+      assert(page.status === 200, `GET /tasks?metadata.smoke=… answered ${describe(page)}`);
+      const ids = ((page.body?.items ?? []) as Array<{ id: string }>).map((t) => t.id);
+      assert(ids.length === 1 && ids[0] === submitted.body.id, `the filter found ${ids.length} tasks`);
+      await probe.untilTerminal(taskUrl(submitted));
+      ctx.openTasks.delete(taskUrl(submitted));
+      return 'exactly the tagged task';
+    },
+  },
+  {
+    name: '400 naming a malformed Cancel-After or metadata',
+    async run(probe, ctx) {
+      const type = ctx.taskTypes ? [...ctx.taskTypes][0]! : 'primes';
+      const header = await probe.request('POST', 'tasks', { body: { type, input: {} }, headers: { 'cancel-after': 'soon' } });
+      expectProblem(header, 400, 'POST /tasks with Cancel-After: soon');
+      assert(header.body?.errors?.[0]?.pointer === 'Cancel-After', 'the problem does not name Cancel-After');
+      const metadata = await probe.request('POST', 'tasks', { body: { type, input: {}, metadata: { 'bad key': 'x' } } });
+      expectProblem(metadata, 400, 'POST /tasks with bad metadata');
+      const pointers = ((metadata.body?.errors ?? []) as Array<{ pointer: string }>).map((e) => e.pointer);
+      assert(
+        pointers.some((p) => p.startsWith('/metadata')),
+        `the problem names ${pointers.join(', ')}, not /metadata`,
+      );
+      return 'each names what is wrong';
+    },
+  },
+  {
     name: '404 for an unknown task',
     async run(probe) {
       const id = freshTaskId();
       expectProblem(await probe.request('GET', `tasks/${id}`), 404, 'GET /tasks/{unknown}');
       expectProblem(await probe.request('DELETE', `tasks/${id}`), 404, 'DELETE /tasks/{unknown}');
-      return 'GET and DELETE, problem+json';
+      expectProblem(await probe.request('GET', `tasks/${id}/history`), 404, 'GET /tasks/{unknown}/history');
+      expectProblem(await probe.request('POST', `tasks/${id}/retry`), 404, 'POST /tasks/{unknown}/retry');
+      expectProblem(await probe.request('POST', `tasks/${id}/input`, { body: {} }), 404, 'POST /tasks/{unknown}/input');
+      expectProblem(
+        await probe.request('POST', `tasks/${id}/input/${'A'.repeat(43)}`, { body: {}, auth: false }),
+        404,
+        'POST a forged capability URL',
+      );
+      return 'GET, DELETE, history, retry, input and a forged capability URL, problem+json';
     },
   },
 ];

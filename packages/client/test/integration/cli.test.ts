@@ -138,4 +138,35 @@ describe.concurrent('longrun CLI', () => {
     expect(json(status).status).not.toBe('cancelled');
     await longrun(['cancel', id]);
   });
+
+  it('retry, history, input and purge; list filters; submit options', async () => {
+    const submitted = await longrun(['submit', 'flaky', '{"failures":1}', '--wait', '--json', '--metadata', 'suite=cli', '--cancel-after', '15s']);
+    expect(submitted.code).toBe(1);
+    const id = JSON.parse(submitted.stdout).id as string;
+    const retried = await longrun(['retry', id, '--json']);
+    expect(retried.code).toBe(0);
+    expect(JSON.parse(retried.stdout)).toMatchObject({ id, attempt: 2 });
+    expect((await longrun(['wait', id])).code).toBe(0);
+    const history = await longrun(['history', id]);
+    expect(history.stdout).toMatch(/retried/);
+    expect(history.stdout).toMatch(/#2 +succeeded/);
+    const listed = await longrun(['list', '--metadata', 'suite=cli', '--type', 'flaky', '--json']);
+    expect(JSON.parse(listed.stdout).items.map((t: { id: string }) => t.id)).toContain(id);
+
+    const approval = JSON.parse((await longrun(['submit', 'approval', '{"question":"ok?"}', '--json'])).stdout);
+    let status = JSON.parse((await longrun(['status', approval.id, '--json'])).stdout);
+    for (let i = 0; i < 50 && !status.awaitingInput; i++) status = JSON.parse((await longrun(['status', approval.id, '--json'])).stdout);
+    expect((await longrun(['status', approval.id])).stdout).toMatch(/awaiting: +approval \(ok\?\)/);
+    const sent = await longrun(['input', '--capability-url', status.awaitingInput.url, '{"approved":true}'], { global: false });
+    expect(sent.code).toBe(0);
+    expect((await longrun(['wait', approval.id])).code).toBe(0);
+
+    const quick = await longrun(['submit', 'primes', '{"upTo":100}', '--prefer-wait', '10', '--json']);
+    expect(JSON.parse(quick.stdout)).toMatchObject({ status: 'succeeded', result: { count: 25 } });
+    const purged = await longrun(['cancel', id, '--purge']);
+    expect(purged.code).toBe(0);
+    const gone = await longrun(['status', id]);
+    expect(gone.code).toBe(3);
+    expect(gone.stderr).toMatch(/410/);
+  });
 });

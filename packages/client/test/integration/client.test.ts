@@ -311,3 +311,62 @@ describe('LongrunClient against the local stack', () => {
     expect(backoffDelay(5, () => 0)).toBe(0);
   });
 });
+
+describe('steering and finding tasks with the client', () => {
+  const client = () => observedClient().client;
+
+  it('submit with preferWait answers a quick task finished, with its result; cancelAfter, metadata and callbackEvents reach the task', async () => {
+    const quick = await client().submit('primes', { upTo: 1000 }, { preferWait: 10, metadata: { suite: 'client' }, cancelAfter: '15s' });
+    expect(quick).toMatchObject({ status: 'succeeded', result: { count: 168 }, metadata: { suite: 'client' } });
+    expect(Date.parse(quick.deadline!) - Date.parse(quick.createdAt)).toBeGreaterThanOrEqual(15_000);
+    const slow = await client().submit('sleep', { seconds: 0 }, { callbackEvents: ['completed'], cancelAfter: 10 });
+    expect(slow.status).toBe('pending');
+    await expect(client().submit('sleep', { seconds: 0 }, { cancelAfter: 'soon' })).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('retry runs a failed task again as its next attempt; history tells it; a succeeded one is a ConflictError', async () => {
+    const c = client();
+    const done = await c.waitFor(await c.submit('flaky', { failures: 1 }));
+    expect(done.status).toBe('failed');
+    const retried = await c.retry(done);
+    expect(retried).toMatchObject({ id: done.id, status: 'pending', attempt: 2 });
+    const again = await c.waitFor(retried);
+    expect(again).toMatchObject({ status: 'succeeded', attempt: 2 });
+    expect((await c.history(again)).map((e) => e.event).filter((e) => e !== 'started')).toEqual(['submitted', 'failed', 'retried', 'succeeded']);
+    await expect(c.retry(again)).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it('sendInput answers a waiting task (a ValidationError names the field); sendInputByUrl works without a key, once', async () => {
+    const c = client();
+    const first = await c.submit('approval', { question: 'One?' });
+    let waiting = await c.get(first);
+    for (let i = 0; i < 100 && !waiting.awaitingInput; i++) waiting = await c.get(first);
+    await expect(c.sendInput(waiting, { approved: 'yes' })).rejects.toMatchObject({ errors: [{ pointer: '/approved' }] });
+    expect((await c.sendInput(waiting, { approved: true })).status).toBe('running');
+    expect(await c.result((await c.waitFor(waiting)).id)).toEqual({ approved: true });
+    await expect(c.sendInput(waiting, { approved: true })).rejects.toBeInstanceOf(ConflictError);
+
+    const second = await c.submit('approval', { question: 'Two?' });
+    let other = await c.get(second);
+    for (let i = 0; i < 100 && !other.awaitingInput; i++) other = await c.get(second);
+    const keyless = new LongrunClient({ baseUrl: inject('localStack').baseUrl });
+    await keyless.sendInputByUrl(other.awaitingInput!.url!, { approved: false });
+    await expect(keyless.sendInputByUrl(other.awaitingInput!.url!, { approved: false })).rejects.toBeInstanceOf(NotFoundError);
+    expect(await c.result((await c.waitFor(other)).id)).toEqual({ approved: false });
+  });
+
+  it('list filters by type, metadata and creation time; purge erases a task (then GoneError)', async () => {
+    const c = client();
+    const tag = `client-${Date.now()}`;
+    const since = new Date(Date.now() - 1000);
+    const a = await c.submit('sleep', { seconds: 0 }, { metadata: { tag } });
+    const b = await c.submit('fail', { message: 'x' }, { metadata: { tag } });
+    expect((await c.list({ metadata: { tag } })).items.map((t) => t.id)).toEqual([b.id, a.id]);
+    expect((await c.list({ metadata: { tag }, type: 'fail', createdAfter: since })).items.map((t) => t.id)).toEqual([b.id]);
+    expect((await c.list({ metadata: { tag }, createdBefore: since })).items).toEqual([]);
+    await c.waitFor(a);
+    await c.purge(a);
+    await expect(c.get(a)).rejects.toBeInstanceOf(GoneError);
+    expect((await c.list({ metadata: { tag } })).items.map((t) => t.id)).toEqual([b.id]);
+  });
+});

@@ -11,6 +11,7 @@ import {
   findFunctions,
   findStateMachine,
   findTable,
+  functionBehind,
   localValues,
   resolveIntrinsics,
 } from '../../src/template.ts';
@@ -236,5 +237,63 @@ describe('template finders', () => {
     ]);
     expect(byPath['/tasks/{id}']).toEqual([expect.objectContaining({ httpMethod: 'ANY', integrationType: 'MOCK', apiKeyRequired: false })]);
     expect(api.gatewayResponses).toEqual([expect.objectContaining({ responseType: 'MISSING_AUTHENTICATION_TOKEN', statusCode: '404' })]);
+  });
+});
+
+describe('versions and aliases (a deploy publishes them; locally each stands for its one function or state machine)', () => {
+  const qualified: CfnTemplate = {
+    Resources: {
+      ...fixture.Resources,
+      WorkerVersion: { Type: 'AWS::Lambda::Version', Properties: { FunctionName: { Ref: 'WorkerFn' } } },
+      SubmitLive: {
+        Type: 'AWS::Lambda::Alias',
+        Properties: { FunctionName: { Ref: 'SubmitFn' }, FunctionVersion: { 'Fn::GetAtt': ['SubmitVersion', 'Version'] }, Name: 'live' },
+      },
+      SubmitVersion: { Type: 'AWS::Lambda::Version', Properties: { FunctionName: { Ref: 'SubmitFn' } } },
+      MachineVersion: {
+        Type: 'AWS::StepFunctions::StateMachineVersion',
+        Properties: { StateMachineArn: { Ref: 'Machine' }, StateMachineRevisionId: { 'Fn::GetAtt': ['Machine', 'StateMachineRevisionId'] } },
+      },
+      MachineLive: {
+        Type: 'AWS::StepFunctions::StateMachineAlias',
+        Properties: {
+          Name: 'live',
+          // Alarms come first in the template: the version must still be found among the references.
+          DeploymentPreference: { Alarms: [{ Ref: 'Table1' }], StateMachineVersionArn: { 'Fn::GetAtt': ['MachineVersion', 'Arn'] }, Type: 'CANARY' },
+        },
+      },
+      ReconcileLive: { Type: 'AWS::Lambda::Alias', Properties: { FunctionName: { Ref: 'ReconcileFn' }, FunctionVersion: '1', Name: 'live' } },
+    },
+  };
+  const values = localValues(qualified);
+
+  it('resolves their ARNs to the qualified ARN of their function or state machine', () => {
+    expect(resolveIntrinsics({ Ref: 'SubmitLive' }, values)).toBe('arn:aws:lambda:us-east-1:000000000000:function:SubmitFn:live');
+    expect(resolveIntrinsics({ Ref: 'WorkerVersion' }, values)).toBe('arn:aws:lambda:us-east-1:000000000000:function:WorkerFn:1');
+    expect(resolveIntrinsics({ 'Fn::GetAtt': ['SubmitVersion', 'Version'] }, values)).toBe('1');
+    expect(resolveIntrinsics({ Ref: 'MachineLive' }, values)).toBe('arn:aws:states:us-east-1:000000000000:stateMachine:Machine:live');
+    expect(resolveIntrinsics({ 'Fn::GetAtt': ['MachineVersion', 'Arn'] }, values)).toBe(
+      'arn:aws:states:us-east-1:000000000000:stateMachine:Machine:1',
+    );
+  });
+
+  it('finds the function behind a version or an alias, alone or inside an integration URI', () => {
+    expect(functionBehind(qualified, { Ref: 'SubmitLive' })).toBe('SubmitFn');
+    expect(functionBehind(qualified, { Ref: 'WorkerVersion' })).toBe('WorkerFn');
+    expect(
+      functionBehind(qualified, { 'Fn::Join': ['', ['arn:aws:apigateway:x:lambda:path/functions/', { Ref: 'SubmitLive' }, '/invocations']] }),
+    ).toBe('SubmitFn');
+    expect(functionBehind(qualified, { Ref: 'Table1' })).toBeUndefined();
+  });
+
+  it('routes events rules that target an alias to its function', () => {
+    const rule = qualified.Resources.Rule!;
+    const withAlias: CfnTemplate = {
+      Resources: {
+        ...qualified.Resources,
+        Rule: { ...rule, Properties: { ...rule.Properties, Targets: [{ Arn: { Ref: 'ReconcileLive' }, Id: 'T' }] } },
+      },
+    };
+    expect(findEventsRuleTargets(withAlias)).toEqual([expect.objectContaining({ functionLogicalId: 'ReconcileFn' })]);
   });
 });
