@@ -8,7 +8,7 @@
 import { CONSOLE_ASSETS, MAX_WAIT_SECONDS, STAGE_NAME } from '#api/routes';
 import { PROBLEM_BASE } from '#domain/errors';
 import { HISTORY_INPUT_CAP } from '#domain/history';
-import { METADATA_MAX_PAIRS } from '#domain/metadata';
+import { METADATA_MAX_PAIRS, METADATA_MAX_VALUE_LENGTH } from '#domain/metadata';
 import { RETRY_AFTER_MAX, RETRY_AFTER_MIN } from '#domain/representation';
 import { RESULT_LINK_SECONDS } from '#domain/result-pointer';
 import { LIST_DEFAULT_LIMIT, LIST_MAX_LIMIT, MAX_ATTEMPTS } from '#domain/task';
@@ -146,6 +146,13 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
             query('type', 'Only tasks of this type.', { type: 'string' }, Object.keys(taskTypes)[0]),
             query('createdAfter', 'Only tasks created after this time.', { type: 'string', format: 'date-time' }, '2026-12-01T00:00:00Z'),
             query('createdBefore', 'Only tasks created before this time.', { type: 'string', format: 'date-time' }, '2026-12-31T00:00:00Z'),
+            // One parameter per tag, named after it: OpenAPI has no pattern for parameter names, so this one stands for them all.
+            query(
+              'metadata.{key}',
+              'Only tasks whose tag `{key}` has this value; repeatable, one per tag (`?metadata.customer=acme&metadata.batch=2026-12`).',
+              { type: 'string', maxLength: METADATA_MAX_VALUE_LENGTH },
+              'acme',
+            ),
             query('limit', 'Page size.', { type: 'integer', minimum: 1, maximum: LIST_MAX_LIMIT, default: LIST_DEFAULT_LIMIT }, 20),
             query('cursor', 'Opaque; `nextCursor` of the previous page, with the same filters.', { type: 'string' }, ex.list.nextCursor),
           ],
@@ -394,14 +401,24 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
               headers: {
                 'Content-Security-Policy': { description: "`script-src 'self'`, no inline script.", required: true, schema: { type: 'string' } },
               },
-              content: { 'text/html': { schema: { type: 'string' } } },
+              content: {
+                'text/html': { schema: { type: 'string' }, example: '<!doctype html><html lang="en"><head><title>Longrun console</title>…' },
+              },
             },
             '429': problem('Rate limit exceeded.'),
           },
         },
       },
       '/console/{asset}': {
-        parameters: [{ name: 'asset', in: 'path', required: true, schema: { type: 'string', enum: Object.keys(CONSOLE_ASSETS) } }],
+        parameters: [
+          {
+            name: 'asset',
+            in: 'path',
+            required: true,
+            schema: { type: 'string', enum: Object.keys(CONSOLE_ASSETS) },
+            example: Object.keys(CONSOLE_ASSETS)[0],
+          },
+        ],
         get: {
           operationId: 'getConsoleAsset',
           tags: ['meta'],
@@ -410,7 +427,12 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
           responses: {
             '200': {
               description: 'The file; with `?v=` as the page names it, cacheable for good.',
-              content: Object.fromEntries(Object.values(CONSOLE_ASSETS).map((type) => [type.split(';')[0]!, { schema: { type: 'string' } }])),
+              content: Object.fromEntries(
+                Object.values(CONSOLE_ASSETS).map((type) => [
+                  type.split(';')[0]!,
+                  { schema: { type: 'string' }, example: type.startsWith('text/css') ? ':root{…}' : '(()=>{…})();' },
+                ]),
+              ),
             },
             '404': problem('No such file.'),
             '429': problem('Rate limit exceeded.'),

@@ -11,6 +11,7 @@ import { preferredWait } from '#http/prefer';
 import { renderTask } from '#http/render';
 import { type ApiRequest, readJsonBody } from '#http/request';
 import { logger } from '#observability/logger';
+import { findOwnTask } from '#service/find-task';
 import { holdConnection } from '#service/held-connections';
 import { submitTask } from '#service/submit-task';
 import { inlineResult } from '#service/task-result';
@@ -72,7 +73,11 @@ async function waitForOutcome(
   });
   if (typeof hold === 'string') return { task, waited: false };
   try {
-    return { task: await awaitOutcome(task, { until, intervalMs: WATCH_INTERVAL_MS }), waited: true };
+    const ended = await awaitOutcome(task, { until, intervalMs: WATCH_INTERVAL_MS });
+    // The wait reads the watched attributes only; a success is answered with its result: read it all.
+    if (ended.status === 'succeeded' && !('result' in ended))
+      return { task: await findOwnTask(request.owner, ended.id, { consistent: true }), waited: true };
+    return { task: ended, waited: true };
   } finally {
     await hold.release();
   }

@@ -6,6 +6,7 @@
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { dynamodb } from '#clients/dynamodb';
+import { OWNER_INDEX } from '#domain/owner-index';
 import { awaitChange } from '#service/watch-task';
 import { newCaller, putRow } from '../support/fixtures.ts';
 import { useLocalStackEnv } from '../support/handler-env.ts';
@@ -35,7 +36,7 @@ describe('watch reads', () => {
     const probes = sent.filter((c) => c.name === QueryCommand.name);
     expect(probes.length).toBeGreaterThanOrEqual(5);
     for (const probe of probes)
-      expect(probe.input).toMatchObject({ IndexName: 'byOwner', ExpressionAttributeValues: { ':owner': caller.owner, ':id': task.id } });
+      expect(probe.input).toMatchObject({ IndexName: OWNER_INDEX.name, ExpressionAttributeValues: { ':owner': caller.owner, ':id': task.id } });
     expect(sent.filter((c) => c.name === GetCommand.name)).toEqual([]);
   });
 

@@ -74,7 +74,8 @@ export async function pollUntil(
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   const seen: any[] = [];
   for (;;) {
-    const response = await http('GET', location, { ...(options.key && { key: options.key }) });
+    // A poller waits out a capacity answer (503 + Retry-After) as any good client does.
+    const response = await http('GET', location, { ...(options.key && { key: options.key }), retryThrottles: { throttled: 0 } });
     expect(response.status).toBe(200);
     seen.push(response.body);
     if (done(response.body)) return { task: response.body, seen, response };

@@ -31,7 +31,7 @@ function withSteering(): Record<string, any> {
 }
 
 describe('console capabilities', () => {
-  it("today's document: the demo task types, the status filter, the event stream; nothing of issue 18", () => {
+  it('the served document: the demo task types, every list filter, the event stream, the steering operations', () => {
     const caps = detectCapabilities(today());
     expect(caps.taskTypes.map((t) => t.name)).toEqual(Object.keys(DEMO_TASK_TYPES));
     expect(caps.taskTypes.find((t) => t.name === 'primes')!.schema).toMatchObject({
@@ -43,9 +43,30 @@ describe('console capabilities', () => {
     });
     expect(caps.taskTypes.find((t) => t.name === 'sleep')!.description).toMatch(/Wait state/);
     expect(caps.statuses).toEqual(['pending', 'running', 'succeeded', 'failed', 'cancelled']);
-    expect(caps.listFilters).toEqual({ status: true, type: false, metadata: false, createdAfter: false, createdBefore: false });
+    expect(caps.listFilters).toEqual({ status: true, type: true, metadata: true, createdAfter: true, createdBefore: true });
     expect(caps.listMaxLimit).toBe(100);
-    expect(caps).toMatchObject({ events: true, idempotencyKey: true, retry: false, input: false, history: false, purge: false, deadline: false });
+    expect(caps).toMatchObject({
+      events: true,
+      idempotencyKey: true,
+      retry: '/tasks/{id}/retry',
+      input: '/tasks/{id}/input',
+      history: '/tasks/{id}/history',
+    });
+  });
+
+  it('a document without the steering and finding operations shows none of them (the console never invents them)', () => {
+    const doc = today();
+    for (const path of ['/tasks/{id}/retry', '/tasks/{id}/input', '/tasks/{id}/history']) delete doc.paths[path];
+    doc.paths['/tasks/{id}'].delete.parameters = [];
+    doc.paths['/tasks'].post.parameters = doc.paths['/tasks'].post.parameters.filter(
+      (p: any) => p.name !== 'Cancel-After' && p.$ref !== '#/components/parameters/CancelAfter',
+    );
+    doc.paths['/tasks'].get.parameters = doc.paths['/tasks'].get.parameters.filter(
+      (p: any) => !p.name || p.name === 'status' || p.name === 'limit' || p.name === 'cursor',
+    );
+    const caps = detectCapabilities(doc);
+    expect(caps).toMatchObject({ retry: false, input: false, history: false, purge: false, deadline: false });
+    expect(caps.listFilters).toMatchObject({ type: false, metadata: false, createdAfter: false, createdBefore: false });
   });
 
   it('a document with the steering and finding operations lights every one of them up', () => {

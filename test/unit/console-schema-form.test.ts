@@ -8,7 +8,7 @@ import { DEMO_TASK_TYPES } from '../../lib/demo/task-types.ts';
 const submission = (type: string) => detectCapabilities(openApiDocument(DEMO_TASK_TYPES)).taskTypes.find((t) => t.name === type)!.schema;
 
 describe('schema forms', () => {
-  it("a task type's submission: the type fixed, its input's fields, the callback URL", () => {
+  it("a task type's submission: the type fixed, its input's fields, the callback URL, tags and webhook events", () => {
     const form = formOf(submission('report'));
     expect(allFields(form).map((f) => [f.pointer, f.kind, f.required])).toEqual([
       ['', 'object', true],
@@ -18,6 +18,8 @@ describe('schema forms', () => {
       ['/input/inline', 'boolean', false],
       ['/input/label', 'text', false],
       ['/callbackUrl', 'text', false],
+      ['/metadata', 'json', false],
+      ['/callbackEvents', 'multi', false],
     ]);
     expect(allFields(form).find((f) => f.pointer === '/input/sizeKb')!.label).toBe('Size kb');
     expect(buildValue(form, { '/input/sizeKb': ' 100 ', '/input/inline': true })).toEqual({

@@ -29,6 +29,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
+                /** @example app.js */
                 asset: "app.js" | "app.css";
             };
             cookie?: never;
@@ -894,6 +895,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example <!doctype html><html lang="en"><head><title>Longrun console</title>… */
                     "text/html": string;
                 };
             };
@@ -913,6 +915,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @example app.js */
                 asset: "app.js" | "app.css";
             };
             cookie?: never;
@@ -925,7 +928,9 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /** @example :root{…} */
                     "text/css": string;
+                    /** @example (()=>{…})(); */
                     "text/javascript": string;
                 };
             };
@@ -1010,6 +1015,11 @@ export interface operations {
                  * @example 20
                  */
                 limit?: number;
+                /**
+                 * @description Only tasks whose tag `{key}` has this value; repeatable, one per tag (`?metadata.customer=acme&metadata.batch=2026-12`).
+                 * @example acme
+                 */
+                "metadata.{key}"?: string;
                 /**
                  * @description Only tasks with this status.
                  * @example failed

@@ -93,8 +93,15 @@ export class Probe {
    * run stays short). 200 and 202 both carry the representation (202: the result monitor).
    */
   async untilTerminal(location: string): Promise<Answer> {
+    let capacityAnswers = 0;
     for (;;) {
       const answer = await this.request('GET', location);
+      // A capacity answer (503 or 429 with Retry-After) is waited out, as any client should, a few times.
+      const hinted = Number(answer.headers.get('retry-after'));
+      if ((answer.status === 503 || answer.status === 429) && hinted > 0 && ++capacityAnswers <= MAX_CAPACITY_ANSWERS) {
+        await this.sleep(Math.min(hinted, 5));
+        continue;
+      }
       assert(answer.status === 200 || answer.status === 202, `polling ${location} answered ${answer.status}`);
       assert(typeof answer.body?.status === 'string', `polling ${location} answered no task status`);
       if (['succeeded', 'failed', 'cancelled'].includes(answer.body.status)) return answer;
@@ -103,6 +110,9 @@ export class Probe {
     }
   }
 }
+
+/** Capacity answers (503/429 with Retry-After) a poll waits out before it counts as a failure. */
+const MAX_CAPACITY_ANSWERS = 5;
 
 /** An RFC 9457 problem with the expected status: content type and the five members. */
 export function expectProblem(answer: Answer, status: number, what: string): void {
