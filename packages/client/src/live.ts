@@ -9,9 +9,11 @@ import type { Problem, Task } from './types.ts';
 
 /** A task event of the live channel. */
 export interface LiveEvent {
+  /** What changed: the status, the progress only, or the outcome (the last message of a task). */
   event: 'status' | 'progress' | 'done';
   /** The task's version: a follower drops a message whose `id` is not newer than the last it has. */
   id: number;
+  /** The task as `GET /tasks/{id}` shows it. */
   data: Task;
 }
 
