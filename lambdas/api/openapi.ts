@@ -376,9 +376,17 @@ export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unkn
             'The token opens one WebSocket connection (`url`, which carries it) until `expiresAt`; the connection then lives on (up to 2 hours). A token for a task follows that task only; without `taskId`, every task of the caller (a dashboard). Hand it to a browser instead of the API key.',
             'On the connection: `{ "action": "subscribe", "taskId"?, "since"? }` answers the current state if newer than `since`, then every change (`status`, `progress`, `done`, each with `id` = the task version). A token for another task is refused (403 problem in an `error` message); an unknown or expired token, and a caller past its cap of held connections, are refused at connect (401, 429).',
           ].join('\n\n'),
-          requestBody: { required: false, content: { 'application/json': { schema: ref('WatchTokenRequest') } } },
+          requestBody: { required: false, content: json(ref('WatchTokenRequest'), { taskId: '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b' }) },
           responses: {
-            '201': { description: 'The token.', content: { 'application/json': { schema: ref('WatchToken') } } },
+            '201': {
+              description: 'The token.',
+              content: json(ref('WatchToken'), {
+                token: 'lrw_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG',
+                expiresAt: '2026-12-04T12:05:00Z',
+                url: 'wss://abc123.execute-api.eu-west-1.amazonaws.com/v1?token=lrw_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG',
+                taskId: '0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b',
+              }),
+            },
             '400': problem('Malformed JSON, or a member other than `taskId`.'),
             '404': problem('No such task for this caller.'),
             '410': problem('The task is past its retention period.'),

@@ -38,7 +38,7 @@ describe('a customer managed key for everything stored', () => {
 
   it('encrypts every log group of the construct (functions, access, execution, state machine), and lets CloudWatch Logs and EventBridge use it', () => {
     const own = byType(t, 'AWS::Logs::LogGroup').filter(([id]) => id.startsWith('TaskApi'));
-    expect(own).toHaveLength(25);
+    expect(own).toHaveLength(30);
     for (const [id, group] of own) expect(group.Properties.KmsKeyId, id).toEqual(keyArn);
     const statements = t.toJSON().Resources[keyId].Properties.KeyPolicy.Statement as Json[];
     const logsStatement = statements.find((s) => s.Sid === 'LongrunCloudWatchLogs')!;

@@ -9,7 +9,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { FOLLOW_WRITE_ATTRIBUTES } from '../../lambdas/domain/live.ts';
 import { publisherFilters } from '../../lambdas/domain/stream-filters.ts';
-import { buildStack, cfnText, functionId, grantsOf } from './fixture.ts';
+import { aliasId, buildStack, cfnText, functionId, grantsOf } from './fixture.ts';
 
 type Json = Record<string, any>;
 const { template } = buildStack();
@@ -38,15 +38,16 @@ describe('the WebSocket API', () => {
       }),
     );
     expect(Object.keys(routes).sort()).toEqual(['$connect', '$disconnect', 'subscribe']);
-    expect(routes.$connect!.uri).toContain(`<${functionId(template, 'live-connect')}.Arn>`);
-    expect(routes.$disconnect!.uri).toContain(`<${functionId(template, 'live-disconnect')}.Arn>`);
-    expect(routes.subscribe!.uri).toContain(`<${functionId(template, 'live-subscribe')}.Arn>`);
+    // Through each function's live alias, as the REST routes (a rollout moves it).
+    expect(routes.$connect!.uri).toContain(`<${aliasId(template, 'live-connect')}>`);
+    expect(routes.$disconnect!.uri).toContain(`<${aliasId(template, 'live-disconnect')}>`);
+    expect(routes.subscribe!.uri).toContain(`<${aliasId(template, 'live-subscribe')}>`);
     const responses = ofType(template, 'AWS::ApiGatewayV2::RouteResponse').map(([, r]) => cfnText(r.Properties.RouteId));
     expect(responses).toEqual([`<${routes.subscribe!.id}>`]);
-    // API Gateway may invoke each function for this API only.
+    // API Gateway may invoke each function's alias for this API only.
     for (const name of ['live-connect', 'live-disconnect', 'live-subscribe']) {
       const permissions = ofType(template, 'AWS::Lambda::Permission').filter(
-        ([, p]) => cfnText(p.Properties.FunctionName) === `<${functionId(template, name)}.Arn>`,
+        ([, p]) => cfnText(p.Properties.FunctionName) === `<${aliasId(template, name)}>`,
       );
       expect(permissions).toHaveLength(1);
       expect(cfnText(permissions[0]![1].Properties.SourceArn)).toContain(`<${apiId}>/*`);
@@ -80,7 +81,7 @@ describe('the WebSocket API', () => {
 describe('the fan-out rides on the events reader', () => {
   it('the table’s stream keeps exactly two readers; the events reader passes followed tasks’ progress besides status changes', () => {
     expect(readerMappings(template)).toHaveLength(2);
-    const events = readerMappings(template).find(([, m]) => m.Properties.FunctionName.Ref === functionId(template, 'publish-events'))!;
+    const events = readerMappings(template).find(([, m]) => cfnText(m.Properties.FunctionName).includes(aliasId(template, 'publish-events')))!;
     expect(events[1].Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual(publisherFilters());
   });
 
@@ -133,7 +134,7 @@ describe('liveUpdates: false', () => {
     expect(() => functionId(off, 'create-watch-token')).toThrow(/found 0/);
     expect(() => functionId(off, 'live-connect')).toThrow(/found 0/);
     expect(ofType(off, 'AWS::ApiGateway::Resource').map(([, r]) => r.Properties.PathPart)).not.toContain('watch-tokens');
-    const events = readerMappings(off).find(([, m]) => m.Properties.FunctionName.Ref === functionId(off, 'publish-events'))!;
+    const events = readerMappings(off).find(([, m]) => cfnText(m.Properties.FunctionName).includes(aliasId(off, 'publish-events')))!;
     expect(events[1].Properties.FilterCriteria.Filters.map((f: { Pattern: string }) => JSON.parse(f.Pattern))).toEqual(publisherFilters());
     expect(env(off, 'publish-events').LIVE_CALLBACK_URL).toBeUndefined();
     expect(grantsOf(off, functionId(off, 'publish-events')).filter((g) => g.action.startsWith('execute-api:'))).toEqual([]);

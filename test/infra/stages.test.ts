@@ -45,7 +45,7 @@ describe('stages', () => {
     // Environment-agnostic offline: the account and region are the deploy's, never a guess.
     expect(Token.isUnresolved(stack.account) && Token.isUnresolved(stack.region)).toBe(true);
     expect(stack.terminationProtection).toBe(false);
-    expect(Object.keys(stack.api.functions).length).toBe(21);
+    expect(Object.keys(stack.api.functions).length).toBe(25);
     expect(taskTypesOf(stack, template)).toEqual(['primes', 'sleep', 'report', 'fail', 'flaky', 'approval']);
     template.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 0);
     expect(Object.values(template.findResources('AWS::DynamoDB::Table'))[0]!.DeletionPolicy).toBe('Delete');
@@ -91,7 +91,7 @@ describe('stages', () => {
       (stack.api.functions[name]!.node.defaultChild as { reservedConcurrentExecutions?: number }).reservedConcurrentExecutions;
     expect(reserved('list-tasks')).toBe(5);
     expect(reserved('submit-task')).toBe(15);
-    template.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 21);
+    template.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 25);
   });
 
   it('prod: termination protection, no demo (the echo placeholder), a kept customer managed key, alarms by mail and an absolute runbook', () => {
@@ -99,7 +99,7 @@ describe('stages', () => {
     expect(stack.terminationProtection).toBe(true);
     expect([stack.account, stack.region]).toEqual(['333333333333', 'eu-central-1']);
     expect(taskTypesOf(stack, template)).toEqual(['echo']);
-    template.resourceCountIs('AWS::Lambda::Function', 20);
+    template.resourceCountIs('AWS::Lambda::Function', 24);
     const [, key] = Object.entries(template.findResources('AWS::KMS::Key')).find(([id]) => id.startsWith('DataKey'))!;
     expect(key).toMatchObject({ DeletionPolicy: 'Retain', Properties: { EnableKeyRotation: true } });
     for (const address of ['oncall@example.com', 'lead@example.com'])

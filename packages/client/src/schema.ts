@@ -2424,6 +2424,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "taskId": "0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b"
+                 *     }
+                 */
                 "application/json": components["schemas"]["WatchTokenRequest"];
             };
         };
@@ -2434,6 +2439,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "token": "lrw_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG",
+                     *       "expiresAt": "2026-12-04T12:05:00Z",
+                     *       "url": "wss://abc123.execute-api.eu-west-1.amazonaws.com/v1?token=lrw_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG",
+                     *       "taskId": "0193a5b2-7c1d-7e4f-8a9b-0c1d2e3f4a5b"
+                     *     }
+                     */
                     "application/json": components["schemas"]["WatchToken"];
                 };
             };
