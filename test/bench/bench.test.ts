@@ -28,7 +28,7 @@ describe('npm run bench -- --quick', () => {
       '## 3. Bundles',
       '## 4. Load on the local stack',
       '## 5. Cost per million tasks',
-      '## 6. Live status: events, long poll, webhooks',
+      '## 6. Live status: WebSocket, events, long poll, webhooks',
     ]) {
       expect(report).toContain(heading);
     }
