@@ -169,10 +169,16 @@ function liveSession(
   return new Promise((resolve) => {
     let opened = false;
     let keepAlive: ReturnType<typeof setTimeout> | undefined;
-    const socket = new WebSocket(url);
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(url);
+    } catch {
+      return resolve('refused');
+    }
     const end = (how: 'done' | 'closed' | 'refused') => {
       clearTimeout(keepAlive);
       signal.removeEventListener('abort', abort);
+      socket.onmessage = socket.onclose = socket.onerror = null;
       if (socket.readyState <= WebSocket.OPEN) socket.close(1000);
       resolve(how);
     };
@@ -192,7 +198,8 @@ function liveSession(
       onOpen();
       subscribe();
     };
-    socket.onclose = () => end(opened ? 'closed' : 'refused');
+    // Chromium fires `error` but no `close` for a socket its Content-Security-Policy blocks: either ends the session.
+    socket.onclose = socket.onerror = () => end(opened ? 'closed' : 'refused');
     socket.onmessage = (message) => {
       quiet();
       let event: LiveEvent | { event: 'subscribed' | 'error' };
