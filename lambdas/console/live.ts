@@ -164,10 +164,12 @@ function liveSession(
   seen: Map<string, number>,
   signal: AbortSignal,
   onEvent: (event: LiveEvent) => void,
-  onOpen: () => void,
+  /** Once the subscription holds (its first answer): from then on, no change is missed. */
+  onHeld: () => void,
 ): Promise<'done' | 'closed' | 'refused'> {
   return new Promise((resolve) => {
     let opened = false;
+    let held = false;
     let keepAlive: ReturnType<typeof setTimeout> | undefined;
     let socket: WebSocket;
     try {
@@ -195,7 +197,6 @@ function liveSession(
     signal.addEventListener('abort', abort, { once: true });
     socket.onopen = () => {
       opened = true;
-      onOpen();
       subscribe();
     };
     // Chromium fires `error` but no `close` for a socket its Content-Security-Policy blocks: either ends the session.
@@ -209,6 +210,10 @@ function liveSession(
         return;
       }
       if (event.event === 'error') return end('refused');
+      if (!held) {
+        held = true;
+        onHeld();
+      }
       if (!('data' in event) || !Number.isInteger(event.id) || !event.data?.id) return;
       const last = seen.get(event.data.id);
       if (last !== undefined && event.id <= last) return;
@@ -226,10 +231,9 @@ async function followLive(
   signal: AbortSignal,
   seen: Map<string, number>,
   onTask: (task: Task) => void,
-  /** `again`: not the first connection (a task's `since` brings what it missed; the list re-reads). */
-  onOpen: (again: boolean) => void,
+  /** Each connection's subscription holds (a task's `since` brings what it missed; the list re-reads). */
+  onHeld: () => void,
 ): Promise<'done' | 'aborted' | 'fallback'> {
-  let opened = false;
   while (!signal.aborted) {
     let url: string;
     try {
@@ -237,17 +241,7 @@ async function followLive(
     } catch {
       break;
     }
-    const end = await liveSession(
-      url,
-      taskId,
-      seen,
-      signal,
-      (event) => onTask(event.data),
-      () => {
-        onOpen(opened);
-        opened = true;
-      },
-    );
+    const end = await liveSession(url, taskId, seen, signal, (event) => onTask(event.data), onHeld);
     if (end === 'done') return 'done';
     if (end === 'refused') break;
     await sleep(RECONNECT_MS, signal);
@@ -257,8 +251,9 @@ async function followLive(
 
 /**
  * The list's live updates: one connection with a caller-wide token, every change of the caller's tasks to `onTask`;
- * `onOpen(true)` after a dropped connection (to re-read what it missed). Resolves `false` when the channel is not usable.
+ * `onHeld` once each connection's subscription holds (to re-read what changed before it). Resolves `false` when the
+ * channel is not usable.
  */
-export async function followList(api: Api, signal: AbortSignal, onTask: (task: Task) => void, onOpen: (again: boolean) => void): Promise<boolean> {
-  return (await followLive(api, undefined, signal, new Map(), onTask, onOpen)) !== 'fallback';
+export async function followList(api: Api, signal: AbortSignal, onTask: (task: Task) => void, onHeld: () => void): Promise<boolean> {
+  return (await followLive(api, undefined, signal, new Map(), onTask, onHeld)) !== 'fallback';
 }

@@ -123,31 +123,37 @@ describe('console live channel', () => {
     expect(streams).toEqual(['tasks/T2/events']);
   });
 
-  it('follows the list with one caller-wide connection, per-task versions, and says when it reconnected', async () => {
+  it('follows the list with one caller-wide connection, per-task versions, and says when each subscription holds', async () => {
     vi.stubGlobal('WebSocket', FakeSocket);
     const { api, tokens } = fakeApi();
     const controller = new AbortController();
     const seen: string[] = [];
-    const opens: boolean[] = [];
+    let held = 0;
     const usable = followList(
       api,
       controller.signal,
       (t) => seen.push(`${t.id}:${t.status}`),
-      (again) => opens.push(again),
+      () => held++,
     );
     const first = await socket(0);
     first.open();
     expect(first.sent).toEqual([{ action: 'subscribe' }]);
+    expect(held).toBe(0);
+    first.receive({ event: 'subscribed' });
+    expect(held).toBe(1);
     first.receive({ event: 'status', id: 2, data: task('A', 'running') });
     first.receive({ event: 'status', id: 1, data: task('B', 'pending') });
     first.receive({ event: 'status', id: 1, data: task('A', 'pending') });
     first.receive({ event: 'done', id: 3, data: task('A', 'succeeded') });
     first.drop();
-    (await socket(1)).open();
+    const second = await socket(1);
+    second.open();
+    second.receive({ event: 'subscribed' });
     controller.abort();
     expect(await usable).toBe(true);
     expect(tokens).toEqual([{}, {}]);
     expect(seen).toEqual(['A:running', 'B:pending', 'A:succeeded']);
-    expect(opens).toEqual([false, true]);
+    // Once per connection: the list re-reads what changed before each subscription held.
+    expect(held).toBe(2);
   });
 });

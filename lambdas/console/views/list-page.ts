@@ -169,6 +169,7 @@ export function ListPage(props: { api: Api; caps: Capabilities; query: ListQuery
   }, [live, page, key, reads, viaSocket]);
   useEffect(() => {
     if (!viaSocket) return;
+    setSocket('off');
     const controller = new AbortController();
     const { signal } = controller;
     followList(
@@ -178,10 +179,10 @@ export function ListPage(props: { api: Api; caps: Capabilities; query: ListQuery
         setRefreshedAt(Date.now());
         setPage((current) => current && merged(current, task, query));
       },
-      (again) => {
+      () => {
         setSocket('on');
-        // A new connection missed what changed meanwhile.
-        if (again) setResync((n) => n + 1);
+        // What changed between the last read and this subscription (or while the connection was down) came over no socket.
+        setResync((n) => n + 1);
       },
     ).then((usable) => signal.aborted || usable || setSocket('failed'));
     return () => controller.abort();
