@@ -117,6 +117,14 @@ export const config = lazily({
   eventSource: () => required('EVENT_SOURCE'),
   /** The API's base URL for pushed tasks (absolute, like the links the API hands out); the construct sets the stage URL. */
   apiBaseUrl: () => (raw('API_BASE_URL') ?? `/${STAGE_NAME}`).replace(/\/+$/, ''),
+  /** The live channel's origin (`wss://host`, of `LIVE_URL` when set): the console may open its WebSocket there. */
+  liveOrigins: () => {
+    const value = raw('LIVE_URL');
+    if (value === undefined) return [];
+    const origin = /^wss?:\/\/[A-Za-z0-9.-]+(?::\d{1,5})?(?=\/|$)/.exec(value)?.[0];
+    if (!origin) throw new Error(`environment variable LIVE_URL must be a ws:// or wss:// URL, got ${value}`);
+    return [origin];
+  },
   /** The WebSocket URL of the live channel (`wss://…/<stage>`), handed out with watch tokens. */
   liveUrl: () => matching('LIVE_URL', (v) => /^wss?:\/\//.test(v), 'a ws:// or wss:// URL'),
   /** The live channel's management endpoint (`https://…/<stage>`): where messages are posted to connections. */

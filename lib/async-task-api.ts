@@ -312,6 +312,8 @@ export class AsyncTaskApi extends Construct {
         tokenLifetime: props.liveUpdates?.tokenLifetime,
       });
       this.live.grantTokenIssue(http.functions['create-watch-token']!);
+      // The console opens the live channel's WebSocket (its Content-Security-Policy names the origin).
+      http.functions['get-console']!.addEnvironment('LIVE_URL', this.live.url);
       // The events reader fans changes out too: the stream's two readers per shard are taken.
       this.live.grantFanOut(this.taskEvents.publishFunction);
     }

@@ -26,6 +26,8 @@ export interface Capabilities {
   listMaxLimit: number;
   /** `GET /tasks/{id}/events`: the server-sent event stream. */
   events: boolean;
+  /** `POST /watch-tokens`: the live channel (a WebSocket URL with a watch token), preferred to the event stream and to re-reads. */
+  live: boolean;
   /** `Idempotency-Key` on submit. */
   idempotencyKey: boolean;
   // Steering and finding (issue 18, "Steer and find"): each is the path template of the operation, or false, and lights
@@ -127,6 +129,7 @@ export function detectCapabilities(raw: unknown): Capabilities {
     },
     listMaxLimit: maxLimit,
     events: !!operations(document, 'get', new RegExp(`^${TASK}\\/events$`)),
+    live: !!operations(document, 'post', /^\/watch-tokens$/),
     idempotencyKey: named(submit, 'Idempotency-Key', 'header'),
     retry: template('post', 'retry'),
     input: template('post', 'input'),

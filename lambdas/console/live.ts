@@ -1,5 +1,9 @@
 /**
  * Live updates, over the cheapest channel the API offers for each view:
+ * - where the document has `POST /watch-tokens` (the live channel), a task page follows its task over one WebSocket
+ *   connection (a watch token for that task; after a dropped connection a new token, resuming with `since` = the last
+ *   version), and the list follows every task of the caller over one connection (a caller-wide token); a socket that
+ *   never opens falls back to what follows;
  * - a task page follows `GET /tasks/{id}/events` (one held connection; every change as it happens), resuming
  *   with `Last-Event-ID` when the stream ends before the task, and falls back to polling `GET /tasks/{id}`
  *   (honouring `Retry-After`) when the stream is refused (the caller's cap on held connections: 429) or absent;
@@ -18,7 +22,7 @@ const DEFAULT_POLL_SECONDS = 2;
 /** Before reconnecting a stream that ended early or failed. */
 const RECONNECT_MS = 1_000;
 
-export type LiveMode = 'connecting' | 'events' | 'polling' | 'ended';
+export type LiveMode = 'connecting' | 'socket' | 'events' | 'polling' | 'ended';
 
 export interface FollowOptions {
   onTask: (task: Task) => void;
@@ -28,6 +32,8 @@ export interface FollowOptions {
   signal: AbortSignal;
   /** Use the event stream (the document describes it). */
   events: boolean;
+  /** Use the live channel first (the document describes `POST /watch-tokens`). */
+  live?: boolean;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
@@ -49,6 +55,19 @@ const transient = (status: number) => status === 0 || status === 429 || status >
 /** Follows a task until it ends or `signal` aborts. */
 export async function followTask(api: Api, id: string, options: FollowOptions): Promise<void> {
   const { signal } = options;
+  if (options.live) {
+    const seen = new Map<string, number>();
+    const end = await followLive(
+      api,
+      id,
+      signal,
+      seen,
+      (task) => options.onTask(task),
+      () => options.onMode('socket'),
+    );
+    if (end === 'done') return options.onMode('ended');
+    if (end === 'aborted') return;
+  }
   let lastEventId: string | undefined;
   let failures = 0;
   while (options.events && !signal.aborted) {
@@ -122,4 +141,119 @@ async function pollTask(api: Api, id: string, options: FollowOptions): Promise<v
     }
     await sleep(Math.max(1, wait) * 1000, signal);
   }
+}
+
+/** A task event of the live channel (`id`: the task's version). */
+interface LiveEvent {
+  event: 'status' | 'progress' | 'done';
+  id: number;
+  data: Task;
+}
+
+/** After this long without a message, re-subscribe: keeps a quiet connection open (API Gateway closes one after 10 quiet minutes). */
+const KEEPALIVE_MS = 5 * 60_000;
+
+/**
+ * One WebSocket connection to `url`, subscribed to `taskId` (or, without one, to every task of the caller), from the
+ * versions in `seen`: calls `onEvent` with each event newer than the last of its task (and records it). Ends with
+ * `done` (the task's last event), `closed` (after opening), `refused` (never opened, or the subscription refused).
+ */
+function liveSession(
+  url: string,
+  taskId: string | undefined,
+  seen: Map<string, number>,
+  signal: AbortSignal,
+  onEvent: (event: LiveEvent) => void,
+  /** Once the subscription holds (its first answer): from then on, no change is missed. */
+  onHeld: () => void,
+): Promise<'done' | 'closed' | 'refused'> {
+  return new Promise((resolve) => {
+    let opened = false;
+    let held = false;
+    let keepAlive: ReturnType<typeof setTimeout> | undefined;
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(url);
+    } catch {
+      return resolve('refused');
+    }
+    const end = (how: 'done' | 'closed' | 'refused') => {
+      clearTimeout(keepAlive);
+      signal.removeEventListener('abort', abort);
+      socket.onmessage = socket.onclose = socket.onerror = null;
+      if (socket.readyState <= WebSocket.OPEN) socket.close(1000);
+      resolve(how);
+    };
+    const abort = () => end('closed');
+    const subscribe = () => {
+      const since = taskId === undefined ? undefined : seen.get(taskId);
+      socket.send(JSON.stringify({ action: 'subscribe', ...(taskId !== undefined && { taskId }), ...(since !== undefined && { since }) }));
+      quiet();
+    };
+    const quiet = () => {
+      clearTimeout(keepAlive);
+      keepAlive = setTimeout(() => socket.readyState === WebSocket.OPEN && subscribe(), KEEPALIVE_MS);
+    };
+    signal.addEventListener('abort', abort, { once: true });
+    socket.onopen = () => {
+      opened = true;
+      subscribe();
+    };
+    // Chromium fires `error` but no `close` for a socket its Content-Security-Policy blocks: either ends the session.
+    socket.onclose = socket.onerror = () => end(opened ? 'closed' : 'refused');
+    socket.onmessage = (message) => {
+      quiet();
+      let event: LiveEvent | { event: 'subscribed' | 'error' };
+      try {
+        event = JSON.parse(String(message.data));
+      } catch {
+        return;
+      }
+      if (event.event === 'error') return end('refused');
+      if (!held) {
+        held = true;
+        onHeld();
+      }
+      if (!('data' in event) || !Number.isInteger(event.id) || !event.data?.id) return;
+      const last = seen.get(event.data.id);
+      if (last !== undefined && event.id <= last) return;
+      seen.set(event.data.id, event.id);
+      onEvent(event);
+      if (taskId !== undefined && (event.event === 'done' || !isOpen(event.data.status))) end('done');
+    };
+  });
+}
+
+/** Connections with a new watch token each (a token opens one), until the task is done; `fallback` when the channel is not usable. */
+async function followLive(
+  api: Api,
+  taskId: string | undefined,
+  signal: AbortSignal,
+  seen: Map<string, number>,
+  onTask: (task: Task) => void,
+  /** Each connection's subscription holds (a task's `since` brings what it missed; the list re-reads). */
+  onHeld: () => void,
+): Promise<'done' | 'aborted' | 'fallback'> {
+  while (!signal.aborted) {
+    let url: string;
+    try {
+      url = (await api.call<{ url: string }>('POST', 'watch-tokens', { body: taskId === undefined ? {} : { taskId }, signal })).body.url;
+    } catch {
+      break;
+    }
+    const end = await liveSession(url, taskId, seen, signal, (event) => onTask(event.data), onHeld);
+    if (end === 'done') return 'done';
+    if (end === 'refused') break;
+    await sleep(RECONNECT_MS, signal);
+  }
+  return signal.aborted ? 'aborted' : 'fallback';
+}
+
+/**
+ * The list's live updates: one connection with a caller-wide token, every change of the caller's tasks to `onTask`;
+ * `onHeld` once each connection's subscription holds (to re-read what changed before it). Resolves `false` when the
+ * channel is not usable.
+ */
+export async function followList(api: Api, signal: AbortSignal, onTask: (task: Task) => void, onHeld: () => void): Promise<boolean> {
+  return (await followLive(api, undefined, signal, new Map(), onTask, onHeld)) !== 'fallback';
 }

@@ -3,7 +3,7 @@
  * stylesheet, which scripts/build-functions.ts bundles from lambdas/console into the function's own folder
  * (`dist/functions/get-console/console/`). The page loads those two files and nothing else: its
  * Content-Security-Policy allows scripts, styles and requests from this origin only (plus the results
- * bucket, to follow the result route's 303 to a stored result).
+ * bucket, to follow the result route's 303 to a stored result, and the live channel's WebSocket origin).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -97,7 +97,7 @@ export function consoleResponse(basePath: string, asset: string | undefined, ver
       headers: {
         ...SECURITY_HEADERS,
         'Content-Type': 'text/html; charset=utf-8',
-        'Content-Security-Policy': consolePolicy(config.resultLinkOrigins),
+        'Content-Security-Policy': consolePolicy([...config.resultLinkOrigins, ...config.liveOrigins]),
         // Always revalidated: a new deployment's page names its new files at once.
         'Cache-Control': 'no-cache',
       },

@@ -28,6 +28,9 @@ describe.skipIf(!CHROMIUM)('console in headless Chromium', () => {
   let caps: Capabilities;
   /** Every URL the page asked for. */
   const requested: string[] = [];
+  /** Every WebSocket the page opened (its URL, from Chromium's DevTools protocol), and the console errors it logged. */
+  const sockets: string[] = [];
+  const consoleErrors: string[] = [];
   const carol = {} as Record<'running' | 'failed' | 'done' | 'stored' | 'followed', Task>;
   const dave: Task[] = [];
 
@@ -87,6 +90,10 @@ describe.skipIf(!CHROMIUM)('console in headless Chromium', () => {
     page.on('request', (request: HTTPRequest) => {
       requested.push(request.url());
     });
+    page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
+    const cdp = await page.createCDPSession();
+    await cdp.send('Network.enable');
+    cdp.on('Network.webSocketCreated', (event) => sockets.push(event.url));
     // Carol: one task in each state the page has to show. Dave: tasks Carol must never see.
     carol.running = await submit(CAROL, 'sleep', { seconds: 600 });
     carol.failed = await submit(CAROL, 'fail', { message: 'carol failure' });
@@ -111,6 +118,8 @@ describe.skipIf(!CHROMIUM)('console in headless Chromium', () => {
     const csp = response.headers()['content-security-policy']!;
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe');
+    // The live channel's WebSocket origin (the local front's, resolved like the watch tokens' URL).
+    if (caps.live) expect(csp).toMatch(/connect-src 'self'[^;]* ws:\/\/127\.0\.0\.1:\d+[ ;]/);
     await page.waitForSelector('#api-key');
     expect(await page.$eval('label[for="api-key"]', (el: any) => el.textContent)).toBe('API key');
     // A key the API refuses is said so, readably.
@@ -140,7 +149,14 @@ describe.skipIf(!CHROMIUM)('console in headless Chromium', () => {
     expect(await page.evaluate(() => (globalThis as any).sessionStorage.getItem('longrun-console:api-key'))).toBe(CAROL);
     expect(await textOf('header')).not.toContain(CAROL.slice(0, 12));
     for (const url of requested) expect(url).not.toContain(CAROL);
-    expect(await textOf('.live')).toMatch(/Live: re-read every \d+ s/);
+    // A task here is open: the list follows over one live-channel connection (a caller-wide token), else re-reads.
+    const listLive = caps.live ? 'over the live channel (WebSocket)' : 'Live: re-read every';
+    await page.waitForFunction(
+      (t: string) => (globalThis as any).document.querySelector('.live')?.textContent.includes(t),
+      { timeout: 30_000 },
+      listLive,
+    );
+    if (caps.live) expect(sockets.filter((url) => url.includes('token='))).toHaveLength(1);
     await screenshot(page, 'console-list');
     expect(await axeViolations(page)).toEqual([]);
   });
@@ -195,7 +211,13 @@ describe.skipIf(!CHROMIUM)('console in headless Chromium', () => {
         attributes: true,
       });
     });
-    await page.waitForFunction(() => (globalThis as any).document.querySelector('.live')?.textContent.includes('event stream'), { timeout: 30_000 });
+    // Over the live channel where the API offers it (no event stream then), else the event stream.
+    const channel = caps.live ? 'live channel (WebSocket)' : 'event stream';
+    await page.waitForFunction(
+      (t: string) => (globalThis as any).document.querySelector('.live')?.textContent.includes(t),
+      { timeout: 30_000 },
+      channel,
+    );
     await screenshot(page, 'console-task-running');
     await waitForStatus('succeeded');
     expect(await page.$eval('.card progress', (el: any) => el.value)).toBe(100);
@@ -207,8 +229,58 @@ describe.skipIf(!CHROMIUM)('console in headless Chromium', () => {
     await page.waitForSelector('pre.json[aria-label="Result"]');
     expect(JSON.parse(await textOf('pre.json[aria-label="Result"]'))).toEqual({ seconds: 6 });
     expect(await textOf('.live')).toMatch(/Final/);
+    if (caps.live) {
+      expect(requested.filter((url) => url.includes(`/tasks/${task.id}/events`))).toEqual([]);
+      expect(requested.filter((url) => url.endsWith('/watch-tokens')).length).toBeGreaterThanOrEqual(1);
+      expect(sockets.length).toBeGreaterThanOrEqual(2);
+      // No Content-Security-Policy violation: connect-src names the WebSocket's origin.
+      expect(consoleErrors.filter((text) => /Content Security Policy/i.test(text))).toEqual([]);
+    }
     await screenshot(page, 'console-task-succeeded');
     expect(await axeViolations(page)).toEqual([]);
+  });
+
+  /** Every watch token the page asks for carries `url`, a socket that never opens: the task page follows the event stream instead. */
+  async function fallsBack(url: (real: string) => string, opened: boolean) {
+    const task = await submit(CAROL, 'sleep', { seconds: 3 });
+    const real = await call(CAROL, 'POST', '/watch-tokens', {});
+    expect(real.status).toBe(201);
+    const token = { ...real.body, token: 'lrw_refused', url: url(String(real.body.url).replace(/token=[^&]+/, 'token=lrw_refused')) };
+    const tokens: string[] = [];
+    const handOut = (request: HTTPRequest) => {
+      if (request.isInterceptResolutionHandled()) return;
+      if (request.method() !== 'POST' || !request.url().endsWith('/watch-tokens')) return void request.continue();
+      tokens.push(request.postData() ?? '');
+      return void request.respond({ status: 201, contentType: 'application/json', body: JSON.stringify({ ...token, taskId: task.id }) });
+    };
+    await page.setRequestInterception(true);
+    page.on('request', handOut);
+    try {
+      const before = sockets.length;
+      await go(`#/tasks/${task.id}`);
+      await page.waitForFunction(() => (globalThis as any).document.querySelector('.live')?.textContent.includes('event stream'), {
+        timeout: 30_000,
+      });
+      await waitForStatus('succeeded');
+      expect(await page.$eval('.card progress', (el: any) => el.value)).toBe(100);
+      expect(tokens).toContain(JSON.stringify({ taskId: task.id }));
+      if (opened) expect(sockets.slice(before).some((u) => u.includes('token=lrw_refused'))).toBe(true);
+      expect(requested.filter((u) => u.includes(`/tasks/${task.id}/events`)).length).toBeGreaterThanOrEqual(1);
+    } finally {
+      page.off('request', handOut);
+      await page.setRequestInterception(false);
+    }
+  }
+
+  it('falls back to the event stream when the live channel does not open: a watch token the WebSocket refuses (401)', async () => {
+    if (!caps.live) return void console.warn('skipped: the document has no POST /watch-tokens');
+    await fallsBack((real) => real, true);
+  });
+
+  it('falls back to the event stream when the live channel does not open: an origin its Content-Security-Policy blocks', async () => {
+    if (!caps.live) return void console.warn('skipped: the document has no POST /watch-tokens');
+    // Chromium fires `error` (and no `close`) for a socket the policy blocks.
+    await fallsBack((real) => real.replace(/^ws:\/\/[^/]+/, 'ws://127.0.0.1:9'), false);
   });
 
   it('cancels a running task', async () => {

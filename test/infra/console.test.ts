@@ -51,6 +51,15 @@ describe('console', () => {
     expect(env).not.toHaveProperty('TASK_TYPES');
   });
 
+  it("is told the live channel's URL (its page may open the WebSocket there), the one watch tokens carry; without the live channel, none", () => {
+    const env = (t: typeof template, id: string) => t.toJSON().Resources[id].Properties.Environment.Variables;
+    const url = cfnText(env(template, consoleFn).LIVE_URL);
+    expect(url).toMatch(/^wss:\/\/<\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>\/v1$/);
+    expect(url).toBe(cfnText(env(template, functionId(template, 'create-watch-token')).LIVE_URL));
+    const { template: off } = buildStack({ api: { liveUpdates: false } });
+    expect(env(off, functionId(off, 'get-console'))).not.toHaveProperty('LIVE_URL');
+  });
+
   it('has its own reserved concurrency: a flood of page loads cannot take the other routes’ capacity', () => {
     expect(template.toJSON().Resources[consoleFn].Properties.ReservedConcurrentExecutions).toBe(20);
   });

@@ -31,7 +31,7 @@ function withSteering(): Record<string, any> {
 }
 
 describe('console capabilities', () => {
-  it('the served document: the demo task types, every list filter, the event stream, the steering operations', () => {
+  it('the served document: the demo task types, every list filter, the event stream, the live channel, the steering operations', () => {
     const caps = detectCapabilities(today());
     expect(caps.taskTypes.map((t) => t.name)).toEqual(Object.keys(DEMO_TASK_TYPES));
     expect(caps.taskTypes.find((t) => t.name === 'primes')!.schema).toMatchObject({
@@ -47,6 +47,7 @@ describe('console capabilities', () => {
     expect(caps.listMaxLimit).toBe(100);
     expect(caps).toMatchObject({
       events: true,
+      live: true,
       idempotencyKey: true,
       retry: '/tasks/{id}/retry',
       input: '/tasks/{id}/input',
@@ -83,9 +84,19 @@ describe('console capabilities', () => {
     expect(caps.taskTypes[0]!.schema).toMatchObject({ properties: { metadata: { type: 'object' } } });
   });
 
+  it('follows over the live channel only where the document has POST /watch-tokens (else the event stream and re-reads)', () => {
+    const doc = today();
+    expect(doc.paths['/watch-tokens'].post).toBeDefined();
+    delete doc.paths['/watch-tokens'];
+    expect(detectCapabilities(doc)).toMatchObject({ live: false, events: true });
+    // A GET (or any other method) there is not the live channel.
+    doc.paths['/watch-tokens'] = { get: { responses: {} } };
+    expect(detectCapabilities(doc).live).toBe(false);
+  });
+
   it('reads no capability from a document it cannot read', () => {
     for (const junk of [undefined, null, 'text', [], { paths: 'no' }]) {
-      expect(detectCapabilities(junk)).toMatchObject({ taskTypes: [], statuses: [], events: false, retry: false, purge: false });
+      expect(detectCapabilities(junk)).toMatchObject({ taskTypes: [], statuses: [], events: false, live: false, retry: false, purge: false });
     }
   });
 

@@ -25,6 +25,7 @@ function get(resource: '/console' | '/console/{asset}', asset?: string, query?: 
 beforeAll(async () => {
   if (!existsSync(join(FUNCTION_DIR, 'index.mjs'))) throw new Error('dist/functions/get-console is not built: run `npm run build`');
   process.env.RESULT_LINK_ORIGINS = 'https://results.s3.eu-west-1.amazonaws.com,https://results.s3.amazonaws.com';
+  process.env.LIVE_URL = 'wss://abc123.execute-api.eu-west-1.amazonaws.com/v1';
   ({ handler } = (await import(pathToFileURL(join(FUNCTION_DIR, 'index.mjs')).href)) as { handler: Handler });
 });
 
@@ -42,7 +43,10 @@ describe('console function (as built)', () => {
     const csp = String(page.headers!['Content-Security-Policy']);
     expect(csp).toContain("script-src 'self';");
     expect(csp).toContain("default-src 'none'");
-    expect(csp).toContain("connect-src 'self' https://results.s3.eu-west-1.amazonaws.com https://results.s3.amazonaws.com;");
+    // The results bucket (the result route's 303) and the live channel's WebSocket origin (its stage path dropped).
+    expect(csp).toContain(
+      "connect-src 'self' https://results.s3.eu-west-1.amazonaws.com https://results.s3.amazonaws.com wss://abc123.execute-api.eu-west-1.amazonaws.com;",
+    );
     expect(csp).not.toMatch(/unsafe|\*/);
     // No inline script or style, and nothing from another origin: only /v1/console/app.{js,css}.
     expect(page.body).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>|<style|\sstyle=|\son\w+=/i);

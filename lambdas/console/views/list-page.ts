@@ -1,6 +1,6 @@
 /**
- * The task list: the caller's own tasks, newest first, filtered and paged as `GET /tasks` allows, re-read while
- * a task on it is open. Filters the API does not offer are either left out (metadata, created range) or, for the
+ * The task list: the caller's own tasks, newest first, filtered and paged as `GET /tasks` allows, followed while
+ * a task on it is open (over one live-channel connection where the API offers it, else by re-reading it). Filters the API does not offer are either left out (metadata, created range) or, for the
  * type, applied to the tasks loaded, saying so.
  */
 import { html } from 'htm/preact';
@@ -8,7 +8,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from '../api.ts';
 import type { Capabilities } from '../capabilities.ts';
 import { isOpen, shortId, type Task } from '../format.ts';
-import { LIST_REFRESH_SECONDS } from '../live.ts';
+import { followList, LIST_REFRESH_SECONDS } from '../live.ts';
 import { ApiError } from '../problems.ts';
 import { Empty, Loading, ProblemBox, ProgressBar, StatusBadge, Time } from './parts.ts';
 
@@ -27,6 +27,14 @@ export interface ListQuery {
 interface Page {
   items: Task[];
   nextCursor: string | null;
+}
+
+/** The page with a task the live channel sent: replaced in place, added on top when new and matching, dropped when it no longer matches. */
+function merged(current: Page, task: Task, query: ListQuery): Page {
+  const fits = (!query.status || task.status === query.status) && (!query.type || task.type === query.type);
+  const others = current.items.filter((t) => t.id !== task.id);
+  if (others.length < current.items.length) return { ...current, items: fits ? current.items.map((t) => (t.id === task.id ? task : t)) : others };
+  return fits && !query.metadata && !query.createdAfter && !query.createdBefore ? { ...current, items: [task, ...current.items] } : current;
 }
 
 /** The query string `GET /tasks` gets: only the filters the API takes. */
@@ -97,6 +105,9 @@ export function ListPage(props: { api: Api; caps: Capabilities; query: ListQuery
   const [attempt, setAttempt] = useState(0);
   // Counts live re-reads, so that one that failed (the page unchanged) still schedules the next.
   const [reads, setReads] = useState(0);
+  // The live channel: unused, open, or not usable here (then the list re-reads); `resync` asks for one re-read.
+  const [socket, setSocket] = useState<'off' | 'on' | 'failed'>('off');
+  const [resync, setResync] = useState(0);
   const heading = useRef<HTMLHeadingElement>(null);
   const key = JSON.stringify(query);
   // The type filter in the browser when the API does not take it.
@@ -126,34 +137,62 @@ export function ListPage(props: { api: Api; caps: Capabilities; query: ListQuery
     return () => document.removeEventListener('visibilitychange', onVisibility);
   }, []);
 
-  // Live: while a loaded task is open and the page is in view, re-read what is loaded (up to the API's page limit).
+  // Live: while a loaded task is open and the page is in view, follow the caller's tasks over the live channel where the
+  // API offers it, else re-read what is loaded (up to the API's page limit) every few seconds.
   const live = !!page && visible && page.items.some((t) => isOpen(t.status));
+  const viaSocket = live && caps.live && socket !== 'failed';
+  const reread = (signal: AbortSignal) => {
+    const limit = Math.max(PAGE_SIZE, Math.min(caps.listMaxLimit, page?.items.length ?? 0));
+    api
+      .call<Page>('GET', listParams(caps, query, limit), { signal })
+      .then((answer) => {
+        setError(undefined);
+        setRefreshedAt(Date.now());
+        setPage((current) => {
+          if (!current || current.items.length <= limit) return answer.body;
+          // More is loaded than one read returns: refresh the first `limit`, keep the rest and its cursor.
+          const fresh = new Set(answer.body.items.map((t) => t.id));
+          return { items: [...answer.body.items, ...current.items.slice(limit).filter((t) => !fresh.has(t.id))], nextCursor: current.nextCursor };
+        });
+      })
+      .catch((e) => signal.aborted || setError(e))
+      .finally(() => signal.aborted || setReads((n) => n + 1));
+  };
   useEffect(() => {
-    if (!live || !page) return;
+    if (!live || !page || viaSocket) return;
     const controller = new AbortController();
-    const loaded = page.items.length;
-    const limit = Math.max(PAGE_SIZE, Math.min(caps.listMaxLimit, loaded));
-    const timer = setTimeout(() => {
-      api
-        .call<Page>('GET', listParams(caps, query, limit), { signal: controller.signal })
-        .then((answer) => {
-          setError(undefined);
-          setRefreshedAt(Date.now());
-          setPage((current) => {
-            if (!current || current.items.length <= limit) return answer.body;
-            // More is loaded than one read returns: refresh the first `limit`, keep the rest and its cursor.
-            const fresh = new Set(answer.body.items.map((t) => t.id));
-            return { items: [...answer.body.items, ...current.items.slice(limit).filter((t) => !fresh.has(t.id))], nextCursor: current.nextCursor };
-          });
-        })
-        .catch((e) => controller.signal.aborted || setError(e))
-        .finally(() => controller.signal.aborted || setReads((n) => n + 1));
-    }, LIST_REFRESH_SECONDS * 1000);
+    const timer = setTimeout(() => reread(controller.signal), LIST_REFRESH_SECONDS * 1000);
     return () => {
       clearTimeout(timer);
       controller.abort();
     };
-  }, [live, page, key, reads]);
+  }, [live, page, key, reads, viaSocket]);
+  useEffect(() => {
+    if (!viaSocket) return;
+    setSocket('off');
+    const controller = new AbortController();
+    const { signal } = controller;
+    followList(
+      api,
+      signal,
+      (task) => {
+        setRefreshedAt(Date.now());
+        setPage((current) => current && merged(current, task, query));
+      },
+      () => {
+        setSocket('on');
+        // What changed between the last read and this subscription (or while the connection was down) came over no socket.
+        setResync((n) => n + 1);
+      },
+    ).then((usable) => signal.aborted || usable || setSocket('failed'));
+    return () => controller.abort();
+  }, [viaSocket, key]);
+  useEffect(() => {
+    if (!resync) return;
+    const controller = new AbortController();
+    reread(controller.signal);
+    return () => controller.abort();
+  }, [resync]);
 
   const more = () => {
     if (!page?.nextCursor) return;
@@ -186,7 +225,19 @@ export function ListPage(props: { api: Api; caps: Capabilities; query: ListQuery
       html`<p class="note">The API lists by status only: the type is matched among the tasks loaded here. “Load more” looks further back.</p>`
     }
     <p class="live muted" role="status">
-      ${busy === 'load' ? '' : live ? `Live: re-read every ${LIST_REFRESH_SECONDS} s while a task here is open.` : page ? 'Up to date: no task here is open.' : ''}
+      ${
+        busy === 'load'
+          ? ''
+          : viaSocket
+            ? socket === 'on'
+              ? 'Live: following your tasks over the live channel (WebSocket) while one here is open.'
+              : 'Connecting…'
+            : live
+              ? `Live: re-read every ${LIST_REFRESH_SECONDS} s while a task here is open.`
+              : page
+                ? 'Up to date: no task here is open.'
+                : ''
+      }
       ${refreshedAt && !busy ? html` <span class="updated">Updated <time datetime=${new Date(refreshedAt).toISOString()}>${new Date(refreshedAt).toLocaleTimeString()}</time>.</span>` : ''}
     </p>
     ${error && html`<${ProblemBox} error=${error} onRetry=${unauthorized ? undefined : () => setAttempt((n) => n + 1)} />`}

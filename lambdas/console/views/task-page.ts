@@ -16,7 +16,8 @@ import { SchemaFields } from './schema-fields.ts';
 const enc = encodeURIComponent;
 
 const MODE_TEXT: Record<LiveMode, string> = {
-  connecting: 'Connecting to the event stream…',
+  connecting: 'Connecting…',
+  socket: 'Live: following the live channel (WebSocket).',
   events: 'Live: following the event stream.',
   polling: 'Live: polling, as often as the API asks (Retry-After).',
   ended: 'Final: this task has ended.',
@@ -179,6 +180,7 @@ export function TaskPage(props: { api: Api; caps: Capabilities; id: string }) {
           onError: setLiveError,
           signal,
           events: caps.events,
+          live: caps.live,
         });
       } catch (error) {
         if (!signal.aborted) setLoadError(error);
