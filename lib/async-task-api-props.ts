@@ -418,7 +418,8 @@ export function validateProps(props: AsyncTaskApiProps): void {
     throw new Error(`${where}: expressTimeout applies to expressTaskTypes only; list the task types that run on Express.`);
   }
   if (props.expressTaskTypes) {
-    if (props.expressTaskTypes.length === 0) throw new Error(`${where}: expressTaskTypes must list at least one task type; omit it to run every type on Standard.`);
+    if (props.expressTaskTypes.length === 0)
+      throw new Error(`${where}: expressTaskTypes must list at least one task type; omit it to run every type on Standard.`);
     const unknown = props.expressTaskTypes.filter((type) => !types.includes(type));
     if (unknown.length > 0) {
       throw new Error(

@@ -161,7 +161,11 @@ export class AsyncTaskApi extends Construct {
     });
     if (workflow.expressStateMachine) {
       this.expressStateMachine = workflow.expressStateMachine;
-      this.express = { stateMachine: workflow.expressStateMachine, taskTypes: props.expressTaskTypes ?? [], timeout: props.expressTimeout ?? Duration.minutes(5) };
+      this.express = {
+        stateMachine: workflow.expressStateMachine,
+        taskTypes: props.expressTaskTypes ?? [],
+        timeout: props.expressTimeout ?? Duration.minutes(5),
+      };
     }
     this.stateMachine = workflow.stateMachine;
     this.stateMachineAlias = workflow.alias;
@@ -390,7 +394,11 @@ export class AsyncTaskApi extends Construct {
       });
     }
     this.insights = new TaskInsights(this, 'Insights', {
-      logGroups: [...Object.values(this.functions).map((fn) => fn.logGroup), workflow.logGroup, ...(workflow.expressLogGroup ? [workflow.expressLogGroup] : [])],
+      logGroups: [
+        ...Object.values(this.functions).map((fn) => fn.logGroup),
+        workflow.logGroup,
+        ...(workflow.expressLogGroup ? [workflow.expressLogGroup] : []),
+      ],
       accessLogGroup: http.accessLogGroup,
       namePrefix: this.deploymentName,
     });

@@ -254,7 +254,9 @@ export class LocalStateMachine {
 
   private run(name: string, input: string, parsedInput: any): ExecutionRecord {
     const runId = randomUUID();
-    const executionArn = this.express ? `arn:aws:states:${this.ctx.region}:${this.ctx.account}:express:${this.name}:${name}:${runId}` : this.executionArnOf(name);
+    const executionArn = this.express
+      ? `arn:aws:states:${this.ctx.region}:${this.ctx.account}:express:${this.name}:${name}:${runId}`
+      : this.executionArnOf(name);
     let settle!: () => void;
     const record: ExecutionRecord = {
       executionArn,

@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { LocalLambda } from './functions/local-lambda.ts';
-import { type CfnTemplate, type LocalValues, referencedLogicalIds, resolveIntrinsics } from './template.ts';
+import { type CfnTemplate, functionBehind, type LocalValues, referencedLogicalIds, resolveIntrinsics } from './template.ts';
 
 /** API Gateway's limits: 128 KB a message, 10 minutes idle, 2 hours in all. */
 const MAX_MESSAGE_BYTES = 128 * 1024;
@@ -46,7 +46,8 @@ export function findWebSocketApi(template: CfnTemplate, values: LocalValues): We
   const integrations = new Map(
     ofApi('AWS::ApiGatewayV2::Integration').map(([id, r]) => [
       id,
-      [...referencedLogicalIds(r.Properties?.IntegrationUri)].find((ref) => template.Resources[ref]?.Type === 'AWS::Lambda::Function'),
+      // The function itself, or a version or alias of it (the routes invoke their functions' live aliases).
+      functionBehind(template, r.Properties?.IntegrationUri),
     ]),
   );
   const withResponse = new Set(ofApi('AWS::ApiGatewayV2::RouteResponse').flatMap(([, r]) => [...referencedLogicalIds(r.Properties?.RouteId)]));
