@@ -75,7 +75,7 @@ export interface TaskRecord {
 }
 
 /** Which state machine runs a task: only Express is written (`workflow: 'express'`); absent is Standard. */
-export type Workflow = 'express';
+type Workflow = 'express';
 
 /** The events a caller may subscribe its `callbackUrl` to; `completed` is every terminal status. */
 export const CALLBACK_EVENT_KINDS = ['started', 'progress', 'input_required', 'completed'] as const;

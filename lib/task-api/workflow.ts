@@ -95,6 +95,7 @@ const ITEM_TOO_LARGE_CAUSE = '*Item size*exceeded the maximum allowed size*';
 
 /** The Express state machine of the short task types, as submit, retry and the sweeper need it. */
 export interface ExpressWorkflow {
+  /** The Express state machine. */
   readonly stateMachine: sfn.IStateMachine;
   /** The task types that run on it. */
   readonly taskTypes: readonly string[];
@@ -127,7 +128,10 @@ export interface TaskWorkflowProps {
    * Also an Express state machine of the same worker and shell (for short task types), preceded by
    * RecordRunning, since Express sends no status events. @default - none
    */
-  readonly express?: { readonly timeout: Duration };
+  readonly express?: {
+    /** The Express state machine's timeout (at most 5 minutes). */
+    readonly timeout: Duration;
+  };
 }
 
 /**

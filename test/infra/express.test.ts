@@ -4,7 +4,7 @@
  * grants (submit, retry and the sweeper start it; nothing describes or stops it), and the prop checked.
  */
 import { Duration } from 'aws-cdk-lib';
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { buildStack, functionId } from './fixture.ts';
