@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { CostModel } from '../../bench/cost.ts';
 import {
   breakEvenSeconds,
+  EXPRESS_PRICES,
   EXPRESS_SHELL_MS,
   EXPRESS_TARGET_SHARE,
   expressExecutionCost,
@@ -24,6 +25,8 @@ describe('Express execution cost', () => {
     const ten = expressExecutionCost(10);
     expect(ten.billedMs).toBe(Math.ceil((10_000 + EXPRESS_SHELL_MS) / 100) * 100);
     expect(ten.request * 1e6).toBeCloseTo(1, 10);
+    // The published prices (us-east-1): $1.00 per million requests, $0.00001667 per GB-second, 100 ms, 64 MB.
+    expect(EXPRESS_PRICES).toMatchObject({ perMillionRequests: 1, perGbSecond: 0.00001667, billedIncrementMs: 100, memoryChunkMb: 64 });
     // 10.1 s × 0.0625 GB × $0.00001667: ≈ $10.52 per million.
     expect(ten.duration * 1e6).toBeCloseTo((ten.billedMs / 1000) * (64 / 1024) * 16.67, 6);
     expect(ten.duration * 1e6).toBeGreaterThan(10.4);
