@@ -54,6 +54,7 @@ export const DEMO_TASK_TYPES: TaskTypeSchemas = {
     minProperties: 1,
     maxProperties: 1,
     additionalProperties: false,
+    examples: [{ upTo: 1000 }],
   },
   approval: {
     type: 'object',
