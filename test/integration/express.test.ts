@@ -176,6 +176,33 @@ describe('an Express task type', () => {
   });
 });
 
+describe('steering an Express task', () => {
+  it('a deadline (Cancel-After) fails it with deadline-exceeded, and stops nothing', async () => {
+    const res = await fetch(`${stack.baseUrl}/tasks`, {
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'application/json', 'Cancel-After': '2s' },
+      body: JSON.stringify({ type: 'quick', input: { seconds: 60 } }),
+    });
+    expect(res.status).toBe(202);
+    const id = ((await res.json()) as { id: string }).id;
+    const done = await waitFor(id, terminal);
+    expect(done).toMatchObject({ status: 'failed', error: { type: 'https://longrun.dev/problems/deadline-exceeded' } });
+    expect(describedOrStopped(id)).toEqual([]);
+  });
+
+  it('a retry runs its next attempt on the Express state machine', async () => {
+    const id = await submit('quick', { message: 'first try' });
+    await waitFor(id, terminal);
+    const retried = await api('POST', `/tasks/${id}/retry`);
+    expect(retried.status).toBe(202);
+    const done = await waitFor(id, (t) => terminal(t) && t.attempt === 2);
+    expect(done).toMatchObject({ status: 'failed', error: { detail: 'first try' } });
+    expect(stack.stepFunctions.expressExecutions(`${id}-2`)).toHaveLength(1);
+    expect(stack.stepFunctions.listExecutionNames().filter((name) => name.startsWith(id))).toEqual([]);
+    expect(describedOrStopped(id)).toEqual([]);
+  });
+});
+
 describe('the local Express state machine', () => {
   it('refuses DescribeExecution, StopExecution and ListExecutions as Step Functions does', async () => {
     const id = await submit('quick', { upTo: 100 });
