@@ -162,20 +162,21 @@ export function visibleChanges(writes: readonly TaskWrite[]): VisibleChange[] {
 }
 
 /**
- * The version of a terminal task's terminal write, as far as a follower cares. A webhook attempt
- * after it is one version and one attempt (`callbackExpression`): nothing a follower waits for. A
- * compensation record is news (the representation shows it), so a resumed follower gets the task
- * once more.
+ * The version of a terminal task's terminal write. The writes after it are counted on the task: a
+ * webhook attempt is one version and one attempt (`callbackExpression`), a compensation one version
+ * when claimed and one when recorded. None is a change a follower waits for (and none passes the
+ * events reader's filter), so a follower that has the terminal version is up to date.
  */
-export function terminalVersion(task: Pick<TaskRecord, 'version' | 'callback'>): number {
-  return task.version - (task.callback?.attempts ?? 0);
+export function terminalVersion(task: Pick<TaskRecord, 'version' | 'callback' | 'compensation'>): number {
+  const compensationWrites = task.compensation ? (task.compensation.status === 'running' ? 1 : 2) : 0;
+  return task.version - (task.callback?.attempts ?? 0) - compensationWrites;
 }
 
 /**
  * True when a client that has version `since` has what it needs of `task`: the current version,
  * or, for a terminal task, its terminal event (so a resumed follower never gets a second `done`).
  */
-export function upToDate(task: Pick<TaskRecord, 'version' | 'status' | 'callback'>, since: number | undefined): boolean {
+export function upToDate(task: Pick<TaskRecord, 'version' | 'status' | 'callback' | 'compensation'>, since: number | undefined): boolean {
   if (since === undefined || since > task.version) return false; // a version from the future is not a resume point
   return since === task.version || (isTerminal(task.status) && since >= terminalVersion(task));
 }

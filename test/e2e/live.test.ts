@@ -169,7 +169,10 @@ describe('resuming', () => {
 
     // Re-subscribing with the terminal version: nothing to send, no second done; with an older one: the outcome, once.
     expect(await second.subscribe({ since: done.id })).toMatchObject({ event: 'subscribed', taskId: task.id });
-    expect(await second.subscribe({ since: events[1].id })).toMatchObject({ event: 'done', id: done.id });
+    // (The outcome as it is now: a compensation recorded after the cancel shows in it.)
+    const again = await second.subscribe({ since: events[1].id });
+    expect(again).toMatchObject({ event: 'done', data: { id: task.id, status: 'cancelled' } });
+    expect(again.id).toBeGreaterThanOrEqual(done.id);
     await second.close();
   });
 });
