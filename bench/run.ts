@@ -44,6 +44,7 @@ import { steeringCostSection } from './steering-cost.ts';
 import { latencySvg } from './svg.ts';
 import { measureTransitions, type TransitionRow } from './transitions.ts';
 import { runWebhookLoad, type WebhookLoadResult, webhookSection } from './webhooks.ts';
+import { workflowCostSection } from './workflow-cost.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -770,6 +771,8 @@ function costSection(r: ReportInput, pollsPerTask: number): CostSection {
   );
   out.push('');
   out.push(...steeringCostSection(model));
+  out.push('');
+  out.push(...workflowCostSection(model));
   const primes = typeRows.find((t) => t.t.body.type === 'primes');
   return { lines: out, mix: mixCost, mixUsage, primes: primes && { usage: primes.usage, cost: primes.cost } };
 }

@@ -6,6 +6,7 @@
  */
 import { STAGE_NAME } from '#api/routes';
 import { DEFAULT_WATCH_TOKEN_SECONDS } from '#domain/live';
+import { EXPRESS_GRACE_SECONDS } from '#domain/sweep';
 import { isTaskStatus, type TaskStatus } from '#domain/task';
 import { parseRetryDelays } from '#domain/webhook';
 
@@ -108,6 +109,14 @@ export const config = lazily({
   /** API key id -> consumer name: every key of a consumer is the same caller (the construct sets it from `consumers`). */
   apiKeyConsumers: () => json<Record<string, string>>('API_KEY_CONSUMERS', {}),
   stateMachineArn: () => matching('STATE_MACHINE_ARN', (v) => v.includes(':stateMachine:'), 'a state machine ARN'),
+  /** The Express state machine of the short task types (`expressTaskTypes`), if the construct has one. */
+  expressStateMachineArn: () => matching('EXPRESS_STATE_MACHINE_ARN', (v) => v.includes(':stateMachine:'), 'a state machine ARN'),
+  /** Task types that run on the Express state machine (submit). */
+  expressTaskTypes: () => list('EXPRESS_TASK_TYPES'),
+  /** The Express state machine's timeout: the sweeper's deadline for an Express task (at most 300). */
+  expressTimeoutSeconds: () => positiveInt('EXPRESS_TIMEOUT_SECONDS', 300),
+  /** Slack beyond it before the sweeper records an unrecorded Express run as timed out (tests shorten it). */
+  expressGraceSeconds: () => positiveInt('EXPRESS_GRACE_SECONDS', EXPRESS_GRACE_SECONDS),
   resultsBucket: () => matching('RESULTS_BUCKET_NAME', (v) => /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(v), 'an S3 bucket name'),
   webhookQueueUrl: () => required('WEBHOOK_QUEUE_URL'),
   webhookDeadLetterQueueUrl: () => required('WEBHOOK_DEAD_LETTER_QUEUE_URL'),

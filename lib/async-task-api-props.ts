@@ -66,6 +66,18 @@ export interface AsyncTaskApiProps {
   readonly taskTypes: TaskTypeSchemas;
   /** Longest a task may run before its execution times out (at most 1 year). @default Duration.hours(1) */
   readonly executionTimeout?: Duration;
+  /**
+   * Task types known to finish within a few minutes, run on an Express state machine beside the
+   * Standard one (the same worker and the same records; chosen at submit by type): a fraction of the
+   * price for short tasks. Must be a subset of `taskTypes`. Express runs at least once and stops at
+   * `expressTimeout`; cancel is cooperative (the task is `cancelled` at once, the worker learns it at its
+   * next progress report) and the sweeper records a run that ended unrecorded as timed out
+   * (docs/worker.md#express). Not with a worker that waits for input (Express has no task tokens).
+   * @default - none: every task type runs on the Standard state machine
+   */
+  readonly expressTaskTypes?: string[];
+  /** Longest an Express task type may run (at most 5 minutes, Express's limit). @default Duration.minutes(5) */
+  readonly expressTimeout?: Duration;
   /** How long a finished task is kept (then `410 Gone`, later deleted by TTL). @default Duration.days(7) */
   readonly retention?: Duration;
   /** How long an `Idempotency-Key` is remembered; at most `executionTimeout` + `retention`, so that no key outlives its task. @default Duration.hours(24) */
@@ -400,6 +412,20 @@ export function validateProps(props: AsyncTaskApiProps): void {
     throw new Error(
       `${where}: idempotencyKeyTtl (${keyTtl.toHumanString()}) must not exceed executionTimeout + retention (${taskLifetime.toHumanString()}): a key would outlive the task it names.`,
     );
+  }
+  positive('expressTimeout', props.expressTimeout, Duration.minutes(5));
+  if (props.expressTimeout && !props.expressTaskTypes?.length) {
+    throw new Error(`${where}: expressTimeout applies to expressTaskTypes only; list the task types that run on Express.`);
+  }
+  if (props.expressTaskTypes) {
+    if (props.expressTaskTypes.length === 0)
+      throw new Error(`${where}: expressTaskTypes must list at least one task type; omit it to run every type on Standard.`);
+    const unknown = props.expressTaskTypes.filter((type) => !types.includes(type));
+    if (unknown.length > 0) {
+      throw new Error(
+        `${where}: expressTaskTypes must be a subset of taskTypes; not in taskTypes: ${unknown.map((t) => `'${t}'`).join(', ')} (task types: ${types.join(', ')}).`,
+      );
+    }
   }
   positive('sweepInterval', props.sweepInterval, Duration.hours(1));
   positive('sweepAge', props.sweepAge, Duration.days(1));

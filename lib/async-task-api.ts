@@ -44,7 +44,7 @@ import { ResultsBucket } from './task-api/results-bucket.ts';
 import { TaskRollout } from './task-api/rollout.ts';
 import { SWEEPER_FUNCTION, TaskSweeper } from './task-api/sweeper.ts';
 import { TaskTable } from './task-api/table.ts';
-import { TaskWorkflow } from './task-api/workflow.ts';
+import { type ExpressWorkflow, TaskWorkflow } from './task-api/workflow.ts';
 
 /** Every attribute a progress write names (key, condition and SET), from the domain's own expression. */
 const PROGRESS_ATTRIBUTES = [...new Set(Object.values(PROGRESS_WRITE.names))].sort();
@@ -63,6 +63,10 @@ export class AsyncTaskApi extends Construct {
   public readonly table: dynamodb.Table;
   /** The workflow: `worker`, then `RecordSuccess`; failures go to `RecordFailure` and `Failed`. */
   public readonly stateMachine: sfn.StateMachine;
+  /** With `expressTaskTypes`: the Express state machine those task types run on (the same worker and records). */
+  public readonly expressStateMachine?: sfn.StateMachine;
+  /** With `expressTaskTypes`: the Express state machine, its task types and its timeout. */
+  public readonly express?: ExpressWorkflow;
   /** The state machine's `live` alias: executions start through it, each on the version it points to then. */
   public readonly stateMachineAlias: sfn.CfnStateMachineAlias;
   /** The REST API; its stage is `v1`. */
@@ -153,7 +157,16 @@ export class AsyncTaskApi extends Construct {
       encryptionKey,
       keepFailedOpen: props.compensation?.onFailure ?? false,
       environment,
+      ...(props.expressTaskTypes && { express: { timeout: props.expressTimeout ?? Duration.minutes(5) } }),
     });
+    if (workflow.expressStateMachine) {
+      this.expressStateMachine = workflow.expressStateMachine;
+      this.express = {
+        stateMachine: workflow.expressStateMachine,
+        taskTypes: props.expressTaskTypes ?? [],
+        timeout: props.expressTimeout ?? Duration.minutes(5),
+      };
+    }
     this.stateMachine = workflow.stateMachine;
     this.stateMachineAlias = workflow.alias;
     this.deadlines = new TaskDeadlines(this, 'Deadlines', {
@@ -192,6 +205,7 @@ export class AsyncTaskApi extends Construct {
       stateMachine: this.stateMachine,
       startExecutionArn: workflow.aliasArn,
       executionsArn: workflow.executionsArn,
+      express: this.express,
       environment,
       taskTypes: props.taskTypes,
       executionTimeout,
@@ -277,6 +291,7 @@ export class AsyncTaskApi extends Construct {
       stateMachine: this.stateMachine,
       startExecutionArn: workflow.aliasArn,
       executionsArn: workflow.executionsArn,
+      express: this.express,
       environment: { ...environment, ...compensationEnvironment },
       ...functionLogs,
       interval: props.sweepInterval,
@@ -381,7 +396,11 @@ export class AsyncTaskApi extends Construct {
       });
     }
     this.insights = new TaskInsights(this, 'Insights', {
-      logGroups: [...Object.values(this.functions).map((fn) => fn.logGroup), workflow.logGroup],
+      logGroups: [
+        ...Object.values(this.functions).map((fn) => fn.logGroup),
+        workflow.logGroup,
+        ...(workflow.expressLogGroup ? [workflow.expressLogGroup] : []),
+      ],
       accessLogGroup: http.accessLogGroup,
       namePrefix: this.deploymentName,
     });

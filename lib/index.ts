@@ -50,4 +50,4 @@ export { ResultsBucket, type ResultsBucketProps } from './task-api/results-bucke
 export { type GuardedAlias, type RolloutOptions, TaskRollout, type TaskRolloutProps, type WorkflowDeployment } from './task-api/rollout.ts';
 export { SWEEPER_FUNCTION, TaskSweeper, type TaskSweeperProps } from './task-api/sweeper.ts';
 export { TaskTable, type TaskTableProps } from './task-api/table.ts';
-export { SHELL_STATES, TaskWorkflow, type TaskWorkflowProps } from './task-api/workflow.ts';
+export { type ExpressWorkflow, SHELL_STATES, TaskWorkflow, type TaskWorkflowProps } from './task-api/workflow.ts';

@@ -37,3 +37,40 @@ export function sweepAction(status: TaskStatus, execution: ExecutionState): Swee
   // Terminal. Only a cancel (by the owner or the deadline) keeps a task in the index while its execution may run.
   return execution === 'RUNNING' ? 'stop' : 'close';
 }
+
+/**
+ * Slack beyond an Express execution's own timeout before the sweeper takes it as over: Express stops
+ * an execution at its timeout, so past this no run of the attempt can still record anything.
+ */
+export const EXPRESS_GRACE_SECONDS = 60;
+
+/** What the sweeper knows of an Express task: no DescribeExecution exists for Express, so times stand in for it. */
+export interface ExpressTaskTimes {
+  status: TaskStatus;
+  /** When the attempt recorded `running` (RecordRunning). */
+  startedAt?: string;
+  /** The last write of a status (a cancel, a failure kept open, the submit or retry of a pending task). */
+  updatedAt: string;
+}
+
+/**
+ * The sweep decision for a task on the Express state machine, from a deadline instead of the
+ * execution's status (Express has no DescribeExecution and no StopExecution):
+ * - pending: its start may never have happened: `start` (RecordRunning's condition makes a second run of the attempt a no-op once one runs);
+ * - running past its timeout + grace: the run ended without recording (crashed, timed out, lost): `lose`, recorded as timed out;
+ * - terminal but kept open (a cooperative cancel, a deadline): `close` once no run can be left, else `defer`.
+ */
+export function expressSweepAction(
+  task: ExpressTaskTimes,
+  now: number,
+  timeoutSeconds: number,
+  graceSeconds: number = EXPRESS_GRACE_SECONDS,
+): SweepAction {
+  const over = (since: string | undefined): boolean => {
+    const at = since === undefined ? Number.NaN : Date.parse(since);
+    return Number.isFinite(at) && now - at > (timeoutSeconds + graceSeconds) * 1000;
+  };
+  if (task.status === 'pending') return 'start';
+  if (task.status === 'running') return over(task.startedAt ?? task.updatedAt) ? 'lose' : 'defer';
+  return over(task.updatedAt) ? 'close' : 'defer';
+}

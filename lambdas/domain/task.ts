@@ -50,6 +50,8 @@ export interface TaskRecord {
   followedUntil?: number;
   /** 1, then 2, … after each retry (absent on tasks written before retries existed: 1). */
   attempt?: number;
+  /** The task type runs on the Express state machine (`expressTaskTypes`); absent: on the Standard one. */
+  workflow?: Workflow;
   /** When the current attempt is cancelled with `deadline-exceeded` (RFC 3339), from `Cancel-After`. */
   deadline?: string;
   /** The `Cancel-After` of the submit, in seconds: a retry gets a fresh deadline this far ahead. */
@@ -71,6 +73,9 @@ export interface TaskRecord {
   /** The last `task.progress` webhook: when it was claimed and for which version (at most one per 5 s). */
   progressEvent?: { at: string; version: number };
 }
+
+/** Which state machine runs a task: only Express is written (`workflow: 'express'`); absent is Standard. */
+type Workflow = 'express';
 
 /** The events a caller may subscribe its `callbackUrl` to; `completed` is every terminal status. */
 export const CALLBACK_EVENT_KINDS = ['started', 'progress', 'input_required', 'completed'] as const;

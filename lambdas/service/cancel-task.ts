@@ -35,7 +35,9 @@ export async function cancelTask(owners: Owners, id: string): Promise<TaskRecord
 
 async function stop(task: TaskRecord): Promise<void> {
   try {
-    await stopExecution(task.id, attemptOf(task));
+    // An Express execution cannot be stopped: its worker learns of the cancel at its next progress
+    // report, and RecordSuccess/RecordFailure (conditional) cannot overwrite `cancelled`.
+    await stopExecution(task.id, attemptOf(task), 'cancel', task);
   } catch (error) {
     // The task is cancelled for every reader and its worker sees that at its next progress report;
     // the sweeper stops the execution later (the task is still in the open-task index).

@@ -69,7 +69,7 @@ export async function expireTask(event: DeadlineEvent, now: string = new Date().
   logger.info('Deadline reached', { taskId: event.taskId, attempt: event.attempt, expired: outcome.ok });
   if (!outcome.ok) return false;
   try {
-    await stopExecution(event.taskId, event.attempt, 'deadline');
+    await stopExecution(event.taskId, event.attempt, 'deadline', outcome.task);
   } catch (error) {
     logger.warn('StopExecution after the deadline failed; the sweeper will retry it', { taskId: event.taskId, error: error as Error });
   }

@@ -13,7 +13,12 @@ import { attemptOf, type ExecutionInput, type TaskRecord } from '#domain/task';
 /** Step Functions' limit on an execution input (256 KiB, UTF-8). */
 export const MAX_EXECUTION_INPUT_BYTES = 256 * 1024;
 
-export type Startable = Pick<TaskRecord, 'id' | 'type' | 'input' | 'attempt' | 'deadline'>;
+export type Startable = Pick<TaskRecord, 'id' | 'type' | 'input' | 'attempt' | 'deadline' | 'workflow'>;
+
+/** Whether a task runs on the Express state machine: no DescribeExecution, no StopExecution, no status events. */
+export function isExpress(task: Pick<TaskRecord, 'workflow'> | undefined): boolean {
+  return task?.workflow === 'express';
+}
 
 export function executionInput(task: Startable): string {
   const input: ExecutionInput = {
@@ -27,14 +32,15 @@ export function executionInput(task: Startable): string {
 }
 
 /**
- * StartExecution is idempotent for the same name and input. `ExecutionAlreadyExists` (an
- * execution of that name already ran) means it was started before: that is success too.
+ * StartExecution is idempotent for the same name and input on Standard. `ExecutionAlreadyExists` (an
+ * execution of that name already ran) means it was started before: that is success too. On Express it
+ * is not (every call starts a run): RecordRunning's condition makes a second run of an attempt end at once.
  */
 export async function startExecution(task: Startable): Promise<void> {
   try {
     await sfn.send(
       new StartExecutionCommand({
-        stateMachineArn: config.stateMachineArn,
+        stateMachineArn: isExpress(task) ? config.expressStateMachineArn : config.stateMachineArn,
         name: executionName(task.id, attemptOf(task)),
         input: executionInput(task),
       }),
@@ -75,8 +81,17 @@ const STOP_REASONS = {
   deadline: { error: 'DeadlineExceeded', cause: 'The task did not finish by its deadline.' },
 } as const;
 
-/** Stops an attempt's execution; one that does not exist (or has ended) needs no stopping. */
-export async function stopExecution(taskId: string, attempt: number, reason: keyof typeof STOP_REASONS = 'cancel'): Promise<void> {
+/**
+ * Stops an attempt's execution; one that does not exist (or has ended) needs no stopping. An Express
+ * execution cannot be stopped (cancel is cooperative there): nothing is called.
+ */
+export async function stopExecution(
+  taskId: string,
+  attempt: number,
+  reason: keyof typeof STOP_REASONS = 'cancel',
+  task?: Pick<TaskRecord, 'workflow'>,
+): Promise<void> {
+  if (isExpress(task)) return;
   try {
     await sfn.send(new StopExecutionCommand({ executionArn: executionArn(executionName(taskId, attempt)), ...STOP_REASONS[reason] }));
   } catch (error) {

@@ -31,7 +31,7 @@ export async function retryTask(owners: Owners, id: string): Promise<TaskRecord>
   if (attempt >= MAX_ATTEMPTS) throw problems.retryLimitReached(attempt);
   // A cancelled (or expired) attempt whose execution is not known to have stopped: stop it first,
   // so two attempts never run at once (a transient failure answers 503; the client retries).
-  if (task.openShard !== undefined) await stopExecution(task.id, attempt);
+  if (task.openShard !== undefined) await stopExecution(task.id, attempt, 'cancel', task);
 
   const now = Date.now();
   const nowIso = new Date(now).toISOString();

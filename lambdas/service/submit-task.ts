@@ -60,6 +60,8 @@ export async function submitTask(owner: string, submission: Submission, options:
     ...(submission.metadata && Object.keys(submission.metadata).length > 0 && { metadata: submission.metadata }),
     ...(cancelAfterSeconds !== undefined && { cancelAfterSeconds, deadline: deadlineAfter(now, cancelAfterSeconds) }),
     attempt: 1,
+    // Short task types run on the Express state machine; the record says so for cancel, the deadline and the sweeper.
+    ...(config.expressTaskTypes.includes(submission.type) && { workflow: 'express' as const }),
     history: historyEntry('submitted', 'pending', nowIso),
     requestHash,
     version: 1,

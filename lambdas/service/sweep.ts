@@ -10,20 +10,25 @@ import { isPastDeadline } from '#domain/deadline';
 import { problemObject } from '#domain/errors';
 import { executionName } from '#domain/ids';
 import { OPEN_SHARDS } from '#domain/open-index';
-import { type SweepAction, sweepAction } from '#domain/sweep';
-import { attemptOf } from '#domain/task';
+import { expressSweepAction, type SweepAction, sweepAction } from '#domain/sweep';
+import { attemptOf, type TaskRecord } from '#domain/task';
 import { logger } from '#observability/logger';
 import { PEER_METRICS } from '#observability/metric-names';
 import { MetricUnit, metrics } from '#observability/metrics';
 import { compensateIfDue } from '#service/compensation';
 import { expireTask } from '#service/deadlines';
-import { describeExecution, stopExecution } from '#service/executions';
+import { describeExecution, isExpress, stopExecution } from '#service/executions';
 import { reconcileExecution } from '#service/reconcile';
 import { startTask } from '#service/start-task';
 import { closeOpenTask, deferSweep, type OpenTask, queryDue } from '#store/open-tasks';
 import { getTask, transition } from '#store/task-store';
 
 const EXECUTION_LOST = problemObject('execution-lost', "The task's execution was lost while it ran; submit it again.");
+/** An Express run that ended without recording: the answer a Standard execution's TIMED_OUT gets, with what is known. */
+const EXPRESS_TIMED_OUT = {
+  Error: 'States.Timeout',
+  Cause: 'The Express execution did not record an outcome within its timeout (it timed out, crashed or was lost).',
+};
 
 export interface SweepReport {
   /** Tasks checked, by action taken. */
@@ -100,6 +105,8 @@ async function sweepOne(open: OpenTask): Promise<SweepAction> {
     await expireTask({ taskId: task.id, attempt });
     return 'expire';
   }
+  // Express: no DescribeExecution, no StopExecution; a deadline stands in for the execution's status.
+  if (isExpress(task)) return sweepExpress(task, attempt, nowIso);
   const execution = await describeExecution(task.id, attempt);
   const action = sweepAction(task.status, execution.state);
   switch (action) {
@@ -135,6 +142,33 @@ async function sweepOne(open: OpenTask): Promise<SweepAction> {
       break;
   }
   logger.info('Open task swept', { taskId: task.id, taskStatus: task.status, executionStatus: execution.state, action });
+  return action;
+}
+
+/**
+ * An Express task: started again while pending (its start may not have happened), recorded as timed
+ * out once running past the Express timeout (the run crashed, timed out or was lost: none can be
+ * left), and a terminal one kept open (a cooperative cancel, a deadline) closed, with its
+ * compensation, once no run can be left.
+ */
+async function sweepExpress(task: TaskRecord, attempt: number, nowIso: string): Promise<SweepAction> {
+  const action = expressSweepAction(task, Date.parse(nowIso), config.expressTimeoutSeconds, config.expressGraceSeconds);
+  switch (action) {
+    case 'start':
+      await startTask(task);
+      await deferSweep(task.id, 'pending', nowIso);
+      break;
+    case 'lose':
+      await transition(task.id, 'failed', nowIso, { error: JSON.stringify(EXPRESS_TIMED_OUT) }, { attempt, detail: 'timed-out' });
+      break;
+    case 'close':
+      await closeOpenTask(task.id);
+      await compensateIfDue(task, attempt);
+      break;
+    default:
+      await deferSweep(task.id, task.status, nowIso);
+  }
+  logger.info('Open task swept', { taskId: task.id, taskStatus: task.status, workflow: 'express', action });
   return action;
 }
 

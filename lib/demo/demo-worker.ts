@@ -25,6 +25,7 @@ export const DEMO_STATES = {
   failPlanned: 'FailPlanned',
   succeedAfterFailures: 'SucceedAfterFailures',
   awaitApproval: 'AwaitApproval',
+  quickWork: 'QuickWork',
   unknownTaskType: 'UnknownTaskType',
   releaseResources: 'ReleaseResources',
 } as const;
@@ -125,6 +126,14 @@ export function demoWorker(scope: Construct, id: string, props: DemoWorkerProps 
     .when(sfn.Condition.stringEquals('$.type', 'fail'), failWithMessage)
     .when(sfn.Condition.stringEquals('$.type', 'flaky'), failsLeft)
     .when(sfn.Condition.stringEquals('$.type', 'approval'), awaitApproval)
+    // `quick` (on Express in the demo stack) reuses the states above, by which field its input has.
+    .when(
+      sfn.Condition.stringEquals('$.type', 'quick'),
+      new sfn.Choice(self, DEMO_STATES.quickWork)
+        .when(sfn.Condition.isPresent('$.input.message'), failWithMessage)
+        .when(sfn.Condition.isPresent('$.input.seconds'), sleep)
+        .otherwise(countPrimes),
+    )
     .otherwise(unknownTaskType);
 
   const chain = sfn.Chain.custom(chooseTaskType, [...primesDone.endStates, sleep, makeReport, succeedAfterFailures, awaitApproval], chooseTaskType);

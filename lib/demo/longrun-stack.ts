@@ -48,6 +48,8 @@ export class LongrunStack extends Stack {
     const worker = typeof props.worker === 'function' ? props.worker(this) : this.demo(api);
     this.api = new AsyncTaskApi(this, 'TaskApi', {
       workerFunctions: worker.functions,
+      // The demo's short type runs on Express (docs/worker.md#express).
+      ...(props.worker === undefined || props.worker === 'demo' ? { expressTaskTypes: ['quick'] } : {}),
       ...api,
       worker: worker.chain,
       taskTypes: worker.taskTypes,

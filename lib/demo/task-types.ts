@@ -42,6 +42,20 @@ export const DEMO_TASK_TYPES: TaskTypeSchemas = {
     required: ['failures'],
     additionalProperties: false,
   },
+  quick: {
+    type: 'object',
+    description:
+      'A short task, run on the Express state machine (expressTaskTypes): counts the primes up to `upTo`, waits `seconds`, or fails with `message` (one of them).',
+    properties: {
+      upTo: { type: 'integer', minimum: 2, maximum: 1_000_000 },
+      seconds: { type: 'integer', minimum: 0, maximum: 240 },
+      message: { type: 'string', minLength: 1, maxLength: 1000 },
+    },
+    minProperties: 1,
+    maxProperties: 1,
+    additionalProperties: false,
+    examples: [{ upTo: 1000 }],
+  },
   approval: {
     type: 'object',
     description:

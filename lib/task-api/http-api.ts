@@ -22,6 +22,7 @@ import { ACCESS_LOG_FORMAT } from './access-log.ts';
 import type { TaskDeadlines } from './deadlines.ts';
 import { liveAlias, longrunFunction } from './function.ts';
 import { allow, nagResourceText, pascalCase } from './grants.ts';
+import type { ExpressWorkflow } from './workflow.ts';
 
 /** The shape of an `Authorization` header worth verifying: a bearer JWS in compact form. */
 const BEARER_TOKEN_PATTERN = '^Bearer [A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$';
@@ -64,6 +65,8 @@ export interface TaskHttpApiProps {
   readonly startExecutionArn?: string;
   /** The ARN pattern of the state machine's executions (cancel stops them). */
   readonly executionsArn: string;
+  /** The Express state machine of the short task types, which submit and retry start them on. @default - none */
+  readonly express?: ExpressWorkflow;
   /** Environment shared by every task function (table name, retention, …). */
   readonly environment: Record<string, string>;
   /** The accepted task types and the JSON Schema of each one's input. */
@@ -141,11 +144,16 @@ export class TaskHttpApi extends Construct {
         EXECUTION_TIMEOUT_SECONDS: String(props.executionTimeout.toSeconds()),
         IDEMPOTENCY_TTL_SECONDS: String(props.idempotencyKeyTtl.toSeconds()),
         TASK_TYPES: JSON.stringify(props.taskTypes),
+        ...(props.express && {
+          EXPRESS_STATE_MACHINE_ARN: props.express.stateMachine.stateMachineArn,
+          EXPRESS_TASK_TYPES: props.express.taskTypes.join(','),
+        }),
       },
       'cancel-task': { STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
       'retry-task': {
         STATE_MACHINE_ARN: props.startExecutionArn ?? props.stateMachine.stateMachineArn,
         EXECUTION_TIMEOUT_SECONDS: String(props.executionTimeout.toSeconds()),
+        ...(props.express && { EXPRESS_STATE_MACHINE_ARN: props.express.stateMachine.stateMachineArn }),
       },
       // The served OpenAPI document describes the task types this deployment accepts.
       'get-openapi': { TASK_TYPES: JSON.stringify(props.taskTypes) },
@@ -233,6 +241,8 @@ export class TaskHttpApi extends Construct {
     // Retry: read the task, move it back to pending, stop a still-running execution of the last attempt, start the next.
     allow(this.fn('retry-task'), ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [tableArn]);
     props.stateMachine.grantStartExecution(this.fn('retry-task'));
+    // Express task types start on the Express state machine (never stopped: cancel is cooperative there).
+    if (props.express) for (const handler of ['submit-task', 'retry-task']) props.express.stateMachine.grantStartExecution(this.fn(handler));
     allow(this.fn('retry-task'), ['states:StopExecution'], [props.executionsArn]);
     // Input: read the wait, end it, resume the worker with the input (task tokens of this state machine).
     for (const handler of ['send-input', 'send-input-by-capability']) {

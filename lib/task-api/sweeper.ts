@@ -16,6 +16,7 @@ import { Construct } from 'constructs';
 import { OPEN_INDEX } from '../../lambdas/domain/open-index.ts';
 import { liveAlias, longrunFunction } from './function.ts';
 import { allow, nagResourceText } from './grants.ts';
+import type { ExpressWorkflow } from './workflow.ts';
 
 /** The sweeper function, in `AsyncTaskApi.functions`. */
 export const SWEEPER_FUNCTION = 'sweep-tasks';
@@ -30,6 +31,8 @@ export interface TaskSweeperProps {
   readonly startExecutionArn?: string;
   /** The ARN pattern of the state machine's executions (described and stopped by the sweeper). */
   readonly executionsArn: string;
+  /** The Express state machine of the short task types: the sweeper starts them there, and times them out by a deadline. @default - none */
+  readonly express?: ExpressWorkflow;
   /** Environment shared by every task function (table name, retention, …). */
   readonly environment: Record<string, string>;
   /** Retention of the log groups this part creates. */
@@ -65,6 +68,10 @@ export class TaskSweeper extends Construct {
         ...props.environment,
         STATE_MACHINE_ARN: props.startExecutionArn ?? props.stateMachine.stateMachineArn,
         SWEEP_AGE_SECONDS: String(age.toSeconds()),
+        ...(props.express && {
+          EXPRESS_STATE_MACHINE_ARN: props.express.stateMachine.stateMachineArn,
+          EXPRESS_TIMEOUT_SECONDS: String(props.express.timeout.toSeconds()),
+        }),
       },
       // A run stops starting work 5 s before this (SWEEP_SAFETY_MS); the rest stays due.
       timeout: Duration.minutes(1),
@@ -78,6 +85,8 @@ export class TaskSweeper extends Construct {
     allow(fn, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [props.table.tableArn]);
     allow(fn, ['states:StartExecution'], [props.stateMachine.stateMachineArn]);
     allow(fn, ['states:DescribeExecution', 'states:StopExecution'], [props.executionsArn]);
+    // Express executions are started, never described nor stopped (neither exists for Express).
+    if (props.express) allow(fn, ['states:StartExecution'], [props.express.stateMachine.stateMachineArn]);
 
     this.schedule = new events.Rule(this, 'Schedule', {
       description: 'Runs the task sweeper',

@@ -32,6 +32,8 @@ export const SHELL_STATES = {
   alreadyFinished: 'AlreadyFinished',
   /** Ends the execution failed, after RecordFailure. */
   failed: 'Failed',
+  /** Express only: records `running` (the Standard path learns it from the RUNNING status event). */
+  recordRunning: 'RecordRunning',
   /** Records `result-too-large` for a result the workflow or the table cannot hold. */
   recordResultTooLarge: 'RecordResultTooLarge',
   /** Ends the execution failed, after RecordResultTooLarge. */
@@ -91,6 +93,16 @@ const DYNAMODB_VALIDATION_ERRORS = ['DynamoDB.AmazonDynamoDBException', 'DynamoD
 // PutItem says "Item size has exceeded…", UpdateItem "Item size to update has exceeded…".
 const ITEM_TOO_LARGE_CAUSE = '*Item size*exceeded the maximum allowed size*';
 
+/** The Express state machine of the short task types, as submit, retry and the sweeper need it. */
+export interface ExpressWorkflow {
+  /** The Express state machine. */
+  readonly stateMachine: sfn.IStateMachine;
+  /** The task types that run on it. */
+  readonly taskTypes: readonly string[];
+  /** Its timeout: the sweeper's deadline for its tasks. */
+  readonly timeout: Duration;
+}
+
 /** What {@link TaskWorkflow} receives. */
 export interface TaskWorkflowProps {
   /** The task table the records write. */
@@ -112,6 +124,14 @@ export interface TaskWorkflowProps {
   readonly logLevel?: sfn.LogLevel;
   /** Encrypts execution data (input, output, history) and the log group. @default - AWS owned keys */
   readonly encryptionKey?: kms.IKey;
+  /**
+   * Also an Express state machine of the same worker and shell (for short task types), preceded by
+   * RecordRunning, since Express sends no status events. @default - none
+   */
+  readonly express?: {
+    /** The Express state machine's timeout (at most 5 minutes). */
+    readonly timeout: Duration;
+  };
 }
 
 /**
@@ -133,6 +153,10 @@ export class TaskWorkflow extends Construct {
   public readonly aliasArn: string;
   /** The state machine's log group, under `/aws/vendedlogs/states/` as AWS recommends for vended logs. */
   public readonly logGroup: logs.LogGroup;
+  /** With `express`: the Express state machine (RecordRunning, then the same states), sharing the Standard's role. */
+  public readonly expressStateMachine?: sfn.StateMachine;
+  /** With `express`: the Express state machine's log group (under `/aws/vendedlogs/states/`). */
+  public readonly expressLogGroup?: logs.LogGroup;
 
   private readonly table: dynamodb.ITable;
 
@@ -258,6 +282,12 @@ export class TaskWorkflow extends Construct {
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
+    if (props.express) {
+      const express = this.buildExpress(props, props.express.timeout, sfn.Chain.start(props.worker).startState, alreadyFinished);
+      this.expressStateMachine = express.stateMachine;
+      this.expressLogGroup = express.logGroup;
+    }
+
     if (this.awaitInputFunction) {
       Validations.of(this.stateMachine.role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.awaitInputFunction.node.defaultChild as CfnElement)}.Arn>:*]`,
@@ -277,6 +307,86 @@ export class TaskWorkflow extends Construct {
       reason:
         'X-Ray tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and the CloudWatch Logs delivery actions Step Functions logging needs support no resource-level permissions.',
     });
+  }
+
+  /**
+   * The Express state machine: RecordRunning (pending -> running of this attempt; a task already
+   * terminal, cancelled before it started, ends at AlreadyFinished without running the worker), then the
+   * Standard definition's states as they are, catch-alls included. A state belongs to one graph in
+   * the CDK, so the states are rendered as JSON, not chained again. It runs with the Standard's role
+   * (the same Task states need the same permissions).
+   */
+  private buildExpress(
+    props: TaskWorkflowProps,
+    timeout: Duration,
+    workerStart: sfn.State,
+    alreadyFinished: sfn.State,
+  ): { stateMachine: sfn.StateMachine; logGroup: logs.LogGroup } {
+    const recordRunning = this.updateTask(SHELL_STATES.recordRunning, transitionExpression('running', [], { attemptGuard: true }), {
+      ':history': historyValue('started', 'running'),
+    });
+    const shellFails = new Set<string>([SHELL_STATES.failed, SHELL_STATES.resultTooLarge, SHELL_STATES.recordSuccessFailed]);
+    const states: Record<string, Record<string, unknown>> = {};
+    for (const state of sfn.State.findReachableStates(workerStart, { includeErrorHandlers: true })) {
+      const json = state.toStateJson() as Record<string, unknown>;
+      const resource = typeof json.Resource === 'string' ? json.Resource : '';
+      if (json.Type === 'Fail' && !shellFails.has(state.stateId)) {
+        // No status event tells the backstop of a Fail state: its error is recorded as a worker failure's.
+        states[state.stateId] = recordedFail(json);
+      } else if (json.Type === 'Task' && /\.(sync|waitForTaskToken)(:\d+)?$/.test(resource)) {
+        // Express runs neither (no task tokens, no .sync): only a Standard task type may reach this state.
+        states[state.stateId] = unsupportedOnExpress(state.stateId);
+      } else {
+        states[state.stateId] = json;
+      }
+    }
+    const running = recordRunning.toStateJson() as Record<string, unknown>;
+    delete running.End;
+    // Already terminal (cancelled before it started) or already running (a second run of the attempt): nothing to do.
+    const definition = {
+      StartAt: SHELL_STATES.recordRunning,
+      States: {
+        [SHELL_STATES.recordRunning]: {
+          ...running,
+          Next: workerStart.stateId,
+          Retry: [
+            {
+              ErrorEquals: RECORD_RETRY_ERRORS,
+              IntervalSeconds: 1,
+              MaxAttempts: 4,
+              BackoffRate: 2,
+              MaxDelaySeconds: 10,
+              JitterStrategy: 'FULL',
+            },
+          ],
+          Catch: [{ ErrorEquals: ['DynamoDB.ConditionalCheckFailedException'], ResultPath: '$.recordError', Next: alreadyFinished.stateId }],
+        },
+        ...states,
+      },
+      TimeoutSeconds: timeout.toSeconds(),
+    };
+    const logGroup = new logs.LogGroup(this, 'ExpressStateMachineLogGroup', {
+      logGroupName: `/aws/vendedlogs/states/${Names.uniqueResourceName(this, { maxLength: 190, separator: '-' })}-express`,
+      retention: props.logRetention,
+      encryptionKey: props.encryptionKey,
+    });
+    const stateMachine = new sfn.StateMachine(this, 'ExpressStateMachine', {
+      stateMachineType: sfn.StateMachineType.EXPRESS,
+      definitionBody: sfn.DefinitionBody.fromString(Stack.of(this).toJsonString(definition)),
+      role: this.stateMachine.role,
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: props.logLevel ?? sfn.LogLevel.ERROR, includeExecutionData: false },
+      ...(props.encryptionKey && { encryptionConfiguration: new sfn.CustomerManagedEncryptionConfiguration(props.encryptionKey) }),
+    });
+    (stateMachine.node.defaultChild as sfn.CfnStateMachine).addMetadata('Longrun:StateMachine', 'express');
+    if ((props.logLevel ?? sfn.LogLevel.ERROR) !== sfn.LogLevel.ALL) {
+      Validations.of(stateMachine).acknowledge({
+        id: 'AwsSolutions-SF1',
+        reason:
+          'The log level is a prop (workflowLogLevel, default ERROR): ALL writes every state transition of every task, a cost that grows with traffic; failures are logged.',
+      });
+    }
+    return { stateMachine, logGroup };
   }
 
   /** The await-input function, bound to every `awaitInput` state of the worker: it records the wait on this table. */
@@ -301,4 +411,32 @@ export class TaskWorkflow extends Construct {
   ): tasks.DynamoUpdateItem {
     return updateTaskStep(this, name, this.table, transition, { ':attempt': EXECUTION_ATTEMPT(), ...fieldValues });
   }
+}
+
+/** A worker's Fail state on Express: its error and cause go to RecordFailure, as a caught error would. */
+function recordedFail(fail: Record<string, unknown>): Record<string, unknown> {
+  const parameters: Record<string, unknown> = {};
+  if (fail.Error !== undefined) parameters.Error = fail.Error;
+  else if (fail.ErrorPath !== undefined) parameters['Error.$'] = fail.ErrorPath;
+  else parameters.Error = 'States.Fail';
+  if (fail.Cause !== undefined) parameters.Cause = fail.Cause;
+  else if (fail.CausePath !== undefined) parameters['Cause.$'] = fail.CausePath;
+  return {
+    Type: 'Pass',
+    ...(fail.Comment !== undefined && { Comment: fail.Comment }),
+    Parameters: parameters,
+    ResultPath: '$.error',
+    Next: SHELL_STATES.recordFailure,
+  };
+}
+
+/** A state Express cannot run (a callback or .sync integration), reached by a task type on Express: the task fails saying so. */
+function unsupportedOnExpress(stateId: string): Record<string, unknown> {
+  return {
+    Type: 'Pass',
+    Comment: `Express runs neither .sync nor .waitForTaskToken integrations: only task types on the Standard state machine may reach ${stateId}.`,
+    Parameters: { Error: 'UnsupportedOnExpress', Cause: `The state ${stateId} cannot run on the Express state machine.` },
+    ResultPath: '$.error',
+    Next: SHELL_STATES.recordFailure,
+  };
 }

@@ -33,6 +33,8 @@ async function start(name: string): Promise<{ child: ChildProcess; baseUrl: stri
         LONGRUN_API_KEYS: KEY,
         LONGRUN_SWEEP_INTERVAL_SECONDS: '1',
         LONGRUN_SWEEP_AGE_SECONDS: '3',
+        // The demo's `quick` type runs on Express: a run lost with the process is found by its deadline (10 s + 1 min of grace).
+        LONGRUN_EXPRESS_TIMEOUT_SECONDS: '10',
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
@@ -77,12 +79,15 @@ it('kill -9 under load, restart on the same data: every accepted task reaches an
   const first = await start('first');
   const accepted: string[] = [];
   let stop = false;
-  // 8 clients submitting a mix until the kill: short and long sleeps, primes, failures.
+  // 8 clients submitting a mix until the kill: short and long sleeps, primes, failures; the same on Express (`quick`).
   const inputs = [
     { type: 'primes', input: { upTo: 20_000 } },
     { type: 'sleep', input: { seconds: 30 } },
     { type: 'sleep', input: { seconds: 1 } },
     { type: 'fail', input: { message: 'crash test' } },
+    { type: 'quick', input: { upTo: 20_000 } },
+    { type: 'quick', input: { seconds: 5 } },
+    { type: 'quick', input: { message: 'crash test' } },
   ];
   const load = Promise.all(
     Array.from({ length: 8 }, async (_, c) => {
@@ -138,5 +143,8 @@ it('kill -9 under load, restart on the same data: every accepted task reaches an
   const kinds = new Set([...outcomes.values()].map((t) => t.error?.type?.split('/').pop() ?? t.status));
   // Long sleeps were running when the process died: their executions are gone.
   expect(kinds).toContain('execution-lost');
+  // Express tasks reached their outcomes too (those whose run died with the process: by the sweeper's deadline).
+  const express = accepted.filter((id) => outcomes.get(id)?.type === 'quick');
+  expect(express.length).toBeGreaterThan(0);
   killGroup(second.child, 'SIGTERM');
 }, 400_000);

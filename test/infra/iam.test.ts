@@ -10,6 +10,10 @@ const { template } = buildStack();
 const table = tableId(template);
 const stateMachine = stateMachineId(template);
 const compensation = stateMachineId(template, 'compensation');
+/** The Express state machine of the demo's short task type: started by submit, retry and the sweeper, never described or stopped. */
+const express = Object.entries(template.findResources('AWS::StepFunctions::StateMachine')).find(
+  ([, r]) => r.Properties.StateMachineType === 'EXPRESS',
+)![0];
 const TABLE = `<${table}.Arn>`;
 const INDEX = `<${table}.Arn>/index/tasksByOwner`;
 const scheduleGroup = Object.keys(template.findResources('AWS::Scheduler::ScheduleGroup'))[0]!;
@@ -60,6 +64,7 @@ describe('least privilege', () => {
         `dynamodb:PutItem ${TABLE}`,
         `dynamodb:UpdateItem ${TABLE}`,
         `states:StartExecution <${stateMachine}>`,
+        `states:StartExecution <${express}>`,
         ...SCHEDULING,
         // Prefer: wait on submit holds its connection: lease items.
         ...LEASES,
@@ -78,6 +83,7 @@ describe('least privilege', () => {
         `dynamodb:GetItem ${TABLE}`,
         `dynamodb:UpdateItem ${TABLE}`,
         `states:StartExecution <${stateMachine}>`,
+        `states:StartExecution <${express}>`,
         `states:StopExecution ${EXECUTIONS}`,
         ...SCHEDULING,
       ],
@@ -100,6 +106,7 @@ describe('least privilege', () => {
         `dynamodb:UpdateItem ${TABLE}`,
         `states:DescribeExecution ${EXECUTIONS}`,
         `states:StartExecution <${stateMachine}>`,
+        `states:StartExecution <${express}>`,
         `states:StopExecution ${EXECUTIONS}`,
         `states:StartExecution <${compensation}>`,
         ...SCHEDULING,

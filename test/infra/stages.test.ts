@@ -46,7 +46,7 @@ describe('stages', () => {
     expect(Token.isUnresolved(stack.account) && Token.isUnresolved(stack.region)).toBe(true);
     expect(stack.terminationProtection).toBe(false);
     expect(Object.keys(stack.api.functions).length).toBe(25);
-    expect(taskTypesOf(stack, template)).toEqual(['primes', 'sleep', 'report', 'fail', 'flaky', 'approval']);
+    expect(taskTypesOf(stack, template)).toEqual(['primes', 'sleep', 'report', 'fail', 'flaky', 'quick', 'approval']);
     template.resourceCountIs('AWS::CodeDeploy::DeploymentGroup', 0);
     expect(Object.values(template.findResources('AWS::DynamoDB::Table'))[0]!.DeletionPolicy).toBe('Delete');
   });

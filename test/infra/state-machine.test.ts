@@ -58,6 +58,7 @@ describe('state machine', () => {
         'FailsLeft',
         'MakeReport',
         'MorePrimesToCount',
+        'QuickWork',
         'RecordFailure',
         'RecordResultTooLarge',
         'RecordSuccess',
@@ -78,8 +79,18 @@ describe('state machine', () => {
         { Variable: '$.type', StringEquals: 'fail', Next: 'FailWithMessage' },
         { Variable: '$.type', StringEquals: 'flaky', Next: 'FailsLeft' },
         { Variable: '$.type', StringEquals: 'approval', Next: 'AwaitApproval' },
+        { Variable: '$.type', StringEquals: 'quick', Next: 'QuickWork' },
       ],
       Default: 'UnknownTaskType',
+    });
+    // `quick` (on the Express state machine) reuses the states of `fail`, `sleep` and `primes` by its input's field.
+    expect(states.QuickWork).toEqual({
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.input.message', IsPresent: true, Next: 'FailWithMessage' },
+        { Variable: '$.input.seconds', IsPresent: true, Next: 'Sleep' },
+      ],
+      Default: 'CountPrimes',
     });
     expect(states.UnknownTaskType).toMatchObject({ Type: 'Fail' });
     expect(states.MorePrimesToCount).toMatchObject({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newTaskId } from '#domain/ids';
 import { OPEN_SHARDS, openIndexAttributes, openShardOf } from '#domain/open-index';
-import { type ExecutionState, type SweepAction, sweepAction } from '#domain/sweep';
+import { EXPRESS_GRACE_SECONDS, type ExecutionState, expressSweepAction, type SweepAction, sweepAction } from '#domain/sweep';
 import type { TaskStatus } from '#domain/task';
 import { transitionExpression, updateExpression } from '#domain/transitions';
 
@@ -35,6 +35,48 @@ const table: [TaskStatus, ExecutionState, SweepAction][] = [
 describe('sweep decision', () => {
   it.each(table)('a %s task whose execution is %s: %s', (status, execution, action) => {
     expect(sweepAction(status, execution)).toBe(action);
+  });
+});
+
+describe('sweep decision for an Express task (no DescribeExecution: a deadline)', () => {
+  const now = Date.parse('2026-06-01T12:00:00.000Z');
+  const ago = (seconds: number) => new Date(now - seconds * 1000).toISOString();
+  const timeout = 300;
+  const limit = timeout + EXPRESS_GRACE_SECONDS;
+
+  it('starts a pending task again, however old (its start may never have happened)', () => {
+    expect(expressSweepAction({ status: 'pending', updatedAt: ago(10) }, now, timeout)).toBe('start');
+    expect(expressSweepAction({ status: 'pending', updatedAt: ago(10 * limit) }, now, timeout)).toBe('start');
+  });
+
+  it('leaves a running task alone until its timeout plus the grace has passed since it started, then records it lost (timed out)', () => {
+    expect(expressSweepAction({ status: 'running', startedAt: ago(limit - 1), updatedAt: ago(1) }, now, timeout)).toBe('defer');
+    expect(expressSweepAction({ status: 'running', startedAt: ago(limit + 1), updatedAt: ago(1) }, now, timeout)).toBe('lose');
+    // Progress writes move updatedAt, not the start: a run that reports until Express stops it is still lost.
+    expect(expressSweepAction({ status: 'running', startedAt: ago(limit + 1), updatedAt: ago(0) }, now, timeout)).toBe('lose');
+    // Without startedAt (an old row), the last write stands in for it.
+    expect(expressSweepAction({ status: 'running', updatedAt: ago(limit + 1) }, now, timeout)).toBe('lose');
+  });
+
+  it('keeps a terminal task open while a run may still go on (a cooperative cancel), then closes it', () => {
+    for (const status of ['cancelled', 'failed', 'succeeded'] as const) {
+      expect(expressSweepAction({ status, startedAt: ago(limit + 100), updatedAt: ago(limit - 1) }, now, timeout)).toBe('defer');
+      expect(expressSweepAction({ status, startedAt: ago(limit + 100), updatedAt: ago(limit + 1) }, now, timeout)).toBe('close');
+    }
+  });
+
+  it('follows the configured timeout and grace', () => {
+    expect(expressSweepAction({ status: 'running', startedAt: ago(12), updatedAt: ago(0) }, now, 10, 1)).toBe('lose');
+    expect(expressSweepAction({ status: 'running', startedAt: ago(10), updatedAt: ago(0) }, now, 10, 1)).toBe('defer');
+    expect(expressSweepAction({ status: 'running', startedAt: ago(70), updatedAt: ago(0) }, now, 10)).toBe('defer');
+  });
+
+  it('never answers with a Step Functions action (stop, record)', () => {
+    const statuses = ['pending', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+    const actions = new Set(
+      statuses.flatMap((status) => [0, 10_000].map((age) => expressSweepAction({ status, startedAt: ago(age), updatedAt: ago(age) }, now, timeout))),
+    );
+    expect([...actions].sort()).toEqual(['close', 'defer', 'lose', 'start']);
   });
 });
 

@@ -516,7 +516,7 @@ export interface components {
             percent: number;
             step?: string;
         };
-        Submission: components["schemas"]["Submit_primes"] | components["schemas"]["Submit_sleep"] | components["schemas"]["Submit_report"] | components["schemas"]["Submit_fail"] | components["schemas"]["Submit_flaky"] | components["schemas"]["Submit_approval"];
+        Submission: components["schemas"]["Submit_primes"] | components["schemas"]["Submit_sleep"] | components["schemas"]["Submit_report"] | components["schemas"]["Submit_fail"] | components["schemas"]["Submit_flaky"] | components["schemas"]["Submit_quick"] | components["schemas"]["Submit_approval"];
         Submit_approval: {
             /**
              * @description Which events `callbackUrl` receives: `started` (task.running), `progress` (task.progress, the first at once, then at most one per 5 s), `input_required` (task.input_required), `completed` (task.succeeded, task.failed, task.cancelled). Default: `["completed"]`.
@@ -601,6 +601,34 @@ export interface components {
             /** @constant */
             type: "primes";
         };
+        Submit_quick: {
+            /**
+             * @description Which events `callbackUrl` receives: `started` (task.running), `progress` (task.progress, the first at once, then at most one per 5 s), `input_required` (task.input_required), `completed` (task.succeeded, task.failed, task.cancelled). Default: `["completed"]`.
+             * @default [
+             *       "completed"
+             *     ]
+             */
+            callbackEvents: ("started" | "progress" | "input_required" | "completed")[];
+            /** @description https:// URL with a public host, called once the task is terminal (and on the events of `callbackEvents`), signed with the caller's secret (Standard Webhooks). */
+            callbackUrl?: string;
+            /**
+             * @description A short task, run on the Express state machine (expressTaskTypes): counts the primes up to `upTo`, waits `seconds`, or fails with `message` (one of them).
+             * @example {
+             *       "upTo": 1000
+             *     }
+             */
+            input: {
+                message?: string;
+                seconds?: number;
+                upTo?: number;
+            };
+            /** @description The caller's tags: at most 16 pairs, keys of 1-64 letters, digits, `_`, `.` or `-`, string values of at most 512 characters. Returned with the task, in webhooks and events; `GET /tasks?metadata.<key>=<value>` filters on them. */
+            metadata?: {
+                [key: string]: string;
+            };
+            /** @constant */
+            type: "quick";
+        };
         Submit_report: {
             /**
              * @description Which events `callbackUrl` receives: `started` (task.running), `progress` (task.progress, the first at once, then at most one per 5 s), `input_required` (task.input_required), `completed` (task.succeeded, task.failed, task.cancelled). Default: `["completed"]`.
@@ -680,7 +708,7 @@ export interface components {
             startedAt?: string;
             status: components["schemas"]["TaskStatus"];
             /** @enum {string} */
-            type: "primes" | "sleep" | "report" | "fail" | "flaky" | "approval";
+            type: "primes" | "sleep" | "report" | "fail" | "flaky" | "quick" | "approval";
             /** Format: date-time */
             updatedAt: string;
         };
@@ -753,7 +781,7 @@ export interface components {
             startedAt?: string;
             status: components["schemas"]["TaskStatus"];
             /** @enum {string} */
-            type: "primes" | "sleep" | "report" | "fail" | "flaky" | "approval";
+            type: "primes" | "sleep" | "report" | "fail" | "flaky" | "quick" | "approval";
             /** Format: date-time */
             updatedAt: string;
         };

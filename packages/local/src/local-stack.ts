@@ -65,6 +65,8 @@ export interface LocalStackOptions {
   quiet?: boolean;
   /** Replaces the state machine's top-level TimeoutSeconds (and the matching function env). */
   timeoutSecondsOverride?: number;
+  /** Replaces the Express state machine's TimeoutSeconds (its 5-minute limit) and the sweeper's `EXPRESS_TIMEOUT_SECONDS`. */
+  expressTimeoutSecondsOverride?: number;
   /** Replaces the interval of every Retry in the state machine (milliseconds), so that a test can use up retries in seconds. */
   retryIntervalMsOverride?: number;
   /** Period of the scheduled rules (the sweeper), replacing the template's rate. */
@@ -261,7 +263,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const stepFunctions = await startStepFunctionsEndpoint({
       definition: stateMachine.definition,
       stateMachineArn: stateMachine.arn,
-      machines: otherStateMachines.map((m) => ({ definition: m.definition, stateMachineArn: m.arn })),
+      machines: otherStateMachines.map((m) => ({ definition: m.definition, stateMachineArn: m.arn, type: m.type })),
+      expressTimeoutSecondsOverride: options.expressTimeoutSecondsOverride,
       region: LOCAL_REGION,
       account: LOCAL_ACCOUNT,
       timeoutSecondsOverride: sfnTimeout,
@@ -343,6 +346,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         own[k] = sfnTimeout !== undefined && templateTimeout !== undefined && v === String(templateTimeout) ? String(sfnTimeout) : secrets(v);
       }
       if (options.sweepAgeSeconds !== undefined && 'SWEEP_AGE_SECONDS' in own) own.SWEEP_AGE_SECONDS = String(options.sweepAgeSeconds);
+      if (options.expressTimeoutSecondsOverride !== undefined && 'EXPRESS_TIMEOUT_SECONDS' in own)
+        own.EXPRESS_TIMEOUT_SECONDS = String(options.expressTimeoutSecondsOverride);
       // Pushed tasks (webhooks, task events) link to this front, not to the template's execute-api URL.
       if ('API_BASE_URL' in own) own.API_BASE_URL = front.baseUrl;
       // The WebSocket API's URLs (where clients connect, where functions post to connections) are the local front's.

@@ -143,13 +143,21 @@ export class LocalStateMachine {
     return { retryIntervalOverrides: Object.fromEntries(states.map(([name]) => [name, ms])) };
   }
 
+  /**
+   * An EXPRESS state machine: every StartExecution starts a run (no name idempotency), its
+   * executions emit no status-change events and cannot be described, listed or stopped.
+   */
+  readonly express: boolean;
+
   constructor(
     definition: Record<string, any>,
     arn: string,
     private readonly ctx: MachineContext,
     timeoutSecondsOverride?: number,
+    type: 'STANDARD' | 'EXPRESS' = 'STANDARD',
   ) {
     this.arn = arn;
+    this.express = type === 'EXPRESS';
     this.name = arn.split(':').pop()!;
     const own = structuredClone(definition) as StateMachineDefinition;
     if (timeoutSecondsOverride !== undefined) own.TimeoutSeconds = timeoutSecondsOverride;
@@ -203,7 +211,8 @@ export class LocalStateMachine {
 
   /** StartExecution, after the endpoint checked the request. */
   start(name: string, input: string, parsedInput: any, fault: string | undefined): { executionArn: string; startDate?: number } {
-    const existing = this.executions.get(name);
+    // Express: at least once, no idempotency by name; each run has an ARN of its own (`…:express:<machine>:<name>:<id>`).
+    const existing = this.express ? undefined : this.executions.get(name);
     if (existing) {
       if (fault === 'after') throw new ApiError('InternalFailure', 'Injected fault: StartExecution failed after starting', 500);
       if (existing.status === 'RUNNING' && existing.input === input) {
@@ -244,7 +253,10 @@ export class LocalStateMachine {
   }
 
   private run(name: string, input: string, parsedInput: any): ExecutionRecord {
-    const executionArn = this.executionArnOf(name);
+    const runId = randomUUID();
+    const executionArn = this.express
+      ? `arn:aws:states:${this.ctx.region}:${this.ctx.account}:express:${this.name}:${name}:${runId}`
+      : this.executionArnOf(name);
     let settle!: () => void;
     const record: ExecutionRecord = {
       executionArn,
@@ -258,7 +270,7 @@ export class LocalStateMachine {
       settled: new Promise<void>((res) => (settle = res)),
       eventChain: Promise.resolve(),
     };
-    this.executions.set(name, record);
+    this.executions.set(this.express ? `${name}:${runId}` : name, record);
 
     const tokens = this.ctx.tokens;
     const context = {
@@ -341,7 +353,8 @@ export class LocalStateMachine {
   /** Queues a status-change event with the record's current state (in order per execution). */
   private emit(record: ExecutionRecord): void {
     const callback = this.ctx.options.onStatusChange;
-    if (!callback || this.ctx.isClosing()) return;
+    // Express executions send no status-change events to EventBridge.
+    if (!callback || this.ctx.isClosing() || this.express) return;
     if (this.ctx.faults.dropEvent(record.name)) return;
     const event: ExecutionStatusChangeEvent = {
       version: '0',

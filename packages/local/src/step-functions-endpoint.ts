@@ -14,7 +14,9 @@
  *   with the resolved Parameters; errors are renamed `DynamoDB.<Exception>` as Step Functions does.
  *
  * It emits EventBridge-shaped "Step Functions Execution Status Change" events (RUNNING and every
- * terminal status) to a callback, in order per execution, and counts state transitions.
+ * terminal status) to a callback, in order per execution, and counts state transitions. An EXPRESS
+ * state machine's executions emit none, and DescribeExecution, StopExecution and ListExecutions
+ * refuse them as Step Functions does; each StartExecution starts a run (at least once).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -32,8 +34,8 @@ export interface StepFunctionsEndpointOptions {
   /** The state machine's ASL, tokens already resolved. */
   definition: Record<string, any>;
   stateMachineArn: string;
-  /** More state machines on the same endpoint (e.g. a compensation workflow): their ASL and ARN. */
-  machines?: Array<{ definition: Record<string, any>; stateMachineArn: string }>;
+  /** More state machines on the same endpoint (a compensation workflow, the Express one of short task types): their ASL, ARN and type. */
+  machines?: Array<{ definition: Record<string, any>; stateMachineArn: string; type?: 'STANDARD' | 'EXPRESS' }>;
   roleArn?: string;
   region?: string;
   account?: string;
@@ -41,6 +43,8 @@ export interface StepFunctionsEndpointOptions {
   port?: number;
   /** Replaces the definition's top-level `TimeoutSeconds` (e.g. for a timeout test). */
   timeoutSecondsOverride?: number;
+  /** Replaces the top-level `TimeoutSeconds` of the EXPRESS state machines (their 5-minute limit, for a test). */
+  expressTimeoutSecondsOverride?: number;
   /** Replaces the interval of every Retry (milliseconds, no backoff), e.g. to use up retries in a test. */
   retryIntervalMsOverride?: number;
   /** Finds the Lambda function a Task resource or `FunctionName` designates (ARN, partial ARN or name). */
@@ -87,8 +91,11 @@ export class StepFunctionsEndpoint {
     };
     this.main = new LocalStateMachine(options.definition, options.stateMachineArn, ctx, options.timeoutSecondsOverride);
     this.machines.set(this.main.arn, this.main);
-    for (const extra of options.machines ?? [])
-      this.machines.set(extra.stateMachineArn, new LocalStateMachine(extra.definition, extra.stateMachineArn, ctx));
+    for (const extra of options.machines ?? []) {
+      const express = extra.type === 'EXPRESS';
+      const timeout = express ? options.expressTimeoutSecondsOverride : undefined;
+      this.machines.set(extra.stateMachineArn, new LocalStateMachine(extra.definition, extra.stateMachineArn, ctx, timeout, extra.type));
+    }
   }
 
   private log(line: string): void {
@@ -143,13 +150,26 @@ export class StepFunctionsEndpoint {
     return [...this.main.executions.keys()];
   }
 
+  /** The runs of an EXPRESS state machine named `name`, oldest first (Express may run a name more than once). */
+  expressExecutions(name: string): ExecutionRecord[] {
+    const runs: ExecutionRecord[] = [];
+    for (const machine of this.machines.values()) {
+      if (machine.express) runs.push(...[...machine.executions.values()].filter((r) => r.name === name));
+    }
+    return runs.sort((a, b) => a.startDate.getTime() - b.startDate.getTime());
+  }
+
+  /** A name: the task workflow's execution, else the latest Express run of that name; an ARN: any machine's. */
   private findExecution(nameOrArn: string): { machine: LocalStateMachine; record: ExecutionRecord } | undefined {
     if (!nameOrArn.startsWith('arn:')) {
       const record = this.main.executions.get(nameOrArn);
-      return record && { machine: this.main, record };
+      if (record) return { machine: this.main, record };
+      const run = this.expressExecutions(nameOrArn).pop();
+      const machine = run && [...this.machines.values()].find((m) => m.express && [...m.executions.values()].includes(run));
+      return run && machine && { machine, record: run };
     }
     for (const machine of this.machines.values()) {
-      const prefix = `arn:aws:states:${this.region}:${this.account}:execution:${machine.name}:`;
+      const prefix = `arn:aws:states:${this.region}:${this.account}:${machine.express ? 'express' : 'execution'}:${machine.name}:`;
       if (!nameOrArn.startsWith(prefix)) continue;
       const record = machine.executions.get(nameOrArn.slice(prefix.length));
       return record && { machine, record };
@@ -232,7 +252,7 @@ export class StepFunctionsEndpoint {
           status: 'ACTIVE',
           definition: JSON.stringify(machine.definition),
           roleArn: this.options.roleArn ?? `arn:aws:iam::${this.account}:role/local`,
-          type: 'STANDARD',
+          type: machine.express ? 'EXPRESS' : 'STANDARD',
           creationDate: 0,
         };
       }
@@ -253,6 +273,10 @@ export class StepFunctionsEndpoint {
   private recordOf(executionArn: unknown): { machine: LocalStateMachine; record: ExecutionRecord } {
     if (typeof executionArn !== 'string' || !executionArn.startsWith('arn:aws:states:')) {
       throw new ApiError('InvalidArn', `Invalid Arn: '${String(executionArn)}'`);
+    }
+    // As Step Functions answers for an Express execution: DescribeExecution and StopExecution do not support them.
+    if (/^arn:aws:states:[^:]*:[^:]*:express:/.test(executionArn)) {
+      throw new ApiError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: express'`);
     }
     const found = this.findExecution(executionArn);
     if (!found) throw new ApiError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
@@ -316,6 +340,7 @@ export class StepFunctionsEndpoint {
 
   private listExecutions(body: Record<string, any>): unknown {
     const machine = this.machineOf(body.stateMachineArn);
+    if (machine.express) throw new ApiError('StateMachineTypeNotSupported', 'This operation is not supported by this type of state machine');
     const filter = body.statusFilter as ExecutionStatus | undefined;
     const all = [...machine.executions.values()]
       .filter((r) => !filter || r.status === filter)

@@ -494,6 +494,8 @@ export interface StateMachineDefinitionInfo {
   arn: string;
   /** The ASL with every token resolved. */
   definition: Record<string, any>;
+  /** `EXPRESS` or `STANDARD` (the template's `StateMachineType`, Standard when absent). */
+  type: 'STANDARD' | 'EXPRESS';
 }
 
 /** The stack's state machines, the task workflow first (`Longrun:StateMachine` metadata says which is which; one alone is it). */
@@ -530,6 +532,7 @@ function stateMachineInfo(logicalId: string, r: CfnResource, values: LocalValues
     name: values.attributes[`${logicalId}.Name`] ?? logicalId,
     arn: values.refs[logicalId]!,
     definition,
+    type: props.StateMachineType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD',
   };
 }
 

@@ -46,7 +46,7 @@ export function findWebSocketApi(template: CfnTemplate, values: LocalValues): We
   const integrations = new Map(
     ofApi('AWS::ApiGatewayV2::Integration').map(([id, r]) => [
       id,
-      // The function itself, or its live alias (what a deployed integration invokes).
+      // The function itself, or a version or alias of it (the routes invoke their functions' live aliases).
       functionBehind(template, r.Properties?.IntegrationUri),
     ]),
   );

@@ -16,6 +16,7 @@
  *
  *   LONGRUN_API_KEYS=alpha=k1,alpha=k2,k3  accepted x-api-key values, `consumer=key` or a bare key (its own caller) (default: a printed development key)
  *   LONGRUN_EXECUTION_TIMEOUT_SECONDS=N  override the state machine's TimeoutSeconds
+ *   LONGRUN_EXPRESS_TIMEOUT_SECONDS=N    override the Express state machine's TimeoutSeconds (its 5-minute limit)
  *   LONGRUN_SWEEP_INTERVAL_SECONDS=N     run scheduled rules (the sweeper) every N s
  *   LONGRUN_SWEEP_AGE_SECONDS=N          the sweeper checks open tasks older than N s
  *   LONGRUN_WEBHOOK_RETRY_DELAYS=1,2,4   replace the webhook retry schedule (seconds)
@@ -140,6 +141,7 @@ try {
     quiet: args.quiet,
     pages: pairs(args.page, '--page'),
     timeoutSecondsOverride: positiveSeconds('LONGRUN_EXECUTION_TIMEOUT_SECONDS'),
+    expressTimeoutSecondsOverride: positiveSeconds('LONGRUN_EXPRESS_TIMEOUT_SECONDS'),
     sweepIntervalSeconds: positiveSeconds('LONGRUN_SWEEP_INTERVAL_SECONDS'),
     sweepAgeSeconds: positiveSeconds('LONGRUN_SWEEP_AGE_SECONDS'),
     faults: Object.fromEntries(Object.entries(faults).filter(([, v]) => v !== undefined)),
