@@ -131,7 +131,7 @@ export async function runFaultLoad(stack: LocalStack, apiKey: string, options: F
       wait = Number(polled.headers.get('retry-after') ?? 1);
     }
     if (task.status !== plan.expected) return void wrong.push({ plan, id, problem: `ended ${task.status}, expected ${plan.expected}` });
-    if (plan.type === 'primes') {
+    if (plan.type === 'primes' || plan.type === 'quick') {
       const result = await request('GET', `/tasks/${id}/result`);
       const want = primesUpTo(plan.input.upTo as number);
       if (result.status !== 200 || result.body?.count !== want)

@@ -26,7 +26,7 @@ export interface LoadOptions {
 }
 
 export interface TaskPlan {
-  type: 'primes' | 'sleep' | 'fail';
+  type: 'primes' | 'quick' | 'sleep' | 'fail';
   input: Record<string, unknown>;
   cancel: boolean;
   expected: 'succeeded' | 'failed' | 'cancelled';
@@ -73,14 +73,20 @@ function prng(seed: number): () => number {
   };
 }
 
-/** The mix: 70 % primes (upTo 2,000–20,000), 22 % sleep 0–2 s (a tenth of them 30 s and cancelled), 8 % fail. */
+/**
+ * The mix: 60 % primes (upTo 2,000–20,000), 10 % the same count as `quick` (the demo's Express task
+ * type), 22 % sleep 0–2 s (a tenth of them 30 s and cancelled), 8 % fail.
+ */
 export function planTasks(n: number, seed: number): TaskPlan[] {
   const rnd = prng(seed);
   const plans: TaskPlan[] = [];
   for (let i = 0; i < n; i++) {
     const r = rnd();
-    if (r < 0.7) plans.push({ type: 'primes', input: { upTo: 2000 + Math.floor(rnd() * 18_001) }, cancel: false, expected: 'succeeded' });
-    else if (r < 0.92) {
+    if (r < 0.7) {
+      // Drawn the same way for both types, so the mix's primes work stays what it was.
+      const upTo = 2000 + Math.floor(rnd() * 18_001);
+      plans.push({ type: r < 0.6 ? 'primes' : 'quick', input: { upTo }, cancel: false, expected: 'succeeded' });
+    } else if (r < 0.92) {
       const cancel = rnd() < 0.1;
       plans.push({ type: 'sleep', input: { seconds: cancel ? 30 : Math.floor(rnd() * 3) }, cancel, expected: cancel ? 'cancelled' : 'succeeded' });
     } else plans.push({ type: 'fail', input: { message: `load test failure ${i}` }, cancel: false, expected: 'failed' });
@@ -195,7 +201,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     outcome.status = task.status;
     if (task.status !== plan.expected) {
       outcome.problem = `ended ${task.status}, expected ${plan.expected}`;
-    } else if (plan.type === 'primes') {
+    } else if (plan.type === 'primes' || plan.type === 'quick') {
       const result = await request('result', 'GET', `${location}/result`);
       const want = primesUpTo(plan.input.upTo as number);
       if (result.status !== 200 || result.body?.count !== want)
