@@ -14,36 +14,13 @@ import { newTaskId } from '#domain/ids';
 import { openIndexAttributes } from '#domain/open-index';
 import { getTask, putTask } from '#store/task-store';
 import { useStackEnv } from '../support/handler-env.ts';
+import { ownStackClient } from '../support/own-stack-client.ts';
 
 const KEY = 'express-key';
 const EXPRESS_TIMEOUT_SECONDS = 4;
 let stack: LocalStack;
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${stack.baseUrl}${path}`, {
-    method,
-    headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
-    ...(body !== undefined && { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
-
-async function submit(type: string, input: unknown): Promise<string> {
-  const res = await api('POST', '/tasks', { type, input });
-  expect(res.status).toBe(202);
-  return res.body.id as string;
-}
-
-async function waitFor(id: string, done: (t: any) => boolean, ms = 45_000): Promise<any> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const { body } = await api('GET', `/tasks/${id}`);
-    if (done(body)) return body;
-    if (Date.now() > deadline) throw new Error(`task ${id} still ${JSON.stringify(body)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const { api, submit, waitFor } = ownStackClient(() => stack.baseUrl, KEY);
 
 async function waitUntil(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
   const deadline = Date.now() + ms;

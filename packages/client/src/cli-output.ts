@@ -1,11 +1,16 @@
 /** What the `longrun` command line prints: tasks, listings, histories (stdout) and progress (stderr). */
-import type { CliIo } from './cli.ts';
 import type { HistoryEntry, Task } from './types.ts';
+
+/** Where the CLI writes: stdout for results, stderr for progress and messages. */
+export interface CliStreams {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number };
+}
 
 /** stdout: one JSON document with --json, readable lines otherwise. */
 export class Output {
   constructor(
-    private readonly io: CliIo,
+    private readonly io: CliStreams,
     private readonly asJson: boolean,
   ) {}
 
@@ -84,7 +89,7 @@ function formatPercent(percent: number): string {
 export class ProgressView {
   private drawn = false;
 
-  constructor(private readonly io: CliIo) {}
+  constructor(private readonly io: CliStreams) {}
 
   update(task: Task): void {
     const step = task.progress.step ? ` ${task.progress.step}` : '';

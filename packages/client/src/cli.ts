@@ -23,7 +23,7 @@
  * 4 wait timed out; 130 interrupted (Ctrl-C stops waiting, not the task).
  */
 import { parseArgs } from 'node:util';
-import { Output, ProgressView } from './cli-output.ts';
+import { type CliStreams, Output, ProgressView } from './cli-output.ts';
 import type { WatchTransport } from './client.ts';
 import { LongrunClient } from './client.ts';
 import { AbortError, LongrunError, NetworkError, ProblemError, TimeoutError, ValidationError } from './errors.ts';
@@ -61,9 +61,7 @@ options:
 
 exit codes: 0 ok/succeeded, 1 task failed/cancelled, 2 usage error, 3 API error, 4 wait timed out, 130 interrupted`;
 
-export interface CliIo {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown; isTTY?: boolean; columns?: number };
+export interface CliIo extends CliStreams {
   env: Record<string, string | undefined>;
   /** Fires on Ctrl-C: stops a wait (not the task) and any request in flight. */
   signal?: AbortSignal;

@@ -5,10 +5,11 @@
  * with a task token and waits for its answer (./task-tokens.ts), `dynamodb:*` calls DynamoDB Local.
  */
 import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteItemCommand, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { FaultInjector } from './faults.ts';
-import type { StepFunctionsEndpointOptions } from './step-functions-endpoint.ts';
+import type { LocalLambda } from './functions/local-lambda.ts';
 import type { ExecutionStats, ExecutionStatus, ExecutionStatusChangeEvent } from './step-functions-events.ts';
 import { stateError, type TaskTokens } from './task-tokens.ts';
 
@@ -42,8 +43,22 @@ export interface ExecutionRecord {
 }
 
 /** What a machine shares with the endpoint that hosts it. */
+/** What every local state machine of an endpoint runs with (a part of the endpoint's options). */
+export interface MachineOptions {
+  /** The execution role's ARN, as `$$.Execution.RoleArn` shows it. */
+  roleArn?: string;
+  /** Replaces the interval of every Retry (milliseconds, no backoff), e.g. to use up retries in a test. */
+  retryIntervalMsOverride?: number;
+  /** Finds the Lambda function a Task resource or `FunctionName` designates (ARN, partial ARN or name). */
+  resolveLambda?: (ref: string) => LocalLambda | undefined;
+  /** Low-level DynamoDB client used by `arn:aws:states:::dynamodb:*` tasks. */
+  dynamodb?: DynamoDBClient;
+  /** Receives every status-change event; awaited in order per execution, errors logged. */
+  onStatusChange?: (event: ExecutionStatusChangeEvent) => unknown;
+}
+
 export interface MachineContext {
-  options: Pick<StepFunctionsEndpointOptions, 'resolveLambda' | 'dynamodb' | 'onStatusChange' | 'roleArn' | 'retryIntervalMsOverride'>;
+  options: MachineOptions;
   region: string;
   account: string;
   faults: FaultInjector;

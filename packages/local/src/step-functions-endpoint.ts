@@ -21,22 +21,19 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FaultInjector, type FaultOptions } from './faults.ts';
-import type { LocalLambda } from './functions/local-lambda.ts';
-import { ApiError, type ExecutionRecord, epochSeconds, LocalStateMachine, MAX_PAYLOAD_BYTES } from './local-state-machine.ts';
-import type { ExecutionStats, ExecutionStatus, ExecutionStatusChangeEvent } from './step-functions-events.ts';
+import { ApiError, type ExecutionRecord, epochSeconds, LocalStateMachine, MAX_PAYLOAD_BYTES, type MachineOptions } from './local-state-machine.ts';
+import type { ExecutionStats, ExecutionStatus } from './step-functions-events.ts';
 import { TaskTokens, TokenError } from './task-tokens.ts';
 
 export type { ExecutionStats, ExecutionStatusChangeEvent } from './step-functions-events.ts';
 
-export interface StepFunctionsEndpointOptions {
+export interface StepFunctionsEndpointOptions extends MachineOptions {
   /** The state machine's ASL, tokens already resolved. */
   definition: Record<string, any>;
   stateMachineArn: string;
   /** More state machines on the same endpoint (a compensation workflow, the Express one of short task types): their ASL, ARN and type. */
   machines?: Array<{ definition: Record<string, any>; stateMachineArn: string; type?: 'STANDARD' | 'EXPRESS' }>;
-  roleArn?: string;
   region?: string;
   account?: string;
   /** Port on 127.0.0.1; 0 / undefined = free port. */
@@ -45,14 +42,6 @@ export interface StepFunctionsEndpointOptions {
   timeoutSecondsOverride?: number;
   /** Replaces the top-level `TimeoutSeconds` of the EXPRESS state machines (their 5-minute limit, for a test). */
   expressTimeoutSecondsOverride?: number;
-  /** Replaces the interval of every Retry (milliseconds, no backoff), e.g. to use up retries in a test. */
-  retryIntervalMsOverride?: number;
-  /** Finds the Lambda function a Task resource or `FunctionName` designates (ARN, partial ARN or name). */
-  resolveLambda?: (ref: string) => LocalLambda | undefined;
-  /** Low-level DynamoDB client used by `arn:aws:states:::dynamodb:*` tasks. */
-  dynamodb?: DynamoDBClient;
-  /** Receives every status-change event; awaited in order per execution, errors logged. */
-  onStatusChange?: (event: ExecutionStatusChangeEvent) => unknown;
   log?: (line: string) => void;
   /** Faults to inject (dropped status events, failing starts, throttled workflow writes); none by default. */
   faults?: FaultOptions;
