@@ -24,9 +24,9 @@
  */
 import { parseArgs } from 'node:util';
 import { type CliStreams, Output, ProgressView } from './cli-output.ts';
-import type { WatchTransport } from './client.ts';
 import { LongrunClient } from './client.ts';
 import { AbortError, LongrunError, NetworkError, ProblemError, TimeoutError, ValidationError } from './errors.ts';
+import type { WatchTransport } from './options.ts';
 import { smokeCommand } from './smoke/command.ts';
 import { type CallbackEventKind, isTerminal, TASK_STATUSES, type Task, type TaskStatus } from './types.ts';
 

@@ -9,159 +9,33 @@
  * Types come from the OpenAPI document (`schema.ts`, generated; see `types.ts`). Error answers
  * throw `ProblemError` subclasses (`errors.ts`); failures to reach the API throw `NetworkError`.
  */
+import { AbortError, InvalidResponseError, LongrunError, NetworkError, ProblemError, parseRetryAfter, problemError } from './errors.ts';
 import {
-  AbortError,
-  InvalidResponseError,
-  LongrunError,
-  NetworkError,
-  ProblemError,
-  parseRetryAfter,
-  problemError,
-  RateLimitError,
-  ServerError,
-  TimeoutError,
-} from './errors.ts';
+  backoffDelay,
+  changes,
+  checkStop,
+  combineSignals,
+  type FollowState,
+  isTransient,
+  LONG_POLL_SECONDS,
+  STREAM_RECONNECT_MS,
+  sleepUntil,
+  taskKey,
+  WAIT_MAX_TRANSIENT_FAILURES,
+} from './follow.ts';
 import { liveSession } from './live.ts';
+import type { ListOptions, LongrunClientOptions, RequestOptions, SubmitOptions, TaskRef, WaitOptions, WatchOptions } from './options.ts';
 import { readEvents } from './sse.ts';
 import {
-  type CallbackEventKind,
   type HistoryEntry,
   isTerminal,
   type Task,
   type TaskInput,
   type TaskList,
-  type TaskStatus,
   type TaskWithResult,
   type WatchToken,
   type WebhookSecret,
 } from './types.ts';
-
-/** Where the API is and who is calling. */
-export interface LongrunClientOptions {
-  /** The API root including the stage, e.g. `https://api.example.com/v1` or `http://127.0.0.1:3000/v1`. */
-  baseUrl: string;
-  /** Sent as `x-api-key`. */
-  apiKey?: string;
-  /** Sent as `Authorization: Bearer <token>` (deployments with a JWT authorizer). */
-  token?: string;
-  /** A `fetch` to use instead of the global one (to add tracing, count requests, …). */
-  fetch?: typeof fetch;
-  /** Extra headers on every request. */
-  headers?: Record<string, string>;
-}
-
-/** Options of {@link LongrunClient.submit}. */
-export interface SubmitOptions {
-  /** Makes the submit safe to retry: the same key and body return the same task. */
-  idempotencyKey?: string;
-  /** https URL called on every terminal transition (Standard Webhooks), and on the events of `callbackEvents`. */
-  callbackUrl?: string;
-  /** Which events `callbackUrl` receives. @default ['completed'] */
-  callbackEvents?: CallbackEventKind[];
-  /** The task's tags (at most 16; keys of 1-64 letters, digits, `_`, `.`, `-`; values of at most 512 characters). */
-  metadata?: Record<string, string>;
-  /** `Cancel-After`: the deadline, from now, as seconds or a duration (`'90s'`, `'5m'`, `'1h30m'`). */
-  cancelAfter?: number | string;
-  /** `Prefer: wait=N` (N ≤ 25): if the task ends within N seconds, the answer is its final state (with `result`). */
-  preferWait?: number;
-  /** Aborts the request. */
-  signal?: AbortSignal;
-}
-
-/** Options of a single request. */
-export interface RequestOptions {
-  /** Aborts the request. */
-  signal?: AbortSignal;
-}
-
-/** Options of {@link LongrunClient.list}. */
-export interface ListOptions extends RequestOptions {
-  /** Only tasks with this status. */
-  status?: TaskStatus;
-  /** Only tasks of this type. */
-  type?: string;
-  /** Only tasks with every one of these tags. */
-  metadata?: Record<string, string>;
-  /** Only tasks created after this time. */
-  createdAfter?: Date | string;
-  /** Only tasks created before this time. */
-  createdBefore?: Date | string;
-  /** Page size (1–100). @default 20 */
-  limit?: number;
-  /** The `nextCursor` of the previous page. */
-  cursor?: string;
-}
-
-/**
- * How `watch` follows a task: `auto` tries each in turn (the live channel, the event stream, the
- * long poll, polling); the others use one (`live` and `events` fail if the server does not offer them).
- */
-export type WatchTransport = 'auto' | 'live' | 'events' | 'long-poll' | 'poll';
-
-/** Options of {@link LongrunClient.watch}. */
-export interface WatchOptions {
-  /** Stops waiting (not the task): rejects with `AbortError` promptly. */
-  signal?: AbortSignal;
-  /** Stops waiting after this long: rejects with `TimeoutError`. */
-  timeoutMs?: number;
-  /** @default 'auto' (the live channel, else server-sent events, else the long poll, else Retry-After polling) */
-  transport?: WatchTransport;
-}
-
-/** Options of {@link LongrunClient.waitFor}. */
-export interface WaitOptions extends WatchOptions {
-  /** Called with the task whenever its status or progress changes (and with the first state seen). */
-  onProgress?: (task: Task) => void;
-}
-
-/** A task id, or a task (its `id` is used). */
-export type TaskRef = string | Pick<Task, 'id'>;
-
-/** Polling delays when the API sends no `Retry-After`: exponential backoff with full jitter, from this base… */
-export const BACKOFF_BASE_MS = 500;
-/** …up to this cap. */
-export const BACKOFF_CAP_MS = 30_000;
-/** Transient failures (network, 429, 5xx) tolerated in a row while waiting before giving up. */
-export const WAIT_MAX_TRANSIENT_FAILURES = 5;
-/** The long poll's `Prefer: wait` (the API's maximum). */
-export const LONG_POLL_SECONDS = 25;
-/** Pause before resuming an event stream that ended early (the server's `retry:` hint). */
-const STREAM_RECONNECT_MS = 1_000;
-
-/** What `watch` knows while it follows one task. */
-interface FollowState {
-  id: string;
-  last?: Task;
-  lastKey?: string;
-  signal?: AbortSignal;
-  deadline?: number;
-  timeoutMs?: number;
-}
-
-const taskKey = (task: Task) => JSON.stringify([task.status, task.progress, task.updatedAt]);
-
-/** Yields the tasks that differ (status, progress or update time) from the last one yielded. */
-function* changes(state: FollowState, tasks: Task[]): Generator<Task, void, undefined> {
-  for (const task of tasks) {
-    state.last = task;
-    const key = taskKey(task);
-    if (key === state.lastKey) continue;
-    state.lastKey = key;
-    yield task;
-  }
-}
-
-/** Throws `AbortError` or `TimeoutError` (with the last task seen) once the caller's signal or deadline says stop. */
-function checkStop(state: FollowState, aborted = false): void {
-  if (state.signal?.aborted) throw new AbortError(state.last, state.signal.reason);
-  if (state.deadline !== undefined && Date.now() >= state.deadline) throw new TimeoutError(state.timeoutMs!, state.last);
-  if (aborted) throw new AbortError(state.last);
-}
-
-/** Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter"): uniform in [0, min(cap, base·2^attempt)]. */
-export function backoffDelay(attempt: number, random: () => number = Math.random): number {
-  return random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempt));
-}
 
 interface Answer {
   status: number;
@@ -593,36 +467,6 @@ function taskPath(task: TaskRef): string {
 function isTask(value: unknown): value is Task {
   const task = value as Task;
   return !!task && typeof task === 'object' && typeof task.id === 'string' && typeof task.status === 'string' && !!task.progress;
-}
-
-function isTransient(err: unknown): boolean {
-  return err instanceof NetworkError || err instanceof RateLimitError || err instanceof ServerError;
-}
-
-/** The caller's signal, plus one that fires at the deadline. */
-function combineSignals(signal: AbortSignal | undefined, deadline: number | undefined): AbortSignal | undefined {
-  const signals: AbortSignal[] = [];
-  if (signal) signals.push(signal);
-  if (deadline !== undefined) signals.push(AbortSignal.timeout(Math.max(0, deadline - Date.now())));
-  return signals.length <= 1 ? signals[0] : AbortSignal.any(signals);
-}
-
-/** Sleeps `ms`, cut short (rejecting) by the signal or the deadline. */
-function sleepUntil(ms: number, signal: AbortSignal | undefined, deadline: number | undefined): Promise<void> {
-  const wait = deadline === undefined ? ms : Math.min(ms, Math.max(0, deadline - Date.now()));
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new LongrunError('aborted'));
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new LongrunError('aborted'));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      if (deadline !== undefined && Date.now() >= deadline && wait < ms) reject(new LongrunError('deadline'));
-      else resolve();
-    }, wait);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function secretOf(answer: Answer): WebhookSecret {

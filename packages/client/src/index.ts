@@ -15,6 +15,8 @@
  */
 export * from './client.ts';
 export * from './errors.ts';
+export { BACKOFF_BASE_MS, BACKOFF_CAP_MS, backoffDelay, LONG_POLL_SECONDS, WAIT_MAX_TRANSIENT_FAILURES } from './follow.ts';
 export { LIVE_KEEPALIVE_MS, type LiveEvent, type LiveMessage, type LiveSessionEnd, liveSession } from './live.ts';
+export * from './options.ts';
 export { formatReport, runSmoke, type SmokeOptions, type SmokeReport, type SmokeRow } from './smoke/run.ts';
 export * from './types.ts';

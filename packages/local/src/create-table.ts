@@ -13,7 +13,7 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import type { TableDefinition } from './template.ts';
+import type { TableDefinition } from './template-resources.ts';
 
 function projection(p: any): any {
   if (!p) return { ProjectionType: 'ALL' };

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { LocalLambda } from './functions/local-lambda.ts';
 import { isThrottle } from './functions/reserved-concurrency.ts';
 import { streamToResponse } from './streaming.ts';
-import type { ApiDefinition, ApiMethod, ApiResource, GatewayResponseDefinition } from './template.ts';
+import type { ApiDefinition, ApiMethod, ApiResource, GatewayResponseDefinition } from './template-resources.ts';
 
 /** API Gateway's payload limit. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;

@@ -24,6 +24,7 @@ import { LocalScheduler } from './local-scheduler.ts';
 import { startS3Local } from './s3-local.ts';
 import { type ExecutionStatusChangeEvent, type StepFunctionsEndpoint, startStepFunctionsEndpoint } from './step-functions-endpoint.ts';
 import { findScheduledTargets, type LocalSchedule, startSchedules } from './sweeper-schedule.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION, localValues, resolveIntrinsics } from './template.ts';
 import {
   findApi,
   findBuckets,
@@ -31,12 +32,8 @@ import {
   findFunctions,
   findStateMachines,
   findTable,
-  LOCAL_ACCOUNT,
-  LOCAL_REGION,
   type LocalFunction,
-  localValues,
-  resolveIntrinsics,
-} from './template.ts';
+} from './template-resources.ts';
 import { findWebSocketApi, startWebSocketFront, type WebSocketFront } from './websocket-front.ts';
 
 export interface LocalStackOptions {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import S3rver from 's3rver';
 import { LOCAL_CREDENTIALS } from './dynamodb-local.ts';
-import type { BucketDefinition } from './template.ts';
+import type { BucketDefinition } from './template-resources.ts';
 
 export interface S3LocalOptions {
   /** Buckets to create, with their CORS rules (idempotent: an existing bucket keeps its objects). */

@@ -3,7 +3,8 @@ import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, PutIte
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureTable } from '../../src/create-table.ts';
 import { type DynamoDbLocal, LOCAL_CREDENTIALS, startDynamoDbLocal } from '../../src/dynamodb-local.ts';
-import { type CfnTemplate, findTable, localValues } from '../../src/template.ts';
+import { type CfnTemplate, localValues } from '../../src/template.ts';
+import { findTable } from '../../src/template-resources.ts';
 import { TABLE_RESOURCE } from '../support/table-fixture.ts';
 
 const fixture: CfnTemplate = {

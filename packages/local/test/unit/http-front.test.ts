@@ -4,7 +4,8 @@ import { inProcessLambda } from '../../src/functions/in-process-lambda.ts';
 import type { LocalLambda } from '../../src/functions/local-lambda.ts';
 import { TooManyRequestsError } from '../../src/functions/reserved-concurrency.ts';
 import { apiKeyId, type HttpFront, MAX_BODY_BYTES, startHttpFront } from '../../src/http-front.ts';
-import { type CfnTemplate, findApi, localValues } from '../../src/template.ts';
+import { type CfnTemplate, localValues } from '../../src/template.ts';
+import { findApi } from '../../src/template-resources.ts';
 
 const problem = (status: number, title: string, detail: string) =>
   `{"title":"${title}","status":${status},"detail":${detail},"instance":"$context.path"}`;

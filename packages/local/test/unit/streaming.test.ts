@@ -8,7 +8,8 @@ import { installAwsLambdaGlobal } from '../../src/functions/awslambda-global.ts'
 import { inProcessLambda } from '../../src/functions/in-process-lambda.ts';
 import type { LocalLambda } from '../../src/functions/local-lambda.ts';
 import { type HttpFront, startHttpFront } from '../../src/http-front.ts';
-import { type CfnTemplate, findApi, localValues } from '../../src/template.ts';
+import { type CfnTemplate, localValues } from '../../src/template.ts';
+import { findApi } from '../../src/template-resources.ts';
 
 installAwsLambdaGlobal();
 

@@ -4,17 +4,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  type CfnTemplate,
-  findApi,
-  findEventsRuleTargets,
-  findFunctions,
-  findStateMachine,
-  findTable,
-  functionBehind,
-  localValues,
-  resolveIntrinsics,
-} from '../../src/template.ts';
+import { type CfnTemplate, functionBehind, localValues, resolveIntrinsics } from '../../src/template.ts';
+import { findApi, findEventsRuleTargets, findFunctions, findStateMachine, findTable } from '../../src/template-resources.ts';
 import { TABLE_RESOURCE } from '../support/table-fixture.ts';
 
 const fixture: CfnTemplate = {
