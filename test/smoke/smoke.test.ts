@@ -97,6 +97,35 @@ describe('npm run smoke', () => {
     expect(code).toBe(1);
   }, 180_000);
 
+  it('waits out capacity answers (503 + Retry-After) as a client should, and still passes', async () => {
+    const target = new URL(inject('localStack').baseUrl);
+    // A gateway at its reserved concurrency, on demand: every POST is refused once before it goes through.
+    let refused = 0;
+    let refuseNext = true;
+    const proxy = createServer((req, res) => {
+      if (req.method === 'POST' && refuseNext) {
+        refuseNext = false;
+        refused++;
+        req.resume();
+        res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1' });
+        res.end(JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503, detail: 'retry later', instance: req.url }));
+        return;
+      }
+      if (req.method === 'POST') refuseNext = true;
+      const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    const url = `${await listen(proxy)}${target.pathname}`;
+    const { code, stdout } = await smoke(['--url', url, '--api-key', inject('localStack').apiKeys[0]!, '--json']);
+    const report = JSON.parse(stdout) as SmokeReport;
+    expect(report.rows.filter((r) => r.status !== 'PASS')).toEqual([]);
+    expect(refused).toBeGreaterThanOrEqual(8);
+    expect(code).toBe(0);
+  }, 180_000);
+
   it('is bounded by --timeout against an API that never answers', async () => {
     const silent = createServer(() => {}); // accepts, never responds
     const url = `${await listen(silent)}/v1`;
