@@ -11,8 +11,9 @@
 
 import type { LocalStack } from '@longrun/local';
 import { MAX_WAIT_SECONDS, ROUTES } from '../lambdas/api/routes.ts';
-import { COALESCE_MS } from '../lambdas/domain/live.ts';
+import { COALESCE_MS, FOLLOWERS_MAX_AGE_MS } from '../lambdas/domain/live.ts';
 import { MAX_STREAM_MS, WATCH_INTERVAL_MS } from '../lambdas/sse/timing.ts';
+import { EVENTS_READER_MEMORY_MB } from '../lib/task-api/push.ts';
 import { readEvents } from '../packages/client/src/sse.ts';
 import { modelledPolls, PRICES, RRU_PER_GET, WRU_TASK_WRITE } from './cost.ts';
 import { ms, sleep, summary, table, usd } from './stats.ts';
@@ -167,31 +168,27 @@ const MODEL = {
   rruPerConsistentGet: 1,
   /** A watcher's probe: an eventually consistent Query of the task's owner-index entry (≤ 4 KB). */
   rruPerProbe: 0.5,
-  /** A live-channel route function ($connect, subscribe, $disconnect) or a fan-out batch: billed ms at 256 MB. */
+  /** A live-channel route function ($connect, subscribe, $disconnect): billed ms at 256 MB. */
   liveFunctionMs: 30,
+  /** What the fan-out adds to an invocation of the events reader: a PostToConnection round trip (a batch's posts go in parallel). */
+  fanOutMs: 30,
   /** Writes (tokens, connections, subscriptions, the follow mark, a lease) of items ≤ 1 KB. */
   wruPerLiveWrite: 1,
 } as const;
 
 /**
- * How many task writes one invocation of the events reader fans out, and how many callers' follower
- * items it reads for them (1 RRU each, strongly consistent). Lambda polls each shard about four
- * times a second: a lone task gets a batch of its own per write; at load, writes of many tasks
- * share a batch.
+ * How many task writes one invocation of the events reader carries. Lambda polls each shard about
+ * four times a second: a lone task gets a batch of its own per write; at load, writes of many tasks
+ * share a batch (and the time the fan-out adds to it).
  */
 interface FanOutBatching {
   label: string;
   recordsPerInvocation: number;
-  callersPerInvocation: number;
 }
 
 const FAN_OUT_BATCHING: readonly FanOutBatching[] = [
-  { label: 'a lone task (one write per invocation)', recordsPerInvocation: 1, callersPerInvocation: 1 },
-  {
-    label: 'at load: 1 task/s, every task followed (~120 writes/s over 4 shards, 4 polls/s: 8 writes from 2 callers per invocation)',
-    recordsPerInvocation: 8,
-    callersPerInvocation: 2,
-  },
+  { label: 'a lone task (one write per invocation)', recordsPerInvocation: 1 },
+  { label: 'at load: 1 task/s, every task followed (~120 writes/s over 4 shards, 4 polls/s: 8 writes per invocation)', recordsPerInvocation: 8 },
 ];
 
 const messagesCost = (n: number) => n * PRICES.apiGatewayWebSocketPerMillionMessages * 1e-6;
@@ -209,6 +206,8 @@ function liveChannelLines(seconds: number, batching: FanOutBatching): Array<{ it
   const messages = 2 + changes;
   const minutes = Math.max(1, Math.ceil(seconds / 60));
   const invocations = changes / batching.recordsPerInvocation;
+  // Followers are read on each status change (running, the outcome), once after the subscription (its new follow nonce) and when the copy is too old.
+  const followerReads = 2 + 1 + Math.floor((seconds * 1000) / FOLLOWERS_MAX_AGE_MS);
   const w = MODEL.wruPerLiveWrite;
   return [
     {
@@ -228,18 +227,18 @@ function liveChannelLines(seconds: number, batching: FanOutBatching): Array<{ it
     },
     {
       item: 'route functions',
-      detail: '$connect (token read, lease + connection written), subscribe (2 reads, 3 writes), $disconnect (3 reads, 3 writes)',
-      cost: invocationCost(3, MODEL.liveFunctionMs) + rruCost(6 * MODEL.rruPerConsistentGet) + wruCost(8 * w),
+      detail: '$connect (token read, lease + connection written), subscribe (3 reads, 3 writes), $disconnect (3 reads, 3 writes)',
+      cost: invocationCost(3, MODEL.liveFunctionMs) + rruCost(7 * MODEL.rruPerConsistentGet) + wruCost(8 * w),
     },
     {
-      item: 'fan-out invocations',
-      detail: `${invocations.toFixed(1)} (${changes} writes, ${batching.recordsPerInvocation} per invocation, ${MODEL.liveFunctionMs} ms each)`,
-      cost: invocationCost(invocations, MODEL.liveFunctionMs),
+      item: 'fan-out time',
+      detail: `${MODEL.fanOutMs} ms at ${EVENTS_READER_MEMORY_MB} MB added to each of ${invocations.toFixed(1)} invocations of the events reader (${changes} writes, ${batching.recordsPerInvocation} per invocation); it is invoked for every write of an open task, followed or not (bus events), so no request fee is added`,
+      cost: invocations * gbSeconds(MODEL.fanOutMs, EVENTS_READER_MEMORY_MB) * PRICES.lambdaPerGbSecondArm,
     },
     {
       item: 'fan-out reads',
-      detail: `${(invocations * batching.callersPerInvocation).toFixed(1)} RRU (followers of ${batching.callersPerInvocation} caller(s) per invocation, strongly consistent)`,
-      cost: rruCost(invocations * batching.callersPerInvocation),
+      detail: `${followerReads} RRU: the owner's followers, strongly consistent, on each status change (2), after the subscription (1) and every ${FOLLOWERS_MAX_AGE_MS / 60_000} minutes; a progress write reads none`,
+      cost: rruCost(followerReads * MODEL.rruPerConsistentGet),
     },
     { item: 'result (GET /tasks/{id}/result)', detail: 'as for every mode', cost: perRequest(1, MODEL.shortRequestMs, RRU_PER_GET) },
   ];
@@ -378,7 +377,7 @@ export function liveSection(r: LiveResult): string {
   const tenMinutes = 600;
   const polling = followCost('Retry-After polling', tenMinutes).cost;
   out.push(
-    `The live channel, line by line: following a ${tenMinutes / 60}-minute task (progress every ${MODEL.progressEverySeconds} s) over the WebSocket, $ per million tasks, for a lone task and at load (the events reader batches the writes of many tasks; its invocations and reads are shared), next to Retry-After polling (${usd(polling * 1e6)}). Prices: WebSocket messages $${PRICES.apiGatewayWebSocketPerMillionMessages}/M, connection-minutes $${PRICES.apiGatewayWebSocketPerMillionConnectionMinutes}/M; route functions and fan-out batches bill ${MODEL.liveFunctionMs} ms at ${MODEL.memoryMb} MB. Target: no more than polling.`,
+    `The live channel, line by line: following a ${tenMinutes / 60}-minute task (progress every ${MODEL.progressEverySeconds} s) over the WebSocket, $ per million tasks, for a lone task and at load (the events reader batches the writes of many tasks, and the time the fan-out adds to them), next to Retry-After polling (${usd(polling * 1e6)}). Prices: WebSocket messages $${PRICES.apiGatewayWebSocketPerMillionMessages}/M, connection-minutes $${PRICES.apiGatewayWebSocketPerMillionConnectionMinutes}/M; route functions bill ${MODEL.liveFunctionMs} ms at ${MODEL.memoryMb} MB; the fan-out adds ${MODEL.fanOutMs} ms to an invocation of the events reader (${EVENTS_READER_MEMORY_MB} MB). Target: no more than polling.`,
   );
   out.push('');
   const scenarios = FAN_OUT_BATCHING.map((batching) => liveChannelLines(tenMinutes, batching));
@@ -395,7 +394,17 @@ export function liveSection(r: LiveResult): string {
   out.push('');
   const totals = scenarios.map((lines) => lines.reduce((sum, line) => sum + line.cost, 0));
   out.push(
-    `Total: ${FAN_OUT_BATCHING.map((b, i) => `${usd(totals[i]! * 1e6)} (${b.label.split(' (')[0]!.split(':')[0]})`).join(', ')} per million tasks, against ${usd(polling * 1e6)} for Retry-After polling and ${usd(followCost('server-sent events', tenMinutes).cost * 1e6)} for server-sent events: ${totals.map((t) => (t <= polling ? 'within' : `${((t / polling - 1) * 100).toFixed(0)} % over`)).join(' and ')} the target. Messages are most of it (one per change: the progress rate decides); a task nobody follows on the live channel adds no follower read (its progress writes reach the events reader, which publishes them as task.progress on the bus, but only status changes and followed tasks' writes are fanned out).`,
+    `Total: ${FAN_OUT_BATCHING.map((b, i) => `${usd(totals[i]! * 1e6)} (${b.label.split(' (')[0]!.split(':')[0]})`).join(', ')} per million tasks, against ${usd(polling * 1e6)} for Retry-After polling and ${usd(followCost('server-sent events', tenMinutes).cost * 1e6)} for server-sent events: ${totals.map((t) => (t <= polling ? 'within' : `${((t / polling - 1) * 100).toFixed(0)} % over`)).join(' and ')} the target. Messages are most of it (one per change: the progress rate decides). The events reader keeps each owner's followers in memory and reads them again only on a status change, a new subscription (the follow nonce it writes on the task) or after ${FOLLOWERS_MAX_AGE_MS / 60_000} minutes, so a followed task's progress costs a message and ${MODEL.fanOutMs} ms of the reader, no read; a task nobody follows costs one follower read per status change.`,
+  );
+  out.push('');
+  // How much slower the fan-out may be before the lone task costs more than polling.
+  const loneWithoutFanOutTime = scenarios[0]!.filter((line) => line.item !== 'fan-out time').reduce((sum, line) => sum + line.cost, 0);
+  const loneInvocations = 2 + Math.floor(tenMinutes / MODEL.progressEverySeconds);
+  const breakEvenMs = (polling - loneWithoutFanOutTime) / (loneInvocations * gbSeconds(1, EVENTS_READER_MEMORY_MB) * PRICES.lambdaPerGbSecondArm);
+  out.push(
+    breakEvenMs > 0
+      ? `The margin: a lone task stays within polling's cost while the fan-out adds at most ${breakEvenMs.toFixed(0)} ms to each invocation of the events reader (modelled: ${MODEL.fanOutMs} ms); at 256 MB that would be half as much.`
+      : 'The margin: none; a lone task costs more than polling even before the time the fan-out adds.',
   );
   out.push('');
   out.push(

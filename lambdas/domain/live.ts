@@ -10,7 +10,8 @@
  *                                      `s#<connection id>#<task id or *>` = { u: the connection's end (epoch s),
  *                                      v: the version the follower has (it is sent nothing older) }
  * One subscriptions item per owner lets the stream's fan-out find every follower of a task with one
- * strongly consistent read (per owner, per batch); connections are capped per caller, so it stays small.
+ * strongly consistent read per owner; connections are capped per caller, so it stays small. The
+ * fan-out reads it again only when it must (see `FOLLOW_NONCE_ATTRIBUTE`).
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { sameRepresentation } from './representation.ts';
@@ -22,8 +23,19 @@ import { isTerminal, type TaskRecord, type TaskStatus } from './task.ts';
  * so the progress of a task nobody follows costs the channel nothing. Not part of the representation.
  */
 export const FOLLOWED_ATTRIBUTE = 'followedUntil';
+/**
+ * Written with the follow mark, after the subscription: a new random value per subscription. The
+ * fan-out keeps each owner's followers in memory and reads them again when a task's mark is not the
+ * one it saw at its last read (a new subscription), so a followed task's progress costs no read.
+ */
+export const FOLLOW_NONCE_ATTRIBUTE = 'followNonce';
 /** Every attribute the follow mark's write names (its IAM grant is limited to exactly these). */
-export const FOLLOW_WRITE_ATTRIBUTES = ['id', 'owner', 'status', FOLLOWED_ATTRIBUTE] as const;
+export const FOLLOW_WRITE_ATTRIBUTES = ['id', 'owner', 'status', FOLLOWED_ATTRIBUTE, FOLLOW_NONCE_ATTRIBUTE] as const;
+
+/** A fresh follow nonce (see {@link FOLLOW_NONCE_ATTRIBUTE}). */
+export function newFollowNonce(): string {
+  return randomBytes(9).toString('base64url');
+}
 
 /** The prefix of every live item's id (the functions' IAM grants are limited to it). */
 export const LIVE_PREFIX = 'live#';
@@ -35,6 +47,8 @@ export const DEFAULT_WATCH_TOKEN_SECONDS = 300;
 export const MAX_SUBSCRIPTIONS_PER_CONNECTION = 20;
 /** At most one message per task per this interval: faster writes are coalesced into the latest. */
 export const COALESCE_MS = 1_000;
+/** How long the fan-out trusts its copy of an owner's followers at most (see `#service/live-followers`). */
+export const FOLLOWERS_MAX_AGE_MS = 5 * 60_000;
 /** The subscription of a whole caller (a dashboard), in place of a task id. */
 export const ALL_TASKS = '*';
 

@@ -48,6 +48,8 @@ export interface TaskRecord {
   sweepAt?: string;
   /** Until when (epoch seconds) a live connection may follow the task (see `#domain/live`); absent: nobody has. */
   followedUntil?: number;
+  /** Changes with each new subscription to the task (see `#domain/live`). */
+  followNonce?: string;
   /** 1, then 2, … after each retry (absent on tasks written before retries existed: 1). */
   attempt?: number;
   /** The task type runs on the Express state machine (`expressTaskTypes`); absent: on the Standard one. */

@@ -17,7 +17,8 @@ import { ALL_TASKS, COALESCE_MS, type LiveMessage, liveEventType, type Subscript
 import { toRepresentation } from '#domain/representation';
 import { isTerminal } from '#domain/task';
 import { logger } from '#observability/logger';
-import { removeSubscriptions, subscriptionsOfOwners } from '#store/live-store';
+import { followersOf, forgetConnections } from '#service/live-followers';
+import { removeSubscriptions } from '#store/live-store';
 
 /** Posts in flight at once. */
 const POST_CONCURRENCY = 16;
@@ -33,6 +34,8 @@ export interface FanOutResult {
   retryFrom?: number;
   /** Messages posted. */
   posted: number;
+  /** Owners whose followers were read from the table (the rest were known; see `#service/live-followers`). */
+  followerReads: number;
 }
 
 /** Runs `work` on each item, at most `limit` at once. */
@@ -46,9 +49,8 @@ async function eachLimited<T>(items: readonly T[], limit: number, work: (item: T
 
 export async function fanOut(writes: readonly TaskWrite[], now: () => number = Date.now): Promise<FanOutResult> {
   const changes = visibleChanges(writes);
-  if (changes.length === 0) return { posted: 0 };
-  const owners = [...new Set(changes.map((change) => change.task.owner))];
-  const subscriptions = await subscriptionsOfOwners(owners);
+  if (changes.length === 0) return { posted: 0, followerReads: 0 };
+  const { byOwner: subscriptions, read: followerReads } = await followersOf(changes, now());
   const nowSeconds = Math.floor(now() / 1000);
   const sends = changes.flatMap((change) => {
     const followed = (s: Subscription) =>
@@ -56,7 +58,7 @@ export async function fanOut(writes: readonly TaskWrite[], now: () => number = D
     const followers = [...new Set((subscriptions.get(change.task.owner) ?? []).filter(followed).map((s) => s.connectionId))];
     return followers.length === 0 ? [] : [{ change, followers }];
   });
-  if (sends.length === 0) return { posted: 0 };
+  if (sends.length === 0) return { posted: 0, followerReads };
 
   for (const [taskId, at] of lastSent) if (at < now() - COALESCE_MS) lastSent.delete(taskId);
   const wait = Math.max(0, ...sends.map(({ change }) => (lastSent.get(change.task.id) ?? Number.NEGATIVE_INFINITY) + COALESCE_MS - now()));
@@ -94,9 +96,10 @@ export async function fanOut(writes: readonly TaskWrite[], now: () => number = D
   for (const { change } of sends) lastSent.set(change.task.id, now());
 
   // A connection API Gateway no longer knows follows nothing (its `$disconnect` cleans up the rest, if it comes).
+  forgetConnections(gone);
   for (const [owner, held] of subscriptions) {
     const stale = held.filter((s) => gone.has(s.connectionId));
     if (stale.length > 0) await removeSubscriptions(owner, stale);
   }
-  return { posted, ...(retryFrom !== undefined && { retryFrom }) };
+  return { posted, followerReads, ...(retryFrom !== undefined && { retryFrom }) };
 }

@@ -129,8 +129,8 @@ async function reclaimLostSlots(owner: string, now: number): Promise<number> {
  * `subscribe`: follow one task (`taskId`; a task token's own task by default) or, with a caller
  * token and no `taskId`, every task of the caller. The answer is the task's current state when it
  * is newer than `since` (a `status` event, or `done`), else `subscribed`; then the fan-out sends
- * every change. The task is marked followed (its progress writes pass the stream filter) and the
- * subscription stored before the task is read, so no write falls in between.
+ * every change. The subscription is stored, then the task marked followed (its progress writes pass
+ * the stream filter), then the task read for the answer, so no write falls in between.
  */
 export async function subscribe(connectionId: string, body: string | null | undefined, now: number = Date.now()): Promise<LiveMessage> {
   const request = parseSubscribe(body);
@@ -152,19 +152,19 @@ export async function subscribe(connectionId: string, body: string | null | unde
     return { event: 'subscribed' };
   }
   if (!isTaskId(taskId)) throw problems.notFound();
-  // The task is the caller's consumer's or, for older tasks, its key's: the mark says which (and that it is open).
-  let followedAs: string | undefined;
-  for (const owner of connection.owners) {
-    if (await markFollowed(taskId, owner, connection.expiresAt)) {
-      await follow(owner, taskId);
-      followedAs = owner;
-      break;
-    }
+  // Not the caller's (404), past retention (410); the owner is the caller's consumer or, for older tasks, its key.
+  let task = await findOwnTask(connection.owners, taskId, READ);
+  // An ended task needs no subscription: its state now is all there is to send.
+  if (!isTerminal(task.status)) {
+    const { owner } = task;
+    // The subscription, then the mark (its new nonce makes the fan-out read the followers again), then the task: no write falls in between.
+    await follow(owner, taskId);
+    const marked = await markFollowed(taskId, owner, connection.expiresAt);
+    if (!marked) await removeSubscriptions(owner, [{ connectionId, taskId }]); // it ended meanwhile
+    task = await findOwnTask(connection.owners, taskId, READ);
+    // The fan-out of a write read here need not send it again (a race narrowed, not closed: followers drop repeated versions).
+    if (marked) await advanceSubscription(owner, { connectionId, taskId }, task.version);
   }
-  // Not marked: not the caller's (404), past retention (410), or ended (its state now is all there is to send).
-  const task = await findOwnTask(connection.owners, taskId, READ);
-  // The fan-out of a write it read already need not send it again (a race narrowed, not closed: followers drop repeated versions).
-  if (followedAs !== undefined) await advanceSubscription(followedAs, { connectionId, taskId }, task.version);
   if (upToDate(task, request.since)) return { event: 'subscribed', taskId, since: task.version };
   return {
     event: isTerminal(task.status) ? 'done' : 'status',

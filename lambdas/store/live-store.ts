@@ -10,7 +10,9 @@ import { config } from '#config';
 import {
   type ConnectionRecord,
   connectionItemId,
+  FOLLOW_NONCE_ATTRIBUTE,
   FOLLOWED_ATTRIBUTE,
+  newFollowNonce,
   type Subscription,
   subscriptionKey,
   subscriptionsItemId,
@@ -55,8 +57,8 @@ export async function deleteConnection(connectionId: string): Promise<void> {
 /**
  * Marks an open task of `owner` as followed (until `until`, epoch seconds: informational, the
  * stream filter only asks whether it is there), so that its progress writes reach the live
- * channel. False when the task is not `owner`'s, is gone or has ended. Nothing a client sees
- * changes: `version` stays.
+ * channel, with a new follow nonce (written after the subscription, so the fan-out reads it). False
+ * when the task is not `owner`'s, is gone or has ended. Nothing a client sees changes: `version` stays.
  */
 export async function markFollowed(taskId: string, owner: string, until: number): Promise<boolean> {
   try {
@@ -64,11 +66,17 @@ export async function markFollowed(taskId: string, owner: string, until: number)
       new UpdateCommand({
         TableName: config.tableName,
         Key: { id: taskId },
-        UpdateExpression: 'SET #followed = :until',
+        UpdateExpression: 'SET #followed = :until, #nonce = :nonce',
         ConditionExpression: 'attribute_exists(#id) AND #owner = :owner AND #status IN (:pending, :running)',
         // Exactly FOLLOW_WRITE_ATTRIBUTES (the IAM grant allows no other attribute of a task row).
-        ExpressionAttributeNames: { '#id': 'id', '#owner': 'owner', '#status': 'status', '#followed': FOLLOWED_ATTRIBUTE },
-        ExpressionAttributeValues: { ':owner': owner, ':pending': 'pending', ':running': 'running', ':until': until },
+        ExpressionAttributeNames: {
+          '#id': 'id',
+          '#owner': 'owner',
+          '#status': 'status',
+          '#followed': FOLLOWED_ATTRIBUTE,
+          '#nonce': FOLLOW_NONCE_ATTRIBUTE,
+        },
+        ExpressionAttributeValues: { ':owner': owner, ':pending': 'pending', ':running': 'running', ':until': until, ':nonce': newFollowNonce() },
       }),
     );
     return true;

@@ -22,6 +22,9 @@ import { type FilterPattern, publisherFilters, webhookFilters } from '../../lamb
 import { liveAlias, longrunFunction } from './function.ts';
 import { allow, encryptedQueue } from './grants.ts';
 
+/** The events reader waits on PutEvents and the live channel's posts, not the CPU: the time a follower adds costs half of 256 MB's. */
+export const EVENTS_READER_MEMORY_MB = 128;
+
 /** What both push parts receive. */
 export interface PushPartProps {
   /** The task table; its stream (NEW_AND_OLD_IMAGES) must be enabled. */
@@ -211,6 +214,7 @@ export class TaskEvents extends Construct {
     });
     this.publishFunction = longrunFunction(this, 'PublishFunction', {
       name: 'publish-events',
+      memorySize: EVENTS_READER_MEMORY_MB,
       environment: {
         ...props.environment,
         ...(props.apiBaseUrl && { API_BASE_URL: props.apiBaseUrl }),

@@ -177,6 +177,29 @@ describe('resuming', () => {
   });
 });
 
+describe('followers the events reader already knows', () => {
+  it('a follower who subscribes after the first one has had progress gets the next progress too (its follow nonce makes the reader read again)', async () => {
+    const task = await quietRunningTask();
+    const first = await connectLive((await watchToken({ taskId: task.id })).url);
+    await first.subscribe();
+    await reportProgress(task.id, { percent: 10, step: 'one' });
+    await first.next((m) => isEvent(m) && m.data.progress.percent === 10);
+    // The reader now holds this caller's followers in memory; a second connection subscribes.
+    const second = await connectLive((await watchToken({ taskId: task.id })).url);
+    expect(await second.subscribe()).toMatchObject({ event: 'status', data: { progress: { percent: 10 } } });
+    await sleep(1_100);
+    await reportProgress(task.id, { percent: 20, step: 'two' });
+    for (const follower of [first, second]) {
+      expect(await follower.next((m) => isEvent(m) && m.data.progress.percent === 20)).toMatchObject({ event: 'progress' });
+    }
+    // The first leaves; the second still gets the outcome.
+    await first.close();
+    expect((await http('DELETE', task.links.self)).status).toBeLessThan(300);
+    expect(await second.next((m) => m.event === 'done')).toMatchObject({ data: { id: task.id, status: 'cancelled' } });
+    await second.close();
+  });
+});
+
 describe('a dashboard (a caller token, no task)', () => {
   it('gets every status change of its caller’s tasks, and nothing of another caller’s', async () => {
     const dashboard = await connectLive((await watchToken({}, keyB)).url);

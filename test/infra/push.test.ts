@@ -13,7 +13,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import { publisherFilters, webhookFilters } from '../../lambdas/domain/stream-filters.ts';
-import { TaskEvents, WebhookDelivery } from '../../lib/task-api/push.ts';
+import { EVENTS_READER_MEMORY_MB, TaskEvents, WebhookDelivery } from '../../lib/task-api/push.ts';
 import { aliasId, buildStack, cfnText, functionId, grantsOf } from './fixture.ts';
 
 function build(options: { eventBus?: boolean; source?: string; stream?: boolean; extra?: (stack: Stack, taskEvents: TaskEvents) => void } = {}) {
@@ -148,6 +148,12 @@ describe('TaskEvents', () => {
       },
       { eventName: ['MODIFY'], dynamodb: { OldImage: { status: { S: ['failed', 'cancelled'] } }, NewImage: { status: { S: ['pending'] } } } },
     ]);
+  });
+
+  it('runs the events reader at 128 MB (it waits on calls; bench part 6 prices the fan-out at this size)', () => {
+    const reader = stack.resolve((taskEvents.publishFunction.node.defaultChild as CfnElement & { memorySize?: number }).memorySize);
+    expect(reader).toBe(EVENTS_READER_MEMORY_MB);
+    expect(EVENTS_READER_MEMORY_MB).toBe(128);
   });
 
   it('creates a bus with source longrun by default; uses a given bus and source', () => {

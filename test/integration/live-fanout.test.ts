@@ -85,6 +85,39 @@ describe('fanOut', () => {
 
   it('a task nobody follows costs one read of its owner’s followers and posts nothing', async () => {
     const task = aTask({ id: randomUUID(), owner: `consumer:${randomUUID()}`, status: 'running', version: 3 });
-    expect(await fanOut([{ task, previous: { ...task, version: 2, status: 'pending' } }])).toEqual({ posted: 0 });
+    expect(await fanOut([{ task, previous: { ...task, version: 2, status: 'pending' } }])).toEqual({ posted: 0, followerReads: 1 });
+  });
+
+  it('reads followers again only for a new follow nonce or a status change: a followed task’s progress costs no read', async () => {
+    const owner = `consumer:${randomUUID()}`;
+    const id = randomUUID();
+    // A clock a little over a second further at each batch, so no batch waits out the one-message-a-second rule.
+    let clock = Date.now();
+    const batch = (version: number, nonce: string, status: 'running' | 'succeeded' = 'running') => {
+      clock += 1_100;
+      const task = aTask({ id, owner, status, version, followNonce: nonce, progress: { percent: version } });
+      return fanOut([{ task, previous: { ...task, status: 'running', version: version - 1, progress: { percent: version - 1 } } }], () => clock);
+    };
+    const receivers = (version: number) =>
+      posted
+        .filter((p) => p.message.data.id === id && p.message.id === version)
+        .map((p) => p.connection)
+        .sort();
+
+    await follow(owner, 'ok-first', id);
+    expect(await batch(3, 'n1')).toMatchObject({ posted: 1, followerReads: 1 });
+    expect(await batch(4, 'n1')).toMatchObject({ posted: 1, followerReads: 0 });
+    // A subscription stored without a new nonce (not how subscribe does it) shows that the copy in memory is what was used.
+    await follow(owner, 'ok-second', id);
+    expect(await batch(5, 'n1')).toMatchObject({ posted: 1, followerReads: 0 });
+    expect(receivers(5)).toEqual(['ok-first']);
+    // subscribe writes a new nonce after the subscription: the next write of the task reads them again.
+    expect(await batch(6, 'n2')).toMatchObject({ posted: 2, followerReads: 1 });
+    expect(receivers(6)).toEqual(['ok-first', 'ok-second']);
+    // A caller-wide subscription marks no task: a status change reads the followers whatever the nonce.
+    await follow(owner, 'ok-dashboard', ALL_TASKS);
+    expect(await batch(7, 'n2', 'succeeded')).toMatchObject({ posted: 3, followerReads: 1 });
+    expect(receivers(7)).toEqual(['ok-dashboard', 'ok-first', 'ok-second']);
+    expect(posted.find((p) => p.message.id === 7 && p.message.data.id === id)?.message.event).toBe('done');
   });
 });

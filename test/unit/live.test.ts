@@ -6,9 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   ALL_TASKS,
+  FOLLOW_NONCE_ATTRIBUTE,
   FOLLOWED_ATTRIBUTE,
   isWatchToken,
   liveEventType,
+  newFollowNonce,
   newWatchToken,
   parseSubscribe,
   subscriptionKey,
@@ -89,7 +91,7 @@ describe('coalescing a batch (visibleChanges)', () => {
 
   it('a write that changes nothing a client sees is no change (the follow mark, the sweeper’s bookkeeping)', () => {
     const task = aTask({ status: 'running', version: 4 });
-    expect(visibleChanges([{ task: { ...task, [FOLLOWED_ATTRIBUTE]: 1 }, previous: task }])).toEqual([]);
+    expect(visibleChanges([{ task: { ...task, [FOLLOWED_ATTRIBUTE]: 1, [FOLLOW_NONCE_ATTRIBUTE]: newFollowNonce() }, previous: task }])).toEqual([]);
     expect(visibleChanges([{ task: { ...task, sweepAt: 'later' }, previous: task }])).toEqual([]);
     // A new task is a change.
     expect(visibleChanges([{ task: aTask() }])).toMatchObject([{ statusChanged: true }]);
