@@ -329,6 +329,8 @@ export class AsyncTaskApi extends Construct {
       this.live.grantTokenIssue(http.functions['create-watch-token']!);
       // The console opens the live channel's WebSocket (its Content-Security-Policy names the origin).
       http.functions['get-console']!.addEnvironment('LIVE_URL', this.live.url);
+      // The OpenAPI document describes POST /watch-tokens only where it is served.
+      http.functions['get-openapi']!.addEnvironment('LIVE_URL', this.live.url);
       // The events reader fans changes out too: the stream's two readers per shard are taken.
       this.live.grantFanOut(this.taskEvents.publishFunction);
     }

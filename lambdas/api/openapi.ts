@@ -41,7 +41,36 @@ const query = (name: string, description: string, schema: Record<string, unknown
 
 const delays = DEFAULT_RETRY_DELAYS.map((d) => (d < 60 ? `${d} s` : d < 3600 ? `${d / 60} min` : `${d / 3600} h`)).join(', ');
 
-export function openApiDocument(taskTypes: TaskTypeSchemas): Record<string, unknown> {
+/** What a deployment serves besides the core routes. */
+export interface OpenApiOptions {
+  /** The live channel (`POST /watch-tokens`, its tag, schemas and paragraph). @default true */
+  liveUpdates?: boolean;
+}
+
+/** The API's OpenAPI document, describing only what the deployment serves. */
+export function openApiDocument(taskTypes: TaskTypeSchemas, options: OpenApiOptions = {}): Record<string, unknown> {
+  const document = fullDocument(taskTypes);
+  return options.liveUpdates === false ? withoutLiveChannel(document) : document;
+}
+
+/** A deployment built with `liveUpdates: false` has no `POST /watch-tokens`: its document does not name it. */
+function withoutLiveChannel(document: ReturnType<typeof fullDocument>): Record<string, unknown> {
+  const { '/watch-tokens': _route, ...paths } = document.paths;
+  const { WatchToken: _token, WatchTokenRequest: _request, ...schemas } = document.components.schemas;
+  const description = document.info.description
+    .split('\n\n')
+    .filter((paragraph) => !paragraph.startsWith('Live channel:'))
+    .join('\n\n');
+  return {
+    ...document,
+    info: { ...document.info, description },
+    tags: document.tags.filter((tag) => tag.name !== 'live'),
+    paths,
+    components: { ...document.components, schemas },
+  };
+}
+
+function fullDocument(taskTypes: TaskTypeSchemas) {
   const ex = examples(taskTypes);
   const common = {
     '401': problem('Missing or unknown API key (or token, in JWT mode).'),

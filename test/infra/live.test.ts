@@ -139,4 +139,9 @@ describe('liveUpdates: false', () => {
     expect(env(off, 'publish-events').LIVE_CALLBACK_URL).toBeUndefined();
     expect(grantsOf(off, functionId(off, 'publish-events')).filter((g) => g.action.startsWith('execute-api:'))).toEqual([]);
   });
+
+  it('tells the OpenAPI route the live channel is there (LIVE_URL) only when it is, so its document names POST /watch-tokens only then', () => {
+    expect(cfnText(env(template, 'get-openapi').LIVE_URL)).toBe(cfnText(env(template, 'create-watch-token').LIVE_URL));
+    expect(env(off, 'get-openapi')).not.toHaveProperty('LIVE_URL');
+  });
 });
