@@ -191,6 +191,9 @@ const FAN_OUT_BATCHING: readonly FanOutBatching[] = [
   { label: 'at load: 1 task/s, every task followed (~120 writes/s over 4 shards, 4 polls/s: 8 writes per invocation)', recordsPerInvocation: 8 },
 ];
 
+/** The line of the time the fan-out adds to the events reader's invocations (it adds no invocation). */
+const FAN_OUT_INVOCATIONS = 'fan-out invocations (time added)';
+
 const messagesCost = (n: number) => n * PRICES.apiGatewayWebSocketPerMillionMessages * 1e-6;
 const wruCost = (n: number) => n * PRICES.dynamoDbPerMillionWru * 1e-6;
 const rruCost = (n: number) => n * PRICES.dynamoDbPerMillionRru * 1e-6;
@@ -231,7 +234,7 @@ function liveChannelLines(seconds: number, batching: FanOutBatching): Array<{ it
       cost: invocationCost(3, MODEL.liveFunctionMs) + rruCost(7 * MODEL.rruPerConsistentGet) + wruCost(8 * w),
     },
     {
-      item: 'fan-out time',
+      item: FAN_OUT_INVOCATIONS,
       detail: `${MODEL.fanOutMs} ms at ${EVENTS_READER_MEMORY_MB} MB added to each of ${invocations.toFixed(1)} invocations of the events reader (${changes} writes, ${batching.recordsPerInvocation} per invocation); it is invoked for every write of an open task, followed or not (bus events), so no request fee is added`,
       cost: invocations * gbSeconds(MODEL.fanOutMs, EVENTS_READER_MEMORY_MB) * PRICES.lambdaPerGbSecondArm,
     },
@@ -398,7 +401,7 @@ export function liveSection(r: LiveResult): string {
   );
   out.push('');
   // How much slower the fan-out may be before the lone task costs more than polling.
-  const loneWithoutFanOutTime = scenarios[0]!.filter((line) => line.item !== 'fan-out time').reduce((sum, line) => sum + line.cost, 0);
+  const loneWithoutFanOutTime = scenarios[0]!.filter((line) => line.item !== FAN_OUT_INVOCATIONS).reduce((sum, line) => sum + line.cost, 0);
   const loneInvocations = 2 + Math.floor(tenMinutes / MODEL.progressEverySeconds);
   const breakEvenMs = (polling - loneWithoutFanOutTime) / (loneInvocations * gbSeconds(1, EVENTS_READER_MEMORY_MB) * PRICES.lambdaPerGbSecondArm);
   out.push(

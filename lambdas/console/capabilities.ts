@@ -30,7 +30,7 @@ export interface Capabilities {
   live: boolean;
   /** `Idempotency-Key` on submit. */
   idempotencyKey: boolean;
-  // Steering and finding (issue 18, "Steer and find"): each is the path template of the operation, or false, and lights
+  // Steering and finding: each is the path template of the operation, or false, and lights
   // up the control that uses it as soon as the document describes it.
   /** `POST /tasks/{id}/retry`. */
   retry: string | false;

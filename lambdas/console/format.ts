@@ -1,6 +1,6 @@
 /** How the console writes tasks down: statuses, progress, times, JSON. Pure. */
 
-/** The task as the console reads it: the representation, with the fields some deployments add (issue 18) optional. */
+/** The task as the console reads it: the representation, with the fields some deployments add (steering) optional. */
 export interface Task {
   id: string;
   type: string;
@@ -14,7 +14,7 @@ export interface Task {
   links?: Record<string, string>;
   error?: import('./problems.ts').Problem;
   callback?: { status: string; attempts: number; lastStatusCode?: number; lastAttemptAt?: string; nextAttemptAt?: string };
-  // Steering and finding (issue 18): shown when a task carries them.
+  // Steering and finding: shown when a task carries them.
   attempt?: number;
   deadline?: string;
   metadata?: Record<string, string>;

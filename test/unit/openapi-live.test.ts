@@ -8,7 +8,8 @@ const full = openApiDocument(DEMO_TASK_TYPES) as Json;
 const withoutLive = openApiDocument(DEMO_TASK_TYPES, { liveUpdates: false }) as Json;
 
 /** Every `$ref` in a document. */
-const refsOf = (document: Json) => [...JSON.stringify(document).matchAll(/"\$ref":"#\/components\/(\w+)\/([^"]+)"/g)].map((m) => [m[1]!, m[2]!]);
+const refsOf = (document: Json): Array<[string, string]> =>
+  [...JSON.stringify(document).matchAll(/"\$ref":"#\/components\/(\w+)\/([^"]+)"/g)].map((m) => [m[1]!, m[2]!]);
 
 describe('openApiDocument without the live channel', () => {
   it('by default describes POST /watch-tokens, its tag, schemas and paragraph', () => {

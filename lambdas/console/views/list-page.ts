@@ -18,7 +18,7 @@ const PAGE_SIZE = 20;
 export interface ListQuery {
   status?: string;
   type?: string;
-  /** `key=value` (issue 18: only when the API filters on metadata). */
+  /** `key=value` (only when the API filters on metadata). */
   metadata?: string;
   createdAfter?: string;
   createdBefore?: string;
@@ -42,7 +42,7 @@ function listParams(caps: Capabilities, query: ListQuery, limit: number, cursor?
   const params = new URLSearchParams({ limit: String(limit) });
   if (query.status && caps.listFilters.status) params.set('status', query.status);
   if (query.type && caps.listFilters.type) params.set('type', query.type);
-  // Steering and finding (issue 18): metadata and created-range filters, when the API offers them.
+  // Steering and finding: metadata and created-range filters, when the API offers them.
   if (query.metadata && caps.listFilters.metadata) {
     const [key, ...value] = query.metadata.split('=');
     if (key) params.append(`metadata.${key}`, value.join('='));

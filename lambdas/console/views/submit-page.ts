@@ -69,7 +69,7 @@ export function SubmitPage(props: {
     try {
       const headers: Record<string, string> = {};
       if (caps.idempotencyKey) headers['idempotency-key'] = sent.current.key;
-      // Steering (issue 18): a deadline, when the API takes Cancel-After.
+      // Steering: a deadline, when the API takes Cancel-After.
       if (caps.deadline && deadline.trim()) headers['cancel-after'] = deadline.trim();
       const answer = await api.call<Task>('POST', 'tasks', { body: built.value, headers });
       props.onSubmitted(answer.body);

@@ -1,6 +1,6 @@
 /**
  * One task: status, progress and its estimate (followed live), actions, the error, the result, details, webhook
- * delivery, and what issue 18 adds where the API offers it (input, history, retry, purge, awaited input).
+ * delivery, and what steering adds where the API offers it (input, history, retry, purge, awaited input).
  */
 import { html } from 'htm/preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -73,7 +73,7 @@ function ResultView(props: { api: Api; task: Task }) {
 }
 
 /**
- * Steering and finding (issue 18): the history timeline, from the task's own `history` or `GET /tasks/{id}/history`,
+ * Steering and finding: the history timeline, from the task's own `history` or `GET /tasks/{id}/history`,
  * shown only where the API offers one.
  */
 function HistoryView(props: { api: Api; caps: Capabilities; task: Task }) {
@@ -111,7 +111,7 @@ function HistoryView(props: { api: Api; caps: Capabilities; task: Task }) {
   </section>`;
 }
 
-/** Steering (issue 18): the form a task awaiting input asks for, generated from its JSON Schema. */
+/** Steering: the form a task awaiting input asks for, generated from its JSON Schema. */
 function InputForm(props: { api: Api; path: string; task: Task; onDone: () => void }) {
   const awaiting = props.task.awaitingInput!;
   const schema = (awaiting.schema ?? {}) as JsonSchema;
@@ -207,7 +207,7 @@ export function TaskPage(props: { api: Api; caps: Capabilities; id: string }) {
       const answer = await api.call<Task>('DELETE', `tasks/${enc(id)}`);
       if (answer.body) setTask(answer.body);
     });
-  // Steering (issue 18): retry and purge, when the API offers them.
+  // Steering: retry and purge, when the API offers them.
   const retry = () =>
     act('retry', async () => {
       const answer = await api.call<Task>('POST', taskPath(caps.retry as string, id));
