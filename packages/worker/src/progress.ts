@@ -15,7 +15,10 @@ export interface ProgressAnswer {
 
 /** Options of {@link progressReporter}. */
 export interface ProgressReporterOptions {
-  /** Write at most this often, unless progress moved `minStep` points. @default 500 */
+  /**
+   * Write at most this often, unless progress moved `minStep` points. One second: a live follower is
+   * sent at most one message a second per task, so faster writes would only be coalesced away. @default 1000
+   */
   minIntervalMs?: number;
   /** Write whenever progress moved at least this many points since the last write. @default 25 */
   minStep?: number;
@@ -84,7 +87,7 @@ export async function reportProgress(taskId: string, progress: Progress): Promis
  * ```
  */
 export function progressReporter(taskId: string, options: ProgressReporterOptions = {}): (progress: Progress) => Promise<ProgressAnswer> {
-  const { minIntervalMs = 500, minStep = 25, now = Date.now } = options;
+  const { minIntervalMs = 1_000, minStep = 25, now = Date.now } = options;
   let lastWrite = -Infinity;
   let lastPercent = -Infinity;
   let last: ProgressAnswer = { cancelled: false };

@@ -38,6 +38,21 @@ describe('progressReporter', () => {
   });
 });
 
+describe('progressReporter defaults', () => {
+  it('writes at most once a second (a live follower gets at most a message a second), or every 25 points', async () => {
+    delete process.env.TABLE_NAME;
+    let now = 0;
+    const report = progressReporter(ID, { now: () => now });
+    await expect(report({ percent: 1 })).rejects.toThrow('TABLE_NAME');
+    now = 900;
+    await expect(report({ percent: 20 })).resolves.toEqual({ cancelled: false });
+    now = 1_000;
+    await expect(report({ percent: 21 })).rejects.toThrow('TABLE_NAME');
+    now = 1_100;
+    await expect(report({ percent: 46 })).rejects.toThrow('TABLE_NAME');
+  });
+});
+
 describe('results of any size', () => {
   it('resultOf returns a small result as it is, with no bucket needed', async () => {
     delete process.env.RESULTS_BUCKET_NAME;
