@@ -14,6 +14,11 @@ const PER_CALLER = 10;
 const ATTEMPTS = 30;
 let stack: LocalStack;
 const open: AbortController[] = [];
+/**
+ * The open streams' responses, kept reachable: undici cancels the body of a Response that is
+ * garbage collected unread, which would close a stream (and free its slot) in the middle of a test.
+ */
+const openStreams: Response[] = [];
 
 function request(key: string, method: string, path: string, init: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {}) {
   return fetch(`${stack.baseUrl}${path}`, {
@@ -36,6 +41,7 @@ async function openStream(key: string, id: string): Promise<{ status: number; re
   open.push(controller);
   const res = await request(key, 'GET', `/tasks/${id}/events`, { signal: controller.signal });
   if (res.status !== 200) await res.text();
+  else openStreams.push(res);
   return { status: res.status, retryAfter: res.headers.get('retry-after'), type: res.headers.get('content-type') };
 }
 
@@ -124,6 +130,7 @@ describe('noisy neighbours', () => {
 
   it('a caller whose streams closed gets its slots back', async () => {
     for (const controller of open.splice(0)) controller.abort();
+    openStreams.length = 0;
     const id = await submitSleep(KEYS.noisyA);
     // The handler notices the client left at its next read (4 a second) and gives its slot back.
     const deadline = Date.now() + 15_000;
