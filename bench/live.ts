@@ -410,6 +410,13 @@ export function liveSection(r: LiveResult): string {
       : 'The margin: none; a lone task costs more than polling even before the time the fan-out adds.',
   );
   out.push('');
+  // The rate rule's price for a task that writes faster than a message a second.
+  const secondsPerTask = tenMinutes;
+  const waitingCost = secondsPerTask * gbSeconds(1000, EVENTS_READER_MEMORY_MB) * PRICES.lambdaPerGbSecondArm;
+  out.push(
+    `The live channel's cost follows the progress rate, polling's does not: a followed task that writes every second or faster is sent a message a second (${usd(messagesCost(secondsPerTask) * 1e6)} per million ${tenMinutes / 60}-minute tasks), and when its writes come less than ${COALESCE_MS} ms apart the events reader waits out the rest of the second before the next message (its time is billed: up to ${usd(waitingCost * 1e6)} per million such tasks at ${EVENTS_READER_MEMORY_MB} MB). The worker kit's \`progressReporter\` writes at most once a second (or every 25 points), so its writes seldom wait; a worker calling \`reportProgress\` in a tight loop pays both.`,
+  );
+  out.push('');
   out.push(
     `The streaming Lambda, per minute of an open stream: ${usd(streamCostPerMinute(STREAM_MEMORY_MB) * 1e6)} per million task-minutes at ${STREAM_MEMORY_MB} MB as deployed (${usd(streamCostPerMinute(256) * 1e6)} at 256 MB, so it was lowered to 128 MB), of which re-reads are ${usd((60_000 / WATCH_INTERVAL_MS) * MODEL.rruPerProbe * PRICES.dynamoDbPerMillionRru * 1e-6 * 1e6)} (probes; at a 1 s interval they would be a quarter of that, for 4× the latency). A long poll costs about the same per minute of waiting at ${MODEL.memoryMb} MB.`,
   );
