@@ -16,7 +16,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { longrunFunction } from './function.ts';
+import { liveAlias, longrunFunction } from './function.ts';
 import { allow, nagResourceText } from './grants.ts';
 
 /** The function the deadline schedules invoke, in `AsyncTaskApi.functions`. */
@@ -86,10 +86,12 @@ export class TaskDeadlines extends Construct {
       }),
       description: 'EventBridge Scheduler invokes the expire function with it, at a task deadline',
     });
-    allow(this.schedulerRole, ['lambda:InvokeFunction'], [this.expireFunction.functionArn]);
+    // Through its `live` alias, as every other caller: a gradual deploy gates the expirer too.
+    const expirer = liveAlias(this.expireFunction);
+    allow(this.schedulerRole, ['lambda:InvokeFunction'], [expirer.functionArn]);
     this.schedulingEnvironment = {
       DEADLINE_SCHEDULE_GROUP: this.scheduleGroup.ref,
-      DEADLINE_FUNCTION_ARN: this.expireFunction.functionArn,
+      DEADLINE_FUNCTION_ARN: expirer.functionArn,
       DEADLINE_ROLE_ARN: this.schedulerRole.roleArn,
     };
   }

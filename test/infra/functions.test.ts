@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambdas/api/routes.ts';
 import { DEMO_TASK_TYPES } from '../../lib/demo/task-types.ts';
-import { buildStack, functionId, functionName, stateMachineId, tableId } from './fixture.ts';
+import { aliasId, buildStack, functionId, functionName, stateMachineId, tableId } from './fixture.ts';
 
 const { stack, template } = buildStack();
 const functions = template.findResources('AWS::Lambda::Function');
@@ -113,7 +113,8 @@ describe('functions', () => {
     expect(scheduling).toEqual(['retry-task', 'submit-task', 'sweep-tasks']);
     for (const entry of scheduling) {
       expect(envOf(entry)).toMatchObject({
-        DEADLINE_FUNCTION_ARN: { 'Fn::GetAtt': [functionId(template, 'expire-task'), 'Arn'] },
+        // The live alias, as every caller invokes (a gradual deploy gates the expirer too).
+        DEADLINE_FUNCTION_ARN: { Ref: aliasId(template, 'expire-task') },
         DEADLINE_ROLE_ARN: { 'Fn::GetAtt': [expect.stringMatching(/SchedulerRole/), 'Arn'] },
       });
     }

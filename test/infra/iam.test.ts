@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../lambdas/api/routes.ts';
 import { LongrunStack } from '../../lib/demo/longrun-stack.ts';
-import { buildStack, cfnText, functionId, grantsOf, grantsOfRole, stateMachineId, tableId } from './fixture.ts';
+import { aliasId, buildStack, cfnText, functionId, grantsOf, grantsOfRole, stateMachineId, tableId } from './fixture.ts';
 
 const { template } = buildStack();
 const table = tableId(template);
@@ -260,9 +260,9 @@ describe('least privilege', () => {
     expect(own).toEqual([`dynamodb:UpdateItem arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/<${table}>`]);
   });
 
-  it('EventBridge Scheduler may invoke the expire function only, and only for this account', () => {
+  it('EventBridge Scheduler may invoke the expire function’s live alias only, and only for this account', () => {
     expect(grantsOfRole(template, schedulerRole).map((g) => `${g.action} ${g.resource}`)).toEqual([
-      `lambda:InvokeFunction <${functionId(template, 'expire-task')}.Arn>`,
+      `lambda:InvokeFunction <${aliasId(template, 'expire-task')}>`,
     ]);
     const trust = template.toJSON().Resources[schedulerRole].Properties.AssumeRolePolicyDocument.Statement[0];
     expect(trust).toMatchObject({
