@@ -78,6 +78,9 @@ export function awaitInput(scope: Construct, id: string, props: AwaitInputProps)
     },
   });
   const recorder = lambda.Function.fromFunctionAttributes(scope, `${id}Recorder`, { functionArn, sameEnvironment: true, skipPermissions: true });
+  // What is bound is the function's `live` alias, under which no qualified ARN exists: the state
+  // machine may invoke exactly it (an imported function would also grant `<arn>:*`).
+  (recorder as { resourceArnsForGrantInvoke: string[] }).resourceArnsForGrantInvoke = [functionArn];
   const state = new tasks.LambdaInvoke(scope, id, {
     lambdaFunction: recorder,
     integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,

@@ -86,9 +86,10 @@ export class TaskDeadlines extends Construct {
       }),
       description: 'EventBridge Scheduler invokes the expire function with it, at a task deadline',
     });
-    // Through its `live` alias, as every other caller: a gradual deploy gates the expirer too.
+    // Through its `live` alias, as every other caller: a gradual deploy gates the expirer too. The
+    // function itself stays allowed for the schedules made before (they named it; each fires once).
     const expirer = liveAlias(this.expireFunction);
-    allow(this.schedulerRole, ['lambda:InvokeFunction'], [expirer.functionArn]);
+    allow(this.schedulerRole, ['lambda:InvokeFunction'], [expirer.functionArn, this.expireFunction.functionArn]);
     this.schedulingEnvironment = {
       DEADLINE_SCHEDULE_GROUP: this.scheduleGroup.ref,
       DEADLINE_FUNCTION_ARN: expirer.functionArn,

@@ -7,7 +7,7 @@
  * Every deploy that changes the definition publishes a version; executions start through the `live`
  * alias, so a task runs to its end on the version it started on.
  */
-import { ArnFormat, type CfnElement, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -18,7 +18,7 @@ import { Construct } from 'constructs';
 import { resultTooLargeProblem } from '../../lambdas/domain/result-pointer.ts';
 import { type TransitionExpression, transitionExpression } from '../../lambdas/domain/transitions.ts';
 import { AWAIT_INPUT_FUNCTION, awaitInputStates } from './await-input.ts';
-import { longrunFunction } from './function.ts';
+import { liveAlias, longrunFunction } from './function.ts';
 import { allow } from './grants.ts';
 import { EXECUTION_ATTEMPT, historyValue, updateTaskStep } from './update-task.ts';
 
@@ -275,6 +275,9 @@ export class TaskWorkflow extends Construct {
       deploymentPreference: { stateMachineVersionArn: this.version.attrArn, type: 'ALL_AT_ONCE' },
     });
     this.aliasArn = this.alias.attrArn;
+    // The states invoke the await-input function's `live` alias; the versions published before it
+    // did name the function itself, and a task runs to its end on the version it started on.
+    if (this.awaitInputFunction) allow(this.stateMachine, ['lambda:InvokeFunction'], [this.awaitInputFunction.functionArn]);
     this.executionsArn = Stack.of(this).formatArn({
       service: 'states',
       resource: 'execution',
@@ -288,13 +291,6 @@ export class TaskWorkflow extends Construct {
       this.expressLogGroup = express.logGroup;
     }
 
-    if (this.awaitInputFunction) {
-      Validations.of(this.stateMachine.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.awaitInputFunction.node.defaultChild as CfnElement)}.Arn>:*]`,
-        reason:
-          'The awaitInput states invoke the await-input function and its versions/aliases (<arn>:*), as Step Functions may invoke a qualified ARN.',
-      });
-    }
     if ((props.logLevel ?? sfn.LogLevel.ERROR) !== sfn.LogLevel.ALL) {
       Validations.of(this.stateMachine).acknowledge({
         id: 'AwsSolutions-SF1',
@@ -399,7 +395,8 @@ export class TaskWorkflow extends Construct {
       encryptionKey: props.encryptionKey,
     });
     allow(fn, ['dynamodb:UpdateItem'], [props.table.tableArn]);
-    for (const wait of waits) wait.bind(fn);
+    // Through its `live` alias, as every other caller: a gradual deploy gates it too.
+    for (const wait of waits) wait.bind(liveAlias(fn));
     return fn;
   }
 

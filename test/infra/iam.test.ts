@@ -229,13 +229,13 @@ describe('least privilege', () => {
     ]);
   });
 
-  it('the state machine may update the table and invoke the versions of the worker functions it names (and the await-input function) only', () => {
+  it('the state machine may update the table and invoke the versions of the worker functions it names (and the await-input function: its live alias, the function for older versions) only', () => {
     const smRole = template.toJSON().Resources[stateMachine].Properties.RoleArn['Fn::GetAtt'][0] as string;
     const versionOf = (name: string): string => {
       const fnId = functionId(template, name);
       return Object.entries(template.findResources('AWS::Lambda::Version')).find(([, v]) => v.Properties.FunctionName.Ref === fnId)![0];
     };
-    const awaitInput = functionId(template, 'await-input');
+    const awaitInput = aliasId(template, 'await-input');
     const own = grantsOfRole(template, smRole)
       .filter((g) => g.resource !== '*')
       .map((g) => `${g.action} ${g.resource}`)
@@ -246,8 +246,9 @@ describe('least privilege', () => {
         `dynamodb:UpdateItem arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/<${table}>`,
         `lambda:InvokeFunction <${versionOf('count-primes')}>`,
         `lambda:InvokeFunction <${versionOf('make-report')}>`,
-        `lambda:InvokeFunction <${awaitInput}.Arn>`,
-        `lambda:InvokeFunction <${awaitInput}.Arn>:*`,
+        `lambda:InvokeFunction <${awaitInput}>`,
+        // Versions published before the alias named the function itself.
+        `lambda:InvokeFunction <${functionId(template, 'await-input')}.Arn>`,
       ].sort(),
     );
   });
@@ -260,10 +261,18 @@ describe('least privilege', () => {
     expect(own).toEqual([`dynamodb:UpdateItem arn:<AWS::Partition>:dynamodb:<AWS::Region>:<AWS::AccountId>:table/<${table}>`]);
   });
 
-  it('EventBridge Scheduler may invoke the expire function’s live alias only, and only for this account', () => {
-    expect(grantsOfRole(template, schedulerRole).map((g) => `${g.action} ${g.resource}`)).toEqual([
-      `lambda:InvokeFunction <${aliasId(template, 'expire-task')}>`,
-    ]);
+  it('EventBridge Scheduler may invoke the expire function (its live alias; the function for older schedules) only, and only for this account', () => {
+    expect(
+      grantsOfRole(template, schedulerRole)
+        .map((g) => `${g.action} ${g.resource}`)
+        .sort(),
+    ).toEqual(
+      [
+        `lambda:InvokeFunction <${aliasId(template, 'expire-task')}>`,
+        // Schedules made before the alias named the function itself.
+        `lambda:InvokeFunction <${functionId(template, 'expire-task')}.Arn>`,
+      ].sort(),
+    );
     const trust = template.toJSON().Resources[schedulerRole].Properties.AssumeRolePolicyDocument.Statement[0];
     expect(trust).toMatchObject({
       Principal: { Service: 'scheduler.amazonaws.com' },

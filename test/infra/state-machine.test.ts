@@ -4,7 +4,7 @@ import { compensationOutcomeExpression } from '../../lambdas/domain/compensation
 import { resultTooLargeProblem } from '../../lambdas/domain/result-pointer.ts';
 import { transitionExpression, updateExpression } from '../../lambdas/domain/transitions.ts';
 import { APPROVAL_SCHEMA } from '../../lib/demo/task-types.ts';
-import { buildStack, definitionOf, functionId, tableId } from './fixture.ts';
+import { aliasId, buildStack, definitionOf, functionId, tableId } from './fixture.ts';
 
 const { template } = buildStack();
 const definition = definitionOf(template);
@@ -109,15 +109,15 @@ describe('state machine', () => {
     expect(states.SucceedAfterFailures).toMatchObject({ Type: 'Pass', Parameters: { 'attempts.$': '$.attempt' }, Next: 'RecordSuccess' });
   });
 
-  it('waits for input with awaitInput: a .waitForTaskToken invocation of the await-input function, with the token and the schema', () => {
-    const fnId = functionId(template, 'await-input');
+  it('waits for input with awaitInput: a .waitForTaskToken invocation of the await-input function’s live alias, with the token and the schema', () => {
+    const alias = aliasId(template, 'await-input');
     expect(states.AwaitApproval).toMatchObject({
       Type: 'Task',
       Resource: 'arn:<AWS::Partition>:states:::lambda:invoke.waitForTaskToken',
       TimeoutSeconds: 1800,
       Next: 'RecordSuccess',
       Parameters: {
-        FunctionName: `<${fnId}.Arn>`,
+        FunctionName: `<${alias}>`,
         Payload: {
           'taskId.$': '$$.Execution.Input.taskId',
           'attempt.$': '$$.Execution.Input.attempt',

@@ -14,6 +14,7 @@ import { ExecutionBackstop } from '../../../lib/task-api/backstop.ts';
 import { TaskCompensation } from '../../../lib/task-api/compensation.ts';
 import { TaskDeadlines } from '../../../lib/task-api/deadlines.ts';
 import { ApiFirewall } from '../../../lib/task-api/firewall.ts';
+import { liveAlias } from '../../../lib/task-api/function.ts';
 import { TaskHttpApi } from '../../../lib/task-api/http-api.ts';
 import { TaskTable } from '../../../lib/task-api/table.ts';
 import { TaskWorkflow } from '../../../lib/task-api/workflow.ts';
@@ -64,7 +65,7 @@ describe('capability constructs, each alone', () => {
     });
   });
 
-  it('TaskWorkflow: binds the awaitInput states of the worker to its own await-input function', () => {
+  it('TaskWorkflow: binds the awaitInput states of the worker to its own await-input function’s live alias', () => {
     const { stack, table } = partStack();
     const wait = awaitInput(stack, 'AskSomeone', { name: 'answer', prompt: 'Go?', timeout: Duration.minutes(10) });
     const workflow = new TaskWorkflow(stack, 'Workflow', { table, worker: wait, logRetention });
@@ -72,7 +73,7 @@ describe('capability constructs, each alone', () => {
     const definition = JSON.stringify(
       Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(workflow.stateMachine.node.defaultChild as never)],
     );
-    expect(definition).toContain(stack.getLogicalId(workflow.awaitInputFunction!.node.defaultChild as never));
+    expect(definition).toContain(`{"Ref":"${stack.getLogicalId(liveAlias(workflow.awaitInputFunction!).node.defaultChild as never)}"}`);
     expect(definition).toContain('lambda:invoke.waitForTaskToken');
     // Without awaitInput states, no function.
     const { stack: other, table: otherTable } = partStack();
