@@ -47,11 +47,7 @@ const config: KnipConfig = {
     },
     // The packages' entries are their package.json `exports` and `bin`.
     'packages/worker': { project: ['src/**/*.ts', 'test/**/*.ts'] },
-    'packages/client': {
-      project: ['src/**/*.ts', 'test/**/*.ts'],
-      // Generated from the OpenAPI document; types.ts takes what it needs.
-      ignore: ['src/schema.ts'],
-    },
+    'packages/client': { project: ['src/**/*.ts', 'test/**/*.ts'] },
     'packages/local': {
       // runtime.ts runs in each function's worker thread (new Worker(url)), which knip cannot follow.
       entry: ['src/functions/runtime.ts'],

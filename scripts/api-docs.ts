@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Application, LogLevel, OptionDefaults, type TypeDocOptions } from 'typedoc';
+import { SCHEMA_CONTAINERS } from './client-types.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const REFERENCE_DIR = join(REPO_ROOT, 'docs', 'reference');
@@ -19,8 +20,12 @@ const REFERENCE_DIR = join(REPO_ROOT, 'docs', 'reference');
 const PACKAGES: Record<string, { entryPoints: string[]; tsconfig: string; intentionallyNotExported?: string[] }> = {
   cdk: { entryPoints: ['lib/index.ts'], tsconfig: 'tsconfig.build.json' },
   worker: { entryPoints: ['packages/worker/src/index.ts', 'packages/worker/src/protocol.ts'], tsconfig: 'packages/worker/tsconfig.json' },
-  // The client's types come from the generated OpenAPI types; `components` is their container.
-  client: { entryPoints: ['packages/client/src/index.ts'], tsconfig: 'packages/client/tsconfig.json', intentionallyNotExported: ['components'] },
+  // The client's types come from the generated OpenAPI types; `TasksSchemas`, … are their containers.
+  client: {
+    entryPoints: ['packages/client/src/index.ts'],
+    tsconfig: 'packages/client/tsconfig.json',
+    intentionallyNotExported: [...SCHEMA_CONTAINERS],
+  },
 };
 
 async function generate(name: string, out: string): Promise<boolean> {

@@ -6,7 +6,7 @@
  *   const done = await client.waitFor(task, { onProgress: (t) => console.log(t.progress.percent) });
  *   if (done.status === 'succeeded') console.log(await client.result(done));
  *
- * Types come from the OpenAPI document (`schema.ts`, generated; see `types.ts`). Error answers
+ * Types come from the OpenAPI document (`schema/`, generated; see `types.ts`). Error answers
  * throw `ProblemError` subclasses (`errors.ts`); failures to reach the API throw `NetworkError`.
  */
 import { AbortError, InvalidResponseError, LongrunError, NetworkError, ProblemError, parseRetryAfter, problemError } from './errors.ts';

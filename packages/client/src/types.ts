@@ -1,13 +1,13 @@
 /**
- * The client's public types, all derived from `schema.ts`, which openapi-typescript generates from
- * the OpenAPI document (`scripts/client-types.ts`; `test/client/types.test.ts` fails if it is stale).
+ * The client's public types, all derived from `schema/`, which openapi-typescript generates from
+ * the OpenAPI document's schemas, one file per capability (`scripts/client-types.ts`;
+ * `test/unit/types.test.ts` fails if it is stale).
  * Nothing here is written by hand except the widenings a generic client needs: a deployment may
  * declare task types and problem types this document (the demo stack's) does not list.
  */
-import type { components } from './schema.ts';
+import type { Schemas } from './schema/index.ts';
 
-/** The OpenAPI document's schemas, as openapi-typescript generates them. */
-export type Schemas = components['schemas'];
+export type { Schemas };
 
 /** `pending` → `running` → `succeeded` | `failed` | `cancelled`. */
 export type TaskStatus = Schemas['TaskStatus'];
