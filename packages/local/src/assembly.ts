@@ -5,8 +5,7 @@
  * Then the one stack holding a Longrun API is picked (or the one named).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CfnTemplate } from './template.ts';
 
@@ -17,7 +16,7 @@ export interface SynthOptions {
   cwd?: string;
   /** Context on top of cdk.json's and cdk.context.json's (as `cdk synth -c key=value`). */
   context?: Record<string, unknown>;
-  /** Where the assembly goes. @default - a new temporary directory */
+  /** Where the assembly goes. @default - a new directory in `<cwd>/cdk.out/`, removed by `cleanup()` */
   outdir?: string;
 }
 
@@ -49,13 +48,29 @@ function projectSettings(cwd: string): { app?: string; context: Record<string, u
   return { app: settings.app, context: { ...(existsSync(cached) ? readJson<Record<string, unknown>>(cached) : {}), ...settings.context } };
 }
 
+/**
+ * A new directory in the app's own `cdk.out/`, where `cdk synth` would write: a function's asset
+ * then finds what the app installed the way it does under `cdk synth` (a `NodejsFunction` leaves
+ * `@aws-sdk/*` to the Lambda runtime, which locally is the app's `node_modules`). From a temporary
+ * directory elsewhere, such an import fails. Its own package.json keeps the app's (`"type":
+ * "module"`, say) from applying to the assets: on Lambda an asset's `.js` is CommonJS unless the
+ * asset says otherwise.
+ */
+function newAssemblyDir(cwd: string): string {
+  const parent = join(cwd, 'cdk.out');
+  mkdirSync(parent, { recursive: true });
+  const dir = mkdtempSync(join(parent, 'longrun-local-'));
+  writeFileSync(join(dir, 'package.json'), '{ "type": "commonjs" }\n');
+  return dir;
+}
+
 /** Runs the app and returns its cloud assembly; fails with the app's output if it fails. */
 export async function synthesize(options: SynthOptions = {}): Promise<CloudAssembly> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const settings = projectSettings(cwd);
   const app = options.app ?? settings.app;
   if (!app) throw new Error(`no app to run: pass --app "<command>" or run where a cdk.json names one (looked in ${cwd})`);
-  const dir = options.outdir ? resolve(options.outdir) : mkdtempSync(join(tmpdir(), 'longrun-local-cdk.out-'));
+  const dir = options.outdir ? resolve(options.outdir) : newAssemblyDir(cwd);
   const context = {
     ...settings.context,
     // Every function's code is an asset: the local stack runs it from there.

@@ -3,9 +3,10 @@
  * (context from cdk.json, cdk.context.json and the caller, asset metadata on), and the stack with
  * a Longrun API is picked from it. The "app" here is a tiny script that writes an assembly.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { assemblyStacks, pickStack, synthesize } from '../../src/assembly.ts';
 
@@ -59,6 +60,28 @@ describe('synthesize', () => {
     } finally {
       assembly.cleanup();
     }
+  });
+
+  it("writes into the app's own cdk.out/, so an asset finds the packages the app installed (as a NodejsFunction's @aws-sdk/* on Lambda), and stays CommonJS in an ESM app", async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'cdk.json'), JSON.stringify({ app: RECORDING_APP }));
+    writeFileSync(join(cwd, 'package.json'), JSON.stringify({ name: 'an-esm-app', type: 'module' }));
+    mkdirSync(join(cwd, 'node_modules', 'runtime-provided'), { recursive: true });
+    writeFileSync(join(cwd, 'node_modules', 'runtime-provided', 'index.js'), 'module.exports = 42;');
+    const assembly = await synthesize({ cwd });
+    try {
+      expect(assembly.dir.startsWith(join(cwd, 'cdk.out', 'longrun-local-'))).toBe(true);
+      const asset = join(assembly.dir, 'asset.0123', 'index.js');
+      mkdirSync(dirname(asset));
+      writeFileSync(asset, "console.log(require('runtime-provided') + 1);");
+      // Run by Node as Lambda would load it: CommonJS (the app's "type": "module" does not reach it), resolving the app's packages.
+      const run = spawnSync(process.execPath, [asset], { encoding: 'utf8' });
+      expect(run.stderr).toBe('');
+      expect(run.stdout.trim()).toBe('43');
+    } finally {
+      assembly.cleanup();
+    }
+    expect(existsSync(assembly.dir)).toBe(false);
   });
 
   it('fails with the exit code and the output of an app that fails', async () => {
