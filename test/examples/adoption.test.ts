@@ -123,12 +123,13 @@ describe('a CDK app with its own Lambda worker (examples/lambda-worker), install
     }
   }, 240_000);
 
-  it('runs under its own longrun-local', async () => {
+  it('runs under its own longrun-local, which synthesizes cdk.json’s app as the README says', async () => {
     const ready = join(work, 'ready.json');
-    // The installed bin itself (not through npx, which would not pass our SIGTERM on).
+    // The installed bin itself (not through npx, which would not pass our SIGTERM on). No --assembly:
+    // its own synth, whose assets must find the app's packages (the worker's @aws-sdk/* is left to the runtime).
     local = spawn(
       join(reports, 'node_modules', '.bin', 'longrun-local'),
-      ['--assembly', 'cdk.out', '--port', '0', '--ready-json', ready, '--quiet'],
+      ['--port', '0', '--ready-json', ready, '--quiet'],
       {
         cwd: reports,
         env: outsideEnv({ LONGRUN_API_KEYS: 'adoption-key' }),
