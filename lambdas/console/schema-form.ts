@@ -101,6 +101,12 @@ export function allFields(field: Field): Field[] {
   return [field, ...(field.fields ?? []).flatMap(allFields)];
 }
 
+/** A 400's field errors (`{ pointer, detail }`) that name a field of `form`, by pointer: what each field shows. */
+export function errorsOnFields(form: Field, errors: readonly { pointer: string; detail: string }[]): Record<string, string> {
+  const pointers = new Set(allFields(form).map((f) => f.pointer));
+  return Object.fromEntries(errors.filter((e) => pointers.has(e.pointer)).map((e) => [e.pointer, e.detail]));
+}
+
 /** The JSON value of a filled-in form, and what is wrong with it before the API is asked. Empty optional fields are left out. */
 export function buildValue(field: Field, raw: RawValues): { value: unknown; errors: FieldError[] } {
   const errors: FieldError[] = [];

@@ -127,15 +127,11 @@ describe('a CDK app with its own Lambda worker (examples/lambda-worker), install
     const ready = join(work, 'ready.json');
     // The installed bin itself (not through npx, which would not pass our SIGTERM on). No --assembly:
     // its own synth, whose assets must find the app's packages (the worker's @aws-sdk/* is left to the runtime).
-    local = spawn(
-      join(reports, 'node_modules', '.bin', 'longrun-local'),
-      ['--port', '0', '--ready-json', ready, '--quiet'],
-      {
-        cwd: reports,
-        env: outsideEnv({ LONGRUN_API_KEYS: 'adoption-key' }),
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
+    local = spawn(join(reports, 'node_modules', '.bin', 'longrun-local'), ['--port', '0', '--ready-json', ready, '--quiet'], {
+      cwd: reports,
+      env: outsideEnv({ LONGRUN_API_KEYS: 'adoption-key' }),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     local.stderr?.on('data', (chunk: Buffer) => {
       stderr = (stderr + chunk.toString()).slice(-8000);

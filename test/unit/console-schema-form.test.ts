@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { openApiDocument } from '#api/openapi';
 import { detectCapabilities } from '../../lambdas/console/capabilities.ts';
-import { allFields, buildValue, defaults, formOf, humanize } from '../../lambdas/console/schema-form.ts';
+import { allFields, buildValue, defaults, errorsOnFields, formOf, humanize } from '../../lambdas/console/schema-form.ts';
 import { DEMO_TASK_TYPES } from '../../lib/demo/task-types.ts';
 
 const submission = (type: string) => detectCapabilities(openApiDocument(DEMO_TASK_TYPES)).taskTypes.find((t) => t.name === type)!.schema;
@@ -63,6 +63,16 @@ describe('schema forms', () => {
     const form = formOf({});
     expect(form.kind).toBe('json');
     expect(buildValue(form, { '': '{"approved": true}' }).value).toEqual({ approved: true });
+  });
+
+  it("puts a 400's field errors on the fields they point at, and leaves out the rest", () => {
+    const form = formOf(submission('primes'));
+    const errors = [
+      { pointer: '/input/upTo', detail: 'must be <= 10000000' },
+      { pointer: '/input/notAField', detail: 'must NOT have additional properties' },
+    ];
+    expect(errorsOnFields(form, errors)).toEqual({ '/input/upTo': 'must be <= 10000000' });
+    expect(errorsOnFields(form, [])).toEqual({});
   });
 
   it.each([

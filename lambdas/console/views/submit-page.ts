@@ -9,7 +9,7 @@ import type { Api } from '../api.ts';
 import type { Capabilities } from '../capabilities.ts';
 import type { Task } from '../format.ts';
 import { ApiError } from '../problems.ts';
-import { allFields, buildValue, defaults, formOf, type RawValues } from '../schema-form.ts';
+import { buildValue, defaults, errorsOnFields, formOf, type RawValues } from '../schema-form.ts';
 import { Empty, ProblemBox, Prose } from './parts.ts';
 import { SchemaFields } from './schema-fields.ts';
 
@@ -75,9 +75,7 @@ export function SubmitPage(props: {
       props.onSubmitted(answer.body);
     } catch (error) {
       setProblem(error);
-      const pointers = new Set(allFields(form).map((f) => f.pointer));
-      if (error instanceof ApiError)
-        setErrors(Object.fromEntries((error.problem.errors ?? []).filter((x) => pointers.has(x.pointer)).map((x) => [x.pointer, x.detail])));
+      if (error instanceof ApiError) setErrors(errorsOnFields(form, error.problem.errors ?? []));
     } finally {
       setBusy(false);
     }

@@ -9,7 +9,7 @@ import { type Capabilities, taskPath } from '../capabilities.ts';
 import { describeCallback, type HistoryEntry, isOpen, shortId, type Task } from '../format.ts';
 import { followTask, type LiveMode } from '../live.ts';
 import { ApiError } from '../problems.ts';
-import { allFields, buildValue, defaults, formOf, type JsonSchema, type RawValues } from '../schema-form.ts';
+import { buildValue, defaults, errorsOnFields, formOf, type JsonSchema, type RawValues } from '../schema-form.ts';
 import { Json, Loading, ProblemBox, ProgressBar, StatusBadge, TaskError, Time } from './parts.ts';
 import { SchemaFields } from './schema-fields.ts';
 
@@ -133,9 +133,7 @@ function InputForm(props: { api: Api; path: string; task: Task; onDone: () => vo
       props.onDone();
     } catch (error) {
       setProblem(error);
-      const pointers = new Set(allFields(form).map((f) => f.pointer));
-      if (error instanceof ApiError)
-        setErrors(Object.fromEntries((error.problem.errors ?? []).filter((x) => pointers.has(x.pointer)).map((x) => [x.pointer, x.detail])));
+      if (error instanceof ApiError) setErrors(errorsOnFields(form, error.problem.errors ?? []));
     } finally {
       setBusy(false);
     }
