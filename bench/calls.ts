@@ -201,7 +201,7 @@ export async function measureCalls(
   const workerRuns = samples.get(WORKER_ROW)!.runs;
   const progressWrites = median(workerRuns.map((r) => r.calls.filter((c) => c.client === 'DynamoDB' && apiName(c.command) === 'UpdateItem').length));
   samples.get(WORKER_ROW)!.reason =
-    `progress reports, one conditional UpdateItem each (it also reads back whether the task was cancelled); the helper writes the first report at once, then when 500 ms have passed or progress moved 25 points (\`progressReporter\`), so this invocation (${Math.ceil(median(workerRuns.map((r) => r.ms)))} ms) writes ${progressWrites} (median over ${workerRuns.length} invocations)`;
+    `progress reports, one conditional UpdateItem each (it also reads back whether the task was cancelled); the helper writes the first report at once, then when a second has passed or progress moved 25 points (\`progressReporter\`), so this invocation (${Math.ceil(median(workerRuns.map((r) => r.ms)))} ms) writes ${progressWrites} (median over ${workerRuns.length} invocations)`;
 
   // Cancel running sleeps (all but the one kept for the worker above).
   for (const id of longIds)

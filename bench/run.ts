@@ -544,7 +544,7 @@ function findings(r: ReportInput, cost: CostSection, sdk: { bundleSdk: boolean; 
           : '.'),
   );
   out.push(
-    `2. **Worker progress is throttled**: \`progressReporter\` (\`lambdas/workflow/progress.ts\`) writes the first report at once, then only when 500 ms have passed or progress moved 25 points, instead of once per chunk (19 UpdateItems per count-primes invocation before). Measured now: **${pw}** progress write${pw === 1 ? '' : 's'} per invocation of upTo 20,000 (part 1)${p ? `; a primes task of upTo 100,000 costs ${p.usage.wru.toFixed(0)} WRU in all (part 2), ${usd(p.cost.dynamoDbWrites)} of DynamoDB writes per million` : ''}. A longer task writes about twice a second (and at most once per chunk), each write 2 WRU (table + \`tasksByOwner\`); cancellation is noticed within 500 ms or 25 points.`,
+    `2. **Worker progress is throttled**: \`progressReporter\` (\`packages/worker/src/progress.ts\`) writes the first report at once, then only when a second has passed or progress moved 25 points, instead of once per chunk (19 UpdateItems per count-primes invocation before). Measured now: **${pw}** progress write${pw === 1 ? '' : 's'} per invocation of upTo 20,000 (part 1)${p ? `; a primes task of upTo 100,000 costs ${p.usage.wru.toFixed(0)} WRU in all (part 2), ${usd(p.cost.dynamoDbWrites)} of DynamoDB writes per million` : ''}. A longer task writes about once a second (and at most once per chunk), each write 2 WRU (table + \`tasksByOwner\`); cancellation is noticed within a second or 25 points.`,
   );
   out.push('');
   out.push('Considered and not changed:');
@@ -682,7 +682,7 @@ function costSection(r: ReportInput, pollsPerTask: number): CostSection {
     `- Items ≤ 1 KB. A write that changes a task item costs ${WRU_TASK_WRITE} WRU (table + the \`tasksByOwner\` GSI, which projects what the representation shows, progress included, so nearly every task write is written to the index too); a write whose condition fails costs ${WRU_FAILED_WRITE} WRU; an eventually consistent GetItem ≤ 4 KB costs ${RRU_PER_GET} RRU; a list Query of 20 items ≈ ${rruPerQuery(20)} RRU.`,
   );
   out.push(
-    `- Progress writes: count-primes reports after each of its 20 chunks, but the progress helper writes a conditional UpdateItem only when 500 ms have passed or progress moved 25 points (the first at once): ${r.calls.progressWrites} per invocation of upTo 20,000 (part 1); the per-type rows and the mix count the writes the Lambdas actually made (parts 2 and 4).`,
+    `- Progress writes: count-primes reports after each of its 20 chunks, but the progress helper writes a conditional UpdateItem only when a second has passed or progress moved 25 points (the first at once): ${r.calls.progressWrites} per invocation of upTo 20,000 (part 1); the per-type rows and the mix count the writes the Lambdas actually made (parts 2 and 4).`,
   );
   out.push(
     '- Not included: CloudWatch Logs (the state machine logs at level ALL), X-Ray, WAF, data transfer; EventBridge delivery of AWS service events to the default bus is free.',

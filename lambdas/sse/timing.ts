@@ -1,9 +1,10 @@
 /** The timing of live status (long poll and event stream), in one pure module the benchmark reads too. */
 
 /**
- * Re-read interval of long polls and event streams. A worker writes progress at most every 500 ms
- * (`progressReporter`), so reading twice as often sees every write; it costs 4 strongly consistent
- * reads a second (bench/live.ts prices it against the Lambda's own duration).
+ * Re-read interval of long polls and event streams: a change reaches the client within a quarter
+ * of a second (`progressReporter` writes at most once a second, so every write is seen). A re-read
+ * is a small probe of the owner index, the task read only on a change (bench/live.ts prices it
+ * against the Lambda's own duration).
  */
 export const WATCH_INTERVAL_MS = 250;
 /** A comment line this often keeps proxies and API Gateway's idle timeout from closing a quiet stream. */

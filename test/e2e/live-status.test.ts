@@ -119,7 +119,7 @@ describe('GET /tasks/{id}/events with the eventsource package', () => {
     await pollUntil(task.links.self, (t) => t.status === 'running', { maxWaitMs: 100 });
     const stream = eventSource(`${task.links.self}/events`, keyA);
     while (stream.events.length === 0) await sleep(20);
-    // Writes further apart than the 250 ms re-read interval, as the worker helper's 500 ms rule makes them.
+    // Writes further apart than the 250 ms re-read interval, as the worker helper's once-a-second rule makes them.
     for (const percent of [20, 40, 60, 80]) {
       await reportProgress(task.id, { percent, step: `step ${percent}` });
       await sleep(700);
