@@ -4,9 +4,11 @@
  * every second on tasks older than 2 s, and a state machine timeout of 6 s.
  */
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { apiKeyId, type LocalStack, startLocalStack } from '@longrun/local';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { dynamodb } from '#clients/dynamodb';
 import { sfn } from '#clients/sfn';
 import { newTaskId } from '#domain/ids';
 import { openIndexAttributes } from '#domain/open-index';
@@ -180,8 +182,17 @@ describe('cancel that sticks', () => {
   });
 
   it('a second DELETE of a cancelled task still open calls StopExecution again', async () => {
-    // At once, while the task is younger than the sweep age: only the two DELETEs call StopExecution.
     const id = await submit('sleep', { seconds: 60 });
+    // Only the two DELETEs may call StopExecution: the sweeper's next look at the task is put off
+    // (on a busy machine the first DELETE's failing attempts outlast the 2-s sweep age).
+    await dynamodb.send(
+      new UpdateCommand({
+        TableName: stack.tableName,
+        Key: { id },
+        UpdateExpression: 'SET sweepAt = :later',
+        ExpressionAttributeValues: { ':later': new Date(Date.now() + 120_000).toISOString() },
+      }),
+    );
     stack.stepFunctions.faults.failNextRequest('StopExecution');
     expect((await api('DELETE', `/tasks/${id}`)).status).toBe(200);
     const failedStops = stopsOf(id);
